@@ -1,0 +1,3 @@
+"""autolog: one line, and every training call becomes a run."""
+
+__version__ = "0.1.0"

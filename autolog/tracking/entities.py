@@ -1,0 +1,107 @@
+"""Plain value objects for experiments, runs, params, metrics and tags.
+
+Times are integer milliseconds since the epoch, as in MLflow, so that users can move over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+class RunStatus:
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+    ALL = (RUNNING, FINISHED, FAILED, KILLED)
+    TERMINAL = (FINISHED, FAILED, KILLED)
+
+
+class LifecycleStage:
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class ViewType:
+    """Which lifecycle stages a listing or search returns."""
+
+    ACTIVE_ONLY = "active"
+    DELETED_ONLY = "deleted"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+    tags: dict = field(default_factory=dict)
+    creation_time: Optional[int] = None
+    last_update_time: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: Optional[str]
+    status: str
+    start_time: int
+    end_time: Optional[int]
+    user_id: Optional[str]
+    source: Optional[str]
+    parent_run_id: Optional[str]
+    lifecycle_stage: str
+    artifact_uri: str
+
+
+@dataclass(frozen=True)
+class RunData:
+    params: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Run:
+    info: RunInfo
+    data: RunData
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of an artifact listing; ``path`` is relative to the run's artifact root."""
+
+    path: str
+    is_dir: bool
+    file_size: Optional[int] = None
+
+
+class PagedList(list):
+    """A page of results; ``token`` fetches the next page, ``None`` on the last one."""
+
+    def __init__(self, items, token: Optional[str] = None):
+        super().__init__(items)
+        self.token = token
