@@ -1,3 +1,80 @@
-"""autolog: one line, and every training call becomes a run."""
+"""autolog: one line, and every training call becomes a run.
+
+``import autolog`` stays cheap (no SQLAlchemy, pandas, numpy or scikit-learn): every public name
+below is resolved on first access through the module-level ``__getattr__``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from autolog.exceptions import (
+    AutologError,
+    ConflictError,
+    InvalidInputError,
+    ModelIntegrityError,
+    NotFoundError,
+    StoreError,
+)
 
 __version__ = "0.1.0"
+
+_TRACKING = "autolog.tracking"
+_ENTITIES = "autolog.tracking.entities"
+
+# Public name -> module that defines it, imported on first access.
+_LAZY_ATTRIBUTES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "ActiveRun", "Client", "active_run", "create_experiment", "delete_tag",
+            "download_artifacts", "end_run", "get_experiment", "get_experiment_by_name",
+            "get_run", "get_store", "get_tracking_uri", "last_active_run", "list_artifacts",
+            "log_artifact", "log_artifacts", "log_dict", "log_figure", "log_metric",
+            "log_metrics", "log_param", "log_params", "log_text", "search_runs",
+            "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+        ),
+        _TRACKING,
+    ),
+    **dict.fromkeys(
+        (
+            "Experiment", "FileInfo", "LifecycleStage", "Metric", "PagedList", "Param", "Run",
+            "RunData", "RunInfo", "RunStatus", "RunTag", "ViewType",
+        ),
+        _ENTITIES,
+    ),
+    # Owned by the engine and models layers; they resolve once those modules define them.
+    "autolog": "autolog.engine",
+    "disabled": "autolog.engine",
+    "log_model": "autolog.models",
+    "save_model": "autolog.models",
+    "load_model": "autolog.models",
+}
+
+__all__ = [
+    "AutologError",
+    "ConflictError",
+    "InvalidInputError",
+    "ModelIntegrityError",
+    "NotFoundError",
+    "StoreError",
+    "__version__",
+    *_LAZY_ATTRIBUTES,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_ATTRIBUTES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'autolog' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    try:
+        value = getattr(module, name)
+    except AttributeError:
+        raise AttributeError(f"module 'autolog' has no attribute {name!r} ({module_name} does not define it yet)") from None
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_ATTRIBUTES))

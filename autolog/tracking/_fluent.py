@@ -1,0 +1,556 @@
+"""The MLflow-familiar module-level API: ``start_run``, ``log_metric``, ``search_runs`` ...
+
+Each thread has its own stack of active runs (a run started in one thread is not active in
+another); the active experiment is process-wide. Every call goes through :class:`Client`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+from typing import Any, Mapping, Optional, Sequence, Union
+
+from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog.tracking._client import Client, _metric
+from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
+from autolog.tracking.entities import (
+    Experiment,
+    FileInfo,
+    LifecycleStage,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+EXPERIMENT_NAME_ENV = "AUTOLOG_EXPERIMENT_NAME"
+EXPERIMENT_ID_ENV = "AUTOLOG_EXPERIMENT_ID"
+DEFAULT_EXPERIMENT_ID = "0"
+_SEARCH_PAGE_SIZE = 1000
+
+
+class ActiveRun(Run):
+    """A run started by :func:`start_run`; use it as a context manager to end it.
+
+    Leaving the ``with`` block normally ends the run FINISHED, by an exception FAILED, by
+    ``KeyboardInterrupt`` KILLED. ``info`` and ``data`` are a snapshot taken at start; call
+    :func:`get_run` for fresh data.
+    """
+
+    def __init__(self, run: Run, client: Client):
+        super().__init__(run.info, run.data)
+        # Run is a frozen dataclass; the client stays attached so that logging goes to the store
+        # the run lives in even if the tracking URI changes meanwhile.
+        object.__setattr__(self, "_client", client)
+
+    def __enter__(self) -> "ActiveRun":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        _end_from_stack(self, _status_for_exception(exc_type))
+        return False
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun: run_id={self.info.run_id!r}, experiment_id={self.info.experiment_id!r}>"
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[ActiveRun] = []
+        self.last_run_id: Optional[str] = None
+        self.last_client: Optional[Client] = None
+
+
+_thread_state = _ThreadState()
+_active_experiment_id: Optional[str] = None
+_clients: dict = {}
+_clients_lock = threading.Lock()
+# Runs started by start_run and not yet ended, across all threads: what atexit ends.
+_open_runs: dict[str, tuple[ActiveRun, int]] = {}
+_open_runs_lock = threading.Lock()
+
+
+def _status_for_exception(exc_type) -> str:
+    if exc_type is None:
+        return RunStatus.FINISHED
+    if issubclass(exc_type, KeyboardInterrupt):
+        return RunStatus.KILLED
+    return RunStatus.FAILED
+
+
+def _current_client() -> Client:
+    key = (get_tracking_uri(), resolve_artifact_root())
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.setdefault(key, Client(*key))
+    return client
+
+
+# -- experiments ------------------------------------------------------------------------------
+
+
+def set_experiment(
+    name: Optional[str] = None,
+    experiment_id: Optional[str] = None,
+    *,
+    experiment_name: Optional[str] = None,
+) -> Experiment:
+    """Make an experiment the active one for new runs of this process, creating it if missing.
+
+    Parameters
+    ----------
+    name : str, optional
+        Experiment name; created when it does not exist. ``experiment_name`` is an alias.
+    experiment_id : str, optional
+        Id of an existing experiment (instead of ``name``).
+
+    Returns
+    -------
+    Experiment
+
+    Raises
+    ------
+    InvalidInputError
+        If neither or both of name and id are given.
+    NotFoundError
+        If ``experiment_id`` does not exist.
+    ConflictError
+        If the experiment is deleted (restore it first).
+    """
+    global _active_experiment_id
+    name = name if name is not None else experiment_name
+    if (name is None) == (experiment_id is None):
+        raise InvalidInputError("set_experiment needs exactly one of name or experiment_id")
+    client = _current_client()
+    if experiment_id is not None:
+        experiment = client.get_experiment(str(experiment_id))
+    else:
+        experiment = _get_or_create_experiment(client, name)
+    if experiment.lifecycle_stage == LifecycleStage.DELETED:
+        raise ConflictError(
+            f"experiment {experiment.name!r} (id {experiment.experiment_id}) is deleted; "
+            "restore it (autolog experiments restore) or choose another name"
+        )
+    _active_experiment_id = experiment.experiment_id
+    return experiment
+
+
+def _get_or_create_experiment(client: Client, name: str) -> Experiment:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment
+    try:
+        return client.get_experiment(client.create_experiment(name))
+    except ConflictError:  # another process created it between our read and our write
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """Return an experiment by id (:class:`NotFoundError` if missing)."""
+    return _current_client().get_experiment(str(experiment_id))
+
+
+def get_experiment_by_name(name: str) -> Optional[Experiment]:
+    """Return an experiment by name, or ``None``."""
+    return _current_client().get_experiment_by_name(name)
+
+
+def create_experiment(name: str, artifact_location: Optional[str] = None, tags: Optional[Mapping] = None) -> str:
+    """Create an experiment and return its id."""
+    return _current_client().create_experiment(name, artifact_location=artifact_location, tags=tags)
+
+
+def _resolve_experiment_id(client: Client, experiment_id: Optional[str]) -> str:
+    if experiment_id is not None:
+        return str(experiment_id)
+    if _active_experiment_id is not None:
+        return _active_experiment_id
+    if os.environ.get(EXPERIMENT_NAME_ENV):
+        return _get_or_create_experiment(client, os.environ[EXPERIMENT_NAME_ENV]).experiment_id
+    return os.environ.get(EXPERIMENT_ID_ENV) or DEFAULT_EXPERIMENT_ID
+
+
+# -- run lifecycle ----------------------------------------------------------------------------
+
+
+def start_run(
+    run_id: Optional[str] = None,
+    experiment_id: Optional[str] = None,
+    run_name: Optional[str] = None,
+    nested: bool = False,
+    tags: Optional[Mapping[str, Any]] = None,
+    parent_run_id: Optional[str] = None,
+) -> ActiveRun:
+    """Start a run (or resume one) and make it this thread's active run.
+
+    Parameters
+    ----------
+    run_id : str, optional
+        Resume this existing run: it becomes RUNNING again.
+    experiment_id : str, optional
+        Defaults to the experiment of :func:`set_experiment`, else ``AUTOLOG_EXPERIMENT_NAME`` /
+        ``AUTOLOG_EXPERIMENT_ID``, else the default experiment ``"0"``.
+    run_name : str, optional
+    nested : bool
+        Required to start a run while another is active in this thread; the new run becomes
+        its child.
+    tags : dict, optional
+        Tags set at creation, in the same transaction.
+    parent_run_id : str, optional
+        Explicit parent (default: the active run when ``nested=True``).
+
+    Returns
+    -------
+    ActiveRun
+        A context manager: FINISHED on normal exit, FAILED on exception, KILLED on
+        ``KeyboardInterrupt``.
+
+    Raises
+    ------
+    ConflictError
+        If a run is active in this thread and ``nested`` is false, or the resumed run is
+        deleted or already active here.
+    """
+    stack = _thread_state.stack
+    if stack and not nested:
+        raise ConflictError(
+            f"run {stack[-1].info.run_id!r} is already active in this thread; end it with "
+            "autolog.end_run() first, or pass nested=True to start a child run"
+        )
+    client = _current_client()
+    if run_id is not None:
+        run = _resume_run(client, run_id, run_name=run_name, tags=tags)
+    else:
+        parent = parent_run_id or (stack[-1].info.run_id if stack else None)
+        run = client.create_run(
+            _resolve_experiment_id(client, experiment_id), run_name=run_name, tags=tags, parent_run_id=parent
+        )
+    active = ActiveRun(run, client)
+    stack.append(active)
+    with _open_runs_lock:
+        _open_runs[run.info.run_id] = (active, os.getpid())
+    return active
+
+
+def _resume_run(client: Client, run_id: str, *, run_name: Optional[str], tags: Optional[Mapping]) -> Run:
+    if any(entry.info.run_id == run_id for entry in _thread_state.stack):
+        raise ConflictError(f"run {run_id!r} is already active in this thread")
+    run = client.get_run(run_id)
+    if run.info.lifecycle_stage == LifecycleStage.DELETED:
+        raise ConflictError(f"run {run_id!r} is deleted; restore it before resuming it")
+    client.update_run(run_id, status=RunStatus.RUNNING, run_name=run_name)
+    if tags:
+        client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+    return client.get_run(run_id)
+
+
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """End this thread's active run (no-op without one) with ``status`` (default FINISHED)."""
+    stack = _thread_state.stack
+    if stack:
+        _end_from_stack(stack[-1], status)
+
+
+def _end_from_stack(active: ActiveRun, status: str) -> None:
+    """End ``active`` and any child still above it on this thread's stack."""
+    stack = _thread_state.stack
+    index = next((i for i, entry in enumerate(stack) if entry is active), None)
+    if index is None:  # already ended, e.g. by end_run() inside the with-block
+        return
+    while len(stack) > index:
+        _terminate(stack.pop(), status)
+
+
+def _terminate(active: ActiveRun, status: str) -> None:
+    run_id = active.info.run_id
+    with _open_runs_lock:
+        _open_runs.pop(run_id, None)
+    _thread_state.last_run_id = run_id
+    _thread_state.last_client = active._client
+    active._client.set_terminated(run_id, status)
+
+
+def active_run() -> Optional[ActiveRun]:
+    """This thread's active run, or ``None``."""
+    stack = _thread_state.stack
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Optional[Run]:
+    """The active run of this thread, else the run it ended last (fetched fresh), else ``None``."""
+    stack = _thread_state.stack
+    if stack:
+        return stack[-1]._client.get_run(stack[-1].info.run_id)
+    if _thread_state.last_run_id is None:
+        return None
+    return _thread_state.last_client.get_run(_thread_state.last_run_id)
+
+
+def get_run(run_id: str) -> Run:
+    """Return a run by id (:class:`NotFoundError` if missing)."""
+    return _current_client().get_run(run_id)
+
+
+def _target(run_id: Optional[str]) -> tuple[Client, str]:
+    """The client and run id a logging call writes to; starts a run when none is active."""
+    if run_id is not None:
+        return _current_client(), run_id
+    stack = _thread_state.stack
+    if not stack:
+        start_run()  # as MLflow does: logging without a run starts one (ended at exit)
+    active = stack[-1]
+    return active._client, active.info.run_id
+
+
+# -- params, metrics, tags --------------------------------------------------------------------
+
+
+def log_param(key: str, value: Any, *, run_id: Optional[str] = None) -> Any:
+    """Log a param on the active run (or ``run_id``); returns ``value``."""
+    client, target = _target(run_id)
+    return client.log_param(target, key, value)
+
+
+def log_params(params: Mapping[str, Any], *, run_id: Optional[str] = None) -> None:
+    """Log several params in one transaction."""
+    client, target = _target(run_id)
+    client.log_batch(target, params=[Param(key, str(value)) for key, value in params.items()])
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: Optional[int] = None,
+    timestamp: Optional[int] = None,
+    *,
+    run_id: Optional[str] = None,
+) -> None:
+    """Log a metric value; ``step`` defaults to 0, ``timestamp`` to now (ms). NaN/inf allowed."""
+    client, target = _target(run_id)
+    client.log_metric(target, key, value, timestamp=timestamp, step=step)
+
+
+def log_metrics(
+    metrics: Mapping[str, float],
+    step: Optional[int] = None,
+    timestamp: Optional[int] = None,
+    *,
+    run_id: Optional[str] = None,
+) -> None:
+    """Log several metrics in one transaction, with the same step and timestamp."""
+    client, target = _target(run_id)
+    if timestamp is None:
+        from autolog.tracking._client import now_ms
+
+        timestamp = now_ms()
+    client.log_batch(target, metrics=[_metric(key, value, timestamp, step) for key, value in metrics.items()])
+
+
+def set_tag(key: str, value: Any, *, run_id: Optional[str] = None) -> None:
+    """Set a tag on the active run (or ``run_id``)."""
+    client, target = _target(run_id)
+    client.set_tag(target, key, value)
+
+
+def set_tags(tags: Mapping[str, Any], *, run_id: Optional[str] = None) -> None:
+    """Set several tags in one transaction."""
+    client, target = _target(run_id)
+    client.log_batch(target, tags=[RunTag(key, str(value)) for key, value in tags.items()])
+
+
+def delete_tag(key: str, *, run_id: Optional[str] = None) -> None:
+    """Remove a tag from the active run (or ``run_id``)."""
+    client, target = _target(run_id)
+    client.delete_tag(target, key)
+
+
+# -- artifacts --------------------------------------------------------------------------------
+
+
+def log_artifact(local_path: str, artifact_path: Optional[str] = None, *, run_id: Optional[str] = None) -> None:
+    """Copy a local file into the active run's artifacts."""
+    client, target = _target(run_id)
+    client.log_artifact(target, local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str, artifact_path: Optional[str] = None, *, run_id: Optional[str] = None) -> None:
+    """Copy a local directory's content into the active run's artifacts."""
+    client, target = _target(run_id)
+    client.log_artifacts(target, local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, *, run_id: Optional[str] = None) -> None:
+    """Write text as an artifact file, e.g. ``log_text(report, "report.txt")``."""
+    client, target = _target(run_id)
+    client.log_text(target, text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str, *, run_id: Optional[str] = None) -> None:
+    """Write a dict as JSON, or YAML when ``artifact_file`` ends in .yaml/.yml (needs PyYAML)."""
+    client, target = _target(run_id)
+    client.log_dict(target, dictionary, artifact_file)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: Optional[Mapping] = None, run_id: Optional[str] = None
+) -> None:
+    """Save a matplotlib figure as an artifact; the format follows the extension (.png, .svg ...)."""
+    client, target = _target(run_id)
+    client.log_figure(target, figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def list_artifacts(path: Optional[str] = None, *, run_id: Optional[str] = None) -> list[FileInfo]:
+    """List artifacts of the active run (or ``run_id``) directly under ``path``."""
+    client, target = _existing_target(run_id)
+    return client.list_artifacts(target, path)
+
+
+def download_artifacts(
+    artifact_path: str = "", dst_path: Optional[str] = None, *, run_id: Optional[str] = None
+) -> str:
+    """Download an artifact file or directory of the active run (or ``run_id``); returns its local path."""
+    client, target = _existing_target(run_id)
+    return client.download_artifacts(target, artifact_path, dst_path)
+
+
+def _existing_target(run_id: Optional[str]) -> tuple[Client, str]:
+    """Like :func:`_target`, but reading calls never start a run."""
+    if run_id is not None:
+        return _current_client(), run_id
+    stack = _thread_state.stack
+    if stack:
+        return stack[-1]._client, stack[-1].info.run_id
+    if _thread_state.last_run_id is not None:
+        return _thread_state.last_client, _thread_state.last_run_id
+    raise InvalidInputError("no active run in this thread: pass run_id=")
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def search_runs(
+    experiment_ids: Union[None, str, Sequence[str]] = None,
+    filter_string: str = "",
+    run_view_type: str = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Optional[Sequence[str]] = None,
+    output_format: str = "pandas",
+    *,
+    experiment_names: Optional[Sequence[str]] = None,
+):
+    """Search runs; a pandas DataFrame by default, or a list of :class:`Run`.
+
+    Parameters
+    ----------
+    experiment_ids : str or list of str, optional
+        Defaults to the active experiment (or ``experiment_names`` when given).
+    filter_string : str
+        E.g. ``"metrics.acc > 0.9 and params.C = '1.0' and attributes.status = 'FINISHED'"``.
+    run_view_type : str
+        :class:`ViewType` value.
+    max_results : int
+        Upper bound on the number of runs returned.
+    order_by : list of str, optional
+        E.g. ``["metrics.acc DESC"]``.
+    output_format : {"pandas", "list"}
+        ``"pandas"`` falls back to a list when pandas is not installed.
+    experiment_names : list of str, optional
+        Experiments to search by name (unknown names are ignored).
+
+    Returns
+    -------
+    pandas.DataFrame or list of Run
+        DataFrame columns: ``run_id, experiment_id, status, start_time, end_time, run_name,
+        artifact_uri``, then ``params.*``, ``metrics.*``, ``tags.*``.
+    """
+    if output_format not in ("pandas", "list"):
+        raise InvalidInputError(f"invalid output_format {output_format!r}: expected 'pandas' or 'list'")
+    client = _current_client()
+    ids = _search_experiment_ids(client, experiment_ids, experiment_names)
+    runs = _collect_runs(client, ids, filter_string, run_view_type, max_results, order_by)
+    if output_format == "list":
+        return runs
+    try:
+        from autolog.tracking._frame import runs_to_frame
+    except ImportError:  # pandas missing: the documented fallback
+        return runs
+    return runs_to_frame(runs)
+
+
+def _search_experiment_ids(client: Client, experiment_ids, experiment_names) -> list[str]:
+    if experiment_ids is not None:
+        return [str(experiment_ids)] if isinstance(experiment_ids, (str, int)) else [str(e) for e in experiment_ids]
+    if experiment_names is not None:
+        experiments = (client.get_experiment_by_name(name) for name in experiment_names)
+        return [e.experiment_id for e in experiments if e is not None]
+    return [_resolve_experiment_id(client, None)]
+
+
+def _collect_runs(client, experiment_ids, filter_string, view_type, max_results, order_by) -> list[Run]:
+    runs: list[Run] = []
+    token = None
+    while len(runs) < max_results:
+        page = client.search_runs(
+            experiment_ids,
+            filter_string,
+            view_type=view_type,
+            max_results=min(_SEARCH_PAGE_SIZE, max_results - len(runs)),
+            order_by=order_by,
+            page_token=token,
+        )
+        runs.extend(page)
+        token = page.token
+        if token is None or not page:
+            break
+    return runs
+
+
+# -- process exit -----------------------------------------------------------------------------
+
+
+def _exit_status() -> str:
+    """FINISHED, unless the interpreter is exiting because of an unhandled exception."""
+    if hasattr(sys, "ps1"):  # interactive: sys.last_* belongs to an earlier, handled prompt error
+        return RunStatus.FINISHED
+    last = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    if last is None:
+        return RunStatus.FINISHED
+    return RunStatus.KILLED if isinstance(last, KeyboardInterrupt) else RunStatus.FAILED
+
+
+def _end_open_runs_at_exit() -> None:
+    """End the runs this process started and left open: FINISHED (KILLED/FAILED on a crash)."""
+    status = _exit_status()
+    with _open_runs_lock:
+        leftovers = [active for active, pid in _open_runs.values() if pid == os.getpid()]
+        _open_runs.clear()
+    for active in reversed(leftovers):  # children before parents
+        try:
+            active._client.set_terminated(active.info.run_id, status)
+        except Exception as exc:  # the interpreter is going away: report, never raise
+            print(f"autolog: could not end run {active.info.run_id}: {exc}", file=sys.stderr)
+
+
+atexit.register(_end_open_runs_at_exit)
+
+
+def _reset_for_tests() -> None:
+    """End every run this thread left open and forget the active experiment."""
+    global _active_experiment_id
+    while _thread_state.stack:
+        try:
+            end_run()
+        except Exception:
+            _thread_state.stack.pop()
+    _thread_state.last_run_id = None
+    _thread_state.last_client = None
+    _active_experiment_id = None
+    with _clients_lock:
+        _clients.clear()

@@ -1,0 +1,156 @@
+"""Which store the tracking API talks to: tracking URI and artifact root resolution.
+
+Precedence for the tracking URI: :func:`set_tracking_uri`, else the environment variable
+``AUTOLOG_TRACKING_URI``, else the directory ``./autolog-runs`` resolved against the working
+directory at first use. Stores are opened once per ``(uri, artifact_root)`` and cached.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import TYPE_CHECKING, Optional
+
+from autolog.exceptions import InvalidInputError
+
+if TYPE_CHECKING:  # the store pulls in SQLAlchemy: import it only when a store is opened
+    from autolog.store import SqlStore
+
+TRACKING_URI_ENV = "AUTOLOG_TRACKING_URI"
+ARTIFACT_ROOT_ENV = "AUTOLOG_ARTIFACT_ROOT"
+DEFAULT_TRACKING_DIR = "autolog-runs"
+
+_KNOWN_SCHEMES = frozenset({"file", "sqlite", "postgresql", "postgres"})
+# A one-letter "scheme" is a Windows drive letter, i.e. a plain path.
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
+
+_explicit_uri: Optional[str] = None
+_default_uri: Optional[str] = None
+_stores: dict = {}
+_stores_lock = threading.Lock()
+
+
+def normalize_tracking_uri(uri: str) -> str:
+    """Validate a tracking URI and make a plain directory path absolute.
+
+    Parameters
+    ----------
+    uri : str
+        A directory path, a ``file:`` URI, or a ``sqlite:///`` / ``postgresql://`` database URL.
+
+    Returns
+    -------
+    str
+        The URI to open; plain paths become absolute so that a later ``chdir`` changes nothing.
+
+    Raises
+    ------
+    InvalidInputError
+        If the URI is empty or names an unknown scheme.
+    """
+    if not isinstance(uri, (str, os.PathLike)):
+        raise InvalidInputError(f"invalid tracking URI {uri!r}: expected a string or a path")
+    uri = os.fspath(uri)
+    if not uri.strip():
+        raise InvalidInputError(f"invalid tracking URI {uri!r}: it is empty")
+    match = _SCHEME_RE.match(uri)
+    if match is None:
+        return os.path.abspath(os.path.expanduser(uri))
+    scheme = match.group(1).lower().split("+", 1)[0]
+    if scheme not in _KNOWN_SCHEMES:
+        known = ", ".join(sorted(_KNOWN_SCHEMES))
+        raise InvalidInputError(
+            f"invalid tracking URI {uri!r}: unknown scheme {match.group(1)!r} "
+            f"(use a directory path or one of: {known})"
+        )
+    return uri
+
+
+def set_tracking_uri(uri: Optional[str]) -> None:
+    """Set the tracking URI for this process; ``None`` returns to the environment/default.
+
+    Parameters
+    ----------
+    uri : str or None
+        A directory path, ``file:`` URI, ``sqlite:///`` or ``postgresql://`` URL.
+    """
+    global _explicit_uri
+    _explicit_uri = None if uri is None else normalize_tracking_uri(uri)
+
+
+def get_tracking_uri() -> str:
+    """Return the tracking URI in effect (explicit, then environment, then ``./autolog-runs``)."""
+    if _explicit_uri is not None:
+        return _explicit_uri
+    from_env = os.environ.get(TRACKING_URI_ENV)
+    if from_env is not None:
+        return normalize_tracking_uri(from_env)
+    return _default_tracking_uri()
+
+
+def _default_tracking_uri() -> str:
+    global _default_uri
+    if _default_uri is None:
+        _default_uri = os.path.abspath(DEFAULT_TRACKING_DIR)
+    return _default_uri
+
+
+def resolve_tracking_uri(uri: Optional[str] = None) -> str:
+    """Return ``uri`` validated, or the URI in effect when it is ``None``."""
+    return get_tracking_uri() if uri is None else normalize_tracking_uri(uri)
+
+
+def resolve_artifact_root(artifact_root: Optional[str] = None) -> Optional[str]:
+    """Return the artifact root from the argument, else ``AUTOLOG_ARTIFACT_ROOT``, else ``None``.
+
+    ``None`` lets the store pick its default (``artifacts/`` inside a directory store).
+    """
+    if artifact_root is None:
+        artifact_root = os.environ.get(ARTIFACT_ROOT_ENV) or None
+    if artifact_root is None:
+        return None
+    artifact_root = os.fspath(artifact_root)
+    if not artifact_root.strip():
+        raise InvalidInputError(f"invalid artifact root {artifact_root!r}: it is empty")
+    if _SCHEME_RE.match(artifact_root) is None:
+        return os.path.abspath(os.path.expanduser(artifact_root))
+    return artifact_root
+
+
+def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] = None) -> "SqlStore":
+    """Return the store for a tracking URI (default: the one in effect), opened once per process.
+
+    Parameters
+    ----------
+    tracking_uri : str, optional
+        Defaults to :func:`get_tracking_uri`.
+    artifact_root : str, optional
+        Defaults to ``AUTOLOG_ARTIFACT_ROOT``, else the store's own default.
+
+    Returns
+    -------
+    autolog.store.SqlStore
+        The same object for the same ``(uri, artifact_root)``, also across threads.
+    """
+    key = (resolve_tracking_uri(tracking_uri), resolve_artifact_root(artifact_root))
+    store = _stores.get(key)
+    if store is not None:
+        return store
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            from autolog.store import open_store
+
+            store = open_store(key[0], key[1])
+            _stores[key] = store
+    return store
+
+
+def _reset_for_tests() -> None:
+    """Forget the explicit URI, the cached default and the cached stores."""
+    global _explicit_uri, _default_uri
+    _explicit_uri = None
+    _default_uri = None
+    with _stores_lock:
+        _stores.clear()
