@@ -1,0 +1,203 @@
+"""Installed package versions and the pinned requirements of a model, from distribution metadata.
+
+No subprocess, no import of the packages: versions come from ``importlib.metadata`` and the set
+of modules a model needs comes from the classes of the objects it is made of. Every lookup is
+cached per process, so after the first model of a kind this costs microseconds.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Iterable, Optional
+
+# Top-level modules whose distribution name differs; saves the 100+ ms that
+# packages_distributions() takes to scan every installed distribution.
+_KNOWN_DISTRIBUTIONS = {
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "yaml": "PyYAML",
+    "cv2": "opencv-python",
+    "skimage": "scikit-image",
+    "google.protobuf": "protobuf",
+    "dateutil": "python-dateutil",
+}
+_SKIPPED_MODULES = frozenset({"__main__", "builtins", "__mp_main__"})
+_MAX_CONTAINER_ITEMS = 64
+_MAX_DEPTH = 6
+
+_lock = threading.Lock()
+
+
+def _metadata():
+    import importlib.metadata  # noqa: PLC0415  (about 20 ms; only needed on first lookup)
+
+    return importlib.metadata
+
+_versions: dict[str, Optional[str]] = {}
+_module_distributions: dict[str, Optional[str]] = {}
+_all_packages_distributions: Optional[dict] = None
+_requirements_by_classes: dict[frozenset, tuple[str, ...]] = {}
+
+
+def package_versions(names: Iterable[str]) -> dict[str, str]:
+    """Return the installed version of each named distribution.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Distribution names as on PyPI (``"scikit-learn"``, not ``"sklearn"``).
+
+    Returns
+    -------
+    dict of str to str
+        ``{name: version}`` for the names that are installed; missing ones are left out.
+    """
+    versions = {}
+    for name in names:
+        version = _installed_version(name)
+        if version is not None:
+            versions[name] = version
+    return versions
+
+
+def _installed_version(distribution: str) -> Optional[str]:
+    if distribution not in _versions:
+        try:
+            _versions[distribution] = _metadata().version(distribution)
+        except _metadata().PackageNotFoundError:
+            _versions[distribution] = None
+    return _versions[distribution]
+
+
+def requirements_for(obj: object) -> list[str]:
+    """Return pinned requirements (``name==version``) of the distributions ``obj`` is made of.
+
+    Walks the classes (and their bases) of ``obj``, of its ``get_params(deep=True)`` values,
+    Pipeline steps and fitted attributes (nested estimators, arrays), maps each class's top-level
+    module to the installed distribution providing it, and pins its version. Standard-library
+    modules and classes defined in ``__main__`` are skipped. Nothing is imported.
+
+    Parameters
+    ----------
+    obj : object
+        A model, typically a fitted estimator.
+
+    Returns
+    -------
+    list of str
+        Sorted, deduplicated ``name==version`` strings.
+    """
+    modules = frozenset(_top_level_modules(obj))
+    cached = _requirements_by_classes.get(modules)
+    if cached is None:
+        pins = set()
+        for module in modules:
+            distribution = distribution_for_module(module)
+            version = _installed_version(distribution) if distribution else None
+            if version is not None:
+                pins.add(f"{_canonical_name(distribution)}=={version}")
+        cached = tuple(sorted(pins, key=str.lower))
+        _requirements_by_classes[modules] = cached
+    return list(cached)
+
+
+def distribution_for_module(top_level_module: str) -> Optional[str]:
+    """Return the distribution that installs ``top_level_module``, or None (e.g. stdlib, local code)."""
+    if top_level_module not in _module_distributions:
+        _module_distributions[top_level_module] = _find_distribution(top_level_module)
+    return _module_distributions[top_level_module]
+
+
+def _find_distribution(module: str) -> Optional[str]:
+    if module in _KNOWN_DISTRIBUTIONS:
+        return _KNOWN_DISTRIBUTIONS[module]
+    if module in sys.stdlib_module_names or module in _SKIPPED_MODULES:
+        return None
+    if _provides_module(module, module):
+        return module
+    candidates = _packages_distributions().get(module) or []
+    return candidates[0] if candidates else None
+
+
+def _provides_module(distribution: str, module: str) -> bool:
+    # A distribution named like the module nearly always provides it; check top_level.txt or
+    # RECORD when present so "foo" the distribution is not taken for "foo" someone's local package.
+    try:
+        dist = _metadata().distribution(distribution)
+    except _metadata().PackageNotFoundError:
+        return False
+    top_level = dist.read_text("top_level.txt")
+    if top_level is not None:
+        return module in top_level.split()
+    return True
+
+
+def _packages_distributions() -> dict:
+    global _all_packages_distributions
+    with _lock:
+        if _all_packages_distributions is None:
+            _all_packages_distributions = _metadata().packages_distributions()
+        return _all_packages_distributions
+
+
+def _canonical_name(distribution: str) -> str:
+    try:
+        return _metadata().metadata(distribution)["Name"] or distribution
+    except _metadata().PackageNotFoundError:
+        return distribution
+
+
+def _top_level_modules(obj: object) -> set[str]:
+    modules: set[str] = set()
+    seen_ids: set[int] = set()
+    seen_types: set[type] = set()
+    _collect(obj, modules, seen_ids, seen_types, depth=0)
+    return modules
+
+
+def _collect(value, modules, seen_ids, seen_types, depth) -> None:
+    if depth > _MAX_DEPTH or id(value) in seen_ids:
+        return
+    seen_ids.add(id(value))
+    value_type = type(value)
+    if value_type not in seen_types:
+        seen_types.add(value_type)
+        for klass in value_type.__mro__:
+            _add_module(getattr(klass, "__module__", None), modules)
+    if isinstance(value, type):  # a class passed as a parameter
+        for klass in value.__mro__:
+            _add_module(getattr(klass, "__module__", None), modules)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in list(value)[:_MAX_CONTAINER_ITEMS]:
+            _collect(item, modules, seen_ids, seen_types, depth + 1)
+    elif isinstance(value, dict):
+        for item in list(value.values())[:_MAX_CONTAINER_ITEMS]:
+            _collect(item, modules, seen_ids, seen_types, depth + 1)
+    elif callable(value) and not isinstance(value, type) and not hasattr(value, "__dict__"):
+        return
+    elif hasattr(value, "get_params"):
+        _collect_estimator(value, modules, seen_ids, seen_types, depth)
+    elif callable(value) and hasattr(value, "__module__"):
+        _add_module(value.__module__, modules)  # e.g. FunctionTransformer(func=np.log1p)
+
+
+def _collect_estimator(estimator, modules, seen_ids, seen_types, depth) -> None:
+    try:
+        params = estimator.get_params(deep=True)
+    except Exception:  # an unfitted or unusual object: its class is enough
+        params = {}
+    for item in params.values():
+        _collect(item, modules, seen_ids, seen_types, depth + 1)
+    fitted = getattr(estimator, "__dict__", {})
+    for item in list(fitted.values())[: _MAX_CONTAINER_ITEMS * 4]:
+        _collect(item, modules, seen_ids, seen_types, depth + 1)
+
+
+def _add_module(module_name: Optional[str], modules: set[str]) -> None:
+    if not module_name:
+        return
+    top = module_name.partition(".")[0]
+    if top and not top.startswith("_") and top not in _SKIPPED_MODULES:
+        if top not in sys.stdlib_module_names:
+            modules.add(top)
