@@ -1,0 +1,57 @@
+"""The ``autolog`` command line: ``autolog experiments|runs|artifacts|gc ...``.
+
+Errors end with a non-zero exit status and one line on stderr (``autolog: error: ...``), never a
+traceback (set ``AUTOLOG_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional, Sequence
+
+# Importing the command modules registers their commands.
+from autolog.cli import _artifacts, _experiments, _gc, _runs  # noqa: F401
+from autolog.cli._context import CommandContext
+from autolog.cli._registry import build_parser
+from autolog.exceptions import AutologError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args._command.func(CommandContext(args)) or 0
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:  # e.g. `autolog runs list | head`
+        _silence_stdout()
+        return EXIT_ERROR
+    except AutologError as exc:
+        return _fail(_one_line(exc))
+    except Exception as exc:  # the promise is one line, never a traceback
+        if os.environ.get("AUTOLOG_DEBUG"):
+            raise
+        return _fail(f"{type(exc).__name__}: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _fail(message: str, status: int = EXIT_ERROR) -> int:
+    print(f"autolog: error: {message}", file=sys.stderr)
+    return status
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
