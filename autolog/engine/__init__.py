@@ -1,0 +1,128 @@
+"""The autologging engine: framework-agnostic patching, safety contract and run lifecycle.
+
+Nothing here imports a training framework (nor wrapt, until something is patched).
+
+User-facing
+-----------
+``autolog(**options)``
+    Enable (or reconfigure, or with ``disable=True`` remove) every integration. Re-exported as
+    ``autolog.autolog``. ``autolog.disabled()`` (also ``autolog.autolog.disabled()``) suspends
+    autologging for a block, per thread and per async task.
+``AutologOptions`` / ``get_options()`` / ``is_enabled()``
+    The options in effect: one frozen dataclass (``get_options().log_models`` ...).
+
+For integrations
+----------------
+``Integration``
+    Base class: ``identifier``, ``module`` (import name that triggers it), ``distribution``,
+    ``min_version``/``max_version`` (inclusive window), ``patch(patcher)``. Registered through
+    the entry-point group ``autolog.integrations`` (``ENTRY_POINT_GROUP``).
+``Patcher``
+    ``wrap(owner, attr_name, wrapper) -> bool`` installs a wrapt ``FunctionWrapper`` (wrapper
+    signature ``wrapper(wrapped, instance, args, kwargs)``), never wraps twice, and ``restore()``
+    puts back exactly what ``owner.__dict__`` held (deleting patches of inherited attributes).
+    ``when_imported(module_name, callback)`` runs ``callback(module)`` now or after that import,
+    withdrawn on restore. ``is_patched(owner, attr_name)``. ``is_autolog_wrapper(obj)``.
+``run_training_call(original, args, kwargs, make_recorder) -> result``
+    THE path for a training method: when autologging is active and the call is outermost,
+    marks "inside a training call", builds the ``TrainingRecorder``, opens the run
+    (``open_run``), calls ``original`` exactly once outside any try of ours, then logs results and
+    ends the run FINISHED (FAILED / KILLED when the call raised; the exception propagates
+    unchanged). Inner training calls, calls under ``disabled()`` or ``suppressed()`` just run.
+    ``make_recorder=None`` marks the call as training without recording (excluded estimators).
+``TrainingRecorder``
+    Subclass per integration: ``kind``, ``run_spec() -> RunSpec | None``,
+    ``log_results(run, result)``, ``after_run(run, result)``.
+``RunSpec(name=None, params={}, tags={})``
+    What a run starts with (one transaction with the run; the engine adds ``autolog.version``
+    and ``extra_tags``).
+``RunHandle``
+    ``run_id``, ``managed``, ``client``, ``experiment_id``; ``log_metrics(dict, step=0)`` (one
+    batch, non-numbers dropped), ``log_metric_history(key, values)`` (step = index, one batch),
+    ``log_params_and_tags(params, tags)``, ``log_text(text, artifact_file)``,
+    ``create_child_runs([(RunSpec, metrics), ...]) -> [run_id]``, ``end(status)`` (no-op for
+    the user's run).
+``open_run(spec) -> RunHandle | None``
+    Managed run, the user's active run (a child of it if an autologged fit already used it),
+    or None with ``exclusive=True``. ``status_for_exception(exc)``, ``finite_metrics(dict)``.
+``autologging_active()``
+    True when a training call starting now would record (enabled, not disabled here, not
+    suppressed, not inside a training call).
+
+Re-entrancy and suppression (context variables)
+-----------------------------------------------
+``in_training_call()`` / ``training_call()``: the "inside a training call" flag.
+``carry_training_flag(func)`` / ``InTrainingCall(func)``: a picklable callable that runs
+``func`` with the flag set; wrap tasks dispatched to thread pools during a training call.
+``is_suppressed()`` / ``suppressed()``: autolog's own calls (e.g. ``predict`` for training
+metrics); patched methods must neither log nor record inside. ``disabled_here()``.
+
+Safety contract (``_contract.py``)
+----------------------------------
+``guarded_call(original, args, kwargs, *, kind, before=None, on_success=None, on_error=None)``
+for wrappers that are not training calls (e.g. metric functions). ``attempt(kind, fn, *a, **k)
+-> (ok, value)`` runs our code under suppression and reports failures.
+``report_internal_error(kind, exc)``: re-raises under ``AUTOLOG_STRICT=1`` (``strict_mode()``),
+else ONE ``AutologWarning`` per (kind, exception type) per process. ``warn_once(kind, message)``.
+"""
+
+from autolog.engine._api import autolog
+from autolog.engine._context import (
+    InTrainingCall,
+    carry_training_flag,
+    disabled,
+    disabled_here,
+    in_training_call,
+    is_suppressed,
+    suppressed,
+    training_call,
+)
+from autolog.engine._contract import (
+    AutologWarning,
+    attempt,
+    guarded_call,
+    report_internal_error,
+    strict_mode,
+    warn_once,
+)
+from autolog.engine._integration import ENTRY_POINT_GROUP, Integration, discover_integrations
+from autolog.engine._options import SERIALIZATION_FORMATS, AutologOptions, build_options
+from autolog.engine._patcher import Patcher, is_autolog_wrapper
+from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, open_run, status_for_exception
+from autolog.engine._state import get_options, is_enabled
+from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SERIALIZATION_FORMATS",
+    "AutologOptions",
+    "AutologWarning",
+    "InTrainingCall",
+    "Integration",
+    "Patcher",
+    "RunHandle",
+    "RunSpec",
+    "TrainingRecorder",
+    "attempt",
+    "autolog",
+    "autologging_active",
+    "build_options",
+    "carry_training_flag",
+    "disabled",
+    "disabled_here",
+    "discover_integrations",
+    "finite_metrics",
+    "get_options",
+    "guarded_call",
+    "in_training_call",
+    "is_autolog_wrapper",
+    "is_enabled",
+    "is_suppressed",
+    "open_run",
+    "report_internal_error",
+    "status_for_exception",
+    "strict_mode",
+    "suppressed",
+    "training_call",
+    "warn_once",
+]

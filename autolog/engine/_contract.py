@@ -1,0 +1,131 @@
+"""The safety contract every integration goes through.
+
+1. The user's original callable runs exactly once, outside any ``try`` of ours that could
+   swallow its exception; its return value and exception (same object, same traceback) reach
+   the caller unchanged.
+2. A failure in autolog's own code before or after it becomes ONE warning per kind (deduplicated
+   for the process, full traceback at DEBUG on the ``autolog`` logger) and never alters the result.
+3. With ``AUTOLOG_STRICT=1`` internal errors re-raise instead, so tests see our bugs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from typing import Any, Callable, Optional
+
+from autolog.engine._context import suppressed
+from autolog.engine._state import STATE
+
+LOGGER = logging.getLogger("autolog")
+
+_reported_kinds: set[tuple[str, str]] = set()
+_reported_lock = threading.Lock()
+
+
+class AutologWarning(UserWarning):
+    """Autolog could not record something; the user's call itself was not affected."""
+
+
+def strict_mode() -> bool:
+    """Whether ``AUTOLOG_STRICT`` asks internal errors to re-raise (read on every failure)."""
+    return os.environ.get("AUTOLOG_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def warn_once(kind: str, message: str) -> None:
+    """Emit ``message`` as an :class:`AutologWarning`, once per ``kind`` per process (unless silent)."""
+    with _reported_lock:
+        if (kind, "") in _reported_kinds:
+            return
+        _reported_kinds.add((kind, ""))
+    if not STATE.options.silent:
+        warnings.warn(message, AutologWarning, stacklevel=3)
+
+
+def report_internal_error(kind: str, error: BaseException) -> None:
+    """Report a failure of autolog's own code: re-raise in strict mode, else warn once per kind.
+
+    Parameters
+    ----------
+    kind : str
+        What autolog was doing, e.g. ``"sklearn: training metrics"``; warnings are deduplicated
+        on ``kind`` and the exception type.
+    error : BaseException
+        The exception our code raised.
+    """
+    if strict_mode():
+        raise error
+    LOGGER.debug("autolog: %s failed", kind, exc_info=error)
+    key = (kind, type(error).__name__)
+    with _reported_lock:
+        if key in _reported_kinds:
+            return
+        _reported_kinds.add(key)
+    if not STATE.options.silent:
+        warnings.warn(
+            f"autolog: {kind} failed ({type(error).__name__}: {error}); the training call itself was "
+            f"not affected. Further failures of this kind are not reported.",
+            AutologWarning,
+            stacklevel=3,
+        )
+
+
+def attempt(kind: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Run autolog-internal ``function`` under suppression; never let its failure escape.
+
+    Returns
+    -------
+    (succeeded, value) : tuple
+        ``(True, return value)``, or ``(False, None)`` after reporting the error.
+        ``KeyboardInterrupt`` and ``SystemExit`` are never swallowed.
+    """
+    try:
+        with suppressed():
+            return True, function(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - the point of the contract
+        report_internal_error(kind, error)
+        return False, None
+
+
+def guarded_call(
+    original: Callable[..., Any],
+    args: tuple,
+    kwargs: dict,
+    *,
+    kind: str,
+    before: Optional[Callable[[], Any]] = None,
+    on_success: Optional[Callable[[Any, Any], None]] = None,
+    on_error: Optional[Callable[[Any, BaseException], None]] = None,
+) -> Any:
+    """Call ``original(*args, **kwargs)`` once, with autolog code around it held to the contract.
+
+    Parameters
+    ----------
+    original : callable
+        The user's (unpatched) callable.
+    kind : str
+        Names the failures of our hooks in warnings.
+    before : callable, optional
+        ``before() -> state``, run first; if it fails, the hooks after are skipped.
+    on_success : callable, optional
+        ``on_success(state, result)``, run after ``original`` returned.
+    on_error : callable, optional
+        ``on_error(state, exception)``, run when ``original`` raised; the exception then
+        propagates unchanged.
+
+    Returns
+    -------
+    The return value of ``original``, the same object.
+    """
+    ok, state = attempt(kind, before) if before is not None else (True, None)
+    try:
+        result = original(*args, **kwargs)
+    except BaseException as error:
+        if ok and on_error is not None:
+            attempt(kind, on_error, state, error)
+        raise
+    if ok and on_success is not None:
+        attempt(kind, on_success, state, result)
+    return result

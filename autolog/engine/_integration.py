@@ -1,0 +1,96 @@
+"""``Integration``: the small class each framework integration provides, and their discovery."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, ClassVar, Optional
+
+if TYPE_CHECKING:
+    from autolog.engine._patcher import Patcher
+
+ENTRY_POINT_GROUP = "autolog.integrations"
+
+
+class Integration:
+    """Base class of an integration, found through the ``autolog.integrations`` entry points.
+
+    Subclasses set the class attributes and implement :meth:`patch`. The engine calls
+    :meth:`patch` once the framework module is imported (at ``autolog()`` time if it already is),
+    and undoes everything through the :class:`Patcher` on ``autolog(disable=True)``.
+
+    Attributes
+    ----------
+    identifier : str
+        Short name used in options (``include``/``exclude``) and warnings, e.g. ``"sklearn"``.
+    module : str
+        The import name whose import triggers :meth:`patch`, e.g. ``"sklearn"``.
+    distribution : str, optional
+        The installed distribution whose version is checked (defaults to ``module``).
+    min_version, max_version : str, optional
+        The supported version window, inclusive; ``max_version="1.9"`` admits every 1.9.x.
+    """
+
+    identifier: ClassVar[str] = ""
+    module: ClassVar[str] = ""
+    distribution: ClassVar[Optional[str]] = None
+    min_version: ClassVar[Optional[str]] = None
+    max_version: ClassVar[Optional[str]] = None
+
+    def patch(self, patcher: "Patcher") -> None:
+        """Install the integration's wrappers through ``patcher`` (its module is imported)."""
+        raise NotImplementedError
+
+    def installed_version(self) -> Optional[str]:
+        """The framework's installed version, or None when unknown."""
+        from importlib import metadata
+
+        try:
+            return metadata.version(self.distribution or self.module)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def supports(self, version: Optional[str]) -> bool:
+        """Whether ``version`` lies in ``[min_version, max_version]`` (unknown: assumed yes)."""
+        if version is None:
+            return True
+        parsed = _numeric_version(version)
+        if self.min_version and parsed < _numeric_version(self.min_version):
+            return False
+        if self.max_version:
+            ceiling = _numeric_version(self.max_version)
+            if parsed[: len(ceiling)] > ceiling:
+                return False
+        return True
+
+
+def _numeric_version(version: str) -> tuple[int, ...]:
+    """``"1.5.2rc1"`` -> ``(1, 5, 2)``: the leading release numbers."""
+    numbers = []
+    for part in version.split("."):
+        match = re.match(r"\d+", part)
+        if not match:
+            break
+        numbers.append(int(match.group()))
+        if match.group() != part:
+            break
+    return tuple(numbers)
+
+
+def discover_integrations() -> dict[str, Integration]:
+    """Instantiate every integration declared in the ``autolog.integrations`` entry-point group.
+
+    An entry point that fails to load is reported through the safety contract and skipped.
+    """
+    from importlib import metadata
+
+    from autolog.engine._contract import report_internal_error
+
+    found: dict[str, Integration] = {}
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            integration = entry_point.load()()
+        except Exception as error:  # noqa: BLE001 - a broken plug-in must not break autolog()
+            report_internal_error(f"loading integration {entry_point.name!r}", error)
+            continue
+        found[integration.identifier or entry_point.name] = integration
+    return found

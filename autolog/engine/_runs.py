@@ -1,0 +1,198 @@
+"""Where an autologged training call logs: a managed run, the user's active run, or nowhere."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+
+from autolog.engine._state import STATE
+
+if TYPE_CHECKING:
+    from autolog.tracking import Client
+
+_STATUS_FINISHED = "FINISHED"
+_STATUS_FAILED = "FAILED"
+_STATUS_KILLED = "KILLED"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class RunSpec:
+    """What a run starts with: written in ONE transaction together with the run itself.
+
+    Attributes
+    ----------
+    name : str, optional
+        Run name (e.g. the estimator class name).
+    params : dict
+        Param values, already strings (the store truncates over-long ones).
+    tags : dict
+        Tags; ``extra_tags`` and ``autolog.version`` are added by the engine.
+    """
+
+    name: Optional[str] = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunHandle:
+    """The run a training call logs into.
+
+    Attributes
+    ----------
+    run_id : str
+    managed : bool
+        True when autolog created the run and ends it; False for the user's active run.
+    client : autolog.tracking.Client
+    experiment_id : str
+    """
+
+    run_id: str
+    managed: bool
+    client: "Client"
+    experiment_id: str
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        """Log ``metrics`` in one batch (one transaction); non-numeric values are dropped."""
+        from autolog.tracking import Metric
+
+        timestamp = _now_ms()
+        batch = [
+            Metric(key, float(value), timestamp, step)
+            for key, value in metrics.items()
+            if _is_real_number(value)
+        ]
+        if batch:
+            self.client.log_batch(self.run_id, metrics=batch)
+
+    def log_metric_history(self, key: str, values: Iterable[float]) -> None:
+        """Log ``values`` as the history of ``key`` (step = position), in one batch."""
+        from autolog.tracking import Metric
+
+        timestamp = _now_ms()
+        batch = [Metric(key, float(v), timestamp, step) for step, v in enumerate(values) if _is_real_number(v)]
+        if batch:
+            self.client.log_batch(self.run_id, metrics=batch)
+
+    def log_params_and_tags(self, params: Mapping[str, str] = (), tags: Mapping[str, str] = ()) -> None:
+        """Log params and tags in one batch."""
+        from autolog.tracking import Param, RunTag
+
+        self.client.log_batch(
+            self.run_id,
+            params=[Param(k, str(v)) for k, v in dict(params).items()],
+            tags=[RunTag(k, str(v)) for k, v in dict(tags).items()],
+        )
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        """Write ``text`` as the artifact ``artifact_file`` of this run."""
+        self.client.log_text(self.run_id, text, artifact_file)
+
+    def create_child_runs(self, children: Iterable[tuple[RunSpec, Mapping[str, float]]]) -> list[str]:
+        """Create finished child runs of this run, each with its params, tags and metrics.
+
+        Returns the new run ids.
+        """
+        run_ids = []
+        for spec, metrics in children:
+            run = self.client.create_run(
+                self.experiment_id,
+                run_name=spec.name,
+                tags=_with_engine_tags(spec.tags),
+                params=spec.params,
+                parent_run_id=self.run_id,
+            )
+            child = RunHandle(run.info.run_id, True, self.client, self.experiment_id)
+            child.log_metrics(metrics)
+            child.end(_STATUS_FINISHED)
+            run_ids.append(child.run_id)
+        return run_ids
+
+    def end(self, status: str) -> None:
+        """Terminate the run with ``status`` if autolog manages it (the user's run stays open)."""
+        if self.managed:
+            self.client.set_terminated(self.run_id, status)
+
+
+def _is_real_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _with_engine_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    from autolog import __version__
+
+    merged = {"autolog.version": __version__, **tags}
+    merged.update(STATE.options.extra_tags)
+    return merged
+
+
+def open_run(spec: RunSpec) -> Optional[RunHandle]:
+    """Start logging a training call described by ``spec``.
+
+    - No active user run in this thread: create a managed run (params and tags included).
+    - An active user run: log into it, unless ``exclusive=True`` (then return None). If an
+      earlier autologged fit already logged into that run, a managed child run is created
+      instead, so a second fit cannot conflict with the first one's params.
+
+    Returns
+    -------
+    RunHandle or None
+    """
+    from autolog.tracking import _fluent
+
+    user_run = _fluent.active_run()
+    if user_run is not None:
+        if STATE.options.exclusive:
+            return None
+        return _open_in_user_run(user_run, spec)
+    client = _fluent._current_client()
+    experiment_id = _fluent._resolve_experiment_id(client, None)
+    return _create_managed_run(client, experiment_id, spec, parent_run_id=None)
+
+
+def _open_in_user_run(user_run: Any, spec: RunSpec) -> RunHandle:
+    client = user_run._client
+    run_id = user_run.info.run_id
+    experiment_id = user_run.info.experiment_id
+    if run_id in STATE.runs_with_autologged_fit:
+        return _create_managed_run(client, experiment_id, spec, parent_run_id=run_id)
+    STATE.runs_with_autologged_fit.add(run_id)
+    handle = RunHandle(run_id, False, client, experiment_id)
+    handle.log_params_and_tags(spec.params, _with_engine_tags(spec.tags))
+    return handle
+
+
+def _create_managed_run(client: "Client", experiment_id: str, spec: RunSpec, parent_run_id: Optional[str]) -> RunHandle:
+    run = client.create_run(
+        experiment_id,
+        run_name=spec.name,
+        tags=_with_engine_tags(spec.tags),
+        params=spec.params,
+        parent_run_id=parent_run_id,
+    )
+    return RunHandle(run.info.run_id, True, client, experiment_id)
+
+
+def status_for_exception(error: BaseException) -> str:
+    """FAILED for an ``Exception``, KILLED for ``KeyboardInterrupt`` and other interrupts."""
+    return _STATUS_FAILED if isinstance(error, Exception) else _STATUS_KILLED
+
+
+def finite_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """Drop metrics that are None, non-numeric or NaN (undefined), keep +/-inf."""
+    kept = {}
+    for key, value in metrics.items():
+        if value is None or not _is_real_number(value) or math.isnan(float(value)):
+            continue
+        kept[key] = float(value)
+    return kept

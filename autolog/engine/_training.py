@@ -1,0 +1,106 @@
+"""``run_training_call``: the one path from a patched training method to a recorded run."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from autolog.engine._context import disabled_here, in_training_call, is_suppressed, training_call
+from autolog.engine._contract import attempt, guarded_call
+from autolog.engine._runs import RunHandle, RunSpec, open_run, status_for_exception
+from autolog.engine._state import STATE
+
+_FINISHED = "FINISHED"
+
+
+class TrainingRecorder:
+    """What an integration records about ONE outermost training call; subclass per framework.
+
+    The engine calls, in order and each under the safety contract (a failure in one is reported
+    and the next still runs where it makes sense):
+
+    1. :meth:`run_spec` before the user's call; ``None`` means "do not record".
+    2. the user's call;
+    3. on success :meth:`log_results`, then the managed run is ended FINISHED, then
+       :meth:`after_run`; on an exception the managed run is ended FAILED (KILLED for
+       ``KeyboardInterrupt``) and the exception propagates unchanged.
+    """
+
+    kind: str = "training call"
+
+    def run_spec(self) -> Optional[RunSpec]:
+        """Name, params and tags of the run, computed before the user's call."""
+        return RunSpec()
+
+    def log_results(self, run: RunHandle, result: Any) -> None:
+        """Log metrics, artifacts and the model after the user's call returned ``result``."""
+
+    def after_run(self, run: RunHandle, result: Any) -> None:
+        """Hook after the run was ended (e.g. arm post-training metric logging)."""
+
+
+def autologging_active() -> bool:
+    """Whether a training call starting now in this thread/task may record a run."""
+    return STATE.enabled and not disabled_here() and not is_suppressed() and not in_training_call()
+
+
+def run_training_call(
+    original: Callable[..., Any],
+    args: tuple,
+    kwargs: dict,
+    make_recorder: Optional[Callable[[], Optional[TrainingRecorder]]],
+) -> Any:
+    """Call ``original(*args, **kwargs)`` as a training call, recording a run when outermost.
+
+    Parameters
+    ----------
+    original : callable
+        The wrapped training method (already bound).
+    args, kwargs :
+        The user's arguments, passed through untouched.
+    make_recorder : callable or None
+        Builds the :class:`TrainingRecorder`; ``None`` (or a None result) still marks the call as
+        a training call, so nothing inside it records, but records nothing itself.
+
+    Returns
+    -------
+    Whatever ``original`` returns (the same object); its exceptions propagate unchanged.
+    """
+    if not autologging_active():
+        return original(*args, **kwargs)
+    with training_call():
+        if make_recorder is None:
+            return original(*args, **kwargs)
+        return guarded_call(
+            original,
+            args,
+            kwargs,
+            kind="recording a training call",
+            before=lambda: _start(make_recorder),
+            on_success=_finish,
+            on_error=_fail,
+        )
+
+
+def _start(make_recorder: Callable[[], Optional[TrainingRecorder]]) -> tuple[Optional[TrainingRecorder], Optional[RunHandle]]:
+    recorder = make_recorder()
+    if recorder is None:
+        return None, None
+    spec = recorder.run_spec()
+    if spec is None:
+        return recorder, None
+    return recorder, open_run(spec)
+
+
+def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], result: Any) -> None:
+    recorder, run = started
+    if recorder is None or run is None:
+        return
+    attempt(f"{recorder.kind}: logging results", recorder.log_results, run, result)
+    attempt(f"{recorder.kind}: ending the run", run.end, _FINISHED)
+    attempt(f"{recorder.kind}: after the run", recorder.after_run, run, result)
+
+
+def _fail(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], error: BaseException) -> None:
+    _, run = started
+    if run is not None:
+        run.end(status_for_exception(error))
