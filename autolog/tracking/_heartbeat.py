@@ -49,6 +49,11 @@ class HeartbeatKeeper:
         with self._lock:
             self._runs.pop(run_id, None)
 
+    def clear(self) -> None:
+        """Forget every run (tests; the thread keeps running and idles)."""
+        with self._lock:
+            self._runs.clear()
+
     def run_ids(self) -> list[str]:
         with self._lock:
             return list(self._runs)
