@@ -1,0 +1,468 @@
+"""save_model, log_model, load_model.
+
+A model directory holds the model file and ``autolog-model.json`` (plus ``input_example.json``
+when asked for). It is written into a hidden staging directory next to its destination and
+renamed into place, so a reader sees either no model or a complete one; the metadata records the
+sha256 of the model file, and loading checks it before deserializing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+import secrets
+import shutil
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional, Sequence, Union
+
+from autolog import __version__ as _autolog_version
+from autolog.context import package_versions, requirements_for
+from autolog.exceptions import (
+    AutologError,
+    ConflictError,
+    InvalidInputError,
+    ModelIntegrityError,
+    NotFoundError,
+)
+from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
+from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
+from autolog.models._serialization import SERIALIZATION_FORMATS, sha256_of_file
+from autolog.models._signature import infer_signature, read_input_example, write_input_example
+
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")  # 2+ letters: "C:\..." is a path
+_STAGING_MARKER = ".autolog-tmp-"
+_warned_versions: set = set()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model logged on a run.
+
+    Attributes
+    ----------
+    run_id : str
+    artifact_path : str
+        Where the model directory sits among the run's artifacts (the ``name`` given).
+    model_uri : str
+        ``runs:/<run_id>/<artifact_path>``, accepted by :func:`load_model`.
+    metadata : ModelMetadata
+    """
+
+    run_id: str
+    artifact_path: str
+    model_uri: str
+    metadata: ModelMetadata
+
+
+# ---------------------------------------------------------------------------------------------
+# save
+
+
+def save_model(
+    model: Any,
+    path: Union[str, os.PathLike],
+    *,
+    flavor: str = "sklearn",
+    serialization_format: str = "pickle",
+    input_example: Any = None,
+    signature: Union[bool, dict, None] = True,
+) -> ModelMetadata:
+    """Save ``model`` into a new model directory.
+
+    Parameters
+    ----------
+    model : object
+        The fitted model.
+    path : str or os.PathLike
+        Directory to create; it must not exist or be empty.
+    flavor : str, default "sklearn"
+        A registered flavor (see :func:`register_flavor`).
+    serialization_format : {"pickle", "cloudpickle", "joblib", "skops"}, default "pickle"
+        How the model object is written. Use "skops" for models that others will load
+        without trusting you; "cloudpickle" for classes defined in ``__main__`` or notebooks.
+    input_example : DataFrame, array or list, optional
+        Its first 5 rows are saved as ``input_example.json`` and used to infer the signature.
+    signature : bool or dict, default True
+        True infers it (from ``input_example``, else from ``feature_names_in_`` /
+        ``n_features_in_``), False or None records none, a dict is recorded as given.
+
+    Returns
+    -------
+    ModelMetadata
+        What was written to ``autolog-model.json``.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown flavor or format, bad signature, or ``path`` is a file or a non-empty
+        directory. Nothing is written.
+    MissingDependencyError
+        The format's package (cloudpickle, skops) is not installed.
+    """
+    flavor_object = _checked_options(flavor, serialization_format, signature)
+    target = _checked_new_directory(os.fspath(path))
+    return _save_into_place(target, model, flavor_object, serialization_format, input_example, signature)
+
+
+def log_model(
+    model: Any,
+    name: str = "model",
+    *,
+    run_id: Optional[str] = None,
+    flavor: str = "sklearn",
+    serialization_format: str = "pickle",
+    input_example: Any = None,
+    signature: Union[bool, dict, None] = True,
+) -> ModelInfo:
+    """Save ``model`` as the artifact directory ``name`` of a run.
+
+    Parameters
+    ----------
+    model : object
+        The fitted model.
+    name : str, default "model"
+        Artifact path of the model directory inside the run.
+    run_id : str, optional
+        The run; by default this thread's active run.
+    flavor, serialization_format, input_example, signature
+        As for :func:`save_model`.
+
+    Returns
+    -------
+    ModelInfo
+        With ``model_uri`` = ``runs:/<run_id>/<name>``.
+
+    Raises
+    ------
+    InvalidInputError
+        No run given and none active, or a bad option; nothing is written.
+    ConflictError
+        The run already has artifacts under ``name``.
+    """
+    flavor_object = _checked_options(flavor, serialization_format, signature)
+    _check_artifact_name(name)
+    from autolog.tracking import get_store  # noqa: PLC0415  (tracking opens the store lazily)
+
+    store = get_store()
+    if run_id is None:
+        run_id = _active_run_id()
+    else:
+        store.get_run(run_id)  # NotFoundError for an unknown run, before writing anything
+    repository = store.artifacts(run_id)
+    options = (flavor_object, serialization_format, input_example, signature)
+    if repository.local_path("") is not None:
+        target = repository.local_path(name)
+        if _is_non_empty_directory(target) or os.path.isfile(target):
+            raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
+        metadata = _save_into_place(target, model, *options)
+    else:
+        if repository.list_artifacts(name):
+            raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
+        with tempfile.TemporaryDirectory(prefix="autolog-model-") as staging:
+            metadata = _write_model_directory(staging, model, *options)
+            repository.log_artifacts(staging, name)
+    return ModelInfo(run_id, name, f"runs:/{run_id}/{name}", metadata)
+
+
+def _checked_options(flavor: str, serialization_format: str, signature: Any) -> Flavor:
+    flavor_object = get_flavor(flavor)
+    flavor_object.check_format(serialization_format)
+    if not (signature is None or isinstance(signature, (bool, dict))):
+        raise InvalidInputError(
+            f"signature must be True, False, None or a dict, got {type(signature).__name__}"
+        )
+    return flavor_object
+
+
+def _checked_new_directory(path: str) -> str:
+    target = os.path.abspath(path)
+    if os.path.isfile(target):
+        raise InvalidInputError(f"cannot save a model to {target}: it is an existing file")
+    if _is_non_empty_directory(target):
+        raise InvalidInputError(
+            f"cannot save a model to {target}: the directory exists and is not empty"
+        )
+    return target
+
+
+def _check_artifact_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip("/"):
+        raise InvalidInputError(f"model name must be a non-empty artifact path, got {name!r}")
+
+
+def _active_run_id() -> str:
+    from autolog.tracking import active_run  # noqa: PLC0415
+
+    run = active_run()
+    if run is None:
+        raise InvalidInputError(
+            "log_model needs a run: call it inside `with autolog.start_run():`, or pass run_id="
+        )
+    return run.info.run_id
+
+
+def _is_non_empty_directory(path: str) -> bool:
+    try:
+        with os.scandir(path) as entries:
+            return any(True for _ in entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def _save_into_place(target: str, model: Any, *options: Any) -> ModelMetadata:
+    staging = _make_staging_directory(target)
+    try:
+        metadata = _write_model_directory(staging, model, *options)
+        _move_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return metadata
+
+
+def _make_staging_directory(target: str) -> str:
+    parent, base = os.path.split(target)
+    os.makedirs(parent, exist_ok=True)
+    staging = os.path.join(parent, f".{base}{_STAGING_MARKER}{secrets.token_hex(6)}")
+    os.mkdir(staging)
+    return staging
+
+
+def _move_into_place(staging: str, target: str) -> None:
+    try:
+        if os.path.isdir(target):
+            os.rmdir(target)  # empty (checked before); a racing writer makes this fail
+        os.rename(staging, target)
+    except OSError as exc:
+        raise ConflictError(
+            f"cannot move the model into {target}: something else was written there meanwhile ({exc})"
+        ) from exc
+
+
+def _write_model_directory(
+    directory: str,
+    model: Any,
+    flavor: Flavor,
+    serialization_format: str,
+    input_example: Any,
+    signature: Union[bool, dict, None],
+) -> ModelMetadata:
+    saved = _described(flavor.save(model, directory, serialization_format), directory)
+    example_file = _write_example_quietly(directory, input_example)
+    metadata = ModelMetadata(
+        flavor=flavor.name,
+        model_class=f"{type(model).__module__}.{type(model).__qualname__}",
+        serialization_format=serialization_format,
+        model_file=saved.file_name,
+        sha256=saved.sha256,
+        size_bytes=saved.size_bytes,
+        framework_version=_installed_framework_version(flavor),
+        python_version=platform.python_version(),
+        autolog_version=_autolog_version,
+        created=int(time.time() * 1000),
+        signature=_resolved_signature(model, signature, input_example),
+        requirements=_requirements(model, serialization_format),
+        input_example=example_file,
+    )
+    write_metadata(directory, metadata)
+    return metadata
+
+
+def _described(saved: Union[SavedModelFile, str], directory: str) -> SavedModelFile:
+    if isinstance(saved, SavedModelFile):
+        return saved
+    digest, size = sha256_of_file(os.path.join(directory, saved))
+    return SavedModelFile(saved, digest, size)
+
+
+def _write_example_quietly(directory: str, input_example: Any) -> Optional[str]:
+    if input_example is None:
+        return None
+    try:
+        return write_input_example(directory, input_example)
+    except (TypeError, ValueError) as exc:  # not JSON-representable: the model still counts
+        warnings.warn(f"input example not saved: {exc}", UserWarning, stacklevel=4)
+        return None
+
+
+def _resolved_signature(model: Any, signature: Any, input_example: Any) -> Optional[dict]:
+    if signature is True:
+        return infer_signature(model, input_example)
+    return signature or None
+
+
+def _requirements(model: Any, serialization_format: str) -> list:
+    pins = set(requirements_for(model))
+    fmt = SERIALIZATION_FORMATS.get(serialization_format)
+    if fmt is not None and fmt.package:
+        pins.update(f"{name}=={v}" for name, v in package_versions([fmt.package]).items())
+    return sorted(pins, key=str.lower)
+
+
+def _installed_framework_version(flavor: Flavor) -> Optional[str]:
+    if not flavor.framework:
+        return None
+    return package_versions([flavor.framework]).get(flavor.framework)
+
+
+# ---------------------------------------------------------------------------------------------
+# load
+
+
+def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Sequence[str]] = None) -> Any:
+    """Load a model saved by :func:`save_model` or :func:`log_model`.
+
+    Parameters
+    ----------
+    model_uri : str or os.PathLike
+        ``runs:/<run_id>/<artifact path>``, a ``file:`` URI, or a local model directory (for
+        example a run's artifact directory in the store).
+    trusted_types : sequence of str, optional
+        For skops files only: the types (as listed in the error) to allow beyond skops' defaults.
+
+    Returns
+    -------
+    object
+        The model.
+
+    Raises
+    ------
+    ModelIntegrityError
+        The model file's sha256 differs from the recorded one; nothing was deserialized.
+    UntrustedTypesError
+        A skops file holds types not in ``trusted_types``.
+    NotFoundError
+        No model directory, metadata file or model file there.
+    InvalidInputError
+        Malformed URI or metadata.
+    """
+    with _model_directory(model_uri) as directory:
+        return _load_from_directory(directory, trusted_types)
+
+
+def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
+    """Return the saved input example of a model (DataFrame or ndarray), or None if it has none."""
+    with _model_directory(model_uri) as directory:
+        metadata = read_metadata(directory)
+        if metadata.input_example is None:
+            return None
+        return read_input_example(os.path.join(directory, metadata.input_example))
+
+
+def _load_from_directory(directory: str, trusted_types: Optional[Sequence[str]]) -> Any:
+    if not os.path.isdir(directory):
+        raise NotFoundError(f"no model directory at {directory}")
+    metadata = read_metadata(directory)
+    flavor = get_flavor(metadata.flavor)
+    model_path = os.path.join(directory, metadata.model_file)
+    data = _read_verified(model_path, metadata)
+    _warn_on_framework_version_change(flavor, metadata, directory)
+    try:
+        return flavor.load(model_path, metadata, data=data, trusted_types=trusted_types)
+    except AutologError:
+        raise
+    except (ImportError, AttributeError) as exc:  # a class the pickle names is not importable
+        raise AutologError(
+            f"cannot load the model in {model_path}: {exc}. It was saved with "
+            f"{', '.join(metadata.requirements) or 'no recorded requirements'}; a custom class must be "
+            f"importable under the same module name (or save with serialization_format='cloudpickle')"
+        ) from exc
+
+
+def _read_verified(model_path: str, metadata: ModelMetadata) -> bytes:
+    try:
+        with open(model_path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise NotFoundError(f"model file {model_path} named in {METADATA_FILE_NAME} is missing") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != metadata.sha256:
+        raise ModelIntegrityError(
+            f"model file {model_path} has sha256 {actual}, but {METADATA_FILE_NAME} records "
+            f"{metadata.sha256}: the file changed after it was saved; refusing to load it"
+        )
+    return data
+
+
+def _warn_on_framework_version_change(flavor: Flavor, metadata: ModelMetadata, directory: str) -> None:
+    recorded = metadata.framework_version
+    installed = _installed_framework_version(flavor)
+    if not recorded or not installed or recorded == installed:
+        return
+    key = (flavor.framework, recorded, installed)
+    if key in _warned_versions:
+        return
+    _warned_versions.add(key)
+    warnings.warn(
+        f"the model in {directory} was saved with {flavor.framework} {recorded}, but {installed} "
+        f"is installed: it may fail to load or predict differently",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+@contextmanager
+def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[str]:
+    if isinstance(model_uri, os.PathLike):
+        yield os.fspath(model_uri)
+    elif not isinstance(model_uri, str) or not model_uri:
+        raise InvalidInputError(f"model_uri must be a non-empty str or path, got {model_uri!r}")
+    elif model_uri.startswith("runs:"):
+        with _run_model_directory(model_uri) as directory:
+            yield directory
+    elif model_uri.startswith("file:"):
+        yield _file_uri_path(model_uri)
+    elif _URI_SCHEME.match(model_uri):
+        raise InvalidInputError(
+            f"unsupported model URI {model_uri!r}: use runs:/<run_id>/<path>, file:<path> or a local directory"
+        )
+    else:
+        yield model_uri
+
+
+@contextmanager
+def _run_model_directory(model_uri: str) -> Iterator[str]:
+    run_id, artifact_path = _parse_runs_uri(model_uri)
+    from autolog.tracking import get_store  # noqa: PLC0415
+
+    repository = get_store().artifacts(run_id)
+    local = repository.local_path(artifact_path)
+    if local is not None:
+        if not os.path.isdir(local):
+            raise NotFoundError(f"run {run_id} has no model at {artifact_path!r} ({model_uri})")
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="autolog-load-") as download_root:
+        yield repository.download_artifacts(artifact_path, download_root)
+
+
+def _parse_runs_uri(model_uri: str) -> tuple[str, str]:
+    rest = model_uri[len("runs:") :]
+    run_id, _, artifact_path = rest.lstrip("/").partition("/") if rest.startswith("/") else ("", "", "")
+    artifact_path = artifact_path.strip("/")
+    if not run_id or not artifact_path:
+        raise InvalidInputError(
+            f"malformed model URI {model_uri!r}: expected runs:/<run_id>/<artifact path>, "
+            f"e.g. runs:/{run_id or '<run_id>'}/model"
+        )
+    return run_id, artifact_path
+
+
+def _file_uri_path(model_uri: str) -> str:
+    from urllib.parse import unquote, urlparse  # noqa: PLC0415
+
+    parsed = urlparse(model_uri)
+    if parsed.netloc not in ("", "localhost"):
+        raise InvalidInputError(f"file URI {model_uri!r} names another host ({parsed.netloc})")
+    path = unquote(parsed.path)
+    if os.name == "nt" and re.match(r"^/[A-Za-z]:", path):
+        path = path[1:]
+    if not path:
+        raise InvalidInputError(f"file URI {model_uri!r} has no path")
+    return path

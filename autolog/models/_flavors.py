@@ -1,0 +1,157 @@
+"""Flavors: how a kind of model is written to and read from a model directory.
+
+A flavor is a small object with a ``name``, the ``framework`` distribution whose version is recorded
+(and checked on load), the serialization formats it accepts, ``save`` and ``load``. Integrations add
+native formats (XGBoost JSON, LightGBM text, ``.keras``, torch state dicts) by registering their own
+flavor, in code with :func:`register_flavor` or through the ``autolog.flavors`` entry-point group
+(consulted when a model names a flavor nobody registered), without touching this package.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+from autolog.exceptions import InvalidInputError
+from autolog.models._serialization import (
+    SERIALIZATION_FORMATS,
+    HashingWriter,
+    get_serialization_format,
+)
+
+FLAVOR_ENTRY_POINT_GROUP = "autolog.flavors"
+
+
+@dataclass(frozen=True)
+class SavedModelFile:
+    """The model file a flavor wrote: its name inside the directory, sha256 and size."""
+
+    file_name: str
+    sha256: str
+    size_bytes: int
+
+
+class Flavor:
+    """Base class of flavors; the default implementation serializes Python objects.
+
+    Subclasses set ``name``, ``framework`` and ``serialization_formats`` and may override
+    :meth:`save` and :meth:`load` for a native format.
+
+    Attributes
+    ----------
+    name : str
+        Recorded as ``flavor`` in the model metadata.
+    framework : str or None
+        Distribution whose installed version is recorded as ``framework_version``.
+    serialization_formats : tuple of str
+        Values accepted for ``serialization_format``; the first is the default.
+    """
+
+    name: str = ""
+    framework: Optional[str] = None
+    serialization_formats: tuple = tuple(SERIALIZATION_FORMATS)
+
+    def check_format(self, serialization_format: str) -> None:
+        """Raise InvalidInputError when this flavor cannot write ``serialization_format``."""
+        if serialization_format not in self.serialization_formats:
+            get_serialization_format(serialization_format)  # unknown everywhere: list all
+            raise InvalidInputError(
+                f"flavor {self.name!r} does not support serialization_format "
+                f"{serialization_format!r}; valid formats: {', '.join(self.serialization_formats)}"
+            )
+
+    def save(
+        self, model: Any, directory: str, serialization_format: str
+    ) -> Union[SavedModelFile, str]:
+        """Write ``model`` into ``directory`` (existing, empty) and describe the file written.
+
+        May return just the file name; the sha256 is then computed by reading the file back.
+        """
+        fmt = get_serialization_format(serialization_format)
+        path = os.path.join(directory, fmt.file_name)
+        with open(path, "xb") as f:
+            writer = HashingWriter(f)
+            fmt.dump(model, writer)
+        return SavedModelFile(fmt.file_name, writer.hexdigest(), writer.size_bytes)
+
+    def load(
+        self,
+        path: str,
+        metadata: Any,
+        *,
+        data: Optional[bytes] = None,
+        trusted_types: Optional[Sequence[str]] = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Read the model saved at ``path`` (the model file) as described by ``metadata``.
+
+        ``data`` holds the file's bytes, already checked against the recorded sha256; a flavor
+        should deserialize those rather than read ``path`` again.
+        """
+        fmt = get_serialization_format(metadata.serialization_format)
+        if data is None:
+            with open(path, "rb") as f:
+                data = f.read()
+        return fmt.loads(data, trusted_types)
+
+
+class SklearnFlavor(Flavor):
+    """scikit-learn estimators (and any other picklable Python object)."""
+
+    name = "sklearn"
+    framework = "scikit-learn"
+
+
+_registry_lock = threading.Lock()
+_registry: dict[str, Flavor] = {}
+
+
+def register_flavor(flavor: Flavor, *, replace: bool = False) -> None:
+    """Make ``flavor`` available to ``save_model``/``log_model``/``load_model`` under its name.
+
+    Parameters
+    ----------
+    flavor : Flavor
+        An instance with a non-empty ``name``.
+    replace : bool, default False
+        Allow replacing an already registered flavor of the same name.
+    """
+    if not isinstance(flavor, Flavor) or not flavor.name:
+        raise InvalidInputError(f"register_flavor expects a Flavor with a name, got {flavor!r}")
+    with _registry_lock:
+        if flavor.name in _registry and not replace:
+            if type(_registry[flavor.name]) is type(flavor):
+                return
+            raise InvalidInputError(
+                f"flavor {flavor.name!r} is already registered; pass replace=True to override it"
+            )
+        _registry[flavor.name] = flavor
+
+
+def get_flavor(name: str) -> Flavor:
+    """Return the flavor registered as ``name``, looking in the entry-point group if needed."""
+    flavor = _registry.get(name)
+    if flavor is None:
+        flavor = _flavor_from_entry_point(name)
+    if flavor is None:
+        raise InvalidInputError(
+            f"unknown model flavor {name!r}; registered flavors: {', '.join(sorted(_registry))}. "
+            f"A flavor added by an integration is registered when that integration is imported."
+        )
+    return flavor
+
+
+def _flavor_from_entry_point(name: str) -> Optional[Flavor]:
+    from importlib.metadata import entry_points  # noqa: PLC0415  (only for unknown flavors)
+
+    for entry_point in entry_points(group=FLAVOR_ENTRY_POINT_GROUP, name=name):
+        loaded = entry_point.load()
+        flavor = loaded() if isinstance(loaded, type) else loaded
+        register_flavor(flavor, replace=True)
+        return flavor
+    return None
+
+
+register_flavor(SklearnFlavor())
