@@ -1,0 +1,274 @@
+"""Engines, write transactions, the cross-dialect upsert, and schema creation/migration.
+
+SQLite runs in WAL mode with a 30 s busy timeout, ``synchronous=NORMAL`` and foreign keys on. The
+driver's own transaction handling is switched off so that writes start with ``BEGIN IMMEDIATE``:
+a writer takes the write lock up front and concurrent processes queue on the busy timeout instead
+of failing with a lock-upgrade deadlock. PostgreSQL goes through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import weakref
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from autolog.exceptions import InvalidInputError, StoreError
+from autolog.store import _schema
+
+BUSY_TIMEOUT_S = 30
+_WRITE_OPTION = "autolog_write"
+# An arbitrary constant naming the schema-creation lock among PostgreSQL advisory locks.
+_PG_ADVISORY_LOCK_KEY = 0x6175746F6C6F67  # "autolog"
+_MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+_live_engines: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def normalize_db_uri(db_uri: str) -> str:
+    """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver; check the scheme."""
+    for prefix in ("postgresql://", "postgres://"):
+        if db_uri.startswith(prefix):
+            return "postgresql+psycopg://" + db_uri[len(prefix):]
+    if db_uri.startswith(("sqlite:", "postgresql+psycopg:")):
+        return db_uri
+    raise InvalidInputError(
+        f"unsupported database URI {db_uri!r}: expected sqlite:///PATH or postgresql://..."
+    )
+
+
+def sqlite_path(db_uri: str) -> str | None:
+    """The database file of a SQLite URI, ``None`` for in-memory or non-SQLite databases."""
+    url = make_url(db_uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return os.path.abspath(url.database)
+
+
+def create_engine(db_uri: str) -> Engine:
+    """Create the engine for a normalized database URI, configured as described above."""
+    url = make_url(db_uri)
+    try:
+        if url.get_backend_name() == "sqlite":
+            engine = _create_sqlite_engine(url)
+        else:
+            engine = sa.create_engine(url, pool_size=5, max_overflow=20)
+    except Exception as exc:  # noqa: BLE001 - any driver error means the store cannot be reached
+        raise StoreError(f"cannot open database {url.render_as_string()}: {exc}") from exc
+    _live_engines.add(engine)
+    return engine
+
+
+def _create_sqlite_engine(url) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    options: dict = {
+        "connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        # Named parameters let the hot paths hand the same dicts to sqlite3 and psycopg.
+        "paramstyle": "named",
+    }
+    if in_memory:
+        options["poolclass"] = StaticPool
+    engine = sa.create_engine(url, **options)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    is_write = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (``BEGIN IMMEDIATE`` on SQLite); commits, or rolls back on error."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
+
+
+@contextlib.contextmanager
+def raw_write_cursor(engine: Engine) -> Iterator:
+    """A DB-API cursor inside one write transaction, for the hot paths (log_metric, log_batch).
+
+    SQLAlchemy compiles the statements once; executing them straight on the driver saves the
+    per-call overhead of ``Connection.execute``.
+    """
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.driver_connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+        yield cursor
+        connection.driver_connection.commit()
+    except BaseException:
+        connection.driver_connection.rollback()
+        raise
+    finally:
+        connection.close()
+
+
+def insert_for(engine_or_dialect, table: sa.Table):
+    """The dialect's ``insert`` construct, which offers ``on_conflict_do_update/nothing``."""
+    name = getattr(engine_or_dialect, "dialect", engine_or_dialect).name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def upsert(dialect, table: sa.Table, keys: list[str], *, where=None):
+    """``INSERT .. ON CONFLICT (keys) DO UPDATE SET <other columns> = excluded.<column>``."""
+    statement = insert_for(dialect, table)
+    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    where_clause = where(table, statement.excluded) if where is not None else None
+    return statement.on_conflict_do_update(index_elements=keys, set_=updates, where=where_clause)
+
+
+def dispose_after_fork() -> None:
+    """Drop pooled connections inherited from the parent process (never share them)."""
+    for engine in list(_live_engines):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=dispose_after_fork)
+
+
+# --- schema creation and migration -------------------------------------------------------------
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision recorded in ``alembic_version``, ``None`` when the table does not exist."""
+    if not connection.dialect.has_table(connection, "alembic_version"):
+        return None
+    row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    return row[0] if row else None
+
+
+def is_at_head(engine: Engine) -> bool:
+    """Whether the schema is at ``HEAD_REVISION`` and the default experiment exists."""
+    with engine.connect() as connection:
+        if current_revision(connection) != _schema.HEAD_REVISION:
+            return False
+        table = _schema.experiments
+        found = connection.execute(
+            sa.select(table.c.experiment_id).where(table.c.experiment_id == 0)
+        ).first()
+        return found is not None
+
+
+def upgrade_to_head(engine: Engine, *, default_artifact_location: str) -> None:
+    """Create or upgrade the schema and insert the default experiment, under a cross-process lock.
+
+    Imports Alembic, so callers check :func:`is_at_head` first.
+    """
+    with _schema_lock(engine):
+        if engine.dialect.name == "sqlite":
+            _enable_wal(engine)
+        with write_transaction(engine) as connection:
+            revision = current_revision(connection)
+            if revision != _schema.HEAD_REVISION:
+                _run_alembic_upgrade(connection, revision)
+            _insert_default_experiment(connection, default_artifact_location)
+
+
+def _enable_wal(engine: Engine) -> None:
+    # WAL is a persistent property of the database file; it cannot change inside a transaction.
+    connection = engine.raw_connection()
+    try:
+        connection.driver_connection.execute("PRAGMA journal_mode = WAL")
+    finally:
+        connection.close()
+
+
+def _run_alembic_upgrade(connection: Connection, revision: str | None) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.util import CommandError
+
+    config = Config()
+    config.set_main_option("script_location", _MIGRATIONS_DIR)
+    config.attributes["connection"] = connection
+    try:
+        command.upgrade(config, "head")
+    except CommandError as exc:
+        raise StoreError(
+            f"cannot migrate the store from schema revision {revision!r}: {exc} "
+            "(a store written by a newer autolog needs that newer version)"
+        ) from exc
+
+
+def _insert_default_experiment(connection: Connection, artifact_location: str) -> None:
+    import time
+
+    table = _schema.experiments
+    now = int(time.time() * 1000)
+    statement = insert_for(connection.dialect, table).values(
+        experiment_id=0,
+        name="Default",
+        artifact_location=artifact_location,
+        lifecycle_stage="active",
+        creation_time=now,
+        last_update_time=now,
+    )
+    connection.execute(statement.on_conflict_do_nothing())
+
+
+@contextlib.contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if engine.dialect.name == "postgresql":
+        with _postgres_advisory_lock(engine):
+            yield
+    elif path is not None:
+        with _file_lock(path + ".lock"):
+            yield
+    else:
+        yield
+
+
+@contextlib.contextmanager
+def _file_lock(path: str) -> Iterator[None]:
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def _postgres_advisory_lock(engine: Engine) -> Iterator[None]:
+    with engine.connect() as connection:
+        connection.execute(sa.select(sa.func.pg_advisory_lock(_PG_ADVISORY_LOCK_KEY)))
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(_PG_ADVISORY_LOCK_KEY)))
+            connection.commit()
+
+
+def create_schema_without_migrations(engine: Engine, *, default_artifact_location: str) -> None:
+    """Create the head schema directly (for the throw-away in-memory engine that serves reads)."""
+    _schema.metadata.create_all(engine)
+    with write_transaction(engine) as connection:
+        _insert_default_experiment(connection, default_artifact_location)

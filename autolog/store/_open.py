@@ -1,0 +1,57 @@
+"""``open_store``: from a tracking URI to a :class:`SqlStore`."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlparse
+
+from autolog.exceptions import InvalidInputError
+
+DB_FILE_NAME = "autolog.db"
+ARTIFACTS_DIR_NAME = "artifacts"
+DEFAULT_ARTIFACT_ROOT = "./autolog-artifacts"
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
+def open_store(tracking_uri: str, artifact_root: str | None = None):
+    """Turn a tracking URI into a store.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        A directory (plain path or ``file:`` URI) holding ``autolog.db`` and ``artifacts/``;
+        or ``sqlite:///PATH`` / ``postgresql://...`` naming a database directly.
+    artifact_root : str, optional
+        Where artifacts go. For a directory store the default is its ``artifacts/`` folder; for
+        a database URI it is ``AUTOLOG_ARTIFACT_ROOT``, else ``./autolog-artifacts``.
+
+    Returns
+    -------
+    SqlStore
+        Nothing is created on disk until the first write.
+    """
+    from autolog.store._sql_store import SqlStore
+
+    if not isinstance(tracking_uri, str) or not tracking_uri.strip():
+        raise InvalidInputError(f"tracking URI must be a non-empty string, got {tracking_uri!r}")
+    scheme = urlparse(tracking_uri).scheme.lower()
+    if scheme in _DATABASE_SCHEMES:
+        root = artifact_root or os.environ.get("AUTOLOG_ARTIFACT_ROOT") or DEFAULT_ARTIFACT_ROOT
+        return SqlStore(tracking_uri, os.path.abspath(root) if "://" not in root else root)
+    directory = _directory_of(tracking_uri, scheme)
+    db_uri = "sqlite:///" + os.path.join(directory, DB_FILE_NAME)
+    return SqlStore(db_uri, artifact_root or os.path.join(directory, ARTIFACTS_DIR_NAME))
+
+
+def _directory_of(tracking_uri: str, scheme: str) -> str:
+    if scheme == "file":
+        parsed = urlparse(tracking_uri)
+        if parsed.netloc not in ("", "localhost"):
+            raise InvalidInputError(f"tracking URI {tracking_uri!r} names a remote host")
+        return os.path.abspath(unquote(parsed.path))
+    if len(scheme) > 1:
+        raise InvalidInputError(
+            f"unsupported tracking URI {tracking_uri!r}: use a directory, file:, sqlite:/// "
+            "or postgresql://"
+        )
+    return os.path.abspath(os.path.expanduser(tracking_uri))

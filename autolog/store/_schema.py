@@ -1,0 +1,133 @@
+"""The store's tables as SQLAlchemy Core objects, used by every query.
+
+The migrations in ``migrations/versions`` create exactly these tables; ``HEAD_REVISION`` names the
+newest migration so that an up-to-date store opens without importing Alembic.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+#: The newest Alembic revision id; bump it together with every new file in migrations/versions.
+HEAD_REVISION = "0001"
+
+MAX_KEY_LENGTH = 250
+RUN_ID_LENGTH = 32
+
+metadata = MetaData()
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("artifact_location", Text, nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", Text),
+    Column("status", String(16), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger),
+    Column("user_id", Text),
+    Column("source", Text),
+    Column("parent_run_id", String(RUN_ID_LENGTH)),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("artifact_uri", Text, nullable=False),
+    Column("owner_host", Text),
+    Column("owner_pid", Integer),
+    Column("heartbeat_time", BigInteger),
+    Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
+    Index("ix_runs_parent_run_id", "parent_run_id"),
+)
+
+
+def _run_fk() -> ForeignKey:
+    return ForeignKey("runs.run_id", ondelete="CASCADE")
+
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), _run_fk(), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), _run_fk(), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    # INTEGER PRIMARY KEY is SQLite's rowid alias (autoincrement); PostgreSQL gets a bigint.
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("run_id", String(RUN_ID_LENGTH), _run_fk(), nullable=False),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", Double),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), _run_fk(), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("value", Double),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# (key, value) indexes on the text tables. PostgreSQL's btree rows are limited to ~2.7 kB and values
+# may be up to 8000 characters, so there the index covers the key only (see the migration).
+Index("ix_params_key_value", params.c.key, params.c.value)
+Index("ix_tags_key_value", tags.c.key, tags.c.value)

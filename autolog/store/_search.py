@@ -1,0 +1,415 @@
+"""The run search grammar: tokenizer, parser (to a small AST) and compiler to SQLAlchemy.
+
+Filter grammar (keywords are case-insensitive)::
+
+    filter     := [comparison ("and" comparison)*]
+    comparison := entity ("=" | "!=" | "<>" | "<" | "<=" | ">" | ">=") literal
+                | entity ["not"] ("like" | "ilike") string
+                | entity ["not"] "in" "(" string ("," string)* ")"
+    entity     := ("metrics" | "params" | "tags" | "attributes") "." (key | `quoted key` | "quoted key")
+                | status | run_name | start_time | end_time | run_id      (bare attributes)
+
+Metrics and the time attributes compare with numbers; params, tags and the other attributes with
+single- or double-quoted strings (``''`` inside a string is one quote). An order-by term is an
+entity optionally followed by ``asc`` or ``desc``.
+
+User text only ever reaches SQL as bound parameters; errors name the column where parsing failed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from autolog.exceptions import InvalidInputError
+
+METRIC, PARAM, TAG, ATTRIBUTE = "metric", "param", "tag", "attribute"
+
+_ENTITY_PREFIXES = {
+    "metric": METRIC,
+    "metrics": METRIC,
+    "param": PARAM,
+    "params": PARAM,
+    "parameter": PARAM,
+    "parameters": PARAM,
+    "tag": TAG,
+    "tags": TAG,
+    "attribute": ATTRIBUTE,
+    "attributes": ATTRIBUTE,
+    "attr": ATTRIBUTE,
+    "run": ATTRIBUTE,
+}
+NUMERIC_ATTRIBUTES = ("start_time", "end_time")
+STRING_ATTRIBUTES = ("status", "run_name", "run_id", "user_id")
+_COMPARISON_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
+_STRING_EQUALITY = ("=", "!=")
+
+_TOKEN_PATTERN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![A-Za-z0-9_.]))
+  | (?P<word>[A-Za-z_][A-Za-z0-9_.\-:/]*)
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<dquoted>"(?:[^"]|"")*")
+  | (?P<backticked>`[^`]*`)
+  | (?P<operator>!=|<>|<=|>=|==|=|<|>)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<comma>,)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # number, word, string, dquoted, backticked, operator, lparen, rparen, comma, end
+    text: str
+    position: int  # 0-based offset into the source text
+
+    def describe(self) -> str:
+        return "end of input" if self.kind == "end" else repr(self.text)
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: str  # METRIC, PARAM, TAG or ATTRIBUTE
+    key: str
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind == METRIC or (self.kind == ATTRIBUTE and self.key in NUMERIC_ATTRIBUTES)
+
+
+Value = Union[float, str, tuple]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    entity: Entity
+    operator: str  # one of _COMPARISON_OPERATORS, LIKE, ILIKE, NOT LIKE, NOT ILIKE, IN, NOT IN
+    value: Value
+
+
+@dataclass(frozen=True)
+class OrderTerm:
+    entity: Entity
+    ascending: bool
+
+
+# --- tokenizer ---------------------------------------------------------------------------------
+
+
+class _Source:
+    """Tokens of one filter or order-by string, with errors that point into that string."""
+
+    def __init__(self, text: str, what: str):
+        self.text = text
+        self.what = what
+        self.tokens = self._tokenize()
+        self.index = 0
+
+    def error(self, token: Token, message: str) -> InvalidInputError:
+        return InvalidInputError(
+            f"bad {self.what} at column {token.position + 1}: {message}, got {token.describe()}"
+            f" (in {self.text!r})"
+        )
+
+    def _tokenize(self) -> list[Token]:
+        tokens = []
+        position = 0
+        while position < len(self.text):
+            match = _TOKEN_PATTERN.match(self.text, position)
+            if match is None:
+                char = self.text[position]
+                expected = "a closing quote" if char in "'\"`" else "a valid token"
+                raise self.error(Token("char", self.text[position:position + 20], position), expected)
+            if match.lastgroup != "space":
+                tokens.append(Token(match.lastgroup, match.group(), position))
+            position = match.end()
+        tokens.append(Token("end", "", len(self.text)))
+        return tokens
+
+    def peek(self) -> Token:
+        return self.tokens[self.index]
+
+    def next(self) -> Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+    def next_keyword(self, *words: str) -> str | None:
+        """Consume and return the upper-cased keyword if the next token is one of ``words``."""
+        token = self.peek()
+        if token.kind == "word" and token.text.upper() in words:
+            self.index += 1
+            return token.text.upper()
+        return None
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def parse_filter(text: str | None) -> list[Comparison]:
+    """Parse a filter string into comparisons joined by ``and``; ``""``/``None`` means none."""
+    if text is None or not text.strip():
+        return []
+    if not isinstance(text, str):
+        raise InvalidInputError(f"filter must be a string, got {type(text).__name__}")
+    source = _Source(text, "filter")
+    comparisons = [_parse_comparison(source)]
+    while source.peek().kind != "end":
+        if source.next_keyword("AND") is None:
+            token = source.peek()
+            if token.kind == "word" and token.text.upper() == "OR":
+                raise source.error(token, "'or' is not supported, only 'and'")
+            raise source.error(token, "expected 'and' or the end of the filter")
+        comparisons.append(_parse_comparison(source))
+    return comparisons
+
+
+def parse_order_by(terms: list[str] | tuple[str, ...] | str | None) -> list[OrderTerm]:
+    """Parse order-by strings such as ``"metrics.acc DESC"`` or ``"params.C"``."""
+    if terms is None:
+        return []
+    if isinstance(terms, str):
+        terms = [terms]
+    parsed = []
+    for term in terms:
+        if not isinstance(term, str):
+            raise InvalidInputError(f"order_by entries must be strings, got {term!r}")
+        source = _Source(term, "order_by")
+        entity = _parse_entity(source)
+        direction = source.next_keyword("ASC", "DESC")
+        if source.peek().kind != "end":
+            raise source.error(source.peek(), "expected ASC, DESC or the end of the term")
+        parsed.append(OrderTerm(entity, ascending=direction != "DESC"))
+    return parsed
+
+
+def _parse_comparison(source: _Source) -> Comparison:
+    entity = _parse_entity(source)
+    if entity.is_numeric:
+        return _parse_numeric_comparison(source, entity)
+    return _parse_string_comparison(source, entity)
+
+
+def _parse_entity(source: _Source) -> Entity:
+    token = source.next()
+    if token.kind != "word":
+        raise source.error(token, "expected an entity such as metrics.acc, params.C or tags.x")
+    prefix, dot, key = token.text.partition(".")
+    if not dot:
+        if token.text.lower() in NUMERIC_ATTRIBUTES + STRING_ATTRIBUTES:
+            return Entity(ATTRIBUTE, token.text.lower())
+        raise source.error(
+            token, "expected an entity such as metrics.acc, params.C, tags.x or attributes.status"
+        )
+    kind = _ENTITY_PREFIXES.get(prefix.lower())
+    if kind is None:
+        raise source.error(token, "expected 'metrics.', 'params.', 'tags.' or 'attributes.'")
+    if not key:
+        key = _parse_quoted_key(source)
+    if kind == ATTRIBUTE:
+        return _attribute_entity(source, token, key)
+    return Entity(kind, key)
+
+
+def _parse_quoted_key(source: _Source) -> str:
+    token = source.next()
+    if token.kind == "backticked":
+        key = token.text[1:-1]
+    elif token.kind == "dquoted":
+        key = token.text[1:-1].replace('""', '"')
+    else:
+        raise source.error(token, "expected a key, plain or in backticks")
+    if not key:
+        raise source.error(token, "expected a non-empty key")
+    return key
+
+
+def _attribute_entity(source: _Source, token: Token, key: str) -> Entity:
+    name = key.lower()
+    if name not in NUMERIC_ATTRIBUTES + STRING_ATTRIBUTES:
+        allowed = ", ".join(NUMERIC_ATTRIBUTES + STRING_ATTRIBUTES)
+        raise source.error(token, f"expected an attribute among {allowed}")
+    return Entity(ATTRIBUTE, name)
+
+
+def _parse_numeric_comparison(source: _Source, entity: Entity) -> Comparison:
+    operator = _parse_operator(source, _COMPARISON_OPERATORS, "a comparison operator")
+    token = source.next()
+    if token.kind != "number":
+        raise source.error(token, f"expected a number to compare {_describe(entity)} with")
+    return Comparison(entity, operator, float(token.text))
+
+
+def _parse_string_comparison(source: _Source, entity: Entity) -> Comparison:
+    negated = source.next_keyword("NOT")
+    keyword = source.next_keyword("LIKE", "ILIKE", "IN")
+    if keyword is None and negated:
+        raise source.error(source.peek(), "expected LIKE, ILIKE or IN after NOT")
+    if keyword is None:
+        operator = _parse_operator(
+            source, _STRING_EQUALITY, "one of =, !=, LIKE, ILIKE, IN, NOT IN"
+        )
+        return Comparison(entity, operator, _parse_string(source, entity))
+    operator = f"NOT {keyword}" if negated else keyword
+    if keyword == "IN":
+        return Comparison(entity, operator, _parse_string_list(source, entity))
+    return Comparison(entity, operator, _parse_string(source, entity))
+
+
+def _parse_operator(source: _Source, allowed: tuple[str, ...], expected: str) -> str:
+    token = source.peek()
+    operator = {"<>": "!=", "==": "="}.get(token.text, token.text)
+    if token.kind != "operator" or operator not in allowed:
+        raise source.error(token, f"expected {expected}")
+    source.next()
+    return operator
+
+
+def _parse_string(source: _Source, entity: Entity) -> str:
+    token = source.next()
+    if token.kind == "string":
+        return token.text[1:-1].replace("''", "'")
+    if token.kind == "dquoted":
+        return token.text[1:-1].replace('""', '"')
+    raise source.error(token, f"expected a quoted string to compare {_describe(entity)} with")
+
+
+def _parse_string_list(source: _Source, entity: Entity) -> tuple[str, ...]:
+    token = source.next()
+    if token.kind != "lparen":
+        raise source.error(token, "expected '(' after IN")
+    values = [_parse_string(source, entity)]
+    while True:
+        token = source.next()
+        if token.kind == "rparen":
+            return tuple(values)
+        if token.kind != "comma":
+            raise source.error(token, "expected ',' or ')' in the IN list")
+        values.append(_parse_string(source, entity))
+
+
+def _describe(entity: Entity) -> str:
+    prefix = {METRIC: "metrics", PARAM: "params", TAG: "tags", ATTRIBUTE: "attributes"}
+    return f"{prefix[entity.kind]}.{entity.key}"
+
+
+# --- compiler ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CompiledQuery:
+    """The FROM clause (runs plus joins), WHERE conditions and ORDER BY for a run search."""
+
+    from_clause: object
+    conditions: list
+    order_by: list
+
+
+def compile_search(
+    comparisons: list[Comparison],
+    order_terms: list[OrderTerm],
+    *,
+    runs,
+    key_value_tables: dict,
+    attribute_column: Callable[[str], object],
+    dialect_name: str,
+) -> CompiledQuery:
+    """Turn parsed comparisons and order terms into SQLAlchemy joins, conditions and ordering.
+
+    ``key_value_tables`` maps METRIC/PARAM/TAG to the latest_metrics/params/tags tables;
+    ``attribute_column`` maps an attribute name to its column or SQL expression (the status one
+    already accounts for stale heartbeats).
+    """
+    from sqlalchemy import and_, literal
+
+    from_clause = runs
+    conditions = []
+    for number, comparison in enumerate(comparisons):
+        entity = comparison.entity
+        if entity.kind == ATTRIBUTE:
+            column = attribute_column(entity.key)
+            conditions.append(_condition(column, comparison, dialect_name))
+            continue
+        alias = key_value_tables[entity.kind].alias(f"f{number}")
+        on = and_(
+            alias.c.run_id == runs.c.run_id,
+            alias.c.key == literal(entity.key),
+            _condition(alias.c.value, comparison, dialect_name),
+        )
+        from_clause = from_clause.join(alias, on)
+    order_by = []
+    for number, term in enumerate(order_terms):
+        if term.entity.kind == ATTRIBUTE:
+            column = attribute_column(term.entity.key)
+        else:
+            alias = key_value_tables[term.entity.kind].alias(f"o{number}")
+            on = and_(alias.c.run_id == runs.c.run_id, alias.c.key == literal(term.entity.key))
+            from_clause = from_clause.outerjoin(alias, on)
+            column = alias.c.value
+        # Runs without the key (NULL) sort last in both directions.
+        order_by += [column.is_(None), column.asc() if term.ascending else column.desc()]
+    order_by += [runs.c.start_time.desc(), runs.c.run_id.asc()]
+    return CompiledQuery(from_clause, conditions, order_by)
+
+
+def _condition(column, comparison: Comparison, dialect_name: str):
+    from sqlalchemy import Double, literal, not_
+
+    operator, value = comparison.operator, comparison.value
+    if comparison.entity.is_numeric:
+        bound = literal(value, Double())
+        return {
+            "=": column == bound,
+            "!=": column != bound,
+            "<": column < bound,
+            "<=": column <= bound,
+            ">": column > bound,
+            ">=": column >= bound,
+        }[operator]
+    if operator == "=":
+        return column == literal(value)
+    if operator == "!=":
+        return column != literal(value)
+    if operator in ("IN", "NOT IN"):
+        condition = column.in_([literal(item) for item in value])
+        return not_(condition) if operator == "NOT IN" else condition
+    condition = _like(column, operator.removeprefix("NOT "), value, dialect_name)
+    return not_(condition) if operator.startswith("NOT ") else condition
+
+
+def _like(column, operator: str, pattern: str, dialect_name: str):
+    from sqlalchemy import literal
+
+    if operator == "ILIKE":
+        return column.ilike(literal(pattern), escape="\\")
+    if dialect_name == "sqlite":
+        # SQLite's LIKE ignores ASCII case; GLOB is case-sensitive like PostgreSQL's LIKE.
+        return column.op("GLOB")(literal(like_to_glob(pattern)))
+    return column.like(literal(pattern), escape="\\")
+
+
+def like_to_glob(pattern: str) -> str:
+    """Translate a LIKE pattern (``%``, ``_``, backslash escapes) into an equivalent GLOB."""
+    out = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "\\")
+            out.append(_glob_literal(char))
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(_glob_literal(char))
+    return "".join(out)
+
+
+def _glob_literal(char: str) -> str:
+    return f"[{char}]" if char in "*?[" else char

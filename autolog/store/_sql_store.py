@@ -1,0 +1,889 @@
+"""``SqlStore``: experiments, runs, params, metrics and tags in SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import and_, bindparam, case, or_
+
+from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError, StoreError
+from autolog.store import _engine, _schema, _search, _validation
+from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs
+from autolog.store._schema import (
+    experiment_tags,
+    experiments,
+    latest_metrics,
+    metrics,
+    params,
+    runs,
+    tags,
+)
+from autolog.tracking.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    ViewType,
+)
+
+DEFAULT_HEARTBEAT_TIMEOUT_S = 120.0
+MAX_RESULTS_LIMIT = 50000
+_IN_CHUNK = 500  # ids per IN (...) list, well below every database's parameter limit
+_ACTIVE, _DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED
+
+_STALE_BEFORE = bindparam("stale_before", type_=sa.BigInteger)
+# What readers report as the status: RUNNING with a stale heartbeat is KILLED.
+EFFECTIVE_STATUS = case(
+    (
+        and_(runs.c.status == RunStatus.RUNNING, runs.c.heartbeat_time < _STALE_BEFORE),
+        RunStatus.KILLED,
+    ),
+    else_=runs.c.status,
+).label("effective_status")
+
+_RUN_COLUMNS = (
+    runs.c.run_id,
+    runs.c.experiment_id,
+    runs.c.name,
+    EFFECTIVE_STATUS,
+    runs.c.start_time,
+    runs.c.end_time,
+    runs.c.user_id,
+    runs.c.source,
+    runs.c.parent_run_id,
+    runs.c.lifecycle_stage,
+    runs.c.artifact_uri,
+)
+_ATTRIBUTE_COLUMNS = {
+    "status": EFFECTIVE_STATUS.element,
+    "run_name": runs.c.name,
+    "run_id": runs.c.run_id,
+    "user_id": runs.c.user_id,
+    "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time,
+}
+_KEY_VALUE_TABLES = {_search.METRIC: latest_metrics, _search.PARAM: params, _search.TAG: tags}
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def heartbeat_timeout_s() -> float:
+    """``AUTOLOG_HEARTBEAT_TIMEOUT`` in seconds (default 120), read at call time; <= 0 disables."""
+    raw = os.environ.get("AUTOLOG_HEARTBEAT_TIMEOUT")
+    if not raw:
+        return DEFAULT_HEARTBEAT_TIMEOUT_S
+    try:
+        return float(raw)
+    except ValueError:
+        return DEFAULT_HEARTBEAT_TIMEOUT_S
+
+
+def _stale_before_ms() -> int:
+    timeout = heartbeat_timeout_s()
+    if timeout <= 0:
+        return -(2**62)
+    return _now_ms() - int(timeout * 1000)
+
+
+class _HotStatements:
+    """The write statements of the hot paths, compiled once for one dialect."""
+
+    def __init__(self, dialect):
+        def compiled(statement) -> str:
+            return str(statement.compile(dialect=dialect))
+
+        def values(table, *names):
+            return {name: bindparam(name) for name in names}
+
+        metric_columns = ("run_id", "key", "value", "is_nan", "timestamp", "step")
+        self.run_stage = compiled(
+            sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
+        )
+        self.insert_metric = compiled(sa.insert(metrics).values(values(metrics, *metric_columns)))
+        self.upsert_latest = compiled(
+            _engine.upsert(dialect, latest_metrics, ["run_id", "key"], where=_newer_metric)
+            .values(values(latest_metrics, *metric_columns))
+        )
+        self.insert_param = compiled(
+            _engine.insert_for(dialect, params)
+            .values(values(params, "run_id", "key", "value"))
+            .on_conflict_do_nothing()
+        )
+        self.run_params = compiled(
+            sa.select(params.c.key, params.c.value).where(params.c.run_id == bindparam("run_id"))
+        )
+        self.upsert_tag = compiled(
+            _engine.upsert(dialect, tags, ["run_id", "key"]).values(
+                values(tags, "run_id", "key", "value")
+            )
+        )
+
+
+def _newer_metric(table, excluded):
+    """The latest value wins by (step, timestamp); on a tie, the later write."""
+    return or_(
+        excluded.step > table.c.step,
+        and_(excluded.step == table.c.step, excluded.timestamp >= table.c.timestamp),
+    )
+
+
+class SqlStore:
+    """The metadata store: one implementation for SQLite and PostgreSQL.
+
+    Parameters
+    ----------
+    db_uri : str
+        ``sqlite:///PATH`` or ``postgresql://...`` (psycopg 3 is used for PostgreSQL).
+    artifact_root : str
+        Local directory (or ``file:`` URI) under which experiments keep their artifacts, as
+        ``<artifact_root>/<experiment_id>/<run_id>/artifacts``.
+
+    Notes
+    -----
+    Nothing is created until the first write: reading a SQLite store whose file does not exist
+    yet sees an empty store holding only the default experiment. On first use the schema is
+    created or migrated to the newest revision, serialized across processes.
+    """
+
+    def __init__(self, db_uri: str, artifact_root: str):
+        self.db_uri = _engine.normalize_db_uri(db_uri)
+        self.artifact_root = local_path_from_uri(artifact_root)
+        self._db_path = _engine.sqlite_path(self.db_uri)
+        self._engine: sa.Engine | None = None
+        self._placeholder_engine: sa.Engine | None = None
+        self._hot: _HotStatements | None = None
+        self._ready = False
+        self._init_lock = threading.Lock()
+        self._host = socket.gethostname()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.db_uri!r}, artifact_root={self.artifact_root!r})"
+
+    def close(self) -> None:
+        """Release pooled connections (the store can still be used afterwards)."""
+        for engine in (self._engine, self._placeholder_engine):
+            if engine is not None:
+                engine.dispose()
+
+    # --- engines -------------------------------------------------------------------------------
+
+    def _writer(self) -> sa.Engine:
+        if self._ready:
+            return self._engine
+        return self._initialize()
+
+    def _reader(self) -> sa.Engine:
+        if self._ready:
+            return self._engine
+        if self._db_path is not None and not os.path.exists(self._db_path):
+            return self._placeholder()
+        return self._initialize()
+
+    def _initialize(self) -> sa.Engine:
+        with self._init_lock:
+            if self._ready:
+                return self._engine
+            if self._db_path is not None:
+                make_dirs(os.path.dirname(self._db_path))
+            if self._engine is None:
+                self._engine = _engine.create_engine(self.db_uri)
+            try:
+                if not _engine.is_at_head(self._engine):
+                    _engine.upgrade_to_head(
+                        self._engine, default_artifact_location=self._default_location(0)
+                    )
+            except sa.exc.SQLAlchemyError as exc:
+                raise StoreError(f"cannot open the store at {self._safe_uri()}: {exc}") from exc
+            self._hot = _HotStatements(self._engine.dialect)
+            self._ready = True
+            return self._engine
+
+    def _placeholder(self) -> sa.Engine:
+        """An in-memory empty store that answers reads until the database file exists."""
+        with self._init_lock:
+            if self._placeholder_engine is None:
+                engine = _engine.create_engine("sqlite://")
+                _engine.create_schema_without_migrations(
+                    engine, default_artifact_location=self._default_location(0)
+                )
+                self._placeholder_engine = engine
+            return self._placeholder_engine
+
+    def _safe_uri(self) -> str:
+        return sa.engine.make_url(self.db_uri).render_as_string(hide_password=True)
+
+    def _default_location(self, experiment_id: int) -> str:
+        return os.path.join(self.artifact_root, str(experiment_id))
+
+    # --- experiments ---------------------------------------------------------------------------
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Any = None
+    ) -> str:
+        """Create an experiment and return its id.
+
+        Raises
+        ------
+        ConflictError
+            If an experiment (active or deleted) already has this name.
+        """
+        name = _validation.experiment_name(name)
+        tag_rows = _validation.tag_values(_pairs(tags))
+        location = local_path_from_uri(artifact_location) if artifact_location else None
+        now = _now_ms()
+        with _engine.write_transaction(self._writer()) as connection:
+            self._check_name_free(connection, name)
+            result = connection.execute(
+                sa.insert(experiments).values(
+                    name=name,
+                    artifact_location=location or "",
+                    lifecycle_stage=_ACTIVE,
+                    creation_time=now,
+                    last_update_time=now,
+                )
+            )
+            experiment_id = result.inserted_primary_key[0]
+            if location is None:
+                connection.execute(
+                    sa.update(experiments)
+                    .where(experiments.c.experiment_id == experiment_id)
+                    .values(artifact_location=self._default_location(experiment_id))
+                )
+            if tag_rows:
+                connection.execute(
+                    sa.insert(experiment_tags),
+                    [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in tag_rows],
+                )
+        return str(experiment_id)
+
+    def _check_name_free(self, connection, name: str) -> None:
+        taken = connection.execute(
+            sa.select(experiments.c.experiment_id, experiments.c.lifecycle_stage).where(
+                experiments.c.name == name
+            )
+        ).first()
+        if taken is not None:
+            state = " (deleted; restore it or pick another name)" if taken[1] == _DELETED else ""
+            raise ConflictError(f"experiment name {name!r} is already used by id {taken[0]}{state}")
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with this id; ``NotFoundError`` if there is none."""
+        number = _validation.experiment_id(experiment_id)
+        found = self._select_experiments(experiments.c.experiment_id == number)
+        if not found:
+            raise NotFoundError(f"no experiment with id {str(experiment_id)!r}")
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with this name (even if deleted), or ``None``."""
+        found = self._select_experiments(experiments.c.name == name)
+        return found[0] if found else None
+
+    def search_experiments(
+        self,
+        view_type: str = ViewType.ACTIVE_ONLY,
+        name_like: str | None = None,
+        max_results: int | None = None,
+    ) -> list[Experiment]:
+        """Experiments in id order, filtered by lifecycle and a case-insensitive LIKE pattern."""
+        conditions = [_lifecycle_condition(experiments.c.lifecycle_stage, view_type)]
+        if name_like is not None:
+            conditions.append(experiments.c.name.ilike(name_like, escape="\\"))
+        limit = None if max_results is None else _check_max_results(max_results)
+        return self._select_experiments(*conditions, limit=limit)
+
+    def _select_experiments(self, *conditions, limit: int | None = None) -> list[Experiment]:
+        query = sa.select(experiments).where(*conditions).order_by(experiments.c.experiment_id)
+        with self._reader().connect() as connection:
+            rows = connection.execute(query.limit(limit)).all()
+            ids = [row.experiment_id for row in rows]
+            tag_rows = connection.execute(
+                sa.select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
+            ).all() if ids else []
+        tags_by_id: dict[int, dict] = {}
+        for row in tag_rows:
+            tags_by_id.setdefault(row.experiment_id, {})[row.key] = row.value
+        return [_experiment(row, tags_by_id.get(row.experiment_id, {})) for row in rows]
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment; the new name must not be in use."""
+        number = _validation.experiment_id(experiment_id)
+        new_name = _validation.experiment_name(new_name)
+        with _engine.write_transaction(self._writer()) as connection:
+            self._experiment_stage(connection, number)
+            current = connection.execute(
+                sa.select(experiments.c.name).where(experiments.c.experiment_id == number)
+            ).scalar()
+            if current == new_name:
+                return
+            self._check_name_free(connection, new_name)
+            connection.execute(
+                sa.update(experiments)
+                .where(experiments.c.experiment_id == number)
+                .values(name=new_name, last_update_time=_now_ms())
+            )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark an experiment and its runs deleted (its name stays reserved)."""
+        number = _validation.experiment_id(experiment_id)
+        if number == 0:
+            raise InvalidInputError("the default experiment '0' cannot be deleted")
+        self._set_experiment_stage(number, _DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Mark a deleted experiment and its runs active again."""
+        self._set_experiment_stage(_validation.experiment_id(experiment_id), _ACTIVE)
+
+    def _set_experiment_stage(self, number: int, stage: str) -> None:
+        with _engine.write_transaction(self._writer()) as connection:
+            self._experiment_stage(connection, number)
+            connection.execute(
+                sa.update(experiments)
+                .where(experiments.c.experiment_id == number)
+                .values(lifecycle_stage=stage, last_update_time=_now_ms())
+            )
+            connection.execute(
+                sa.update(runs).where(runs.c.experiment_id == number).values(lifecycle_stage=stage)
+            )
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set (or overwrite) one tag of an experiment."""
+        number = _validation.experiment_id(experiment_id)
+        [(key, text)] = _validation.tag_values([(key, value)])
+        with _engine.write_transaction(self._writer()) as connection:
+            self._experiment_stage(connection, number)
+            connection.execute(
+                _engine.upsert(connection.dialect, experiment_tags, ["experiment_id", "key"]),
+                {"experiment_id": number, "key": key, "value": text},
+            )
+
+    def _experiment_stage(self, connection, number: int) -> tuple[str, str]:
+        row = connection.execute(
+            sa.select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
+                experiments.c.experiment_id == number
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no experiment with id '{number}'")
+        return row[0], row[1]
+
+    # --- runs ----------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Any = None,
+        params: Any = None,
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run with its tags and params, in one transaction.
+
+        The run records this process as its owner (host, pid) and a first heartbeat.
+        """
+        number = _validation.experiment_id(experiment_id)
+        tag_rows = _validation.tag_values(_pairs(tags))
+        param_rows = _validation.param_values(_pairs(params))
+        start = _now_ms() if start_time is None else _validation.integer(start_time, "start_time")
+        if parent_run_id is not None:
+            _validation.run_id(parent_run_id)
+        run_id = uuid.uuid4().hex
+        with _engine.write_transaction(self._writer()) as connection:
+            stage, location = self._experiment_stage(connection, number)
+            if stage != _ACTIVE:
+                raise ConflictError(f"experiment '{number}' is deleted; restore it to add runs")
+            if parent_run_id is not None:
+                self._run_stage(connection, parent_run_id)
+            artifact_uri = os.path.join(location, run_id, "artifacts")
+            row = {
+                "run_id": run_id,
+                "experiment_id": number,
+                "name": run_name,
+                "status": RunStatus.RUNNING,
+                "start_time": start,
+                "end_time": None,
+                "user_id": user_id,
+                "source": source,
+                "parent_run_id": parent_run_id,
+                "lifecycle_stage": _ACTIVE,
+                "artifact_uri": artifact_uri,
+                "owner_host": self._host,
+                "owner_pid": os.getpid(),
+                "heartbeat_time": _now_ms(),
+            }
+            connection.execute(sa.insert(runs), row)
+            for table, rows in ((_schema.tags, tag_rows), (_schema.params, param_rows)):
+                if rows:
+                    connection.execute(
+                        sa.insert(table), [{"run_id": run_id, "key": k, "value": v} for k, v in rows]
+                    )
+        info = RunInfo(
+            run_id, str(number), run_name, RunStatus.RUNNING, start, None, user_id, source,
+            parent_run_id, _ACTIVE, artifact_uri,
+        )
+        return Run(info, RunData(params=dict(param_rows), metrics={}, tags=dict(tag_rows)))
+
+    def _run_stage(self, connection, run_id: str) -> str:
+        stage = connection.execute(
+            sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)
+        ).scalar()
+        if stage is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return stage
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, latest metrics and tags; ``NotFoundError`` if unknown."""
+        if not isinstance(run_id, str):
+            raise NotFoundError(f"no run with id {run_id!r}")
+        query = sa.select(*_RUN_COLUMNS).where(runs.c.run_id == run_id)
+        with self._reader().connect() as connection:
+            rows = connection.execute(query, {"stale_before": _stale_before_ms()}).all()
+            if not rows:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            return _runs_with_data(connection, rows)[0]
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> None:
+        """Change a run's status, end time and/or name.
+
+        Setting ``RUNNING`` (resuming) makes this process the owner and refreshes the heartbeat.
+        """
+        values: dict[str, Any] = {}
+        if status is not None:
+            if status not in RunStatus.ALL:
+                raise InvalidInputError(f"invalid run status {status!r}: one of {RunStatus.ALL}")
+            values["status"] = status
+            if status == RunStatus.RUNNING:
+                values.update(heartbeat_time=_now_ms(), owner_host=self._host, owner_pid=os.getpid())
+        if end_time is not None:
+            values["end_time"] = _validation.integer(end_time, "end_time")
+        if run_name is not None:
+            values["name"] = str(run_name)
+        if values:
+            self._update_runs([run_id], values)
+        else:
+            self.get_run(run_id)
+
+    def heartbeat(self, run_ids: str | Iterable[str]) -> None:
+        """Record that the owners of these runs are alive (unknown ids are ignored)."""
+        ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        if ids:
+            self._update_runs(ids, {"heartbeat_time": _now_ms()}, must_exist=False)
+
+    def delete_run(self, run_id: str) -> None:
+        """Mark a run deleted (hidden from searches; purge with :meth:`purge_deleted_runs`)."""
+        self._update_runs([run_id], {"lifecycle_stage": _DELETED})
+
+    def restore_run(self, run_id: str) -> None:
+        """Mark a deleted run active again."""
+        self._update_runs([run_id], {"lifecycle_stage": _ACTIVE})
+
+    def _update_runs(self, run_ids: list[str], values: dict, *, must_exist: bool = True) -> None:
+        with _engine.write_transaction(self._writer()) as connection:
+            for chunk in _chunks(run_ids):
+                result = connection.execute(
+                    sa.update(runs).where(runs.c.run_id.in_(chunk)).values(**values)
+                )
+                if must_exist and result.rowcount != len(chunk):
+                    raise NotFoundError(f"no run with id {chunk[0]!r}")
+
+    # --- logging -------------------------------------------------------------------------------
+
+    def log_metric(
+        self, run_id: str, key: str, value: float, *, timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Append one metric value (NaN and +/-inf allowed) and update the run's latest value."""
+        _validation.validate_key(key, "metric")
+        number, is_nan = _validation.metric_value(key, value)
+        row = {
+            "run_id": run_id,
+            "key": key,
+            "value": number,
+            "is_nan": is_nan,
+            "timestamp": _now_ms() if timestamp is None else _validation.integer(timestamp, "timestamp"),
+            "step": 0 if step is None else _validation.integer(step, "step"),
+        }
+        engine = self._writer()
+        hot = self._hot
+        with _engine.raw_write_cursor(engine) as cursor:
+            self._check_run_writable(cursor, run_id)
+            cursor.execute(hot.insert_metric, row)
+            cursor.execute(hot.upsert_latest, row)
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        """Log one param; logging it again with another value raises ``ConflictError``."""
+        self.log_batch(run_id, params=[(key, value)])
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        """Set (or overwrite) one tag of a run."""
+        self.log_batch(run_id, tags=[(key, value)])
+
+    def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = ()) -> None:
+        """Log metrics, params and tags in ONE transaction, after validating all of them.
+
+        ``metrics`` holds :class:`Metric` objects (or is a ``{key: value}`` dict); ``params`` and
+        ``tags`` hold :class:`Param`/:class:`RunTag` objects, ``(key, value)`` pairs or a dict.
+        Any invalid item, or a param that contradicts a stored one, writes nothing.
+        """
+        metric_rows = _metric_rows(run_id, metrics)
+        param_rows = _validation.param_values(_pairs(params))
+        tag_rows = _validation.tag_values(_pairs(tags))
+        engine = self._writer()
+        hot = self._hot
+        with _engine.raw_write_cursor(engine) as cursor:
+            self._check_run_writable(cursor, run_id)
+            if param_rows:
+                self._write_params(cursor, run_id, param_rows)
+            if metric_rows:
+                cursor.executemany(hot.insert_metric, metric_rows)
+                cursor.executemany(hot.upsert_latest, _latest_per_key(metric_rows))
+            if tag_rows:
+                cursor.executemany(
+                    hot.upsert_tag, [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows]
+                )
+
+    def _check_run_writable(self, cursor, run_id: str) -> None:
+        cursor.execute(self._hot.run_stage, {"run_id": run_id})
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        if row[0] != _ACTIVE:
+            raise ConflictError(f"run {run_id!r} is deleted; restore it before logging to it")
+
+    def _write_params(self, cursor, run_id: str, param_rows: list[tuple[str, str]]) -> None:
+        # Insert-if-absent first, then compare: race-free on both databases.
+        cursor.executemany(
+            self._hot.insert_param, [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows]
+        )
+        cursor.execute(self._hot.run_params, {"run_id": run_id})
+        stored = dict(cursor.fetchall())
+        for key, value in param_rows:
+            if stored[key] != value:
+                raise ConflictError(
+                    f"param {key!r} of run {run_id} is already {stored[key]!r}; params cannot "
+                    f"change (tried to log {value!r})"
+                )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from a run; ``NotFoundError`` if the run or the tag does not exist."""
+        with _engine.write_transaction(self._writer()) as connection:
+            self._run_stage(connection, run_id)
+            result = connection.execute(
+                sa.delete(tags).where(tags.c.run_id == run_id, tags.c.key == key)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(f"run {run_id} has no tag {key!r}")
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every value logged for ``key`` on the run, ordered by step then timestamp."""
+        query = (
+            sa.select(metrics.c.value, metrics.c.is_nan, metrics.c.timestamp, metrics.c.step)
+            .where(metrics.c.run_id == run_id, metrics.c.key == key)
+            .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+        )
+        with self._reader().connect() as connection:
+            self._run_stage(connection, run_id)
+            rows = connection.execute(query).all()
+        return [Metric(key, _float(value, is_nan), ts, step) for value, is_nan, ts, step in rows]
+
+    # --- search --------------------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiment_ids,
+        filter_string: str = "",
+        view_type: str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Runs of the experiments that match the filter, ordered and paged.
+
+        Parameters
+        ----------
+        experiment_ids : str or list of str
+        filter_string : str
+            E.g. ``"metrics.acc > 0.9 and params.C = '1.0' and attributes.status = 'FINISHED'"``.
+        view_type : str
+            ``ViewType.ACTIVE_ONLY`` (default), ``DELETED_ONLY`` or ``ALL``.
+        max_results : int
+            Page size, 1 to 50000.
+        order_by : list of str, optional
+            E.g. ``["metrics.acc DESC", "params.C"]``; runs missing a key sort last. Ties (and
+            the default) order by start time, newest first, then run id.
+        page_token : str, optional
+            The ``token`` of the previous page.
+
+        Returns
+        -------
+        PagedList of Run
+            ``token`` is ``None`` on the last page.
+        """
+        limit = _check_max_results(max_results)
+        offset = _decode_page_token(page_token)
+        compiled, conditions = self._compile_search(experiment_ids, filter_string, view_type, order_by)
+        query = (
+            sa.select(*_RUN_COLUMNS)
+            .select_from(compiled.from_clause)
+            .where(*conditions)
+            .order_by(*compiled.order_by)
+            .limit(limit + 1)
+            .offset(offset)
+        )
+        with self._reader().connect() as connection:
+            rows = connection.execute(query, {"stale_before": _stale_before_ms()}).all()
+            page = _runs_with_data(connection, rows[:limit])
+        token = _encode_page_token(offset + limit) if len(rows) > limit else None
+        return PagedList(page, token)
+
+    def count_runs(
+        self, experiment_ids, filter_string: str = "", view_type: str = ViewType.ACTIVE_ONLY
+    ) -> int:
+        """How many runs :meth:`search_runs` would return over all pages."""
+        compiled, conditions = self._compile_search(experiment_ids, filter_string, view_type, None)
+        query = sa.select(sa.func.count()).select_from(compiled.from_clause).where(*conditions)
+        with self._reader().connect() as connection:
+            return connection.execute(query, {"stale_before": _stale_before_ms()}).scalar()
+
+    def _compile_search(self, experiment_ids, filter_string, view_type, order_by):
+        ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
+        numbers = [_validation.experiment_id(item) for item in ids]
+        compiled = _search.compile_search(
+            _search.parse_filter(filter_string),
+            _search.parse_order_by(order_by),
+            runs=runs,
+            key_value_tables=_KEY_VALUE_TABLES,
+            attribute_column=_ATTRIBUTE_COLUMNS.__getitem__,
+            dialect_name=self._reader().dialect.name,
+        )
+        conditions = [runs.c.experiment_id.in_(numbers)]
+        conditions.append(_lifecycle_condition(runs.c.lifecycle_stage, view_type))
+        return compiled, conditions + compiled.conditions
+
+    # --- purge and artifacts -------------------------------------------------------------------
+
+    def purge_deleted_runs(self, run_ids: Iterable[str] | None = None) -> list[str]:
+        """Permanently remove deleted runs (all of them, or the given ones) and their artifacts.
+
+        Returns the purged run ids. A given run that is not deleted raises ``ConflictError``.
+        """
+        with _engine.write_transaction(self._writer()) as connection:
+            targets = self._purge_targets(connection, run_ids)
+            ids = [run_id for run_id, _uri in targets]
+            for chunk in _chunks(ids):
+                for table in (metrics, latest_metrics, params, tags, runs):
+                    connection.execute(sa.delete(table).where(table.c.run_id.in_(chunk)))
+        for run_id, artifact_uri in targets:
+            _remove_run_artifacts(run_id, artifact_uri)
+        return ids
+
+    def _purge_targets(self, connection, run_ids) -> list[tuple[str, str]]:
+        query = sa.select(runs.c.run_id, runs.c.artifact_uri, runs.c.lifecycle_stage)
+        if run_ids is None:
+            rows = connection.execute(query.where(runs.c.lifecycle_stage == _DELETED)).all()
+            return [(row[0], row[1]) for row in rows]
+        wanted = [run_ids] if isinstance(run_ids, str) else list(dict.fromkeys(run_ids))
+        found = {}
+        for chunk in _chunks(wanted):
+            for row in connection.execute(query.where(runs.c.run_id.in_(chunk))):
+                found[row[0]] = row
+        for run_id in wanted:
+            if run_id not in found:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            if found[run_id][2] != _DELETED:
+                raise ConflictError(f"run {run_id} is not deleted; delete it before purging")
+        return [(run_id, found[run_id][1]) for run_id in wanted]
+
+    def artifacts(self, run_id: str) -> ArtifactRepository:
+        """The artifact repository of a run (rooted at its artifact URI)."""
+        return ArtifactRepository(self.get_run(run_id).info.artifact_uri)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _pairs(items: Any) -> list[tuple[str, Any]]:
+    """``(key, value)`` pairs from a dict, Param/RunTag-like objects or pairs."""
+    if not items:
+        return []
+    if isinstance(items, dict):
+        return list(items.items())
+    pairs = []
+    for item in items:
+        if hasattr(item, "key") and hasattr(item, "value"):
+            pairs.append((item.key, item.value))
+        else:
+            try:
+                key, value = item
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"expected a (key, value) pair, got {item!r}") from None
+            pairs.append((key, value))
+    return pairs
+
+
+def _metric_rows(run_id: str, items: Any) -> list[dict]:
+    if not items:
+        return []
+    now = _now_ms()
+    if isinstance(items, dict):
+        items = [Metric(key, value, now, 0) for key, value in items.items()]
+    rows = []
+    validate_key, metric_value, integer = (
+        _validation.validate_key, _validation.metric_value, _validation.integer,
+    )
+    for item in items:
+        if not hasattr(item, "key") or not hasattr(item, "value"):
+            raise InvalidInputError(f"expected a Metric(key, value, timestamp, step), got {item!r}")
+        key = validate_key(item.key, "metric")
+        number, is_nan = metric_value(key, item.value)
+        timestamp = getattr(item, "timestamp", None)
+        step = getattr(item, "step", None)
+        rows.append({
+            "run_id": run_id,
+            "key": key,
+            "value": number,
+            "is_nan": is_nan,
+            "timestamp": now if timestamp is None else integer(timestamp, f"timestamp of {key!r}"),
+            "step": 0 if step is None else integer(step, f"step of {key!r}"),
+        })
+    return rows
+
+
+def _latest_per_key(rows: list[dict]) -> list[dict]:
+    """The row with the greatest (step, timestamp) per key; a later row wins a tie."""
+    latest: dict[str, dict] = {}
+    for row in rows:
+        best = latest.get(row["key"])
+        if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
+            latest[row["key"]] = row
+    return list(latest.values())
+
+
+def _float(value: float | None, is_nan: bool) -> float:
+    return float("nan") if is_nan or value is None else value
+
+
+def _experiment(row, tag_values: dict) -> Experiment:
+    return Experiment(
+        experiment_id=str(row.experiment_id),
+        name=row.name,
+        artifact_location=row.artifact_location,
+        lifecycle_stage=row.lifecycle_stage,
+        tags=tag_values,
+        creation_time=row.creation_time,
+        last_update_time=row.last_update_time,
+    )
+
+
+def _runs_with_data(connection, rows) -> list[Run]:
+    """Build runs from run rows, loading params, latest metrics and tags in one query per table."""
+    ids = [row[0] for row in rows]
+    data = {run_id: ({}, {}, {}) for run_id in ids}
+    if ids:
+        selects = (
+            (0, sa.select(params.c.run_id, params.c.key, params.c.value)),
+            (2, sa.select(tags.c.run_id, tags.c.key, tags.c.value)),
+        )
+        for chunk in _chunks(ids):
+            for slot, query in selects:
+                table = query.selected_columns[0].table
+                for run_id, key, value in connection.execute(
+                    query.where(table.c.run_id.in_(chunk))
+                ):
+                    data[run_id][slot][key] = value
+            latest = sa.select(
+                latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value,
+                latest_metrics.c.is_nan,
+            ).where(latest_metrics.c.run_id.in_(chunk))
+            for run_id, key, value, is_nan in connection.execute(latest):
+                data[run_id][1][key] = _float(value, is_nan)
+    result = []
+    for row in rows:
+        info = RunInfo(
+            row[0], str(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+            row[10],
+        )
+        run_params, run_metrics, run_tags = data[row[0]]
+        result.append(Run(info, RunData(params=run_params, metrics=run_metrics, tags=run_tags)))
+    return result
+
+
+def _lifecycle_condition(column, view_type: str):
+    if view_type == ViewType.ACTIVE_ONLY:
+        return column == _ACTIVE
+    if view_type == ViewType.DELETED_ONLY:
+        return column == _DELETED
+    if view_type == ViewType.ALL:
+        return sa.true()
+    raise InvalidInputError(
+        f"invalid view_type {view_type!r}: one of {ViewType.ACTIVE_ONLY!r}, "
+        f"{ViewType.DELETED_ONLY!r}, {ViewType.ALL!r}"
+    )
+
+
+def _check_max_results(max_results: Any) -> int:
+    number = _validation.integer(max_results, "max_results")
+    if not 1 <= number <= MAX_RESULTS_LIMIT:
+        raise InvalidInputError(f"max_results must be between 1 and {MAX_RESULTS_LIMIT}, got {number}")
+    return number
+
+
+def _encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_page_token(token: str | None) -> int:
+    if token is None or token == "":
+        return 0
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = decoded["offset"]
+    except (AttributeError, binascii.Error, ValueError, TypeError, KeyError, UnicodeError):
+        raise InvalidInputError(f"invalid page_token {token!r}") from None
+    if type(offset) is not int or offset < 0:
+        raise InvalidInputError(f"invalid page_token {token!r}")
+    return offset
+
+
+def _chunks(items: list, size: int = _IN_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _remove_run_artifacts(run_id: str, artifact_uri: str) -> None:
+    try:
+        path = local_path_from_uri(artifact_uri)
+    except StoreError:
+        return  # not a local directory: nothing this store can remove
+    # <location>/<run_id>/artifacts: remove the run's directory, never anything above it.
+    parent = os.path.dirname(path)
+    target = parent if os.path.basename(path) == "artifacts" and os.path.basename(parent) == run_id else path
+    if os.path.isdir(target) and not os.path.islink(target):
+        shutil.rmtree(target, ignore_errors=True)

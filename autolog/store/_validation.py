@@ -1,0 +1,152 @@
+"""Validation of keys, values and ids before anything is written.
+
+Every rejection is an :class:`InvalidInputError` that names the offending key or value.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+import warnings
+from typing import Any, Iterable
+
+from autolog.exceptions import InvalidInputError
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+TRUNCATION_MARKER = "...[truncated]"
+
+_KEY_PATTERN = re.compile(r"[A-Za-z0-9_\-./ :]+")
+_RUN_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+_INT64_MAX = 2**63 - 1
+
+
+def validate_key(key: Any, kind: str) -> str:
+    """Return ``key`` if it is a valid param/metric/tag key, else raise naming it.
+
+    Keys are 1 to 250 characters of ``[A-Za-z0-9_-./ :]``, without ``..`` and without a leading
+    ``/``, so that they can never be mistaken for paths outside a run.
+    """
+    if type(key) is not str:
+        raise InvalidInputError(f"{kind} key must be a string, got {type(key).__name__}: {key!r}")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{kind} key {key[:40]!r}... is {len(key)} characters long; the limit is "
+            f"{MAX_KEY_LENGTH}"
+        )
+    if not _KEY_PATTERN.fullmatch(key):
+        raise InvalidInputError(
+            f"invalid {kind} key {key!r}: use 1 to {MAX_KEY_LENGTH} of the characters "
+            "letters, digits, '_', '-', '.', '/', ' ' and ':'"
+        )
+    if ".." in key or key.startswith("/"):
+        raise InvalidInputError(f"invalid {kind} key {key!r}: no '..' and no leading '/'")
+    return key
+
+
+def metric_value(key: str, value: Any) -> tuple[float | None, bool]:
+    """Return ``(value, is_nan)`` for storage: NaN becomes ``(None, True)``; inf stays inf."""
+    value_type = type(value)
+    if value_type is not float and value_type is not int:
+        if isinstance(value, bool) or value_type.__name__ == "bool_" or not isinstance(
+            value, numbers.Real
+        ):
+            raise InvalidInputError(
+                f"metric {key!r} must be a real number, got {value_type.__name__}: {value!r}"
+            )
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError) as exc:
+        raise InvalidInputError(f"metric {key!r}: {value!r} is not a float: {exc}") from exc
+    if math.isnan(number):
+        return None, True
+    return number, False
+
+
+def integer(value: Any, what: str) -> int:
+    """An int (also numpy integers), rejecting bool, floats and strings; names ``what``."""
+    if type(value) is int:
+        number = value
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        number = int(value)
+    else:
+        raise InvalidInputError(f"{what} must be an integer, got {type(value).__name__}: {value!r}")
+    if abs(number) > _INT64_MAX:
+        raise InvalidInputError(f"{what} {number} does not fit in 64 bits")
+    return number
+
+
+def text_values(
+    pairs: Iterable[tuple[str, Any]], *, kind: str, limit: int
+) -> list[tuple[str, str]]:
+    """Validate keys, stringify values and truncate over-long ones (one warning for all)."""
+    result = []
+    truncated = []
+    for key, value in pairs:
+        validate_key(key, kind)
+        text = value if type(value) is str else str(value)
+        if len(text) > limit:
+            text = text[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+            truncated.append(key)
+        result.append((key, text))
+    if truncated:
+        warnings.warn(
+            f"{kind} value(s) of {', '.join(map(repr, truncated))} longer than {limit} characters "
+            f"were truncated and end with {TRUNCATION_MARKER!r}",
+            UserWarning,
+            stacklevel=4,
+        )
+    return result
+
+
+def param_values(pairs: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Validated, stringified, truncated params; a key given twice with two values is rejected."""
+    checked = text_values(pairs, kind="param", limit=MAX_PARAM_VALUE_LENGTH)
+    seen: dict[str, str] = {}
+    for key, value in checked:
+        if seen.setdefault(key, value) != value:
+            raise InvalidInputError(
+                f"param {key!r} is given twice in one call, with values {seen[key]!r} and {value!r}"
+            )
+    return checked
+
+
+def tag_values(pairs: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Validated, stringified, truncated tags (for runs and experiments)."""
+    return text_values(pairs, kind="tag", limit=MAX_TAG_VALUE_LENGTH)
+
+
+def run_id(value: Any) -> str:
+    """A syntactically valid run id (32 lowercase hex characters), else ``InvalidInputError``."""
+    if type(value) is not str or not _RUN_ID_PATTERN.fullmatch(value):
+        raise InvalidInputError(f"invalid run id {value!r}: expected 32 lowercase hex characters")
+    return value
+
+
+def experiment_id(value: Any) -> int:
+    """The integer behind an experiment id string such as ``"0"``."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"invalid experiment id {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        raise InvalidInputError(f"invalid experiment id {value!r}: expected a string of digits")
+    if number > 2**31 - 1:
+        raise InvalidInputError(f"invalid experiment id {value!r}: too large")
+    return number
+
+
+def experiment_name(name: Any) -> str:
+    """A non-blank experiment name of at most 500 characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError(f"experiment name must be a non-empty string, got {name!r}")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidInputError(
+            f"experiment name {name[:40]!r}... is longer than {MAX_EXPERIMENT_NAME_LENGTH} characters"
+        )
+    return name
