@@ -7,6 +7,7 @@ traceback (set ``AUTOLOG_DEBUG=1`` to see one).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Optional, Sequence
 
@@ -18,6 +19,8 @@ from autolog.exceptions import AutologError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+# SQLAlchemy appends a link to its docs to driver errors; it is noise on a one-line error.
+_SQLALCHEMY_BACKGROUND = re.compile(r"\(Background on this error at: [^)]*\)")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -39,7 +42,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    text = _SQLALCHEMY_BACKGROUND.sub("", str(exc)).strip() or type(exc).__name__
     return " ".join(text.split())
 
 

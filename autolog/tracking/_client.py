@@ -206,9 +206,7 @@ class Client:
         """Change a run's status, end time or name; ``None`` leaves a field as it is."""
         if status is not None and status not in RunStatus.ALL:
             raise InvalidInputError(f"invalid run status {status!r}: expected one of {', '.join(RunStatus.ALL)}")
-        if status == RunStatus.RUNNING:
-            # A resumed run must look alive before it says RUNNING, or readers call it KILLED.
-            self.store.heartbeat([run_id])
+        # Setting RUNNING (resuming) also refreshes the heartbeat in the store.
         self.store.update_run(run_id, status=status, end_time=end_time, run_name=run_name)
         if status == RunStatus.RUNNING:
             KEEPER.add(self.store, run_id)
@@ -283,7 +281,7 @@ class Client:
         ConflictError
             If the run already has this param with another value.
         """
-        self.store.log_param(run_id, Param(key, str(value)))
+        self.store.log_param(run_id, key, str(value))
         return value
 
     def log_metric(
@@ -295,7 +293,7 @@ class Client:
         step: Optional[int] = None,
     ) -> None:
         """Log one metric value; ``timestamp`` defaults to now (ms), ``step`` to 0."""
-        self.store.log_metric(run_id, _metric(key, value, timestamp, step))
+        self.store.log_metric(run_id, key, value, timestamp=timestamp, step=step)
 
     def log_batch(
         self,
@@ -309,7 +307,7 @@ class Client:
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         """Set (or overwrite) one tag on a run."""
-        self.store.set_tag(run_id, RunTag(key, str(value)))
+        self.store.set_tag(run_id, key, str(value))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run; :class:`~autolog.exceptions.NotFoundError` if absent."""

@@ -13,7 +13,7 @@ import threading
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.tracking._client import Client, _metric
+from autolog.tracking._client import Client, _metric, now_ms
 from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
 from autolog.tracking.entities import (
     Experiment,
@@ -347,8 +347,6 @@ def log_metrics(
     """Log several metrics in one transaction, with the same step and timestamp."""
     client, target = _target(run_id)
     if timestamp is None:
-        from autolog.tracking._client import now_ms
-
         timestamp = now_ms()
     client.log_batch(target, metrics=[_metric(key, value, timestamp, step) for key, value in metrics.items()])
 
