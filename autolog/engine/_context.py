@@ -71,27 +71,35 @@ class InTrainingCall:
     """Call ``function`` with the "inside a training call" flag set (picklable).
 
     Wrap tasks handed to a thread pool during a training call, since pool threads do not
-    inherit context variables.
+    inherit context variables. ``suppressed=True`` also carries :func:`suppressed`.
     """
 
-    __slots__ = ("function",)
+    __slots__ = ("function", "suppressed")
 
-    def __init__(self, function: Callable[..., Any]):
+    def __init__(self, function: Callable[..., Any], suppressed: bool = False):
         self.function = function
+        self.suppressed = suppressed
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         token = _IN_TRAINING_CALL.set(True)
+        suppress_token = _SUPPRESSED.set(True) if self.suppressed else None
         try:
             return self.function(*args, **kwargs)
         finally:
+            if suppress_token is not None:
+                _SUPPRESSED.reset(suppress_token)
             _IN_TRAINING_CALL.reset(token)
 
     def __reduce__(self):
-        return (InTrainingCall, (self.function,))
+        return (InTrainingCall, (self.function, self.suppressed))
 
 
 def carry_training_flag(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Return ``function`` wrapped in :class:`InTrainingCall` when inside a training call."""
-    if _IN_TRAINING_CALL.get() and not isinstance(function, InTrainingCall):
-        return InTrainingCall(function)
+    """Wrap ``function`` in :class:`InTrainingCall` when inside a training call (or suppressed).
+
+    The wrapper carries both flags into the thread that eventually runs ``function``.
+    """
+    in_training, is_suppressed_now = _IN_TRAINING_CALL.get(), _SUPPRESSED.get()
+    if (in_training or is_suppressed_now) and not isinstance(function, InTrainingCall):
+        return InTrainingCall(function, suppressed=is_suppressed_now)
     return function

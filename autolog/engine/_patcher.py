@@ -12,22 +12,40 @@ from autolog.engine._imports import when_imported, withdraw
 _ABSENT = object()
 
 
-def _wrapper_base():
-    import wrapt
-
-    return wrapt.FunctionWrapper
-
-
 _wrapper_class: Optional[type] = None
 
 
 def _autolog_wrapper_class() -> type:
-    """A FunctionWrapper subclass that marks our patches (created on first use: lazy wrapt)."""
+    """The FunctionWrapper subclass that marks our patches (created on first use: lazy wrapt).
+
+    Unlike plain wrapt proxies, ours pickle and copy like the functions and bound methods they
+    stand for: by reference (``getattr(owner, name)`` / ``getattr(instance, name)``), so
+    ``pickle.dumps(model.fit)`` and ``joblib.delayed(model.fit)`` keep working.
+    """
     global _wrapper_class
     if _wrapper_class is None:
+        import wrapt
 
-        class AutologFunctionWrapper(_wrapper_base()):
+        class AutologBoundFunctionWrapper(wrapt.BoundFunctionWrapper):
+            """A method bound through an autolog wrapper."""
+
+            def __reduce_ex__(self, protocol):
+                instance = self._self_instance
+                return getattr, (instance if instance is not None else self._self_owner, self._self_autolog_attr)
+
+        class AutologFunctionWrapper(wrapt.FunctionWrapper):
             """A wrapt FunctionWrapper installed by autolog."""
+
+            __bound_function_wrapper__ = AutologBoundFunctionWrapper
+
+            def __reduce_ex__(self, protocol):
+                return getattr, (self._self_autolog_owner, self._self_autolog_attr)
+
+            def __copy__(self):
+                return self
+
+            def __deepcopy__(self, memo):
+                return self
 
         _wrapper_class = AutologFunctionWrapper
     return _wrapper_class
@@ -90,7 +108,32 @@ class Patcher:
             if current is _ABSENT or is_autolog_wrapper(previous) or is_autolog_wrapper(current):
                 return False
             target = previous if previous is not _ABSENT else current
-            setattr(owner, attr_name, _autolog_wrapper_class()(target, wrapper))
+            proxy = _autolog_wrapper_class()(target, wrapper)
+            proxy._self_autolog_owner = owner
+            proxy._self_autolog_attr = attr_name
+            setattr(owner, attr_name, proxy)
+            self._originals[(owner, attr_name)] = previous
+            return True
+
+    def replace(self, owner: Any, attr_name: str, replacement: Any) -> bool:
+        """Set ``owner.attr_name = replacement`` (any object, e.g. a ``functools.wraps`` function).
+
+        Same bookkeeping as :meth:`wrap`: idempotent per attribute, undone by :meth:`restore`.
+        Prefer :meth:`wrap`; use this where a wrapt proxy cannot serve (an object that must
+        pickle by value, say).
+
+        Returns
+        -------
+        bool
+            True if installed; False if already patched by this patcher, missing, or restored.
+        """
+        with self._lock:
+            if not self.active or (owner, attr_name) in self._originals:
+                return False
+            previous = vars(owner).get(attr_name, _ABSENT) if hasattr(owner, "__dict__") else _ABSENT
+            if previous is _ABSENT and not hasattr(owner, attr_name):
+                return False
+            setattr(owner, attr_name, replacement)
             self._originals[(owner, attr_name)] = previous
             return True
 

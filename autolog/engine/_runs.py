@@ -183,6 +183,16 @@ def _create_managed_run(client: "Client", experiment_id: str, spec: RunSpec, par
     return RunHandle(run.info.run_id, True, client, experiment_id)
 
 
+def remember_last_run(run: RunHandle) -> None:
+    """Make a managed run what ``autolog.last_active_run()`` returns in this thread."""
+    if not run.managed:
+        return
+    from autolog.tracking import _fluent
+
+    _fluent._thread_state.last_run_id = run.run_id
+    _fluent._thread_state.last_client = run.client
+
+
 def status_for_exception(error: BaseException) -> str:
     """FAILED for an ``Exception``, KILLED for ``KeyboardInterrupt`` and other interrupts."""
     return _STATUS_FAILED if isinstance(error, Exception) else _STATUS_KILLED

@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional
 
 from autolog.engine._context import disabled_here, in_training_call, is_suppressed, training_call
 from autolog.engine._contract import attempt, guarded_call
-from autolog.engine._runs import RunHandle, RunSpec, open_run, status_for_exception
+from autolog.engine._runs import RunHandle, RunSpec, open_run, remember_last_run, status_for_exception
 from autolog.engine._state import STATE
 
 _FINISHED = "FINISHED"
@@ -97,6 +97,7 @@ def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], res
         return
     attempt(f"{recorder.kind}: logging results", recorder.log_results, run, result)
     attempt(f"{recorder.kind}: ending the run", run.end, _FINISHED)
+    attempt(f"{recorder.kind}: remembering the run", remember_last_run, run)
     attempt(f"{recorder.kind}: after the run", recorder.after_run, run, result)
 
 
@@ -104,3 +105,4 @@ def _fail(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], error
     _, run = started
     if run is not None:
         run.end(status_for_exception(error))
+        remember_last_run(run)

@@ -1,0 +1,29 @@
+"""scikit-learn autologging: every estimator's ``fit``, ``fit_transform`` and ``fit_predict``.
+
+Found by the engine through the entry point ``autolog.integrations: sklearn``. Importing this
+package imports no scikit-learn; :meth:`SklearnIntegration.patch` runs once ``sklearn`` is
+imported and patches each submodule as it is imported.
+"""
+
+from __future__ import annotations
+
+from autolog.engine import Integration, Patcher
+
+
+class SklearnIntegration(Integration):
+    """Autologging for scikit-learn estimators, pipelines and hyperparameter searches."""
+
+    identifier = "sklearn"
+    module = "sklearn"
+    distribution = "scikit-learn"
+    min_version = "1.3"
+    max_version = "1.9"
+
+    def patch(self, patcher: Patcher) -> None:
+        """Patch scikit-learn's training methods (and the companion modules) via ``patcher``."""
+        from autolog.context import prefetch
+
+        from integrations.sklearn._patching import install
+
+        prefetch()  # git state in a background thread, ready for the first fit
+        install(patcher)

@@ -1,0 +1,221 @@
+"""Training metrics by estimator type, each family from ONE pass over the predictions.
+
+Classification metrics come from one weighted confusion matrix, regression metrics from one
+array of residuals; the values equal ``sklearn.metrics`` on the same data (the tests check it).
+Undefined metrics (e.g. ROC AUC with a single class) are left out rather than logged as NaN.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Hashable, Optional
+
+import numpy as np
+
+PREFIX = "training_"
+
+
+def training_metrics(estimator: Any, X: Any, y: Any, sample_weight: Any = None, pos_label: Optional[Hashable] = None) -> dict[str, float]:
+    """Compute ``training_*`` metrics of a fitted ``estimator`` on its training data."""
+    from sklearn.base import is_classifier, is_regressor
+
+    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    metrics: dict[str, float] = {}
+    if y is not None and is_classifier(estimator) and _has(estimator, "predict"):
+        metrics.update(_classifier_metrics(estimator, X, np.asarray(y), weights, pos_label))
+    elif y is not None and is_regressor(estimator) and _has(estimator, "predict"):
+        metrics.update(_regressor_metrics(estimator, X, np.asarray(y), weights))
+    if "score" not in metrics and _has(estimator, "score"):
+        score = _score(estimator, X, y, sample_weight)
+        if score is not None:
+            metrics["score"] = score
+    return {PREFIX + name: value for name, value in metrics.items() if not np.isnan(value)}
+
+
+def _has(estimator: Any, method: str) -> bool:
+    try:
+        return callable(getattr(estimator, method, None))
+    except Exception:  # available_if raising something other than AttributeError
+        return False
+
+
+# -- classification ---------------------------------------------------------------------------
+
+
+def _classifier_metrics(estimator, X, y_true, weights, pos_label) -> dict[str, float]:
+    if y_true.ndim != 1 and not (y_true.ndim == 2 and y_true.shape[1] == 1):
+        return {}  # multilabel / multioutput: only ``score``
+    y_true = y_true.ravel()
+    y_pred = np.asarray(estimator.predict(X)).ravel()
+    labels, encoded = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
+    true_idx, pred_idx = encoded[: len(y_true)], encoded[len(y_true):]
+    confusion = _confusion_matrix(true_idx, pred_idx, len(labels), weights)
+    metrics = {"accuracy_score": np.trace(confusion) / confusion.sum()}
+    if _uses_default_score(estimator, "ClassifierMixin"):
+        metrics["score"] = metrics["accuracy_score"]
+    if len(np.unique(true_idx)) < 2:
+        return metrics  # precision/recall/F1/ROC AUC are undefined for a single class
+    positive = _positive_label(labels, pos_label)
+    metrics.update(_precision_recall_f1(confusion, labels, positive))
+    if _has(estimator, "predict_proba"):
+        metrics.update(_probability_metrics(estimator, X, y_true, weights, positive))
+    return metrics
+
+
+def _confusion_matrix(true_idx, pred_idx, n_labels: int, weights) -> np.ndarray:
+    flat = np.bincount(true_idx * n_labels + pred_idx, weights=weights, minlength=n_labels * n_labels)
+    return flat.reshape(n_labels, n_labels).astype(float)
+
+
+def _positive_label(labels: np.ndarray, pos_label: Optional[Hashable]) -> Optional[Hashable]:
+    """The positive class for binary averaging, or None for weighted averaging."""
+    if len(labels) != 2:
+        return None
+    candidate = 1 if pos_label is None else pos_label
+    matches = [label for label in labels.tolist() if label == candidate]
+    return matches[0] if matches else None
+
+
+def _precision_recall_f1(confusion: np.ndarray, labels: np.ndarray, positive) -> dict[str, float]:
+    tp = np.diag(confusion)
+    predicted = confusion.sum(axis=0)
+    actual = confusion.sum(axis=1)
+    precision = _safe_divide(tp, predicted)
+    recall = _safe_divide(tp, actual)
+    f1 = _safe_divide(2 * tp, predicted + actual)
+    if positive is not None:
+        index = labels.tolist().index(positive)
+        values = precision[index], recall[index], f1[index]
+    else:
+        total = actual.sum()
+        values = tuple(float(np.sum(v * actual) / total) if total else 0.0 for v in (precision, recall, f1))
+    return dict(zip(("precision_score", "recall_score", "f1_score"), (float(v) for v in values)))
+
+
+def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` with 0 where the denominator is 0 (sklearn's zero_division)."""
+    result = np.zeros_like(numerator, dtype=float)
+    np.divide(numerator, denominator, out=result, where=denominator != 0)
+    return result
+
+
+def _probability_metrics(estimator, X, y_true, weights, positive) -> dict[str, float]:
+    classes = np.asarray(getattr(estimator, "classes_", []))
+    proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes) or len(classes) < 2:
+        return {}
+    index = {label: i for i, label in enumerate(classes.tolist())}
+    try:
+        true_columns = np.fromiter((index[label] for label in y_true.tolist()), dtype=np.intp, count=len(y_true))
+    except KeyError:
+        return {}  # a training label the estimator does not know: metrics undefined
+    eps = np.finfo(proba.dtype).eps
+    clipped = np.clip(proba[np.arange(len(y_true)), true_columns], eps, 1 - eps)
+    metrics = {"log_loss": float(np.average(-np.log(clipped), weights=weights))}
+    roc_auc = _roc_auc(proba, true_columns, classes, weights, positive)
+    if roc_auc is not None:
+        metrics["roc_auc"] = roc_auc
+    return metrics
+
+
+def _roc_auc(proba, true_columns, classes, weights, positive) -> Optional[float]:
+    if len(classes) == 2:
+        positive_column = 1 if positive is None else classes.tolist().index(positive)
+        return _binary_auc(true_columns == positive_column, proba[:, positive_column], weights)
+    # One-vs-rest, averaged with class weights (sklearn: multi_class="ovr", average="weighted").
+    sample_weights = np.ones(len(true_columns)) if weights is None else weights
+    scores, class_weights = [], []
+    for column in range(len(classes)):
+        is_class = true_columns == column
+        auc = _binary_auc(is_class, proba[:, column], weights)
+        if auc is None:
+            return None
+        scores.append(auc)
+        class_weights.append(sample_weights[is_class].sum())
+    total = float(np.sum(class_weights))
+    return float(np.dot(scores, class_weights) / total) if total else None
+
+
+def _binary_auc(is_positive: np.ndarray, score: np.ndarray, weights) -> Optional[float]:
+    """Area under the ROC curve: the weighted probability that a positive outranks a negative."""
+    w = np.ones(len(score)) if weights is None else weights
+    positive_total, negative_total = w[is_positive].sum(), w[~is_positive].sum()
+    if positive_total == 0 or negative_total == 0:
+        return None
+    order = np.argsort(score, kind="mergesort")
+    sorted_score, sorted_positive, sorted_w = score[order], is_positive[order], w[order]
+    # Group ties: each group counts its negatives below it fully and half of those tied with it.
+    boundaries = np.flatnonzero(np.diff(sorted_score)) + 1
+    starts = np.concatenate([[0], boundaries])
+    negatives_in_group = np.add.reduceat(np.where(sorted_positive, 0.0, sorted_w), starts)
+    positives_in_group = np.add.reduceat(np.where(sorted_positive, sorted_w, 0.0), starts)
+    negatives_below = np.concatenate([[0.0], np.cumsum(negatives_in_group)[:-1]])
+    area = np.sum(positives_in_group * (negatives_below + 0.5 * negatives_in_group))
+    return float(area / (positive_total * negative_total))
+
+
+# -- regression -------------------------------------------------------------------------------
+
+
+def _regressor_metrics(estimator, X, y_true, weights) -> dict[str, float]:
+    y_pred = np.asarray(estimator.predict(X), dtype=float)
+    y_true = y_true.astype(float)
+    if y_true.ndim == 1:
+        y_true = y_true.reshape(-1, 1)
+    if y_pred.ndim == 1:
+        y_pred = y_pred.reshape(-1, 1)
+    if y_true.shape != y_pred.shape:
+        return {}
+    residuals = y_true - y_pred
+    mse = np.average(residuals**2, axis=0, weights=weights)
+    metrics = {
+        "mean_squared_error": float(np.mean(mse)),
+        "root_mean_squared_error": float(np.mean(np.sqrt(mse))),
+        "mean_absolute_error": float(np.mean(np.average(np.abs(residuals), axis=0, weights=weights))),
+        "r2_score": _r2(y_true, residuals, weights),
+    }
+    if _uses_default_score(estimator, "RegressorMixin"):
+        metrics["score"] = metrics["r2_score"]
+    return metrics
+
+
+def _r2(y_true, residuals, weights) -> float:
+    w = np.ones((len(y_true), 1)) if weights is None else weights.reshape(-1, 1)
+    numerator = np.sum(w * residuals**2, axis=0)
+    centered = y_true - np.average(y_true, axis=0, weights=w.ravel())
+    denominator = np.sum(w * centered**2, axis=0)
+    scores = np.ones(y_true.shape[1])
+    defined = denominator != 0
+    scores[defined] = 1 - numerator[defined] / denominator[defined]
+    scores[~defined & (numerator != 0)] = 0.0  # sklearn's force_finite convention
+    return float(np.mean(scores))
+
+
+# -- score ------------------------------------------------------------------------------------
+
+
+def _uses_default_score(estimator: Any, mixin_name: str) -> bool:
+    """Whether ``estimator.score`` is the mixin's (accuracy / R2), so we can reuse our value."""
+    import sklearn.base
+
+    mixin_score = getattr(sklearn.base, mixin_name).score
+    own_score = getattr(type(estimator), "score", None)
+    return getattr(own_score, "__wrapped__", own_score) is mixin_score
+
+
+def _score(estimator: Any, X: Any, y: Any, sample_weight: Any) -> Optional[float]:
+    kwargs = {}
+    if sample_weight is not None and "sample_weight" in _parameters(estimator.score):
+        kwargs["sample_weight"] = sample_weight
+    value = estimator.score(X, y, **kwargs) if y is not None else estimator.score(X, **kwargs)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parameters(function: Any) -> tuple[str, ...]:
+    try:
+        return tuple(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return ()

@@ -1,0 +1,116 @@
+"""Stable strings for estimator params: the same configuration always logs the same text.
+
+No memory addresses: callables become qualified names, estimators their class and changed
+params, floats ``repr``, mappings and sets sorted, numpy arrays summarised.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from typing import Any
+
+_MAX_DEPTH = 6
+_MAX_LISTED_ARRAY_ITEMS = 16
+_default_params_cache: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionary()
+_NO_DEFAULT = object()
+
+
+def stable_params(estimator: Any) -> dict[str, str]:
+    """``estimator.get_params(deep=True)`` as ``{key: stable string}``, keys sorted."""
+    params = estimator.get_params(deep=True)
+    return {key: stable_repr(params[key]) for key in sorted(params)}
+
+
+def stable_repr(value: Any, depth: int = 0) -> str:
+    """A deterministic, address-free text for ``value``."""
+    if depth > _MAX_DEPTH:
+        return "..."
+    if value is None or isinstance(value, (bool, int, str)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    kind = type(value)
+    if kind.__module__ == "numpy":
+        return _numpy_repr(value, depth)
+    if isinstance(value, dict):
+        items = sorted((stable_repr(k, depth + 1), stable_repr(v, depth + 1)) for k, v in value.items())
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(stable_repr(item, depth + 1) for item in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(stable_repr(item, depth + 1) for item in value)) + "}"
+    if _is_estimator(value):
+        return _estimator_repr(value, depth)
+    if isinstance(value, functools.partial):
+        args = [qualified_name(value.func)] + [stable_repr(a, depth + 1) for a in value.args]
+        args += [f"{k}={stable_repr(v, depth + 1)}" for k, v in sorted(value.keywords.items())]
+        return f"partial({', '.join(args)})"
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return qualified_name(value)
+    return _object_repr(value)
+
+
+def qualified_name(obj: Any) -> str:
+    """``module.QualName`` of a function or class (``__main__`` kept, addresses never)."""
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__qualname__
+    return f"{module}.{name}" if module and module != "builtins" else name
+
+
+def _numpy_repr(value: Any, depth: int) -> str:
+    if hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
+        if value.size <= _MAX_LISTED_ARRAY_ITEMS:
+            return f"array({stable_repr(value.tolist(), depth + 1)}, dtype={value.dtype})"
+        return f"array(shape={tuple(value.shape)}, dtype={value.dtype})"
+    if hasattr(value, "item"):  # numpy scalar
+        return stable_repr(value.item(), depth)
+    if type(value).__name__ in ("RandomState", "Generator"):
+        return f"{type(value).__name__}()"
+    if type(value).__name__ == "dtype":
+        return str(value)
+    return _object_repr(value)
+
+
+def _is_estimator(value: Any) -> bool:
+    return hasattr(value, "get_params") and not isinstance(value, type)
+
+
+def _estimator_repr(estimator: Any, depth: int) -> str:
+    try:
+        params = estimator.get_params(deep=False)
+    except Exception:  # an estimator that cannot report its params: its class is enough
+        return type(estimator).__name__ + "(...)"
+    defaults = _default_params(type(estimator))
+    changed = []
+    for key in sorted(params):
+        text = stable_repr(params[key], depth + 1)
+        default = defaults.get(key, _NO_DEFAULT)
+        if default is _NO_DEFAULT or text != stable_repr(default, depth + 1):
+            changed.append(f"{key}={text}")
+    return f"{type(estimator).__name__}({', '.join(changed)})"
+
+
+def _default_params(cls: type) -> dict:
+    try:
+        return _default_params_cache[cls]
+    except KeyError:
+        pass
+    try:
+        signature = inspect.signature(cls.__init__)
+        defaults = {
+            name: p.default for name, p in signature.parameters.items() if p.default is not inspect.Parameter.empty
+        }
+    except (TypeError, ValueError):
+        defaults = {}
+    _default_params_cache[cls] = defaults
+    return defaults
+
+
+def _object_repr(value: Any) -> str:
+    text = repr(value)
+    if " at 0x" in text or " object at " in text:
+        return qualified_name(type(value)) + "()"
+    return text
