@@ -1,0 +1,154 @@
+"""What to run (variants of each workload, repeats) and what to report (rows and targets).
+
+A variant is one child-process configuration, run for each side in alternation. A row names a
+sample key on each side and the autolog target from BRIEF section 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BOTH = ("autolog", "mlflow")
+
+
+@dataclass
+class Variant:
+    name: str
+    workload: str
+    params: dict
+    repeats: int
+    sides: tuple = BOTH
+    warmup: dict | None = field(default_factory=dict)    # params override; None: no warm-up
+    per_repeat: callable = None                           # (params, r) -> params
+
+
+@dataclass
+class Row:
+    label: str
+    variant: str
+    autolog_key: str | None
+    mlflow_key: str | None
+    unit: str
+    target: tuple | None = None        # ("<=", 5.0) on the autolog median, or (">=", x)
+    note: str = ""
+
+
+def fit_variants(quick: bool) -> list[Variant]:
+    out = []
+    for model in ("logreg", "rf", "pipeline"):
+        for mode in ("default", "no_models"):
+            if model == "pipeline" and mode == "no_models":
+                continue
+            small = model != "rf"
+            plain_n = (15 if small else 3) if quick else (30 if small else 5)
+            auto_n = 2 if quick else (4 if small else 3)
+            params = {"model": model, "mode": mode, "plain_n": plain_n, "auto_n": auto_n}
+            out.append(Variant(f"fit-{model}-{mode}", "fit", params, 1 if quick else 3,
+                               warmup={"plain_n": 1, "auto_n": 0}))
+    return out
+
+
+def variants(quick: bool, fixtures) -> list[Variant]:
+    """fixtures(n) -> {"autolog": dir, "sqlite": dir, "file": dir or None}."""
+    v = fit_variants(quick)
+    v.append(Variant("grid", "grid", {"plain_n": 1 if quick else 2, "auto_n": 1 if quick else 2},
+                     1 if quick else 3, warmup={"plain_n": 1, "auto_n": 0}))
+    v.append(Variant("metrics", "metrics", {"create_n": 30 if quick else 100,
+                                            "metric_n": 2000}, 1 if quick else 3,
+                     warmup={"create_n": 5, "metric_n": 50}))
+    v.append(Variant("search-500", "search", {"n": 500, "k": 20, "fixtures": fixtures(500)},
+                     2 if quick else 3, warmup={"k": 1}))
+    if not quick:
+        v.append(Variant("search-10k", "search", {"n": 10_000, "k": 10, "file_k": 2,
+                                                  "fixtures": fixtures(10_000)}, 3,
+                         warmup={"k": 1}))
+        v.append(Variant("search-100k", "search", {"n": 100_000, "k": 10,
+                                                   "fixtures": fixtures(100_000)}, 3,
+                         sides=("autolog",), warmup={"k": 1}))
+    v.append(Variant("load", "load_model", {"k": 20}, 1 if quick else 3, warmup={"k": 1}))
+    v.append(Variant("imports-hooked", "imports", {"mode": "hooked"}, 3 if quick else 7,
+                     per_repeat=lambda p, r: p | {"verify": r == 0}))
+    v.append(Variant("imports-plain", "imports", {"mode": "plain"}, 3 if quick else 7))
+    v.append(Variant("files", "files", {"fits": 2 if quick else 3}, 1, warmup=None))
+    v.append(Variant("memory", "memory", {"n": 200 if quick else 1000}, 1, sides=("autolog",),
+                     warmup=None))
+    v.append(Variant("digest", "digest", {"gib": 1.0, "k": 3}, 1, sides=("autolog",),
+                     warmup=None))
+    return v
+
+
+ROWS = [
+    Row("LogisticRegression/iris: plain fit (ms)", "fit-logreg-default", "plain_ms", "plain_ms",
+        "ms", None, "same scikit-learn on both sides"),
+    Row("LogisticRegression/iris: overhead, default (ms)", "fit-logreg-default", "overhead_ms",
+        "overhead_ms", "ms", ("<=", 5.0)),
+    Row("LogisticRegression/iris: overhead, first fit in process (ms)", "fit-logreg-default",
+        "first_overhead_ms", "first_overhead_ms", "ms", None, "lazy imports included"),
+    Row("LogisticRegression/iris: overhead, log_models=False (ms)", "fit-logreg-no_models",
+        "overhead_ms", "overhead_ms", "ms", ("<=", 3.0)),
+    Row("RandomForest(50)/5000x20: plain fit (ms)", "fit-rf-default", "plain_ms", "plain_ms", "ms"),
+    Row("RandomForest(50)/5000x20: overhead, default (% of fit)", "fit-rf-default",
+        "overhead_pct", "overhead_pct", "%", ("<=", 5.0)),
+    Row("RandomForest(50)/5000x20: overhead, log_models=False (% of fit)", "fit-rf-no_models",
+        "overhead_pct", "overhead_pct", "%"),
+    Row("GridSearchCV 16x5: plain search (ms)", "grid", "plain_ms", "plain_ms", "ms"),
+    Row("GridSearchCV 16x5: overhead, default (% of search)", "grid", "overhead_pct",
+        "overhead_pct", "%", ("<=", 10.0)),
+    Row("GridSearchCV 16x5: runs created per search", "grid", "runs_per_search",
+        "runs_per_search", "runs"),
+    Row("Pipeline(scaler, logreg): overhead, default (ms)", "fit-pipeline-default", "overhead_ms",
+        "overhead_ms", "ms", ("<=", 5.0), "target: same as a plain small fit"),
+    Row("Pipeline(scaler, logreg): runs per fit", "fit-pipeline-default", "all_runs_per_fit",
+        "all_runs_per_fit", "runs", ("<=", 1.0)),
+    Row("log_metric, per call (us)", "metrics", "log_metric_us", "log_metric_us", "us",
+        ("<=", 50.0)),
+    Row("log_metric, per call, MLflow file store (us)", "metrics", "log_metric_us",
+        "file.log_metric_us", "us", ("<=", 50.0)),
+    Row("log_metrics, one batch of 1,000 (ms)", "metrics", "log_metrics_1000_ms",
+        "log_metrics_1000_ms", "ms"),
+    Row("log_batch of 2,000 values (ms)", "metrics", "log_batch_2000_ms", "log_batch_2000_ms",
+        "ms", ("<=", 10.0)),
+    Row("log_batch of 2,000 values, MLflow file store (ms)", "metrics", "log_batch_2000_ms",
+        "file.log_batch_2000_ms", "ms", ("<=", 10.0)),
+    Row("create a run (ms)", "metrics", "create_run_ms", "create_run_ms", "ms", ("<=", 1.0)),
+    Row("create a run, MLflow file store (ms)", "metrics", "create_run_ms", "file.create_run_ms",
+        "ms", ("<=", 1.0)),
+    Row("search, filter + order by, 500 runs (ms)", "search-500", "search_ms", "search_ms", "ms",
+        ("<=", 3.0)),
+    Row("search, 500 runs, MLflow file store (ms)", "search-500", "search_ms", "file.search_ms",
+        "ms", ("<=", 3.0)),
+    Row("search, 10,000 runs (ms)", "search-10k", "search_ms", "search_ms", "ms"),
+    Row("search, 10,000 runs, MLflow file store (ms)", "search-10k", "search_ms",
+        "file.search_ms", "ms"),
+    Row("search, 100,000 runs (ms)", "search-100k", "search_ms", None, "ms", ("<=", 100.0)),
+    Row("fixture: create+log_batch+terminate per run, 500 runs (ms)", "search-500",
+        "populate_ms_per_run", "populate_ms_per_run", "ms", None, "cached fixtures repeat it"),
+    Row("load_model(runs:/ID/model) (ms)", "load", "load_ms", "load_ms", "ms", ("<=", 3.0)),
+    Row("load_model, first in process (ms)", "load", "first_load_ms", "first_load_ms", "ms"),
+    Row("import the package (ms)", "imports-hooked", "import_ms", "import_ms", "ms",
+        ("<=", 100.0)),
+    Row("import + autolog(), no framework yet (ms)", "imports-hooked", "import_autolog_ms",
+        "import_autolog_ms", "ms", ("<=", 150.0)),
+    Row("import sklearn.linear_model, plain (ms)", "imports-plain", "sklearn_lm_plain_ms",
+        "sklearn_lm_plain_ms", "ms"),
+    Row("import sklearn.linear_model after autolog() (ms)", "imports-hooked",
+        "sklearn_lm_hooked_ms", "sklearn_lm_hooked_ms", "ms", ("<=%plain", 10.0),
+        "target: <= 10% above the plain import"),
+    Row("files written per autologged small fit", "files", "files_per_fit", "files_per_fit",
+        "files", ("<=", 5.0)),
+    Row("directories created per autologged small fit", "files", "dirs_per_fit", "dirs_per_fit",
+        "dirs"),
+    Row("bytes written per autologged small fit (KiB)", "files", "kb_per_fit", "kb_per_fit",
+        "KiB"),
+    Row("install: packages beyond scikit-learn", "footprint", "packages", "packages", "pkgs",
+        ("<=", 20.0)),
+    Row("install: MB beyond scikit-learn", "footprint", "mb", "mb", "MB", ("<=", 60.0)),
+    Row("memory: estimators alive after N fits (1,000; quick 200)", "memory",
+        "estimators_alive", None, "objs", ("<=", 0.0)),
+    Row("memory: tracemalloc growth, 2nd half of the loop (KiB)", "memory",
+        "traced_growth_2nd_half_kib", None, "KiB", ("<=", 1024.0), "flat: < 1 MiB per 500 fits"),
+    Row("memory: RSS growth, 2nd half of the loop (KiB)", "memory", "rss_growth_2nd_half_kib",
+        None, "KiB", ("<=", 4096.0)),
+    Row("memory: tracemalloc peak (MiB)", "memory", "traced_peak_mib", None, "MiB"),
+    Row("digest of a 1 GiB array (s)", "digest", "digest_s_per_gib", None, "s", ("<=", 1.0)),
+]

@@ -1,0 +1,100 @@
+"""Workload 5: N runs (5 params, 3 metrics each), then a filtered, ordered search_runs.
+
+The populated store is a fixture, cached under bench/.cache/ (keyed by library version, and for
+autolog by a hash of its store/tracking sources); only the searches are timed. Both sides hold
+the same seeded data, so the expected answer is computed here and each side must return it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import time
+
+from workloads._common import api, check, ms_since, now
+
+FILTER = "params.p0 = 'v3' and metrics.m0 > 0.5"
+ORDER_BY = ["metrics.m1 DESC"]
+MAX_RESULTS = 100
+
+
+def rows(n: int) -> list[tuple[dict, dict]]:
+    rng = random.Random(42)
+    out = []
+    for i in range(n):
+        params = {"p0": f"v{i % 10}", **{f"p{j}": f"{rng.randint(0, 999)}" for j in range(1, 5)}}
+        metrics = {f"m{j}": round(rng.random(), 6) for j in range(3)}
+        out.append((params, metrics))
+    return out
+
+
+def expected(n: int) -> list[float]:
+    hits = [m["m1"] for p, m in rows(n) if p["p0"] == "v3" and m["m0"] > 0.5]
+    return sorted(hits, reverse=True)[:MAX_RESULTS]
+
+
+def populate(a, cl, n: int) -> float:
+    exp = a.default_experiment(cl)
+    ts = int(time.time() * 1000)
+    t0 = now()
+    for params, metrics in rows(n):
+        run_id = a.create_run(cl, exp)
+        a.log_batch(cl, run_id, [(k, v, ts, 0) for k, v in metrics.items()], params)
+        a.set_terminated(cl, run_id)
+    return ms_since(t0) / n
+
+
+def open_fixture(a, store: str, n: int, fixture_dir: str) -> tuple[object, dict]:
+    marker = os.path.join(fixture_dir, "ready.json")
+    if os.path.exists(marker):
+        a.configure(fixture_dir, store)
+        return a.client(), json.load(open(marker)) | {"cached": True}
+    shutil.rmtree(fixture_dir, ignore_errors=True)
+    os.makedirs(fixture_dir)
+    a.configure(fixture_dir, store)
+    cl = a.client()
+    info = {"populate_ms_per_run": populate(a, cl, n), "n": n}
+    json.dump(info, open(marker, "w"))
+    return cl, info | {"cached": False}
+
+
+def time_searches(a, cl, k: int, n: int) -> tuple[list[float], float]:
+    exp = [a.default_experiment(cl)]
+    t0 = now()
+    first = a.search(cl, exp, FILTER, ORDER_BY, MAX_RESULTS)
+    first_ms = ms_since(t0)
+    got = [round(r.data.metrics["m1"], 6) for r in first]
+    check(got == expected(n), f"{a.NAME}: search returned {len(got)} runs, not the expected "
+                              f"{len(expected(n))} in order")
+    out = []
+    for _ in range(k):
+        t0 = now()
+        res = a.search(cl, exp, FILTER, ORDER_BY, MAX_RESULTS)
+        out.append(ms_since(t0))
+        check(len(res) == len(got), f"{a.NAME}: search result size changed")
+    return out, first_ms
+
+
+def measure(side: str, store: str, n: int, k: int, fixture_dir: str) -> dict:
+    a = api(side)
+    cl, info = open_fixture(a, store, n, fixture_dir)
+    total = len(a.search(cl, [a.default_experiment(cl)], "", None, 1))
+    check(total == 1, f"{a.NAME}: empty store")
+    times, first_ms = time_searches(a, cl, k, n)
+    return {"search_ms": times, "first_search_ms": [first_ms],
+            "populate_ms_per_run": [info["populate_ms_per_run"]]}, info
+
+
+def autolog_side(n: int, k: int, fixtures: dict, file_k: int | None = None) -> dict:
+    samples, info = measure("autolog", "default", n, k, fixtures["autolog"])
+    return {"samples": samples, "checks": info}
+
+
+def mlflow_side(n: int, k: int, fixtures: dict, file_k: int | None = None) -> dict:
+    samples, info = measure("mlflow", "sqlite", n, k, fixtures["sqlite"])
+    if fixtures.get("file"):
+        file_samples, _ = measure("mlflow", "file", n, file_k or k, fixtures["file"])
+        samples.update({f"file.{key}": v for key, v in file_samples.items()})
+    return {"samples": samples, "checks": info}
