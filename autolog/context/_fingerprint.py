@@ -133,8 +133,8 @@ def _source_of(X: Any, name: Optional[str]) -> Optional[str]:
     if isinstance(attrs, dict) and attrs.get("source"):
         return str(attrs["source"])
     filename = getattr(X, "filename", None)  # numpy.memmap
-    if isinstance(filename, str):
-        return filename
+    if isinstance(filename, (str, os.PathLike)):
+        return os.fspath(filename)
     if name and os.path.isfile(name):
         return os.path.abspath(name)
     return None

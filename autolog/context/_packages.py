@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import types
 from typing import Iterable, Optional
 
 # Top-level modules whose distribution name differs; saves the 100+ ms that
@@ -26,6 +27,7 @@ _SKIPPED_MODULES = frozenset({"__main__", "builtins", "__mp_main__"})
 _MAX_CONTAINER_ITEMS = 64
 _MAX_DEPTH = 6
 
+_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _lock = threading.Lock()
 
 
@@ -174,12 +176,12 @@ def _collect(value, modules, seen_ids, seen_types, depth) -> None:
     elif isinstance(value, dict):
         for item in list(value.values())[:_MAX_CONTAINER_ITEMS]:
             _collect(item, modules, seen_ids, seen_types, depth + 1)
-    elif callable(value) and not isinstance(value, type) and not hasattr(value, "__dict__"):
-        return
     elif hasattr(value, "get_params"):
         _collect_estimator(value, modules, seen_ids, seen_types, depth)
-    elif callable(value) and hasattr(value, "__module__"):
-        _add_module(value.__module__, modules)  # e.g. FunctionTransformer(func=np.log1p)
+    elif isinstance(value, _FUNCTION_TYPES):
+        _add_module(getattr(value, "__module__", None), modules)  # FunctionTransformer(func=...)
+    elif hasattr(value, "__dict__") and not isinstance(value, types.ModuleType):
+        _collect_attributes(value, modules, seen_ids, seen_types, depth)
 
 
 def _collect_estimator(estimator, modules, seen_ids, seen_types, depth) -> None:
@@ -189,8 +191,15 @@ def _collect_estimator(estimator, modules, seen_ids, seen_types, depth) -> None:
         params = {}
     for item in params.values():
         _collect(item, modules, seen_ids, seen_types, depth + 1)
-    fitted = getattr(estimator, "__dict__", {})
-    for item in list(fitted.values())[: _MAX_CONTAINER_ITEMS * 4]:
+    _collect_attributes(estimator, modules, seen_ids, seen_types, depth)
+
+
+def _collect_attributes(obj, modules, seen_ids, seen_types, depth) -> None:
+    # Fitted attributes (coef_, estimators_, tree_, ...): what a pickle of obj refers to.
+    attributes = getattr(obj, "__dict__", None)
+    if not isinstance(attributes, dict):
+        return
+    for item in list(attributes.values())[: _MAX_CONTAINER_ITEMS * 4]:
         _collect(item, modules, seen_ids, seen_types, depth + 1)
 
 
