@@ -1,0 +1,442 @@
+"""What changed between two runs: params, data, code, environment and metrics.
+
+Everything here reads recorded metadata only (tags, params, metrics and the model's
+``autolog-model.json``); it never loads a model. The one optional side trip is ``git diff``
+between the two recorded commits, run as a subprocess with a timeout when the repository named
+in ``autolog.git.repo`` exists locally; any failure there becomes a note, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+GIT_COMMIT_TAG = "autolog.git.commit"
+GIT_BRANCH_TAG = "autolog.git.branch"
+GIT_DIRTY_TAG = "autolog.git.dirty"
+GIT_REPO_TAG = "autolog.git.repo"
+PYTHON_VERSION_TAG = "autolog.python.version"
+MODEL_METADATA_FILE = "autolog-model.json"
+
+GIT_TIMEOUT_SECONDS = 10
+MAX_GIT_DIFF_CHARS = 200_000
+_COMMIT_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
+# Tags written by DatasetFingerprint.to_tags(): autolog.data[.<dataset>].<field>
+_DATASET_TAG_RE = re.compile(
+    r"^autolog\.data(?:\.(?P<name>.+?))?\.(?P<field>digest|shape|num_rows|columns|dtypes|source|name)$"
+)
+# Version tags such as autolog.python.version or autolog.sklearn.version.
+_VERSION_TAG_RE = re.compile(r"^autolog\.(?:package\.|packages\.|version\.)?(?P<name>.+?)\.?version$")
+_REQUIREMENT_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^;\s]+)")
+
+
+@dataclass
+class ValueChange:
+    """A key whose value differs between run A and run B."""
+
+    key: str
+    a: Any
+    b: Any
+
+
+@dataclass
+class ParamDiff:
+    """Params only in B (``added``), only in A (``removed``), in both but different (``changed``)."""
+
+    added: dict = field(default_factory=dict)
+    removed: dict = field(default_factory=dict)
+    changed: list = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+@dataclass
+class DatasetDiff:
+    """One dataset's fingerprint in both runs; ``same_data`` is ``None`` when a digest is missing."""
+
+    name: str
+    digest_a: Optional[str] = None
+    digest_b: Optional[str] = None
+    shape_a: Optional[str] = None
+    shape_b: Optional[str] = None
+    columns_added: list = field(default_factory=list)
+    columns_removed: list = field(default_factory=list)
+    source_a: Optional[str] = None
+    source_b: Optional[str] = None
+
+    @property
+    def same_data(self) -> Optional[bool]:
+        if not self.digest_a or not self.digest_b:
+            return None
+        return self.digest_a == self.digest_b
+
+
+@dataclass
+class CodeDiff:
+    """The recorded code version of both runs and, when available, the git diff between them."""
+
+    commit_a: Optional[str] = None
+    commit_b: Optional[str] = None
+    branch_a: Optional[str] = None
+    branch_b: Optional[str] = None
+    dirty_a: Optional[bool] = None
+    dirty_b: Optional[bool] = None
+    repo: Optional[str] = None
+    source_a: Optional[str] = None
+    source_b: Optional[str] = None
+    git_diff: Optional[str] = None
+    git_diff_stat: Optional[str] = None
+    note: Optional[str] = None
+
+    @property
+    def same_commit(self) -> Optional[bool]:
+        if not self.commit_a or not self.commit_b:
+            return None
+        return self.commit_a == self.commit_b
+
+
+@dataclass
+class EnvironmentDiff:
+    """Python and package versions that differ (``changed``), and how many are the same."""
+
+    python_a: Optional[str] = None
+    python_b: Optional[str] = None
+    changed: list = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass
+class MetricDelta:
+    """A metric in either run: both values, ``delta = b - a`` and ``relative = delta / |a|``."""
+
+    key: str
+    a: Optional[float]
+    b: Optional[float]
+    delta: Optional[float] = None
+    relative: Optional[float] = None
+
+
+@dataclass
+class RunDiff:
+    """Everything that differs between run A (the reference) and run B.
+
+    Plain data: :meth:`to_dict` gives a JSON-ready dictionary (NaN and infinities become strings).
+    """
+
+    run_a: str
+    run_b: str
+    name_a: Optional[str]
+    name_b: Optional[str]
+    params: ParamDiff
+    data: list
+    code: CodeDiff
+    environment: EnvironmentDiff
+    metrics: list
+
+    def to_dict(self) -> dict:
+        """Return the diff as JSON-serializable nested dictionaries and lists."""
+        result = _json_safe(asdict(self))
+        result["params"]["changed"] = [_json_safe(asdict(c)) for c in self.params.changed]
+        result["code"]["same_commit"] = self.code.same_commit
+        for entry, dataset in zip(result["data"], self.data):
+            entry["same_data"] = dataset.same_data
+        return result
+
+
+def diff_runs(run_a, run_b, *, client=None) -> RunDiff:
+    """Compare two runs: params, data fingerprints, code, environment and metrics.
+
+    Parameters
+    ----------
+    run_a, run_b : str or autolog.tracking.entities.Run
+        Run ids or run objects; A is the reference ("before"), B the one compared to it.
+    client : autolog.Client, optional
+        Where to read the runs and their model metadata; defaults to ``autolog.Client()``.
+
+    Returns
+    -------
+    RunDiff
+        Plain data describing the differences; ``to_dict()`` for JSON.
+
+    Raises
+    ------
+    autolog.exceptions.NotFoundError
+        If either run does not exist.
+    """
+    if client is None:
+        from autolog.tracking import Client
+
+        client = Client()
+    a = _as_run(run_a, client)
+    b = _as_run(run_b, client)
+    return RunDiff(
+        run_a=a.info.run_id,
+        run_b=b.info.run_id,
+        name_a=a.info.run_name,
+        name_b=b.info.run_name,
+        params=diff_params(a.data.params, b.data.params),
+        data=diff_datasets(a.data.tags, b.data.tags),
+        code=diff_code(a, b),
+        environment=diff_environment(_versions(a, client), _versions(b, client)),
+        metrics=metric_deltas(a.data.metrics, b.data.metrics),
+    )
+
+
+def _as_run(run, client):
+    return client.get_run(run) if isinstance(run, str) else run
+
+
+def diff_params(a: dict, b: dict) -> ParamDiff:
+    """Split two param dictionaries into added, removed, changed and unchanged keys."""
+    result = ParamDiff(
+        added={k: b[k] for k in sorted(b.keys() - a.keys())},
+        removed={k: a[k] for k in sorted(a.keys() - b.keys())},
+    )
+    for key in sorted(a.keys() & b.keys()):
+        if a[key] == b[key]:
+            result.unchanged += 1
+        else:
+            result.changed.append(ValueChange(key, a[key], b[key]))
+    return result
+
+
+def metric_deltas(a: dict, b: dict) -> list:
+    """Return one :class:`MetricDelta` per metric key present in either run, sorted by key."""
+    return [_metric_delta(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys())]
+
+
+def _metric_delta(key: str, a: Optional[float], b: Optional[float]) -> MetricDelta:
+    if a is None or b is None:
+        return MetricDelta(key, a, b)
+    delta = b - a
+    relative = delta / abs(a) if a != 0 and math.isfinite(a) else None
+    return MetricDelta(key, a, b, delta, relative)
+
+
+# --------------------------------------------------------------------------- data fingerprints
+
+
+def dataset_fingerprints(tags: dict) -> dict:
+    """Group fingerprint tags by dataset name: ``{name: {field: value}}``."""
+    datasets: dict = {}
+    for key, value in tags.items():
+        match = _DATASET_TAG_RE.match(key)
+        if match:
+            datasets.setdefault(match["name"] or "data", {})[match["field"]] = value
+    return datasets
+
+
+def diff_datasets(tags_a: dict, tags_b: dict) -> list:
+    """Compare the data fingerprints recorded in two runs' tags, one entry per dataset name."""
+    fa, fb = dataset_fingerprints(tags_a), dataset_fingerprints(tags_b)
+    return [_diff_dataset(name, fa.get(name, {}), fb.get(name, {})) for name in sorted(fa.keys() | fb.keys())]
+
+
+def _diff_dataset(name: str, a: dict, b: dict) -> DatasetDiff:
+    cols_a, cols_b = _columns(a), _columns(b)
+    return DatasetDiff(
+        name=name,
+        digest_a=a.get("digest"),
+        digest_b=b.get("digest"),
+        shape_a=a.get("shape"),
+        shape_b=b.get("shape"),
+        columns_added=[c for c in cols_b if c not in set(cols_a)],
+        columns_removed=[c for c in cols_a if c not in set(cols_b)],
+        source_a=a.get("source"),
+        source_b=b.get("source"),
+    )
+
+
+def _columns(fingerprint: dict) -> list:
+    raw = fingerprint.get("columns") or fingerprint.get("feature_names")
+    if not raw:
+        return []
+    try:
+        parsed = json.loads(raw)
+    except (TypeError, ValueError):
+        parsed = [c.strip() for c in str(raw).split(",")]
+    return [str(c) for c in parsed] if isinstance(parsed, list) else []
+
+
+# --------------------------------------------------------------------------- code
+
+
+def diff_code(a, b) -> CodeDiff:
+    """Compare the recorded git state of two runs and add ``git diff`` when it can be computed."""
+    ta, tb = a.data.tags, b.data.tags
+    code = CodeDiff(
+        commit_a=ta.get(GIT_COMMIT_TAG),
+        commit_b=tb.get(GIT_COMMIT_TAG),
+        branch_a=ta.get(GIT_BRANCH_TAG),
+        branch_b=tb.get(GIT_BRANCH_TAG),
+        dirty_a=_as_bool(ta.get(GIT_DIRTY_TAG)),
+        dirty_b=_as_bool(tb.get(GIT_DIRTY_TAG)),
+        repo=tb.get(GIT_REPO_TAG) or ta.get(GIT_REPO_TAG),
+        source_a=ta.get("autolog.source.name") or a.info.source,
+        source_b=tb.get("autolog.source.name") or b.info.source,
+    )
+    _add_git_diff(code)
+    return code
+
+
+def _as_bool(value: Optional[str]) -> Optional[bool]:
+    if value is None:
+        return None
+    return str(value).strip().lower() in ("1", "true", "yes", "dirty")
+
+
+def _add_git_diff(code: CodeDiff) -> None:
+    if code.same_commit is None:
+        code.note = "no git commit recorded in one or both runs"
+        return
+    if code.same_commit:
+        code.note = "same commit" + (" (uncommitted changes in a run)" if code.dirty_a or code.dirty_b else "")
+        return
+    if not (_COMMIT_RE.match(code.commit_a) and _COMMIT_RE.match(code.commit_b)):
+        code.note = "recorded commits are not git object ids"
+        return
+    repo = _local_repo(code.repo)
+    if repo is None:
+        code.note = "the recorded repository is not available locally"
+        return
+    try:
+        code.git_diff_stat = _git(repo, "diff", "--stat", code.commit_a, code.commit_b)
+        diff = _git(repo, "diff", code.commit_a, code.commit_b)
+    except (OSError, subprocess.SubprocessError) as exc:
+        code.note = f"git diff unavailable: {_short_error(exc)}"
+        return
+    if len(diff) > MAX_GIT_DIFF_CHARS:
+        diff = diff[:MAX_GIT_DIFF_CHARS]
+        code.note = f"git diff truncated to {MAX_GIT_DIFF_CHARS} characters"
+    code.git_diff = diff
+
+
+def _local_repo(repo: Optional[str]) -> Optional[str]:
+    if not repo:
+        return None
+    path = repo[len("file://"):] if repo.startswith("file://") else repo
+    return path if os.path.isdir(path) else None
+
+
+def _git(repo: str, *args: str) -> str:
+    """Run a read-only git command in ``repo``; external diff drivers and textconv disabled."""
+    safe_flags = ["--no-ext-diff", "--no-textconv", "--no-color"] if args[0] == "diff" else []
+    command = ["git", "-c", "core.fsmonitor=false", "-C", repo, args[0], *safe_flags, *args[1:]]
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    completed = subprocess.run(
+        command, capture_output=True, text=True, errors="replace", timeout=GIT_TIMEOUT_SECONDS,
+        env=env, stdin=subprocess.DEVNULL, check=False,
+    )
+    if completed.returncode != 0:
+        raise subprocess.SubprocessError(completed.stderr.strip().splitlines()[-1:] or "git failed")
+    return completed.stdout
+
+
+def _short_error(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "git is not installed"
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"git took longer than {GIT_TIMEOUT_SECONDS} s"
+    message = exc.args[0] if exc.args else str(exc)
+    if isinstance(message, list):
+        message = message[0] if message else "git failed"
+    return str(message)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def diff_environment(a: dict, b: dict) -> EnvironmentDiff:
+    """Compare ``{package: version}`` maps; ``python`` is reported on its own."""
+    env = EnvironmentDiff(python_a=a.get("python"), python_b=b.get("python"))
+    for name in sorted((a.keys() | b.keys()) - {"python"}):
+        if a.get(name) == b.get(name):
+            env.unchanged += 1
+        else:
+            env.changed.append(ValueChange(name, a.get(name), b.get(name)))
+    return env
+
+
+def run_versions(tags: dict, requirements=()) -> dict:
+    """Return ``{package: version}`` from version tags and ``name==version`` requirement lines."""
+    versions = {}
+    for line in requirements:
+        match = _REQUIREMENT_RE.match(str(line))
+        if match:
+            versions[_normalize_package(match[1])] = match[2]
+    for key, value in tags.items():
+        if key == "autolog.source.version":
+            continue
+        match = _VERSION_TAG_RE.match(key)
+        if match and value:
+            versions[_normalize_package(match["name"])] = value
+    return versions
+
+
+def _normalize_package(name: str) -> str:
+    name = re.sub(r"[-_.]+", "-", name).lower()
+    return {"sklearn": "scikit-learn"}.get(name, name)
+
+
+def _versions(run, client) -> dict:
+    return run_versions(run.data.tags, _model_requirements(run, client))
+
+
+def _model_requirements(run, client) -> list:
+    requirements: list = []
+    for metadata in model_metadata(run.info.run_id, client).values():
+        reqs = metadata.get("requirements") if isinstance(metadata, dict) else None
+        if isinstance(reqs, list):
+            requirements.extend(str(r) for r in reqs)
+    return requirements
+
+
+def model_metadata(run_id: str, client) -> dict:
+    """Read every ``<dir>/autolog-model.json`` at the top of a run's artifacts (JSON only).
+
+    Returns
+    -------
+    dict
+        ``{artifact_dir: metadata}``; unreadable or malformed files are skipped.
+    """
+    found = {}
+    try:
+        entries = client.list_artifacts(run_id)
+    except Exception:  # artifacts are optional for a diff: a broken listing means "no model"
+        return found
+    for entry in entries:
+        if entry.is_dir:
+            metadata = _read_json_artifact(client, run_id, f"{entry.path}/{MODEL_METADATA_FILE}")
+            if metadata is not None:
+                found[entry.path] = metadata
+    return found
+
+
+def _read_json_artifact(client, run_id: str, path: str):
+    import tempfile
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = client.download_artifacts(run_id, path, tmp)
+            with open(local, encoding="utf-8") as handle:
+                return json.load(handle)
+    except Exception:  # missing file or bad JSON: not a model directory
+        return None
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
