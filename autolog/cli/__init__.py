@@ -6,16 +6,24 @@ traceback (set ``AUTOLOG_DEBUG=1`` to see one).
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
 from typing import Optional, Sequence
 
-# Importing the command modules registers their commands.
-from autolog.cli import _artifacts, _experiments, _gc, _runs  # noqa: F401
 from autolog.cli._context import CommandContext
 from autolog.cli._registry import build_parser
 from autolog.exceptions import AutologError
+
+# Importing a command module registers its commands (see autolog/cli/_registry.py); a new
+# command such as `autolog ui` or `autolog runs diff` is a new module listed here.
+COMMAND_MODULES = (
+    "autolog.cli._experiments",
+    "autolog.cli._runs",
+    "autolog.cli._artifacts",
+    "autolog.cli._gc",
+)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -25,6 +33,8 @@ _SQLALCHEMY_BACKGROUND = re.compile(r"\(Background on this error at: [^)]*\)")
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
     args = build_parser().parse_args(argv)
     try:
         return args._command.func(CommandContext(args)) or 0

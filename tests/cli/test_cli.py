@@ -245,3 +245,20 @@ def test_usage_errors_exit_2():
     done = cli("runs")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_a_new_subcommand_is_one_registered_function(capsys):
+    from autolog.cli import main
+    from autolog.cli._registry import COMMANDS, arg, command
+
+    @command("runs", "echo-id", help="test-only command", args=(arg("run_id"),), json_output=True)
+    def runs_echo(ctx):
+        ctx.emit_json({"run": ctx.args.run_id}) if ctx.json else ctx.echo(ctx.args.run_id)
+
+    try:
+        assert main(["runs", "echo-id", "abc"]) == 0
+        assert capsys.readouterr().out == "abc\n"
+        assert main(["runs", "echo-id", "abc", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == {"run": "abc"}
+    finally:
+        COMMANDS.remove(next(c for c in COMMANDS if c.func is runs_echo))
