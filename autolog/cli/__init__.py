@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "autolog.cli._runs",
     "autolog.cli._artifacts",
     "autolog.cli._gc",
+    "autolog.cli._ui",  # autolog ui, autolog runs diff
 )
 
 EXIT_ERROR = 1
