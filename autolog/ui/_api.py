@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -175,22 +176,22 @@ async def rename_run(request: Request):
     if not isinstance(name, str) or not name.strip() or len(name) > 250:
         raise InvalidInputError("'name' must be a non-empty string of at most 250 characters")
     client = _client(request)
-    found = _queries.find_run_or_404(client, request.path_params["run_id"])
-    client.update_run(found.info.run_id, run_name=name.strip())
+    found = await run_in_threadpool(_queries.find_run_or_404, client, request.path_params["run_id"])
+    await run_in_threadpool(client.update_run, found.info.run_id, run_name=name.strip())
     return SafeJSONResponse({"run_id": found.info.run_id, "run_name": name.strip()})
 
 
 async def delete_run(request: Request):
     await _json_body(request)
     client = _client(request)
-    found = _queries.find_run_or_404(client, request.path_params["run_id"])
-    client.delete_run(found.info.run_id)
+    found = await run_in_threadpool(_queries.find_run_or_404, client, request.path_params["run_id"])
+    await run_in_threadpool(client.delete_run, found.info.run_id)
     return SafeJSONResponse({"run_id": found.info.run_id, "lifecycle_stage": "deleted"})
 
 
 async def restore_run(request: Request):
     await _json_body(request)
     client = _client(request)
-    found = _queries.find_run_or_404(client, request.path_params["run_id"])
-    client.restore_run(found.info.run_id)
+    found = await run_in_threadpool(_queries.find_run_or_404, client, request.path_params["run_id"])
+    await run_in_threadpool(client.restore_run, found.info.run_id)
     return SafeJSONResponse({"run_id": found.info.run_id, "lifecycle_stage": "active"})

@@ -68,6 +68,9 @@
         return { name: r.run_name || r.run_id.slice(0, 8), points: r.history };
       });
       if (!series.length) { el.textContent = "No history recorded."; return; }
+      var longest = Math.max.apply(null, series.map(function (s) { return s.points.length; }));
+      var card = el.closest(".chart-card");
+      if (longest < 2 && card && el.hasAttribute("data-skip-single")) { card.remove(); return; }
       draw(el, series);
     });
   }
