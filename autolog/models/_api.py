@@ -149,12 +149,9 @@ def log_model(
     _check_artifact_name(name)
     from autolog.tracking import get_store  # noqa: PLC0415  (tracking opens the store lazily)
 
-    store = get_store()
     if run_id is None:
         run_id = _active_run_id()
-    else:
-        store.get_run(run_id)  # NotFoundError for an unknown run, before writing anything
-    repository = store.artifacts(run_id)
+    repository = get_store().artifacts(run_id)  # NotFoundError for an unknown run
     options = (flavor_object, serialization_format, input_example, signature)
     if repository.local_path("") is not None:
         target = repository.local_path(name)
