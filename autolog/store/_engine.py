@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import weakref
 from typing import Iterator
 
@@ -103,25 +104,55 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-@contextlib.contextmanager
-def raw_write_cursor(engine: Engine) -> Iterator:
-    """A DB-API cursor inside one write transaction, for the hot paths (log_metric, log_batch).
+class HotConnections:
+    """One DB-API connection per thread (and process) for the hot write paths.
 
-    SQLAlchemy compiles the statements once; executing them straight on the driver saves the
-    per-call overhead of ``Connection.execute``.
+    ``log_metric`` is called thousands of times per run; a dedicated connection per thread, taken
+    from the engine once and detached from its pool, skips the pool checkout/reset on every call.
+    The statements themselves are compiled once by SQLAlchemy (see ``_HotStatements``).
     """
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.driver_connection.cursor()
-        if engine.dialect.name == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
-        yield cursor
-        connection.driver_connection.commit()
-    except BaseException:
-        connection.driver_connection.rollback()
-        raise
-    finally:
-        connection.close()
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._local = threading.local()
+        self._begin = "BEGIN IMMEDIATE" if engine.dialect.name == "sqlite" else None
+
+    def _connection(self):
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1], held[2]
+        if held is not None:
+            _inherited.append(held[1])  # never close a parent's connection in a forked child
+        proxied = self._engine.raw_connection()
+        driver_connection = proxied.driver_connection
+        proxied.detach()
+        self._local.held = (os.getpid(), proxied, driver_connection)
+        return proxied, driver_connection
+
+    @contextlib.contextmanager
+    def write_cursor(self) -> Iterator:
+        """A DB-API cursor inside one write transaction; commits, or rolls back on error."""
+        proxied, connection = self._connection()
+        try:
+            cursor = connection.cursor()
+            if self._begin:
+                cursor.execute(self._begin)
+            yield cursor
+            connection.commit()
+        except BaseException:
+            self._rollback_or_discard(proxied, connection)
+            raise
+
+    def _rollback_or_discard(self, proxied, connection) -> None:
+        try:
+            connection.rollback()
+        except Exception:  # noqa: BLE001 - a broken connection is replaced on the next call
+            self._local.held = None
+            with contextlib.suppress(Exception):
+                proxied.close()
+
+
+_inherited: list = []
 
 
 def insert_for(engine_or_dialect, table: sa.Table):

@@ -28,6 +28,9 @@ RUN_ID_LENGTH = 32
 
 metadata = MetaData()
 
+# Tables keyed by text (run ids, keys) are WITHOUT ROWID on SQLite: a primary-key lookup is one
+# b-tree search instead of two, and secondary indexes carry the run id (covering the joins).
+
 experiments = Table(
     "experiments",
     metadata,
@@ -50,6 +53,7 @@ experiment_tags = Table(
     ),
     Column("key", String(MAX_KEY_LENGTH), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 runs = Table(
@@ -76,6 +80,7 @@ runs = Table(
     Column("heartbeat_time", BigInteger),
     Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
     Index("ix_runs_parent_run_id", "parent_run_id"),
+    sqlite_with_rowid=False,
 )
 
 
@@ -89,6 +94,7 @@ params = Table(
     Column("run_id", String(RUN_ID_LENGTH), _run_fk(), primary_key=True),
     Column("key", String(MAX_KEY_LENGTH), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 tags = Table(
@@ -97,6 +103,7 @@ tags = Table(
     Column("run_id", String(RUN_ID_LENGTH), _run_fk(), primary_key=True),
     Column("key", String(MAX_KEY_LENGTH), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 metrics = Table(
@@ -125,6 +132,7 @@ latest_metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
     Index("ix_latest_metrics_key_value", "key", "value"),
+    sqlite_with_rowid=False,
 )
 
 # (key, value) indexes on the text tables. PostgreSQL's btree rows are limited to ~2.7 kB and values

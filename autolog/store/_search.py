@@ -14,13 +14,20 @@ single- or double-quoted strings (``''`` inside a string is one quote). An order
 entity optionally followed by ``asc`` or ``desc``.
 
 User text only ever reaches SQL as bound parameters; errors name the column where parsing failed.
+This module is imported lazily (by ``_sql_store``), so importing SQLAlchemy here is fine.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable, Union
+
+import sqlalchemy as sa
+from sqlalchemy import Double, and_, literal, not_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from autolog.exceptions import InvalidInputError
 
@@ -303,64 +310,162 @@ def _describe(entity: Entity) -> str:
 
 
 @dataclass
-class CompiledQuery:
-    """The FROM clause (runs plus joins), WHERE conditions and ORDER BY for a run search."""
+class SearchQueries:
+    """The SELECTs behind one search (without LIMIT/OFFSET).
 
-    from_clause: object
-    conditions: list
-    order_by: list
+    When the first order term is a metric, param or tag, ``primary`` returns only the runs that
+    have a value for it, scanning that key's ``(key, value)`` index in order so that the database
+    stops after one page; ``missing_key`` then returns the others (which sort last). Otherwise
+    ``primary`` returns every match and ``missing_key`` is ``None``.
+    """
+
+    primary: object
+    missing_key: object
+    count: object
 
 
-def compile_search(
+def build_search_queries(
     comparisons: list[Comparison],
     order_terms: list[OrderTerm],
     *,
+    columns: tuple,
+    base_conditions: list,
     runs,
     key_value_tables: dict,
     attribute_column: Callable[[str], object],
+    nullable_attributes: tuple[str, ...],
     dialect_name: str,
-) -> CompiledQuery:
-    """Turn parsed comparisons and order terms into SQLAlchemy joins, conditions and ordering.
+) -> SearchQueries:
+    """Compile parsed comparisons and order terms into SQLAlchemy SELECTs.
 
     ``key_value_tables`` maps METRIC/PARAM/TAG to the latest_metrics/params/tags tables;
     ``attribute_column`` maps an attribute name to its column or SQL expression (the status one
     already accounts for stale heartbeats).
     """
-    from sqlalchemy import and_, literal
+    compiler = _Compiler(runs, key_value_tables, attribute_column, nullable_attributes, dialect_name)
+    filtered, conditions = compiler.join_filters(runs, comparisons, fixed_order=False)
+    conditions = base_conditions + conditions
+    count = sa.select(sa.func.count()).select_from(filtered).where(*conditions)
+    first = order_terms[0] if order_terms else None
+    if first is None or first.entity.kind == ATTRIBUTE:
+        from_clause, order_by = compiler.order(filtered, order_terms)
+        primary = sa.select(*columns).select_from(from_clause).where(*conditions).order_by(*order_by)
+        return SearchQueries(primary, None, count)
 
-    from_clause = runs
-    conditions = []
-    for number, comparison in enumerate(comparisons):
-        entity = comparison.entity
-        if entity.kind == ATTRIBUTE:
-            column = attribute_column(entity.key)
-            conditions.append(_condition(column, comparison, dialect_name))
-            continue
-        alias = key_value_tables[entity.kind].alias(f"f{number}")
-        on = and_(
-            alias.c.run_id == runs.c.run_id,
-            alias.c.key == literal(entity.key),
-            _condition(alias.c.value, comparison, dialect_name),
+    table = key_value_tables[first.entity.kind]
+    ordered = table.alias("o_first")
+    on = sa.and_(
+        ordered.c.run_id == runs.c.run_id,
+        ordered.c.key == sa.literal(first.entity.key),
+        ordered.c.value.is_not(None),
+    )
+    keyed, keyed_conditions = compiler.join_filters(
+        FixedOrderJoin(ordered, runs, on), comparisons, fixed_order=True
+    )
+    keyed, rest_order = compiler.order(keyed, order_terms[1:])
+    first_order = ordered.c.value.asc() if first.ascending else ordered.c.value.desc()
+    primary = (
+        sa.select(*columns)
+        .select_from(keyed)
+        .where(*base_conditions, *keyed_conditions)
+        .order_by(first_order, *rest_order)
+    )
+    has_key = (
+        sa.select(sa.literal(1))
+        .select_from(table)
+        .where(
+            table.c.run_id == runs.c.run_id,
+            table.c.key == sa.literal(first.entity.key),
+            table.c.value.is_not(None),
         )
-        from_clause = from_clause.join(alias, on)
-    order_by = []
-    for number, term in enumerate(order_terms):
-        if term.entity.kind == ATTRIBUTE:
-            column = attribute_column(term.entity.key)
-        else:
-            alias = key_value_tables[term.entity.kind].alias(f"o{number}")
-            on = and_(alias.c.run_id == runs.c.run_id, alias.c.key == literal(term.entity.key))
-            from_clause = from_clause.outerjoin(alias, on)
-            column = alias.c.value
-        # Runs without the key (NULL) sort last in both directions.
-        order_by += [column.is_(None), column.asc() if term.ascending else column.desc()]
-    order_by += [runs.c.start_time.desc(), runs.c.run_id.asc()]
-    return CompiledQuery(from_clause, conditions, order_by)
+        .exists()
+    )
+    rest_from, rest_order = compiler.order(filtered, order_terms[1:])
+    missing_key = (
+        sa.select(*columns)
+        .select_from(rest_from)
+        .where(*conditions, ~has_key)
+        .order_by(*rest_order)
+    )
+    return SearchQueries(primary, missing_key, count)
+
+
+class _Compiler:
+    def __init__(self, runs, key_value_tables, attribute_column, nullable_attributes, dialect_name):
+        self.runs = runs
+        self.tables = key_value_tables
+        self.attribute_column = attribute_column
+        self.nullable_attributes = nullable_attributes
+        self.dialect_name = dialect_name
+
+    def join_filters(self, from_clause, comparisons: list[Comparison], *, fixed_order: bool):
+        """Join one alias per metric/param/tag comparison; attribute comparisons go to WHERE."""
+        conditions = []
+        for number, comparison in enumerate(comparisons):
+            entity = comparison.entity
+            if entity.kind == ATTRIBUTE:
+                column = self.attribute_column(entity.key)
+                conditions.append(_condition(column, comparison, self.dialect_name))
+                continue
+            alias = self.tables[entity.kind].alias(f"f{number}")
+            on = and_(
+                alias.c.run_id == self.runs.c.run_id,
+                alias.c.key == literal(entity.key),
+                _condition(alias.c.value, comparison, self.dialect_name),
+            )
+            if fixed_order:
+                from_clause = FixedOrderJoin(from_clause, alias, on)
+            else:
+                from_clause = from_clause.join(alias, on)
+        return from_clause, conditions
+
+    def order(self, from_clause, order_terms: list[OrderTerm]):
+        """Outer-join the order keys; runs without a key (NULL) sort last in both directions."""
+        order_by = []
+        for number, term in enumerate(order_terms):
+            entity = term.entity
+            if entity.kind == ATTRIBUTE:
+                column = self.attribute_column(entity.key)
+                nullable = entity.key in self.nullable_attributes
+            else:
+                alias = self.tables[entity.kind].alias(f"o{number}")
+                on = and_(alias.c.run_id == self.runs.c.run_id, alias.c.key == literal(entity.key))
+                from_clause = from_clause.outerjoin(alias, on)
+                column = alias.c.value
+                nullable = True
+            if nullable:
+                order_by.append(column.is_(None))
+            order_by.append(column.asc() if term.ascending else column.desc())
+        order_by += [self.runs.c.start_time.desc(), self.runs.c.run_id.asc()]
+        return from_clause, order_by
+
+
+class FixedOrderJoin(Join):
+    """An inner join whose left side SQLite must scan first (rendered ``CROSS JOIN``).
+
+    SQLite's planner never reorders tables around a CROSS JOIN; we use that to make it walk the
+    order key's index and stop after one page. Other databases get a plain JOIN.
+    """
+
+    inherit_cache = True
+
+
+@compiles(FixedOrderJoin, "sqlite")
+def _render_cross_join(join, compiler, asfrom=False, from_linter=None, **kw):
+    if from_linter:
+        from_linter.edges.update(
+            itertools.product(join.left._from_objects, join.right._from_objects)
+        )
+    return (
+        join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+        + " CROSS JOIN "
+        + join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+        + " ON "
+        + join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
+    )
 
 
 def _condition(column, comparison: Comparison, dialect_name: str):
-    from sqlalchemy import Double, literal, not_
-
     operator, value = comparison.operator, comparison.value
     if comparison.entity.is_numeric:
         bound = literal(value, Double())
@@ -384,8 +489,6 @@ def _condition(column, comparison: Comparison, dialect_name: str):
 
 
 def _like(column, operator: str, pattern: str, dialect_name: str):
-    from sqlalchemy import literal
-
     if operator == "ILIKE":
         return column.ilike(literal(pattern), escape="\\")
     if dialect_name == "sqlite":

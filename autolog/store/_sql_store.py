@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 import shutil
@@ -168,6 +169,7 @@ class SqlStore:
         self._engine: sa.Engine | None = None
         self._placeholder_engine: sa.Engine | None = None
         self._hot: _HotStatements | None = None
+        self._hot_connections: _engine.HotConnections | None = None
         self._ready = False
         self._init_lock = threading.Lock()
         self._host = socket.gethostname()
@@ -211,6 +213,7 @@ class SqlStore:
             except sa.exc.SQLAlchemyError as exc:
                 raise StoreError(f"cannot open the store at {self._safe_uri()}: {exc}") from exc
             self._hot = _HotStatements(self._engine.dialect)
+            self._hot_connections = _engine.HotConnections(self._engine)
             self._ready = True
             return self._engine
 
@@ -530,9 +533,9 @@ class SqlStore:
             "timestamp": _now_ms() if timestamp is None else _validation.integer(timestamp, "timestamp"),
             "step": 0 if step is None else _validation.integer(step, "step"),
         }
-        engine = self._writer()
+        self._writer()
         hot = self._hot
-        with _engine.raw_write_cursor(engine) as cursor:
+        with self._hot_connections.write_cursor() as cursor:
             self._check_run_writable(cursor, run_id)
             cursor.execute(hot.insert_metric, row)
             cursor.execute(hot.upsert_latest, row)
@@ -555,9 +558,9 @@ class SqlStore:
         metric_rows = _metric_rows(run_id, metrics)
         param_rows = _validation.param_values(_pairs(params))
         tag_rows = _validation.tag_values(_pairs(tags))
-        engine = self._writer()
+        self._writer()
         hot = self._hot
-        with _engine.raw_write_cursor(engine) as cursor:
+        with self._hot_connections.write_cursor() as cursor:
             self._check_run_writable(cursor, run_id)
             if param_rows:
                 self._write_params(cursor, run_id, param_rows)
@@ -648,17 +651,9 @@ class SqlStore:
         """
         limit = _check_max_results(max_results)
         offset = _decode_page_token(page_token)
-        compiled, conditions = self._compile_search(experiment_ids, filter_string, view_type, order_by)
-        query = (
-            sa.select(*_RUN_COLUMNS)
-            .select_from(compiled.from_clause)
-            .where(*conditions)
-            .order_by(*compiled.order_by)
-            .limit(limit + 1)
-            .offset(offset)
-        )
+        queries = self._search_queries(experiment_ids, filter_string, view_type, order_by)
         with self._reader().connect() as connection:
-            rows = connection.execute(query, {"stale_before": _stale_before_ms()}).all()
+            rows = _search_rows(connection, queries, limit, offset)
             page = _runs_with_data(connection, rows[:limit])
         token = _encode_page_token(offset + limit) if len(rows) > limit else None
         return PagedList(page, token)
@@ -667,25 +662,25 @@ class SqlStore:
         self, experiment_ids, filter_string: str = "", view_type: str = ViewType.ACTIVE_ONLY
     ) -> int:
         """How many runs :meth:`search_runs` would return over all pages."""
-        compiled, conditions = self._compile_search(experiment_ids, filter_string, view_type, None)
-        query = sa.select(sa.func.count()).select_from(compiled.from_clause).where(*conditions)
+        queries = self._search_queries(experiment_ids, filter_string, view_type, None)
         with self._reader().connect() as connection:
-            return connection.execute(query, {"stale_before": _stale_before_ms()}).scalar()
+            return connection.execute(queries.count, {"stale_before": _stale_before_ms()}).scalar()
 
-    def _compile_search(self, experiment_ids, filter_string, view_type, order_by):
+    def _search_queries(self, experiment_ids, filter_string, view_type, order_by):
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
-        numbers = [_validation.experiment_id(item) for item in ids]
-        compiled = _search.compile_search(
-            _search.parse_filter(filter_string),
-            _search.parse_order_by(order_by),
-            runs=runs,
-            key_value_tables=_KEY_VALUE_TABLES,
-            attribute_column=_ATTRIBUTE_COLUMNS.__getitem__,
-            dialect_name=self._reader().dialect.name,
+        numbers = tuple(_validation.experiment_id(item) for item in ids)
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        if filter_string is not None and not isinstance(filter_string, str):
+            raise InvalidInputError(f"filter must be a string, got {type(filter_string).__name__}")
+        _lifecycle_condition(runs.c.lifecycle_stage, view_type)  # validates view_type
+        return _cached_search_queries(
+            filter_string or "",
+            tuple(order_by or ()),
+            view_type,
+            numbers,
+            self._reader().dialect.name,
         )
-        conditions = [runs.c.experiment_id.in_(numbers)]
-        conditions.append(_lifecycle_condition(runs.c.lifecycle_stage, view_type))
-        return compiled, conditions + compiled.conditions
 
     # --- purge and artifacts -------------------------------------------------------------------
 
@@ -724,6 +719,40 @@ class SqlStore:
     def artifacts(self, run_id: str) -> ArtifactRepository:
         """The artifact repository of a run (rooted at its artifact URI)."""
         return ArtifactRepository(self.get_run(run_id).info.artifact_uri)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_search_queries(filter_string, order_by, view_type, experiment_numbers, dialect_name):
+    # Statements are cached whole (values included): building them costs more than running them.
+    return _search.build_search_queries(
+        _search.parse_filter(filter_string),
+        _search.parse_order_by(list(order_by)),
+        columns=_RUN_COLUMNS,
+        base_conditions=[
+            runs.c.experiment_id.in_(experiment_numbers),
+            _lifecycle_condition(runs.c.lifecycle_stage, view_type),
+        ],
+        runs=runs,
+        key_value_tables=_KEY_VALUE_TABLES,
+        attribute_column=_ATTRIBUTE_COLUMNS.__getitem__,
+        nullable_attributes=("end_time", "run_name", "user_id"),
+        dialect_name=dialect_name,
+    )
+
+
+def _search_rows(connection, queries, limit: int, offset: int) -> list:
+    """Up to ``limit + 1`` rows from ``offset``: the keyed runs first, then those missing the key."""
+    parameters = {"stale_before": _stale_before_ms()}
+    rows = connection.execute(queries.primary.limit(limit + 1).offset(offset), parameters).all()
+    if queries.missing_key is None or len(rows) > limit:
+        return rows
+    if rows or offset == 0:
+        keyed_total = offset + len(rows)
+    else:
+        counted = sa.select(sa.func.count()).select_from(queries.primary.order_by(None).subquery())
+        keyed_total = connection.execute(counted, parameters).scalar()
+    missing = queries.missing_key.limit(limit + 1 - len(rows)).offset(max(0, offset - keyed_total))
+    return rows + connection.execute(missing, parameters).all()
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -816,13 +845,13 @@ def _runs_with_data(connection, rows) -> list[Run]:
                 table = query.selected_columns[0].table
                 for run_id, key, value in connection.execute(
                     query.where(table.c.run_id.in_(chunk))
-                ):
+                ).all():
                     data[run_id][slot][key] = value
             latest = sa.select(
                 latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value,
                 latest_metrics.c.is_nan,
             ).where(latest_metrics.c.run_id.in_(chunk))
-            for run_id, key, value, is_nan in connection.execute(latest):
+            for run_id, key, value, is_nan in connection.execute(latest).all():
                 data[run_id][1][key] = _float(value, is_nan)
     result = []
     for row in rows:

@@ -44,6 +44,7 @@ def upgrade() -> None:
         ),
         sa.Column("key", KEY, primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "runs",
@@ -66,6 +67,7 @@ def upgrade() -> None:
         sa.Column("owner_host", sa.Text),
         sa.Column("owner_pid", sa.Integer),
         sa.Column("heartbeat_time", sa.BigInteger),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_runs_experiment_stage_start", "runs", ["experiment_id", "lifecycle_stage", "start_time"]
@@ -77,6 +79,7 @@ def upgrade() -> None:
             sa.Column("run_id", RUN_ID, _run_fk(), primary_key=True),
             sa.Column("key", KEY, primary_key=True),
             sa.Column("value", sa.Text, nullable=False),
+            sqlite_with_rowid=False,
         )
         _create_key_value_index(name)
     op.create_table(
@@ -103,6 +106,7 @@ def upgrade() -> None:
         sa.Column("is_nan", sa.Boolean, nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
 
