@@ -7,7 +7,6 @@ below is resolved on first access through the module-level ``__getattr__``.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from autolog.exceptions import (
     AutologError,
@@ -63,7 +62,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module_name = _LAZY_ATTRIBUTES.get(name)
     if module_name is None:
         raise AttributeError(f"module 'autolog' has no attribute {name!r}")

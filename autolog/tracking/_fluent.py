@@ -10,6 +10,7 @@ import atexit
 import os
 import sys
 import threading
+import warnings
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
@@ -50,7 +51,13 @@ class ActiveRun(Run):
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        _end_from_stack(self, _status_for_exception(exc_type))
+        if exc_type is None:
+            _end_from_stack(self, RunStatus.FINISHED)
+            return False
+        try:
+            _end_from_stack(self, _status_for_exception(exc_type))
+        except Exception as end_error:  # never replace the user's exception with ours
+            warnings.warn(f"autolog: could not end run {self.info.run_id}: {end_error}", RuntimeWarning, stacklevel=2)
         return False
 
     def __repr__(self) -> str:

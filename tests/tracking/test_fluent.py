@@ -441,3 +441,19 @@ def test_running_runs_are_kept_alive_until_they_end():
             assert {parent.info.run_id, child.info.run_id} <= set(KEEPER.run_ids())
         assert child.info.run_id not in KEEPER.run_ids()
     assert parent.info.run_id not in KEEPER.run_ids()
+
+
+def test_a_store_error_while_ending_never_hides_the_users_exception():
+    with pytest.warns(RuntimeWarning, match="could not end run"):
+        with pytest.raises(ZeroDivisionError):
+            with autolog.start_run() as run:
+                object.__setattr__(run, "_client", _BrokenClient())  # the store fails at the end
+                1 / 0
+    assert autolog.active_run() is None
+
+
+class _BrokenClient:
+    """Failure injection for the end of a run only."""
+
+    def set_terminated(self, run_id, status):
+        raise OSError("disk gone")
