@@ -51,6 +51,16 @@ def _autolog_wrapper_class() -> type:
     return _wrapper_class
 
 
+def _raw_attribute(owner: Any, attr_name: str) -> Any:
+    """The attribute as stored (no descriptor binding): searched along a class's MRO."""
+    if isinstance(owner, type):
+        for klass in owner.__mro__:
+            if attr_name in vars(klass):
+                return vars(klass)[attr_name]
+        return _ABSENT
+    return getattr(owner, attr_name, _ABSENT)
+
+
 def is_autolog_wrapper(value: Any) -> bool:
     """Whether ``value`` is a wrapper installed by a :class:`Patcher`."""
     return _wrapper_class is not None and isinstance(value, _wrapper_class)
@@ -104,7 +114,7 @@ class Patcher:
             if not self.active or (owner, attr_name) in self._originals:
                 return False
             previous = vars(owner).get(attr_name, _ABSENT) if hasattr(owner, "__dict__") else _ABSENT
-            current = getattr(owner, attr_name, _ABSENT)
+            current = _raw_attribute(owner, attr_name)
             if current is _ABSENT or is_autolog_wrapper(previous) or is_autolog_wrapper(current):
                 return False
             target = previous if previous is not _ABSENT else current
