@@ -26,6 +26,7 @@ _KNOWN_DISTRIBUTIONS = {
 _SKIPPED_MODULES = frozenset({"__main__", "builtins", "__mp_main__"})
 _MAX_CONTAINER_ITEMS = 64
 _MAX_DEPTH = 6
+_HOMOGENEOUS_AFTER = 8
 
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 _lock = threading.Lock()
@@ -171,11 +172,9 @@ def _collect(value, modules, seen_ids, seen_types, depth) -> None:
         for klass in value.__mro__:
             _add_module(getattr(klass, "__module__", None), modules)
     elif isinstance(value, (list, tuple, set, frozenset)):
-        for item in list(value)[:_MAX_CONTAINER_ITEMS]:
-            _collect(item, modules, seen_ids, seen_types, depth + 1)
+        _collect_items(list(value), modules, seen_ids, seen_types, depth)
     elif isinstance(value, dict):
-        for item in list(value.values())[:_MAX_CONTAINER_ITEMS]:
-            _collect(item, modules, seen_ids, seen_types, depth + 1)
+        _collect_items(list(value.values()), modules, seen_ids, seen_types, depth)
     elif hasattr(value, "get_params"):
         _collect_estimator(value, modules, seen_ids, seen_types, depth)
     elif isinstance(value, _FUNCTION_TYPES):
@@ -184,14 +183,31 @@ def _collect(value, modules, seen_ids, seen_types, depth) -> None:
         _collect_attributes(value, modules, seen_ids, seen_types, depth)
 
 
+def _collect_items(items: list, modules, seen_ids, seen_types, depth) -> None:
+    if len(items) > _HOMOGENEOUS_AFTER:
+        # A long collection (an ensemble's estimators_) holds clones of a few classes: one
+        # instance of each class tells which packages they need.
+        first_of_each_type = {}
+        for item in items:
+            first_of_each_type.setdefault(type(item), item)
+        items = list(first_of_each_type.values())
+    for item in items[:_MAX_CONTAINER_ITEMS]:
+        _collect(item, modules, seen_ids, seen_types, depth + 1)
+
+
 def _collect_estimator(estimator, modules, seen_ids, seen_types, depth) -> None:
+    # scikit-learn's contract stores every constructor param as an attribute of the same name
+    # (Pipeline steps included), so the attribute walk covers get_params(deep=True) without its
+    # inspect.signature cost; get_params is the fallback for objects without a __dict__.
+    if isinstance(getattr(estimator, "__dict__", None), dict):
+        _collect_attributes(estimator, modules, seen_ids, seen_types, depth)
+        return
     try:
         params = estimator.get_params(deep=True)
     except Exception:  # an unfitted or unusual object: its class is enough
-        params = {}
+        return
     for item in params.values():
         _collect(item, modules, seen_ids, seen_types, depth + 1)
-    _collect_attributes(estimator, modules, seen_ids, seen_types, depth)
 
 
 def _collect_attributes(obj, modules, seen_ids, seen_types, depth) -> None:

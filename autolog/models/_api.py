@@ -225,7 +225,8 @@ def _save_into_place(target: str, model: Any, *options: Any) -> ModelMetadata:
 
 def _make_staging_directory(target: str) -> str:
     parent, base = os.path.split(target)
-    os.makedirs(parent, exist_ok=True)
+    if not os.path.isdir(parent):  # a stat is cheaper than a failing mkdir on every save
+        os.makedirs(parent, exist_ok=True)
     staging = os.path.join(parent, f".{base}{_STAGING_MARKER}{secrets.token_hex(6)}")
     os.mkdir(staging)
     return staging
