@@ -373,12 +373,20 @@ def run_versions(tags: dict, requirements=()) -> dict:
         if match:
             versions[_normalize_package(match[1])] = match[2]
     for key, value in tags.items():
-        if key == "autolog.source.version":
-            continue
-        match = _VERSION_TAG_RE.match(key)
-        if match and value:
-            versions[_normalize_package(match["name"])] = value
+        name = _version_tag_package(key, tags)
+        if name and value:
+            versions[_normalize_package(name)] = value
     return versions
+
+
+def _version_tag_package(key: str, tags: dict) -> Optional[str]:
+    """The package a version tag describes, e.g. ``autolog.framework.version`` -> its framework."""
+    if key == "autolog.version":
+        return "autolog"
+    if key == "autolog.framework.version":
+        return tags.get("autolog.framework") or "framework"
+    match = _VERSION_TAG_RE.match(key)
+    return match["name"] if match else None
 
 
 def _normalize_package(name: str) -> str:
