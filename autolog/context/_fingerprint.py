@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
 _LEAF_SIZE = 8 * 1024 * 1024
+_INLINE_MAX_BYTES = 256 * 1024  # smaller buffers go straight into the root hash
 _PARALLEL_MIN_BYTES = 4 * _LEAF_SIZE
 _DIGEST_VERSION = b"autolog-fingerprint-v1"
 _TAG_LIST_CAP = 6000  # characters of a JSON list tag before it is cut (store limit: 8000)
@@ -206,14 +207,37 @@ def _add_array(hasher: "_TreeHasher", arr) -> None:
 def _add_dataframe(hasher: "_TreeHasher", frame) -> dict:
     hasher.add_text("kind", "DataFrame")
     hasher.add_text("columns", repr(list(frame.columns)))
-    for position in range(frame.shape[1]):
-        _add_values(hasher, frame.iloc[:, position])
+    if _is_single_numpy_dtype(frame):
+        _add_uniform_columns(hasher, frame)
+    else:
+        for position in range(frame.shape[1]):
+            _add_values(hasher, frame.iloc[:, position])
     _add_index(hasher, frame.index)
     return {
         "shape": tuple(frame.shape),
         "columns": [str(column) for column in frame.columns],
         "dtypes": [str(dtype) for dtype in frame.dtypes],
     }
+
+
+def _is_single_numpy_dtype(frame) -> bool:
+    numpy = sys.modules["numpy"]
+    dtypes = set(frame.dtypes)
+    if len(dtypes) != 1:
+        return False
+    dtype = dtypes.pop()
+    return isinstance(dtype, numpy.dtype) and not dtype.hasobject
+
+
+def _add_uniform_columns(hasher: "_TreeHasher", frame) -> None:
+    # Same bytes as hashing column by column (see _add_values), without building a Series per
+    # column: a 1000-column frame costs microseconds per column instead of ~50.
+    numpy = sys.modules["numpy"]
+    dtype_text = str(frame.dtypes.iloc[0])
+    columns_as_rows = numpy.ascontiguousarray(frame.to_numpy().T)
+    for column in columns_as_rows:
+        hasher.add_text("pandas.dtype", dtype_text)
+        _add_array(hasher, column)
 
 
 def _add_series(hasher: "_TreeHasher", series) -> dict:
@@ -334,7 +358,7 @@ class _TreeHasher:
         self.add_buffer(label, memoryview(data))
 
     def add_buffer(self, label: str, view: memoryview) -> None:
-        if view.nbytes >= _LEAF_SIZE:
+        if view.nbytes > _INLINE_MAX_BYTES:  # e.g. the columns of a frame: hashed in parallel
             self._parts.append(_Buffer(label, view))
         else:
             self._parts.append(_frame(label, view.nbytes))

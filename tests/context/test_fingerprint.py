@@ -294,3 +294,22 @@ def test_throughput_is_reported(capsys):
     with capsys.disabled():
         print(f"\nfingerprint throughput: {data.nbytes / elapsed / 1e9:.2f} GB/s "
               f"(256 MB float64, leaves of {_fingerprint._LEAF_SIZE >> 20} MiB)")
+
+
+def test_uniform_dtype_shortcut_hashes_like_the_column_walk():
+    frame = pd.DataFrame(np.random.default_rng(4).random((30, 6)), columns=list("abcdef"))
+    shortcut = _fingerprint._TreeHasher()
+    _fingerprint._add_uniform_columns(shortcut, frame)
+    column_walk = _fingerprint._TreeHasher()
+    for position in range(frame.shape[1]):
+        _fingerprint._add_values(column_walk, frame.iloc[:, position])
+    assert shortcut.hexdigest() == column_walk.hexdigest()
+
+
+def test_frames_built_differently_hash_alike():
+    values = np.random.default_rng(5).random((20, 4))
+    consolidated = pd.DataFrame(values, columns=list("wxyz"))
+    column_by_column = pd.DataFrame({name: values[:, i].copy() for i, name in enumerate("wxyz")})
+    assert digest(consolidated) == digest(column_by_column)
+    with_int = consolidated.assign(z=np.arange(20))
+    assert digest(with_int) != digest(consolidated)
