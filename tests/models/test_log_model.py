@@ -149,3 +149,13 @@ def test_load_latency_is_reported(tracking_dir, logistic, capsys):
         timings.append((time.perf_counter() - start) * 1000)
     with capsys.disabled():
         print(f"\nload_model(runs:/ID/model) LogisticRegression: median {statistics.median(timings):.2f} ms")
+
+
+def test_failed_serialization_leaves_no_trace_in_the_run(tracking_dir):
+    from sklearn.preprocessing import FunctionTransformer
+
+    with autolog.start_run() as run:
+        with pytest.raises(Exception):
+            log_model(FunctionTransformer(func=lambda X: X))
+    root = get_store().artifacts(run.info.run_id).local_path("")
+    assert not os.path.exists(root) or os.listdir(root) == []

@@ -412,3 +412,12 @@ def test_metadata_round_trip_ignores_unknown_keys():
         "added_by_a_future_version": True,
     }
     assert ModelMetadata.from_dict(data).model_file == "model.pkl"
+
+
+def test_unserializable_input_example_warns_and_still_saves(tmp_path, logistic):
+    example = np.empty((2, 4), dtype=object)
+    example[:] = object()
+    with pytest.warns(UserWarning, match="input example not saved"):
+        metadata = save_model(logistic, tmp_path / "m", input_example=example, signature=False)
+    assert metadata.input_example is None
+    assert sorted(os.listdir(tmp_path / "m")) == sorted([METADATA_FILE_NAME, "model.pkl"])
