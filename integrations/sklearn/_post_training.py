@@ -241,18 +241,11 @@ def metric_functions(module: Any) -> dict[str, Callable[..., Any]]:
 def _replace_attribute(patcher: Any, owner: Any, attr_name: str, replacement: Any) -> None:
     """Set ``owner.attr_name = replacement`` so that ``patcher.restore()`` undoes it.
 
-    Plain functions, not wrapt proxies: those do not pickle nor ``deepcopy``.
+    Plain functions rather than wrapt proxies: the originals are plain functions, and a plain
+    ``functools.wraps`` function pickles by reference to the very same name, deep-copies as
+    itself and keeps ``__doc__`` and ``inspect.signature``.
     """
-    replace = getattr(patcher, "replace", None)
-    if replace is not None:
-        replace(owner, attr_name, replacement)
-        return
-    # Until the engine's Patcher has ``replace``: the same bookkeeping ``Patcher.wrap`` does.
-    with patcher._lock:
-        if not patcher.active or patcher.is_patched(owner, attr_name):
-            return
-        patcher._originals[(owner, attr_name)] = vars(owner)[attr_name]
-        setattr(owner, attr_name, replacement)
+    patcher.replace(owner, attr_name, replacement)
 
 
 def _prediction_parameter(function: Callable[..., Any]) -> Optional[tuple[int, str]]:
@@ -446,7 +439,15 @@ def user_frame(frame: Any) -> Any:
 
 
 def variable_name(obj: Any, frame: Any) -> Optional[str]:
-    """A name bound to ``obj`` in ``frame``'s locals, then globals; public names first."""
+    """A name bound to ``obj`` in ``frame``'s locals, then globals; public names first.
+
+    Notes
+    -----
+    Before Python 3.13, reading ``f_locals`` of a function frame makes CPython store a snapshot
+    dict of its locals on the frame, refreshed on every read and freed with the frame: at most
+    one generation of a function's locals stays referenced until it returns (bounded, never
+    accumulating; module-level code reads globals and keeps nothing).
+    """
     if frame is None or obj is None:
         return None
     namespaces = [frame.f_locals]
