@@ -436,3 +436,21 @@ def test_strict_mode_reraises_logging_failures(client, iris, monkeypatch):
     monkeypatch.setattr(autolog.Client, "log_batch", broken_log_batch)
     with pytest.raises(RuntimeError, match="store is down"):
         sklearn.metrics.accuracy_score(y_test, y_pred)
+
+
+def test_dataframe_input_and_keyword_argument(client, iris):
+    pandas = pytest.importorskip("pandas")
+    X_train, X_test, y_train, y_test = iris
+    columns = ["a", "b", "c", "d"]
+    model = LogisticRegression(max_iter=300).fit(pandas.DataFrame(X_train, columns=columns), y_train)
+    holdout = pandas.DataFrame(X_test, columns=columns)
+    accuracy = sklearn.metrics.accuracy_score(y_test, model.predict(X=holdout))
+    assert post_training_metrics(client, only_run(client).info.run_id) == {"accuracy_score_holdout": accuracy}
+
+
+def test_metric_with_keyword_prediction_argument(client, iris):
+    X_train, X_test, y_train, y_test = iris
+    model = LogisticRegression(max_iter=300).fit(X_train, y_train)
+    predicted = model.predict(X_test)
+    recall = sklearn.metrics.recall_score(y_true=y_test, y_pred=predicted, average="micro")
+    assert post_training_metrics(client, only_run(client).info.run_id) == {"recall_score_X_test": recall}
