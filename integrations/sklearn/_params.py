@@ -30,7 +30,7 @@ def stable_repr(value: Any, depth: int = 0) -> str:
     if value is None or isinstance(value, (bool, int, str)):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return repr(float(value))  # np.float64 is a float whose repr names numpy
     kind = type(value)
     if kind.__module__ == "numpy":
         return _numpy_repr(value, depth)
