@@ -6,6 +6,7 @@ The fluent API (``autolog.start_run`` and friends) is a thin layer over this cla
 
 from __future__ import annotations
 
+import functools
 import getpass
 import io
 import json
@@ -41,6 +42,7 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@functools.lru_cache(maxsize=1)
 def _default_user() -> Optional[str]:
     try:
         return getpass.getuser()

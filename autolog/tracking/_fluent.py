@@ -47,6 +47,11 @@ class ActiveRun(Run):
         # the run lives in even if the tracking URI changes meanwhile.
         object.__setattr__(self, "_client", client)
 
+    @property
+    def client(self) -> Client:
+        """The :class:`Client` of the store this run lives in."""
+        return self._client
+
     def __enter__(self) -> "ActiveRun":
         return self
 
@@ -88,13 +93,17 @@ def _status_for_exception(exc_type) -> str:
     return RunStatus.FAILED
 
 
-def _current_client() -> Client:
+def current_client() -> Client:
+    """The (cached) :class:`Client` of the tracking URI in effect; for layers above tracking."""
     key = (get_tracking_uri(), resolve_artifact_root())
     client = _clients.get(key)
     if client is None:
         with _clients_lock:
             client = _clients.setdefault(key, Client(*key))
     return client
+
+
+_current_client = current_client  # older private name, still used by autolog.engine
 
 
 # -- experiments ------------------------------------------------------------------------------
@@ -132,7 +141,7 @@ def set_experiment(
     name = name if name is not None else experiment_name
     if (name is None) == (experiment_id is None):
         raise InvalidInputError("set_experiment needs exactly one of name or experiment_id")
-    client = _current_client()
+    client = current_client()
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
     else:
@@ -161,20 +170,23 @@ def _get_or_create_experiment(client: Client, name: str) -> Experiment:
 
 def get_experiment(experiment_id: str) -> Experiment:
     """Return an experiment by id (:class:`NotFoundError` if missing)."""
-    return _current_client().get_experiment(str(experiment_id))
+    return current_client().get_experiment(str(experiment_id))
 
 
 def get_experiment_by_name(name: str) -> Optional[Experiment]:
     """Return an experiment by name, or ``None``."""
-    return _current_client().get_experiment_by_name(name)
+    return current_client().get_experiment_by_name(name)
 
 
 def create_experiment(name: str, artifact_location: Optional[str] = None, tags: Optional[Mapping] = None) -> str:
     """Create an experiment and return its id."""
-    return _current_client().create_experiment(name, artifact_location=artifact_location, tags=tags)
+    return current_client().create_experiment(name, artifact_location=artifact_location, tags=tags)
 
 
-def _resolve_experiment_id(client: Client, experiment_id: Optional[str]) -> str:
+def resolve_experiment_id(client: Optional[Client] = None, experiment_id: Optional[str] = None) -> str:
+    """The experiment a new run goes to: ``experiment_id``, else :func:`set_experiment`'s, else
+    ``AUTOLOG_EXPERIMENT_NAME`` (created if missing) / ``AUTOLOG_EXPERIMENT_ID``, else ``"0"``."""
+    client = client or current_client()
     if experiment_id is not None:
         return str(experiment_id)
     if _active_experiment_id is not None:
@@ -182,6 +194,9 @@ def _resolve_experiment_id(client: Client, experiment_id: Optional[str]) -> str:
     if os.environ.get(EXPERIMENT_NAME_ENV):
         return _get_or_create_experiment(client, os.environ[EXPERIMENT_NAME_ENV]).experiment_id
     return os.environ.get(EXPERIMENT_ID_ENV) or DEFAULT_EXPERIMENT_ID
+
+
+_resolve_experiment_id = resolve_experiment_id  # older private name, still used by autolog.engine
 
 
 # -- run lifecycle ----------------------------------------------------------------------------
@@ -231,13 +246,13 @@ def start_run(
             f"run {stack[-1].info.run_id!r} is already active in this thread; end it with "
             "autolog.end_run() first, or pass nested=True to start a child run"
         )
-    client = _current_client()
+    client = current_client()
     if run_id is not None:
         run = _resume_run(client, run_id, run_name=run_name, tags=tags)
     else:
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         run = client.create_run(
-            _resolve_experiment_id(client, experiment_id), run_name=run_name, tags=tags, parent_run_id=parent
+            resolve_experiment_id(client, experiment_id), run_name=run_name, tags=tags, parent_run_id=parent
         )
     active = ActiveRun(run, client)
     stack.append(active)
@@ -300,15 +315,22 @@ def last_active_run() -> Optional[Run]:
     return _thread_state.last_client.get_run(_thread_state.last_run_id)
 
 
+def set_last_active_run(run_id: str, client: Optional[Client] = None) -> None:
+    """Make ``run_id`` what :func:`last_active_run` returns in this thread (for the engine's
+    managed runs, which are not on the stack)."""
+    _thread_state.last_run_id = run_id
+    _thread_state.last_client = client or current_client()
+
+
 def get_run(run_id: str) -> Run:
     """Return a run by id (:class:`NotFoundError` if missing)."""
-    return _current_client().get_run(run_id)
+    return current_client().get_run(run_id)
 
 
 def _target(run_id: Optional[str]) -> tuple[Client, str]:
     """The client and run id a logging call writes to; starts a run when none is active."""
     if run_id is not None:
-        return _current_client(), run_id
+        return current_client(), run_id
     stack = _thread_state.stack
     if not stack:
         start_run()  # as MLflow does: logging without a run starts one (ended at exit)
@@ -428,7 +450,7 @@ def download_artifacts(
 def _existing_target(run_id: Optional[str]) -> tuple[Client, str]:
     """Like :func:`_target`, but reading calls never start a run."""
     if run_id is not None:
-        return _current_client(), run_id
+        return current_client(), run_id
     stack = _thread_state.stack
     if stack:
         return stack[-1]._client, stack[-1].info.run_id
@@ -477,7 +499,7 @@ def search_runs(
     """
     if output_format not in ("pandas", "list"):
         raise InvalidInputError(f"invalid output_format {output_format!r}: expected 'pandas' or 'list'")
-    client = _current_client()
+    client = current_client()
     ids = _search_experiment_ids(client, experiment_ids, experiment_names)
     runs = _collect_runs(client, ids, filter_string, run_view_type, max_results, order_by)
     if output_format == "list":
@@ -495,7 +517,7 @@ def _search_experiment_ids(client: Client, experiment_ids, experiment_names) -> 
     if experiment_names is not None:
         experiments = (client.get_experiment_by_name(name) for name in experiment_names)
         return [e.experiment_id for e in experiments if e is not None]
-    return [_resolve_experiment_id(client, None)]
+    return [resolve_experiment_id(client, None)]
 
 
 def _collect_runs(client, experiment_ids, filter_string, view_type, max_results, order_by) -> list[Run]:

@@ -457,3 +457,20 @@ class _BrokenClient:
 
     def set_terminated(self, run_id, status):
         raise OSError("disk gone")
+
+
+def test_helpers_for_the_layers_above(store_dir):
+    from autolog.tracking import current_client, resolve_experiment_id, set_last_active_run
+
+    client = current_client()
+    assert client is current_client() and client.tracking_uri == str(store_dir)
+    assert resolve_experiment_id() == "0"
+    experiment = autolog.set_experiment("helpers")
+    assert resolve_experiment_id() == experiment.experiment_id
+    assert resolve_experiment_id(experiment_id="0") == "0"
+    run = client.create_run(experiment.experiment_id)
+    client.set_terminated(run.info.run_id)
+    set_last_active_run(run.info.run_id)
+    assert autolog.last_active_run().info.run_id == run.info.run_id
+    with autolog.start_run() as active:
+        assert active.client is client
