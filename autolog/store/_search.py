@@ -130,7 +130,7 @@ class _Source:
             match = _TOKEN_PATTERN.match(self.text, position)
             if match is None:
                 char = self.text[position]
-                expected = "a closing quote" if char in "'\"`" else "a valid token"
+                expected = "expected a closing quote" if char in "'\"`" else "expected a valid token"
                 raise self.error(Token("char", self.text[position:position + 20], position), expected)
             if match.lastgroup != "space":
                 tokens.append(Token(match.lastgroup, match.group(), position))
@@ -493,7 +493,7 @@ def _like(column, operator: str, pattern: str, dialect_name: str):
         return column.ilike(literal(pattern), escape="\\")
     if dialect_name == "sqlite":
         # SQLite's LIKE ignores ASCII case; GLOB is case-sensitive like PostgreSQL's LIKE.
-        return column.op("GLOB")(literal(like_to_glob(pattern)))
+        return column.op("GLOB", is_comparison=True)(literal(like_to_glob(pattern)))
     return column.like(literal(pattern), escape="\\")
 
 

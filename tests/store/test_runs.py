@@ -1,0 +1,222 @@
+import math
+import time
+import warnings
+
+import pytest
+
+from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog.store._validation import TRUNCATION_MARKER
+from autolog.tracking.entities import LifecycleStage, Metric, Param, RunStatus, RunTag
+
+
+def test_create_run_records_everything(store):
+    parent = store.create_run("0").info.run_id
+    run = store.create_run(
+        "0", run_name="r1", start_time=123, tags={"t": "x"}, params={"C": 1.5},
+        parent_run_id=parent, user_id="ann", source="train.py",
+    )
+    info = run.info
+    assert len(info.run_id) == 32 and int(info.run_id, 16) >= 0
+    assert (info.run_name, info.status, info.start_time, info.end_time) == ("r1", "RUNNING", 123, None)
+    assert (info.user_id, info.source, info.parent_run_id) == ("ann", "train.py", parent)
+    assert info.artifact_uri == f"{store.artifact_root}/0/{info.run_id}/artifacts"
+    assert run.data.params == {"C": "1.5"} and run.data.tags == {"t": "x"}
+    assert store.get_run(info.run_id) == run
+
+
+def test_create_run_is_atomic(store):
+    with pytest.raises(InvalidInputError, match="'bad key!'"):
+        store.create_run("0", params={"ok": 1, "bad key!": 2})
+    with pytest.raises(NotFoundError):
+        store.create_run("0", parent_run_id="f" * 32)
+    assert store.count_runs("0") == 0
+
+
+def test_get_unknown_run(store):
+    with pytest.raises(NotFoundError, match="'0123'"):
+        store.get_run("0123")
+    with pytest.raises(NotFoundError):
+        store.log_metric("a" * 32, "m", 1.0)
+    with pytest.raises(NotFoundError):
+        store.update_run("a" * 32, status="FINISHED")
+
+
+def test_update_run(store, run_id):
+    store.update_run(run_id, status=RunStatus.FINISHED, end_time=999, run_name="renamed")
+    info = store.get_run(run_id).info
+    assert (info.status, info.end_time, info.run_name) == ("FINISHED", 999, "renamed")
+    with pytest.raises(InvalidInputError, match="'DONE'"):
+        store.update_run(run_id, status="DONE")
+
+
+def test_delete_restore_run(store, run_id):
+    store.delete_run(run_id)
+    assert store.get_run(run_id).info.lifecycle_stage == LifecycleStage.DELETED
+    with pytest.raises(ConflictError, match="deleted"):
+        store.log_metric(run_id, "m", 1.0)
+    store.restore_run(run_id)
+    store.log_metric(run_id, "m", 1.0)
+    with pytest.raises(NotFoundError):
+        store.delete_run("b" * 32)
+
+
+def test_metrics_history_and_latest(store, run_id):
+    store.log_metric(run_id, "loss", 3.0, step=0, timestamp=10)
+    store.log_metric(run_id, "loss", 1.0, step=2, timestamp=5)
+    store.log_metric(run_id, "loss", 2.0, step=1, timestamp=30)  # older step: not the latest
+    assert store.get_run(run_id).data.metrics == {"loss": 1.0}
+    history = store.get_metric_history(run_id, "loss")
+    assert [(m.step, m.value, m.timestamp) for m in history] == [(0, 3.0, 10), (1, 2.0, 30), (2, 1.0, 5)]
+    assert store.get_metric_history(run_id, "other") == []
+    with pytest.raises(NotFoundError):
+        store.get_metric_history("c" * 32, "loss")
+
+
+def test_latest_metric_ties_break_by_timestamp(store, run_id):
+    store.log_metric(run_id, "m", 1.0, step=5, timestamp=20)
+    store.log_metric(run_id, "m", 2.0, step=5, timestamp=10)
+    assert store.get_run(run_id).data.metrics["m"] == 1.0
+    store.log_metric(run_id, "m", 3.0, step=5, timestamp=20)
+    assert store.get_run(run_id).data.metrics["m"] == 3.0
+
+
+def test_nan_and_infinities_round_trip(store, run_id):
+    store.log_metric(run_id, "nan", float("nan"))
+    store.log_metric(run_id, "pinf", float("inf"))
+    store.log_batch(run_id, metrics=[Metric("ninf", float("-inf"), 1, 0)])
+    metrics = store.get_run(run_id).data.metrics
+    assert math.isnan(metrics["nan"])
+    assert metrics["pinf"] == math.inf and metrics["ninf"] == -math.inf
+    assert math.isnan(store.get_metric_history(run_id, "nan")[0].value)
+    [found] = store.search_runs("0", "metrics.pinf > 1e308 and metrics.ninf < -1e308")
+    assert found.info.run_id == run_id
+
+
+@pytest.mark.parametrize("value", [True, "1.0", None, [1], 1 + 2j])
+def test_metric_value_must_be_a_real_number(store, run_id, value):
+    with pytest.raises(InvalidInputError, match="'m'.*real number"):
+        store.log_metric(run_id, "m", value)
+
+
+def test_metric_accepts_ints_and_numpy(store, run_id):
+    np = pytest.importorskip("numpy")
+    store.log_metric(run_id, "i", 3)
+    store.log_metric(run_id, "f32", np.float32(0.5), step=np.int64(4))
+    assert store.get_run(run_id).data.metrics == {"i": 3.0, "f32": 0.5}
+
+
+@pytest.mark.parametrize("key", ["", "../up", "/abs", "a..b", "x" * 251, "tab\tkey", "é", 5])
+def test_bad_keys_are_rejected_naming_the_key(store, run_id, key):
+    with pytest.raises(InvalidInputError) as caught:
+        store.log_param(run_id, key, "v")
+    assert repr(key)[:20] in str(caught.value) or type(key).__name__ in str(caught.value)
+    with pytest.raises(InvalidInputError):
+        store.log_metric(run_id, key, 1.0)
+    with pytest.raises(InvalidInputError):
+        store.set_tag(run_id, key, "v")
+
+
+def test_good_keys(store, run_id):
+    for key in ("a", "val/loss", "a.b-c_d:e f", "x" * 250):
+        store.log_metric(run_id, key, 1.0)
+    assert len(store.get_run(run_id).data.metrics) == 4
+
+
+def test_params_are_immutable(store, run_id):
+    store.log_param(run_id, "C", 1.0)
+    store.log_param(run_id, "C", "1.0")  # same value again is fine
+    with pytest.raises(ConflictError) as caught:
+        store.log_batch(run_id, params=[Param("new", "x"), Param("C", "2.0")],
+                        metrics=[Metric("m", 1.0, 1, 0)])
+    message = str(caught.value)
+    assert "'C'" in message and "'1.0'" in message and "'2.0'" in message
+    run = store.get_run(run_id)
+    assert run.data.params == {"C": "1.0"} and run.data.metrics == {}  # nothing of that batch
+
+
+def test_param_given_twice_in_one_batch(store, run_id):
+    with pytest.raises(InvalidInputError, match="'k'"):
+        store.log_batch(run_id, params=[("k", "1"), ("k", "2")])
+
+
+def test_truncation_warns_once(store, run_id):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        store.log_batch(run_id, params={"p1": "x" * 7000, "p2": "y" * 6001}, tags={"t": "z" * 9000})
+    assert len([w for w in caught if issubclass(w.category, UserWarning)]) == 2  # params, tags
+    data = store.get_run(run_id).data
+    assert len(data.params["p1"]) == 6000 and data.params["p1"].endswith(TRUNCATION_MARKER)
+    assert len(data.tags["t"]) == 8000 and data.tags["t"].endswith(TRUNCATION_MARKER)
+    with pytest.warns(UserWarning, match="'p1'"):
+        store.log_param(run_id, "p1", "x" * 7000)  # the same long value again is not a conflict
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        store.log_param(run_id, "short", "x" * 6000)
+
+
+def test_tags(store, run_id):
+    store.set_tag(run_id, "t", "1")
+    store.set_tag(run_id, "t", "2")
+    store.log_batch(run_id, tags=[RunTag("u", "3")])
+    assert store.get_run(run_id).data.tags == {"t": "2", "u": "3"}
+    store.delete_tag(run_id, "t")
+    assert store.get_run(run_id).data.tags == {"u": "3"}
+    with pytest.raises(NotFoundError, match="'t'"):
+        store.delete_tag(run_id, "t")
+
+
+def test_log_batch_validates_everything_first(store, run_id):
+    with pytest.raises(InvalidInputError):
+        store.log_batch(run_id, metrics=[Metric("ok", 1.0, 1, 0), Metric("bad", "x", 1, 0)],
+                        params={"p": 1}, tags={"t": "v"})
+    run = store.get_run(run_id)
+    assert (run.data.metrics, run.data.params, run.data.tags) == ({}, {}, {})
+
+
+def test_log_batch_of_many_metrics(store, run_id):
+    metrics = [Metric(f"m{i % 10}", float(i), 1000 + i, i) for i in range(1000)]
+    store.log_batch(run_id, metrics=metrics, params={"a": 1}, tags={"b": 2})
+    assert len(store.get_metric_history(run_id, "m3")) == 100
+    run = store.get_run(run_id)
+    assert run.data.metrics["m9"] == 999.0 and run.data.params == {"a": "1"}
+    store.log_batch(run_id, metrics={"d": 0.5})
+    assert store.get_run(run_id).data.metrics["d"] == 0.5
+
+
+def test_heartbeat_staleness(store, run_id, monkeypatch):
+    monkeypatch.setenv("AUTOLOG_HEARTBEAT_TIMEOUT", "0.05")
+    finished = store.create_run("0").info.run_id
+    store.update_run(finished, status="FINISHED")
+    time.sleep(0.12)
+    assert store.get_run(run_id).info.status == RunStatus.KILLED
+    assert store.get_run(finished).info.status == RunStatus.FINISHED
+    killed = store.search_runs("0", "attributes.status = 'KILLED'")
+    assert [r.info.run_id for r in killed] == [run_id]
+    assert store.search_runs("0", "attributes.status = 'RUNNING'") == []
+    store.heartbeat([run_id])
+    assert store.get_run(run_id).info.status == RunStatus.RUNNING
+    assert [r.info.run_id for r in store.search_runs("0", "status = 'RUNNING'")] == [run_id]
+    monkeypatch.setenv("AUTOLOG_HEARTBEAT_TIMEOUT", "3600")
+    time.sleep(0.12)
+    assert store.get_run(run_id).info.status == RunStatus.RUNNING
+
+
+def test_purge_deleted_runs(store):
+    keep = store.create_run("0").info.run_id
+    gone = store.create_run("0").info.run_id
+    for run_id in (keep, gone):
+        store.log_batch(run_id, metrics={"m": 1.0}, params={"p": 1}, tags={"t": 1})
+        store.artifacts(run_id).write_bytes("a.txt", b"x")
+    with pytest.raises(ConflictError):
+        store.purge_deleted_runs([keep])
+    store.delete_run(gone)
+    run_dir = store.get_run(gone).info.artifact_uri.rsplit("/", 1)[0]
+    assert store.purge_deleted_runs() == [gone]
+    with pytest.raises(NotFoundError):
+        store.get_run(gone)
+    import os
+    assert not os.path.exists(run_dir)
+    assert store.artifacts(keep).list_artifacts()[0].path == "a.txt"
+    assert store.purge_deleted_runs() == []
+    with pytest.raises(NotFoundError):
+        store.purge_deleted_runs([gone])
