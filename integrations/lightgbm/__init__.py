@@ -1,0 +1,40 @@
+"""LightGBM autologging: ``lightgbm.train`` and the scikit-learn wrappers' ``fit``.
+
+Found by the engine through the entry point ``autolog.integrations: lightgbm``; the model flavor
+through ``autolog.flavors: lightgbm``. Importing this package imports no LightGBM:
+:meth:`LightGBMIntegration.patch` runs once ``lightgbm`` is imported.
+
+A run records the params (or the wrapper's ``get_params``), the number of rounds, per-iteration
+metrics ``{eval_name}-{metric}`` (step = iteration) collected by a LightGBM callback injected into
+the call, ``best_iteration`` and ``best_{eval_name}-{metric}`` under early stopping,
+``training_*`` metrics for wrappers, split and gain importance (``feature_importance.json``) and
+the model in LightGBM's text format.
+"""
+
+from __future__ import annotations
+
+from autolog.engine import Integration, Patcher
+
+from integrations.lightgbm._flavor import LightGBMFlavor
+
+
+class LightGBMIntegration(Integration):
+    """Autologging for ``lightgbm.train`` and ``LGBMClassifier``/``LGBMRegressor``/``LGBMRanker``."""
+
+    identifier = "lightgbm"
+    module = "lightgbm"
+    distribution = "lightgbm"
+    min_version = "4.0"
+    max_version = "4"
+
+    def patch(self, patcher: Patcher) -> None:
+        """Wrap ``lightgbm.train`` and the wrappers' ``fit``."""
+        from autolog.models import register_flavor
+
+        from integrations.lightgbm._patching import install
+
+        register_flavor(LightGBMFlavor())
+        install(patcher)
+
+
+__all__ = ["LightGBMFlavor", "LightGBMIntegration"]

@@ -1,0 +1,81 @@
+"""Where LightGBM is patched: its training entry points only.
+
+- ``train`` in ``lightgbm`` and ``lightgbm.engine``: an outermost call records a
+  ``lightgbm.train`` run.
+- ``fit`` on the class that defines it for each wrapper; the metric callback goes into
+  ``fit``'s own ``callbacks`` argument.
+
+The callback is put first in a NEW list; the user's list is never modified.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import Any
+
+from autolog.engine import Patcher, attempt, autologging_active, run_training_call
+
+from integrations._framework import argument_value, callbacks_with, with_argument
+from integrations.lightgbm._recorder import AutologEvalCallback, make_fit_recorder, make_train_recorder
+
+TRAIN_MODULES = ("lightgbm", "lightgbm.engine")
+WRAPPER_CLASSES = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
+
+
+def install(patcher: Patcher) -> None:
+    """Install the LightGBM patches through ``patcher`` (``lightgbm`` is imported)."""
+    for module_name in TRAIN_MODULES:
+        patcher.when_imported(module_name, functools.partial(_patch_train, patcher))
+    patcher.when_imported("lightgbm.sklearn", functools.partial(_patch_wrappers, patcher))
+
+
+def _patch_train(patcher: Patcher, module: ModuleType) -> None:
+    patcher.wrap(module, "train", train_wrapper)
+
+
+def _patch_wrappers(patcher: Patcher, module: ModuleType) -> None:
+    for class_name in WRAPPER_CLASSES:
+        cls = getattr(module, class_name, None)
+        owner = _defining_class(cls, "fit") if cls is not None else None
+        if owner is not None:
+            patcher.wrap(owner, "fit", fit_wrapper)
+
+
+def _defining_class(cls: type, attr_name: str) -> Any:
+    return next((klass for klass in cls.__mro__ if attr_name in vars(klass)), None)
+
+
+def train_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+    """``lightgbm.train``: one run with the callback's metrics."""
+    if not autologging_active():
+        return wrapped(*args, **kwargs)
+    ok, prepared = attempt("lightgbm: preparing train", _prepare, wrapped, args, kwargs, make_train_recorder)
+    if not ok:
+        return run_training_call(wrapped, args, kwargs, None)
+    call_args, call_kwargs, make_recorder = prepared
+    return run_training_call(wrapped, call_args, call_kwargs, make_recorder)
+
+
+def fit_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+    """A wrapper's ``fit``: one run with the callback's metrics."""
+    if instance is None or not autologging_active():
+        return wrapped(*args, **kwargs)
+    recorder_factory = functools.partial(make_fit_recorder, instance)
+    ok, prepared = attempt("lightgbm: preparing fit", _prepare, wrapped, args, kwargs, recorder_factory)
+    if not ok:
+        return run_training_call(wrapped, args, kwargs, None)
+    call_args, call_kwargs, make_recorder = prepared
+    return run_training_call(wrapped, call_args, call_kwargs, make_recorder)
+
+
+def _prepare(function: Any, args: tuple, kwargs: dict, recorder_factory: Any) -> tuple[tuple, dict, Any]:
+    """The arguments with our callback first in ``callbacks``, and the recorder factory.
+
+    The recorder sees the user's own arguments, not ours.
+    """
+    callback = AutologEvalCallback()
+    callbacks = callbacks_with(callback, argument_value(function, args, kwargs, "callbacks"))
+    call_args, call_kwargs = with_argument(function, args, kwargs, "callbacks", callbacks)
+    make_recorder = functools.partial(recorder_factory, function, args, kwargs, callback.history)
+    return call_args, call_kwargs, make_recorder

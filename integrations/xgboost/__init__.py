@@ -1,0 +1,47 @@
+"""XGBoost autologging: ``xgboost.train`` and the scikit-learn wrappers' ``fit``.
+
+Found by the engine through the entry point ``autolog.integrations: xgboost``; the model flavor
+through ``autolog.flavors: xgboost``. Importing this package imports no XGBoost:
+:meth:`XGBoostIntegration.patch` runs once ``xgboost`` is imported.
+
+A run records the booster params (or the wrapper's ``get_params``), the number of rounds and
+early-stopping rounds, per-iteration metrics ``{eval_name}-{metric}`` (step = iteration) collected
+by an ``xgboost.callback.TrainingCallback`` injected into the call, ``best_iteration`` /
+``best_score`` under early stopping, ``training_*`` metrics for wrappers, feature importance
+(``feature_importance.json``: weight, gain, cover) and the model in XGBoost's JSON format.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from autolog.engine import Integration, Patcher
+
+from integrations._framework import installed_version
+from integrations.xgboost._flavor import DISTRIBUTIONS, XGBoostFlavor
+
+
+class XGBoostIntegration(Integration):
+    """Autologging for ``xgboost.train`` and ``XGBClassifier``/``XGBRegressor``/``XGBRanker``."""
+
+    identifier = "xgboost"
+    module = "xgboost"
+    distribution = "xgboost"
+    min_version = "2.1"
+    max_version = "3"
+
+    def installed_version(self) -> Optional[str]:
+        """XGBoost's version, whichever of its distributions is installed."""
+        return installed_version(DISTRIBUTIONS)
+
+    def patch(self, patcher: Patcher) -> None:
+        """Wrap ``xgboost.train`` (where the package and its wrappers call it) and the wrappers' ``fit``."""
+        from autolog.models import register_flavor
+
+        from integrations.xgboost._patching import install
+
+        register_flavor(XGBoostFlavor())
+        install(patcher)
+
+
+__all__ = ["DISTRIBUTIONS", "XGBoostFlavor", "XGBoostIntegration"]

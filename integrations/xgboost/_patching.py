@@ -1,0 +1,86 @@
+"""Where XGBoost is patched: its training entry points only.
+
+- ``train`` in ``xgboost``, ``xgboost.training`` and ``xgboost.sklearn`` (the name the wrappers
+  call): an outermost call records a ``xgboost.train`` run; called from a wrapper's ``fit`` it
+  takes the callback that ``fit`` offers.
+- ``fit`` on the class that defines it for each wrapper (``XGBModel`` serves ``XGBRegressor``).
+
+The metric callback goes into a NEW callback list, first; the user's list is never modified.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import Any
+
+from autolog.engine import Patcher, attempt, autologging_active, run_training_call
+
+from integrations._framework import CallbackHandoff, argument_value, callbacks_with, with_argument
+from integrations.xgboost._recorder import make_fit_recorder, make_train_recorder, new_callback
+
+TRAIN_MODULES = ("xgboost", "xgboost.training", "xgboost.sklearn")
+WRAPPER_CLASSES = ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")
+HANDOFF = CallbackHandoff("autolog_xgboost_fit_callback")
+
+
+def install(patcher: Patcher) -> None:
+    """Install the XGBoost patches through ``patcher`` (``xgboost`` is imported)."""
+    for module_name in TRAIN_MODULES:
+        patcher.when_imported(module_name, functools.partial(_patch_train, patcher))
+    patcher.when_imported("xgboost.sklearn", functools.partial(_patch_wrappers, patcher))
+
+
+def _patch_train(patcher: Patcher, module: ModuleType) -> None:
+    patcher.wrap(module, "train", train_wrapper)
+
+
+def _patch_wrappers(patcher: Patcher, module: ModuleType) -> None:
+    for class_name in WRAPPER_CLASSES:
+        cls = getattr(module, class_name, None)
+        owner = _defining_class(cls, "fit") if cls is not None else None
+        if owner is not None:
+            patcher.wrap(owner, "fit", fit_wrapper)
+
+
+def _defining_class(cls: type, attr_name: str) -> Any:
+    return next((klass for klass in cls.__mro__ if attr_name in vars(klass)), None)
+
+
+def train_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+    """``xgboost.train``: a run when outermost; the offered callback when called by ``fit``."""
+    if autologging_active():
+        ok, prepared = attempt("xgboost: preparing train", _prepare_train, wrapped, args, kwargs)
+        if not ok:
+            return run_training_call(wrapped, args, kwargs, None)
+        call_args, call_kwargs, make_recorder = prepared
+        return run_training_call(wrapped, call_args, call_kwargs, make_recorder)
+    offered = HANDOFF.claim()
+    if offered is None:
+        return wrapped(*args, **kwargs)
+    ok, injected = attempt("xgboost: injecting the callback", _inject, wrapped, args, kwargs, offered)
+    call_args, call_kwargs = injected if ok else (args, kwargs)
+    return wrapped(*call_args, **call_kwargs)
+
+
+def fit_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+    """A wrapper's ``fit``: one run, with the metrics of the ``train`` call inside it."""
+    if instance is None or not autologging_active():
+        return wrapped(*args, **kwargs)
+    ok, callback = attempt("xgboost: preparing fit", new_callback)
+    if not ok:
+        return run_training_call(wrapped, args, kwargs, None)
+    make_recorder = functools.partial(make_fit_recorder, instance, wrapped, args, kwargs, callback.history)
+    return run_training_call(HANDOFF.offering(callback, wrapped), args, kwargs, make_recorder)
+
+
+def _prepare_train(train: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict, Any]:
+    callback = new_callback()
+    call_args, call_kwargs = _inject(train, args, kwargs, callback)
+    make_recorder = functools.partial(make_train_recorder, train, args, kwargs, callback.history)
+    return call_args, call_kwargs, make_recorder
+
+
+def _inject(train: Any, args: tuple, kwargs: dict, callback: Any) -> tuple[tuple, dict]:
+    callbacks = callbacks_with(callback, argument_value(train, args, kwargs, "callbacks"))
+    return with_argument(train, args, kwargs, "callbacks", callbacks)
