@@ -99,8 +99,8 @@ class XGBoostRecorder(FrameworkRecorder):
         return {kind: values for kind, values in importance.items() if values}
 
     def fallback_history(self, model: Any) -> Optional[MetricHistory]:
-        evals_result = getattr(model, "evals_result", None)
-        return history_from_evals_result(evals_result()) if callable(evals_result) else None
+        evals_result = getattr(model, "evals_result_", None)  # set by fit only with an eval_set
+        return history_from_evals_result(evals_result) if evals_result else None
 
     def extra_tags(self) -> dict[str, str]:
         return dmatrix_tags(self.dtrain) if self.dtrain is not None else {}

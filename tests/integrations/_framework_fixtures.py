@@ -1,0 +1,70 @@
+"""Fixtures and helpers shared by the training-framework integration tests."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from types import ModuleType
+
+import pytest
+
+import autolog
+from autolog import autolog as enable_autolog
+from tests.conftest import IN_CI
+
+
+def require(module_name: str) -> ModuleType:
+    """Import ``module_name``; skip the module when it is missing, except in CI (then fail)."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError:
+        if IN_CI:
+            raise
+        pytest.skip(f"{module_name} is not installed (pip install -e '.[test]')", allow_module_level=True)
+
+
+@pytest.fixture
+def store(tracking_dir):
+    """Autologging on (models included) with a fresh SQLite store; a Client on it."""
+    autolog.set_tracking_uri(str(tracking_dir))
+    enable_autolog()
+    yield autolog.Client(str(tracking_dir))
+    enable_autolog(disable=True)
+    autolog.set_tracking_uri(None)
+
+
+def runs_of(client) -> list:
+    return list(client.search_runs(["0"]))
+
+
+def only_run(client):
+    (run,) = runs_of(client)
+    return run
+
+
+def history(client, run_id: str, key: str) -> list[tuple[int, float]]:
+    """``[(step, value), ...]`` of a metric, by step."""
+    return sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
+
+
+def artifact_path(client, run_id: str, path: str) -> str:
+    return client.store.artifacts(run_id).local_path(path)
+
+
+def read_json_artifact(client, run_id: str, path: str):
+    with open(artifact_path(client, run_id, path), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def model_directory_files(client, run_id: str) -> dict[str, bytes]:
+    directory = artifact_path(client, run_id, "model")
+    return {name: open(os.path.join(directory, name), "rb").read() for name in sorted(os.listdir(directory))}
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter of this virtualenv (strict mode, no store writes)."""
+    env = {**os.environ, "AUTOLOG_STRICT": "1"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
