@@ -143,6 +143,14 @@ class HotConnections:
             self._rollback_or_discard(proxied, connection)
             raise
 
+    def close_current_thread(self) -> None:
+        """Close this thread's connection (other threads' close when those threads end)."""
+        held = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None and held[0] == os.getpid():
+            with contextlib.suppress(Exception):
+                held[1].close()
+
     def _rollback_or_discard(self, proxied, connection) -> None:
         try:
             connection.rollback()

@@ -179,6 +179,8 @@ class SqlStore:
 
     def close(self) -> None:
         """Release pooled connections (the store can still be used afterwards)."""
+        if self._hot_connections is not None:
+            self._hot_connections.close_current_thread()
         for engine in (self._engine, self._placeholder_engine):
             if engine is not None:
                 engine.dispose()
@@ -458,9 +460,9 @@ class SqlStore:
         """The run with its params, latest metrics and tags; ``NotFoundError`` if unknown."""
         if not isinstance(run_id, str):
             raise NotFoundError(f"no run with id {run_id!r}")
-        query = sa.select(*_RUN_COLUMNS).where(runs.c.run_id == run_id)
         with self._reader().connect() as connection:
-            rows = connection.execute(query, {"stale_before": _stale_before_ms()}).all()
+            bound = {"run_id": run_id, "stale_before": _stale_before_ms()}
+            rows = connection.execute(_RUN_BY_ID, bound).all()
             if not rows:
                 raise NotFoundError(f"no run with id {run_id!r}")
             return _runs_with_data(connection, rows)[0]
@@ -831,28 +833,31 @@ def _experiment(row, tag_values: dict) -> Experiment:
     )
 
 
+def _for_run_ids(*columns):
+    return sa.select(*columns).where(columns[0].in_(bindparam("run_ids", expanding=True)))
+
+
+# Built once: params, latest metrics and tags of a page of runs, one query per table.
+_PARAMS_OF_RUNS = _for_run_ids(params.c.run_id, params.c.key, params.c.value)
+_TAGS_OF_RUNS = _for_run_ids(tags.c.run_id, tags.c.key, tags.c.value)
+_LATEST_OF_RUNS = _for_run_ids(
+    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
+)
+_RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
+
+
 def _runs_with_data(connection, rows) -> list[Run]:
     """Build runs from run rows, loading params, latest metrics and tags in one query per table."""
     ids = [row[0] for row in rows]
     data = {run_id: ({}, {}, {}) for run_id in ids}
-    if ids:
-        selects = (
-            (0, sa.select(params.c.run_id, params.c.key, params.c.value)),
-            (2, sa.select(tags.c.run_id, tags.c.key, tags.c.value)),
-        )
-        for chunk in _chunks(ids):
-            for slot, query in selects:
-                table = query.selected_columns[0].table
-                for run_id, key, value in connection.execute(
-                    query.where(table.c.run_id.in_(chunk))
-                ).all():
-                    data[run_id][slot][key] = value
-            latest = sa.select(
-                latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value,
-                latest_metrics.c.is_nan,
-            ).where(latest_metrics.c.run_id.in_(chunk))
-            for run_id, key, value, is_nan in connection.execute(latest).all():
-                data[run_id][1][key] = _float(value, is_nan)
+    for chunk in _chunks(ids):
+        bound = {"run_ids": chunk}
+        for run_id, key, value in connection.execute(_PARAMS_OF_RUNS, bound).all():
+            data[run_id][0][key] = value
+        for run_id, key, value, is_nan in connection.execute(_LATEST_OF_RUNS, bound).all():
+            data[run_id][1][key] = _float(value, is_nan)
+        for run_id, key, value in connection.execute(_TAGS_OF_RUNS, bound).all():
+            data[run_id][2][key] = value
     result = []
     for row in rows:
         info = RunInfo(
