@@ -112,11 +112,16 @@ class Row:
 
 def fetch_page(store, experiment_id: str, query: RunsQuery) -> RunsPage:
     """Run the search (SQL filter, sort and paging) and the count for one page of the table."""
-    runs = store.search_runs(
-        [experiment_id], filter_string=query.filter, max_results=query.page_size,
-        order_by=query.order_by(), page_token=query.page_token,
-    )
-    total = store.count_runs([experiment_id], filter_string=query.filter)
+    # The count scans every match while the page stops at its limit: run both at once (SQLite in
+    # WAL mode and PostgreSQL both serve concurrent readers), so the page costs the slower of two.
+    counting = _count_pool().submit(store.count_runs, [experiment_id], filter_string=query.filter)
+    try:
+        runs = store.search_runs(
+            [experiment_id], filter_string=query.filter, max_results=query.page_size,
+            order_by=query.order_by(), page_token=query.page_token,
+        )
+    finally:
+        total = counting.result()
     params = sorted({k for r in runs for k in r.data.params})
     metrics = sorted({k for r in runs for k in r.data.metrics})
     shown_params, shown_metrics = _shown_columns(query, params, metrics)
@@ -125,6 +130,18 @@ def fetch_page(store, experiment_id: str, query: RunsQuery) -> RunsPage:
         params=shown_params, metrics=shown_metrics,
         available_params=params, available_metrics=metrics,
     )
+
+
+_pool = None
+
+
+def _count_pool():
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="autolog-ui-count")
+    return _pool
 
 
 def _shown_columns(query: RunsQuery, params: list, metrics: list) -> tuple:
