@@ -198,9 +198,17 @@ def _uses_default_score(estimator: Any, mixin_name: str) -> bool:
     """Whether ``estimator.score`` is the mixin's (accuracy / R2), so we can reuse our value."""
     import sklearn.base
 
-    mixin_score = getattr(sklearn.base, mixin_name).score
+    mixin_score = vars(getattr(sklearn.base, mixin_name)).get("score")
     own_score = getattr(type(estimator), "score", None)
-    return getattr(own_score, "__wrapped__", own_score) is mixin_score
+    return own_score is not None and _unwrapped(own_score) is _unwrapped(mixin_score)
+
+
+def _unwrapped(function: Any) -> Any:
+    """The function under any ``__wrapped__`` chain (our patches and post-training's)."""
+    try:
+        return inspect.unwrap(function)
+    except ValueError:  # a cycle
+        return function
 
 
 def _score(estimator: Any, X: Any, y: Any, sample_weight: Any) -> Optional[float]:
