@@ -69,7 +69,9 @@ class LightGBMRecorder(FrameworkRecorder):
         if not best_iteration or best_iteration <= 0:  # set by early stopping only
             return {}
         # LightGBM counts the best iteration from 1 (its trees 0 .. best_iteration - 1).
-        metrics = {"best_iteration": best_iteration, "stopped_iteration": booster.current_iteration() - 1}
+        metrics = {"best_iteration": best_iteration}
+        if self.history.last_step is not None:  # the booster itself is cut back to the best iteration
+            metrics["stopped_iteration"] = self.history.last_step
         for eval_name, scores in (booster.best_score or {}).items():
             for metric_name, value in scores.items():
                 metrics[f"best_{metric_key(eval_name, metric_name)}"] = float(value)
