@@ -6,11 +6,13 @@ libraries print goes to this process's stdout/stderr, which the orchestrator kee
 
 import importlib
 import json
+import os
 import sys
 
 
 def main() -> None:
     workload, side, params, out = sys.argv[1:5]
+    out = os.path.abspath(out)
     module = importlib.import_module(f"workloads.{workload}")
     result = getattr(module, f"{side}_side")(**json.loads(params))
     with open(out, "w") as fh:

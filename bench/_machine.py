@@ -41,6 +41,16 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def load() -> dict:
+    """Load average and CPU pressure: the machine is shared, so say how busy it was."""
+    out = {"loadavg": os.getloadavg()}
+    try:
+        out["cpu_pressure_some_avg60"] = float(open("/proc/pressure/cpu").read().split()[2][6:])
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
 def describe(mlflow_py) -> dict:
     names = ("scikit-learn", "numpy", "scipy")
     return {

@@ -45,10 +45,11 @@ def build_rows(rows, samples: dict, errors: dict) -> list[dict]:
     for row in rows:
         a = summarize(samples.get((row.variant, "autolog"), {}).get(row.autolog_key, [])) \
             if row.autolog_key else None
-        m = summarize(samples.get((row.variant, "mlflow"), {}).get(row.mlflow_key, [])) \
+        mv = row.mlflow_variant or row.variant
+        m = summarize(samples.get((mv, "mlflow"), {}).get(row.mlflow_key, [])) \
             if row.mlflow_key else None
         err = errors.get((row.variant, "autolog")) if row.autolog_key else None
-        merr = errors.get((row.variant, "mlflow")) if row.mlflow_key else None
+        merr = errors.get((mv, "mlflow")) if row.mlflow_key else None
         extra = {"plain": plain_lm["median"] if plain_lm else None}
         out.append({
             "label": row.label, "variant": row.variant, "unit": row.unit,
@@ -117,6 +118,9 @@ def markdown(rows: list[dict], meta: dict, errors: dict) -> str:
           f"- autolog {meta['machine']['autolog']} at {meta['machine']['autolog_commit']}; "
           f"scikit-learn {meta['machine']['autolog_venv'].get('scikit-learn')} (both venvs: "
           f"{meta['machine']['mlflow_venv'].get('scikit-learn')})",
+          f"- machine load (1/5/15-min load average; CPU pressure avg60 %): before "
+          f"{meta.get('load_before')}, after {meta.get('load_after')}; total "
+          f"{meta.get('total_seconds')} s",
           "- cells: median [IQR p25..p75, or min..max under 4 samples]; ratio of medians; "
           "the target applies to autolog", ""]
     md.append("| " + " | ".join(lines[0]) + " |")

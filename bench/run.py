@@ -43,11 +43,10 @@ def parse_args(argv=None):
 
 
 def source_key() -> str:
-    """Hash of autolog's store and tracking sources: a cached autolog fixture must match them."""
+    """Hash of autolog's schema migrations: a cached autolog fixture is data in that schema."""
     h = hashlib.sha256()
-    for sub in ("store", "tracking"):
-        for path in sorted((_envs.ROOT / "autolog" / sub).rglob("*.py")):
-            h.update(path.read_bytes())
+    for path in sorted((_envs.ROOT / "autolog" / "store" / "migrations").rglob("*.py")):
+        h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -58,7 +57,7 @@ def fixture_dirs(mlflow_version: str, fresh: bool):
     def dirs(n: int) -> dict:
         out = {"autolog": str(cache / f"search-autolog-{n}-{key}"),
                "sqlite": str(cache / f"search-mlflow{mlflow_version}-sqlite-{n}"),
-               "file": str(cache / f"search-mlflow{mlflow_version}-file-{n}") if n <= 10_000
+               "file": str(cache / f"search-mlflow{mlflow_version}-file-{n}") if n <= 500
                else None}
         if fresh:
             for d in out.values():
@@ -145,6 +144,7 @@ def selected(names: str, workload: str) -> bool:
 def main(argv=None) -> int:
     args = parse_args(argv)
     t_start = time.time()
+    load_before = _machine.load()
     _envs.ensure_autolog_installed()
     pythons = {"autolog": _envs.AUTOLOG_PY, "mlflow": _envs.ensure_mlflow_venv(args.mlflow_version)}
     scratch = Path(tempfile.mkdtemp(prefix="autolog-bench-"))
@@ -164,7 +164,10 @@ def main(argv=None) -> int:
     meta = {"quick": args.quick, "command": "python bench/run.py " + " ".join(sys.argv[1:]),
             "machine": _machine.describe(pythons["mlflow"]), "seconds": runner.seconds,
             "total_seconds": round(time.time() - t_start, 1),
-            "notes": ["MLflow runs with MLFLOW_DISABLE_TELEMETRY=true (no network here)"]}
+            "load_before": load_before, "load_after": _machine.load(),
+            "notes": ["MLflow runs with MLFLOW_DISABLE_TELEMETRY=true (no network here)",
+                      "MLflow's file store rows set MLFLOW_ALLOW_FILE_STORE=true (3.x refuses it "
+                      "otherwise)"]}
     print()
     report.print_table(rows)
     jpath, mpath = report.write(Path(args.results), rows, meta, runner.samples, runner.checks,

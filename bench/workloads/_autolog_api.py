@@ -44,7 +44,14 @@ def experiment_ids(cl) -> list[str]:
 
 def all_runs(cl) -> list:
     ids = experiment_ids(cl)
-    return list(cl.search_runs(ids, max_results=100000)) if ids else []
+    out, token = [], None
+    while ids:
+        page = cl.search_runs(ids, max_results=50000, page_token=token)
+        out.extend(page)
+        token = page.token
+        if not token:
+            break
+    return out
 
 
 def parent_id(run) -> str | None:
@@ -74,10 +81,15 @@ def fluent():
     return autolog
 
 
-def log_batch(cl, run_id: str, metrics: list, params: dict | None = None) -> None:
+def entities(metrics: list, params: dict | None = None) -> tuple[list, list]:
+    """(key, value, timestamp_ms, step) tuples and a dict -> Metric and Param entities."""
     from autolog.tracking.entities import Metric, Param
-    cl.log_batch(run_id, metrics=[Metric(k, v, ts, s) for k, v, ts, s in metrics],
-                 params=[Param(k, v) for k, v in (params or {}).items()])
+    return ([Metric(k, v, ts, s) for k, v, ts, s in metrics],
+            [Param(k, v) for k, v in (params or {}).items()])
+
+
+def log_batch(cl, run_id: str, metrics: list, params: list = ()) -> None:
+    cl.log_batch(run_id, metrics=metrics, params=params)
 
 
 def set_terminated(cl, run_id: str) -> None:

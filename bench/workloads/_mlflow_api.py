@@ -11,6 +11,7 @@ def configure(workdir: str, store: str = "sqlite") -> str:
     """store 'sqlite' is MLflow 3's default (sqlite:///mlflow.db, artifacts in ./mlruns)."""
     import mlflow
     if store == "file":
+        os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"      # 3.x refuses the file store otherwise
         uri = "file://" + os.path.join(workdir, "mlruns-file")
     else:
         uri = "sqlite:///" + os.path.join(workdir, "mlflow.db")
@@ -87,10 +88,15 @@ def fluent():
     return mlflow
 
 
-def log_batch(cl, run_id: str, metrics: list, params: dict | None = None) -> None:
+def entities(metrics: list, params: dict | None = None) -> tuple[list, list]:
+    """(key, value, timestamp_ms, step) tuples and a dict -> Metric and Param entities."""
     from mlflow.entities import Metric, Param
-    cl.log_batch(run_id, metrics=[Metric(k, v, ts, s) for k, v, ts, s in metrics],
-                 params=[Param(k, str(v)) for k, v in (params or {}).items()])
+    return ([Metric(k, v, ts, s) for k, v, ts, s in metrics],
+            [Param(k, str(v)) for k, v in (params or {}).items()])
+
+
+def log_batch(cl, run_id: str, metrics: list, params: list = ()) -> None:
+    cl.log_batch(run_id, metrics=metrics, params=params)
 
 
 def set_terminated(cl, run_id: str) -> None:

@@ -55,9 +55,9 @@ def time_log_batch(a, cl, n_values: int) -> float:
     exp = a.default_experiment(cl)
     run_id = a.create_run(cl, exp)
     ts = int(time.time() * 1000)
-    batch = [(f"k{i % 20:02d}", float(i), ts, i // 20) for i in range(n_values)]
+    metrics, _ = a.entities([(f"k{i % 20:02d}", float(i), ts, i // 20) for i in range(n_values)])
     t0 = now()
-    a.log_batch(cl, run_id, batch)
+    a.log_batch(cl, run_id, metrics)
     took = ms_since(t0)
     a.set_terminated(cl, run_id)
     total = sum(len(a.metric_history(cl, run_id, f"k{j:02d}")) for j in range(20))

@@ -1,7 +1,7 @@
 """Workload 5: N runs (5 params, 3 metrics each), then a filtered, ordered search_runs.
 
 The populated store is a fixture, cached under bench/.cache/ (keyed by library version, and for
-autolog by a hash of its store/tracking sources); only the searches are timed. Both sides hold
+autolog by a hash of its schema migrations), written without fsync; only the searches are timed. Both sides hold
 the same seeded data, so the expected answer is computed here and each side must return it.
 """
 
@@ -41,9 +41,23 @@ def populate(a, cl, n: int) -> float:
     t0 = now()
     for params, metrics in rows(n):
         run_id = a.create_run(cl, exp)
-        a.log_batch(cl, run_id, [(k, v, ts, 0) for k, v in metrics.items()], params)
+        a.log_batch(cl, run_id, *a.entities([(k, v, ts, 0) for k, v in metrics.items()], params))
         a.set_terminated(cl, run_id)
     return ms_since(t0) / n
+
+
+def fast_fixture_writes() -> None:
+    """Fixture building only: SQLite without fsync per commit (the measuring processes that open
+    the fixture later use each library's own settings). Same for both sides."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _no_fsync(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.close()
 
 
 def open_fixture(a, store: str, n: int, fixture_dir: str) -> tuple[object, dict]:
@@ -53,6 +67,7 @@ def open_fixture(a, store: str, n: int, fixture_dir: str) -> tuple[object, dict]
         return a.client(), json.load(open(marker)) | {"cached": True}
     shutil.rmtree(fixture_dir, ignore_errors=True)
     os.makedirs(fixture_dir)
+    fast_fixture_writes()
     a.configure(fixture_dir, store)
     cl = a.client()
     info = {"populate_ms_per_run": populate(a, cl, n), "n": n}
