@@ -309,19 +309,25 @@ def _describe(entity: Entity) -> str:
 # --- compiler ----------------------------------------------------------------------------------
 
 
+WINDOW_BOUNDARY = "window_boundary"
+
+
 @dataclass
 class SearchQueries:
     """The SELECTs behind one search (without LIMIT/OFFSET).
 
-    When the first order term is a metric, param or tag, ``primary`` returns only the runs that
-    have a value for it, scanning that key's ``(key, value)`` index in order so that the database
-    stops after one page; ``missing_key`` then returns the others (which sort last). Otherwise
-    ``primary`` returns every match and ``missing_key`` is ``None``.
+    ``full`` is always correct: every matching run, ordered (runs missing an order key last).
+    ``boundary`` and ``window`` are a shortcut for SQLite when the first order term has an index
+    in that order (a metric/param/tag key, or ``start_time``): ``boundary`` (given ``budget`` and
+    ``boundary_offset`` parameters) finds the order value ``budget`` index entries down;
+    ``window`` returns the matching runs up to that value (ties included), scanning the index in
+    order, so it is a prefix of ``full``. It is used when it yields a whole page.
     """
 
-    primary: object
-    missing_key: object
+    full: object
     count: object
+    boundary: object = None
+    window: object = None
 
 
 def build_search_queries(
@@ -346,48 +352,67 @@ def build_search_queries(
     filtered, conditions = compiler.join_filters(runs, comparisons, fixed_order=False)
     conditions = base_conditions + conditions
     count = sa.select(sa.func.count()).select_from(filtered).where(*conditions)
-    first = order_terms[0] if order_terms else None
-    if first is None or first.entity.kind == ATTRIBUTE:
-        from_clause, order_by = compiler.order(filtered, order_terms)
-        primary = sa.select(*columns).select_from(from_clause).where(*conditions).order_by(*order_by)
-        return SearchQueries(primary, None, count)
+    from_clause, order_by = compiler.order(filtered, order_terms)
+    full = sa.select(*columns).select_from(from_clause).where(*conditions).order_by(*order_by)
+    queries = SearchQueries(full, count)
+    if dialect_name == "sqlite":
+        first = order_terms[0] if order_terms else OrderTerm(Entity(ATTRIBUTE, "start_time"), False)
+        if first.entity.kind != ATTRIBUTE:
+            _add_key_window(queries, compiler, first, comparisons, order_terms, columns, base_conditions)
+        elif first.entity.key == "start_time":
+            _add_start_time_window(queries, compiler, first, comparisons, order_terms, columns, base_conditions)
+    return queries
 
-    table = key_value_tables[first.entity.kind]
-    ordered = table.alias("o_first")
-    on = sa.and_(
-        ordered.c.run_id == runs.c.run_id,
-        ordered.c.key == sa.literal(first.entity.key),
-        ordered.c.value.is_not(None),
+
+def _beyond(column, ascending: bool):
+    """``column`` is at or before the window boundary in this direction."""
+    boundary = sa.bindparam(WINDOW_BOUNDARY)
+    return column <= boundary if ascending else column >= boundary
+
+
+def _boundary_query(column, conditions, ascending: bool):
+    return (
+        sa.select(column)
+        .where(*conditions)
+        .order_by(column.asc() if ascending else column.desc())
+        .limit(1)
+        .offset(sa.bindparam("boundary_offset"))
     )
-    keyed, keyed_conditions = compiler.join_filters(
+
+
+def _add_key_window(queries, compiler, first, comparisons, order_terms, columns, base_conditions):
+    runs = compiler.runs
+    table = compiler.tables[first.entity.kind]
+    ordered = table.alias("o_first")
+    key_matches = [ordered.c.key == literal(first.entity.key), ordered.c.value.is_not(None)]
+    on = and_(
+        ordered.c.run_id == runs.c.run_id, *key_matches, _beyond(ordered.c.value, first.ascending)
+    )
+    window, window_conditions = compiler.join_filters(
         FixedOrderJoin(ordered, runs, on), comparisons, fixed_order=True
     )
-    keyed, rest_order = compiler.order(keyed, order_terms[1:])
-    first_order = ordered.c.value.asc() if first.ascending else ordered.c.value.desc()
-    primary = (
+    window, rest_order = compiler.order(window, order_terms[1:])
+    value_order = ordered.c.value.asc() if first.ascending else ordered.c.value.desc()
+    queries.window = (
         sa.select(*columns)
-        .select_from(keyed)
-        .where(*base_conditions, *keyed_conditions)
-        .order_by(first_order, *rest_order)
+        .select_from(window)
+        .where(*base_conditions, *window_conditions)
+        .order_by(value_order, *rest_order)
     )
-    has_key = (
-        sa.select(sa.literal(1))
-        .select_from(table)
-        .where(
-            table.c.run_id == runs.c.run_id,
-            table.c.key == sa.literal(first.entity.key),
-            table.c.value.is_not(None),
-        )
-        .exists()
-    )
-    rest_from, rest_order = compiler.order(filtered, order_terms[1:])
-    missing_key = (
+    queries.boundary = _boundary_query(ordered.c.value, key_matches, first.ascending)
+
+
+def _add_start_time_window(queries, compiler, first, comparisons, order_terms, columns, base_conditions):
+    runs = compiler.runs
+    window, window_conditions = compiler.join_filters(runs, comparisons, fixed_order=True)
+    window, order_by = compiler.order(window, order_terms)
+    queries.window = (
         sa.select(*columns)
-        .select_from(rest_from)
-        .where(*conditions, ~has_key)
-        .order_by(*rest_order)
+        .select_from(window)
+        .where(*base_conditions, _beyond(runs.c.start_time, first.ascending), *window_conditions)
+        .order_by(*order_by)
     )
-    return SearchQueries(primary, missing_key, count)
+    queries.boundary = _boundary_query(runs.c.start_time, base_conditions, first.ascending)
 
 
 class _Compiler:

@@ -742,19 +742,23 @@ def _cached_search_queries(filter_string, order_by, view_type, experiment_number
     )
 
 
+_WINDOW_MIN_ENTRIES = 1000
+_WINDOW_FACTOR = 10  # index entries scanned per wanted row, for filters matching 1 in 10
+
+
 def _search_rows(connection, queries, limit: int, offset: int) -> list:
-    """Up to ``limit + 1`` rows from ``offset``: the keyed runs first, then those missing the key."""
+    """Up to ``limit + 1`` rows from ``offset``; tries the bounded index window first."""
     parameters = {"stale_before": _stale_before_ms()}
-    rows = connection.execute(queries.primary.limit(limit + 1).offset(offset), parameters).all()
-    if queries.missing_key is None or len(rows) > limit:
-        return rows
-    if rows or offset == 0:
-        keyed_total = offset + len(rows)
-    else:
-        counted = sa.select(sa.func.count()).select_from(queries.primary.order_by(None).subquery())
-        keyed_total = connection.execute(counted, parameters).scalar()
-    missing = queries.missing_key.limit(limit + 1 - len(rows)).offset(max(0, offset - keyed_total))
-    return rows + connection.execute(missing, parameters).all()
+    wanted = offset + limit + 1
+    if queries.window is not None:
+        budget = max(_WINDOW_MIN_ENTRIES, _WINDOW_FACTOR * wanted)
+        boundary = connection.execute(queries.boundary, {"boundary_offset": budget}).scalar()
+        if boundary is not None:
+            window = queries.window.limit(limit + 1).offset(offset)
+            rows = connection.execute(window, {**parameters, "window_boundary": boundary}).all()
+            if len(rows) > limit:
+                return rows
+    return connection.execute(queries.full.limit(limit + 1).offset(offset), parameters).all()
 
 
 # --- helpers -----------------------------------------------------------------------------------
