@@ -441,9 +441,10 @@ def _run_model_directory(model_uri: str) -> Iterator[str]:
 
 
 def _parse_runs_uri(model_uri: str) -> tuple[str, str]:
-    rest = model_uri[len("runs:") :]
-    run_id, _, artifact_path = rest.lstrip("/").partition("/") if rest.startswith("/") else ("", "", "")
-    artifact_path = artifact_path.strip("/")
+    run_id, artifact_path = "", ""
+    if model_uri.startswith("runs:/"):
+        run_id, _, artifact_path = model_uri[len("runs:/") :].lstrip("/").partition("/")
+        artifact_path = artifact_path.strip("/")
     if not run_id or not artifact_path:
         raise InvalidInputError(
             f"malformed model URI {model_uri!r}: expected runs:/<run_id>/<artifact path>, "
