@@ -139,11 +139,15 @@ def _current_worktree() -> Optional[GitWorktreeState]:
 
 
 def entry_script() -> Optional[str]:
-    """Absolute path of the script this process was started with, or None when interactive."""
-    argv0 = sys.argv[0] if sys.argv else ""
-    if argv0 in ("", "-c", "-m") or not os.path.isfile(argv0):
+    """Absolute path of the script this process runs, or None when interactive.
+
+    Taken from ``__main__.__file__`` rather than ``argv[0]``: a notebook kernel's argv[0] is the
+    kernel launcher inside the virtualenv, while its ``__main__`` has no file.
+    """
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not isinstance(main_file, str) or not os.path.isfile(main_file):
         return None
-    return os.path.abspath(argv0)
+    return os.path.abspath(main_file)
 
 
 def _user() -> str:

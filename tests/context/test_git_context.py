@@ -78,6 +78,7 @@ def as_entry_script(monkeypatch):
     """Make this process look as if it had been started as ``python <script>``."""
 
     def activate(script):
+        monkeypatch.setattr(sys.modules["__main__"], "__file__", str(script), raising=False)
         monkeypatch.setattr(sys, "argv", [str(script), "--flag"])
         refresh()
 
@@ -189,6 +190,18 @@ def test_collect_run_context_in_a_script(repo):
     assert result["diff"] is None
 
 
+def test_python_dash_c_is_interactive(repo):
+    completed = subprocess.run(
+        [sys.executable, "-c", "import json; from autolog.context import collect_run_context; "
+         "print(json.dumps(collect_run_context()))"],
+        check=True, capture_output=True, text=True, cwd=repo,
+        env={**os.environ, **GIT_ENV, "PYTHONPATH": os.getcwd()},
+    )
+    context = json.loads(completed.stdout)
+    assert context["autolog.source.name"] == "<interactive>"
+    assert context["autolog.git.repo"] == str(repo)  # from the working directory
+
+
 def test_collect_run_context_dirty_script(repo):
     script = repo / "train.py"
     script.write_text(script.read_text() + "# edited\n")
@@ -226,7 +239,7 @@ def test_prefetch_then_collect(repo, as_entry_script):
 
 
 def test_interactive_source(monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.delattr(sys.modules["__main__"], "__file__", raising=False)  # as in a notebook
     refresh()
     try:
         assert collect_run_context()["autolog.source.name"] == "<interactive>"
