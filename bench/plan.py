@@ -66,6 +66,8 @@ def variants(quick: bool, fixtures) -> list[Variant]:
         v.append(Variant("search-100k", "search", {"n": 100_000, "k": 10,
                                                    "fixtures": fixtures(100_000)}, 3,
                          sides=("autolog",), warmup={"k": 1}))
+        v.append(Variant("ui-100k", "ui", {"fixture_dir": fixtures(100_000)["autolog"], "k": 5},
+                         1, sides=("autolog",), warmup=None))
     v.append(Variant("load", "load_model", {"k": 20}, 1 if quick else 3, warmup={"k": 1}))
     v.append(Variant("imports-hooked", "imports", {"mode": "hooked"}, 3 if quick else 7,
                      per_repeat=lambda p, r: p | {"verify": r == 0}))
@@ -122,6 +124,10 @@ ROWS = [
         "ms", ("<=", 3.0)),
     Row("search, 10,000 runs (ms)", "search-10k", "search_ms", "search_ms", "ms"),
     Row("search, 100,000 runs (ms)", "search-100k", "search_ms", None, "ms", ("<=", 100.0)),
+    Row("UI runs page, 100,000 runs, default view (ms)", "ui-100k", "default_page_ms", None,
+        "ms", ("<=", 1000.0)),
+    Row("UI runs page, 100,000 runs, filtered + sorted by a metric (ms)", "ui-100k",
+        "filtered_page_ms", None, "ms", ("<=", 1000.0)),
     Row("load_model(runs:/ID/model) (ms)", "load", "load_ms", "load_ms", "ms", ("<=", 3.0)),
     Row("load_model, first in process (ms)", "load", "first_load_ms", "first_load_ms", "ms"),
     Row("import the package (ms)", "imports-hooked", "import_ms", "import_ms", "ms",

@@ -34,7 +34,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats, no 10k/100k (< 3 min)")
     p.add_argument("--workloads", default="", help="comma-separated: fit,grid,metrics,search,"
-                   "load_model,imports,files,footprint,memory,digest (default: all)")
+                   "load_model,imports,files,footprint,memory,digest,ui (default: all)")
     p.add_argument("--mlflow-version", default=_envs.DEFAULT_MLFLOW)
     p.add_argument("--no-fixture-cache", action="store_true",
                    help="rebuild the populated search stores instead of reusing bench/.cache")

@@ -1,9 +1,10 @@
 """Workload 5: N runs (5 params, 3 metrics each), then a filtered, ordered search_runs.
 
 The populated store is a fixture, cached under bench/.cache/ (keyed by library version, and for
-autolog by a hash of its schema migrations), written without fsync; only the searches are timed. Both sides hold
-the same seeded data, so the expected answer is computed here and each side must return it.
-"""
+autolog by a hash of its schema migrations) and written without fsync. The first 1,000 runs are
+created through the library's API; larger fixtures repeat them by copying their rows under new
+run ids (see replicate). Only the searches are timed. Both sides hold the same seeded data, so
+the expected answer is computed here and each side must return it."""
 
 from __future__ import annotations
 
@@ -20,14 +21,18 @@ ORDER_BY = ["metrics.m1 DESC"]
 MAX_RESULTS = 100
 
 
+BASE = 1000          # runs created through the API; larger fixtures repeat them (see replicate)
+
+
 def rows(n: int) -> list[tuple[dict, dict]]:
+    """Seeded data; run i holds the data of run i % BASE (so copies of the base are exact)."""
     rng = random.Random(42)
     out = []
-    for i in range(n):
+    for i in range(min(n, BASE)):
         params = {"p0": f"v{i % 10}", **{f"p{j}": f"{rng.randint(0, 999)}" for j in range(1, 5)}}
         metrics = {f"m{j}": round(rng.random(), 6) for j in range(3)}
         out.append((params, metrics))
-    return out
+    return [out[i % BASE] for i in range(n)]
 
 
 def expected(n: int) -> list[float]:
@@ -60,6 +65,58 @@ def fast_fixture_writes() -> None:
             cur.close()
 
 
+RUN_ID_COLUMNS = ("run_uuid", "run_id")       # MLflow's name, autolog's name
+
+
+def replicate(db_path: str, copies: int) -> None:
+    """Copy every run-keyed row of the BASE API-created runs `copies` times under new run ids.
+
+    Generic over both schemas: every table with a run id column gets its rows copied with the
+    id mapped; integer primary keys are left for SQLite to assign. Used only for fixtures above
+    BASE runs, where creating each run through the API would take hours on a busy 2-core box.
+    """
+    import sqlite3
+    import uuid
+    con = sqlite3.connect(db_path)
+    tables = [r[0] for r in con.execute("select name from sqlite_master where type='table' "
+                                        "and name not like 'sqlite_%'")]
+    runs_table = "runs"
+    id_col = next(c for c in RUN_ID_COLUMNS if c in _columns(con, runs_table))
+    base_ids = [r[0] for r in con.execute(f"select {id_col} from {runs_table}")]
+    con.execute("create temp table idmap (old text, new text)")
+    for _ in range(copies):
+        con.execute("delete from idmap")
+        con.executemany("insert into idmap values (?, ?)",
+                        [(old, uuid.uuid4().hex) for old in base_ids])
+        for table in [runs_table] + [t for t in tables if t != runs_table]:
+            _copy_rows(con, table)
+    con.commit()
+    con.close()
+
+
+def _columns(con, table: str) -> dict:
+    return {r[1]: (r[2].upper(), r[5]) for r in con.execute(f"pragma table_info('{table}')")}
+
+
+def _copy_rows(con, table: str) -> None:
+    cols = _columns(con, table)
+    run_col = next((c for c in RUN_ID_COLUMNS if c in cols), None)
+    if run_col is None:
+        return
+    keep = [c for c, (ctype, pk) in cols.items() if not (pk and ctype.startswith("INT")
+                                                        and sum(p for _, p in cols.values()) == 1)]
+    select = ", ".join("idmap.new" if c == run_col else f"t.{c}" for c in keep)
+    con.execute(f"insert into {table} ({', '.join(keep)}) select {select} from {table} t "
+                f"join idmap on t.{run_col} = idmap.old")
+
+
+def db_file(fixture_dir: str) -> str:
+    for name in ("mlflow.db", os.path.join("autolog-runs", "autolog.db")):
+        if os.path.exists(os.path.join(fixture_dir, name)):
+            return os.path.join(fixture_dir, name)
+    raise FileNotFoundError(f"no SQLite database under {fixture_dir}")
+
+
 def open_fixture(a, store: str, n: int, fixture_dir: str) -> tuple[object, dict]:
     marker = os.path.join(fixture_dir, "ready.json")
     if os.path.exists(marker):
@@ -70,7 +127,11 @@ def open_fixture(a, store: str, n: int, fixture_dir: str) -> tuple[object, dict]
     fast_fixture_writes()
     a.configure(fixture_dir, store)
     cl = a.client()
-    info = {"populate_ms_per_run": populate(a, cl, n), "n": n}
+    info = {"populate_ms_per_run": populate(a, cl, min(n, BASE)), "n": n,
+            "api_created": min(n, BASE), "copied": max(0, n - BASE)}
+    if n > BASE:
+        check(n % BASE == 0, f"fixture size {n} must be a multiple of {BASE}")
+        replicate(db_file(fixture_dir), n // BASE - 1)
     json.dump(info, open(marker, "w"))
     return cl, info | {"cached": False}
 
