@@ -36,7 +36,8 @@ def test_import_and_autolog_import_no_framework(tmp_path):
         tmp_path,
     )
     assert result["heavy"] == []
-    assert result["ms"] < 1000  # the 150 ms budget is measured by bench/, not under a loaded CI
+    # Timing is reported, not asserted: the 150 ms budget is measured side by side in bench/.
+    print(f"import autolog + autolog(): {result['ms']:.0f} ms")
 
 
 @pytest.mark.parametrize("autolog_first", [True, False])
