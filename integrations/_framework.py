@@ -48,6 +48,7 @@ _INVALID_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_\-./ :]")
 # -- metric keys and histories ----------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # called for every metric of every iteration
 def metric_key(*parts: str) -> str:
     """Join ``parts`` with ``-`` into a key the store accepts (``ndcg@5`` -> ``ndcg_at_5``)."""
     key = "-".join(str(part) for part in parts if part != "")

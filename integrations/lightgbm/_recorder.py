@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from autolog.engine import attempt
+from autolog.engine import report_internal_error
 
 from integrations._framework import (
     FrameworkRecorder,
@@ -42,11 +42,12 @@ class AutologEvalCallback:
         self.history = MetricHistory()
 
     def __call__(self, env: Any) -> None:
-        attempt("lightgbm: metric callback", self._record, env)
-
-    def _record(self, env: Any) -> None:
-        if env.evaluation_result_list:
-            self.history.add(env.iteration, latest_values(env.evaluation_result_list))
+        # Not ``attempt``: its suppression context costs more than the recording itself.
+        try:
+            if env.evaluation_result_list:
+                self.history.add(env.iteration, latest_values(env.evaluation_result_list))
+        except Exception as error:  # noqa: BLE001 - the contract: training goes on
+            report_internal_error("lightgbm: metric callback", error)
 
 
 def latest_values(evaluation_results: Sequence[Sequence[Any]]) -> dict[str, float]:

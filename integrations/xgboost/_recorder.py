@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from autolog.engine import attempt
+from autolog.engine import report_internal_error
 
 from integrations._framework import (
     FrameworkRecorder,
@@ -46,7 +46,11 @@ def _define_callback_class() -> type:
             self.history = MetricHistory()
 
         def after_iteration(self, model: Any, epoch: int, evals_log: Mapping) -> bool:
-            attempt("xgboost: metric callback", self.history.add, epoch, latest_values(evals_log))
+            # Not ``attempt``: its suppression context costs more than the recording itself.
+            try:
+                self.history.add(epoch, latest_values(evals_log))
+            except Exception as error:  # noqa: BLE001 - the contract: training goes on
+                report_internal_error("xgboost: metric callback", error)
             return False  # never asks training to stop
 
     return AutologEvalCallback
