@@ -837,31 +837,38 @@ def _experiment(row, tag_values: dict) -> Experiment:
     )
 
 
-def _for_run_ids(*columns):
-    return sa.select(*columns).where(columns[0].in_(bindparam("run_ids", expanding=True)))
+def _page_data_query():
+    """Params, latest metrics and tags of a page of runs in one statement (one round trip)."""
+    run_ids = bindparam("run_ids", expanding=True)
+    no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Double)
+    no_flag = sa.cast(sa.null(), sa.Boolean)
+
+    def part(kind: int, table, text, number, is_nan):
+        return sa.select(
+            sa.literal(kind).label("kind"), table.c.run_id, table.c.key,
+            text.label("text"), number.label("number"), is_nan.label("is_nan"),
+        ).where(table.c.run_id.in_(run_ids))
+
+    return sa.union_all(
+        part(0, params, params.c.value, no_number, no_flag),
+        part(1, latest_metrics, no_text, latest_metrics.c.value, latest_metrics.c.is_nan),
+        part(2, tags, tags.c.value, no_number, no_flag),
+    )
 
 
-# Built once: params, latest metrics and tags of a page of runs, one query per table.
-_PARAMS_OF_RUNS = _for_run_ids(params.c.run_id, params.c.key, params.c.value)
-_TAGS_OF_RUNS = _for_run_ids(tags.c.run_id, tags.c.key, tags.c.value)
-_LATEST_OF_RUNS = _for_run_ids(
-    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
-)
+_PAGE_DATA = _page_data_query()
 _RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 
 
 def _runs_with_data(connection, rows) -> list[Run]:
-    """Build runs from run rows, loading params, latest metrics and tags in one query per table."""
+    """Build runs from run rows, loading their params, latest metrics and tags in one query."""
     ids = [row[0] for row in rows]
     data = {run_id: ({}, {}, {}) for run_id in ids}
     for chunk in _chunks(ids):
-        bound = {"run_ids": chunk}
-        for run_id, key, value in connection.execute(_PARAMS_OF_RUNS, bound).all():
-            data[run_id][0][key] = value
-        for run_id, key, value, is_nan in connection.execute(_LATEST_OF_RUNS, bound).all():
-            data[run_id][1][key] = _float(value, is_nan)
-        for run_id, key, value in connection.execute(_TAGS_OF_RUNS, bound).all():
-            data[run_id][2][key] = value
+        for kind, run_id, key, text, number, is_nan in connection.execute(
+            _PAGE_DATA, {"run_ids": chunk}
+        ).all():
+            data[run_id][kind][key] = _float(number, is_nan) if kind == 1 else text
     result = []
     for row in rows:
         info = RunInfo(
