@@ -13,9 +13,9 @@ the model in LightGBM's text format.
 
 from __future__ import annotations
 
-from autolog.engine import Integration, Patcher
+from typing import Any
 
-from integrations.lightgbm._flavor import LightGBMFlavor
+from autolog.engine import Integration, Patcher
 
 
 class LightGBMIntegration(Integration):
@@ -31,10 +31,21 @@ class LightGBMIntegration(Integration):
         """Wrap ``lightgbm.train`` and the wrappers' ``fit``."""
         from autolog.models import register_flavor
 
+        from integrations.lightgbm._flavor import LightGBMFlavor
         from integrations.lightgbm._patching import install
 
         register_flavor(LightGBMFlavor())
         install(patcher)
+
+
+def __getattr__(name: str) -> Any:
+    # The flavor (entry point ``autolog.flavors: lightgbm``) imports autolog.models: only on
+    # demand, so that ``autolog()`` finding this integration stays cheap.
+    if name == "LightGBMFlavor":
+        from integrations.lightgbm._flavor import LightGBMFlavor
+
+        return LightGBMFlavor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["LightGBMFlavor", "LightGBMIntegration"]

@@ -13,12 +13,14 @@ by an ``xgboost.callback.TrainingCallback`` injected into the call, ``best_itera
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from autolog.engine import Integration, Patcher
 
 from integrations._framework import installed_version
-from integrations.xgboost._flavor import DISTRIBUTIONS, XGBoostFlavor
+
+# The full xgboost wheel and the CPU-only one install the same module.
+DISTRIBUTIONS = ("xgboost", "xgboost-cpu")
 
 
 class XGBoostIntegration(Integration):
@@ -38,10 +40,21 @@ class XGBoostIntegration(Integration):
         """Wrap ``xgboost.train`` (where the package and its wrappers call it) and the wrappers' ``fit``."""
         from autolog.models import register_flavor
 
+        from integrations.xgboost._flavor import XGBoostFlavor
         from integrations.xgboost._patching import install
 
         register_flavor(XGBoostFlavor())
         install(patcher)
+
+
+def __getattr__(name: str) -> Any:
+    # The flavor (entry point ``autolog.flavors: xgboost``) imports autolog.models: only on demand,
+    # so that ``autolog()`` finding this integration stays cheap.
+    if name == "XGBoostFlavor":
+        from integrations.xgboost._flavor import XGBoostFlavor
+
+        return XGBoostFlavor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["DISTRIBUTIONS", "XGBoostFlavor", "XGBoostIntegration"]

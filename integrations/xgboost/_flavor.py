@@ -14,9 +14,7 @@ from autolog.engine import warn_once
 from autolog.models import Flavor
 
 from integrations._framework import installed_distribution, recorded_class
-
-# The full xgboost wheel and the CPU-only one install the same module.
-DISTRIBUTIONS = ("xgboost", "xgboost-cpu")
+from integrations.xgboost import DISTRIBUTIONS
 _BOOSTER_CLASS = "xgboost.core.Booster"
 _WRAPPER_BY_ESTIMATOR_TYPE = {"classifier": "XGBClassifier", "regressor": "XGBRegressor", "ranker": "XGBRanker"}
 

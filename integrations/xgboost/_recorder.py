@@ -15,7 +15,7 @@ from integrations._framework import (
     metric_key,
 )
 from integrations.sklearn._params import qualified_name, stable_params, stable_repr
-from integrations.xgboost._flavor import DISTRIBUTIONS
+from integrations.xgboost import DISTRIBUTIONS
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover")
 TRAIN_RUN_NAME = "xgboost.train"
