@@ -53,7 +53,10 @@ def _define_callback_class() -> type:
             self.fit_params = dict(self.params or {})
 
         def on_epoch_end(self, epoch: int, logs: Optional[Mapping] = None) -> None:
-            attempt("keras: epoch metrics", self.history.add, epoch, scalar_logs(logs or {}))
+            attempt("keras: epoch metrics", self._record_epoch, epoch, logs or {})
+
+        def _record_epoch(self, epoch: int, logs: Mapping) -> None:
+            self.history.add(epoch, scalar_logs(logs))
 
     return AutologKerasCallback
 

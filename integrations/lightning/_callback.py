@@ -96,7 +96,10 @@ class AutologCallbackMixin:
         if self._pending_epoch is None:
             return
         epoch, self._pending_epoch = self._pending_epoch, None
-        attempt("lightning: epoch metrics", self.history.add, epoch, scalar_metrics(trainer.callback_metrics))
+        attempt("lightning: epoch metrics", self._record_epoch, trainer, epoch)
+
+    def _record_epoch(self, trainer: Any, epoch: int) -> None:
+        self.history.add(epoch, scalar_metrics(trainer.callback_metrics))
 
     def _record_step(self, trainer: Any, step: int) -> None:
         # Only what this step logged: trainer.callback_metrics also holds the last epoch's values.
