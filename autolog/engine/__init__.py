@@ -23,6 +23,11 @@ For integrations
     puts back exactly what ``owner.__dict__`` held (deleting patches of inherited attributes).
     ``when_imported(module_name, callback)`` runs ``callback(module)`` now or after that import,
     withdrawn on restore. ``is_patched(owner, attr_name)``. ``is_autolog_wrapper(obj)``.
+    ``replace(owner, attr_name, obj)`` sets any object with the same bookkeeping.
+    ``replace_cell(function, cell_name, replacement, expected=...) -> bool`` swaps what one
+    closure cell of ``function`` holds (only if it holds ``expected``), leaving the function
+    object itself untouched, so references taken before patching see the change too;
+    ``restore()`` puts the very same object back. ``is_cell_replaced(function, cell_name)``.
 ``run_training_call(original, args, kwargs, make_recorder) -> result``
     THE path for a training method: when autologging is active and the call is outermost,
     marks "inside a training call", builds the ``TrainingRecorder``, opens the run

@@ -1,4 +1,4 @@
-"""``Patcher``: wraps attributes with wrapt and puts back exactly what was there."""
+"""``Patcher``: wraps attributes with wrapt (or swaps closure cells) and puts back exactly what was there."""
 
 from __future__ import annotations
 
@@ -61,6 +61,15 @@ def _raw_attribute(owner: Any, attr_name: str) -> Any:
     return getattr(owner, attr_name, _ABSENT)
 
 
+def closure_cell(function: Any, cell_name: str) -> Any:
+    """The closure cell of ``function`` for its free variable ``cell_name``, else None."""
+    code = getattr(function, "__code__", None)
+    closure = getattr(function, "__closure__", None)
+    if code is None or not closure or cell_name not in code.co_freevars:
+        return None
+    return closure[code.co_freevars.index(cell_name)]
+
+
 def is_autolog_wrapper(value: Any) -> bool:
     """Whether ``value`` is a wrapper installed by a :class:`Patcher`."""
     return _wrapper_class is not None and isinstance(value, _wrapper_class)
@@ -78,18 +87,21 @@ class Patcher:
     -----
     :meth:`wrap` records what ``owner.__dict__`` held (or that the attribute was inherited);
     :meth:`restore` puts that object back or deletes the patch, so afterwards
-    ``owner.__dict__.get(attr)`` is the original object again.
+    ``owner.__dict__.get(attr)`` is the original object again. :meth:`replace_cell` records the
+    closure cell and what it held; :meth:`restore` puts that very object back in the cell.
     """
 
     def __init__(self, name: str):
         self.name = name
         self.active = True
         self._originals: dict[tuple[Any, str], Any] = {}
+        self._cells: dict[tuple[Any, str], tuple[Any, Any]] = {}
         self._import_callbacks: list[Callable[[ModuleType], None]] = []
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"Patcher({self.name!r}, {len(self._originals)} patches, active={self.active})"
+        patches = len(self._originals) + len(self._cells)
+        return f"Patcher({self.name!r}, {patches} patches, active={self.active})"
 
     def wrap(self, owner: Any, attr_name: str, wrapper: Callable[..., Any]) -> bool:
         """Replace ``owner.attr_name`` by a wrapt ``FunctionWrapper(original, wrapper)``.
@@ -147,6 +159,53 @@ class Patcher:
             self._originals[(owner, attr_name)] = previous
             return True
 
+    def replace_cell(self, function: Any, cell_name: str, replacement: Any, *, expected: Any = _ABSENT) -> bool:
+        """Swap what the closure cell ``cell_name`` of ``function`` holds for ``replacement``.
+
+        ``function`` itself stays the same object (identity, ``__wrapped__``, signature, pickling
+        by reference): every reference to it, taken before or after, now runs ``replacement``
+        where it used to reference the cell's object. E.g. a decorator's wrapper calling the
+        undecorated function through its closure (``validate_params``: ``cell_name="func"``).
+
+        Parameters
+        ----------
+        function : function
+            A closure; not modified, only the contents of one of its cells.
+        cell_name : str
+            The free variable naming the cell (``function.__code__.co_freevars``).
+        replacement : object
+            The new contents.
+        expected : object, optional
+            When given, swap only if the cell holds exactly this object (``is``).
+
+        Returns
+        -------
+        bool
+            True if swapped; False if this patcher already swapped that cell, was restored, the
+            function has no such (filled) cell, or the cell does not hold ``expected``.
+            :meth:`restore` puts the previous contents back (the same object).
+        """
+        with self._lock:
+            key = (function, cell_name)
+            if not self.active or key in self._cells:
+                return False
+            cell = closure_cell(function, cell_name)
+            if cell is None:
+                return False
+            try:
+                current = cell.cell_contents
+            except ValueError:  # an empty cell
+                return False
+            if expected is not _ABSENT and current is not expected:
+                return False
+            cell.cell_contents = replacement
+            self._cells[key] = (cell, current)
+            return True
+
+    def is_cell_replaced(self, function: Any, cell_name: str) -> bool:
+        """Whether this patcher swapped the closure cell ``cell_name`` of ``function``."""
+        return (function, cell_name) in self._cells
+
     def is_patched(self, owner: Any, attr_name: str) -> bool:
         """Whether this patcher wrapped ``owner.attr_name``."""
         return (owner, attr_name) in self._originals
@@ -173,7 +232,7 @@ class Patcher:
         when_imported(module_name, guarded)
 
     def restore(self) -> None:
-        """Remove every patch (newest first) and pending import callback; idempotent."""
+        """Remove every patch (newest first), swapped cell and pending import callback; idempotent."""
         with self._lock:
             self.active = False
             for callback in self._import_callbacks:
@@ -186,3 +245,6 @@ class Patcher:
                 else:
                     setattr(owner, attr_name, previous)
             self._originals.clear()
+            for cell, previous in reversed(list(self._cells.values())):
+                cell.cell_contents = previous
+            self._cells.clear()

@@ -88,6 +88,57 @@ def test_replace_has_the_same_bookkeeping():
     assert Base.__dict__["fit"] is original
 
 
+def decorated(function):
+    """A decorator whose wrapper calls the undecorated function through a closure cell."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+@decorated
+def add(a, b=1):
+    """Add."""
+    return a + b
+
+
+def test_replace_cell_swaps_the_closure_cell_and_restore_puts_the_same_object_back():
+    public, inner = add, add.__wrapped__
+    held_before = add  # a reference taken before patching, as ``from m import f`` does
+    patcher = Patcher("test")
+
+    def hooked(a, b=1):
+        return ("hooked", inner(a, b))
+
+    assert patcher.replace_cell(add, "function", hooked, expected=inner)
+    assert patcher.is_cell_replaced(add, "function")
+    assert held_before(2) == ("hooked", 3)
+    assert add is public and add.__wrapped__ is inner
+    assert pickle.loads(pickle.dumps(add)) is add
+    assert not patcher.replace_cell(add, "function", hooked)  # idempotent
+    patcher.restore()
+    assert add.__closure__[0].cell_contents is inner
+    assert held_before(2) == 3
+    assert not patcher.is_cell_replaced(add, "function")
+    patcher.restore()  # idempotent
+    assert add.__closure__[0].cell_contents is inner
+
+
+def test_replace_cell_refuses_an_unexpected_cell_a_missing_cell_and_after_restore():
+    inner = add.__wrapped__
+    patcher = Patcher("test")
+    assert not patcher.replace_cell(add, "function", print, expected=object())
+    assert not patcher.replace_cell(add, "no_such_cell", print)
+    assert not patcher.replace_cell(Base.fit, "function", print)  # not a closure
+    assert add.__closure__[0].cell_contents is inner
+    patcher.restore()
+    assert not patcher.replace_cell(add, "function", print)
+    assert add.__closure__[0].cell_contents is inner
+
+
 def test_wrap_after_restore_does_nothing():
     patcher = Patcher("test")
     patcher.restore()
