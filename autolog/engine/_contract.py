@@ -4,7 +4,8 @@
    swallow its exception; its return value and exception (same object, same traceback) reach
    the caller unchanged.
 2. A failure in autolog's own code before or after it becomes ONE warning per kind (deduplicated
-   for the process, full traceback at DEBUG on the ``autolog`` logger) and never alters the result.
+   for the process, full traceback at DEBUG on the ``autolog`` logger) and never alters the result;
+   one user call produces at most one warning, however many of our steps fail in it.
 3. With ``AUTOLOG_STRICT=1`` internal errors re-raise instead, so tests see our bugs.
 """
 
@@ -14,6 +15,7 @@ import logging
 import os
 import threading
 import warnings
+from contextvars import ContextVar
 from typing import Any, Callable, Optional
 
 from autolog.engine._context import suppressed
@@ -23,6 +25,8 @@ LOGGER = logging.getLogger("autolog")
 
 _reported_kinds: set[tuple[str, str]] = set()
 _reported_lock = threading.Lock()
+# Inside one guarded call: the failures already warned about (the first one only is shown).
+_warned_in_call: ContextVar[Optional[list]] = ContextVar("autolog_warned_in_call", default=None)
 
 
 class AutologWarning(UserWarning):
@@ -36,12 +40,22 @@ def strict_mode() -> bool:
 
 def warn_once(kind: str, message: str) -> None:
     """Emit ``message`` as an :class:`AutologWarning`, once per ``kind`` per process (unless silent)."""
-    with _reported_lock:
-        if (kind, "") in _reported_kinds:
-            return
-        _reported_kinds.add((kind, ""))
-    if not STATE.options.silent:
+    if _claim_warning((kind, "")) and not STATE.options.silent:
         warnings.warn(message, AutologWarning, stacklevel=3)
+
+
+def _claim_warning(key: tuple[str, str]) -> bool:
+    """Whether a warning for ``key`` may be shown: once per key per process, once per call."""
+    in_call = _warned_in_call.get()
+    if in_call:
+        return False  # this user call already produced its one warning
+    with _reported_lock:
+        if key in _reported_kinds:
+            return False
+        _reported_kinds.add(key)
+    if in_call is not None:
+        in_call.append(key)
+    return True
 
 
 def report_internal_error(kind: str, error: BaseException) -> None:
@@ -58,12 +72,7 @@ def report_internal_error(kind: str, error: BaseException) -> None:
     if strict_mode():
         raise error
     LOGGER.debug("autolog: %s failed", kind, exc_info=error)
-    key = (kind, type(error).__name__)
-    with _reported_lock:
-        if key in _reported_kinds:
-            return
-        _reported_kinds.add(key)
-    if not STATE.options.silent:
+    if _claim_warning((kind, type(error).__name__)) and not STATE.options.silent:
         warnings.warn(
             f"autolog: {kind} failed ({type(error).__name__}: {error}); the training call itself was "
             f"not affected. Further failures of this kind are not reported.",
@@ -119,13 +128,18 @@ def guarded_call(
     -------
     The return value of ``original``, the same object.
     """
-    ok, state = attempt(kind, before) if before is not None else (True, None)
+    token = _warned_in_call.set([]) if _warned_in_call.get() is None else None
     try:
-        result = original(*args, **kwargs)
-    except BaseException as error:
-        if ok and on_error is not None:
-            attempt(kind, on_error, state, error)
-        raise
-    if ok and on_success is not None:
-        attempt(kind, on_success, state, result)
-    return result
+        ok, state = attempt(kind, before) if before is not None else (True, None)
+        try:
+            result = original(*args, **kwargs)
+        except BaseException as error:
+            if ok and on_error is not None:
+                attempt(kind, on_error, state, error)
+            raise
+        if ok and on_success is not None:
+            attempt(kind, on_success, state, result)
+        return result
+    finally:
+        if token is not None:
+            _warned_in_call.reset(token)
