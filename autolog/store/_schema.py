@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 
 #: The newest Alembic revision id; bump it together with every new file in migrations/versions.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 MAX_KEY_LENGTH = 250
 RUN_ID_LENGTH = 32
@@ -139,3 +140,83 @@ latest_metrics = Table(
 # may be up to 8000 characters, so there the index covers the key only (see the migration).
 Index("ix_params_key_value", params.c.key, params.c.value)
 Index("ix_tags_key_value", tags.c.key, tags.c.value)
+
+
+# --- model registry (revision 0002) ------------------------------------------------------------
+# Keyed by the model name; renaming a model updates its children through ON UPDATE CASCADE.
+
+MAX_MODEL_NAME_LENGTH = 256
+MAX_ALIAS_LENGTH = 255
+
+
+def _model_fk() -> ForeignKey:
+    return ForeignKey("registered_models.name", ondelete="CASCADE", onupdate="CASCADE")
+
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(MAX_MODEL_NAME_LENGTH), primary_key=True),
+    Column("description", Text),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    # The highest version number ever given: deleted versions' numbers are never reused.
+    Column("last_version", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column("name", String(MAX_MODEL_NAME_LENGTH), _model_fk(), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(MAX_MODEL_NAME_LENGTH), _model_fk(), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("run_id", String(RUN_ID_LENGTH), nullable=False),
+    Column("artifact_path", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("description", Text),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Index("ix_model_versions_run_id", "run_id"),
+    sqlite_with_rowid=False,
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("name", String(MAX_MODEL_NAME_LENGTH), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
+    sqlite_with_rowid=False,
+)
+
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column("name", String(MAX_MODEL_NAME_LENGTH), primary_key=True),
+    Column("alias", String(MAX_ALIAS_LENGTH), primary_key=True),
+    Column("version", Integer, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
+    sqlite_with_rowid=False,
+)

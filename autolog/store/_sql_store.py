@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, case, or_
 from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError, StoreError
 from autolog.store import _engine, _schema, _search, _validation
 from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs
+from autolog.store._model_registry import ModelRegistryMixin, registered_versions_of
 from autolog.store._schema import (
     experiment_tags,
     experiments,
@@ -144,7 +145,7 @@ def _newer_metric(table, excluded):
     )
 
 
-class SqlStore:
+class SqlStore(ModelRegistryMixin):
     """The metadata store: one implementation for SQLite and PostgreSQL.
 
     Parameters
@@ -501,16 +502,25 @@ class SqlStore:
         if ids:
             self._update_runs(ids, {"heartbeat_time": _now_ms()}, must_exist=False)
 
-    def delete_run(self, run_id: str) -> None:
-        """Mark a run deleted (hidden from searches; purge with :meth:`purge_deleted_runs`)."""
-        self._update_runs([run_id], {"lifecycle_stage": _DELETED})
+    def delete_run(self, run_id: str, *, force: bool = False) -> None:
+        """Mark a run deleted (hidden from searches; purge with :meth:`purge_deleted_runs`).
+
+        A run that a registered model version points to is kept (``ConflictError`` naming the
+        versions) unless ``force=True``; even then its artifacts stay until it is purged.
+        """
+        guard = None if force else (lambda c, ids: self._refuse_if_registered(c, ids, "delete the run"))
+        self._update_runs([run_id], {"lifecycle_stage": _DELETED}, guard=guard)
 
     def restore_run(self, run_id: str) -> None:
         """Mark a deleted run active again."""
         self._update_runs([run_id], {"lifecycle_stage": _ACTIVE})
 
-    def _update_runs(self, run_ids: list[str], values: dict, *, must_exist: bool = True) -> None:
+    def _update_runs(
+        self, run_ids: list[str], values: dict, *, must_exist: bool = True, guard=None
+    ) -> None:
         with _engine.write_transaction(self._writer()) as connection:
+            if guard is not None:
+                guard(connection, run_ids)
             for chunk in _chunks(run_ids):
                 result = connection.execute(
                     sa.update(runs).where(runs.c.run_id.in_(chunk)).values(**values)
@@ -686,13 +696,20 @@ class SqlStore:
 
     # --- purge and artifacts -------------------------------------------------------------------
 
-    def purge_deleted_runs(self, run_ids: Iterable[str] | None = None) -> list[str]:
+    def purge_deleted_runs(
+        self, run_ids: Iterable[str] | None = None, *, force: bool = False
+    ) -> list[str]:
         """Permanently remove deleted runs (all of them, or the given ones) and their artifacts.
 
         Returns the purged run ids. A given run that is not deleted raises ``ConflictError``.
+        Runs that registered model versions point to are never purged silently: given ones
+        raise ``ConflictError`` naming the versions, and purging "all deleted runs" skips them,
+        unless ``force=True``.
         """
         with _engine.write_transaction(self._writer()) as connection:
             targets = self._purge_targets(connection, run_ids)
+            if not force:
+                targets = self._without_registered(connection, targets, explicit=run_ids is not None)
             ids = [run_id for run_id, _uri in targets]
             for chunk in _chunks(ids):
                 for table in (metrics, latest_metrics, params, tags, runs):
@@ -700,6 +717,14 @@ class SqlStore:
         for run_id, artifact_uri in targets:
             _remove_run_artifacts(run_id, artifact_uri)
         return ids
+
+    def _without_registered(self, connection, targets: list, *, explicit: bool) -> list:
+        ids = [run_id for run_id, _uri in targets]
+        if explicit:
+            self._refuse_if_registered(connection, ids, "purge the run")
+            return targets
+        kept = {run_id for _name, _version, run_id in registered_versions_of(connection, ids)}
+        return [target for target in targets if target[0] not in kept]
 
     def _purge_targets(self, connection, run_ids) -> list[tuple[str, str]]:
         query = sa.select(runs.c.run_id, runs.c.artifact_uri, runs.c.lifecycle_stage)

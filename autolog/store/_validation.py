@@ -150,3 +150,69 @@ def experiment_name(name: Any) -> str:
             f"experiment name {name[:40]!r}... is longer than {MAX_EXPERIMENT_NAME_LENGTH} characters"
         )
     return name
+
+
+# --- model registry ----------------------------------------------------------------------------
+
+MAX_MODEL_NAME_LENGTH = 256
+MAX_ALIAS_LENGTH = 255
+# Names end up in ``models:/<name>/<version>`` and ``models:/<name>@<alias>`` URIs and in URLs:
+# no '/', '@' or ':'; letters, digits, '_', '-', '.' and inner spaces.
+_MODEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9_\-.]([A-Za-z0-9_\-. ]*[A-Za-z0-9_\-.])?")
+_ALIAS_PATTERN = re.compile(r"[A-Za-z0-9_\-]+")
+RESERVED_ALIAS = "latest"
+
+
+def model_name(name: Any) -> str:
+    """A valid registered model name, else ``InvalidInputError`` naming it.
+
+    1 to 256 of letters, digits, ``_``, ``-``, ``.`` and spaces (not at either end), and not
+    only dots.
+    """
+    if type(name) is not str:
+        raise InvalidInputError(f"model name must be a string, got {type(name).__name__}: {name!r}")
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise InvalidInputError(
+            f"model name {name[:40]!r}... is {len(name)} characters long; the limit is "
+            f"{MAX_MODEL_NAME_LENGTH}"
+        )
+    if not _MODEL_NAME_PATTERN.fullmatch(name) or not name.strip("."):
+        raise InvalidInputError(
+            f"invalid model name {name!r}: use 1 to {MAX_MODEL_NAME_LENGTH} of the characters "
+            "letters, digits, '_', '-', '.' and inner spaces (no '/', '@' or ':')"
+        )
+    return name
+
+
+def alias_name(alias: Any) -> str:
+    """A valid alias: letters, digits, ``_`` and ``-``; not numeric-only and not ``latest``."""
+    if type(alias) is not str:
+        raise InvalidInputError(f"alias must be a string, got {type(alias).__name__}: {alias!r}")
+    if len(alias) > MAX_ALIAS_LENGTH or not _ALIAS_PATTERN.fullmatch(alias):
+        raise InvalidInputError(
+            f"invalid alias {alias!r}: use 1 to {MAX_ALIAS_LENGTH} of the characters letters, "
+            "digits, '_' and '-'"
+        )
+    if alias.isdigit():
+        raise InvalidInputError(
+            f"invalid alias {alias!r}: an alias cannot be a number (it would read as a version)"
+        )
+    if alias.lower() == RESERVED_ALIAS:
+        raise InvalidInputError(f"invalid alias {alias!r}: 'latest' is reserved for the newest version")
+    return alias
+
+
+def model_version(value: Any) -> int:
+    """A version number >= 1, given as an int or a string of digits."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= 2**31 - 1:
+        raise InvalidInputError(f"invalid model version {value!r}: expected an integer >= 1")
+    return int(value)
+
+
+def description(value: Any) -> str | None:
+    """``None`` or a string (descriptions are free text)."""
+    if value is None or type(value) is str:
+        return value
+    raise InvalidInputError(f"description must be a string or None, got {type(value).__name__}")

@@ -105,3 +105,73 @@ class PagedList(list):
     def __init__(self, items, token: Optional[str] = None):
         super().__init__(items)
         self.token = token
+
+
+class ModelVersionStatus:
+    """The status of a model version; registration is synchronous, so a version is READY."""
+
+    READY = "READY"
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A named model of the registry.
+
+    Attributes
+    ----------
+    name : str
+    creation_time, last_update_time : int
+        Milliseconds since the epoch.
+    description : str or None
+    tags : dict
+    aliases : dict
+        Alias name -> version number.
+    latest_version : int or None
+        The highest version number, ``None`` while the model has no version.
+    """
+
+    name: str
+    creation_time: int
+    last_update_time: int
+    description: Optional[str] = None
+    tags: dict = field(default_factory=dict)
+    aliases: dict = field(default_factory=dict)
+    latest_version: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version of a registered model: a pointer to a model directory in a run's artifacts.
+
+    Attributes
+    ----------
+    name : str
+        The registered model's name.
+    version : int
+        1, 2, ... in registration order, without gaps or duplicates.
+    run_id : str
+        The run that produced the model.
+    artifact_path : str
+        The model directory inside the run's artifacts (usually ``"model"``).
+    source : str
+        ``runs:/<run_id>/<artifact_path>``.
+    status : str
+        :class:`ModelVersionStatus` value.
+    description : str or None
+    creation_time, last_update_time : int
+    tags : dict
+    aliases : tuple of str
+        The aliases pointing at this version.
+    """
+
+    name: str
+    version: int
+    run_id: str
+    artifact_path: str
+    source: str
+    status: str
+    creation_time: int
+    last_update_time: int
+    description: Optional[str] = None
+    tags: dict = field(default_factory=dict)
+    aliases: tuple = ()
