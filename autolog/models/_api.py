@@ -319,8 +319,10 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
     Parameters
     ----------
     model_uri : str or os.PathLike
-        ``runs:/<run_id>/<artifact path>``, a ``file:`` URI, or a local model directory (for
-        example a run's artifact directory in the store).
+        ``runs:/<run_id>/<artifact path>``; a registered version as ``models:/<name>/<version>``,
+        ``models:/<name>/latest`` or ``models:/<name>@<alias>`` (resolved through the registry
+        of the current tracking URI to its run's artifact); a ``file:`` URI; or a local model
+        directory (for example a run's artifact directory in the store).
     trusted_types : sequence of str, optional
         For skops files only: the types (as listed in the error) to allow beyond skops' defaults.
 
@@ -336,7 +338,8 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
     UntrustedTypesError
         A skops file holds types not in ``trusted_types``.
     NotFoundError
-        No model directory, metadata file or model file there.
+        No model directory, metadata file or model file there; unknown registered model,
+        version or alias.
     InvalidInputError
         Malformed URI or metadata.
     """
@@ -414,14 +417,26 @@ def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[str]:
     elif model_uri.startswith("runs:"):
         with _run_model_directory(model_uri) as directory:
             yield directory
+    elif model_uri.startswith("models:"):
+        with _run_model_directory(_registered_source(model_uri)) as directory:
+            yield directory
     elif model_uri.startswith("file:"):
         yield _file_uri_path(model_uri)
     elif _URI_SCHEME.match(model_uri):
         raise InvalidInputError(
-            f"unsupported model URI {model_uri!r}: use runs:/<run_id>/<path>, file:<path> or a local directory"
+            f"unsupported model URI {model_uri!r}: use runs:/<run_id>/<path>, models:/<name>/<version>, "
+            "models:/<name>@<alias>, file:<path> or a local directory"
         )
     else:
         yield model_uri
+
+
+def _registered_source(model_uri: str) -> str:
+    """The ``runs:/`` URI of the registered version a ``models:/`` URI names."""
+    from autolog.tracking import get_store  # noqa: PLC0415
+    from autolog.tracking._registry import resolve_model_version  # noqa: PLC0415
+
+    return resolve_model_version(get_store(), model_uri).source
 
 
 @contextmanager

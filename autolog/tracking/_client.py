@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
 
 from autolog.exceptions import InvalidInputError
 from autolog.tracking._heartbeat import KEEPER
+from autolog.tracking._registry import ModelRegistryCalls
 from autolog.tracking._uri import get_store, resolve_artifact_root, resolve_tracking_uri
 from autolog.tracking.entities import (
     Experiment,
@@ -63,7 +64,7 @@ def _as_experiment_ids(experiment_ids: Any) -> list[str]:
     return [str(e) for e in experiment_ids]
 
 
-class Client:
+class Client(ModelRegistryCalls):
     """Explicit access to one store: experiments, runs, metrics, params, tags and artifacts.
 
     Parameters
@@ -223,9 +224,17 @@ class Client:
             )
         self.update_run(run_id, status=status, end_time=now_ms() if end_time is None else int(end_time))
 
-    def delete_run(self, run_id: str) -> None:
-        """Mark a run deleted (hidden from active searches; purged by ``autolog gc``)."""
-        self.store.delete_run(run_id)
+    def delete_run(self, run_id: str, *, force: bool = False) -> None:
+        """Mark a run deleted (hidden from active searches; purged by ``autolog gc``).
+
+        Raises
+        ------
+        ConflictError
+            A registered model version points to the run (the message names the versions);
+            ``force=True`` deletes it anyway, and ``autolog gc`` still keeps its artifacts
+            while a version points to it.
+        """
+        self.store.delete_run(run_id, force=force)
 
     def restore_run(self, run_id: str) -> None:
         """Bring a deleted run back."""
