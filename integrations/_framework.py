@@ -28,6 +28,7 @@ from autolog.engine import (
     attempt,
     finite_metrics,
     get_options,
+    register_autologged_model,
     report_internal_error,
     warn_once,
 )
@@ -457,6 +458,8 @@ def log_native_model(run: RunHandle, model: Any, recorder: FrameworkRecorder) ->
         )
     except Exception as error:  # noqa: BLE001 - contract: report, never break the training call
         report_internal_error(f"{recorder.framework}: logging the model", error)
+    else:
+        register_autologged_model(run, "model")
 
 
 def link_post_training_metrics(estimator: Any, run_id: str) -> None:

@@ -47,6 +47,9 @@ For integrations
     ``log_params_and_tags(params, tags)``, ``log_text(text, artifact_file)``,
     ``create_child_runs([(RunSpec, metrics), ...]) -> [run_id]``, ``end(status)`` (no-op for
     the user's run).
+``register_autologged_model(run, artifact_path="model")``
+    Call right after a model artifact is written: with ``registered_model_name`` set, registers
+    it as the next version of that model (failures go through the safety contract).
 ``open_run(spec) -> RunHandle | None``
     Managed run, the user's active run (a child of it if an autologged fit already used it),
     or None with ``exclusive=True``. ``status_for_exception(exc)``, ``finite_metrics(dict)``.
@@ -93,6 +96,7 @@ from autolog.engine._contract import (
 from autolog.engine._integration import ENTRY_POINT_GROUP, Integration, discover_integrations
 from autolog.engine._options import SERIALIZATION_FORMATS, AutologOptions, build_options
 from autolog.engine._patcher import Patcher, is_autolog_wrapper
+from autolog.engine._registration import register_autologged_model
 from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, open_run, status_for_exception
 from autolog.engine._state import get_options, is_enabled
 from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
@@ -124,6 +128,7 @@ __all__ = [
     "is_enabled",
     "is_suppressed",
     "open_run",
+    "register_autologged_model",
     "report_internal_error",
     "status_for_exception",
     "strict_mode",

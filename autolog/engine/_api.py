@@ -60,7 +60,8 @@ def autolog(
     extra_tags : dict, optional
         Tags added to every autologged run.
     registered_model_name : str, optional
-        Name to register logged models under (stored for the model registry).
+        Register every autologged model as a new version of this registered model
+        (``models:/<name>/<version>``), right after its artifact is written.
     serialization_format : {"pickle", "cloudpickle", "joblib", "skops"}
         How models are serialized.
     pos_label : label, optional

@@ -81,7 +81,7 @@ def build_options(**values: Any) -> AutologOptions:
     if "serialization_format" in values:
         _check_serialization_format(values["serialization_format"])
     if "registered_model_name" in values:
-        _check_optional_string("registered_model_name", values["registered_model_name"])
+        _check_registered_model_name(values["registered_model_name"])
     if "pos_label" in values:
         _check_pos_label(values["pos_label"])
     if "extra_tags" in values:
@@ -109,6 +109,17 @@ def _check_serialization_format(value: Any) -> None:
 def _check_optional_string(name: str, value: Any) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise InvalidInputError(f"autolog option {name!r} must be a non-empty string or None, got {value!r}")
+
+
+def _check_registered_model_name(value: Any) -> None:
+    _check_optional_string("registered_model_name", value)
+    if value is not None:
+        from autolog.store._validation import model_name  # noqa: PLC0415 - plain Python, no SQL
+
+        try:
+            model_name(value)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"autolog option 'registered_model_name': {error}") from None
 
 
 def _check_pos_label(value: Any) -> None:

@@ -15,6 +15,7 @@ from autolog.engine import (
     attempt,
     finite_metrics,
     get_options,
+    register_autologged_model,
     report_internal_error,
     warn_once,
 )
@@ -138,6 +139,8 @@ class SklearnFitRecorder(TrainingRecorder):
             )
         except Exception as error:  # noqa: BLE001 - contract: report, never break the fit
             report_internal_error("sklearn: logging the model", error)
+        else:
+            register_autologged_model(run, "model")
 
 
 _sklearn_version_cache: list[str] = []
