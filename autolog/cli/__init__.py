@@ -1,4 +1,4 @@
-"""The ``autolog`` command line: ``autolog experiments|runs|artifacts|gc ...``.
+"""The ``autolog`` command line: ``autolog experiments|runs|artifacts|models|gc ...``.
 
 Errors end with a non-zero exit status and one line on stderr (``autolog: error: ...``), never a
 traceback (set ``AUTOLOG_DEBUG=1`` to see one).
@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "autolog.cli._artifacts",
     "autolog.cli._gc",
     "autolog.cli._ui",  # autolog ui, autolog runs diff
+    "autolog.cli._models",  # autolog models list|show|register|alias|delete
 )
 
 EXIT_ERROR = 1

@@ -121,9 +121,11 @@ def _indent(text: str) -> str:
 
 
 @command("runs", "delete", help="mark a run deleted (restore brings it back; gc purges it)",
-         args=(arg("run_id", metavar="RUN", help="run id"),))
+         args=(arg("run_id", metavar="RUN", help="run id"),
+               arg("--force", action="store_true",
+                   help="delete even if registered model versions point to the run")))
 def runs_delete(ctx: CommandContext) -> None:
-    ctx.client.delete_run(ctx.args.run_id)
+    ctx.client.delete_run(ctx.args.run_id, force=ctx.args.force)
     ctx.echo(f"Deleted run {ctx.args.run_id}.")
 
 
