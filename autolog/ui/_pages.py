@@ -89,8 +89,9 @@ def run_page(request: Request):
     overview = _queries.run_overview(client, run)
     artifacts = list_dir(client.store, run.info.run_id, "")
     models = find_models(client.store, run.info.run_id)
+    versions = client.search_model_versions(run_id=run.info.run_id)
     return _render(request, "run.html", run=run, experiment=experiment, overview=overview,
-                   artifacts=artifacts, models=models)
+                   artifacts=artifacts, models=models, versions=versions)
 
 
 def artifacts_page(request: Request):
