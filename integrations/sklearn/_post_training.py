@@ -8,16 +8,29 @@ After an autologged fit, ``accuracy_score(y_test, model.predict(X_test))`` logs
 2. A wrapped prediction method remembers ``output array -> (run_id, dataset name)``, the dataset
    name being the caller's variable name for ``X`` (``X_test``), ``dataset`` when none is found,
    made unique per run (``X_test-2`` for another object under the same name).
-3. The metric functions of ``sklearn.metrics`` (and the predefined scorers' ``_score_func``) are
-   replaced by plain wrapper functions: when their prediction argument (``y_pred``, ``y_score``,
-   ...) is, or is a view of, a remembered output, the value is logged as
+3. The metric functions of ``sklearn.metrics`` are hooked: when their prediction argument
+   (``y_pred``, ``y_score``, ...) is, or is a view of, a remembered output, and the call comes
+   from the user's code (directly or through a scorer the user called), the value is logged as
    ``{metric}_{dataset}`` (``-2``, ``-3``... for a repeated key). ``model.score(X, y)`` logs
    ``{ClassName}_score_{dataset}``.
 
+How the metric functions are hooked: the public ones are wrapped by scikit-learn's
+``validate_params``, whose wrapper calls the undecorated function through its closure cell
+``func``. We swap that cell's contents for a hook around the undecorated function
+(:meth:`Patcher.replace_cell`), so the function object the user holds is untouched and every
+reference to it, ``from sklearn.metrics import accuracy_score`` *before* ``autolog()`` included,
+runs the hook; so do scorers (their ``_score_func`` is that same object). Identity,
+``__wrapped__``, signature, docstring, pickling by reference and ``copy.deepcopy`` are unchanged.
+A function of another shape (or whose cell does not hold its ``__wrapped__``) falls back to
+attribute replacement by a ``functools.wraps`` function on the public module, the defining module
+and the predefined scorers (the fallback for an unexpected shape is reported once).
+
+Calls made by scikit-learn itself (``model.score`` calling ``accuracy_score``, ``zero_one_loss``
+calling it, displays, ``permutation_importance``, cross-validation) are not logged: the hook
+checks that the first caller outside scikit-learn's wrapper and scorer frames is not library
+code, besides the engine's guards (suppressed, in a training call, disabled).
+
 Nothing is kept alive: estimators, outputs and datasets are held by weak references only.
-Metric wrappers are plain functions (not wrapt proxies) installed on the public module *and* on
-the private module that defines them, so they pickle by reference exactly like the originals and
-survive ``copy.deepcopy`` (which :func:`sklearn.metrics.get_scorer` applies to scorers).
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ from autolog.engine import (
     in_training_call,
     is_enabled,
     is_suppressed,
+    warn_once,
 )
 
 KIND = "sklearn: post-training metrics"
@@ -60,6 +74,8 @@ PREDICTION_PARAMETERS = (
     "y2",
 )
 FALLBACK_DATASET_NAME = "dataset"
+# The closure cell through which ``validate_params``'s wrapper calls the undecorated function.
+VALIDATED_FUNCTION_CELL = "func"
 _MAX_VIEW_DEPTH = 4
 _MAX_RUNS_WITH_NAMES = 1024
 
@@ -187,33 +203,80 @@ _STATE = _State()
 
 
 def patch(patcher: Any) -> None:
-    """Wrap the metric functions of ``sklearn.metrics`` and the predefined scorers.
+    """Hook the metric functions of ``sklearn.metrics`` (see the module docstring).
 
     Prediction methods are wrapped later, per class, by :func:`on_fit_finished`.
 
     Parameters
     ----------
     patcher : autolog.engine.Patcher
-        Records every replacement so ``restore()`` puts the original objects back.
+        Records every cell swap and replacement so ``restore()`` puts the original objects back.
     """
     _reset(patcher)
     import sklearn.metrics
+
+    fallbacks, unexpected = {}, []
+    for name, public in metric_functions(sklearn.metrics).items():
+        parameter = _prediction_parameter(public)
+        if parameter is None:
+            continue
+        inner = validated_inner_function(public)
+        if inner is not None:
+            if patcher.is_cell_replaced(public, VALIDATED_FUNCTION_CELL):
+                continue
+            hook = _metric_hook(inner, name, parameter)
+            if patcher.replace_cell(public, VALIDATED_FUNCTION_CELL, hook, expected=inner):
+                continue
+            unexpected.append(name)
+        fallbacks[name] = (public, _metric_hook(public, name, parameter))
+    if unexpected:
+        warn_once(
+            f"{KIND}: cell swap",
+            f"autolog: the validate_params wrapper of sklearn.metrics.{', '.join(unexpected)} does not "
+            f"hold the expected function; patched by attribute instead, so a reference imported "
+            f"before autolog() is not tracked.",
+        )
+    _replace_attributes(patcher, sklearn.metrics, fallbacks)
+
+
+def _replace_attributes(patcher: Any, public_module: Any, wrappers: dict) -> None:
+    """The fallback: ``name -> (original, wrapper)`` on the public module, defining module, scorers."""
+    if not wrappers:
+        return
     from sklearn.metrics import _scorer
 
-    wrappers = {}
-    for name, original in metric_functions(sklearn.metrics).items():
-        wrapper = _metric_wrapper(original)
-        if wrapper is None:
-            continue
-        wrappers[original] = wrapper
-        _replace_attribute(patcher, sklearn.metrics, name, wrapper)
+    for name, (original, wrapper) in wrappers.items():
+        _replace_attribute(patcher, public_module, name, wrapper)
         defining_module = sys.modules.get(original.__module__)
         if defining_module is not None and getattr(defining_module, name, None) is original:
             _replace_attribute(patcher, defining_module, name, wrapper)
+    by_original = {original: wrapper for original, wrapper in wrappers.values()}
     for scorer in _scorer._SCORERS.values():
-        wrapper = wrappers.get(getattr(scorer, "_score_func", None))
+        wrapper = by_original.get(getattr(scorer, "_score_func", None))
         if wrapper is not None:
             _replace_attribute(patcher, scorer, "_score_func", wrapper)
+
+
+@functools.lru_cache(maxsize=None)
+def _validate_params_wrapper_code() -> Any:
+    """The code object shared by every wrapper ``validate_params`` makes (None if unavailable)."""
+    try:
+        from sklearn.utils._param_validation import validate_params
+    except ImportError:
+        return None
+
+    def probe():
+        return None
+
+    return validate_params({}, prefer_skip_nested_validation=True)(probe).__code__
+
+
+def validated_inner_function(function: Any) -> Optional[Callable[..., Any]]:
+    """The undecorated function if ``function`` is a ``validate_params`` wrapper, else None."""
+    code = _validate_params_wrapper_code()
+    if code is None or getattr(function, "__code__", None) is not code:
+        return None
+    return getattr(function, "__wrapped__", None)
 
 
 def _reset(patcher: Any) -> None:
@@ -257,16 +320,17 @@ def _prediction_parameter(function: Callable[..., Any]) -> Optional[tuple[int, s
     return None
 
 
-def _metric_wrapper(original: Callable[..., Any]) -> Optional[Callable[..., Any]]:
-    """A plain function behaving like ``original`` that logs values on remembered predictions."""
-    parameter = _prediction_parameter(original)
-    if parameter is None:
-        return None
+def _metric_hook(original: Callable[..., Any], metric_name: str, parameter: tuple[int, str]) -> Callable[..., Any]:
+    """A plain function behaving like ``original`` that logs values on remembered predictions.
+
+    ``original`` is the undecorated function (the hook then lives in the ``validate_params``
+    wrapper's cell) or the public function (the fallback: the hook replaces it by attribute).
+    Cheap when nothing can be logged: one length check, then the guards.
+    """
     position, parameter_name = parameter
-    metric_name = original.__name__
 
     @functools.wraps(original)
-    def metric_wrapper(*args, **kwargs):
+    def metric_hook(*args, **kwargs):
         if not len(_STATE.origins) or not post_training_logging_allowed():
             return original(*args, **kwargs)
         if len(args) > position >= 0:
@@ -274,7 +338,7 @@ def _metric_wrapper(original: Callable[..., Any]) -> Optional[Callable[..., Any]
         else:
             prediction = kwargs.get(parameter_name)
         origin = prediction_origin(prediction)
-        if origin is None:
+        if origin is None or not called_by_user(sys._getframe(1)):
             return original(*args, **kwargs)
         return guarded_call(
             _run_busy,
@@ -284,7 +348,35 @@ def _metric_wrapper(original: Callable[..., Any]) -> Optional[Callable[..., Any]
             on_success=lambda _, value: log_post_training_metric(origin, metric_name, value),
         )
 
-    return metric_wrapper
+    return metric_hook
+
+
+def called_by_user(frame: Any) -> bool:
+    """Whether a metric, prediction or score call whose caller's frame is ``frame`` is the user's.
+
+    Frames of scikit-learn's decorators and helpers (``sklearn/utils/``: ``validate_params``,
+    positional-argument deprecation) and of scorers (``sklearn/metrics/_scorer.py``) are skipped:
+    a scorer the user called counts as the user's call. The first frame beyond them must not be
+    scikit-learn's, wrapt's or autolog's own code (``model.score``, displays,
+    ``permutation_importance``, ``zero_one_loss`` -> ``accuracy_score`` ... are not logged; the
+    predictions and scores scikit-learn computes itself, e.g. ``permutation_importance`` calling
+    ``model.score``, are neither remembered nor logged).
+    """
+    forwarding = _forwarding_prefixes()
+    while frame is not None and frame.f_code.co_filename.startswith(forwarding):
+        frame = frame.f_back
+    return frame is None or not frame.f_code.co_filename.startswith(_library_prefixes())
+
+
+@functools.lru_cache(maxsize=None)
+def _forwarding_prefixes() -> tuple[str, ...]:
+    """Files whose frames stand between a caller and a metric function (see :func:`called_by_user`)."""
+    import sklearn.utils
+    import wrapt
+    from sklearn.metrics import _scorer
+
+    directories = tuple(os.path.dirname(module.__file__) + os.sep for module in (sklearn.utils, wrapt))
+    return directories + (_scorer.__file__,)
 
 
 def _run_busy(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -358,10 +450,10 @@ def _tracked_run(estimator: Any) -> Optional[str]:
 
 def _prediction_wrapper(wrapped, instance, args, kwargs):
     run_id = _tracked_run(instance)
-    if run_id is None:
+    caller = sys._getframe(1)
+    if run_id is None or not called_by_user(caller):
         return wrapped(*args, **kwargs)
     dataset = _first_argument(args, kwargs, "X")
-    caller = sys._getframe(1)
     return guarded_call(
         _run_busy,
         (wrapped, args, kwargs),
@@ -374,10 +466,10 @@ def _prediction_wrapper(wrapped, instance, args, kwargs):
 
 def _score_wrapper(wrapped, instance, args, kwargs):
     run_id = _tracked_run(instance)
-    if run_id is None:
+    caller = sys._getframe(1)
+    if run_id is None or not called_by_user(caller):
         return wrapped(*args, **kwargs)
     dataset = _first_argument(args, kwargs, "X")
-    caller = sys._getframe(1)
     metric_name = f"{type(instance).__name__}_score"
     return guarded_call(
         _run_busy,

@@ -305,6 +305,8 @@ def test_patched_metric_functions_pickle_and_keep_signature_and_doc(client, iris
     original = sklearn.metrics._classification.accuracy_score.__wrapped__
     patched = sklearn.metrics.accuracy_score
     assert patched is not original and patched is sklearn.metrics._classification.accuracy_score
+    # The hook lives in the validate_params wrapper's closure cell, not on the module.
+    assert _post_training.validated_inner_function(patched) is original
     assert pickle.loads(pickle.dumps(patched)) is patched
     assert inspect.signature(patched) == inspect.signature(original)
     assert patched.__doc__ == original.__doc__ and patched.__name__ == "accuracy_score"
@@ -324,6 +326,10 @@ def metric_attribute_snapshot():
             snapshot[(module_name, name)] = vars(module).get(name)
     for key, scorer in _scorer._SCORERS.items():
         snapshot[("_SCORERS", key)] = vars(scorer).get("_score_func")
+    for name, function in _post_training.metric_functions(sklearn.metrics).items():
+        if function.__closure__ and "func" in function.__code__.co_freevars:
+            cell = function.__closure__[function.__code__.co_freevars.index("func")]
+            snapshot[("cell", name)] = cell.cell_contents
     for cls in (LogisticRegression, LinearRegression, DecisionTreeClassifier):
         for klass in cls.__mro__:
             for method in _post_training.PREDICTION_METHODS + ("score",):
@@ -341,7 +347,9 @@ def test_unpatch_restores_every_attribute_identically(tracking_dir, iris):
             model = cls().fit(X_train, y_train)
             sklearn.metrics.accuracy_score(y_test, model.predict(X_test))
         LinearRegression().fit(X_train, y_train)
-        assert metric_attribute_snapshot() != before
+        patched = metric_attribute_snapshot()
+        assert any(patched[key] is not before[key] for key in before)
+        assert patched[("cell", "accuracy_score")] is not before[("cell", "accuracy_score")]
     finally:
         enable_autolog(disable=True)
         autolog.set_tracking_uri(None)
