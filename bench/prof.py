@@ -56,10 +56,13 @@ def setup_tracking(kind: str):
     return lambda: a.log_batch(cl, run_id, batch)
 
 
-def setup_search(n: int):
+def setup_search(n: int, fixture: str | None):
     from workloads import search
+    if fixture:                                       # e.g. bench/.cache/search-autolog-100000-*
+        a.configure(fixture)
     cl = a.client()
-    search.populate(a, cl, n)
+    if not fixture:
+        search.populate(a, cl, n)
     return lambda: a.search(cl, ["0"], search.FILTER, search.ORDER_BY, search.MAX_RESULTS)
 
 
@@ -86,13 +89,14 @@ def main() -> None:
     p.add_argument("target")
     p.add_argument("--n", type=int, default=20)
     p.add_argument("--top", type=int, default=30)
+    p.add_argument("--fixture", help="search: a populated fixture directory from bench/.cache")
     args = p.parse_args()
     if args.target == "import":
         return import_profile()
     a.configure(tempfile.mkdtemp(prefix="bench-profile-"))
     fn = {"fit": lambda: setup_fit({}), "fit-nomodels": lambda: setup_fit({"log_models": False}),
           "rf": lambda: setup_fit({}, "rf"), "grid": setup_grid,
-          "search": lambda: setup_search(500), "digest": setup_digest,
+          "search": lambda: setup_search(500, args.fixture), "digest": setup_digest,
           }.get(args.target, lambda: setup_tracking(args.target))()
     prof = cProfile.Profile()
     t0 = time.perf_counter()

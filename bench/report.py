@@ -121,6 +121,8 @@ def markdown(rows: list[dict], meta: dict, errors: dict) -> str:
           f"- machine load (1/5/15-min load average; CPU pressure avg60 %): before "
           f"{meta.get('load_before')}, after {meta.get('load_after')}; total "
           f"{meta.get('total_seconds')} s",
+          f"- both sides ran with {meta.get('child_env') or 'the environment as it was'} "
+          f"(and {meta['machine'].get('env') or 'no OPENBLAS_* settings'} inherited)",
           "- cells: median [IQR p25..p75, or min..max under 4 samples]; ratio of medians; "
           "the target applies to autolog", ""]
     md.append("| " + " | ".join(lines[0]) + " |")

@@ -39,6 +39,10 @@ def parse_args(argv=None):
     p.add_argument("--no-fixture-cache", action="store_true",
                    help="rebuild the populated search stores instead of reusing bench/.cache")
     p.add_argument("--results", default=str(_envs.BENCH / "results"))
+    p.add_argument("--blas-threads", type=int, default=1,
+                   help="OPENBLAS/OMP/MKL_NUM_THREADS for both sides (0: leave the environment "
+                   "alone). Default 1: on a shared 2-core machine, 2 BLAS threads turn a 12 ms fit "
+                   "into 50-1,400 ms of lock spinning")
     return p.parse_args(argv)
 
 
@@ -70,14 +74,14 @@ def fixture_dirs(mlflow_version: str, fresh: bool):
 class Runner:
     """Runs one child process per (variant, side, repeat) and merges their samples."""
 
-    def __init__(self, pythons: dict, scratch: Path):
-        self.pythons, self.scratch = pythons, scratch
+    def __init__(self, pythons: dict, scratch: Path, extra_env: dict):
+        self.pythons, self.scratch, self.extra_env = pythons, scratch, extra_env
         self.samples, self.checks, self.errors, self.seconds = {}, {}, {}, {}
 
     def child(self, workload: str, side: str, params: dict) -> dict:
         cwd = Path(tempfile.mkdtemp(dir=self.scratch))
         out = cwd / "result.json"
-        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true")
+        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", **self.extra_env)
         env.pop("AUTOLOG_TRACKING_URI", None)
         env.pop("MLFLOW_TRACKING_URI", None)
         cmd = [str(self.pythons[side]), str(_envs.BENCH / "_child.py"), workload, side,
@@ -148,7 +152,10 @@ def main(argv=None) -> int:
     _envs.ensure_autolog_installed()
     pythons = {"autolog": _envs.AUTOLOG_PY, "mlflow": _envs.ensure_mlflow_venv(args.mlflow_version)}
     scratch = Path(tempfile.mkdtemp(prefix="autolog-bench-"))
-    runner = Runner(pythons, scratch)
+    threads = {} if args.blas_threads <= 0 else {
+        k: str(args.blas_threads) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                            "MKL_NUM_THREADS")}
+    runner = Runner(pythons, scratch, threads)
     fixtures = fixture_dirs(args.mlflow_version, args.no_fixture_cache)
     try:
         for v in plan.variants(args.quick, fixtures):
@@ -164,7 +171,7 @@ def main(argv=None) -> int:
     meta = {"quick": args.quick, "command": "python bench/run.py " + " ".join(sys.argv[1:]),
             "machine": _machine.describe(pythons["mlflow"]), "seconds": runner.seconds,
             "total_seconds": round(time.time() - t_start, 1),
-            "load_before": load_before, "load_after": _machine.load(),
+            "load_before": load_before, "load_after": _machine.load(), "child_env": threads,
             "notes": ["MLflow runs with MLFLOW_DISABLE_TELEMETRY=true (no network here)",
                       "MLflow's file store rows set MLFLOW_ALLOW_FILE_STORE=true (3.x refuses it "
                       "otherwise)"]}

@@ -1,7 +1,8 @@
 """Workload 1 (and 3): a plain fit, without autologging then with it, in the same process.
 
-One fresh process per repeat (first-fit costs are process state). Overhead samples are each
-autologged fit minus the median plain fit of the same process.
+One fresh process per repeat (first-fit costs are process state): pure plain fits first, then
+the first autologged fit, then pairs (autologging disabled: plain fit; re-enabled: autologged fit).
+Each overhead sample is one pair's difference, so slow drifts in machine load cancel out.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ def make_estimator(model: str):
 
 def dataset(model: str):
     return classification(5000) if model == "rf" else iris()
+
+
+def paired_fits(a, model: str, X, y, n: int, opts: dict) -> tuple[list, list]:
+    """n pairs of (plain fit with autologging disabled, autologged fit), adjacent in time."""
+    plain, auto = [], []
+    for _ in range(n):
+        a.disable()                                  # both libraries restore the originals
+        plain += timed_fits(model, X, y, 1)
+        a.enable(**opts)
+        auto += timed_fits(model, X, y, 1)
+    return plain, auto
 
 
 def timed_fits(model: str, X, y, n: int) -> list[float]:
@@ -69,15 +81,16 @@ def run(side: str, model: str, mode: str, plain_n: int, auto_n: int) -> dict:
     a.enable(**options(mode))
     enable_ms = ms_since(t0)
     first = timed_fits(model, X, y, 1)[0]
-    auto = timed_fits(model, X, y, auto_n)
+    paired_plain, auto = paired_fits(a, model, X, y, auto_n, options(mode))
     checks = verify(a, a.client(), auto_n + 1, mode)
     base = statistics.median(plain)
     return {
         "samples": {
             "plain_ms": plain,
+            "paired_plain_ms": paired_plain,
             "auto_ms": auto,
-            "overhead_ms": [t - base for t in auto],
-            "overhead_pct": [100.0 * (t - base) / base for t in auto],
+            "overhead_ms": [t - p for t, p in zip(auto, paired_plain)],
+            "overhead_pct": [100.0 * (t - p) / p for t, p in zip(auto, paired_plain)],
             "first_overhead_ms": [first - base],
             "enable_ms": [enable_ms],
             "runs_per_fit": [checks["top_level_runs"] / (auto_n + 1)],
