@@ -28,7 +28,10 @@ class KerasFlavor(Flavor):
 
         if not isinstance(model, keras.Model):
             raise TypeError(f"the keras flavor saves a keras.Model, not {type(model).__name__}")
-        model.save(os.path.join(directory, MODEL_FILE_NAME))
+        try:
+            model.save(os.path.join(directory, MODEL_FILE_NAME))
+        except NotImplementedError as error:  # a subclassed model Keras cannot describe (get_config)
+            raise TypeError(f"Keras cannot serialize this {type(model).__name__}: {error}") from error
         return MODEL_FILE_NAME
 
     def load(

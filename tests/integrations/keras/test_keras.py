@@ -119,6 +119,25 @@ def test_model_reloads_from_keras_file_with_equal_predictions(store):
     np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
 
 
+def test_model_keras_cannot_serialize_leaves_a_run_without_model_and_one_warning(store):
+    class WithCallableArgument(keras.Model):
+        def __init__(self, transform, **kwargs):
+            super().__init__(**kwargs)
+            self.transform = transform
+            self.dense = keras.layers.Dense(1, activation="sigmoid")
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = WithCallableArgument(transform=lambda x: x)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    with pytest.warns(AutologWarning, match="could not be saved"):
+        _fit(model, epochs=1)
+    run = only_run(store)
+    assert run.info.status == "FINISHED" and "loss" in run.data.metrics
+    assert "model" not in [info.path for info in store.list_artifacts(run.info.run_id)]
+
+
 # -- the user's callbacks and exceptions ---------------------------------------------------------
 
 

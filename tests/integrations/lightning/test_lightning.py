@@ -147,6 +147,20 @@ def test_fit_makes_one_finished_run_with_hparams_trainer_settings_and_optimizer(
     assert tags["estimator_class"] == f"{__name__}.Regressor"
 
 
+def test_datamodule_hyperparameters_are_params_too(store):
+    class Data(pl.LightningDataModule):
+        def __init__(self, batch_size: int = 16):
+            super().__init__()
+            self.save_hyperparameters()
+
+        def train_dataloader(self):
+            return DataLoader(TensorDataset(X, Y), batch_size=self.hparams.batch_size)
+
+    _trainer(max_epochs=1).fit(Regressor(), datamodule=Data(batch_size=8))
+    params = only_run(store).data.params
+    assert params["batch_size"] == "8" and params["hidden"] == "4"
+
+
 def test_epoch_metric_histories_equal_callback_metrics_epoch_by_epoch(store):
     snapshots = EpochSnapshots()
     _fit(callbacks=[snapshots], max_epochs=3)
