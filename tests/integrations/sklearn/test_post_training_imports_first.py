@@ -247,3 +247,34 @@ def test_an_unexpected_cell_falls_back_to_attribute_replacement_and_warns_once(i
         autolog.set_tracking_uri(None)
         cell.cell_contents = original_inner
     assert sklearn.metrics.hamming_loss is hamming_loss
+
+
+BLOCK_PANDAS_AND_RUN = """
+import importlib.abc, runpy, sys
+
+class NoPandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoPandas())
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+def test_quickstart_runs_without_pandas_and_lists_the_test_accuracy(tmp_path):
+    env = {**os.environ, "AUTOLOG_STRICT": "1", "AUTOLOG_TRACKING_URI": str(tmp_path / "store")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
+    quickstart = os.path.join(ROOT, "examples", "quickstart.py")
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_PANDAS_AND_RUN, quickstart],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("run id"))
+    assert "accuracy_score_X_test" in header
+    row = lines[lines.index(header) + 1]
+    assert "FINISHED" in row and row.split()[-1] != "-"  # the test accuracy is on the run
+    assert "reloaded model predicts the same" in done.stdout
