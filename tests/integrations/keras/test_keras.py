@@ -186,6 +186,18 @@ def test_nested_fit_inside_a_fit_makes_no_run_of_its_own(store):
     assert len(runs_of(store)) == 1
 
 
+def test_autologged_sklearn_fit_inside_a_keras_fit_makes_no_run(store):
+    from sklearn.linear_model import LogisticRegression
+
+    class FitsScikitLearn(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            LogisticRegression().fit(X, y)
+
+    _fit(epochs=2, callbacks=[FitsScikitLearn()])
+    (run,) = runs_of(store)
+    assert run.info.run_name == "Sequential"
+
+
 def test_disabled_block_makes_no_run(store):
     with autolog.disabled():
         _fit(epochs=1)

@@ -339,6 +339,16 @@ def test_failure_inside_autolog_leaves_training_unaffected(store, monkeypatch):
     assert only_run(store).info.status == "FINISHED"
 
 
+def test_the_injected_callback_pickles_for_spawning_strategies():
+    import pickle
+
+    from integrations.lightning._callback import new_callback
+
+    callback = new_callback("lightning.pytorch", log_every_n_step=3)
+    copy = pickle.loads(pickle.dumps(callback))
+    assert type(copy) is type(callback) and isinstance(copy, Callback) and copy.log_every_n_step == 3
+
+
 # -- patches ---------------------------------------------------------------------------------
 
 
