@@ -57,6 +57,12 @@ class RunHandle:
     managed: bool
     client: "Client"
     experiment_id: str
+    # While ``deferring`` (the engine sets it around ``log_results``), metrics and tags are
+    # collected and written together with the end of the run: one store transaction instead of
+    # one per call where the store offers it (see :meth:`end`).
+    deferring: bool = field(default=False, repr=False)
+    _pending_metrics: list = field(default_factory=list, init=False, repr=False)
+    _pending_tags: dict = field(default_factory=dict, init=False, repr=False)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         """Log ``metrics`` in one batch (one transaction); non-numeric values are dropped."""
@@ -68,8 +74,31 @@ class RunHandle:
             for key, value in metrics.items()
             if _is_real_number(value)
         ]
-        if batch:
+        if not batch:
+            return
+        if self.deferring:
+            self._pending_metrics.extend(batch)
+        else:
             self.client.log_batch(self.run_id, metrics=batch)
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Set tags (overwriting); written with the next flush while deferring."""
+        if not tags:
+            return
+        if self.deferring:
+            self._pending_tags.update({k: str(v) for k, v in tags.items()})
+        else:
+            self.log_params_and_tags((), tags)
+
+    def flush(self) -> None:
+        """Write the metrics and tags collected while deferring (one batch); stop deferring."""
+        self.deferring = False
+        metrics, tags = self._pending_metrics, self._pending_tags
+        self._pending_metrics, self._pending_tags = [], {}
+        if metrics or tags:
+            from autolog.tracking import RunTag
+
+            self.client.log_batch(self.run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()])
 
     def log_metric_history(self, key: str, values: Iterable[float]) -> None:
         """Log ``values`` as the history of ``key`` (step = position), in one batch."""
@@ -108,15 +137,40 @@ class RunHandle:
                 params=spec.params,
                 parent_run_id=self.run_id,
             )
-            child = RunHandle(run.info.run_id, True, self.client, self.experiment_id)
+            child = RunHandle(run.info.run_id, True, self.client, self.experiment_id, deferring=True)
             child.log_metrics(metrics)
             child.end(_STATUS_FINISHED)
             run_ids.append(child.run_id)
         return run_ids
 
     def end(self, status: str) -> None:
-        """Terminate the run with ``status`` if autolog manages it (the user's run stays open)."""
-        if self.managed:
+        """Write what is pending, then terminate the run with ``status`` if autolog manages it
+        (the user's run stays open).
+
+        Where the client offers ``finish_run(run_id, metrics=, tags=, status=)`` (pending
+        values and the end of the run in ONE transaction), it is used; otherwise a batch, then
+        ``set_terminated``. The run is terminated even when writing the pending values fails
+        (that error is raised afterwards).
+        """
+        if not self.managed:
+            self.flush()
+            return
+        finish_run = getattr(self.client, "finish_run", None)
+        if finish_run is not None and (self._pending_metrics or self._pending_tags):
+            from autolog.tracking import RunTag
+
+            self.deferring = False
+            metrics, tags = self._pending_metrics, self._pending_tags
+            self._pending_metrics, self._pending_tags = [], {}
+            try:
+                finish_run(self.run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()], status=status)
+                return
+            except BaseException:
+                self.client.set_terminated(self.run_id, status)
+                raise
+        try:
+            self.flush()
+        finally:
             self.client.set_terminated(self.run_id, status)
 
 
@@ -148,20 +202,20 @@ def open_run(spec: RunSpec) -> Optional[RunHandle]:
     -------
     RunHandle or None
     """
-    from autolog.tracking import _fluent
+    from autolog.tracking import active_run, current_client, resolve_experiment_id
 
-    user_run = _fluent.active_run()
+    user_run = active_run()
     if user_run is not None:
         if STATE.options.exclusive:
             return None
         return _open_in_user_run(user_run, spec)
-    client = _fluent._current_client()
-    experiment_id = _fluent._resolve_experiment_id(client, None)
+    client = current_client()
+    experiment_id = resolve_experiment_id(client)
     return _create_managed_run(client, experiment_id, spec, parent_run_id=None)
 
 
 def _open_in_user_run(user_run: Any, spec: RunSpec) -> RunHandle:
-    client = user_run._client
+    client = user_run.client
     run_id = user_run.info.run_id
     experiment_id = user_run.info.experiment_id
     if run_id in STATE.runs_with_autologged_fit:
@@ -187,10 +241,9 @@ def remember_last_run(run: RunHandle) -> None:
     """Make a managed run what ``autolog.last_active_run()`` returns in this thread."""
     if not run.managed:
         return
-    from autolog.tracking import _fluent
+    from autolog.tracking import set_last_active_run
 
-    _fluent._thread_state.last_run_id = run.run_id
-    _fluent._thread_state.last_client = run.client
+    set_last_active_run(run.run_id, run.client)
 
 
 def status_for_exception(error: BaseException) -> str:

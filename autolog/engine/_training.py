@@ -95,6 +95,7 @@ def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], res
     recorder, run = started
     if recorder is None or run is None:
         return
+    run.deferring = True  # metrics and tags of log_results go out with the end of the run
     attempt(f"{recorder.kind}: logging results", recorder.log_results, run, result)
     attempt(f"{recorder.kind}: ending the run", run.end, _FINISHED)
     attempt(f"{recorder.kind}: remembering the run", remember_last_run, run)

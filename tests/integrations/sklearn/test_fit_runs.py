@@ -165,3 +165,49 @@ def test_calling_autolog_again_does_not_patch_twice(store):
     LinearRegression().fit(X, y)
     assert len(runs_of(store)) == 1
     assert not is_autolog_wrapper(LinearRegression.__dict__["fit"].__wrapped__)
+
+
+def test_git_diff_of_a_dirty_checkout_is_written_once_and_referenced_by_sha(store, tmp_path, monkeypatch):
+    import hashlib
+    import shutil
+    import subprocess
+    import sys
+
+    from autolog import context
+    from integrations.sklearn import _run_recorder
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(repo)]
+    subprocess.run(git + ["init", "-q"], check=True)
+    (repo / "train.py").write_text("C = 1.0\n")
+    subprocess.run(git + ["add", "train.py"], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "init"], check=True)
+    (repo / "train.py").write_text("C = 0.5\n")  # dirty
+    monkeypatch.chdir(repo)
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.setattr(_run_recorder, "_diff_locations", {})
+    context.refresh()
+    try:
+        diff = context.git_diff()
+        for _ in range(3):
+            LogisticRegression(max_iter=300).fit(X, y)
+    finally:
+        context.refresh()
+    runs = runs_of(store)
+    assert len(runs) == 3
+    digest = hashlib.sha256(diff.encode("utf-8")).hexdigest()
+    with_artifacts = [run.info.run_id for run in runs if store.list_artifacts(run.info.run_id)]
+    assert len(with_artifacts) == 1
+    holder = with_artifacts[0]
+    for run in runs:
+        assert run.data.tags["autolog.git.dirty"] == "true"
+        assert run.data.tags["autolog.git.diff_sha256"] == digest
+        assert run.data.tags["autolog.git.diff_artifact"] == f"runs:/{holder}/code/git_diff.patch"
+    # One copy of the text, in the first run; its bytes hash to the tag.
+    assert [f.path for f in store.list_artifacts(holder, "code")] == ["code/git_diff.patch"]
+    path = store.download_artifacts(holder, "code/git_diff.patch", str(tmp_path / "dl"))
+    with open(path, "rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == digest
