@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import warnings
@@ -21,7 +20,18 @@ from typing import Any, Callable, Optional
 from autolog.engine._context import suppressed
 from autolog.engine._state import STATE
 
-LOGGER = logging.getLogger("autolog")
+
+
+class _LazyLogger:
+    """``logging.getLogger("autolog")``, imported on first use (``logging`` is not free)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import logging
+
+        return getattr(logging.getLogger("autolog"), name)
+
+
+LOGGER = _LazyLogger()
 
 _reported_kinds: set[tuple[str, str]] = set()
 _reported_lock = threading.Lock()
