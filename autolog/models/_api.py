@@ -30,6 +30,7 @@ from autolog.exceptions import (
     ModelIntegrityError,
     NotFoundError,
 )
+from autolog.models._files import DIR_MODE, make_dirs
 from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
 from autolog.models._serialization import SERIALIZATION_FORMATS, sha256_of_file
@@ -226,9 +227,9 @@ def _save_into_place(target: str, model: Any, *options: Any) -> ModelMetadata:
 def _make_staging_directory(target: str) -> str:
     parent, base = os.path.split(target)
     if not os.path.isdir(parent):  # a stat is cheaper than a failing mkdir on every save
-        os.makedirs(parent, exist_ok=True)
+        make_dirs(parent)
     staging = os.path.join(parent, f".{base}{_STAGING_MARKER}{secrets.token_hex(6)}")
-    os.mkdir(staging)
+    os.mkdir(staging, DIR_MODE)
     return staging
 
 

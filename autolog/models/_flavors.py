@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
 from autolog.exceptions import InvalidInputError
+from autolog.models._files import open_new
 from autolog.models._serialization import (
     SERIALIZATION_FORMATS,
     HashingWriter,
@@ -71,7 +72,7 @@ class Flavor:
         """
         fmt = get_serialization_format(serialization_format)
         path = os.path.join(directory, fmt.file_name)
-        with open(path, "xb") as f:
+        with open_new(path, "xb") as f:
             writer = HashingWriter(f)
             fmt.dump(model, writer)
         return SavedModelFile(fmt.file_name, writer.hexdigest(), writer.size_bytes)

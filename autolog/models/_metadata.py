@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
 from autolog.exceptions import InvalidInputError, NotFoundError
+from autolog.models._files import open_new
 
 METADATA_FILE_NAME = "autolog-model.json"
 _REQUIRED_FIELDS = ("flavor", "model_class", "serialization_format", "model_file", "sha256")
@@ -107,7 +108,7 @@ def write_metadata(directory: str, metadata: ModelMetadata) -> str:
     path = os.path.join(directory, METADATA_FILE_NAME)
     temporary = os.path.join(directory, f".{METADATA_FILE_NAME}.{secrets.token_hex(6)}.tmp")
     try:
-        with open(temporary, "x", encoding="utf-8") as f:
+        with open_new(temporary, "x", encoding="utf-8") as f:
             json.dump(metadata.to_dict(), f, indent=1, sort_keys=True, allow_nan=False)
         os.replace(temporary, path)
     except BaseException:

@@ -12,6 +12,8 @@ import os
 import sys
 from typing import Any, Optional
 
+from autolog.models._files import open_new
+
 INPUT_EXAMPLE_FILE_NAME = "input_example.json"
 INPUT_EXAMPLE_ROWS = 5
 
@@ -134,7 +136,7 @@ def write_input_example(directory: str, X: Any) -> Optional[str]:
     if document is None:
         return None
     text = json.dumps(document)  # before opening the file: a TypeError leaves nothing behind
-    with open(os.path.join(directory, INPUT_EXAMPLE_FILE_NAME), "x", encoding="utf-8") as f:
+    with open_new(os.path.join(directory, INPUT_EXAMPLE_FILE_NAME), "x", encoding="utf-8") as f:
         f.write(text)
     return INPUT_EXAMPLE_FILE_NAME
 

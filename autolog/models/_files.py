@@ -1,0 +1,40 @@
+"""Files and directories of a model, created 0o644 / 0o755 (minus umask): never world-writable.
+
+``open(path, "x")`` and ``os.makedirs`` ask for 0o666 / 0o777 and leave the rest to the umask, so
+under ``umask 0`` they create world-writable models that anyone could swap.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO
+
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+
+def open_new(path: str, mode: str = "xb", encoding: str | None = None) -> IO:
+    """``open(path, mode)`` for a new file (``"x"`` or ``"xb"``), created ``FILE_MODE``."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    try:
+        return os.fdopen(descriptor, mode.replace("x", "w"), encoding=encoding)
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def make_dirs(path: str) -> None:
+    """``os.makedirs(path, exist_ok=True)`` creating every missing level ``DIR_MODE``."""
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, DIR_MODE)
+        except FileExistsError:
+            if not os.path.isdir(directory):
+                raise
