@@ -276,7 +276,7 @@ def test_missing_model_file_and_directory(tmp_path, logistic):
 
 
 @pytest.mark.parametrize(
-    "uri", ["s3://bucket/model", "models:/name@champion", "runs:/", "runs:/abc", "runs:abc/model", ""]
+    "uri", ["s3://bucket/model", "models:/name", "models:/name@", "runs:/", "runs:/abc", "runs:abc/model", ""]
 )
 def test_bad_uris(uri):
     with pytest.raises(InvalidInputError):
