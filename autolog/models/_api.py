@@ -228,7 +228,9 @@ def _make_staging_directory(target: str) -> str:
     parent, base = os.path.split(target)
     if not os.path.isdir(parent):  # a stat is cheaper than a failing mkdir on every save
         make_dirs(parent)
-    staging = os.path.join(parent, f".{base}{_STAGING_MARKER}{secrets.token_hex(6)}")
+    # ".tmp-" is the store's "write in progress" prefix: listings skip it, so a process killed
+    # mid-save never shows a half-written model.
+    staging = os.path.join(parent, f".tmp-{base}{_STAGING_MARKER}{secrets.token_hex(6)}")
     os.mkdir(staging, DIR_MODE)
     return staging
 
