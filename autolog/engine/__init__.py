@@ -1,6 +1,8 @@
 """The autologging engine: framework-agnostic patching, safety contract and run lifecycle.
 
-Nothing here imports a training framework (nor wrapt, until something is patched).
+Nothing here imports a training framework (nor wrapt, until something is patched; nor
+``importlib.metadata``, whose import alone costs more than the rest of ``autolog()``: entry points
+and versions are read from ``sys.path`` by ``_entry_points``, checked equal to importlib's).
 
 User-facing
 -----------
@@ -21,8 +23,9 @@ For integrations
     ``wrap(owner, attr_name, wrapper) -> bool`` installs a wrapt ``FunctionWrapper`` (wrapper
     signature ``wrapper(wrapped, instance, args, kwargs)``), never wraps twice, and ``restore()``
     puts back exactly what ``owner.__dict__`` held (deleting patches of inherited attributes).
-    ``when_imported(module_name, callback)`` runs ``callback(module)`` now or after that import,
-    withdrawn on restore. ``is_patched(owner, attr_name)``. ``is_autolog_wrapper(obj)``.
+    ``when_imported(module_name, callback)`` runs ``callback(module)`` now or after that import
+    (one meta-path finder of our own chains the loader of watched names only), withdrawn on
+    restore. ``is_patched(owner, attr_name)``. ``is_autolog_wrapper(obj)``.
     ``replace(owner, attr_name, obj)`` sets any object with the same bookkeeping.
     ``replace_cell(function, cell_name, replacement, expected=...) -> bool`` swaps what one
     closure cell of ``function`` holds (only if it holds ``expected``), leaving the function
@@ -45,8 +48,11 @@ For integrations
     ``run_id``, ``managed``, ``client``, ``experiment_id``; ``log_metrics(dict, step=0)`` (one
     batch, non-numbers dropped), ``log_metric_history(key, values)`` (step = index, one batch),
     ``log_params_and_tags(params, tags)``, ``log_text(text, artifact_file)``,
-    ``create_child_runs([(RunSpec, metrics), ...]) -> [run_id]``, ``end(status)`` (no-op for
-    the user's run).
+    ``set_tags(dict)``, ``create_child_runs([(RunSpec, metrics), ...]) -> [run_id]``,
+    ``end(status)`` (writes what is pending; terminates only a managed run). During
+    ``log_results`` the handle is ``deferring``: ``log_metrics``/``set_tags`` are collected and
+    go out with ``end`` (one ``client.finish_run`` transaction where the client offers it, else
+    one batch + ``set_terminated``); ``flush()`` writes them earlier.
 ``register_autologged_model(run, artifact_path="model")``
     Call right after a model artifact is written: with ``registered_model_name`` set, registers
     it as the next version of that model (failures go through the safety contract).

@@ -21,7 +21,6 @@ from autolog.engine._context import suppressed
 from autolog.engine._state import STATE
 
 
-
 class _LazyLogger:
     """``logging.getLogger("autolog")``, imported on first use (``logging`` is not free)."""
 
