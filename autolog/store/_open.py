@@ -6,6 +6,7 @@ import os
 from urllib.parse import unquote, urlparse
 
 from autolog.exceptions import InvalidInputError
+from autolog.store._validation import storable_text
 
 DB_FILE_NAME = "autolog.db"
 ARTIFACTS_DIR_NAME = "artifacts"
@@ -34,6 +35,9 @@ def open_store(tracking_uri: str, artifact_root: str | None = None):
 
     if not isinstance(tracking_uri, str) or not tracking_uri.strip():
         raise InvalidInputError(f"tracking URI must be a non-empty string, got {tracking_uri!r}")
+    storable_text(tracking_uri, "tracking URI")
+    if artifact_root is not None:
+        storable_text(artifact_root, "artifact root")
     scheme = urlparse(tracking_uri).scheme.lower()
     if scheme in _DATABASE_SCHEMES:
         root = artifact_root or os.environ.get("AUTOLOG_ARTIFACT_ROOT") or DEFAULT_ARTIFACT_ROOT

@@ -411,6 +411,9 @@ class SqlStore(ModelRegistryMixin):
         tag_rows = _validation.tag_values(_pairs(tags))
         param_rows = _validation.param_values(_pairs(params))
         start = _now_ms() if start_time is None else _validation.integer(start_time, "start_time")
+        run_name = _validation.optional_text(run_name, "run name")
+        user_id = _validation.optional_text(user_id, "user_id")
+        source = _validation.optional_text(source, "source")
         if parent_run_id is not None:
             _validation.run_id(parent_run_id)
         run_id = uuid.uuid4().hex
@@ -490,7 +493,7 @@ class SqlStore(ModelRegistryMixin):
         if end_time is not None:
             values["end_time"] = _validation.integer(end_time, "end_time")
         if run_name is not None:
-            values["name"] = str(run_name)
+            values["name"] = _validation.optional_text(run_name, "run name")
         if values:
             self._update_runs([run_id], values)
         else:

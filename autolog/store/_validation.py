@@ -21,6 +21,8 @@ TRUNCATION_MARKER = "...[truncated]"
 
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9_\-./ :]+")
 _RUN_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+# NUL cannot be stored in PostgreSQL text, an unpaired surrogate in no UTF-8 database.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _INT64_MAX = 2**63 - 1
 
 
@@ -79,6 +81,25 @@ def integer(value: Any, what: str) -> int:
     return number
 
 
+def storable_text(text: str, what: str) -> str:
+    """``text`` if both databases can store it, else ``InvalidInputError`` naming ``what``."""
+    found = _UNSTORABLE.search(text)
+    if found is not None:
+        problem = "a NUL character" if found.group() == "\x00" else f"an unpaired surrogate {found.group()!r}"
+        raise InvalidInputError(
+            f"{what} {text[:40]!r} contains {problem} at position {found.start()}: it is not "
+            "storable text"
+        )
+    return text
+
+
+def optional_text(value: Any, what: str) -> str | None:
+    """None, or ``value`` as storable text (run names, user ids, sources)."""
+    if value is None:
+        return None
+    return storable_text(value if type(value) is str else str(value), what)
+
+
 def text_values(
     pairs: Iterable[tuple[str, Any]], *, kind: str, limit: int
 ) -> list[tuple[str, str]]:
@@ -88,6 +109,8 @@ def text_values(
     for key, value in pairs:
         validate_key(key, kind)
         text = value if type(value) is str else str(value)
+        if _UNSTORABLE.search(text) is not None:
+            storable_text(text, f"{kind} value of {key!r}")
         if len(text) > limit:
             text = text[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
             truncated.append(key)
@@ -145,6 +168,7 @@ def experiment_name(name: Any) -> str:
     """A non-blank experiment name of at most 500 characters."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInputError(f"experiment name must be a non-empty string, got {name!r}")
+    storable_text(name, f"experiment name {name[:40]!r}")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidInputError(
             f"experiment name {name[:40]!r}... is longer than {MAX_EXPERIMENT_NAME_LENGTH} characters"
