@@ -10,6 +10,7 @@ from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 from autolog.exceptions import InvalidInputError, NotFoundError, StoreError
+from autolog.store._validation import storable_text
 from autolog.tracking.entities import FileInfo
 
 _DIR_MODE = 0o755
@@ -68,6 +69,7 @@ def check_relative_path(path: str) -> str:
         raise InvalidInputError(f"artifact path must be a string, got {path!r}")
     if "\x00" in path or "\\" in path:
         raise InvalidInputError(f"invalid artifact path {path!r}: no NUL or backslash")
+    storable_text(path, "artifact path")  # an unpaired surrogate has no file name
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         raise InvalidInputError(f"invalid artifact path {path!r}: must be relative")
     parts = [part for part in path.split("/") if part not in ("", ".")]
@@ -111,7 +113,12 @@ class ArtifactRepository:
         if not relative:
             raise InvalidInputError(f"invalid artifact path {artifact_path!r}: names no file")
         destination = self.local_path(relative)
-        make_dirs(os.path.dirname(destination))
+        try:
+            make_dirs(os.path.dirname(destination))
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidInputError(
+                f"invalid artifact path {artifact_path!r}: a parent of it is an existing file"
+            ) from None
         self.local_path(os.path.dirname(relative))  # re-check: a parent may be a symlink
         if os.path.isdir(destination):
             raise InvalidInputError(f"artifact path {artifact_path!r} is a directory")
