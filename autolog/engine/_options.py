@@ -114,10 +114,10 @@ def _check_optional_string(name: str, value: Any) -> None:
 def _check_registered_model_name(value: Any) -> None:
     _check_optional_string("registered_model_name", value)
     if value is not None:
-        from autolog.store._validation import model_name  # noqa: PLC0415 - plain Python, no SQL
+        from autolog.tracking import validate_model_name  # noqa: PLC0415 - keeps import autolog light
 
         try:
-            model_name(value)
+            validate_model_name(value)
         except InvalidInputError as error:
             raise InvalidInputError(f"autolog option 'registered_model_name': {error}") from None
 

@@ -55,6 +55,7 @@ from autolog.tracking._registry import (
     set_registered_model_tag,
     update_model_version,
     update_registered_model,
+    validate_model_name,
 )
 from autolog.tracking._uri import get_store, get_tracking_uri, set_tracking_uri
 from autolog.tracking.entities import (
@@ -76,6 +77,7 @@ from autolog.tracking.entities import (
 )
 
 __all__ = [
+    "validate_model_name",
     "ActiveRun",
     "Client",
     "Experiment",

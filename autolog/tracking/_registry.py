@@ -26,6 +26,13 @@ MODELS_SCHEME = "models:/"
 LATEST = "latest"
 
 
+def validate_model_name(name: Any) -> str:
+    """Return ``name`` if it is a valid registered model name, else raise ``InvalidInputError``."""
+    from autolog.store import _validation  # noqa: PLC0415 - plain Python; the store loads lazily
+
+    return _validation.model_name(name)
+
+
 def parse_runs_uri(model_uri: Any) -> tuple[str, str]:
     """``(run_id, artifact_path)`` of ``runs:/<run_id>/<artifact path>``, else ``InvalidInputError``."""
     if not isinstance(model_uri, str) or not model_uri.startswith(RUNS_SCHEME):
@@ -121,9 +128,7 @@ class ModelRegistryCalls:
         >>> version = autolog.register_model(f"runs:/{run_id}/model", "churn")  # doctest: +SKIP
         >>> autolog.set_registered_model_alias("churn", "champion", version.version)  # doctest: +SKIP
         """
-        from autolog.store import _validation  # noqa: PLC0415 - store loads lazily
-
-        _validation.model_name(name)
+        validate_model_name(name)
         run_id, artifact_path = parse_runs_uri(model_uri)
         self._check_holds_model(run_id, artifact_path, model_uri)
         return self.store.create_model_version(
