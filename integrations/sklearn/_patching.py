@@ -15,9 +15,9 @@ from types import ModuleType
 from typing import Any, Optional
 
 from autolog.engine import (
+    InTrainingCall,
     Patcher,
     autologging_active,
-    carry_training_flag,
     in_training_call,
     is_suppressed,
     run_training_call,
@@ -124,17 +124,23 @@ def _patch_parallel(patcher: Patcher, module: ModuleType) -> None:
 
 
 def _parallel_call_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
-    """Tasks dispatched during a training call run with the flag set, also in pool threads."""
-    if not (in_training_call() or is_suppressed()) or not args:
+    """Tasks dispatched during a training call run with the flag set, also in pool threads.
+
+    The flags are read here, once: joblib consumes the task generator lazily, after the first
+    ``pre_dispatch`` batch from its callback thread, where they are not set.
+    """
+    training, suppressed_now = in_training_call(), is_suppressed()
+    if not (training or suppressed_now) or not args:
         return wrapped(*args, **kwargs)
-    flagged = ((_flag_task(function), a, k) for function, a, k in args[0])
+    flagged = ((_flag_task(function, suppressed_now), a, k) for function, a, k in args[0])
     return wrapped(flagged, *args[1:], **kwargs)
 
 
-def _flag_task(function: Any) -> Any:
+def _flag_task(function: Any, suppressed_now: bool) -> Any:
     # sklearn's ``delayed`` returns a _FuncWrapper that Parallel must still see as such.
     inner = getattr(function, "function", None)
     if inner is not None and hasattr(function, "with_config_and_warning_filters"):
-        function.function = carry_training_flag(inner)
+        if not isinstance(inner, InTrainingCall):
+            function.function = InTrainingCall(inner, suppressed=suppressed_now)
         return function
-    return carry_training_flag(function)
+    return function if isinstance(function, InTrainingCall) else InTrainingCall(function, suppressed=suppressed_now)
