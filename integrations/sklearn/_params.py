@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import weakref
 from typing import Any
 
@@ -18,9 +19,22 @@ _NO_DEFAULT = object()
 
 
 def stable_params(estimator: Any) -> dict[str, str]:
-    """``estimator.get_params(deep=True)`` as ``{key: stable string}``, keys sorted."""
+    """``estimator.get_params(deep=True)`` as ``{key: stable string}``, keys sorted.
+
+    NUL and unpaired surrogates (which no database stores) are written as backslash escapes, so
+    such a value cannot cost the run.
+    """
     params = estimator.get_params(deep=True)
-    return {key: stable_repr(params[key]) for key in sorted(params)}
+    return {key: _storable(stable_repr(params[key])) for key in sorted(params)}
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def stable_repr(value: Any, depth: int = 0) -> str:
