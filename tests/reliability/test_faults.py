@@ -284,7 +284,7 @@ PAYLOADS = {
     "10 MB string": "p" * 10_000_000,
     "10 MB repr": HugeRepr(),
     "1M-item list": list(range(1_000_000)),
-    "unicode": "\u00e9\u4e2d\u6587 \U0001f600 \u202eevil\u202c \x00nul \ud7ff",
+    "unicode": "\u00e9\u4e2d\u6587 \U0001f600 \u202eevil\u202c \x00nul \ud7ff \ud800lone",
     "bytes": b"\x00\xff raw",
     "dict with odd keys": {(1, 2): {3.5: None}, "b": float("nan"), "c": -float("inf")},
     "set": {3, 1, 2},
