@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Wall-clock breakdown of one autologged fit, without a profiler's distortion.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/breakdown.py [logreg|rf|pipeline|grid]
+                                                               [--no-models] [--n 30]
+
+Wraps the engine's, recorder's, models' and store's entry points with timers (nested times are
+included in their callers), runs N autologged fits after a warm-up, and prints ms per fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+TARGETS = [
+    "autolog.engine._training:_start", "autolog.engine._training:_finish",
+    "integrations.sklearn._run_recorder:SklearnFitRecorder.run_spec",
+    "integrations.sklearn._run_recorder:SklearnFitRecorder.log_results",
+    "integrations.sklearn._run_recorder:SklearnFitRecorder.after_run",
+    "integrations.sklearn._run_recorder:SklearnFitRecorder._log_training_metrics",
+    "integrations.sklearn._run_recorder:SklearnFitRecorder._log_search",
+    "integrations.sklearn._run_recorder:SklearnFitRecorder._log_model",
+    "integrations.sklearn._run_recorder:_dataset_tags",
+    "integrations.sklearn._run_recorder:_log_git_diff",
+    "integrations.sklearn._run_recorder:_run_context",
+    "integrations.sklearn._metrics:training_metrics",
+    "autolog.models._api:log_model", "autolog.models._api:_requirements",
+    "autolog.models._api:_write_model_directory", "autolog.models._api:_save_into_place",
+    "autolog.store._sql_store:SqlStore.create_run", "autolog.store._sql_store:SqlStore.update_run",
+    "autolog.store._sql_store:SqlStore.log_batch", "autolog.store._sql_store:SqlStore.get_run",
+    "autolog.store._sql_store:SqlStore.artifacts",
+    "autolog.store._artifacts:ArtifactRepository.write_bytes",
+    "autolog.store._artifacts:ArtifactRepository.log_artifacts",
+]
+TOTALS: dict[str, float] = defaultdict(float)
+CALLS: dict[str, int] = defaultdict(int)
+
+
+def wrap(spec: str) -> bool:
+    mod_name, qual = spec.split(":")
+    try:
+        owner = importlib.import_module(mod_name)
+        parts = qual.split(".")
+        for p in parts[:-1]:
+            owner = getattr(owner, p)
+        fn = getattr(owner, parts[-1])
+    except (ImportError, AttributeError):
+        return False
+
+    @functools.wraps(fn)
+    def timed(*a, **kw):
+        t0 = time.perf_counter()
+        try:
+            return fn(*a, **kw)
+        finally:
+            TOTALS[spec] += time.perf_counter() - t0
+            CALLS[spec] += 1
+    setattr(owner, parts[-1], timed)
+    return True
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("model", nargs="?", default="logreg")
+    p.add_argument("--no-models", action="store_true")
+    p.add_argument("--n", type=int, default=30)
+    args = p.parse_args()
+    from workloads import _autolog_api as a
+    from workloads.fit import dataset, make_estimator
+    from workloads.grid import make_search
+    a.configure(tempfile.mkdtemp(prefix="bench-breakdown-"))
+    make = make_search if args.model == "grid" else (lambda: make_estimator(args.model))
+    X, y = dataset("logreg" if args.model == "grid" else args.model)
+    if args.model == "grid":
+        from workloads._common import classification
+        X, y = classification(2000)
+    opts = {"log_models": False} if args.no_models else {}
+    a.enable(**opts)
+    make().fit(X, y)                                 # lazy imports, store creation
+    missing = [s for s in TARGETS if not wrap(s)]
+    pairs = []
+    for _ in range(args.n):
+        a.disable()
+        t0 = time.perf_counter(); make().fit(X, y); plain = time.perf_counter() - t0
+        a.enable(**opts)
+        t0 = time.perf_counter(); make().fit(X, y); auto = time.perf_counter() - t0
+        pairs.append((plain, auto))
+    over = statistics.median(au - pl for pl, au in pairs) * 1e3
+    print(f"{args.model}{' log_models=False' if args.no_models else ''}: plain "
+          f"{statistics.median(p for p, _ in pairs) * 1e3:.2f} ms, overhead {over:.2f} ms "
+          f"(median of {args.n} pairs); per fit, mean over fits:")
+    for spec in TARGETS:
+        if CALLS[spec]:
+            print(f"  {TOTALS[spec] / args.n * 1e3:8.2f} ms  {CALLS[spec] / args.n:5.1f} calls  {spec}")
+    if missing:
+        print("  (not found: " + ", ".join(missing) + ")")
+
+
+if __name__ == "__main__":
+    main()
