@@ -30,6 +30,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
 from autolog.exceptions import InvalidInputError
+from autolog.store._validation import storable_text
 
 METRIC, PARAM, TAG, ATTRIBUTE = "metric", "param", "tag", "attribute"
 
@@ -165,6 +166,7 @@ def parse_filter(text: str | None) -> list[Comparison]:
         return []
     if not isinstance(text, str):
         raise InvalidInputError(f"filter must be a string, got {type(text).__name__}")
+    storable_text(text, "filter")
     source = _Source(text, "filter")
     comparisons = [_parse_comparison(source)]
     while source.peek().kind != "end":
@@ -187,6 +189,7 @@ def parse_order_by(terms: list[str] | tuple[str, ...] | str | None) -> list[Orde
     for term in terms:
         if not isinstance(term, str):
             raise InvalidInputError(f"order_by entries must be strings, got {term!r}")
+        storable_text(term, "order_by term")
         source = _Source(term, "order_by")
         entity = _parse_entity(source)
         direction = source.next_keyword("ASC", "DESC")

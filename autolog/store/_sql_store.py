@@ -298,6 +298,8 @@ class SqlStore(ModelRegistryMixin):
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name (even if deleted), or ``None``."""
+        if type(name) is not str or _validation.has_unstorable(name):
+            return None  # no stored experiment can have this name
         found = self._select_experiments(experiments.c.name == name)
         return found[0] if found else None
 
@@ -310,6 +312,7 @@ class SqlStore(ModelRegistryMixin):
         """Experiments in id order, filtered by lifecycle and a case-insensitive LIKE pattern."""
         conditions = [_lifecycle_condition(experiments.c.lifecycle_stage, view_type)]
         if name_like is not None:
+            _validation.lookup_text(name_like, "name_like pattern")
             conditions.append(experiments.c.name.ilike(name_like, escape="\\"))
         limit = None if max_results is None else _check_max_results(max_results)
         return self._select_experiments(*conditions, limit=limit)
@@ -453,6 +456,7 @@ class SqlStore(ModelRegistryMixin):
         return Run(info, RunData(params=dict(param_rows), metrics={}, tags=dict(tag_rows)))
 
     def _run_stage(self, connection, run_id: str) -> str:
+        _known_id(run_id)
         stage = connection.execute(
             sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)
         ).scalar()
@@ -462,8 +466,7 @@ class SqlStore(ModelRegistryMixin):
 
     def get_run(self, run_id: str) -> Run:
         """The run with its params, latest metrics and tags; ``NotFoundError`` if unknown."""
-        if not isinstance(run_id, str):
-            raise NotFoundError(f"no run with id {run_id!r}")
+        _known_id(run_id)
         with self._reader().connect() as connection:
             bound = {"run_id": run_id, "stale_before": _stale_before_ms()}
             rows = connection.execute(_RUN_BY_ID, bound).all()
@@ -502,6 +505,7 @@ class SqlStore(ModelRegistryMixin):
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
         """Record that the owners of these runs are alive (unknown ids are ignored)."""
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        ids = [run_id for run_id in ids if type(run_id) is str and not _validation.has_unstorable(run_id)]
         if ids:
             self._update_runs(ids, {"heartbeat_time": _now_ms()}, must_exist=False)
 
@@ -521,6 +525,8 @@ class SqlStore(ModelRegistryMixin):
     def _update_runs(
         self, run_ids: list[str], values: dict, *, must_exist: bool = True, guard=None
     ) -> None:
+        for run_id in run_ids:
+            _known_id(run_id)
         with _engine.write_transaction(self._writer()) as connection:
             if guard is not None:
                 guard(connection, run_ids)
@@ -588,6 +594,7 @@ class SqlStore(ModelRegistryMixin):
                 )
 
     def _check_run_writable(self, cursor, run_id: str) -> None:
+        _known_id(run_id)
         cursor.execute(self._hot.run_stage, {"run_id": run_id})
         row = cursor.fetchone()
         if row is None:
@@ -611,6 +618,7 @@ class SqlStore(ModelRegistryMixin):
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run; ``NotFoundError`` if the run or the tag does not exist."""
+        _validation.lookup_text(key, "tag key")
         with _engine.write_transaction(self._writer()) as connection:
             self._run_stage(connection, run_id)
             result = connection.execute(
@@ -621,6 +629,7 @@ class SqlStore(ModelRegistryMixin):
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every value logged for ``key`` on the run, ordered by step then timestamp."""
+        _validation.lookup_text(key, "metric key")
         query = (
             sa.select(metrics.c.value, metrics.c.is_nan, metrics.c.timestamp, metrics.c.step)
             .where(metrics.c.run_id == run_id, metrics.c.key == key)
@@ -735,6 +744,8 @@ class SqlStore(ModelRegistryMixin):
             rows = connection.execute(query.where(runs.c.lifecycle_stage == _DELETED)).all()
             return [(row[0], row[1]) for row in rows]
         wanted = [run_ids] if isinstance(run_ids, str) else list(dict.fromkeys(run_ids))
+        for run_id in wanted:
+            _known_id(run_id)
         found = {}
         for chunk in _chunks(wanted):
             for row in connection.execute(query.where(runs.c.run_id.in_(chunk))):
@@ -790,6 +801,13 @@ def _search_rows(connection, queries, limit: int, offset: int) -> list:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _known_id(run_id: Any) -> str:
+    """``run_id`` if it could name a stored run, else ``NotFoundError`` (never a driver error)."""
+    if type(run_id) is not str or _validation.has_unstorable(run_id):
+        raise NotFoundError(f"no run with id {run_id!r}")
+    return run_id
 
 
 def _pairs(items: Any) -> list[tuple[str, Any]]:

@@ -93,6 +93,18 @@ def storable_text(text: str, what: str) -> str:
     return text
 
 
+def has_unstorable(text: str) -> bool:
+    """Whether ``text`` holds a character no database stores (such text names nothing stored)."""
+    return _UNSTORABLE.search(text) is not None
+
+
+def lookup_text(value: Any, what: str) -> str:
+    """A string to look something up by; ``InvalidInputError`` for non-strings and unstorable text."""
+    if type(value) is not str:
+        raise InvalidInputError(f"{what} must be a string, got {type(value).__name__}: {value!r}")
+    return storable_text(value, what)
+
+
 def optional_text(value: Any, what: str) -> str | None:
     """None, or ``value`` as storable text (run names, user ids, sources)."""
     if value is None:
