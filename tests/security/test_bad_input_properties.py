@@ -24,8 +24,9 @@ from autolog.tracking.entities import Metric
 
 EXAMPLES = 150
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-ANY_TEXT = st.text(st.one_of(st.characters(), st.sampled_from(["\x00", "\ud800", "\udfff", "'", '"', "`", "%", "\\"])),
-                   max_size=300)  # incl. NUL and lone surrogates
+# st.text() never yields lone surrogates, so strings are joined from characters here.
+ANY_TEXT = st.lists(st.one_of(st.characters(), st.sampled_from(["\x00", "\ud800", "\udfff", "'", '"', "`", "%", "\\"])),
+                    max_size=300).map("".join)  # incl. NUL and lone surrogates
 SQLISH = st.sampled_from([
     "'; DROP TABLE runs; --", "\" OR 1=1 --", "x') OR ('1'='1", "1; DELETE FROM params", "%' OR '%'='",
     "`; DROP TABLE metrics`", "a' UNION SELECT run_id, key, value FROM params --", "\\'; --", "\x00'; --",
@@ -135,6 +136,31 @@ def test_filter_and_order_strings(store, text, order):
     assert _snapshot(store) == before
 
 
+@SETTINGS
+@given(text=st.one_of(ANY_TEXT, SQLISH, st.integers(), st.none()), inner=ANY_TEXT)
+def test_lookups_by_any_id_name_or_key(store, text, inner):
+    """Promise: reads and run-id writes with any id, name, key or quoted filter value work or raise AutologError."""
+    run_id = store.base_run_id
+    before = _snapshot(store)
+    calls = [
+        lambda: store.get_run(text), lambda: store.get_metric_history(run_id, text),
+        lambda: store.get_metric_history(text, "m"), lambda: store.get_experiment_by_name(text),
+        lambda: store.search_experiments(name_like=text), lambda: store.artifacts(text),
+        lambda: store.delete_tag(run_id, text), lambda: store.delete_run(text), lambda: store.heartbeat([text]),
+        lambda: store.log_metric(text, "m", 1.0), lambda: store.log_batch(text, params=[("k", "v")]),
+        lambda: store.purge_deleted_runs([text]), lambda: store.get_experiment(text),
+        lambda: store.search_runs("0", f"params.p = '{inner.replace(chr(39), '')}'"),
+        lambda: store.search_runs("0", f"tags.`{inner.replace('`', '')}` LIKE '%{inner.replace(chr(39), '')}'"),
+        lambda: store.search_runs("0", order_by=[f"params.`{inner.replace('`', '')}` DESC"]),
+    ]
+    for call in calls:
+        try:
+            call()
+        except AutologError as error:
+            assert str(error)
+    assert _snapshot(store) == before
+
+
 URIS = st.one_of(ANY_TEXT, st.sampled_from([
     "runs:/", "runs://", "runs:/x/../../etc", "runs:/" + "a" * 32 + "/../../../etc/passwd", "file://evil.example/x",
     "s3://bucket/key", "http://x", "sqlite://", "postgresql://", "C:\\x", "\x00", "models:/", "models:/a@b",
@@ -195,11 +221,15 @@ def monkeypatch_module(tmp_path_factory):
 @pytest.mark.postgres
 @pytest.mark.parametrize("value", ["nul \x00 inside", "lone \ud800 surrogate", "\x00"])
 def test_values_postgresql_cannot_store_get_autolog_errors(fresh_postgres_uri, tmp_path, value):
-    """Promise: on PostgreSQL too, a param/tag value or run name it cannot store is refused with AutologError."""
+    """Promise: on PostgreSQL too, a value, name, id or filter it cannot store is refused with AutologError."""
     store = open_store(fresh_postgres_uri, artifact_root=str(tmp_path))
     run_id = store.create_run("0").info.run_id
     for call in (lambda: store.log_param(run_id, "k", value), lambda: store.set_tag(run_id, "k", value),
-                 lambda: store.create_run("0", run_name=value), lambda: store.update_run(run_id, run_name=value)):
+                 lambda: store.create_run("0", run_name=value), lambda: store.update_run(run_id, run_name=value),
+                 lambda: store.get_run(value), lambda: store.get_metric_history(run_id, value),
+                 lambda: store.get_experiment_by_name(value), lambda: store.search_experiments(name_like=value),
+                 lambda: store.search_runs("0", f"params.k = '{value}'"), lambda: store.log_metric(value, "m", 1.0),
+                 lambda: store.delete_run(value), lambda: store.heartbeat([value, run_id])):
         try:
             call()
         except AutologError:
