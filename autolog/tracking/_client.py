@@ -224,6 +224,13 @@ class Client(ModelRegistryCalls):
             )
         self.update_run(run_id, status=status, end_time=now_ms() if end_time is None else int(end_time))
 
+    def set_terminated_later(self, run_id: str, status: str = RunStatus.FINISHED, end_time: Optional[int] = None) -> None:
+        """Like :meth:`set_terminated`, for when the store refused it (locked, disk full): the end is
+        written as soon as the store accepts it (retried by the heartbeat thread and at exit)."""
+        if status not in RunStatus.TERMINAL:
+            raise InvalidInputError(f"invalid end status {status!r} for run {run_id!r}")
+        KEEPER.end_later(self.store, run_id, status, now_ms() if end_time is None else int(end_time))
+
     def delete_run(self, run_id: str, *, force: bool = False) -> None:
         """Mark a run deleted (hidden from active searches; purged by ``autolog gc``).
 

@@ -6,10 +6,13 @@ KILLED, so a process that dies (SIGKILL, power loss) does not leave its runs RUN
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import warnings
 from typing import Any
+
+from autolog.exceptions import NotFoundError
 
 HEARTBEAT_INTERVAL_ENV = "AUTOLOG_HEARTBEAT_INTERVAL"
 DEFAULT_HEARTBEAT_INTERVAL = 30.0
@@ -33,6 +36,7 @@ class HeartbeatKeeper:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[str, Any] = {}  # run_id -> store
+        self._ends: dict[str, tuple[Any, str, int]] = {}  # run_id -> (store, status, end_time)
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._warned = False
@@ -48,11 +52,41 @@ class HeartbeatKeeper:
         """Stop refreshing ``run_id`` (it ended, or was deleted)."""
         with self._lock:
             self._runs.pop(run_id, None)
+            self._ends.pop(run_id, None)
+
+    def end_later(self, store: Any, run_id: str, status: str, end_time: int) -> None:
+        """Record the end of ``run_id`` once the store accepts it: retried on every beat and at exit.
+
+        For a run whose end could not be written (store locked, disk full): it stops being kept
+        alive meanwhile, so if the end never gets through, readers report KILLED once it is stale,
+        never RUNNING forever.
+        """
+        with self._lock:
+            self._runs.pop(run_id, None)
+            self._ends[run_id] = (store, status, end_time)
+            if self._thread is None or not self._thread.is_alive():
+                self._start_thread()
+
+    def retry_ends(self) -> None:
+        """Try to write every pending end once (also done by the thread and at exit)."""
+        with self._lock:
+            pending = list(self._ends.items())
+        for run_id, (store, status, end_time) in pending:
+            try:
+                store.update_run(run_id, status=status, end_time=end_time)
+            except NotFoundError:
+                pass  # the run is gone: nothing left to end
+            except Exception:  # noqa: BLE001 - still unavailable: next beat
+                continue
+            with self._lock:
+                if self._ends.get(run_id, (None,))[0] is store:
+                    del self._ends[run_id]
 
     def clear(self) -> None:
         """Forget every run (tests; the thread keeps running and idles)."""
         with self._lock:
             self._runs.clear()
+            self._ends.clear()
 
     def run_ids(self) -> list[str]:
         with self._lock:
@@ -60,6 +94,8 @@ class HeartbeatKeeper:
 
     def beat_now(self) -> None:
         """Refresh every live run once, now (also what the thread does periodically)."""
+        if self._ends:
+            self.retry_ends()
         for store, run_ids in self._grouped_by_store():
             try:
                 store.heartbeat(run_ids)
@@ -90,11 +126,13 @@ class HeartbeatKeeper:
         # The child did not start the parent's runs and has no heartbeat thread.
         self._lock = threading.Lock()
         self._runs = {}
+        self._ends = {}
         self._thread = None
         self._wake = threading.Event()
 
 
 KEEPER = HeartbeatKeeper()
+atexit.register(KEEPER.retry_ends)
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=KEEPER._after_fork_in_child)
