@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable, Optional
 
 from autolog.engine._context import disabled_here, in_training_call, is_suppressed, training_call
@@ -97,7 +98,7 @@ def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], res
         return
     run.deferring = True  # metrics and tags of log_results go out with the end of the run
     attempt(f"{recorder.kind}: logging results", recorder.log_results, run, result)
-    attempt(f"{recorder.kind}: ending the run", run.end, _FINISHED)
+    attempt(f"{recorder.kind}: ending the run", _end, run, _FINISHED)
     attempt(f"{recorder.kind}: remembering the run", remember_last_run, run)
     attempt(f"{recorder.kind}: after the run", recorder.after_run, run, result)
 
@@ -105,5 +106,18 @@ def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], res
 def _fail(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], error: BaseException) -> None:
     _, run = started
     if run is not None:
-        run.end(status_for_exception(error))
+        _end(run, status_for_exception(error))
         remember_last_run(run)
+
+
+def _end(run: RunHandle, status: str) -> None:
+    """End the run; when the store refuses (locked, disk full), the heartbeat thread retries it,
+    so the run does not read RUNNING for as long as the process lives."""
+    try:
+        run.end(status)
+    except Exception:
+        later = getattr(run.client, "set_terminated_later", None)
+        if run.managed and later is not None:
+            with contextlib.suppress(Exception):
+                later(run.run_id, status)
+        raise
