@@ -33,6 +33,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from autolog.engine import in_training_call
 from autolog.store import _engine
+from autolog.tracking._heartbeat import KEEPER
 from tests.reliability.conftest import (
     assert_same_fit,
     assert_store_consistent,
@@ -162,9 +163,15 @@ def test_disk_full_mid_fit_leaves_the_fit_unchanged(tmp_path, lenient):
             _check_fit_unchanged(store_dir, _pipeline, X, y)
         assert filler.exists()
         filler.unlink()
-        runs = assert_store_consistent(store_dir)
         _assert_no_partial_model(store_dir)
-    assert len(runs) >= 1
+        _assert_ended_once_the_store_is_back(store_dir)
+
+
+def _assert_ended_once_the_store_is_back(store_dir):
+    """The run whose end the fault blocked is FINISHED at the next heartbeat, not RUNNING forever."""
+    KEEPER.beat_now()  # what the heartbeat thread does every AUTOLOG_HEARTBEAT_INTERVAL
+    runs = assert_store_consistent(store_dir)
+    assert sorted(run.info.status for run in runs) == ["FINISHED", "FINISHED"]
 
 
 def _assert_no_partial_model(store_dir):
@@ -202,8 +209,22 @@ def test_database_locked_longer_than_the_busy_timeout(tmp_path, lenient, monkeyp
         _Trigger.action = lock_the_database
         _check_fit_unchanged(store_dir, _pipeline, X, y)
     assert lockers and lockers[0].wait(30) == 0
+    _assert_ended_once_the_store_is_back(store_dir)
+
+
+def test_database_locked_before_the_run_starts(tmp_path, lenient, monkeypatch):
+    """Promise: a store locked past the busy timeout when the run would be created costs the run, not the fit."""
+    monkeypatch.setattr(_engine, "BUSY_TIMEOUT_S", 0.2)
+    store_dir = tmp_path / "store"
+    with autologging(store_dir):
+        LogisticRegression(max_iter=300).fit(X, y)  # the store exists
+        locker = subprocess.Popen([sys.executable, "-c", _LOCKER, str(store_dir / "autolog.db"), "2.5"],
+                                  stdout=subprocess.PIPE, text=True)
+        assert locker.stdout.readline().strip() == "locked"
+        _check_fit_unchanged(store_dir, lambda: LogisticRegression(max_iter=300, C=0.5), X, y)
+    assert locker.wait(30) == 0
     runs = assert_store_consistent(store_dir)
-    assert len(runs) == 2
+    assert [(run.info.run_name, run.info.status) for run in runs] == [("LogisticRegression", "FINISHED")]
 
 
 # --- the estimator -----------------------------------------------------------------------------
