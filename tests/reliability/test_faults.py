@@ -370,3 +370,20 @@ def test_keyboard_interrupt_propagates_and_the_run_is_killed(tmp_path, lenient):
     assert error is interrupt and added == []
     (run,) = assert_store_consistent(tmp_path / "store")
     assert run.info.status == "KILLED"
+
+
+def test_keyboard_interrupt_while_autolog_logs_after_the_fit(tmp_path, lenient, monkeypatch):
+    """Promise: Ctrl-C while autolog writes the fit's results propagates and the run is KILLED, not left RUNNING."""
+    from integrations.sklearn import _metrics
+
+    interrupt = KeyboardInterrupt()
+
+    def interrupted(*args, **kwargs):
+        raise interrupt
+
+    monkeypatch.setattr(_metrics, "training_metrics", interrupted)
+    with autologging(tmp_path / "store"):
+        _, added, error = fit_logged(lambda: LogisticRegression(max_iter=300), X, y)
+    assert error is interrupt and added == []
+    (run,) = assert_store_consistent(tmp_path / "store")
+    assert run.info.status == "KILLED"
