@@ -116,3 +116,29 @@ def test_grid_search_n_jobs_2_makes_one_parent_and_its_children(tmp_path, backen
     children = [run for run in runs if run.info.parent_run_id == parents[0].info.run_id]
     assert len(children) == 5 and len(runs) == 6
     assert len({tuple(sorted(child.data.params.items())) for child in children}) == 5
+
+
+def test_autologged_fits_in_threads_keep_their_own_runs(tmp_path):
+    """Promise: 4 threads fitting and scoring at once: one run per fit with its own params and metric."""
+    from sklearn.metrics import accuracy_score
+
+    errors = []
+
+    def work(thread: int) -> None:
+        try:
+            for number in range(6):
+                model = LogisticRegression(C=thread + number / 100, max_iter=300).fit(X, y)
+                accuracy_score(y, model.predict(X))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    with autologging(tmp_path / "store", log_models=False):
+        pool = [threading.Thread(target=work, args=(t + 1,)) for t in range(4)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+    assert errors == []
+    runs = list(autolog.Client(str(tmp_path / "store")).search_runs(["0"], max_results=1000))
+    assert sorted(float(run.data.params["C"]) for run in runs) == sorted(t + 1 + n / 100 for t in range(4) for n in range(6))
+    assert all(run.info.status == "FINISHED" and "accuracy_score_X" in run.data.metrics for run in runs)
