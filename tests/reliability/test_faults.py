@@ -4,10 +4,16 @@ For every fault: the fit's return value equals the fit without autolog (or the s
 object propagates), at most one warning is added, and the store stays consistent and readable.
 These run in non-strict mode (``lenient``), as users run autolog.
 
-How the disk faults are produced: a real tmpfs is mounted (CI runs as root); "read-only" is a
-``mount -o remount,ro`` of it and "disk full" is a filler file that takes every free byte, so SQLite
-and the artifact writer see the kernel's own EROFS / ENOSPC. Both happen from inside the user's
-fit (a FunctionTransformer step of a Pipeline), i.e. after the run was created.
+How the faults are produced, from inside the user's fit (a FunctionTransformer step of a
+Pipeline), i.e. after the run was created:
+- disk full: a real 8 MB tmpfs is mounted (CI runs as root; skipped where mounting is not allowed)
+  and a filler file takes every free byte, so SQLite and the artifact writer get the kernel's own
+  ENOSPC;
+- read-only: the store directory tree is chmod a-w in a child process that runs without root's
+  file capabilities (setpriv), so new files fail EACCES (a remount,ro is refused while SQLite holds
+  the file open: "mount point is busy");
+- locked: another process holds ``BEGIN EXCLUSIVE`` longer than the busy timeout (lowered to
+  0.2 s for the test).
 """
 
 from __future__ import annotations
