@@ -40,7 +40,15 @@ For integrations
     ``make_recorder=None`` marks the call as training without recording (excluded estimators).
 ``TrainingRecorder``
     Subclass per integration: ``kind``, ``run_spec() -> RunSpec | None``,
-    ``log_results(run, result)``, ``after_run(run, result)``.
+    ``log_results(run, result)``, ``after_run(run, result)``, and two optional hooks:
+    ``on_run_started(run)``, right after the run opened and before the user's call (e.g. hand
+    the run to a framework callback so a long training writes its curves while it runs), and
+    ``on_failure(run, error)``, when the user's call raised, BEFORE the run (managed or the
+    user's) is ended FAILED/KILLED: write what was collected so far (partial metric history,
+    params known only inside the call), so a diverged or interrupted training keeps its curves.
+    Each hook runs under ``attempt`` (a failure is one warning, strict mode re-raises); the run is
+    ended even when ``on_failure`` fails, and the user's exception propagates as the same object
+    with its traceback. A ``KeyboardInterrupt`` during ``on_failure`` ends the run KILLED.
 ``RunSpec(name=None, params={}, tags={})``
     What a run starts with (one transaction with the run; the engine adds ``autolog.version``
     and ``extra_tags``).

@@ -20,10 +20,12 @@ class TrainingRecorder:
     and the next still runs where it makes sense):
 
     1. :meth:`run_spec` before the user's call; ``None`` means "do not record".
-    2. the user's call;
-    3. on success :meth:`log_results`, then the managed run is ended FINISHED, then
-       :meth:`after_run`; on an exception the managed run is ended FAILED (KILLED for
-       ``KeyboardInterrupt``) and the exception propagates unchanged.
+    2. :meth:`on_run_started` right after the run was opened (before the user's call);
+    3. the user's call;
+    4. on success :meth:`log_results`, then the managed run is ended FINISHED, then
+       :meth:`after_run`; on an exception :meth:`on_failure`, then the managed run is ended
+       FAILED (KILLED for ``KeyboardInterrupt`` and other interrupts) and the exception
+       propagates unchanged (same object, same traceback).
     """
 
     kind: str = "training call"
@@ -37,6 +39,15 @@ class TrainingRecorder:
 
     def after_run(self, run: RunHandle, result: Any) -> None:
         """Hook after the run was ended (e.g. arm post-training metric logging)."""
+
+    def on_run_started(self, run: RunHandle) -> None:
+        """Hook right after the run was opened, before the user's call (e.g. let a framework
+        callback write its metrics while a long training runs)."""
+
+    def on_failure(self, run: RunHandle, error: BaseException) -> None:
+        """Hook when the user's call raised ``error``, before the run is ended FAILED/KILLED:
+        write what was collected so far (partial metric history, params known only during the
+        call). ``error`` is for reading only; it propagates unchanged whatever this does."""
 
 
 def autologging_active() -> bool:
@@ -89,7 +100,10 @@ def _start(make_recorder: Callable[[], Optional[TrainingRecorder]]) -> tuple[Opt
     spec = recorder.run_spec()
     if spec is None:
         return recorder, None
-    return recorder, open_run(spec)
+    run = open_run(spec)
+    if run is not None:
+        attempt(f"{recorder.kind}: starting the run", recorder.on_run_started, run)
+    return recorder, run
 
 
 def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], result: Any) -> None:
@@ -108,9 +122,18 @@ def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], res
 
 
 def _fail(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], error: BaseException) -> None:
-    _, run = started
-    if run is not None:
-        _end(run, status_for_exception(error))
+    recorder, run = started
+    if recorder is None or run is None:
+        return
+    status = status_for_exception(error)
+    try:
+        attempt(f"{recorder.kind}: recording before the failure", recorder.on_failure, run, error)
+    except BaseException as late:  # Ctrl-C while we write (attempt() lets it through), or strict mode
+        if not isinstance(late, Exception):
+            status = status_for_exception(late)
+        raise
+    finally:  # the run is ended whatever on_failure did
+        _end(run, status)
         remember_last_run(run)
 
 
