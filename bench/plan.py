@@ -42,9 +42,9 @@ def fit_variants(quick: bool) -> list[Variant]:
                 continue                             # no target row; skipped to save time
             small = model != "rf"
             plain_n = (15 if small else 3) if quick else (30 if small else 5)
-            auto_n = 2 if quick else 3
+            auto_n = (2 if small else 1) if quick else 3
             params = {"model": model, "mode": mode, "plain_n": plain_n, "auto_n": auto_n}
-            warm = {"plain_n": 1, "auto_n": 0} if not (quick and out) else None
+            warm = None if quick else {"plain_n": 1, "auto_n": 0}
             out.append(Variant(f"fit-{model}-{mode}", "fit", params, 1 if quick else 3,
                                warmup=warm))
     return out
@@ -54,12 +54,13 @@ def variants(quick: bool, fixtures) -> list[Variant]:
     """fixtures(n) -> {"autolog": dir, "sqlite": dir, "file": dir or None}."""
     v = fit_variants(quick)
     v.append(Variant("grid", "grid", {"plain_n": 1 if quick else 2, "auto_n": 1 if quick else 2},
-                     1 if quick else 2, warmup={"plain_n": 1, "auto_n": 0}))
+                     1 if quick else 2, warmup=None if quick else {"plain_n": 1, "auto_n": 0}))
     v.append(Variant("metrics", "metrics", {"create_n": 30 if quick else 100,
                                             "metric_n": 2000}, 1 if quick else 3,
                      warmup={"create_n": 5, "metric_n": 50}))
-    v.append(Variant("search-500", "search", {"n": 500, "k": 20, "fixtures": fixtures(500)},
-                     2 if quick else 3, warmup={"k": 1}))
+    v.append(Variant("search-500", "search", {"n": 500, "k": 10 if quick else 20,
+                                              "fixtures": fixtures(500)},
+                     1 if quick else 3, warmup={"k": 1}))
     if not quick:
         v.append(Variant("search-10k", "search", {"n": 10_000, "k": 10,
                                                   "fixtures": fixtures(10_000)}, 3,
@@ -69,13 +70,14 @@ def variants(quick: bool, fixtures) -> list[Variant]:
                          sides=("autolog",), warmup={"k": 1}))
         v.append(Variant("ui-100k", "ui", {"fixture_dir": fixtures(100_000)["autolog"], "k": 5},
                          1, sides=("autolog",), warmup=None))
-    v.append(Variant("load", "load_model", {"k": 20}, 1 if quick else 3, warmup={"k": 1}))
+    v.append(Variant("load", "load_model", {"k": 20}, 1 if quick else 3,
+                     warmup=None if quick else {"k": 1}))
     v.append(Variant("imports-hooked", "imports", {"mode": "hooked"}, 2 if quick else 5,
                      per_repeat=lambda p, r: p | {"verify": r == 0}))
     v.append(Variant("imports-plain", "imports", {"mode": "plain"}, 2 if quick else 5))
-    v.append(Variant("imports-flavor", "imports", {"mode": "flavor"}, 2 if quick else 5,
-                     sides=("mlflow",)))
-    v.append(Variant("files", "files", {"fits": 2 if quick else 3}, 1, warmup=None))
+    if not quick:
+        v.append(Variant("imports-flavor", "imports", {"mode": "flavor"}, 5, sides=("mlflow",)))
+    v.append(Variant("files", "files", {"fits": 1 if quick else 3}, 1, warmup=None))
     v.append(Variant("memory", "memory", {"n": 200 if quick else 1000}, 1, sides=("autolog",),
                      warmup=None))
     v.append(Variant("digest", "digest", {"gib": 1.0, "k": 3}, 1, sides=("autolog",),

@@ -110,7 +110,7 @@ def print_table(rows: list[dict]) -> None:
 def markdown(rows: list[dict], meta: dict, errors: dict) -> str:
     lines = table_lines(rows)
     md = [f"# autolog vs MLflow {meta['machine'].get('mlflow')}: benchmark results", "",
-          f"- date: {meta['machine']['date']}; mode: {'quick' if meta['quick'] else 'full'}; "
+          f"- finished: {meta['machine']['date']}; mode: {'quick' if meta['quick'] else 'full'}; "
           f"command: `{meta['command']}`",
           f"- machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores, "
           f"{meta['machine']['memory_gib']} GiB; {meta['machine']['os']}; Python "
@@ -124,7 +124,8 @@ def markdown(rows: list[dict], meta: dict, errors: dict) -> str:
           f"- both sides ran with {meta.get('child_env') or 'the environment as it was'} "
           f"(and {meta['machine'].get('env') or 'no OPENBLAS_* settings'} inherited)",
           "- cells: median [IQR p25..p75, or min..max under 4 samples]; ratio of medians; "
-          "the target applies to autolog", ""]
+          "the target applies to autolog"]
+    md += [f"- {note}" for note in meta.get("notes", [])] + [""]
     md.append("| " + " | ".join(lines[0]) + " |")
     md.append("|" + "---|" * len(lines[0]))
     md += ["| " + " | ".join(c.replace("|", "/") for c in line) + " |" for line in lines[1:]]
@@ -147,3 +148,11 @@ def write(results_dir: Path, rows: list[dict], meta: dict, samples: dict, checks
     mpath = results_dir / f"{stem}.md"
     mpath.write_text(markdown(rows, meta, errs))
     return jpath, mpath
+
+
+if __name__ == "__main__":                              # re-render the Markdown from a JSON file
+    import sys
+    src = Path(sys.argv[1])
+    doc = json.loads(src.read_text())
+    src.with_suffix(".md").write_text(markdown(doc["rows"], doc["meta"], doc["errors"]))
+    print(f"wrote {src.with_suffix('.md')}")

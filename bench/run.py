@@ -166,7 +166,8 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ran = {v for v, _ in runner.samples} | {v for v, _ in runner.errors}
-    rows = report.build_rows([r for r in plan.ROWS if r.variant in ran], runner.samples,
+    rows = report.build_rows([r for r in plan.ROWS if r.variant in ran and
+                              (r.mlflow_variant or r.variant) in ran], runner.samples,
                              runner.errors)
     meta = {"quick": args.quick, "command": "python bench/run.py " + " ".join(sys.argv[1:]),
             "machine": _machine.describe(pythons["mlflow"]), "seconds": runner.seconds,
@@ -174,7 +175,11 @@ def main(argv=None) -> int:
             "load_before": load_before, "load_after": _machine.load(), "child_env": threads,
             "notes": ["MLflow runs with MLFLOW_DISABLE_TELEMETRY=true (no network here)",
                       "MLflow's file store rows set MLFLOW_ALLOW_FILE_STORE=true (3.x refuses it "
-                      "otherwise)"]}
+                      "otherwise)",
+                      "fit overheads: each sample is one pair (plain fit with autologging "
+                      "disabled, then an autologged fit) in the same process",
+                      "search fixtures: 1,000 runs created through each library's API, larger "
+                      "stores repeat them by copying rows under new run ids (bench/.cache)"]}
     print()
     report.print_table(rows)
     jpath, mpath = report.write(Path(args.results), rows, meta, runner.samples, runner.checks,
