@@ -60,16 +60,32 @@ def metric_key(*parts: str) -> str:
 class MetricHistory:
     """Per-iteration metric values collected inside a framework callback.
 
-    Values are kept in memory while the framework trains (no store write per iteration) and
-    logged in as few batches as possible afterwards with :meth:`log_to`.
+    Values are kept in memory while the framework trains and logged in as few batches as
+    possible with :meth:`log_to`: after the call, or before its run is ended FAILED/KILLED
+    (``FrameworkRecorder.on_failure``), so a training that diverged keeps its curve.
+
+    Once :meth:`attach` gave it the run (``FrameworkRecorder.on_run_started``), a long training
+    also writes what it collected at most once per ``FLUSH_EVERY_SECONDS`` (live curves; a
+    training shorter than that writes nothing more than before). Per iteration this costs one
+    integer comparison. A write that fails stops the periodic writes (the values stay for
+    :meth:`log_to`) and raises to the callback, which reports it under the safety contract.
     """
+
+    FLUSH_EVERY_SECONDS = 5.0
 
     def __init__(self) -> None:
         self._points: list[tuple[str, float, int, int]] = []
         self.last_step: Optional[int] = None
+        self._run: Optional[RunHandle] = None  # attached: written periodically while training
+        self._next_flush_ms = 0
+        self._logged = 0  # self._points[:self._logged] are in the store
 
     def __len__(self) -> int:
         return len(self._points)
+
+    def __getstate__(self) -> dict:
+        # A callback pickled into a spawned worker (Lightning) does not take the run's client.
+        return {**self.__dict__, "_run": None}
 
     def add(self, step: int, values: Mapping[str, float]) -> None:
         """Record ``{key: value}`` at ``step`` (timestamp: now)."""
@@ -77,6 +93,13 @@ class MetricHistory:
         for key, value in values.items():
             self._points.append((key, float(value), timestamp, int(step)))
         self.last_step = int(step)
+        if self._run is not None and timestamp >= self._next_flush_ms:
+            self._flush_periodically(timestamp)
+
+    def attach(self, run: RunHandle) -> None:
+        """Write to ``run`` every ``FLUSH_EVERY_SECONDS`` while training (from the next add on)."""
+        self._run = run
+        self._next_flush_ms = time.time_ns() // 1_000_000 + int(self.FLUSH_EVERY_SECONDS * 1000)
 
     def as_series(self) -> dict[str, list[tuple[int, float]]]:
         """``{key: [(step, value), ...]}`` in recording order."""
@@ -86,12 +109,25 @@ class MetricHistory:
         return series
 
     def log_to(self, run: RunHandle) -> None:
-        """Log every recorded value on ``run`` (one transaction per ``METRICS_PER_BATCH``)."""
+        """Log every value not written yet on ``run`` (one transaction per ``METRICS_PER_BATCH``);
+        stops the periodic writes."""
+        self._run = None
+        self._write(run)
+
+    def _flush_periodically(self, now_ms: int) -> None:
+        run, self._run = self._run, None  # a store that fails is not retried during training
+        self._write(run)
+        self._run = run
+        self._next_flush_ms = now_ms + int(self.FLUSH_EVERY_SECONDS * 1000)
+
+    def _write(self, run: RunHandle) -> None:
         from autolog.tracking import Metric
 
-        metrics = [Metric(key, value, timestamp, step) for key, value, timestamp, step in self._points]
-        for start in range(0, len(metrics), METRICS_PER_BATCH):
-            run.client.log_batch(run.run_id, metrics=metrics[start : start + METRICS_PER_BATCH])
+        while self._logged < len(self._points):
+            end = min(self._logged + METRICS_PER_BATCH, len(self._points))
+            metrics = [Metric(*point) for point in self._points[self._logged : end]]
+            run.client.log_batch(run.run_id, metrics=metrics)
+            self._logged = end
 
 
 def history_from_evals_result(evals_result: Mapping[str, Mapping[str, Sequence[float]]]) -> MetricHistory:
@@ -310,6 +346,10 @@ class FrameworkRecorder(TrainingRecorder):
         """Framework-specific tags (e.g. dataset shape when the data is not fingerprintable)."""
         return {}
 
+    def log_late_params(self, run: RunHandle) -> None:
+        """Log params known only once training ran (e.g. optimizers created inside ``fit``);
+        called after the call, whether it returned or raised."""
+
     # the TrainingRecorder protocol ---------------------------------------------------------------
 
     def run_spec(self) -> RunSpec:
@@ -334,8 +374,17 @@ class FrameworkRecorder(TrainingRecorder):
         self._started = time.perf_counter()
         return RunSpec(name=self.run_name, params=self.params, tags=tags)
 
+    def on_run_started(self, run: RunHandle) -> None:
+        self.history.attach(run)  # a long training writes its curves while it runs
+
+    def on_failure(self, run: RunHandle, error: BaseException) -> None:
+        # What was collected before the exception: the partial curves and the late params.
+        attempt(f"{self.framework}: metric history before the failure", self.history.log_to, run)
+        attempt(f"{self.framework}: params before the failure", self.log_late_params, run)
+
     def log_results(self, run: RunHandle, result: Any) -> None:
         fit_seconds = time.perf_counter() - self._started
+        attempt(f"{self.framework}: params after fit", self.log_late_params, run)
         model = self.model_of(result)
         attempt(f"{self.framework}: metric history", self._log_history, run, model)
         if self.estimator is not None:

@@ -120,11 +120,11 @@ class KerasRecorder(FrameworkRecorder):
         return metrics
 
     def log_results(self, run: RunHandle, result: Any) -> None:
-        attempt("keras: params after fit", self._log_late_params, run)
         super().log_results(run, result)
         attempt("keras: model summary", self._log_summary, run)
 
-    def _log_late_params(self, run: RunHandle) -> None:
+    def log_late_params(self, run: RunHandle) -> None:
+        """``steps`` per epoch, known once ``fit`` began (after a failure too)."""
         steps = self.callback.fit_params.get("steps")
         if steps is not None:
             run.log_params_and_tags({"steps": stable_repr(steps)}, {})

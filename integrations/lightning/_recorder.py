@@ -85,7 +85,6 @@ class LightningRecorder(FrameworkRecorder):
         return early_stopping_metrics(callback) if callback is not None else {}
 
     def log_results(self, run: RunHandle, result: Any) -> None:
-        attempt(f"{self.framework}: params after fit", self._log_late_params, run)
         super().log_results(run, result)
         attempt(f"{self.framework}: model summary", self._log_summary, run)
 
@@ -97,8 +96,9 @@ class LightningRecorder(FrameworkRecorder):
         early_stopping = importlib.import_module(f"{self.package.import_name}.callbacks").EarlyStopping
         return next((cb for cb in self.trainer.callbacks if isinstance(cb, early_stopping)), None)
 
-    def _log_late_params(self, run: RunHandle) -> None:
-        """The optimizers (created inside fit) and an EarlyStopping added by ``configure_callbacks``."""
+    def log_late_params(self, run: RunHandle) -> None:
+        """The optimizers (created inside fit) and an EarlyStopping added by ``configure_callbacks``
+        (after a failure too, when training got that far)."""
         params = dict(self.callback.optimizer_params)
         if self.early_stopping is None:
             callback = self._early_stopping_callback()

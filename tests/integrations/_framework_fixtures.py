@@ -68,3 +68,33 @@ def run_python(code: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter of this virtualenv (strict mode, no store writes)."""
     env = {**os.environ, "AUTOLOG_STRICT": "1"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+
+
+def assert_one_warning_and_same_error(monkeypatch, train, error, match: str = "injected") -> None:
+    """With ``FrameworkRecorder.on_failure`` broken (non-strict mode): ``train()`` raises
+    ``error`` itself, with exactly one ``AutologWarning`` naming our failure."""
+    import warnings
+
+    from autolog.engine import AutologWarning, _contract
+    from integrations._framework import FrameworkRecorder
+
+    def broken(self, run, exc):
+        raise RuntimeError(match)
+
+    monkeypatch.setenv("AUTOLOG_STRICT", "0")
+    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    monkeypatch.setattr(FrameworkRecorder, "on_failure", broken)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(BaseException) as raised:
+            train()
+    assert raised.value is error and raised.value.__traceback__ is not None
+    ours = [w for w in caught if issubclass(w.category, AutologWarning)]
+    assert len(ours) == 1 and match in str(ours[0].message), [str(w.message) for w in ours]
+
+
+def assert_history(client, run_id: str, key: str, expected: list[tuple[int, float]]) -> None:
+    """The metric ``key`` has exactly the steps of ``expected`` with (approximately) its values."""
+    recorded = history(client, run_id, key)
+    assert [step for step, _ in recorded] == [step for step, _ in expected], key
+    assert [value for _, value in recorded] == pytest.approx([value for _, value in expected], rel=1e-6), key
