@@ -44,6 +44,7 @@ from autolog.tracking.entities import (
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 120.0
 MAX_RESULTS_LIMIT = 50000
+_ARTIFACT_URI_CACHE_SIZE = 256
 _IN_CHUNK = 500  # ids per IN (...) list, well below every database's parameter limit
 _ACTIVE, _DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED
 
@@ -135,6 +136,35 @@ class _HotStatements:
                 values(tags, "run_id", "key", "value")
             )
         )
+        self.experiment_stage = compiled(
+            sa.select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
+                experiments.c.experiment_id == bindparam("experiment_id")
+            )
+        )
+        self.insert_run = compiled(sa.insert(runs).values(values(runs, *_RUN_INSERT_COLUMNS)))
+        self.artifact_uri = compiled(
+            sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
+        )
+        self._compiled = compiled
+        self._updates: dict[tuple[str, ...], str] = {}
+
+    def update_run(self, columns: tuple[str, ...]) -> str:
+        """``UPDATE runs SET <columns> WHERE run_id = :run_id``, compiled once per column set."""
+        statement = self._updates.get(columns)
+        if statement is None:
+            statement = self._compiled(
+                sa.update(runs)
+                .where(runs.c.run_id == bindparam("run_id"))
+                .values({name: bindparam(name) for name in columns})
+            )
+            self._updates[columns] = statement
+        return statement
+
+
+_RUN_INSERT_COLUMNS = (
+    "run_id", "experiment_id", "name", "status", "start_time", "end_time", "user_id", "source",
+    "parent_run_id", "lifecycle_stage", "artifact_uri", "owner_host", "owner_pid", "heartbeat_time",
+)
 
 
 def _newer_metric(table, excluded):
@@ -174,6 +204,8 @@ class SqlStore(ModelRegistryMixin):
         self._ready = False
         self._init_lock = threading.Lock()
         self._host = socket.gethostname()
+        self._artifact_uris: dict[str, str] = {}  # run_id -> artifact URI, oldest first
+        self._artifact_uris_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"SqlStore({self.db_uri!r}, artifact_root={self.artifact_root!r})"
@@ -420,14 +452,22 @@ class SqlStore(ModelRegistryMixin):
         if parent_run_id is not None:
             _validation.run_id(parent_run_id)
         run_id = uuid.uuid4().hex
-        with _engine.write_transaction(self._writer()) as connection:
-            stage, location = self._experiment_stage(connection, number)
+        self._writer()
+        hot = self._hot
+        with self._hot_connections.write_cursor() as cursor:
+            cursor.execute(hot.experiment_stage, {"experiment_id": number})
+            found = cursor.fetchone()
+            if found is None:
+                raise NotFoundError(f"no experiment with id '{number}'")
+            stage, location = found
             if stage != _ACTIVE:
                 raise ConflictError(f"experiment '{number}' is deleted; restore it to add runs")
             if parent_run_id is not None:
-                self._run_stage(connection, parent_run_id)
+                cursor.execute(hot.run_stage, {"run_id": parent_run_id})
+                if cursor.fetchone() is None:
+                    raise NotFoundError(f"no run with id {parent_run_id!r}")
             artifact_uri = os.path.join(location, run_id, "artifacts")
-            row = {
+            cursor.execute(hot.insert_run, {
                 "run_id": run_id,
                 "experiment_id": number,
                 "name": run_name,
@@ -442,13 +482,16 @@ class SqlStore(ModelRegistryMixin):
                 "owner_host": self._host,
                 "owner_pid": os.getpid(),
                 "heartbeat_time": _now_ms(),
-            }
-            connection.execute(sa.insert(runs), row)
-            for table, rows in ((_schema.tags, tag_rows), (_schema.params, param_rows)):
-                if rows:
-                    connection.execute(
-                        sa.insert(table), [{"run_id": run_id, "key": k, "value": v} for k, v in rows]
-                    )
+            })
+            if tag_rows:
+                cursor.executemany(
+                    hot.upsert_tag, [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows]
+                )
+            if param_rows:
+                cursor.executemany(
+                    hot.insert_param, [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows]
+                )
+        self._remember_artifact_uri(run_id, artifact_uri)
         info = RunInfo(
             run_id, str(number), run_name, RunStatus.RUNNING, start, None, user_id, source,
             parent_run_id, _ACTIVE, artifact_uri,
@@ -497,10 +540,55 @@ class SqlStore(ModelRegistryMixin):
             values["end_time"] = _validation.integer(end_time, "end_time")
         if run_name is not None:
             values["name"] = _validation.optional_text(run_name, "run name")
-        if values:
-            self._update_runs([run_id], values)
-        else:
+        if not values:
             self.get_run(run_id)
+            return
+        _known_id(run_id)
+        self._writer()
+        statement = self._hot.update_run(tuple(values))
+        values["run_id"] = run_id
+        with self._hot_connections.write_cursor() as cursor:
+            cursor.execute(statement, values)
+            if cursor.rowcount != 1:
+                raise NotFoundError(f"no run with id {run_id!r}")
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        metrics: Any = (),
+        tags: Any = (),
+        status: str = RunStatus.FINISHED,
+        end_time: int | None = None,
+    ) -> None:
+        """Log the last metrics and tags of a run and end it, in ONE transaction.
+
+        Validates everything first (as :meth:`log_batch`): an invalid item, or a status that is
+        not terminal (FINISHED, FAILED, KILLED), writes nothing. ``end_time`` defaults to now.
+        ``NotFoundError`` for an unknown run, ``ConflictError`` for a deleted one.
+        """
+        if status not in RunStatus.TERMINAL:
+            raise InvalidInputError(
+                f"invalid end status {status!r} for run {run_id!r}: one of {RunStatus.TERMINAL}"
+            )
+        metric_rows = _metric_rows(run_id, metrics)
+        tag_rows = _validation.tag_values(_pairs(tags))
+        end = _now_ms() if end_time is None else _validation.integer(end_time, "end_time")
+        self._writer()
+        hot = self._hot
+        with self._hot_connections.write_cursor() as cursor:
+            self._check_run_writable(cursor, run_id)
+            if metric_rows:
+                cursor.executemany(hot.insert_metric, metric_rows)
+                cursor.executemany(hot.upsert_latest, _latest_per_key(metric_rows))
+            if tag_rows:
+                cursor.executemany(
+                    hot.upsert_tag, [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows]
+                )
+            cursor.execute(
+                hot.update_run(("status", "end_time")),
+                {"status": status, "end_time": end, "run_id": run_id},
+            )
 
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
         """Record that the owners of these runs are alive (unknown ids are ignored)."""
@@ -726,6 +814,9 @@ class SqlStore(ModelRegistryMixin):
             for chunk in _chunks(ids):
                 for table in (metrics, latest_metrics, params, tags, runs):
                     connection.execute(sa.delete(table).where(table.c.run_id.in_(chunk)))
+        with self._artifact_uris_lock:
+            for run_id in ids:
+                self._artifact_uris.pop(run_id, None)
         for run_id, artifact_uri in targets:
             _remove_run_artifacts(run_id, artifact_uri)
         return ids
@@ -758,8 +849,23 @@ class SqlStore(ModelRegistryMixin):
         return [(run_id, found[run_id][1]) for run_id in wanted]
 
     def artifacts(self, run_id: str) -> ArtifactRepository:
-        """The artifact repository of a run (rooted at its artifact URI)."""
-        return ArtifactRepository(self.get_run(run_id).info.artifact_uri)
+        """The artifact repository of a run (rooted at its artifact URI); ``NotFoundError`` if
+        there is no such run. A run's artifact URI never changes, so it is remembered."""
+        uri = self._artifact_uris.get(run_id)
+        if uri is None:
+            _known_id(run_id)
+            with self._reader().connect() as connection:
+                uri = connection.execute(_ARTIFACT_URI, {"run_id": run_id}).scalar()
+            if uri is None:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            self._remember_artifact_uri(run_id, uri)
+        return ArtifactRepository(uri)
+
+    def _remember_artifact_uri(self, run_id: str, uri: str) -> None:
+        with self._artifact_uris_lock:
+            self._artifact_uris[run_id] = uri
+            if len(self._artifact_uris) > _ARTIFACT_URI_CACHE_SIZE:
+                del self._artifact_uris[next(iter(self._artifact_uris))]
 
 
 @functools.lru_cache(maxsize=256)
@@ -904,6 +1010,7 @@ def _page_data_query():
 
 _PAGE_DATA = _page_data_query()
 _RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
+_ARTIFACT_URI = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
 
 
 def _runs_with_data(connection, rows) -> list[Run]:

@@ -224,6 +224,33 @@ class Client(ModelRegistryCalls):
             )
         self.update_run(run_id, status=status, end_time=now_ms() if end_time is None else int(end_time))
 
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        metrics: Iterable[Metric] = (),
+        tags: Iterable[RunTag] = (),
+        status: str = RunStatus.FINISHED,
+        end_time: Optional[int] = None,
+    ) -> None:
+        """Log the last metrics and tags of a run and end it with ``status``, in ONE transaction.
+
+        Like :meth:`log_batch` followed by :meth:`set_terminated`: an invalid item, or a status
+        other than FINISHED, FAILED or KILLED, writes nothing. ``end_time`` defaults to now.
+        """
+        if status not in RunStatus.TERMINAL:
+            raise InvalidInputError(
+                f"invalid end status {status!r} for run {run_id!r}: expected one of {', '.join(RunStatus.TERMINAL)}"
+            )
+        self.store.finish_run(
+            run_id,
+            metrics=list(metrics),
+            tags=list(tags),
+            status=status,
+            end_time=now_ms() if end_time is None else int(end_time),
+        )
+        KEEPER.discard(run_id)
+
     def set_terminated_later(self, run_id: str, status: str = RunStatus.FINISHED, end_time: Optional[int] = None) -> None:
         """Like :meth:`set_terminated`, for when the store refused it (locked, disk full): the end is
         written as soon as the store accepts it (retried by the heartbeat thread and at exit)."""

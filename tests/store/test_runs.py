@@ -220,3 +220,107 @@ def test_purge_deleted_runs(store):
     assert store.purge_deleted_runs() == []
     with pytest.raises(NotFoundError):
         store.purge_deleted_runs([gone])
+
+
+def test_finish_run_logs_and_ends_in_one_call(store, run_id):
+    store.finish_run(
+        run_id,
+        metrics=[Metric("acc", 0.5, 10, 0), Metric("acc", 0.75, 11, 1), Metric("loss", float("nan"), 10, 0)],
+        tags=[RunTag("u", "1"), ("v", 2)],
+        status=RunStatus.FAILED,
+        end_time=1234,
+    )
+    run = store.get_run(run_id)
+    assert (run.info.status, run.info.end_time) == (RunStatus.FAILED, 1234)
+    assert run.data.metrics["acc"] == 0.75 and math.isnan(run.data.metrics["loss"])
+    assert [m.value for m in store.get_metric_history(run_id, "acc")] == [0.5, 0.75]
+    assert run.data.tags == {"u": "1", "v": "2"}
+
+
+def test_finish_run_defaults_end_time_and_needs_nothing_to_log(store, run_id):
+    before = int(time.time() * 1000)
+    store.finish_run(run_id)
+    info = store.get_run(run_id).info
+    assert info.status == RunStatus.FINISHED and before <= info.end_time <= int(time.time() * 1000) + 1
+
+
+def test_finish_run_validates_everything_first(store, run_id):
+    with pytest.raises(InvalidInputError):
+        store.finish_run(run_id, metrics=[Metric("ok", 1.0, 1, 0), Metric("bad", "x", 1, 0)], tags={"t": "v"})
+    with pytest.raises(InvalidInputError, match="'bad key!'"):
+        store.finish_run(run_id, tags={"bad key!": "v"})
+    with pytest.raises(InvalidInputError, match="RUNNING"):
+        store.finish_run(run_id, status=RunStatus.RUNNING)
+    with pytest.raises(InvalidInputError):
+        store.finish_run(run_id, status="DONE")
+    with pytest.raises(InvalidInputError):
+        store.finish_run(run_id, end_time="soon")
+    run = store.get_run(run_id)
+    assert (run.info.status, run.info.end_time) == (RunStatus.RUNNING, None)
+    assert (run.data.metrics, run.data.tags) == ({}, {})
+
+
+def test_finish_run_unknown_or_deleted_run(store, run_id):
+    with pytest.raises(NotFoundError):
+        store.finish_run("a" * 32, metrics={"m": 1.0})
+    with pytest.raises(NotFoundError):
+        store.finish_run("\x00bad")
+    store.delete_run(run_id)
+    with pytest.raises(ConflictError, match="deleted"):
+        store.finish_run(run_id, tags={"t": "1"})
+    store.restore_run(run_id)
+    assert store.get_run(run_id).info.status == RunStatus.RUNNING
+
+
+def test_update_run_each_field_alone_and_resume(store, run_id):
+    store.update_run(run_id, run_name="only-name")
+    store.update_run(run_id, end_time=55)
+    store.update_run(run_id, status=RunStatus.KILLED)
+    info = store.get_run(run_id).info
+    assert (info.run_name, info.end_time, info.status) == ("only-name", 55, RunStatus.KILLED)
+    store.update_run(run_id, status=RunStatus.RUNNING)
+    assert store.get_run(run_id).info.status == RunStatus.RUNNING
+    store.update_run(run_id)  # nothing to change: only checks the run exists
+    with pytest.raises(NotFoundError):
+        store.update_run("c" * 32)
+    with pytest.raises(NotFoundError):
+        store.update_run("c" * 32, end_time=1)
+
+
+def test_create_run_in_unknown_or_deleted_experiment(store):
+    with pytest.raises(NotFoundError):
+        store.create_run("42")
+    experiment_id = store.create_experiment("gone")
+    store.delete_experiment(experiment_id)
+    with pytest.raises(ConflictError, match="deleted"):
+        store.create_run(experiment_id)
+    assert store.count_runs([experiment_id], view_type="all") == 0
+
+
+def test_artifacts_of_a_run(store, run_id):
+    repository = store.artifacts(run_id)
+    assert repository.local_path("") == store.get_run(run_id).info.artifact_uri
+    other = store.create_run("0").info.run_id
+    assert store.artifacts(other).local_path("") == store.get_run(other).info.artifact_uri
+    with pytest.raises(NotFoundError, match="'d{32}'".replace("d{32}", "d" * 32)):
+        store.artifacts("d" * 32)
+    with pytest.raises(NotFoundError):
+        store.artifacts("\x00")
+
+
+def test_artifacts_of_a_purged_run_is_not_found(store, run_id):
+    store.artifacts(run_id).write_bytes("a.txt", b"x")
+    store.delete_run(run_id)
+    store.purge_deleted_runs([run_id])
+    with pytest.raises(NotFoundError):
+        store.artifacts(run_id)
+
+
+def test_artifacts_of_a_run_created_by_another_store_object(store, run_id, request, tmp_path):
+    from autolog.store import SqlStore
+
+    fresh = SqlStore(store.db_uri, store.artifact_root)
+    try:
+        assert fresh.artifacts(run_id).local_path("") == store.get_run(run_id).info.artifact_uri
+    finally:
+        fresh.close()

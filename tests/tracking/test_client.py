@@ -196,3 +196,35 @@ def test_artifacts(client, tmp_path):
     assert open(local, "rb").read() == b"\x00\x01"
     with pytest.raises(InvalidInputError):
         client.log_text(run_id, "x", "../escape.txt")
+
+
+def test_finish_run_logs_ends_and_stops_the_heartbeat(client):
+    from autolog.tracking._heartbeat import KEEPER
+
+    run_id = client.create_run("0").info.run_id
+    assert run_id in KEEPER.run_ids()
+    client.finish_run(
+        run_id, metrics=[Metric("acc", 0.9, 1, 0)], tags=[RunTag("t", "1")],
+        status=RunStatus.KILLED, end_time=777,
+    )
+    run = client.get_run(run_id)
+    assert (run.info.status, run.info.end_time) == (RunStatus.KILLED, 777)
+    assert run.data.metrics == {"acc": 0.9} and _user_tags(run) == {"t": "1"}
+    assert run_id not in KEEPER.run_ids()
+
+
+def test_finish_run_rejects_bad_input_and_writes_nothing(client):
+    from autolog.tracking._heartbeat import KEEPER
+
+    run_id = client.create_run("0").info.run_id
+    with pytest.raises(InvalidInputError, match="RUNNING"):
+        client.finish_run(run_id, status=RunStatus.RUNNING)
+    with pytest.raises(InvalidInputError):
+        client.finish_run(run_id, metrics=[Metric("ok", 1.0, 1, 0), Metric("bad", "x", 1, 0)])
+    with pytest.raises(NotFoundError):
+        client.finish_run("e" * 32)
+    run = client.get_run(run_id)
+    assert run.info.status == RunStatus.RUNNING and run.data.metrics == {}
+    assert run_id in KEEPER.run_ids()
+    client.finish_run(run_id)
+    assert client.get_run(run_id).info.status == RunStatus.FINISHED
