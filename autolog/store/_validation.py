@@ -171,8 +171,8 @@ def experiment_id(value: Any) -> int:
         number = int(value)
     else:
         raise InvalidInputError(f"invalid experiment id {value!r}: expected a string of digits")
-    if number > 2**31 - 1:
-        raise InvalidInputError(f"invalid experiment id {value!r}: too large")
+    if not 0 <= number <= 2**31 - 1:
+        raise InvalidInputError(f"invalid experiment id {value!r}: out of range")
     return number
 
 
