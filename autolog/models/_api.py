@@ -154,9 +154,9 @@ def log_model(
         run_id = _active_run_id()
     repository = get_store().artifacts(run_id)  # NotFoundError for an unknown run
     options = (flavor_object, serialization_format, input_example, signature)
-    if repository.local_path("") is not None:
-        target = repository.local_path(name)
-        if _is_non_empty_directory(target) or os.path.isfile(target):
+    target = repository.local_path(name)
+    if target is not None:
+        if _is_occupied(target):
             raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
         metadata = _save_into_place(target, model, *options)
     else:
@@ -205,6 +205,17 @@ def _active_run_id() -> str:
     return run.info.run_id
 
 
+def _is_occupied(path: str) -> bool:
+    """Whether ``path`` is a file or a non-empty directory (one system call when it is absent)."""
+    try:
+        with os.scandir(path) as entries:
+            return any(True for _ in entries)
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        return True
+
+
 def _is_non_empty_directory(path: str) -> bool:
     try:
         with os.scandir(path) as entries:
@@ -237,8 +248,10 @@ def _make_staging_directory(target: str) -> str:
 
 def _move_into_place(staging: str, target: str) -> None:
     try:
-        if os.path.isdir(target):
-            os.rmdir(target)  # empty (checked before); a racing writer makes this fail
+        # POSIX rename replaces an empty directory and fails on a non-empty one (a racing
+        # writer); elsewhere remove the empty directory first.
+        if os.name == "nt" and os.path.isdir(target):
+            os.rmdir(target)
         os.rename(staging, target)
     except OSError as exc:
         raise ConflictError(
@@ -271,7 +284,9 @@ def _write_model_directory(
         requirements=_requirements(model, serialization_format),
         input_example=example_file,
     )
-    write_metadata(directory, metadata)
+    # ``directory`` is always a private staging directory renamed (or copied) into place once
+    # complete, so the metadata needs no temp file of its own.
+    write_metadata(directory, metadata, atomic=False)
     return metadata
 
 

@@ -23,6 +23,20 @@ def open_new(path: str, mode: str = "xb", encoding: str | None = None) -> IO:
         raise
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Create the new file ``path`` (``FILE_MODE``) holding ``data``: one open, write, close."""
+    descriptor = os.open(path, _NEW_FILE_FLAGS, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view):]
+    finally:
+        os.close(descriptor)
+
+
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
 def make_dirs(path: str) -> None:
     """``os.makedirs(path, exist_ok=True)`` creating every missing level ``DIR_MODE``."""
     missing = []

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
 from autolog.exceptions import InvalidInputError, NotFoundError
-from autolog.models._files import open_new
+from autolog.models._files import open_new, write_new
 
 METADATA_FILE_NAME = "autolog-model.json"
 _REQUIRED_FIELDS = ("flavor", "model_class", "serialization_format", "model_file", "sha256")
@@ -103,13 +103,25 @@ def _check_file_name(name: Any, key: str, source: str) -> None:
         )
 
 
-def write_metadata(directory: str, metadata: ModelMetadata) -> str:
-    """Write ``autolog-model.json`` into ``directory`` atomically (temp file, then ``os.replace``)."""
+def write_metadata(directory: str, metadata: ModelMetadata, *, atomic: bool = True) -> str:
+    """Write ``autolog-model.json`` into ``directory``.
+
+    ``atomic`` (default): through a temp file and ``os.replace``, for a directory others may be
+    reading. ``atomic=False`` writes the file directly: for a private staging directory that is
+    itself renamed into place once complete (see ``autolog.models._api``).
+    """
     path = os.path.join(directory, METADATA_FILE_NAME)
+    # Compact separators and no indent keep json on its C encoder (indent= selects the
+    # pure-Python one); fields are shallow-copied (asdict deep-copies every nested value).
+    data = {f.name: getattr(metadata, f.name) for f in fields(metadata)}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n"
+    if not atomic:
+        write_new(path, text.encode("utf-8"))
+        return path
     temporary = os.path.join(directory, f".{METADATA_FILE_NAME}.{secrets.token_hex(6)}.tmp")
     try:
         with open_new(temporary, "x", encoding="utf-8") as f:
-            json.dump(metadata.to_dict(), f, indent=1, sort_keys=True, allow_nan=False)
+            f.write(text)
         os.replace(temporary, path)
     except BaseException:
         _remove_quietly(temporary)

@@ -159,3 +159,11 @@ def test_failed_serialization_leaves_no_trace_in_the_run(tracking_dir):
             log_model(FunctionTransformer(func=lambda X: X))
     root = get_store().artifacts(run.info.run_id).local_path("")
     assert not os.path.exists(root) or os.listdir(root) == []
+
+
+def test_name_taken_by_a_file(tracking_dir, logistic):
+    with autolog.start_run() as run:
+        autolog.log_text("x", "model")
+        with pytest.raises(ConflictError, match="already has artifacts under 'model'"):
+            log_model(logistic)
+    assert os.path.isfile(artifact_dir(run.info.run_id))

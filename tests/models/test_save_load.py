@@ -421,3 +421,28 @@ def test_unserializable_input_example_warns_and_still_saves(tmp_path, logistic):
         metadata = save_model(logistic, tmp_path / "m", input_example=example, signature=False)
     assert metadata.input_example is None
     assert sorted(os.listdir(tmp_path / "m")) == sorted([METADATA_FILE_NAME, "model.pkl"])
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_write_metadata_compact_and_read_back(tmp_path, atomic):
+    from autolog.models._metadata import read_metadata, write_metadata
+
+    metadata = ModelMetadata(
+        flavor="sklearn", model_class="x.Y", serialization_format="pickle", model_file="model.pkl",
+        sha256="a" * 64, signature={"inputs": [{"name": "é", "type": "double"}]}, requirements=["a==1"],
+    )
+    path = write_metadata(str(tmp_path), metadata, atomic=atomic)
+    assert os.listdir(tmp_path) == [METADATA_FILE_NAME]  # no temp file left
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o644 & ~_umask())
+    text = open(path, encoding="utf-8").read()
+    assert text.count("\n") == 1 and json.loads(text) == metadata.to_dict()
+    assert read_metadata(str(tmp_path)) == metadata
+    if not atomic:
+        with pytest.raises(FileExistsError):  # never overwrites: only for a fresh staging directory
+            write_metadata(str(tmp_path), metadata, atomic=False)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
