@@ -22,6 +22,12 @@ y = (X.sum(axis=1) > 0).astype("int32")
 FAIL_AT_EPOCH = 3
 
 
+@pytest.fixture(autouse=True)
+def _fresh_keras_names():
+    yield
+    keras.backend.clear_session()  # auto-names ("adam", "adam_1"...) of later tests start over
+
+
 class RaisesAtEpoch(keras.callbacks.Callback):
     """Keeps every epoch's logs; raises ``error`` at the end of epoch ``FAIL_AT_EPOCH``."""
 
