@@ -96,7 +96,8 @@ def _check_committed(store, lines: list) -> None:
         assert not os.path.basename(path).startswith("."), path
         if path.startswith("blob-"):
             step = int(path[5:-4])
-            data = open(repository.local_path(path), "rb").read()
+            with open(repository.local_path(path), "rb") as handle:
+                data = handle.read()
             assert data == bytes([step % 251]) * (200_000 + step), path
         elif path.startswith("model-"):
             assert "autolog-model.json" in [os.path.basename(i.path) for i in repository.list_artifacts(path)]

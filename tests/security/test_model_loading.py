@@ -57,10 +57,8 @@ def test_changed_model_bytes_are_refused_before_unpickling(logged, tmp_path, ser
     marker = tmp_path / "unpickled"
     payload = pickle.dumps(_Exploit(str(marker)))
     path = os.path.join(directory, FILES[serialization_format])
-    if tamper == "replaced":
-        open(path, "wb").write(payload)
-    else:
-        open(path, "ab").write(payload)
+    with open(path, "wb" if tamper == "replaced" else "ab") as handle:
+        handle.write(payload)
     with pytest.raises(ModelIntegrityError, match="sha256"):
         load_model(uri)
     assert not marker.exists()
@@ -92,13 +90,14 @@ def test_missing_or_malformed_metadata_gets_a_clear_error(logged, change, error)
     """Promise: a model directory with missing or malformed metadata raises autolog's error naming the problem."""
     uri, directory = logged()
     path = os.path.join(directory, "autolog-model.json")
-    document = json.load(open(path))
+    with open(path) as handle:
+        document = json.load(handle)
     if change == "delete":
         os.remove(path)
     elif change == "garbage":
-        open(path, "w").write("{not json")
+        _write(path, "{not json")
     elif change == "empty object":
-        open(path, "w").write("{}")
+        _write(path, "{}")
     else:
         if change == "model file outside":
             document["model_file"] = "../../../../../../etc/passwd"
@@ -106,8 +105,13 @@ def test_missing_or_malformed_metadata_gets_a_clear_error(logged, change, error)
             document["serialization_format"] = "marshal"
         else:
             del document["sha256"]
-        open(path, "w").write(json.dumps(document))
+        _write(path, json.dumps(document))
     with pytest.raises(error) as raised:
         load_model(uri)
     message = str(raised.value)
     assert "autolog-model.json" in message or "metadata" in message.lower() or "'marshal'" in message, message
+
+
+def _write(path, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
