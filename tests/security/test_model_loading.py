@@ -62,7 +62,7 @@ def test_changed_model_bytes_are_refused_before_unpickling(logged, tmp_path, ser
     with pytest.raises(ModelIntegrityError, match="sha256"):
         load_model(uri)
     assert not marker.exists()
-    pickle.loads(payload)  # the payload is live: this is what loading would have done
+    pickle.loads(payload).close()  # the payload is live: this is what loading would have done
     assert marker.exists()
 
 
