@@ -18,9 +18,9 @@ A run (named after the model class, e.g. ``Sequential``) records
 
 from __future__ import annotations
 
-from autolog.engine import Integration, Patcher
+from typing import Any
 
-from integrations.keras._flavor import KerasFlavor
+from autolog.engine import Integration, Patcher
 
 
 class KerasIntegration(Integration):
@@ -38,10 +38,21 @@ class KerasIntegration(Integration):
 
         from autolog.models import register_flavor
 
+        from integrations.keras._flavor import KerasFlavor
         from integrations.keras._patching import install
 
         register_flavor(KerasFlavor())
         install(patcher, keras)
+
+
+def __getattr__(name: str) -> Any:
+    # The flavor (entry point ``autolog.flavors: keras``) imports autolog.models: only on demand,
+    # so that ``autolog()`` finding this integration stays cheap.
+    if name == "KerasFlavor":
+        from integrations.keras._flavor import KerasFlavor
+
+        return KerasFlavor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["KerasFlavor", "KerasIntegration"]

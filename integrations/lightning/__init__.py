@@ -23,12 +23,11 @@ The autolog ``Callback`` is in ``trainer.callbacks`` only during the fit.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from autolog.engine import Integration, Patcher
 from autolog.exceptions import InvalidInputError
 
-from integrations.lightning._flavor import PyTorchFlavor
 from integrations.lightning._recorder import LIGHTNING, PYTORCH_LIGHTNING, LightningPackage
 
 
@@ -62,6 +61,7 @@ class _LightningIntegrationBase(Integration):
 
         from autolog.models import register_flavor
 
+        from integrations.lightning._flavor import PyTorchFlavor
         from integrations.lightning._patching import install
 
         register_flavor(PyTorchFlavor())
@@ -84,6 +84,16 @@ class PytorchLightningIntegration(_LightningIntegrationBase):
     module = PYTORCH_LIGHTNING.import_name
     distribution = PYTORCH_LIGHTNING.distribution
     package = PYTORCH_LIGHTNING
+
+
+def __getattr__(name: str) -> Any:
+    # The flavor (entry point ``autolog.flavors: pytorch``) imports autolog.models: only on
+    # demand, so that ``autolog()`` finding this integration stays cheap.
+    if name == "PyTorchFlavor":
+        from integrations.lightning._flavor import PyTorchFlavor
+
+        return PyTorchFlavor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["LightningIntegration", "PyTorchFlavor", "PytorchLightningIntegration", "configure"]
