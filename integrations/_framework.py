@@ -33,6 +33,8 @@ from autolog.engine import (
     warn_once,
 )
 
+from integrations._git_diff import log_git_diff
+
 MAX_METRIC_KEY_LENGTH = 250
 METRICS_PER_BATCH = 5000
 IMPORTANCE_ARTIFACT = "feature_importance.json"
@@ -40,7 +42,6 @@ IMPORTANCE_PLOT_ARTIFACT = "feature_importance.png"
 # A plot costs ~50-100 ms of drawing: worth it only next to a training call that took long.
 PLOT_MIN_FIT_SECONDS = 2.0
 PLOT_MAX_FEATURES = 20
-GIT_DIFF_ARTIFACT = "code/git_diff.patch"
 INPUT_EXAMPLE_ROWS = 5
 
 _INVALID_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_\-./ :]")
@@ -397,7 +398,7 @@ class FrameworkRecorder(TrainingRecorder):
             attempt(f"{self.framework}: feature importance", log_feature_importance, run, importance, fit_seconds)
         if self.options.log_models:
             log_native_model(run, model, self)
-        attempt(f"{self.framework}: git diff", _log_git_diff, run)
+        attempt(f"{self.framework}: git diff", log_git_diff, run)
 
     def after_run(self, run: RunHandle, result: Any) -> None:
         if self.estimator is not None:
@@ -430,16 +431,6 @@ def _dataset_tags(X: Any, y: Any) -> dict[str, str]:
     from autolog.context import fingerprint
 
     return fingerprint(X, y).to_tags()
-
-
-def _log_git_diff(run: RunHandle) -> None:
-    from autolog.context import collect_run_context, git_diff
-
-    if collect_run_context().get("autolog.git.dirty") != "true":
-        return
-    diff = git_diff()
-    if diff:
-        run.log_text(diff, GIT_DIFF_ARTIFACT)
 
 
 def first_rows(X: Any, rows: int = INPUT_EXAMPLE_ROWS) -> Any:
