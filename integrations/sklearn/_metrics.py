@@ -8,6 +8,7 @@ Undefined metrics (e.g. ROC AUC with a single class) are left out rather than lo
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any, Hashable, Optional
 
 import numpy as np
@@ -20,16 +21,63 @@ def training_metrics(estimator: Any, X: Any, y: Any, sample_weight: Any = None, 
     from sklearn.base import is_classifier, is_regressor
 
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    # A Pipeline transforms X once here, not once per predict / predict_proba / score call.
+    model, Xt, via_pipeline = _final_model(estimator, X)
     metrics: dict[str, float] = {}
-    if y is not None and is_classifier(estimator) and _has(estimator, "predict"):
-        metrics.update(_classifier_metrics(estimator, X, np.asarray(y), weights, pos_label))
-    elif y is not None and is_regressor(estimator) and _has(estimator, "predict"):
-        metrics.update(_regressor_metrics(estimator, X, np.asarray(y), weights))
+    if y is not None and is_classifier(estimator) and _has(model, "predict"):
+        metrics.update(_classifier_metrics(model, Xt, np.asarray(y), weights, pos_label))
+    elif y is not None and is_regressor(estimator) and _has(model, "predict"):
+        metrics.update(_regressor_metrics(model, Xt, np.asarray(y), weights))
     if "score" not in metrics and _has(estimator, "score"):
-        score = _score(estimator, X, y, sample_weight)
+        if via_pipeline and _has(model, "score"):
+            score = _pipeline_final_score(model, Xt, y, sample_weight)
+        else:
+            score = _score(estimator, X, y, sample_weight)
         if score is not None:
             metrics["score"] = score
     return {PREFIX + name: value for name, value in metrics.items() if not np.isnan(value)}
+
+
+def _final_model(estimator: Any, X: Any) -> tuple[Any, Any, bool]:
+    """``(final step, X transformed by the steps before it, True)`` for a plain Pipeline.
+
+    Exactly what ``Pipeline.predict`` / ``predict_proba`` / ``score`` do without metadata
+    routing: ``transform`` of every non-passthrough step but the last, then the final step's
+    method. Anything else (routing enabled, a subclass overriding those methods, a passthrough
+    final step) is returned unchanged: ``(estimator, X, False)``.
+    """
+    pipeline_module = sys.modules.get("sklearn.pipeline")
+    if pipeline_module is None or not isinstance(estimator, pipeline_module.Pipeline):
+        return estimator, X, False
+    pipeline_class = pipeline_module.Pipeline
+    for method in ("predict", "predict_proba", "score", "_iter"):
+        if _unwrapped(getattr(type(estimator), method, None)) is not _unwrapped(getattr(pipeline_class, method)):
+            return estimator, X, False
+    import sklearn
+
+    if sklearn.get_config().get("enable_metadata_routing", False):
+        return estimator, X, False
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return estimator, X, False
+    final = steps[-1][1]
+    if final is None or (isinstance(final, str) and final == "passthrough"):
+        return estimator, X, False
+    Xt = X
+    for _, _, transform in estimator._iter(with_final=False):
+        Xt = transform.transform(Xt)
+    model, Xt, _ = _final_model(final, Xt)  # a Pipeline ending in a Pipeline
+    return model, Xt, True
+
+
+def _pipeline_final_score(final: Any, Xt: Any, y: Any, sample_weight: Any) -> Optional[float]:
+    """``Pipeline.score`` without routing: the final step's score, sample_weight only if given."""
+    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    value = final.score(Xt, y, **kwargs)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _has(estimator: Any, method: str) -> bool:
@@ -46,7 +94,8 @@ def _classifier_metrics(estimator, X, y_true, weights, pos_label) -> dict[str, f
     if y_true.ndim != 1 and not (y_true.ndim == 2 and y_true.shape[1] == 1):
         return {}  # multilabel / multioutput: only ``score``
     y_true = y_true.ravel()
-    y_pred = np.asarray(estimator.predict(X)).ravel()
+    y_pred, proba = _predict(estimator, X)
+    y_pred = np.asarray(y_pred).ravel()
     labels, encoded = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
     true_idx, pred_idx = encoded[: len(y_true)], encoded[len(y_true):]
     confusion = _confusion_matrix(true_idx, pred_idx, len(labels), weights)
@@ -57,9 +106,69 @@ def _classifier_metrics(estimator, X, y_true, weights, pos_label) -> dict[str, f
         return metrics  # precision/recall/F1/ROC AUC are undefined for a single class
     positive = _positive_label(labels, pos_label)
     metrics.update(_precision_recall_f1(confusion, labels, positive))
-    if _has(estimator, "predict_proba"):
-        metrics.update(_probability_metrics(estimator, X, y_true, weights, positive))
+    if proba is not None or _has(estimator, "predict_proba"):
+        metrics.update(_probability_metrics(estimator, X, y_true, weights, positive, proba))
     return metrics
+
+
+# Classes whose ``predict(X)`` is, line by line in scikit-learn's source, ``classes_`` indexed by
+# ``argmax(predict_proba(X), axis=1)`` (same probabilities, same first-maximum tie-breaking, same
+# ``classes_`` array): (module, class, condition on the fitted estimator). A subclass qualifies
+# only when it overrides neither method (compared under any ``__wrapped__`` patch).
+_ARGMAX_OF_PROBA = (
+    # ForestClassifier.predict: proba = self.predict_proba(X);
+    #   return self.classes_.take(np.argmax(proba, axis=1), axis=0)   (n_outputs_ == 1)
+    ("sklearn.ensemble._forest", "ForestClassifier", lambda e: getattr(e, "n_outputs_", None) == 1),
+    # BaseDecisionTree.predict: proba = self.tree_.predict(X);
+    #   return self.classes_.take(np.argmax(proba, axis=1), axis=0)   (classifier, n_outputs_ == 1)
+    # DecisionTreeClassifier.predict_proba: proba = self.tree_.predict(X); return proba[:, :self.n_classes_]
+    #   (single output: tree_.predict's width is max_n_classes == n_classes_, so the slice is all of it)
+    ("sklearn.tree._classes", "DecisionTreeClassifier", lambda e: getattr(e, "n_outputs_", None) == 1),
+    # BaggingClassifier.predict: predicted_probabilitiy = self.predict_proba(X, **params);
+    #   return self.classes_.take((np.argmax(predicted_probabilitiy, axis=1)), axis=0)
+    ("sklearn.ensemble._bagging", "BaggingClassifier", lambda e: True),
+    # VotingClassifier.predict (voting="soft"): maj = np.argmax(self.predict_proba(X), axis=1);
+    #   maj = self.le_.inverse_transform(maj)  == take(self.le_.classes_, maj); classes_ is le_.classes_
+    ("sklearn.ensemble._voting", "VotingClassifier",
+     lambda e: getattr(e, "voting", None) == "soft" and getattr(e, "classes_", None) is getattr(getattr(e, "le_", None), "classes_", 0)),
+    # CalibratedClassifierCV.predict: class_indices = xp.argmax(self.predict_proba(X), axis=1);
+    #   return self.classes_[class_indices]
+    ("sklearn.calibration", "CalibratedClassifierCV", lambda e: True),
+)
+
+
+def _predict_is_argmax_of_proba(estimator: Any) -> bool:
+    cls = type(estimator)
+    for module_name, class_name, condition in _ARGMAX_OF_PROBA:
+        module = sys.modules.get(module_name)
+        base = getattr(module, class_name, None) if module is not None else None
+        if base is None or not issubclass(cls, base):
+            continue
+        same = all(
+            _unwrapped(getattr(cls, method, None)) is _unwrapped(getattr(base, method, None))
+            for method in ("predict", "predict_proba")
+        )
+        try:
+            return same and bool(condition(estimator))
+        except Exception:
+            return False
+    return False
+
+
+def _predict(estimator: Any, X: Any) -> tuple[Any, Optional[np.ndarray]]:
+    """``(estimator.predict(X), predict_proba(X) or None)``: ONE pass when predict is its argmax."""
+    if _predict_is_argmax_of_proba(estimator) and _has(estimator, "predict_proba"):
+        proba = estimator.predict_proba(X)
+        classes = getattr(estimator, "classes_", None)
+        if (
+            type(proba) is np.ndarray
+            and proba.ndim == 2
+            and isinstance(classes, np.ndarray)
+            and classes.ndim == 1
+            and proba.shape[1] == len(classes)
+        ):
+            return classes.take(np.argmax(proba, axis=1), axis=0), proba
+    return estimator.predict(X), None
 
 
 def _confusion_matrix(true_idx, pred_idx, n_labels: int, weights) -> np.ndarray:
@@ -99,9 +208,9 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return result
 
 
-def _probability_metrics(estimator, X, y_true, weights, positive) -> dict[str, float]:
+def _probability_metrics(estimator, X, y_true, weights, positive, proba=None) -> dict[str, float]:
     classes = np.asarray(getattr(estimator, "classes_", []))
-    proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    proba = np.asarray(estimator.predict_proba(X) if proba is None else proba, dtype=float)
     if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes) or len(classes) < 2:
         return {}
     index = {label: i for i, label in enumerate(classes.tolist())}

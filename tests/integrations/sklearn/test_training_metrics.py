@@ -116,3 +116,160 @@ def test_classifier_without_predict_proba_has_no_probability_metrics():
     got = training_metrics(SVC().fit(X, y), X, y)
     assert "training_log_loss" not in got and "training_roc_auc" not in got
     assert "training_f1_score" in got
+
+
+# -- one predict_proba pass for classes whose predict is its argmax; Pipelines transform once ------
+
+from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    BaggingClassifier,
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+    VotingClassifier,
+)
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier  # noqa: E402
+
+from integrations.sklearn._metrics import _predict, _predict_is_argmax_of_proba  # noqa: E402
+
+ARGMAX_MODELS = {
+    "random_forest": lambda: RandomForestClassifier(n_estimators=7, max_depth=3, random_state=0),
+    "extra_trees": lambda: ExtraTreesClassifier(n_estimators=7, max_depth=3, random_state=0),
+    "decision_tree": lambda: DecisionTreeClassifier(max_depth=3, random_state=0),
+    "extra_tree": lambda: ExtraTreeClassifier(max_depth=3, random_state=0),
+    "bagging": lambda: BaggingClassifier(DecisionTreeClassifier(max_depth=2), n_estimators=4, random_state=0),
+    "voting_soft": lambda: VotingClassifier(
+        [("lr", LogisticRegression(max_iter=500)), ("dt", DecisionTreeClassifier(max_depth=2))], voting="soft"
+    ),
+    "calibrated": lambda: CalibratedClassifierCV(DecisionTreeClassifier(max_depth=2), cv=3),
+}
+
+
+def _tied_case():
+    """Duplicated rows with different labels: leaves (and forest averages) with tied probabilities."""
+    X = np.repeat(np.arange(6.0), 6).reshape(-1, 1)
+    y = np.tile(np.array([0, 1, 2]), 12)
+    return X, y, None
+
+
+def _expected(model, X, y, w):
+    y_pred, proba = model.predict(X), model.predict_proba(X)
+    binary = len(model.classes_) == 2 and set(np.unique(y)) == {0, 1}
+    average = dict(average="binary", pos_label=1) if binary else dict(average="weighted")
+    expected = {
+        "training_accuracy_score": skm.accuracy_score(y, y_pred, sample_weight=w),
+        "training_precision_score": skm.precision_score(y, y_pred, sample_weight=w, zero_division=0, **average),
+        "training_recall_score": skm.recall_score(y, y_pred, sample_weight=w, zero_division=0, **average),
+        "training_f1_score": skm.f1_score(y, y_pred, sample_weight=w, zero_division=0, **average),
+        "training_log_loss": skm.log_loss(y, proba, sample_weight=w, labels=model.classes_),
+        "training_score": model.score(X, y, sample_weight=w),
+    }
+    if len(model.classes_) == 2:
+        positive = 1 if binary else None
+        column = 1 if positive is None else list(model.classes_).index(positive)
+        expected["training_roc_auc"] = skm.roc_auc_score(y == model.classes_[column], proba[:, column], sample_weight=w)
+    else:
+        expected["training_roc_auc"] = skm.roc_auc_score(y, proba, sample_weight=w, multi_class="ovr", average="weighted")
+    return expected
+
+
+def _assert_equal_metrics(got, expected):
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+
+
+@pytest.mark.parametrize("case", [*classification_cases(), "ties"])
+@pytest.mark.parametrize("name", list(ARGMAX_MODELS))
+def test_argmax_of_proba_classes_equal_sklearn(name, case):
+    X, y, w = _tied_case() if case == "ties" else classification_cases()[case]
+    model = ARGMAX_MODELS[name]()
+    model.fit(X, y, sample_weight=w) if name != "voting_soft" or w is None else model.fit(X, y)
+    assert _predict_is_argmax_of_proba(model)
+    y_pred, proba = _predict(model, X)
+    assert proba is not None
+    expected_pred = model.predict(X)
+    assert y_pred.dtype == expected_pred.dtype and np.array_equal(y_pred, expected_pred)
+    _assert_equal_metrics(training_metrics(model, X, y, w), _expected(model, X, y, w))
+
+
+def test_ties_really_tie():
+    X, y, _ = _tied_case()
+    proba = DecisionTreeClassifier().fit(X, y).predict_proba(X)
+    assert np.all(proba == proba[:, :1])  # every row is a three-way tie: argmax takes the first class
+
+
+def test_a_forest_runs_one_predict_proba_and_no_predict_even_when_patched(monkeypatch):
+    """Patched methods (autolog's post-training wrappers keep ``__wrapped__``) still qualify."""
+    import functools
+
+    from sklearn.ensemble._forest import ForestClassifier
+
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    calls = []
+    original_proba, original_predict = ForestClassifier.predict_proba, ForestClassifier.predict
+
+    @functools.wraps(original_proba)
+    def counting_proba(self, X):
+        calls.append("predict_proba")
+        return original_proba(self, X)
+
+    @functools.wraps(original_predict)
+    def counting_predict(self, X):
+        calls.append("predict")
+        return original_predict(self, X)
+
+    monkeypatch.setattr(ForestClassifier, "predict_proba", counting_proba)
+    monkeypatch.setattr(ForestClassifier, "predict", counting_predict)
+    got = training_metrics(model, X, y)
+    assert calls == ["predict_proba"]
+    monkeypatch.undo()
+    _assert_equal_metrics(got, _expected(model, X, y, None))
+
+
+class _OverridingForest(RandomForestClassifier):
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_subclass_overriding_predict_is_not_derived():
+    X, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    model = _OverridingForest(n_estimators=3, random_state=0).fit(X, y)
+    assert not _predict_is_argmax_of_proba(model)
+    got = training_metrics(model, X, y)
+    assert got["training_accuracy_score"] == skm.accuracy_score(y, model.predict(X))
+
+
+def test_classes_not_listed_call_predict():
+    X, y = load_iris(return_X_y=True)
+    assert not _predict_is_argmax_of_proba(LogisticRegression(max_iter=500).fit(X, y))
+    hard = VotingClassifier([("lr", LogisticRegression(max_iter=500))], voting="hard").fit(X, y)
+    assert not _predict_is_argmax_of_proba(hard)
+
+
+@pytest.mark.parametrize("case", list(classification_cases()))
+def test_pipeline_metrics_equal_sklearn_on_the_pipeline(case, monkeypatch):
+    X, y, w = classification_cases()[case]
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    pipeline.fit(X, y, logisticregression__sample_weight=w)
+    expected = _expected(pipeline, X, y, w)
+    calls = []
+    original = StandardScaler.transform
+    monkeypatch.setattr(StandardScaler, "transform", lambda self, X, copy=None: calls.append(1) or original(self, X))
+    _assert_equal_metrics(training_metrics(pipeline, X, y, w), expected)
+    assert len(calls) == 1
+
+
+def test_pipeline_of_a_forest_and_a_regressor_pipeline_equal_sklearn():
+    X, y = make_classification(n_samples=150, n_features=5, random_state=0)
+    pipeline = make_pipeline(StandardScaler(), "passthrough", RandomForestClassifier(n_estimators=5, random_state=0))
+    pipeline.fit(X, y)
+    _assert_equal_metrics(training_metrics(pipeline, X, y), _expected(pipeline, X, y, None))
+    Xr, yr = load_diabetes(return_X_y=True)
+    w = RNG.uniform(0.1, 2.0, size=len(Xr))
+    regressor = make_pipeline(StandardScaler(), Ridge()).fit(Xr, yr, ridge__sample_weight=w)
+    got = training_metrics(regressor, Xr, yr, w)
+    assert got["training_r2_score"] == pytest.approx(skm.r2_score(yr, regressor.predict(Xr), sample_weight=w), rel=1e-12)
+    assert got["training_score"] == pytest.approx(regressor.score(Xr, yr, sample_weight=w), rel=1e-12)
