@@ -213,10 +213,8 @@ def _probability_metrics(estimator, X, y_true, weights, positive, proba=None) ->
     proba = np.asarray(estimator.predict_proba(X) if proba is None else proba, dtype=float)
     if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes) or len(classes) < 2:
         return {}
-    index = {label: i for i, label in enumerate(classes.tolist())}
-    try:
-        true_columns = np.fromiter((index[label] for label in y_true.tolist()), dtype=np.intp, count=len(y_true))
-    except KeyError:
+    true_columns = _column_of_each_label(classes, y_true)
+    if true_columns is None:
         return {}  # a training label the estimator does not know: metrics undefined
     eps = np.finfo(proba.dtype).eps
     clipped = np.clip(proba[np.arange(len(y_true)), true_columns], eps, 1 - eps)
@@ -225,6 +223,24 @@ def _probability_metrics(estimator, X, y_true, weights, positive, proba=None) ->
     if roc_auc is not None:
         metrics["roc_auc"] = roc_auc
     return metrics
+
+
+def _column_of_each_label(classes: np.ndarray, y_true: np.ndarray) -> Optional[np.ndarray]:
+    """The ``classes`` column of each label, or None if one is unknown (vectorized when sorted)."""
+    try:
+        if len(classes) and bool(np.all(classes[:-1] < classes[1:])):  # sklearn's classes_ are np.unique'd
+            columns = np.searchsorted(classes, y_true)
+            found = columns < len(classes)
+            if found.all() and bool(np.all(classes[columns] == y_true)):
+                return columns.astype(np.intp, copy=False)
+            return None
+    except TypeError:  # unorderable / mixed labels: look each one up
+        pass
+    index = {label: i for i, label in enumerate(classes.tolist())}
+    try:
+        return np.fromiter((index[label] for label in y_true.tolist()), dtype=np.intp, count=len(y_true))
+    except KeyError:
+        return None
 
 
 def _roc_auc(proba, true_columns, classes, weights, positive) -> Optional[float]:

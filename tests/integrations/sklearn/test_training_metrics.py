@@ -273,3 +273,14 @@ def test_pipeline_of_a_forest_and_a_regressor_pipeline_equal_sklearn():
     got = training_metrics(regressor, Xr, yr, w)
     assert got["training_r2_score"] == pytest.approx(skm.r2_score(yr, regressor.predict(Xr), sample_weight=w), rel=1e-12)
     assert got["training_score"] == pytest.approx(regressor.score(Xr, yr, sample_weight=w), rel=1e-12)
+
+
+def test_label_columns_match_a_lookup_and_unknown_labels_give_none():
+    from integrations.sklearn._metrics import _column_of_each_label
+
+    classes = np.array(["a", "b", "c"])
+    assert _column_of_each_label(classes, np.array(["c", "a", "b", "a"])).tolist() == [2, 0, 1, 0]
+    assert _column_of_each_label(classes, np.array(["a", "d"])) is None
+    assert _column_of_each_label(classes, np.array(["a", "0"])) is None
+    assert _column_of_each_label(np.array([0, 1]), np.array(["a", "b"], dtype=object)) is None
+    assert _column_of_each_label(np.array([1, 0]), np.array([0, 1, 1])).tolist() == [1, 0, 0]  # unsorted
