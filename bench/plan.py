@@ -50,6 +50,46 @@ def fit_variants(quick: bool) -> list[Variant]:
     return out
 
 
+FRAMEWORK_CASES = {          # case -> (label, pairs full, pairs quick)
+    "xgb_train": ("xgboost.train 50 rounds, breast_cancer, 2 eval sets", 20, 6),
+    "xgb_sklearn": ("XGBClassifier(50).fit, eval_set", 20, 6),
+    "lgb_train": ("lightgbm.train 50 rounds, valid set", 20, 6),
+    "lgb_sklearn": ("LGBMClassifier(50).fit, eval_set", 20, 6),
+    "lightning": ("Lightning Trainer.fit, 5 epochs, tiny MLP", 10, 4),
+    "keras": ("Keras Model.fit, 5 epochs (torch backend)", 10, 4),
+}
+
+
+def framework_variants(quick: bool) -> list[Variant]:
+    """One process per (case, mode), autolog side only; warm-up calls happen inside it."""
+    out = []
+    for case, (_, pairs, quick_pairs) in FRAMEWORK_CASES.items():
+        for mode in ("default", "no_models"):
+            params = {"case": case, "mode": mode, "warm_n": 1 if quick else 2,
+                      "plain_n": 3 if quick else 6, "pairs": quick_pairs if quick else pairs}
+            out.append(Variant(f"frameworks-{case}-{mode}", "frameworks", params, 1,
+                               sides=("autolog",), warmup=None))
+    return out
+
+
+def framework_rows() -> list[Row]:
+    rows = []
+    for case, (label, _, _) in FRAMEWORK_CASES.items():
+        d, n = f"frameworks-{case}-default", f"frameworks-{case}-no_models"
+        rows += [
+            Row(f"{label}: plain (ms)", d, "paired_plain_ms", None, "ms", None,
+                "inside autolog.disabled(), paired"),
+            Row(f"{label}: overhead, default (ms)", d, "overhead_ms", None, "ms"),
+            Row(f"{label}: overhead, default (% of plain)", d, "overhead_pct", None, "%"),
+            Row(f"{label}: overhead, log_models=False (ms)", n, "overhead_ms", None, "ms"),
+            Row(f"{label}: overhead, log_models=False (% of plain)", n, "overhead_pct", None,
+                "%"),
+            Row(f"{label}: overhead, first call in process (ms)", d, "first_overhead_ms", None,
+                "ms", None, "lazy imports included"),
+        ]
+    return rows
+
+
 def variants(quick: bool, fixtures) -> list[Variant]:
     """fixtures(n) -> {"autolog": dir, "sqlite": dir, "file": dir or None}."""
     v = fit_variants(quick)
@@ -82,6 +122,7 @@ def variants(quick: bool, fixtures) -> list[Variant]:
                      warmup=None))
     v.append(Variant("digest", "digest", {"gib": 1.0, "k": 3}, 1, sides=("autolog",),
                      warmup=None))
+    v += framework_variants(quick)
     return v
 
 
@@ -164,4 +205,5 @@ ROWS = [
         None, "KiB", ("<=", 4096.0)),
     Row("memory: tracemalloc peak (MiB)", "memory", "traced_peak_mib", None, "MiB"),
     Row("digest of a 1 GiB array (s)", "digest", "digest_s_per_gib", None, "s", ("<=", 1.0)),
+    *framework_rows(),
 ]

@@ -34,7 +34,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats, no 10k/100k (< 3 min)")
     p.add_argument("--workloads", default="", help="comma-separated: fit,grid,metrics,search,"
-                   "load_model,imports,files,footprint,memory,digest,ui (default: all)")
+                   "load_model,imports,files,footprint,memory,digest,ui,frameworks "
+                   "(default: all)")
     p.add_argument("--mlflow-version", default=_envs.DEFAULT_MLFLOW)
     p.add_argument("--no-fixture-cache", action="store_true",
                    help="rebuild the populated search stores instead of reusing bench/.cache")
@@ -180,6 +181,11 @@ def main(argv=None) -> int:
                       "disabled, then an autologged fit) in the same process",
                       "search fixtures: 1,000 runs created through each library's API, larger "
                       "stores repeat them by copying rows under new run ids (bench/.cache)"]}
+    if any(v.startswith("frameworks-") for v in ran):
+        meta["notes"].append("frameworks: autolog side only (bench/.venv-mlflow has no XGBoost, "
+                             "LightGBM, torch or Keras); one process per case and mode; each "
+                             "sample is one pair (plain call inside autolog.disabled(), autologged "
+                             "call; order alternating pair by pair); plain = that paired call")
     print()
     report.print_table(rows)
     jpath, mpath = report.write(Path(args.results), rows, meta, runner.samples, runner.checks,
