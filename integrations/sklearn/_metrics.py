@@ -189,16 +189,14 @@ def _precision_recall_f1(confusion: np.ndarray, labels: np.ndarray, positive) ->
     tp = np.diag(confusion)
     predicted = confusion.sum(axis=0)
     actual = confusion.sum(axis=1)
-    precision = _safe_divide(tp, predicted)
-    recall = _safe_divide(tp, actual)
-    f1 = _safe_divide(2 * tp, predicted + actual)
+    # Rows: precision, recall, F1 per label, in one division.
+    ratios = _safe_divide(np.stack([tp, tp, 2 * tp]), np.stack([predicted, actual, predicted + actual]))
     if positive is not None:
-        index = labels.tolist().index(positive)
-        values = precision[index], recall[index], f1[index]
+        values = ratios[:, labels.tolist().index(positive)]
     else:
         total = actual.sum()
-        values = tuple(float(np.sum(v * actual) / total) if total else 0.0 for v in (precision, recall, f1))
-    return dict(zip(("precision_score", "recall_score", "f1_score"), (float(v) for v in values)))
+        values = ratios @ actual / total if total else np.zeros(3)
+    return dict(zip(("precision_score", "recall_score", "f1_score"), values.tolist()))
 
 
 def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

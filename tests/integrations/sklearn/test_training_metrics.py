@@ -284,3 +284,25 @@ def test_label_columns_match_a_lookup_and_unknown_labels_give_none():
     assert _column_of_each_label(classes, np.array(["a", "0"])) is None
     assert _column_of_each_label(np.array([0, 1]), np.array(["a", "b"], dtype=object)) is None
     assert _column_of_each_label(np.array([1, 0]), np.array([0, 1, 1])).tolist() == [1, 0, 0]  # unsorted
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_auc_with_heavy_ties_and_weights_equals_sklearn(seed, n_classes, weighted):
+    from integrations.sklearn._metrics import _roc_auc
+
+    rng = np.random.default_rng(seed)
+    n = 200
+    y = rng.integers(0, n_classes, size=n)
+    y[:n_classes] = np.arange(n_classes)
+    raw = rng.integers(0, 4, size=(n, n_classes)).astype(float) + 0.1  # few distinct values: many ties
+    proba = raw / raw.sum(axis=1, keepdims=True)
+    w = rng.uniform(0.1, 3.0, size=n) if weighted else None
+    classes = np.arange(n_classes)
+    got = _roc_auc(proba, y, classes, w, 1 if n_classes == 2 else None)
+    if n_classes == 2:
+        expected = skm.roc_auc_score(y, proba[:, 1], sample_weight=w)
+    else:
+        expected = skm.roc_auc_score(y, proba, sample_weight=w, multi_class="ovr", average="weighted")
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
