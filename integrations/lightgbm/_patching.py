@@ -11,12 +11,11 @@ The callback is put first in a NEW list; the user's list is never modified.
 from __future__ import annotations
 
 import functools
-from types import ModuleType
 from typing import Any
 
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
-from integrations._framework import argument_value, callbacks_with, with_argument
+from integrations._framework import argument_value, callbacks_with, patch_train_and_fit, with_argument
 from integrations.lightgbm._recorder import AutologEvalCallback, make_fit_recorder, make_train_recorder
 
 TRAIN_MODULES = ("lightgbm", "lightgbm.engine")
@@ -25,25 +24,14 @@ WRAPPER_CLASSES = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
 
 def install(patcher: Patcher) -> None:
     """Install the LightGBM patches through ``patcher`` (``lightgbm`` is imported)."""
-    for module_name in TRAIN_MODULES:
-        patcher.when_imported(module_name, functools.partial(_patch_train, patcher))
-    patcher.when_imported("lightgbm.sklearn", functools.partial(_patch_wrappers, patcher))
-
-
-def _patch_train(patcher: Patcher, module: ModuleType) -> None:
-    patcher.wrap(module, "train", train_wrapper)
-
-
-def _patch_wrappers(patcher: Patcher, module: ModuleType) -> None:
-    for class_name in WRAPPER_CLASSES:
-        cls = getattr(module, class_name, None)
-        owner = _defining_class(cls, "fit") if cls is not None else None
-        if owner is not None:
-            patcher.wrap(owner, "fit", fit_wrapper)
-
-
-def _defining_class(cls: type, attr_name: str) -> Any:
-    return next((klass for klass in cls.__mro__ if attr_name in vars(klass)), None)
+    patch_train_and_fit(
+        patcher,
+        train_modules=TRAIN_MODULES,
+        train_wrapper=train_wrapper,
+        wrapper_module="lightgbm.sklearn",
+        wrapper_classes=WRAPPER_CLASSES,
+        fit_wrapper=fit_wrapper,
+    )
 
 
 def train_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:

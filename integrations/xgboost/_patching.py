@@ -11,12 +11,11 @@ The metric callback goes into a NEW callback list, first; the user's list is nev
 from __future__ import annotations
 
 import functools
-from types import ModuleType
 from typing import Any
 
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
-from integrations._framework import CallbackHandoff, argument_value, callbacks_with, with_argument
+from integrations._framework import CallbackHandoff, argument_value, callbacks_with, patch_train_and_fit, with_argument
 from integrations.xgboost._recorder import make_fit_recorder, make_train_recorder, new_callback
 
 TRAIN_MODULES = ("xgboost", "xgboost.training", "xgboost.sklearn")
@@ -26,25 +25,14 @@ HANDOFF = CallbackHandoff("autolog_xgboost_fit_callback")
 
 def install(patcher: Patcher) -> None:
     """Install the XGBoost patches through ``patcher`` (``xgboost`` is imported)."""
-    for module_name in TRAIN_MODULES:
-        patcher.when_imported(module_name, functools.partial(_patch_train, patcher))
-    patcher.when_imported("xgboost.sklearn", functools.partial(_patch_wrappers, patcher))
-
-
-def _patch_train(patcher: Patcher, module: ModuleType) -> None:
-    patcher.wrap(module, "train", train_wrapper)
-
-
-def _patch_wrappers(patcher: Patcher, module: ModuleType) -> None:
-    for class_name in WRAPPER_CLASSES:
-        cls = getattr(module, class_name, None)
-        owner = _defining_class(cls, "fit") if cls is not None else None
-        if owner is not None:
-            patcher.wrap(owner, "fit", fit_wrapper)
-
-
-def _defining_class(cls: type, attr_name: str) -> Any:
-    return next((klass for klass in cls.__mro__ if attr_name in vars(klass)), None)
+    patch_train_and_fit(
+        patcher,
+        train_modules=TRAIN_MODULES,
+        train_wrapper=train_wrapper,
+        wrapper_module="xgboost.sklearn",
+        wrapper_classes=WRAPPER_CLASSES,
+        fit_wrapper=fit_wrapper,
+    )
 
 
 def train_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
