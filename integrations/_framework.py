@@ -379,6 +379,41 @@ class FrameworkRecorder(TrainingRecorder):
         self.kind = f"{self.framework}: {run_name}"
         self._started = time.perf_counter()
 
+    @classmethod
+    def for_wrapper_fit(
+        cls, estimator: Any, fit: Callable[..., Any], args: tuple, kwargs: dict, history: MetricHistory
+    ) -> "FrameworkRecorder":
+        """The recorder of a scikit-learn-style wrapper's ``estimator.fit(*args, **kwargs)``.
+
+        Parameters
+        ----------
+        estimator : object
+            The wrapper being fitted; its class names the run, its params are the run's params.
+        fit : callable
+            The ``fit`` called, to find ``X``, ``y`` and ``sample_weight`` among the arguments.
+        args, kwargs
+            The arguments as the user passed them.
+        history : MetricHistory
+            Filled by the framework callback during the call.
+
+        Returns
+        -------
+        FrameworkRecorder
+            An instance of the class this is called on.
+        """
+        from integrations.sklearn._params import stable_params
+
+        bound = bound_arguments(fit, args, kwargs)
+        return cls(
+            type(estimator).__name__,
+            stable_params(estimator),
+            history,
+            estimator=estimator,
+            X=bound.get("X"),
+            y=bound.get("y"),
+            sample_weight=bound.get("sample_weight"),
+        )
+
     # hooks for subclasses ----------------------------------------------------------------------
 
     def model_of(self, result: Any) -> Any:

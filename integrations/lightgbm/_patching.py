@@ -16,7 +16,7 @@ from typing import Any
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
 from integrations._framework import argument_value, callbacks_with, patch_train_and_fit, with_argument
-from integrations.lightgbm._recorder import AutologEvalCallback, make_fit_recorder, make_train_recorder
+from integrations.lightgbm._recorder import AutologEvalCallback, LightGBMRecorder, make_train_recorder
 
 TRAIN_MODULES = ("lightgbm", "lightgbm.engine")
 WRAPPER_CLASSES = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
@@ -49,7 +49,7 @@ def fit_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
     """A wrapper's ``fit``: one run with the callback's metrics."""
     if instance is None or not autologging_active():
         return wrapped(*args, **kwargs)
-    recorder_factory = functools.partial(make_fit_recorder, instance)
+    recorder_factory = functools.partial(LightGBMRecorder.for_wrapper_fit, instance)
     ok, prepared = attempt("lightgbm: preparing fit", _prepare, wrapped, args, kwargs, recorder_factory)
     if not ok:
         return run_training_call(wrapped, args, kwargs, None)

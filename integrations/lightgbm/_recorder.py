@@ -14,7 +14,7 @@ from integrations._framework import (
     history_from_evals_result,
     metric_key,
 )
-from integrations.sklearn._params import qualified_name, stable_params, stable_repr
+from integrations.sklearn._params import qualified_name, stable_repr
 
 IMPORTANCE_TYPES = ("split", "gain")
 TRAIN_RUN_NAME = "lightgbm.train"
@@ -109,20 +109,6 @@ def make_train_recorder(train: Any, args: tuple, kwargs: dict, history: MetricHi
     elif data is not None:  # the Dataset is not constructed yet: its raw data is still there
         recorder.X, recorder.y = data, getattr(train_set, "label", None)
     return recorder
-
-
-def make_fit_recorder(estimator: Any, fit: Any, args: tuple, kwargs: dict, history: MetricHistory) -> LightGBMRecorder:
-    """The recorder of ``estimator.fit(*args, **kwargs)``."""
-    bound = bound_arguments(fit, args, kwargs)
-    return LightGBMRecorder(
-        type(estimator).__name__,
-        stable_params(estimator),
-        history,
-        estimator=estimator,
-        X=bound.get("X"),
-        y=bound.get("y"),
-        sample_weight=bound.get("sample_weight"),
-    )
 
 
 def train_params(bound: Mapping[str, Any]) -> dict[str, str]:

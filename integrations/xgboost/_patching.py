@@ -16,7 +16,7 @@ from typing import Any
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
 from integrations._framework import CallbackHandoff, argument_value, callbacks_with, patch_train_and_fit, with_argument
-from integrations.xgboost._recorder import make_fit_recorder, make_train_recorder, new_callback
+from integrations.xgboost._recorder import XGBoostRecorder, make_train_recorder, new_callback
 
 TRAIN_MODULES = ("xgboost", "xgboost.training", "xgboost.sklearn")
 WRAPPER_CLASSES = ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")
@@ -58,7 +58,7 @@ def fit_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
     ok, callback = attempt("xgboost: preparing fit", new_callback)
     if not ok:
         return run_training_call(wrapped, args, kwargs, None)
-    make_recorder = functools.partial(make_fit_recorder, instance, wrapped, args, kwargs, callback.history)
+    make_recorder = functools.partial(XGBoostRecorder.for_wrapper_fit, instance, wrapped, args, kwargs, callback.history)
     return run_training_call(HANDOFF.offering(callback, wrapped), args, kwargs, make_recorder)
 
 

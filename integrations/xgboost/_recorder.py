@@ -14,7 +14,7 @@ from integrations._framework import (
     history_from_evals_result,
     metric_key,
 )
-from integrations.sklearn._params import qualified_name, stable_params, stable_repr
+from integrations.sklearn._params import qualified_name, stable_repr
 from integrations.xgboost import DISTRIBUTIONS
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover")
@@ -120,20 +120,6 @@ def make_train_recorder(train: Any, args: tuple, kwargs: dict, history: MetricHi
     recorder = XGBoostRecorder(TRAIN_RUN_NAME, train_params(bound), history)
     recorder.dtrain = bound.get("dtrain")
     return recorder
-
-
-def make_fit_recorder(estimator: Any, fit: Any, args: tuple, kwargs: dict, history: MetricHistory) -> XGBoostRecorder:
-    """The recorder of ``estimator.fit(*args, **kwargs)``."""
-    bound = bound_arguments(fit, args, kwargs)
-    return XGBoostRecorder(
-        type(estimator).__name__,
-        stable_params(estimator),
-        history,
-        estimator=estimator,
-        X=bound.get("X"),
-        y=bound.get("y"),
-        sample_weight=bound.get("sample_weight"),
-    )
 
 
 def train_params(bound: Mapping[str, Any]) -> dict[str, str]:
