@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from autolog.exceptions import InvalidInputError
 from autolog.models._files import open_new
@@ -38,7 +38,8 @@ class Flavor:
     """Base class of flavors; the default implementation serializes Python objects.
 
     Subclasses set ``name``, ``framework`` and ``serialization_formats`` and may override
-    :meth:`save` and :meth:`load` for a native format.
+    :meth:`save` and :meth:`load_bytes` (or :meth:`load`) for a native format;
+    :meth:`write_model_file` writes a model file the way :meth:`save` reports it.
 
     Attributes
     ----------
@@ -71,11 +72,7 @@ class Flavor:
         May return just the file name; the sha256 is then computed by reading the file back.
         """
         fmt = get_serialization_format(serialization_format)
-        path = os.path.join(directory, fmt.file_name)
-        with open_new(path, "xb") as f:
-            writer = HashingWriter(f)
-            fmt.dump(model, writer)
-        return SavedModelFile(fmt.file_name, writer.hexdigest(), writer.size_bytes)
+        return self.write_model_file(directory, fmt.file_name, lambda file: fmt.dump(model, file))
 
     def load(
         self,
@@ -88,14 +85,56 @@ class Flavor:
     ) -> Any:
         """Read the model saved at ``path`` (the model file) as described by ``metadata``.
 
-        ``data`` holds the file's bytes, already checked against the recorded sha256; a flavor
-        should deserialize those rather than read ``path`` again.
+        ``data`` holds the file's bytes, already checked against the recorded sha256; when it is
+        None the file is read. Either way the bytes go to :meth:`load_bytes`.
         """
-        fmt = get_serialization_format(metadata.serialization_format)
         if data is None:
             with open(path, "rb") as f:
                 data = f.read()
+        return self.load_bytes(data, metadata, path=path, trusted_types=trusted_types)
+
+    def load_bytes(
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
+    ) -> Any:
+        """The model deserialized from ``data``, the verified bytes of the model file ``path``.
+
+        Parameters
+        ----------
+        data : bytes
+            The model file's content; deserialize these rather than read ``path`` again.
+        metadata : ModelMetadata
+            The model's recorded metadata (``model_class``, ``serialization_format``, ...).
+        path : str
+            Where the model file is (e.g. to find files saved beside it).
+        trusted_types : sequence of str, optional
+            Types a pickle-based format may construct besides its defaults.
+        """
+        fmt = get_serialization_format(metadata.serialization_format)
         return fmt.loads(data, trusted_types)
+
+    @staticmethod
+    def write_model_file(directory: str, file_name: str, write: Callable[[HashingWriter], Any]) -> SavedModelFile:
+        """Create ``directory/file_name`` (never world-writable), let ``write`` fill it, describe it.
+
+        Parameters
+        ----------
+        directory : str
+            The model directory :meth:`save` was given.
+        file_name : str
+            The model file's name.
+        write : callable
+            Called with the new file opened for binary writing (a :class:`HashingWriter`, which
+            takes the sha256 and size of what passes through it).
+
+        Returns
+        -------
+        SavedModelFile
+            What :meth:`save` returns for the file.
+        """
+        with open_new(os.path.join(directory, file_name), "xb") as f:
+            writer = HashingWriter(f)
+            write(writer)
+        return SavedModelFile(file_name, writer.hexdigest(), writer.size_bytes)
 
 
 class SklearnFlavor(Flavor):

@@ -34,20 +34,12 @@ class KerasFlavor(Flavor):
             raise TypeError(f"Keras cannot serialize this {type(model).__name__}: {error}") from error
         return MODEL_FILE_NAME
 
-    def load(
-        self,
-        path: str,
-        metadata: Any,
-        *,
-        data: Optional[bytes] = None,
-        trusted_types: Optional[Sequence[str]] = None,
-        **kwargs: Any,
+    def load_bytes(
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
     ) -> Any:
         """The Keras model, loaded from the verified ``data``."""
         import keras
 
-        if data is None:
-            return keras.saving.load_model(path)
         with tempfile.TemporaryDirectory(prefix="autolog-keras-") as directory:
             private_copy = os.path.join(directory, MODEL_FILE_NAME)
             with open(private_copy, "xb") as f:

@@ -10,7 +10,6 @@ wrapper is rebuilt around the reloaded booster.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import Any, Optional, Sequence
@@ -37,28 +36,17 @@ class LightGBMFlavor(Flavor):
         """Write ``model.txt`` (and ``lightgbm_wrapper.json`` for a wrapper)."""
         booster = _booster_of(model)
         data = booster.model_to_string().encode("utf-8")
-        with open(os.path.join(directory, MODEL_FILE_NAME), "xb") as f:
-            f.write(data)
-        digest = hashlib.sha256(data).hexdigest()
+        saved = self.write_model_file(directory, MODEL_FILE_NAME, lambda file: file.write(data))
         if booster is not model:
-            _write_json(os.path.join(directory, WRAPPER_FILE_NAME), wrapper_state(model, digest))
-        return SavedModelFile(MODEL_FILE_NAME, digest, len(data))
+            _write_json(os.path.join(directory, WRAPPER_FILE_NAME), wrapper_state(model, saved.sha256))
+        return saved
 
-    def load(
-        self,
-        path: str,
-        metadata: Any,
-        *,
-        data: Optional[bytes] = None,
-        trusted_types: Optional[Sequence[str]] = None,
-        **kwargs: Any,
+    def load_bytes(
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
     ) -> Any:
         """A ``Booster``, or the wrapper rebuilt around it, from the verified ``data``."""
         import lightgbm
 
-        if data is None:
-            with open(path, "rb") as f:
-                data = f.read()
         booster = lightgbm.Booster(model_str=data.decode("utf-8"))
         if metadata.model_class == _BOOSTER_CLASS:
             return booster

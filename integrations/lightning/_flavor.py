@@ -17,12 +17,11 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import os
 import sys
 import warnings
 from typing import Any, Optional, Sequence
 
-from autolog.models import Flavor
+from autolog.models import Flavor, SavedModelFile
 
 MODEL_FILE_NAME = "model.pt"
 FORMAT_VERSION = 1
@@ -40,8 +39,8 @@ class PyTorchFlavor(Flavor):
     framework = "torch"
     serialization_formats = ("state_dict",)
 
-    def save(self, model: Any, directory: str, serialization_format: str) -> str:
-        """Write ``model.pt``; returns the file name (hashed by the caller)."""
+    def save(self, model: Any, directory: str, serialization_format: str) -> SavedModelFile:
+        """Write ``model.pt``."""
         import torch
 
         if not isinstance(model, torch.nn.Module):
@@ -52,25 +51,14 @@ class PyTorchFlavor(Flavor):
             "init_kwargs": init_kwargs_json(model),
             "state_dict": model.state_dict(),
         }
-        with open(os.path.join(directory, MODEL_FILE_NAME), "xb") as f:
-            torch.save(payload, f)
-        return MODEL_FILE_NAME
+        return self.write_model_file(directory, MODEL_FILE_NAME, lambda file: torch.save(payload, file))
 
-    def load(
-        self,
-        path: str,
-        metadata: Any,
-        *,
-        data: Optional[bytes] = None,
-        trusted_types: Optional[Sequence[str]] = None,
-        **kwargs: Any,
+    def load_bytes(
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
     ) -> Any:
         """The rebuilt module, or its state dict when it cannot be rebuilt here."""
         import torch
 
-        if data is None:
-            with open(path, "rb") as f:
-                data = f.read()
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         return rebuild_module(payload)
 

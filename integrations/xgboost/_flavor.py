@@ -40,19 +40,10 @@ class XGBoostFlavor(Flavor):
         model.save_model(os.path.join(directory, file_name))  # the extension picks the format
         return file_name
 
-    def load(
-        self,
-        path: str,
-        metadata: Any,
-        *,
-        data: Optional[bytes] = None,
-        trusted_types: Optional[Sequence[str]] = None,
-        **kwargs: Any,
+    def load_bytes(
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
     ) -> Any:
         """A ``Booster``, or the wrapper class the model was fitted as, loaded from ``data``."""
-        if data is None:
-            with open(path, "rb") as f:
-                data = f.read()
         if metadata.model_class == _BOOSTER_CLASS:
             return _booster_from(data)
         model = _wrapper_class(metadata.model_class, data)()
