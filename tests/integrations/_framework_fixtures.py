@@ -98,3 +98,48 @@ def assert_history(client, run_id: str, key: str, expected: list[tuple[int, floa
     recorded = history(client, run_id, key)
     assert [step for step, _ in recorded] == [step for step, _ in expected], key
     assert [value for _, value in recorded] == pytest.approx([value for _, value in expected], rel=1e-6), key
+
+
+def assert_history_equals_evals_result(client, run_id: str, evals_result) -> None:
+    """Every ``{eval_name: {metric: [values]}}`` series is the run's ``eval_name-metric`` history, step by step."""
+    for eval_name, metrics in evals_result.items():
+        for metric_name, values in metrics.items():
+            assert history(client, run_id, f"{eval_name}-{metric_name}") == list(enumerate(values))
+
+
+def run_ended_by(client, train, error: BaseException, status: str = "FAILED"):
+    """Call ``train()``, which must raise ``error`` itself (traceback kept); the only run, ended ``status``."""
+    with pytest.raises(type(error)) as raised:
+        train()
+    assert raised.value is error and raised.value.__traceback__ is not None
+    run = only_run(client)
+    assert run.info.status == status
+    return run
+
+
+def train_with_broken_metric_history(monkeypatch, train):
+    """``train()`` in non-strict mode with ``MetricHistory.add`` raising: its result and the warnings."""
+    import warnings
+
+    from integrations._framework import MetricHistory
+
+    def broken_add(self, step, values):
+        raise ValueError("injected")
+
+    monkeypatch.setenv("AUTOLOG_STRICT", "0")
+    monkeypatch.setattr(MetricHistory, "add", broken_add)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train()
+    return result, caught
+
+
+def assert_reloads_with_the_same_predictions(run_id: str, model, data, methods=("predict",)):
+    """The run's logged model loads as ``type(model)`` and predicts ``data`` exactly as ``model``."""
+    import numpy as np
+
+    loaded = autolog.load_model(f"runs:/{run_id}/model")
+    assert type(loaded) is type(model)
+    for method in methods:
+        np.testing.assert_array_equal(getattr(loaded, method)(data), getattr(model, method)(data))
+    return loaded

@@ -13,6 +13,7 @@ from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     assert_history,
     assert_one_warning_and_same_error,
     only_run,
+    run_ended_by,
     store,
 )
 
@@ -62,11 +63,7 @@ def _assert_epochs_0_to_3(client, run_id, callback):
 def test_callback_raising_at_epoch_3_is_failed_with_epochs_0_to_3_and_steps(store):
     error = RuntimeError("diverged at epoch 3")
     callback = RaisesAtEpoch(error)
-    with pytest.raises(RuntimeError) as raised:
-        _fit(callback)
-    assert raised.value is error and raised.value.__traceback__ is not None
-    run = only_run(store)
-    assert run.info.status == "FAILED"
+    run = run_ended_by(store, lambda: _fit(callback), error, "FAILED")
     params = run.data.params
     assert params["epochs"] == "8" and params["optimizer"] == "keras.optimizers.Adam"
     assert params["steps"] == "3"  # known once fit began: logged on failure too
@@ -75,11 +72,7 @@ def test_callback_raising_at_epoch_3_is_failed_with_epochs_0_to_3_and_steps(stor
 
 def test_keyboard_interrupt_is_killed_with_the_history(store):
     callback = RaisesAtEpoch(KeyboardInterrupt())
-    with pytest.raises(KeyboardInterrupt) as raised:
-        _fit(callback)
-    assert raised.value is callback.error
-    run = only_run(store)
-    assert run.info.status == "KILLED"
+    run = run_ended_by(store, lambda: _fit(callback), callback.error, "KILLED")
     _assert_epochs_0_to_3(store, run.info.run_id, callback)
 
 

@@ -14,6 +14,7 @@ from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     assert_history,
     assert_one_warning_and_same_error,
     only_run,
+    run_ended_by,
     store,
 )
 
@@ -58,11 +59,7 @@ def _assert_history_up_to_the_failure(client, run_id, callback, last=FAIL_AT):
 def test_train_raising_at_iteration_5_is_failed_with_iterations_0_to_5(store):
     error = RuntimeError("diverged at iteration 5")
     callback = RaisesAt(error)
-    with pytest.raises(RuntimeError) as raised:
-        _train(callback)
-    assert raised.value is error and raised.value.__traceback__ is not None
-    run = only_run(store)
-    assert run.info.status == "FAILED"
+    run = run_ended_by(store, lambda: _train(callback), error, "FAILED")
     assert run.data.params["num_leaves"] == "4"
     _assert_history_up_to_the_failure(store, run.info.run_id, callback)
 
@@ -79,11 +76,7 @@ def test_a_callback_without_order_runs_before_ours_so_the_failing_iteration_is_n
 
 def test_keyboard_interrupt_is_killed_with_the_history(store):
     callback = RaisesAt(KeyboardInterrupt())
-    with pytest.raises(KeyboardInterrupt) as raised:
-        _train(callback)
-    assert raised.value is callback.error
-    run = only_run(store)
-    assert run.info.status == "KILLED"
+    run = run_ended_by(store, lambda: _train(callback), callback.error, "KILLED")
     _assert_history_up_to_the_failure(store, run.info.run_id, callback)
 
 
@@ -91,11 +84,7 @@ def test_wrapper_fit_raising_keeps_its_history(store):
     error = ValueError("stop")
     callback = RaisesAt(error)
     model = lgb.LGBMClassifier(n_estimators=20, num_leaves=4, verbose=-1, n_jobs=1)
-    with pytest.raises(ValueError) as raised:
-        model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], callbacks=[callback])
-    assert raised.value is error
-    run = only_run(store)
-    assert run.info.status == "FAILED"
+    run = run_ended_by(store, lambda: model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], callbacks=[callback]), error, "FAILED")
     (key,) = callback.seen
     assert len(callback.seen[key]) == FAIL_AT + 1
     assert_history(store, run.info.run_id, key, callback.seen[key])

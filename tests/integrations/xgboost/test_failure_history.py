@@ -16,6 +16,7 @@ from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     assert_one_warning_and_same_error,
     history,
     only_run,
+    run_ended_by,
     store,
 )
 
@@ -54,22 +55,14 @@ def _assert_history_up_to_the_failure(client, run_id, seen):
 def test_train_raising_at_iteration_5_is_failed_with_iterations_0_to_5(store):
     error = RuntimeError("diverged at iteration 5")
     callback = RaisesAt(error)
-    with pytest.raises(RuntimeError) as raised:
-        _train(callback)
-    assert raised.value is error and raised.value.__traceback__ is not None
-    run = only_run(store)
-    assert run.info.status == "FAILED"
+    run = run_ended_by(store, lambda: _train(callback), error, "FAILED")
     assert run.data.params["max_depth"] == "2"
     _assert_history_up_to_the_failure(store, run.info.run_id, callback.seen)
 
 
 def test_keyboard_interrupt_is_killed_with_the_history(store):
     callback = RaisesAt(KeyboardInterrupt())
-    with pytest.raises(KeyboardInterrupt) as raised:
-        _train(callback)
-    assert raised.value is callback.error
-    run = only_run(store)
-    assert run.info.status == "KILLED"
+    run = run_ended_by(store, lambda: _train(callback), callback.error, "KILLED")
     _assert_history_up_to_the_failure(store, run.info.run_id, callback.seen)
 
 
@@ -77,11 +70,7 @@ def test_wrapper_fit_raising_keeps_its_history(store):
     error = ValueError("stop")
     callback = RaisesAt(error)
     model = xgb.XGBClassifier(n_estimators=20, max_depth=2, n_jobs=1, eval_metric="logloss", callbacks=[callback])
-    with pytest.raises(ValueError) as raised:
-        model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], verbose=False)
-    assert raised.value is error
-    run = only_run(store)
-    assert run.info.status == "FAILED"
+    run = run_ended_by(store, lambda: model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], verbose=False), error, "FAILED")
     expected = list(enumerate(callback.seen["validation_0"]["logloss"]))
     assert_history(store, run.info.run_id, "validation_0-logloss", expected)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -25,13 +24,17 @@ from autolog.exceptions import ModelIntegrityError  # noqa: E402
 from autolog.models import read_metadata  # noqa: E402
 from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     artifact_path,
+    assert_history_equals_evals_result,
+    assert_reloads_with_the_same_predictions,
     history,
     model_directory_files,
     only_run,
     read_json_artifact,
+    run_ended_by,
     run_python,
     runs_of,
     store,
+    train_with_broken_metric_history,
 )
 
 X, y = load_breast_cancer(return_X_y=True)
@@ -83,9 +86,7 @@ def test_train_makes_one_finished_run_with_params_and_tags(store):
 def test_train_metric_histories_equal_evals_result_step_by_step(store):
     _, evals_result, _ = _train(rounds=8)
     run = only_run(store)
-    for eval_name, metrics in evals_result.items():
-        for metric_name, values in metrics.items():
-            assert history(store, run.info.run_id, f"{eval_name}-{metric_name}") == list(enumerate(values))
+    assert_history_equals_evals_result(store, run.info.run_id, evals_result)
     assert "best_iteration" not in run.data.metrics  # no early stopping
 
 
@@ -156,25 +157,13 @@ def test_an_exception_in_training_propagates_unchanged_and_fails_the_run(store):
                 raise error
             return False
 
-    with pytest.raises(RuntimeError) as raised:
-        _train(rounds=5, callbacks=[Failing()])
-    assert raised.value is error
-    assert only_run(store).info.status == "FAILED"
+    run_ended_by(store, lambda: _train(rounds=5, callbacks=[Failing()]), error, "FAILED")
 
 
 def test_a_failure_in_our_callback_leaves_training_unaffected(store, monkeypatch):
-    monkeypatch.setenv("AUTOLOG_STRICT", "0")
     with autolog.disabled():
         expected, _, dvalid = _train(rounds=5)
-    from integrations._framework import MetricHistory
-
-    def broken_add(self, step, values):
-        raise ValueError("injected")
-
-    monkeypatch.setattr(MetricHistory, "add", broken_add)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        booster, evals_result, _ = _train(rounds=5)
+    (booster, evals_result, _), caught = train_with_broken_metric_history(monkeypatch, lambda: _train(rounds=5))
     np.testing.assert_array_equal(booster.predict(dvalid), expected.predict(dvalid))
     assert len(evals_result["eval"]["auc"]) == 5
     assert any(issubclass(w.category, AutologWarning) for w in caught)
@@ -208,9 +197,7 @@ def test_classifier_fit_makes_exactly_one_run(store):
     assert run.data.tags["estimator_class"] == "xgboost.sklearn.XGBClassifier"
     assert "autolog.data.digest" in run.data.tags
     assert {"training_accuracy_score", "training_log_loss", "training_roc_auc"} <= set(run.data.metrics)
-    for eval_name, metrics in model.evals_result().items():
-        for metric_name, values in metrics.items():
-            assert history(store, run.info.run_id, f"{eval_name}-{metric_name}") == list(enumerate(values))
+    assert_history_equals_evals_result(store, run.info.run_id, model.evals_result())
 
 
 def test_classifier_early_stopping_and_reload_as_the_wrapper(store):
@@ -219,10 +206,8 @@ def test_classifier_early_stopping_and_reload_as_the_wrapper(store):
     run = only_run(store)
     assert run.data.metrics["best_iteration"] == model.best_iteration
     assert run.data.metrics["best_score"] == pytest.approx(model.best_score)
-    loaded = autolog.load_model(f"runs:/{run.info.run_id}/model")
+    loaded = assert_reloads_with_the_same_predictions(run.info.run_id, model, X_valid, ("predict_proba", "predict"))
     assert type(loaded) is xgb.XGBClassifier
-    np.testing.assert_array_equal(loaded.predict_proba(X_valid), model.predict_proba(X_valid))
-    np.testing.assert_array_equal(loaded.predict(X_valid), model.predict(X_valid))
     assert set(model_directory_files(store, run.info.run_id)) == {"model.json", "autolog-model.json"}
 
 
@@ -235,9 +220,7 @@ def test_regressor_and_ranker_fits_make_one_run_each(store):
     assert set(runs) == {"XGBRegressor", "XGBRanker"}
     assert {"training_mean_squared_error", "training_r2_score"} <= set(runs["XGBRegressor"].data.metrics)
     for name, model, data in (("XGBRegressor", regressor, Xd), ("XGBRanker", ranker, X_train)):
-        loaded = autolog.load_model(f"runs:/{runs[name].info.run_id}/model")
-        assert type(loaded) is type(model)
-        np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+        assert_reloads_with_the_same_predictions(runs[name].info.run_id, model, data)
 
 
 def test_wrapper_user_callbacks_still_run_and_are_not_mutated(store):
