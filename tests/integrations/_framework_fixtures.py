@@ -143,3 +143,19 @@ def assert_reloads_with_the_same_predictions(run_id: str, model, data, methods=(
     for method in methods:
         np.testing.assert_array_equal(getattr(loaded, method)(data), getattr(model, method)(data))
     return loaded
+
+
+def assert_autolog_wraps_once_and_disable_restores(attributes) -> None:
+    """``autolog()`` wraps every ``(owner, name)`` of ``attributes``, a second call does not wrap
+    them again, and ``autolog(disable=True)`` puts back the very objects that were there."""
+    from autolog.engine import is_autolog_wrapper
+
+    originals = [(owner, name, vars(owner)[name]) for owner, name in attributes]
+    enable_autolog()
+    try:
+        assert all(is_autolog_wrapper(vars(owner)[name]) for owner, name, _ in originals)
+        enable_autolog()  # idempotent: never wrapped twice
+        assert all(vars(owner)[name].__wrapped__ is original for owner, name, original in originals)
+    finally:
+        enable_autolog(disable=True)
+    assert all(vars(owner)[name] is original for owner, name, original in originals)

@@ -18,12 +18,12 @@ import sklearn.metrics  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 import autolog  # noqa: E402
-from autolog import autolog as enable_autolog  # noqa: E402
-from autolog.engine import AutologWarning, is_autolog_wrapper  # noqa: E402
+from autolog.engine import AutologWarning  # noqa: E402
 from autolog.exceptions import ModelIntegrityError  # noqa: E402
 from autolog.models import read_metadata  # noqa: E402
 from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     artifact_path,
+    assert_autolog_wraps_once_and_disable_restores,
     assert_history_equals_evals_result,
     assert_reloads_with_the_same_predictions,
     history,
@@ -261,15 +261,7 @@ def _patched_attributes():
 
 
 def test_disable_restores_every_patched_attribute(tracking_dir):
-    originals = [(owner, name, vars(owner)[name]) for owner, name in _patched_attributes()]
-    enable_autolog()
-    try:
-        assert all(is_autolog_wrapper(vars(owner)[name]) for owner, name, _ in originals)
-        enable_autolog()  # idempotent: never wrapped twice
-        assert all(vars(owner)[name].__wrapped__ is original for owner, name, original in originals)
-    finally:
-        enable_autolog(disable=True)
-    assert all(vars(owner)[name] is original for owner, name, original in originals)
+    assert_autolog_wraps_once_and_disable_restores(_patched_attributes())
     assert "fit" not in vars(xgb.XGBRegressor)
 
 
