@@ -173,6 +173,46 @@ def test_log_batch_validates_everything_first(store, run_id):
     assert (run.data.metrics, run.data.params, run.data.tags) == ({}, {}, {})
 
 
+class _Key(str):
+    """A str subclass equal to a valid key: still rejected (keys must be exactly str)."""
+
+
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        (Metric("a/../b", 1.0, 1, 0), "'a/../b'"),
+        (Metric(_Key("m0"), 1.0, 1, 0), "must be a string"),
+        (Metric(7, 1.0, 1, 0), "must be a string"),
+        (Metric("m1", True, 1, 0), "'m1' must be a real number"),
+        (Metric("m1", 1.0, 1.5, 0), "timestamp of 'm1'"),
+        (Metric("m1", 1.0, 1, 2**63), "step of 'm1'"),
+        (Metric("m1", 1.0, 1, -(2**63)), "step of 'm1'"),
+        ("not a metric", "expected a Metric"),
+    ],
+)
+def test_log_batch_rejects_a_bad_item_among_many_repeated_keys(store, run_id, bad, fragment):
+    good = [Metric(f"m{i % 3}", float(i), 1000 + i, i) for i in range(30)]
+    with pytest.raises(InvalidInputError, match=fragment):
+        store.log_batch(run_id, metrics=good[:20] + [bad] + good[20:])
+    assert store.get_run(run_id).data.metrics == {}
+    assert store.get_metric_history(run_id, "m0") == []
+
+
+def test_log_batch_values_and_latest(store, run_id):
+    metrics = [
+        Metric("a", float("nan"), 5, 1), Metric("a", 2, 5, 0), Metric("b", float("inf"), 1, 0),
+        Metric("b", -float("inf"), 1, 0), Metric("c", 3, 7, 2), Metric("c", 4.5, 7, 2),
+        Metric("d", float("nan"), 1, 0), Metric("e", 2**70, 1, 0),
+    ]
+    store.log_batch(run_id, metrics=metrics)
+    latest = store.get_run(run_id).data.metrics
+    assert math.isnan(latest["a"]) and latest["b"] == -math.inf and latest["c"] == 4.5
+    assert math.isnan(latest["d"]) and latest["e"] == float(2**70)
+    history = store.get_metric_history(run_id, "a")
+    assert [(m.step, m.value) for m in history][0] == (0, 2.0) and math.isnan(history[1].value)
+    assert [m.value for m in store.get_metric_history(run_id, "c")] == [3.0, 4.5]
+
+
 def test_log_batch_of_many_metrics(store, run_id):
     metrics = [Metric(f"m{i % 10}", float(i), 1000 + i, i) for i in range(1000)]
     store.log_batch(run_id, metrics=metrics, params={"a": 1}, tags={"b": 2})
