@@ -60,6 +60,9 @@ def git_diff() -> Optional[str]:
 def refresh() -> None:
     """Forget the cached context, dirty flag and diff; the next call recomputes them."""
     global _context, _worktree, _worktree_known
+    thread = _prefetch_thread
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()  # else a prefetch still running would store the state we are forgetting
     with _lock:
         _context = None
         _worktree = None
@@ -130,12 +133,29 @@ def _git_tags() -> dict[str, str]:
 def _current_worktree() -> Optional[GitWorktreeState]:
     global _worktree, _worktree_known
     if not _worktree_known:
-        script = entry_script()
-        start = os.path.dirname(script) if script else os.getcwd()
-        location = find_git_location(start)
+        location = find_git_location(_code_directory())
         _worktree = GitWorktreeState(location.work_tree) if location else None
         _worktree_known = True
     return _worktree
+
+
+def _code_directory() -> str:
+    """Where the user's code lives: the entry script's folder, or the working directory.
+
+    A script inside an installed package (``python -m pytest``, a console script) is a tool, not
+    the user's code: the project it works on is the working directory.
+    """
+    script = entry_script()
+    if script is None or _is_installed_code(script):
+        return os.getcwd()
+    return os.path.dirname(script)
+
+
+def _is_installed_code(path: str) -> bool:
+    import sysconfig  # noqa: PLC0415
+
+    roots = {sysconfig.get_paths()[name] for name in ("purelib", "platlib", "stdlib")}
+    return any(path.startswith(os.path.join(root, "")) for root in roots)
 
 
 def entry_script() -> Optional[str]:

@@ -245,3 +245,15 @@ def test_interactive_source(monkeypatch):
         assert collect_run_context()["autolog.source.name"] == "<interactive>"
     finally:
         refresh()
+
+
+def test_a_tool_run_from_site_packages_records_the_working_directory(repo, as_entry_script, monkeypatch):
+    """`python -m pytest` (an installed tool) in a project: the code is the project's, not pytest's."""
+    import sysconfig
+
+    tool = os.path.join(sysconfig.get_paths()["purelib"], "pytest", "__main__.py")
+    monkeypatch.chdir(repo)
+    as_entry_script(tool)
+    context = collect_run_context()
+    assert context["autolog.git.repo"] == str(repo)
+    assert context["autolog.git.commit"] == git(repo, "rev-parse", "HEAD")
