@@ -897,20 +897,32 @@ def _cached_search_queries(filter_string, order_by, view_type, experiment_number
 
 _WINDOW_MIN_ENTRIES = 1000
 _WINDOW_FACTOR = 10  # index entries scanned per wanted row, for filters matching 1 in 10
+_WINDOW_GROWTH = 4  # a window that yields less than a page is retried this many times larger
+_WINDOW_MAX_ENTRIES = 65536  # ... while it spans at most this many index entries
 
 
 def _search_rows(connection, queries, limit: int, offset: int) -> list:
-    """Up to ``limit + 1`` rows from ``offset``; tries the bounded index window first."""
+    """Up to ``limit + 1`` rows from ``offset``; tries bounded index windows first.
+
+    The window scans the order index and stops at the page, so a larger window only costs more
+    when the filter is selective: it grows geometrically (the failed scans cost at most a third
+    of the last one) until it yields a page, covers the whole index, or passes the cap.
+    """
     parameters = {"stale_before": _stale_before_ms()}
     wanted = offset + limit + 1
     if queries.window is not None:
         budget = max(_WINDOW_MIN_ENTRIES, _WINDOW_FACTOR * wanted)
-        boundary = connection.execute(queries.boundary, {"boundary_offset": budget}).scalar()
-        if boundary is not None:
-            window = queries.window.limit(limit + 1).offset(offset)
+        window = queries.window.limit(limit + 1).offset(offset)
+        while True:
+            boundary = connection.execute(queries.boundary, {"boundary_offset": budget}).scalar()
+            if boundary is None:
+                break  # the index holds fewer entries: runs without the key may be needed
             rows = connection.execute(window, {**parameters, "window_boundary": boundary}).all()
             if len(rows) > limit:
                 return rows
+            if budget >= _WINDOW_MAX_ENTRIES:
+                break
+            budget = min(budget * _WINDOW_GROWTH, max(_WINDOW_MAX_ENTRIES, wanted))
     return connection.execute(queries.full.limit(limit + 1).offset(offset), parameters).all()
 
 

@@ -289,3 +289,64 @@ def seeded_ties(request, tmp_path_factory):
         store.log_batch(run.info.run_id, metrics=metrics)
     yield store
     store.close()
+
+
+@pytest.mark.parametrize(
+    "filter_string, order_by",
+    [
+        ("params.group = 'g3' and metrics.x > 0.5", ["metrics.score DESC"]),
+        ("params.group = 'g3' and metrics.x > 0.5", ["metrics.score ASC", "params.group"]),
+        ("tags.rare = 'yes'", ["metrics.score DESC"]),
+        ("metrics.x > 0.9", ["attributes.start_time ASC"]),
+    ],
+)
+def test_growing_window_agrees_with_the_full_query(seeded_many, monkeypatch, filter_string, order_by):
+    """Selective filters over a few thousand runs: the window grows until it holds a page and
+    must page exactly like the plain query (many ties in the order key)."""
+    from autolog.store import _sql_store
+
+    store = seeded_many
+
+    def all_pages(page_size):
+        seen, token = [], None
+        while True:
+            page = store.search_runs("0", filter_string, max_results=page_size, order_by=order_by,
+                                     page_token=token)
+            seen += [run.info.run_name for run in page]
+            token = page.token
+            if token is None:
+                return seen
+
+    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
+    expected = all_pages(25)
+    assert 20 < len(expected) == store.count_runs("0", filter_string) < 400
+    monkeypatch.undo()
+    assert all_pages(25) == expected
+    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_sql_store, "_WINDOW_FACTOR", 1)  # starts tiny: grows several times
+    assert all_pages(10) == expected
+    monkeypatch.setattr(_sql_store, "_WINDOW_MAX_ENTRIES", 50)  # gives up early: falls back
+    assert all_pages(10) == expected
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded_many(request, tmp_path_factory):
+    """2,000 runs; 1 in 20 match the selective filter; scores tie in groups of 60."""
+    import random
+
+    from autolog.tracking.entities import Metric
+
+    rng = random.Random(7)
+    store = make_store(request, request.param, tmp_path_factory.mktemp("many"))
+    for number in range(2000):
+        tags = {"rare": "yes"} if number % 67 == 0 else {}
+        run = store.create_run(
+            "0", run_name=f"r{number:04d}", start_time=1000 + number // 4,
+            params={"group": f"g{number % 10}"}, tags=tags,
+        )
+        metrics = [Metric("x", round(rng.random(), 2), 1, 0)]
+        if number % 13:
+            metrics.append(Metric("score", float(number % 50), 1, 0))
+        store.log_batch(run.info.run_id, metrics=metrics)
+    yield store
+    store.close()
