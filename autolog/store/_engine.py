@@ -23,6 +23,7 @@ from sqlalchemy.pool import StaticPool
 from autolog.exceptions import InvalidInputError, StoreError
 from autolog.store import _schema
 
+MMAP_SIZE_BYTES = 256 * 1024 * 1024
 BUSY_TIMEOUT_S = 30
 _WRITE_OPTION = "autolog_write"
 # An arbitrary constant naming the schema-creation lock among PostgreSQL advisory locks.
@@ -87,6 +88,10 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # Reads through the OS page cache instead of SQLite's 2 MB one: a filtered count or search
+    # over 100,000 runs took 160-180 ms without, about 100 ms with. WAL mode already requires a
+    # local filesystem, which is where memory-mapped I/O is safe.
+    cursor.execute(f"PRAGMA mmap_size = {MMAP_SIZE_BYTES}")
     cursor.close()
 
 
