@@ -30,7 +30,7 @@ from autolog.exceptions import (
     ModelIntegrityError,
     NotFoundError,
 )
-from autolog.models._files import DIR_MODE, make_dirs
+from autolog._files import DIR_MODE, make_dirs
 from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
 from autolog.models._serialization import SERIALIZATION_FORMATS, sha256_of_file

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
 from autolog.exceptions import InvalidInputError
-from autolog.models._files import open_new
+from autolog._files import open_new
 from autolog.models._serialization import (
     SERIALIZATION_FORMATS,
     HashingWriter,

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
 from autolog.exceptions import InvalidInputError, NotFoundError
-from autolog.models._files import open_new, write_new
+from autolog._files import open_new, write_new
 
 METADATA_FILE_NAME = "autolog-model.json"
 _REQUIRED_FIELDS = ("flavor", "model_class", "serialization_format", "model_file", "sha256")

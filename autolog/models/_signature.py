@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any, Optional
 
-from autolog.models._files import open_new
+from autolog._files import open_new
 
 INPUT_EXAMPLE_FILE_NAME = "input_example.json"
 INPUT_EXAMPLE_ROWS = 5

@@ -9,12 +9,11 @@ import tempfile
 from typing import Iterator
 from urllib.parse import unquote, urlparse
 
+from autolog._files import FILE_MODE, make_dirs
 from autolog.exceptions import InvalidInputError, NotFoundError, StoreError
 from autolog.store._validation import storable_text
 from autolog.tracking.entities import FileInfo
 
-_DIR_MODE = 0o755
-_FILE_MODE = 0o644
 _COPY_CHUNK = 1024 * 1024
 _umask_cache: list[int] = []
 
@@ -44,23 +43,6 @@ def _umask() -> int:
             os.umask(current)
             _umask_cache.append(current)
     return _umask_cache[0]
-
-
-def make_dirs(path: str) -> None:
-    """``os.makedirs`` that creates every missing level 0o755 (minus umask), not just the last."""
-    missing = []
-    while not os.path.isdir(path):
-        missing.append(path)
-        parent = os.path.dirname(path)
-        if parent == path:
-            break
-        path = parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, _DIR_MODE)
-        except FileExistsError:
-            if not os.path.isdir(directory):
-                raise
 
 
 def check_relative_path(path: str) -> str:
@@ -239,7 +221,7 @@ class _atomic_file:
         try:
             self.handle.close()
             if exc_type is None:
-                os.chmod(self.temp_path, _FILE_MODE & ~_umask() & ~stat.S_IWOTH)
+                os.chmod(self.temp_path, FILE_MODE & ~_umask() & ~stat.S_IWOTH)
                 os.replace(self.temp_path, self.destination)
         finally:
             if os.path.exists(self.temp_path):

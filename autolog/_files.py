@@ -1,4 +1,6 @@
-"""Files and directories of a model, created 0o644 / 0o755 (minus umask): never world-writable.
+"""New files and directories, created 0o644 / 0o755 (minus umask): never world-writable.
+
+Shared by the store's artifacts and the models' directories; imports nothing of autolog.
 
 ``open(path, "x")`` and ``os.makedirs`` ask for 0o666 / 0o777 and leave the rest to the umask, so
 under ``umask 0`` they create world-writable models that anyone could swap.
