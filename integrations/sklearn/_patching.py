@@ -9,7 +9,6 @@ scikit-learn up front (``all_estimators`` would import all of it).
 from __future__ import annotations
 
 import functools
-import importlib
 import weakref
 from types import ModuleType
 from typing import Any, Optional
@@ -33,7 +32,6 @@ _EXTRA_MODULES = (
     "sklearn.experimental.enable_halving_search_cv",
     "sklearn.experimental.enable_iterative_imputer",
 )
-_COMPANIONS = ("_post_training", "_cv_functions")
 
 
 def install(patcher: Patcher) -> None:
@@ -44,26 +42,16 @@ def install(patcher: Patcher) -> None:
     for name in _public_submodules(sklearn) + list(_EXTRA_MODULES):
         patcher.when_imported(name, estimators.patch_loaded_estimators)
     patcher.when_imported("sklearn.utils.parallel", lambda module: _patch_parallel(patcher, module))
-    for companion in _COMPANIONS:
-        module = _companion_module(companion)
-        if module is not None:
-            module.patch(patcher)
+    from integrations.sklearn import _cv_functions, _post_training
+
+    _post_training.patch(patcher)
+    _cv_functions.patch(patcher)
 
 
 def _public_submodules(sklearn: ModuleType) -> list[str]:
     names = getattr(sklearn, "_submodules", None) or getattr(sklearn, "__all__", [])
     return [f"sklearn.{name}" for name in names if name not in _SKIPPED_SUBMODULES and name.islower() and "_" != name[0]
             and name not in ("clone", "get_config", "set_config", "config_context", "show_versions")]
-
-
-def _companion_module(name: str) -> Optional[ModuleType]:
-    full_name = f"integrations.sklearn.{name}"
-    try:
-        return importlib.import_module(full_name)
-    except ModuleNotFoundError as error:
-        if error.name == full_name:
-            return None
-        raise
 
 
 class _EstimatorPatcher:

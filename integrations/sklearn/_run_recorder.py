@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import pickle
 import weakref
@@ -97,9 +96,9 @@ class SklearnFitRecorder(TrainingRecorder):
         attempt("sklearn: git diff", _log_git_diff, run)
 
     def after_run(self, run: RunHandle, result: Any) -> None:
-        post_training = _companion("_post_training")
-        if post_training is not None and hasattr(post_training, "on_fit_finished"):
-            post_training.on_fit_finished(self.estimator, run.run_id)
+        from integrations.sklearn._post_training import on_fit_finished
+
+        on_fit_finished(self.estimator, run.run_id)
 
     def _log_training_metrics(self, run: RunHandle) -> None:
         from integrations.sklearn._metrics import training_metrics
@@ -173,14 +172,3 @@ def _first_rows(X: Any) -> Any:
         return X[:INPUT_EXAMPLE_ROWS]
     except Exception:  # noqa: BLE001 - an input that cannot be sliced has no example
         return None
-
-
-def _companion(name: str) -> Any:
-    """``integrations.sklearn.<name>`` if that module exists, else None."""
-    full_name = f"integrations.sklearn.{name}"
-    try:
-        return importlib.import_module(full_name)
-    except ModuleNotFoundError as error:
-        if error.name == full_name:
-            return None
-        raise
