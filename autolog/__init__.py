@@ -20,7 +20,7 @@ from autolog.exceptions import (
 __version__ = "0.1.0"
 
 _TRACKING = "autolog.tracking"
-_ENTITIES = "autolog.tracking.entities"
+_ENTITIES = "autolog.entities"
 
 # Public name -> module that defines it, imported on first access.
 _LAZY_ATTRIBUTES: dict[str, str] = {

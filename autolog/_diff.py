@@ -21,7 +21,7 @@ GIT_BRANCH_TAG = "autolog.git.branch"
 GIT_DIRTY_TAG = "autolog.git.dirty"
 GIT_REPO_TAG = "autolog.git.repo"
 PYTHON_VERSION_TAG = "autolog.python.version"
-MODEL_METADATA_FILE = "autolog-model.json"
+from autolog._core._constants import MODEL_METADATA_FILE  # noqa: E402
 
 GIT_TIMEOUT_SECONDS = 10
 MAX_GIT_DIFF_CHARS = 200_000
@@ -156,7 +156,7 @@ def diff_runs(run_a, run_b, *, client=None) -> RunDiff:
 
     Parameters
     ----------
-    run_a, run_b : str or autolog.tracking.entities.Run
+    run_a, run_b : str or autolog._core._entities.Run
         Run ids or run objects; A is the reference ("before"), B the one compared to it.
     client : autolog.Client, optional
         Where to read the runs and their model metadata; defaults to ``autolog.Client()``.

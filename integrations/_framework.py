@@ -35,9 +35,9 @@ from autolog.engine import (
     warn_once,
 )
 
-from integrations._git_diff import log_git_diff
+from autolog.integrations._git_diff import log_git_diff
 
-MAX_METRIC_KEY_LENGTH = 250
+from autolog._core._constants import MAX_KEY_LENGTH as MAX_METRIC_KEY_LENGTH  # noqa: E402
 METRICS_PER_BATCH = 5000
 IMPORTANCE_ARTIFACT = "feature_importance.json"
 IMPORTANCE_PLOT_ARTIFACT = "feature_importance.png"
@@ -401,7 +401,7 @@ class FrameworkRecorder(TrainingRecorder):
         FrameworkRecorder
             An instance of the class this is called on.
         """
-        from integrations.sklearn._params import stable_params
+        from autolog.integrations.sklearn._params import stable_params
 
         bound = bound_arguments(fit, args, kwargs)
         return cls(
@@ -504,7 +504,7 @@ class FrameworkRecorder(TrainingRecorder):
     def _log_training_metrics(self, run: RunHandle) -> None:
         if self.X is None or self.y is None:
             return
-        from integrations.sklearn._metrics import training_metrics
+        from autolog.integrations.sklearn._metrics import training_metrics
 
         metrics = training_metrics(self.estimator, self.X, self.y, self.sample_weight, self.options.pos_label)
         run.log_metrics(finite_metrics(metrics))
@@ -597,7 +597,7 @@ def link_post_training_metrics(estimator: Any, run_id: str) -> None:
     Uses the scikit-learn integration's post-training hook when that integration is active;
     otherwise nothing happens.
     """
-    module = sys.modules.get("integrations.sklearn._post_training")
+    module = sys.modules.get("autolog.integrations.sklearn._post_training")
     hook = getattr(module, "on_fit_finished", None)
     if hook is not None:
         attempt("post-training metrics link", hook, estimator, run_id)

@@ -1,6 +1,6 @@
 """The uncommitted changes of a dirty checkout, recorded once per store and diff.
 
-Shared by every integration (scikit-learn's recorder and :class:`integrations._framework.
+Shared by every integration (scikit-learn's recorder and :class:`autolog.integrations._framework.
 FrameworkRecorder`). Importing this module imports nothing beyond the standard library.
 """
 

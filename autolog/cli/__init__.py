@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 from autolog.cli._context import CommandContext
 from autolog.cli._registry import build_parser
-from autolog.exceptions import AutologError
+from autolog._core._exceptions import AutologError
 
 # Importing a command module registers its commands (see autolog/cli/_registry.py); a new
 # command such as `autolog ui` or `autolog runs diff` is a new module listed here.

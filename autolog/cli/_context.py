@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, TextIO
 
 from autolog.cli import _output
-from autolog.exceptions import NotFoundError
+from autolog._core._exceptions import NotFoundError
 from autolog.tracking import Client
-from autolog.tracking.entities import Experiment, ViewType
+from autolog._core._entities import Experiment, ViewType
 
 
 @dataclass

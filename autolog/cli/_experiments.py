@@ -5,7 +5,7 @@ from __future__ import annotations
 from autolog.cli._context import CommandContext
 from autolog.cli._output import experiment_to_dict, format_time
 from autolog.cli._registry import arg, command, group
-from autolog.tracking.entities import ViewType
+from autolog._core._entities import ViewType
 
 group("experiments", "list and manage experiments")
 

@@ -6,7 +6,7 @@ import sys
 
 from autolog.cli._context import CommandContext
 from autolog.cli._registry import arg, command
-from autolog.tracking.entities import ViewType
+from autolog._core._entities import ViewType
 
 
 class Aborted(Exception):

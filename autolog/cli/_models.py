@@ -5,8 +5,8 @@ from __future__ import annotations
 from autolog.cli._context import CommandContext
 from autolog.cli._output import format_time
 from autolog.cli._registry import arg, command, group
-from autolog.exceptions import InvalidInputError
-from autolog.tracking.entities import ModelVersion, RegisteredModel
+from autolog._core._exceptions import InvalidInputError
+from autolog._core._entities import ModelVersion, RegisteredModel
 
 group("models", "the model registry: named models, versions and aliases")
 

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any, Iterable, Optional, Sequence, TextIO
 
-from autolog.tracking.entities import Experiment, FileInfo, Run
+from autolog._core._entities import Experiment, FileInfo, Run
 
 _MAX_CELL = 60
 

@@ -7,7 +7,7 @@ import sys
 from autolog.cli._context import CommandContext
 from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
 from autolog.cli._registry import arg, command, group
-from autolog.tracking.entities import Run, ViewType
+from autolog._core._entities import Run, ViewType
 
 group("runs", "list, show and manage runs")
 

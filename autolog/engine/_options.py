@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Mapping, Optional
 
-from autolog.exceptions import InvalidInputError
+from autolog._core._exceptions import InvalidInputError
 
 SERIALIZATION_FORMATS = ("pickle", "cloudpickle", "joblib", "skops")
 

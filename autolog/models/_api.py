@@ -23,7 +23,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 
 from autolog import __version__ as _autolog_version
 from autolog.context import package_versions, requirements_for
-from autolog.exceptions import (
+from autolog._core._exceptions import (
     AutologError,
     ConflictError,
     InvalidInputError,

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
-from autolog.exceptions import InvalidInputError
+from autolog._core._exceptions import InvalidInputError
 from autolog._files import open_new
 from autolog.models._serialization import (
     SERIALIZATION_FORMATS,

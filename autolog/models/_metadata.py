@@ -9,10 +9,10 @@ import secrets
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
-from autolog.exceptions import InvalidInputError, NotFoundError
+from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog._files import open_new, write_new
 
-METADATA_FILE_NAME = "autolog-model.json"
+from autolog._core._constants import MODEL_METADATA_FILE as METADATA_FILE_NAME  # noqa: E402
 _REQUIRED_FIELDS = ("flavor", "model_class", "serialization_format", "model_file", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

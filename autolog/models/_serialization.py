@@ -13,7 +13,7 @@ import pickle
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Optional, Sequence
 
-from autolog.exceptions import AutologError, InvalidInputError
+from autolog._core._exceptions import AutologError, InvalidInputError
 
 
 class MissingDependencyError(AutologError, ImportError):

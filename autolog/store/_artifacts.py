@@ -10,9 +10,9 @@ from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 from autolog._files import FILE_MODE, make_dirs
-from autolog.exceptions import InvalidInputError, NotFoundError, StoreError
-from autolog.store._validation import storable_text
-from autolog.tracking.entities import FileInfo
+from autolog._core._exceptions import InvalidInputError, NotFoundError, StoreError
+from autolog._core._validation import storable_text
+from autolog._core._entities import FileInfo
 
 _COPY_CHUNK = 1024 * 1024
 _umask_cache: list[int] = []

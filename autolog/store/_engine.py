@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from autolog.exceptions import InvalidInputError, StoreError
+from autolog._core._exceptions import InvalidInputError, StoreError
 from autolog.store import _schema
 
 MMAP_SIZE_BYTES = 256 * 1024 * 1024

@@ -16,8 +16,9 @@ from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
 
-from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.store import _engine, _validation
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog._core import _validation
+from autolog.store import _engine
 from autolog.store._schema import (
     model_version_tags,
     model_versions,
@@ -25,7 +26,7 @@ from autolog.store._schema import (
     registered_model_tags,
     registered_models,
 )
-from autolog.tracking.entities import LifecycleStage, ModelVersion, ModelVersionStatus, RegisteredModel
+from autolog._core._entities import LifecycleStage, ModelVersion, ModelVersionStatus, RegisteredModel
 
 DEFAULT_MAX_RESULTS = 1000
 MAX_RESULTS_LIMIT = 50000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlparse
 
-from autolog.exceptions import InvalidInputError
-from autolog.store._validation import storable_text
+from autolog._core._exceptions import InvalidInputError
+from autolog._core._validation import storable_text
 
 DB_FILE_NAME = "autolog.db"
 ARTIFACTS_DIR_NAME = "artifacts"

@@ -24,7 +24,7 @@ from sqlalchemy import (
 #: The newest Alembic revision id; bump it together with every new file in migrations/versions.
 HEAD_REVISION = "0002"
 
-MAX_KEY_LENGTH = 250
+from autolog._core._constants import MAX_KEY_LENGTH  # noqa: E402
 RUN_ID_LENGTH = 32
 
 metadata = MetaData()

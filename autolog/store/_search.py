@@ -29,8 +29,8 @@ from sqlalchemy import Double, and_, literal, not_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
-from autolog.exceptions import InvalidInputError
-from autolog.store._validation import storable_text
+from autolog._core._exceptions import InvalidInputError
+from autolog._core._validation import storable_text
 
 METRIC, PARAM, TAG, ATTRIBUTE = "metric", "param", "tag", "attribute"
 

@@ -17,8 +17,9 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, case, or_
 
-from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError, StoreError
-from autolog.store import _engine, _schema, _search, _validation
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError, StoreError
+from autolog._core import _validation
+from autolog.store import _engine, _schema, _search
 from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs
 from autolog.store._model_registry import ModelRegistryMixin, registered_versions_of
 from autolog.store._schema import (
@@ -30,7 +31,7 @@ from autolog.store._schema import (
     runs,
     tags,
 )
-from autolog.tracking.entities import (
+from autolog._core._entities import (
     Experiment,
     LifecycleStage,
     Metric,

@@ -58,7 +58,7 @@ from autolog.tracking._registry import (
     validate_model_name,
 )
 from autolog.tracking._uri import get_store, get_tracking_uri, set_tracking_uri
-from autolog.tracking.entities import (
+from autolog._core._entities import (
     Experiment,
     FileInfo,
     LifecycleStage,

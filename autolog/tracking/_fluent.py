@@ -13,10 +13,10 @@ import threading
 import warnings
 from typing import Any, Mapping, Optional, Sequence, Union
 
-from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.tracking._client import Client, _metric, now_ms
 from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
-from autolog.tracking.entities import (
+from autolog._core._entities import (
     Experiment,
     FileInfo,
     LifecycleStage,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from autolog.tracking.entities import Run
+from autolog._core._entities import Run
 
 _INFO_COLUMNS = ("run_id", "experiment_id", "status", "start_time", "end_time", "run_name", "artifact_uri")
 

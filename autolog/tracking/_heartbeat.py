@@ -12,7 +12,7 @@ import threading
 import warnings
 from typing import Any
 
-from autolog.exceptions import NotFoundError
+from autolog._core._exceptions import NotFoundError
 
 HEARTBEAT_INTERVAL_ENV = "AUTOLOG_HEARTBEAT_INTERVAL"
 DEFAULT_HEARTBEAT_INTERVAL = 30.0

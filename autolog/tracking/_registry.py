@@ -12,15 +12,15 @@ import os
 import posixpath
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
-from autolog.exceptions import InvalidInputError, NotFoundError
-from autolog.tracking.entities import ModelVersion, RegisteredModel
+from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog._core._entities import ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
     from autolog.store import SqlStore
 
 #: The file every model directory written by ``autolog.models`` holds (``METADATA_FILE_NAME``
 #: there; repeated here because tracking sits below the models layer).
-MODEL_METADATA_FILE = "autolog-model.json"
+from autolog._core._constants import MODEL_METADATA_FILE  # noqa: E402
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
 LATEST = "latest"
@@ -28,7 +28,7 @@ LATEST = "latest"
 
 def validate_model_name(name: Any) -> str:
     """Return ``name`` if it is a valid registered model name, else raise ``InvalidInputError``."""
-    from autolog.store import _validation  # noqa: PLC0415 - plain Python; the store loads lazily
+    from autolog._core import _validation  # noqa: PLC0415
 
     return _validation.model_name(name)
 

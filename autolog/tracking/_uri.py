@@ -12,7 +12,7 @@ import re
 import threading
 from typing import TYPE_CHECKING, Optional
 
-from autolog.exceptions import InvalidInputError
+from autolog._core._exceptions import InvalidInputError
 
 if TYPE_CHECKING:  # the store pulls in SQLAlchemy: import it only when a store is opened
     from autolog.store import SqlStore

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from autolog.exceptions import InvalidInputError, NotFoundError
+from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _models, _queries
 from autolog.ui._artifacts import find_models, list_dir, resolve_local_file
 from autolog.ui._format import json_safe

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from autolog.exceptions import AutologError, InvalidInputError, NotFoundError
+from autolog._core._exceptions import AutologError, InvalidInputError, NotFoundError
 from autolog.ui import _api, _format, _models, _pages
 from autolog.ui._security import SecurityMiddleware, default_allowed_hosts, new_csrf_token
 

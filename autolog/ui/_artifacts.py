@@ -13,12 +13,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from autolog.exceptions import InvalidInputError, NotFoundError
+from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui._security import clean_artifact_path
 
 PREVIEW_BYTES = 256 * 1024
 CSV_PREVIEW_ROWS = 200
-MODEL_METADATA_FILE = "autolog-model.json"
+from autolog._core._constants import MODEL_METADATA_FILE  # noqa: E402
 # Raster formats a browser can show in <img> without running anything, by magic bytes.
 _IMAGE_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "image/png",

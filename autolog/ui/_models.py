@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
-from autolog.exceptions import InvalidInputError, NotFoundError
+from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _queries
 
 MAX_VERSIONS_COMPARED = _queries.MAX_COMPARE_RUNS

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
 
-from autolog.exceptions import InvalidInputError, NotFoundError
+from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _queries
 from autolog.ui._artifacts import (
     download_media_type,

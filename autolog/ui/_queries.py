@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from autolog._diff import dataset_fingerprints
-from autolog.exceptions import InvalidInputError, NotFoundError
+from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui._format import duration_ms
 
 MAX_COMPARE_RUNS = 20

@@ -22,7 +22,7 @@ import secrets
 import urllib.parse
 from typing import Iterable, Optional
 
-from autolog.exceptions import InvalidInputError
+from autolog._core._exceptions import InvalidInputError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})

@@ -8,7 +8,7 @@ import socket
 import sys
 from typing import Iterable, Optional, TextIO
 
-from autolog.exceptions import AutologError
+from autolog._core._exceptions import AutologError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000

@@ -83,7 +83,7 @@ def fluent():
 
 def entities(metrics: list, params: dict | None = None) -> tuple[list, list]:
     """(key, value, timestamp_ms, step) tuples and a dict -> Metric and Param entities."""
-    from autolog.tracking.entities import Metric, Param
+    from autolog._core._entities import Metric, Param
     return ([Metric(k, v, ts, s) for k, v, ts, s in metrics],
             [Param(k, v) for k, v in (params or {}).items()])
 

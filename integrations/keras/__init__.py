@@ -38,8 +38,8 @@ class KerasIntegration(Integration):
 
         from autolog.models import register_flavor
 
-        from integrations.keras._flavor import KerasFlavor
-        from integrations.keras._patching import install
+        from autolog.integrations.keras._flavor import KerasFlavor
+        from autolog.integrations.keras._patching import install
 
         register_flavor(KerasFlavor())
         install(patcher, keras)
@@ -49,7 +49,7 @@ def __getattr__(name: str) -> Any:
     # The flavor (entry point ``autolog.flavors: keras``) imports autolog.models: only on demand,
     # so that ``autolog()`` finding this integration stays cheap.
     if name == "KerasFlavor":
-        from integrations.keras._flavor import KerasFlavor
+        from autolog.integrations.keras._flavor import KerasFlavor
 
         return KerasFlavor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,8 +14,8 @@ from typing import Any
 
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
-from integrations._framework import argument_value, callbacks_with, with_argument
-from integrations.keras._recorder import KerasRecorder, new_callback
+from autolog.integrations._framework import argument_value, callbacks_with, with_argument
+from autolog.integrations.keras._recorder import KerasRecorder, new_callback
 
 
 def install(patcher: Patcher, keras: ModuleType) -> None:

@@ -7,8 +7,8 @@ from typing import Any, Mapping, Optional
 
 from autolog.engine import RunHandle, attempt
 
-from integrations._framework import FrameworkRecorder, MetricHistory, bound_arguments, metric_key
-from integrations.sklearn._params import qualified_name, stable_repr
+from autolog.integrations._framework import FrameworkRecorder, MetricHistory, bound_arguments, metric_key
+from autolog.integrations.sklearn._params import qualified_name, stable_repr
 
 SUMMARY_ARTIFACT = "model_summary.txt"
 # fit() arguments logged as params, with fit()'s defaults (Keras 3).

@@ -31,8 +31,8 @@ class LightGBMIntegration(Integration):
         """Wrap ``lightgbm.train`` and the wrappers' ``fit``."""
         from autolog.models import register_flavor
 
-        from integrations.lightgbm._flavor import LightGBMFlavor
-        from integrations.lightgbm._patching import install
+        from autolog.integrations.lightgbm._flavor import LightGBMFlavor
+        from autolog.integrations.lightgbm._patching import install
 
         register_flavor(LightGBMFlavor())
         install(patcher)
@@ -42,7 +42,7 @@ def __getattr__(name: str) -> Any:
     # The flavor (entry point ``autolog.flavors: lightgbm``) imports autolog.models: only on
     # demand, so that ``autolog()`` finding this integration stays cheap.
     if name == "LightGBMFlavor":
-        from integrations.lightgbm._flavor import LightGBMFlavor
+        from autolog.integrations.lightgbm._flavor import LightGBMFlavor
 
         return LightGBMFlavor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,10 +15,10 @@ import os
 from typing import Any, Optional, Sequence
 
 from autolog.engine import warn_once
-from autolog.exceptions import ModelIntegrityError
+from autolog._core._exceptions import ModelIntegrityError
 from autolog.models import Flavor, SavedModelFile
 
-from integrations._framework import recorded_class
+from autolog.integrations._framework import recorded_class
 
 MODEL_FILE_NAME = "model.txt"
 WRAPPER_FILE_NAME = "lightgbm_wrapper.json"

@@ -15,8 +15,8 @@ from typing import Any
 
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
-from integrations._framework import argument_value, callbacks_with, patch_train_and_fit, with_argument
-from integrations.lightgbm._recorder import AutologEvalCallback, LightGBMRecorder, make_train_recorder
+from autolog.integrations._framework import argument_value, callbacks_with, patch_train_and_fit, with_argument
+from autolog.integrations.lightgbm._recorder import AutologEvalCallback, LightGBMRecorder, make_train_recorder
 
 TRAIN_MODULES = ("lightgbm", "lightgbm.engine")
 WRAPPER_CLASSES = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")

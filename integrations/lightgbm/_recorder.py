@@ -7,14 +7,14 @@ from typing import Any, Mapping, Optional, Sequence
 
 from autolog.engine import report_internal_error
 
-from integrations._framework import (
+from autolog.integrations._framework import (
     FrameworkRecorder,
     MetricHistory,
     bound_arguments,
     history_from_evals_result,
     metric_key,
 )
-from integrations.sklearn._params import qualified_name, stable_repr
+from autolog.integrations.sklearn._params import qualified_name, stable_repr
 
 IMPORTANCE_TYPES = ("split", "gain")
 TRAIN_RUN_NAME = "lightgbm.train"

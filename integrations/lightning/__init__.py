@@ -26,9 +26,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from autolog.engine import Integration, Patcher
-from autolog.exceptions import InvalidInputError
+from autolog._core._exceptions import InvalidInputError
 
-from integrations.lightning._recorder import LIGHTNING, PYTORCH_LIGHTNING, LightningPackage
+from autolog.integrations.lightning._recorder import LIGHTNING, PYTORCH_LIGHTNING, LightningPackage
 
 
 def configure(*, log_every_n_step: Optional[int] = None) -> None:
@@ -44,7 +44,7 @@ def configure(*, log_every_n_step: Optional[int] = None) -> None:
         isinstance(log_every_n_step, bool) or not isinstance(log_every_n_step, int) or log_every_n_step < 1
     ):
         raise InvalidInputError(f"log_every_n_step must be None or an integer >= 1, got {log_every_n_step!r}")
-    from integrations.lightning._patching import set_log_every_n_step
+    from autolog.integrations.lightning._patching import set_log_every_n_step
 
     set_log_every_n_step(log_every_n_step)
 
@@ -61,8 +61,8 @@ class _LightningIntegrationBase(Integration):
 
         from autolog.models import register_flavor
 
-        from integrations.lightning._flavor import PyTorchFlavor
-        from integrations.lightning._patching import install
+        from autolog.integrations.lightning._flavor import PyTorchFlavor
+        from autolog.integrations.lightning._patching import install
 
         register_flavor(PyTorchFlavor())
         install(patcher, self.package, importlib.import_module(self.package.import_name))
@@ -90,7 +90,7 @@ def __getattr__(name: str) -> Any:
     # The flavor (entry point ``autolog.flavors: pytorch``) imports autolog.models: only on
     # demand, so that ``autolog()`` finding this integration stays cheap.
     if name == "PyTorchFlavor":
-        from integrations.lightning._flavor import PyTorchFlavor
+        from autolog.integrations.lightning._flavor import PyTorchFlavor
 
         return PyTorchFlavor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Optional
 
 from autolog.engine import attempt
 
-from integrations._framework import MetricHistory, metric_key
+from autolog.integrations._framework import MetricHistory, metric_key
 
 STEP_METRIC_PREFIX = "step/"
 _CLASS_NAMES = {"lightning.pytorch": "LightningAutologCallback", "pytorch_lightning": "PytorchLightningAutologCallback"}
@@ -108,7 +108,7 @@ class AutologCallbackMixin:
         self.history.add(step, {f"{STEP_METRIC_PREFIX}{key}": value for key, value in values.items()})
 
     def _record_optimizers(self, trainer: Any) -> None:
-        from integrations.lightning._params import optimizer_params
+        from autolog.integrations.lightning._params import optimizer_params
 
         self.optimizer_params = optimizer_params(trainer.optimizers, trainer.lr_scheduler_configs)
 

@@ -13,9 +13,9 @@ from typing import Any, Optional
 
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
-from integrations._framework import argument_value, callbacks_with
-from integrations.lightning._callback import new_callback
-from integrations.lightning._recorder import LightningPackage, LightningRecorder
+from autolog.integrations._framework import argument_value, callbacks_with
+from autolog.integrations.lightning._callback import new_callback
+from autolog.integrations.lightning._recorder import LightningPackage, LightningRecorder
 
 _settings = {"log_every_n_step": None}
 

@@ -7,14 +7,14 @@ from typing import Any, Optional
 
 from autolog.engine import RunHandle, attempt
 
-from integrations._framework import FrameworkRecorder, MetricHistory
-from integrations.lightning._params import (
+from autolog.integrations._framework import FrameworkRecorder, MetricHistory
+from autolog.integrations.lightning._params import (
     early_stopping_metrics,
     early_stopping_params,
     hyperparameters,
     trainer_settings,
 )
-from integrations.sklearn._params import qualified_name
+from autolog.integrations.sklearn._params import qualified_name
 
 SUMMARY_ARTIFACT = "model_summary.txt"
 SUMMARY_MAX_DEPTH = 2

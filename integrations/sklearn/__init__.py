@@ -23,7 +23,7 @@ class SklearnIntegration(Integration):
         """Patch scikit-learn's training methods (and the companion modules) via ``patcher``."""
         from autolog.context import prefetch
 
-        from integrations.sklearn._patching import install
+        from autolog.integrations.sklearn._patching import install
 
         prefetch()  # git state in a background thread, ready for the first fit
         install(patcher)

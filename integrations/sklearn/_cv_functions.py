@@ -58,7 +58,7 @@ def patch(patcher: Any) -> None:
     import sklearn.model_selection as public
     from sklearn.model_selection import _validation
 
-    from integrations.sklearn._post_training import _replace_attribute
+    from autolog.integrations.sklearn._post_training import _replace_attribute
 
     for name in CV_FUNCTIONS:
         original = getattr(_validation, name, None)
@@ -153,7 +153,7 @@ class CrossValidationRecorder(TrainingRecorder):
 
 def fit_run_spec(estimator: Any, function_name: str, X: Any, y: Any) -> RunSpec:
     """What a fit of ``estimator`` on ``X, y`` would start its run with (params, tags, context)."""
-    from integrations.sklearn._run_recorder import SklearnFitRecorder
+    from autolog.integrations.sklearn._run_recorder import SklearnFitRecorder
 
     return SklearnFitRecorder(estimator, function_name, X, y, None).run_spec()
 

@@ -22,7 +22,7 @@ from autolog.engine import (
     run_training_call,
 )
 
-from integrations.sklearn._run_recorder import make_recorder
+from autolog.integrations.sklearn._run_recorder import make_recorder
 
 TRAINING_METHODS = ("fit", "fit_transform", "fit_predict")
 _SKIPPED_SUBMODULES = ("externals",)
@@ -42,7 +42,7 @@ def install(patcher: Patcher) -> None:
     for name in _public_submodules(sklearn) + list(_EXTRA_MODULES):
         patcher.when_imported(name, estimators.patch_loaded_estimators)
     patcher.when_imported("sklearn.utils.parallel", lambda module: _patch_parallel(patcher, module))
-    from integrations.sklearn import _cv_functions, _post_training
+    from autolog.integrations.sklearn import _cv_functions, _post_training
 
     _post_training.patch(patcher)
     _cv_functions.patch(patcher)

@@ -19,10 +19,10 @@ from autolog.engine import (
     warn_once,
 )
 
-from integrations._git_diff import log_git_diff as _log_git_diff
-from integrations.sklearn import _search
-from integrations.sklearn._coverage import is_covered
-from integrations.sklearn._params import stable_params
+from autolog.integrations._git_diff import log_git_diff as _log_git_diff
+from autolog.integrations.sklearn import _search
+from autolog.integrations.sklearn._coverage import is_covered
+from autolog.integrations.sklearn._params import stable_params
 
 INPUT_EXAMPLE_ROWS = 5
 _signature_cache: "weakref.WeakKeyDictionary[Any, inspect.Signature]" = weakref.WeakKeyDictionary()
@@ -96,12 +96,12 @@ class SklearnFitRecorder(TrainingRecorder):
         attempt("sklearn: git diff", _log_git_diff, run)
 
     def after_run(self, run: RunHandle, result: Any) -> None:
-        from integrations.sklearn._post_training import on_fit_finished
+        from autolog.integrations.sklearn._post_training import on_fit_finished
 
         on_fit_finished(self.estimator, run.run_id)
 
     def _log_training_metrics(self, run: RunHandle) -> None:
-        from integrations.sklearn._metrics import training_metrics
+        from autolog.integrations.sklearn._metrics import training_metrics
 
         if self.X is None:
             return

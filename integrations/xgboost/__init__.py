@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from autolog.engine import Integration, Patcher
 
-from integrations._framework import installed_version
+from autolog.integrations._framework import installed_version
 
 # The full xgboost wheel and the CPU-only one install the same module.
 DISTRIBUTIONS = ("xgboost", "xgboost-cpu")
@@ -40,8 +40,8 @@ class XGBoostIntegration(Integration):
         """Wrap ``xgboost.train`` (where the package and its wrappers call it) and the wrappers' ``fit``."""
         from autolog.models import register_flavor
 
-        from integrations.xgboost._flavor import XGBoostFlavor
-        from integrations.xgboost._patching import install
+        from autolog.integrations.xgboost._flavor import XGBoostFlavor
+        from autolog.integrations.xgboost._patching import install
 
         register_flavor(XGBoostFlavor())
         install(patcher)
@@ -51,7 +51,7 @@ def __getattr__(name: str) -> Any:
     # The flavor (entry point ``autolog.flavors: xgboost``) imports autolog.models: only on demand,
     # so that ``autolog()`` finding this integration stays cheap.
     if name == "XGBoostFlavor":
-        from integrations.xgboost._flavor import XGBoostFlavor
+        from autolog.integrations.xgboost._flavor import XGBoostFlavor
 
         return XGBoostFlavor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,8 @@ from typing import Any, Optional, Sequence
 from autolog.engine import warn_once
 from autolog.models import Flavor
 
-from integrations._framework import installed_distribution, recorded_class
-from integrations.xgboost import DISTRIBUTIONS
+from autolog.integrations._framework import installed_distribution, recorded_class
+from autolog.integrations.xgboost import DISTRIBUTIONS
 _BOOSTER_CLASS = "xgboost.core.Booster"
 _WRAPPER_BY_ESTIMATOR_TYPE = {"classifier": "XGBClassifier", "regressor": "XGBRegressor", "ranker": "XGBRanker"}
 

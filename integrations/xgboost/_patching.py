@@ -15,8 +15,8 @@ from typing import Any
 
 from autolog.engine import Patcher, attempt, autologging_active, run_training_call
 
-from integrations._framework import CallbackHandoff, argument_value, callbacks_with, patch_train_and_fit, with_argument
-from integrations.xgboost._recorder import XGBoostRecorder, make_train_recorder, new_callback
+from autolog.integrations._framework import CallbackHandoff, argument_value, callbacks_with, patch_train_and_fit, with_argument
+from autolog.integrations.xgboost._recorder import XGBoostRecorder, make_train_recorder, new_callback
 
 TRAIN_MODULES = ("xgboost", "xgboost.training", "xgboost.sklearn")
 WRAPPER_CLASSES = ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")

@@ -7,15 +7,15 @@ from typing import Any, Mapping, Optional
 
 from autolog.engine import report_internal_error
 
-from integrations._framework import (
+from autolog.integrations._framework import (
     FrameworkRecorder,
     MetricHistory,
     bound_arguments,
     history_from_evals_result,
     metric_key,
 )
-from integrations.sklearn._params import qualified_name, stable_repr
-from integrations.xgboost import DISTRIBUTIONS
+from autolog.integrations.sklearn._params import qualified_name, stable_repr
+from autolog.integrations.xgboost import DISTRIBUTIONS
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover")
 TRAIN_RUN_NAME = "xgboost.train"

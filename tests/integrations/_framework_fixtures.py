@@ -76,7 +76,7 @@ def assert_one_warning_and_same_error(monkeypatch, train, error, match: str = "i
     import warnings
 
     from autolog.engine import AutologWarning, _contract
-    from integrations._framework import FrameworkRecorder
+    from autolog.integrations._framework import FrameworkRecorder
 
     def broken(self, run, exc):
         raise RuntimeError(match)
@@ -121,7 +121,7 @@ def train_with_broken_metric_history(monkeypatch, train):
     """``train()`` in non-strict mode with ``MetricHistory.add`` raising: its result and the warnings."""
     import warnings
 
-    from integrations._framework import MetricHistory
+    from autolog.integrations._framework import MetricHistory
 
     def broken_add(self, step, values):
         raise ValueError("injected")

@@ -16,7 +16,7 @@ lgb = require("lightgbm")
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 
 from autolog import context  # noqa: E402
-from integrations import _git_diff  # noqa: E402
+from autolog.integrations import _git_diff  # noqa: E402
 
 X, y = load_breast_cancer(return_X_y=True)
 

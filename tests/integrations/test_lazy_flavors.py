@@ -36,6 +36,6 @@ def test_flavor_entry_points_load_without_the_framework(name):
 def test_flavor_classes_still_reachable_from_the_package(package, attribute):
     import importlib
 
-    module = importlib.import_module(f"integrations.{package}")
-    flavor_module = importlib.import_module(f"integrations.{package}._flavor")
+    module = importlib.import_module(f"autolog.integrations.{package}")
+    flavor_module = importlib.import_module(f"autolog.integrations.{package}._flavor")
     assert getattr(module, attribute) is getattr(flavor_module, attribute)

@@ -17,7 +17,7 @@ import autolog
 from autolog import autolog as enable_autolog
 from autolog.engine import _contract
 from autolog.store import open_store
-from autolog.tracking.entities import ViewType
+from autolog.entities import ViewType
 
 
 @pytest.fixture

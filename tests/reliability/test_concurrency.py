@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 import autolog
-from autolog.tracking.entities import Metric
+from autolog.entities import Metric
 from tests.reliability.conftest import autologging
 
 X, y = load_iris(return_X_y=True)

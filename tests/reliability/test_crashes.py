@@ -29,7 +29,7 @@ _CHILD = textwrap.dedent("""
     sys.path.insert(0, sys.argv[3])
     import autolog
     from autolog.models import log_model
-    from autolog.tracking.entities import Metric
+    from autolog.entities import Metric
 
     client = autolog.Client(sys.argv[1])
     trial = sys.argv[2]

@@ -380,7 +380,7 @@ def test_keyboard_interrupt_propagates_and_the_run_is_killed(tmp_path, lenient):
 
 def test_keyboard_interrupt_while_autolog_logs_after_the_fit(tmp_path, lenient, monkeypatch):
     """Promise: Ctrl-C while autolog writes the fit's results propagates and the run is KILLED, not left RUNNING."""
-    from integrations.sklearn import _metrics
+    from autolog.integrations.sklearn import _metrics
 
     interrupt = KeyboardInterrupt()
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from autolog.exceptions import AutologError
 from autolog.models import load_model
 from autolog.store import open_store
-from autolog.tracking.entities import Metric
+from autolog.entities import Metric
 
 EXAMPLES = 150
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

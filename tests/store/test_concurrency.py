@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from autolog.store import open_store
-from autolog.tracking.entities import Metric
+from autolog.entities import Metric
 
 PROCESSES, RUNS, METRICS = 4, 25, 50
 

@@ -1,7 +1,7 @@
 import pytest
 
 from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.tracking.entities import LifecycleStage, ViewType
+from autolog.entities import LifecycleStage, ViewType
 
 
 def test_default_experiment_exists(store):

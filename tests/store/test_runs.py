@@ -5,8 +5,8 @@ import warnings
 import pytest
 
 from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.store._validation import TRUNCATION_MARKER
-from autolog.tracking.entities import LifecycleStage, Metric, Param, RunStatus, RunTag
+from autolog._core._validation import TRUNCATION_MARKER
+from autolog.entities import LifecycleStage, Metric, Param, RunStatus, RunTag
 
 
 def test_create_run_records_everything(store):

@@ -2,7 +2,7 @@ import pytest
 
 from autolog.exceptions import InvalidInputError
 from autolog.store._search import like_to_glob, parse_filter
-from autolog.tracking.entities import ViewType
+from autolog.entities import ViewType
 from tests.store.conftest import BACKENDS, make_store
 
 
@@ -334,7 +334,7 @@ def seeded_many(request, tmp_path_factory):
     """2,000 runs; 1 in 20 match the selective filter; scores tie in groups of 60."""
     import random
 
-    from autolog.tracking.entities import Metric
+    from autolog.entities import Metric
 
     rng = random.Random(7)
     store = make_store(request, request.param, tmp_path_factory.mktemp("many"))

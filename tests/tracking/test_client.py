@@ -9,7 +9,7 @@ import pytest
 
 from autolog import Client, RunStatus, ViewType
 from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.tracking.entities import LifecycleStage, Metric, Param, RunTag
+from autolog.entities import LifecycleStage, Metric, Param, RunTag
 
 
 def _user_tags(run) -> dict:

@@ -205,7 +205,7 @@ def test_disabled_block_makes_no_run(store):
 
 
 def test_failure_inside_autolog_leaves_training_unaffected(store, monkeypatch):
-    import integrations.keras._recorder as recorder_module
+    import autolog.integrations.keras._recorder as recorder_module
 
     def broken(logs):
         raise RuntimeError("injected failure in autolog's callback")

@@ -21,7 +21,7 @@ import autolog  # noqa: E402
 from autolog import autolog as enable_autolog  # noqa: E402
 from autolog.engine import AutologWarning, is_autolog_wrapper  # noqa: E402
 from autolog.models import read_metadata  # noqa: E402
-from integrations.lightning import configure  # noqa: E402
+from autolog.integrations.lightning import configure  # noqa: E402
 from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     artifact_path,
     history,
@@ -209,7 +209,7 @@ def test_early_stopping_from_configure_callbacks_is_recorded_and_kept_by_the_tra
     run = only_run(store)
     assert run.data.params["early_stopping.monitor"] == "val_epoch_index"
     assert run.data.metrics["stopped_epoch"] == trainer.early_stopping_callback.stopped_epoch > 0
-    assert not any(type(cb).__module__.startswith("integrations.") for cb in trainer.callbacks)
+    assert not any(type(cb).__module__.startswith("autolog.integrations.") for cb in trainer.callbacks)
 
 
 def test_model_summary_artifact(store):
@@ -320,7 +320,7 @@ def test_disabled_block_and_disable_make_no_run(store):
 
 
 def test_failure_inside_autolog_leaves_training_unaffected(store, monkeypatch):
-    import integrations.lightning._callback as callback_module
+    import autolog.integrations.lightning._callback as callback_module
 
     def broken(metrics):
         raise RuntimeError("injected failure in autolog's callback")
@@ -342,7 +342,7 @@ def test_failure_inside_autolog_leaves_training_unaffected(store, monkeypatch):
 def test_the_injected_callback_pickles_for_spawning_strategies():
     import pickle
 
-    from integrations.lightning._callback import new_callback
+    from autolog.integrations.lightning._callback import new_callback
 
     callback = new_callback("lightning.pytorch", log_every_n_step=3)
     copy = pickle.loads(pickle.dumps(callback))

@@ -20,7 +20,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import autolog
 from autolog import autolog as enable_autolog
-from integrations.sklearn._cv_functions import CV_FUNCTIONS
+from autolog.integrations.sklearn._cv_functions import CV_FUNCTIONS
 
 FINISHED, FAILED = "FINISHED", "FAILED"
 

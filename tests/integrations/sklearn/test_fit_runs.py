@@ -174,7 +174,7 @@ def test_git_diff_of_a_dirty_checkout_is_written_once_and_referenced_by_sha(stor
     import sys
 
     from autolog import context
-    from integrations import _git_diff
+    from autolog.integrations import _git_diff
 
     if shutil.which("git") is None:
         pytest.skip("git is not installed")

@@ -26,8 +26,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 import autolog
 from autolog import autolog as enable_autolog
-from integrations.sklearn import _post_training
-from integrations.sklearn._post_training import IdentityWeakMap
+from autolog.integrations.sklearn import _post_training
+from autolog.integrations.sklearn._post_training import IdentityWeakMap
 
 
 @pytest.fixture

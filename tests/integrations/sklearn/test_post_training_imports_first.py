@@ -39,7 +39,7 @@ import autolog
 from autolog import autolog as enable_autolog
 from autolog.engine import _contract
 from autolog.engine._patcher import closure_cell
-from integrations.sklearn import _post_training
+from autolog.integrations.sklearn import _post_training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CELL = _post_training.VALIDATED_FUNCTION_CELL

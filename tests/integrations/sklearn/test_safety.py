@@ -22,8 +22,8 @@ from sklearn.utils.estimator_checks import check_estimator
 import autolog
 from autolog import autolog as enable_autolog
 from autolog.engine import AutologWarning, _contract, is_autolog_wrapper
-from integrations.sklearn import _run_recorder
-from integrations.sklearn._patching import TRAINING_METHODS, defining_class
+from autolog.integrations.sklearn import _run_recorder
+from autolog.integrations.sklearn._patching import TRAINING_METHODS, defining_class
 from tests.integrations.sklearn._fixtures import runs_of, store  # noqa: F401
 
 X, y = load_iris(return_X_y=True)
@@ -53,7 +53,7 @@ def test_injected_internal_failure_leaves_the_result_unchanged_and_warns_once(st
 
 
 def test_failure_after_the_fit_still_ends_the_run_finished(store, lenient, monkeypatch):
-    from integrations.sklearn import _metrics
+    from autolog.integrations.sklearn import _metrics
 
     monkeypatch.setattr(_metrics, "training_metrics", lambda *a, **k: 1 / 0)
     with pytest.warns(AutologWarning, match="ZeroDivisionError"):

@@ -7,7 +7,7 @@ from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.svm import SVC
 
-from integrations.sklearn._metrics import training_metrics
+from autolog.integrations.sklearn._metrics import training_metrics
 
 RNG = np.random.default_rng(0)
 
@@ -131,7 +131,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier  # noqa: E402
 
-from integrations.sklearn._metrics import _predict, _predict_is_argmax_of_proba  # noqa: E402
+from autolog.integrations.sklearn._metrics import _predict, _predict_is_argmax_of_proba  # noqa: E402
 
 ARGMAX_MODELS = {
     "random_forest": lambda: RandomForestClassifier(n_estimators=7, max_depth=3, random_state=0),
@@ -276,7 +276,7 @@ def test_pipeline_of_a_forest_and_a_regressor_pipeline_equal_sklearn():
 
 
 def test_label_columns_match_a_lookup_and_unknown_labels_give_none():
-    from integrations.sklearn._metrics import _column_of_each_label
+    from autolog.integrations.sklearn._metrics import _column_of_each_label
 
     classes = np.array(["a", "b", "c"])
     assert _column_of_each_label(classes, np.array(["c", "a", "b", "a"])).tolist() == [2, 0, 1, 0]
@@ -290,7 +290,7 @@ def test_label_columns_match_a_lookup_and_unknown_labels_give_none():
 @pytest.mark.parametrize("n_classes", [2, 3, 5])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_auc_with_heavy_ties_and_weights_equals_sklearn(seed, n_classes, weighted):
-    from integrations.sklearn._metrics import _roc_auc
+    from autolog.integrations.sklearn._metrics import _roc_auc
 
     rng = np.random.default_rng(seed)
     n = 200

@@ -10,7 +10,7 @@ xgb = require("xgboost")
 
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 
-from integrations._framework import MetricHistory  # noqa: E402
+from autolog.integrations._framework import MetricHistory  # noqa: E402
 from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     assert_history,
     assert_one_warning_and_same_error,

@@ -11,9 +11,9 @@ import re
 import warnings
 from typing import Any, Iterable
 
-from autolog.exceptions import InvalidInputError
+from autolog._core._constants import MAX_KEY_LENGTH
+from autolog._core._exceptions import InvalidInputError
 
-MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
