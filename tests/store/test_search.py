@@ -249,7 +249,7 @@ def test_like_to_glob():
 )
 def test_index_window_agrees_with_the_full_query(seeded_ties, monkeypatch, filter_string, order_by):
     """The bounded index scan (SQLite) must page exactly like the plain query, ties included."""
-    from autolog.store import _sql_store
+    from autolog.store import _run_search
 
     store = seeded_ties
 
@@ -263,13 +263,13 @@ def test_index_window_agrees_with_the_full_query(seeded_ties, monkeypatch, filte
             if token is None:
                 return seen
 
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
     expected = all_pages(7)
     assert len(expected) == store.count_runs("0", filter_string)
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 1)
-    monkeypatch.setattr(_sql_store, "_WINDOW_FACTOR", 1)  # tiny windows: frequent fallbacks
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_run_search, "_WINDOW_FACTOR", 1)  # tiny windows: frequent fallbacks
     assert all_pages(3) == expected
-    monkeypatch.setattr(_sql_store, "_WINDOW_FACTOR", 3)
+    monkeypatch.setattr(_run_search, "_WINDOW_FACTOR", 3)
     assert all_pages(5) == expected
 
 
@@ -303,7 +303,7 @@ def seeded_ties(request, tmp_path_factory):
 def test_growing_window_agrees_with_the_full_query(seeded_many, monkeypatch, filter_string, order_by):
     """Selective filters over a few thousand runs: the window grows until it holds a page and
     must page exactly like the plain query (many ties in the order key)."""
-    from autolog.store import _sql_store
+    from autolog.store import _run_search
 
     store = seeded_many
 
@@ -317,15 +317,15 @@ def test_growing_window_agrees_with_the_full_query(seeded_many, monkeypatch, fil
             if token is None:
                 return seen
 
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
     expected = all_pages(25)
     assert 20 < len(expected) == store.count_runs("0", filter_string) < 400
     monkeypatch.undo()
     assert all_pages(25) == expected
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 1)
-    monkeypatch.setattr(_sql_store, "_WINDOW_FACTOR", 1)  # starts tiny: grows several times
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_run_search, "_WINDOW_FACTOR", 1)  # starts tiny: grows several times
     assert all_pages(10) == expected
-    monkeypatch.setattr(_sql_store, "_WINDOW_MAX_ENTRIES", 50)  # gives up early: falls back
+    monkeypatch.setattr(_run_search, "_WINDOW_MAX_ENTRIES", 50)  # gives up early: falls back
     assert all_pages(10) == expected
 
 
