@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Optional
 from autolog._core._exceptions import InvalidInputError
 
 if TYPE_CHECKING:  # the store pulls in SQLAlchemy: import it only when a store is opened
-    from autolog.store import SqlStore
+    from autolog.store import Store
 
 TRACKING_URI_ENV = "AUTOLOG_TRACKING_URI"
 ARTIFACT_ROOT_ENV = "AUTOLOG_ARTIFACT_ROOT"
@@ -118,7 +118,7 @@ def resolve_artifact_root(artifact_root: Optional[str] = None) -> Optional[str]:
     return artifact_root
 
 
-def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] = None) -> "SqlStore":
+def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] = None) -> "Store":
     """Return the store for a tracking URI (default: the one in effect), opened once per process.
 
     Parameters
@@ -130,7 +130,7 @@ def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] =
 
     Returns
     -------
-    autolog.store.SqlStore
+    autolog.store.Store
         The same object for the same ``(uri, artifact_root)``, also across threads.
     """
     key = (resolve_tracking_uri(tracking_uri), resolve_artifact_root(artifact_root))
