@@ -3,7 +3,6 @@ import pytest
 from autolog.exceptions import InvalidInputError
 from autolog.store._search import like_to_glob, parse_filter
 from autolog.entities import ViewType
-from tests.store.conftest import BACKENDS, make_store
 
 
 def seed_runs(store):
@@ -31,12 +30,11 @@ def runs(store):
     return seed_runs(store)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def seeded(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def seeded(make_store):
     """A store seeded once per module for the read-only tests: (store, run ids)."""
-    store = make_store(request, request.param, tmp_path_factory.mktemp("seeded"))
-    yield store, seed_runs(store)
-    store.close()
+    store = make_store()
+    return store, seed_runs(store)
 
 
 def names(store, filter_string="", **kwargs):
@@ -273,10 +271,10 @@ def test_index_window_agrees_with_the_full_query(seeded_ties, monkeypatch, filte
     assert all_pages(5) == expected
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def seeded_ties(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def seeded_ties(make_store):
     """40 runs with many tied metric values and start times, some missing keys."""
-    store = make_store(request, request.param, tmp_path_factory.mktemp("ties"))
+    store = make_store()
     for number in range(40):
         tags = {"parity": "even" if number % 2 == 0 else "odd"} if number % 5 else {}
         run = store.create_run(
@@ -287,8 +285,7 @@ def seeded_ties(request, tmp_path_factory):
         if number % 7 == 0:
             metrics["sparse"] = float(number)
         store.log_batch(run.info.run_id, metrics=metrics)
-    yield store
-    store.close()
+    return store
 
 
 @pytest.mark.parametrize(
@@ -329,15 +326,15 @@ def test_growing_window_agrees_with_the_full_query(seeded_many, monkeypatch, fil
     assert all_pages(10) == expected
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def seeded_many(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def seeded_many(make_store):
     """2,000 runs; 1 in 20 match the selective filter; scores tie in groups of 60."""
     import random
 
     from autolog.entities import Metric
 
     rng = random.Random(7)
-    store = make_store(request, request.param, tmp_path_factory.mktemp("many"))
+    store = make_store()
     for number in range(2000):
         tags = {"rare": "yes"} if number % 67 == 0 else {}
         run = store.create_run(
@@ -348,5 +345,4 @@ def seeded_many(request, tmp_path_factory):
         if number % 13:
             metrics.append(Metric("score", float(number % 50), 1, 0))
         store.log_batch(run.info.run_id, metrics=metrics)
-    yield store
-    store.close()
+    return store
