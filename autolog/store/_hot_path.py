@@ -72,8 +72,11 @@ def sqlalchemy_statements(dialect) -> dict:
 
 
 def update_run_statement(columns: tuple[str, ...]):
-    """``UPDATE runs SET <columns> WHERE run_id = :run_id`` (SQLAlchemy form)."""
-    return sa.update(runs).where(runs.c.run_id == bindparam("run_id")).values(_bound(*columns))
+    """``UPDATE runs SET <columns> WHERE run_id = :where_run_id`` (SQLAlchemy form).
+
+    The run is bound as ``where_run_id``: SQLAlchemy reserves the column names for the SET part.
+    """
+    return sa.update(runs).where(runs.c.run_id == bindparam("where_run_id")).values(_bound(*columns))
 
 
 class HotStatements:
@@ -98,7 +101,7 @@ class HotStatements:
         return str(statement.compile(dialect=self._dialect))
 
     def update_run(self, columns: tuple[str, ...]) -> str:
-        """``UPDATE runs SET <columns> WHERE run_id = :run_id``, compiled once per column set."""
+        """``UPDATE runs SET <columns> WHERE run_id = :where_run_id``, compiled once per column set."""
         statement = self._updates.get(columns)
         if statement is None:
             statement = self._compiled(update_run_statement(columns))

@@ -172,7 +172,7 @@ class RunsMixin:
         known_run_id(run_id)
         self._writer()
         statement = self._hot.update_run(tuple(values))
-        values["run_id"] = run_id
+        values["where_run_id"] = run_id
         with self._hot_connections.write_cursor() as cursor:
             cursor.execute(statement, values)
             if cursor.rowcount != 1:
@@ -210,7 +210,7 @@ class RunsMixin:
             self._write_tags(cursor, run_id, tag_rows)
             cursor.execute(
                 hot.update_run(("status", "end_time")),
-                {"status": status, "end_time": end, "run_id": run_id},
+                {"status": status, "end_time": end, "where_run_id": run_id},
             )
 
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
