@@ -24,6 +24,8 @@ Shared rules of every method:
   objects or ``(key, value)`` pairs; metrics as :class:`Metric` objects or a ``{key: value}``
   dict (timestamp now, step 0). Param values are stored as text truncated at 6000 characters,
   tag values at 8000 (with one ``UserWarning``); metric values are floats, NaN and +/-inf kept.
+- One store object may be used from several threads at once (the heartbeat thread, the UI's
+  concurrent page and count queries); it stays usable in a forked child.
 """
 
 from __future__ import annotations
