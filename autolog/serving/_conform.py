@@ -29,18 +29,25 @@ def _conform_columns(data: Any, inputs: list) -> Any:
     names = [str(column["name"]) for column in inputs]
     if not isinstance(data, pandas.DataFrame):
         data = _positional_frame(data, names)
-    data.columns = [str(column) for column in data.columns]
-    missing = [name for name in names if name not in data.columns]
+    given = [str(column) for column in data.columns]
+    if given != names:
+        _check_names(given, names)
+        data.columns = given
+        data = data[names]
+    for column in inputs:
+        name, dtype = str(column["name"]), column.get("dtype")
+        if dtype and str(data[name].dtype) != dtype:
+            data = data.assign(**{name: _cast(data[name], name, dtype)})
+    return data
+
+
+def _check_names(given: list, names: list) -> None:
+    missing = [name for name in names if name not in given]
     if missing:
         raise InvalidInputError(f"missing column(s) {_listed(missing)}; the model takes {_listed(names)}")
-    unknown = [name for name in data.columns if name not in names]
+    unknown = [name for name in given if name not in names]
     if unknown:
         raise InvalidInputError(f"unknown column(s) {_listed(unknown)}; the model takes {_listed(names)}")
-    frame = data[names].copy()
-    for column in inputs:
-        if column.get("dtype"):
-            frame[column["name"]] = _cast(frame[str(column["name"])], str(column["name"]), column["dtype"])
-    return frame
 
 
 def _positional_frame(array: Any, names: list) -> Any:
