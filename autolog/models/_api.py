@@ -365,6 +365,19 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
         return _load_from_directory(directory, trusted_types)
 
 
+def load_model_with_metadata(
+    model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Sequence[str]] = None
+) -> tuple[Any, ModelMetadata]:
+    """Load a model like :func:`load_model` and return it with its recorded metadata.
+
+    For callers that need the signature, flavor or sha256 of what they loaded (a model server),
+    read from the same model directory, after the same integrity checks.
+    """
+    with _model_directory(model_uri) as directory:
+        model = _load_from_directory(directory, trusted_types)
+        return model, read_metadata(directory)
+
+
 def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
     """Return the saved input example of a model (DataFrame or ndarray), or None if it has none."""
     with _model_directory(model_uri) as directory:

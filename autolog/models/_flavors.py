@@ -23,6 +23,8 @@ from autolog.models._serialization import (
 )
 
 FLAVOR_ENTRY_POINT_GROUP = "autolog.flavors"
+PREDICTION_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score_samples")
+"""The methods :meth:`Flavor.predict` may call, and the only ones a model server exposes."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Flavor:
     ----------
     name : str
         Recorded as ``flavor`` in the model metadata.
+    prediction_methods : tuple of str
+        Methods :meth:`predict` may call when the model has them (``predict`` first).
     framework : str or None
         Distribution whose installed version is recorded as ``framework_version``.
     serialization_formats : tuple of str
@@ -111,6 +115,24 @@ class Flavor:
         """
         fmt = get_serialization_format(metadata.serialization_format)
         return fmt.loads(data, trusted_types)
+
+    prediction_methods: tuple = PREDICTION_METHODS
+
+    def available_methods(self, model: Any) -> list[str]:
+        """The prediction methods ``model`` answers, in :attr:`prediction_methods` order."""
+        return [name for name in self.prediction_methods if callable(getattr(model, name, None))]
+
+    def predict(self, model: Any, X: Any, method: str = "predict") -> Any:
+        """Call ``model``'s prediction ``method`` on ``X`` (a DataFrame or an array).
+
+        Serving and batch scoring go through here, so a flavor whose models are not called as
+        ``model.predict(X)`` (a native booster, a torch module) overrides it.
+        """
+        if method not in self.available_methods(model):
+            raise InvalidInputError(
+                f"the model has no method {method!r}; it answers: {', '.join(self.available_methods(model))}"
+            )
+        return getattr(model, method)(X)
 
     @staticmethod
     def write_model_file(directory: str, file_name: str, write: Callable[[HashingWriter], Any]) -> SavedModelFile:
