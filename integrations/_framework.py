@@ -38,6 +38,7 @@ from autolog.engine import (
 from autolog.integrations._git_diff import log_git_diff
 
 from autolog._core._constants import MAX_KEY_LENGTH as MAX_METRIC_KEY_LENGTH  # noqa: E402
+from autolog._core._constants import TAG_FRAMEWORK, TAG_FRAMEWORK_VERSION, TAG_REGISTERED_MODEL_NAME
 METRICS_PER_BATCH = 5000
 IMPORTANCE_ARTIFACT = "feature_importance.json"
 IMPORTANCE_PLOT_ARTIFACT = "feature_importance.png"
@@ -444,8 +445,8 @@ class FrameworkRecorder(TrainingRecorder):
 
     def run_spec(self) -> RunSpec:
         tags = {
-            "autolog.framework": self.framework,
-            "autolog.framework.version": installed_version(self.framework_distributions) or "",
+            TAG_FRAMEWORK: self.framework,
+            TAG_FRAMEWORK_VERSION: installed_version(self.framework_distributions) or "",
         }
         if self.estimator is not None:
             cls = type(self.estimator)
@@ -460,7 +461,7 @@ class FrameworkRecorder(TrainingRecorder):
             if ok:
                 tags.update(data_tags)
         if self.options.registered_model_name and self.options.log_models:
-            tags["autolog.registered_model_name"] = self.options.registered_model_name
+            tags[TAG_REGISTERED_MODEL_NAME] = self.options.registered_model_name
         self._started = time.perf_counter()
         return RunSpec(name=self.run_name, params=self.params, tags=tags)
 

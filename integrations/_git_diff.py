@@ -7,10 +7,9 @@ FrameworkRecorder`). Importing this module imports nothing beyond the standard l
 from __future__ import annotations
 
 from typing import Any
+from autolog._core._constants import TAG_GIT_DIFF_ARTIFACT, TAG_GIT_DIFF_SHA256, TAG_GIT_DIRTY
 
 GIT_DIFF_ARTIFACT = "code/git_diff.patch"
-GIT_DIFF_SHA_TAG = "autolog.git.diff_sha256"
-GIT_DIFF_ARTIFACT_TAG = "autolog.git.diff_artifact"
 _diff_digest: list = []  # [(diff text, sha256 hex)]: the digest of the last diff seen
 # (tracking URI, sha256) -> "runs:/<run_id>/code/git_diff.patch" of the run holding that diff.
 _diff_locations: dict[tuple[str, str], str] = {}
@@ -27,7 +26,7 @@ def log_git_diff(run: Any) -> None:
     """
     from autolog.context import collect_run_context, git_diff
 
-    if collect_run_context().get("autolog.git.dirty") != "true":
+    if collect_run_context().get(TAG_GIT_DIRTY) != "true":
         return
     diff = git_diff()
     if not diff:
@@ -39,7 +38,7 @@ def log_git_diff(run: Any) -> None:
         run.log_text(diff, GIT_DIFF_ARTIFACT)
         location = f"runs:/{run.run_id}/{GIT_DIFF_ARTIFACT}"
         _diff_locations[key] = location
-    run.set_tags({GIT_DIFF_SHA_TAG: digest, GIT_DIFF_ARTIFACT_TAG: location})
+    run.set_tags({TAG_GIT_DIFF_SHA256: digest, TAG_GIT_DIFF_ARTIFACT: location})
 
 
 def _digest_of(diff: str) -> str:

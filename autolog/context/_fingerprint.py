@@ -21,6 +21,7 @@ import threading
 from array import array
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Optional
+from autolog._core._constants import TAG_DATA_PREFIX
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -74,7 +75,7 @@ class DatasetFingerprint:
         data["shape"] = list(self.shape)
         return data
 
-    def to_tags(self, prefix: str = "autolog.data") -> dict[str, str]:
+    def to_tags(self, prefix: str = TAG_DATA_PREFIX) -> dict[str, str]:
         """Return the fingerprint as run tags ``{prefix}.digest``, ``{prefix}.shape``, ...
 
         Fields that are None are left out; long column/dtype lists are cut with a marker.

@@ -15,6 +15,17 @@ import threading
 from typing import Optional
 
 from autolog.context._git import GitWorktreeState, find_git_location, read_head
+from autolog._core._constants import (
+    TAG_GIT_BRANCH,
+    TAG_GIT_COMMIT,
+    TAG_GIT_DIRTY,
+    TAG_GIT_REPO,
+    TAG_HOST,
+    TAG_PYTHON_VERSION,
+    TAG_SOURCE_ARGV,
+    TAG_SOURCE_NAME,
+    TAG_USER,
+)
 
 INTERACTIVE_SOURCE = "<interactive>"
 
@@ -102,11 +113,11 @@ def _compute_context() -> dict[str, str]:
 
     script = entry_script()
     context = {
-        "autolog.source.name": script or INTERACTIVE_SOURCE,
-        "autolog.source.argv": json.dumps(list(sys.argv)),
-        "autolog.user": _user(),
-        "autolog.host": socket.gethostname(),
-        "autolog.python.version": platform.python_version(),
+        TAG_SOURCE_NAME: script or INTERACTIVE_SOURCE,
+        TAG_SOURCE_ARGV: json.dumps(list(sys.argv)),
+        TAG_USER: _user(),
+        TAG_HOST: socket.gethostname(),
+        TAG_PYTHON_VERSION: platform.python_version(),
     }
     context.update(_git_tags())
     return context
@@ -117,16 +128,16 @@ def _git_tags() -> dict[str, str]:
     if worktree is None:
         return {}
     location = find_git_location(worktree.work_tree)
-    tags = {"autolog.git.repo": worktree.work_tree}
+    tags = {TAG_GIT_REPO: worktree.work_tree}
     if location is not None:
         head = read_head(location)
         if head.commit:
-            tags["autolog.git.commit"] = head.commit
+            tags[TAG_GIT_COMMIT] = head.commit
         if head.branch:
-            tags["autolog.git.branch"] = head.branch
+            tags[TAG_GIT_BRANCH] = head.branch
     dirty = worktree.is_dirty()
     if dirty is not None:
-        tags["autolog.git.dirty"] = "true" if dirty else "false"
+        tags[TAG_GIT_DIRTY] = "true" if dirty else "false"
     return tags
 
 

@@ -15,6 +15,7 @@ from autolog.integrations._framework import (
     metric_key,
 )
 from autolog.integrations.sklearn._params import qualified_name, stable_repr
+from autolog._core._constants import TAG_DATA_SOURCE
 
 IMPORTANCE_TYPES = ("split", "gain")
 TRAIN_RUN_NAME = "lightgbm.train"
@@ -91,7 +92,7 @@ class LightGBMRecorder(FrameworkRecorder):
         return history_from_evals_result(evals_result) if evals_result else None
 
     def extra_tags(self) -> dict[str, str]:
-        return {"autolog.data.source": self.data_source} if self.data_source else {}
+        return {TAG_DATA_SOURCE: self.data_source} if self.data_source else {}
 
 
 def _booster(model: Any) -> Any:

@@ -23,6 +23,7 @@ from autolog.integrations._git_diff import log_git_diff as _log_git_diff
 from autolog.integrations.sklearn import _search
 from autolog.integrations.sklearn._coverage import is_covered
 from autolog.integrations.sklearn._params import stable_params
+from autolog._core._constants import TAG_FRAMEWORK, TAG_FRAMEWORK_VERSION, TAG_REGISTERED_MODEL_NAME
 
 INPUT_EXAMPLE_ROWS = 5
 _signature_cache: "weakref.WeakKeyDictionary[Any, inspect.Signature]" = weakref.WeakKeyDictionary()
@@ -70,8 +71,8 @@ class SklearnFitRecorder(TrainingRecorder):
         tags = {
             "estimator_name": estimator_class.__name__,
             "estimator_class": f"{estimator_class.__module__}.{estimator_class.__qualname__}",
-            "autolog.framework": "sklearn",
-            "autolog.framework.version": _sklearn_version(),
+            TAG_FRAMEWORK: "sklearn",
+            TAG_FRAMEWORK_VERSION: _sklearn_version(),
         }
         ok, context = attempt("sklearn: run context", _run_context)
         if ok:
@@ -81,7 +82,7 @@ class SklearnFitRecorder(TrainingRecorder):
             if ok:
                 tags.update(data_tags)
         if self.options.registered_model_name and self.options.log_models:
-            tags["autolog.registered_model_name"] = self.options.registered_model_name
+            tags[TAG_REGISTERED_MODEL_NAME] = self.options.registered_model_name
         return RunSpec(name=estimator_class.__name__, params=stable_params(self.estimator), tags=tags)
 
     def log_results(self, run: RunHandle, result: Any) -> None:

@@ -16,6 +16,7 @@ from autolog.integrations._framework import (
 )
 from autolog.integrations.sklearn._params import qualified_name, stable_repr
 from autolog.integrations.xgboost import DISTRIBUTIONS
+from autolog._core._constants import TAG_DATA_COLUMNS, TAG_DATA_NUM_ROWS, TAG_DATA_SHAPE
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover")
 TRAIN_RUN_NAME = "xgboost.train"
@@ -151,7 +152,7 @@ def _describe_initial_model(model: Any) -> str:
 def dmatrix_tags(dmatrix: Any) -> dict[str, str]:
     """Shape (and feature names) of a ``DMatrix``: its data cannot be read back cheaply to digest."""
     rows, columns = dmatrix.num_row(), dmatrix.num_col()
-    tags = {"autolog.data.shape": f"{rows}x{columns}", "autolog.data.num_rows": str(rows)}
+    tags = {TAG_DATA_SHAPE: f"{rows}x{columns}", TAG_DATA_NUM_ROWS: str(rows)}
     if dmatrix.feature_names:
-        tags["autolog.data.columns"] = json.dumps(list(dmatrix.feature_names))
+        tags[TAG_DATA_COLUMNS] = json.dumps(list(dmatrix.feature_names))
     return tags
