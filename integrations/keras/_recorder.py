@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any, Mapping, Optional
 
-from autolog.engine import RunHandle, attempt
+from autolog.engine import RunHandle, attempt, bound_arguments, qualified_name, stable_repr
 
-from autolog.integrations._framework import FrameworkRecorder, MetricHistory, bound_arguments, metric_key
-from autolog.integrations.sklearn._params import qualified_name, stable_repr
+from autolog.integrations._framework import FrameworkRecorder, MetricHistory, metric_key
 
 SUMMARY_ARTIFACT = "model_summary.txt"
 # fit() arguments logged as params, with fit()'s defaults (Keras 3).

@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from autolog.engine import report_internal_error
+from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
 
 from autolog.integrations._framework import (
     FrameworkRecorder,
     MetricHistory,
-    bound_arguments,
     history_from_evals_result,
     metric_key,
 )
-from autolog.integrations.sklearn._params import qualified_name, stable_repr
 from autolog._core._constants import TAG_DATA_SOURCE
 
 IMPORTANCE_TYPES = ("split", "gain")

@@ -11,9 +11,9 @@ import functools
 from types import ModuleType
 from typing import Any, Optional
 
-from autolog.engine import Patcher, attempt, autologging_active, run_training_call
+from autolog.engine import Patcher, argument_value, attempt, autologging_active, run_training_call
 
-from autolog.integrations._framework import argument_value, callbacks_with
+from autolog.integrations._framework import callbacks_with
 from autolog.integrations.lightning._callback import new_callback
 from autolog.integrations.lightning._recorder import LightningPackage, LightningRecorder
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from autolog.engine import report_internal_error
+from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
 
 from autolog.integrations._framework import (
     FrameworkRecorder,
     MetricHistory,
-    bound_arguments,
     history_from_evals_result,
     metric_key,
 )
-from autolog.integrations.sklearn._params import qualified_name, stable_repr
 from autolog.integrations.xgboost import DISTRIBUTIONS
 from autolog._core._constants import TAG_DATA_COLUMNS, TAG_DATA_NUM_ROWS, TAG_DATA_SHAPE
 
