@@ -12,6 +12,9 @@ User-facing
     autologging for a block, per thread and per async task.
 ``AutologOptions`` / ``get_options()`` / ``is_enabled()``
     The options in effect: one frozen dataclass (``get_options().log_models`` ...).
+``integration_setting(identifier, name, default)`` / ``set_integration_setting(...)``
+    Options of one integration (e.g. Lightning's ``configure(log_every_n_step=...)``), held with
+    the other options and reset by every ``autolog()`` call.
 
 For integrations
 ----------------
@@ -126,7 +129,7 @@ from autolog.engine._patcher import Patcher, is_autolog_wrapper
 from autolog.engine._recorder import FitRecorder, first_rows
 from autolog.engine._registration import register_autologged_model
 from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, open_run, status_for_exception
-from autolog.engine._state import get_options, is_enabled
+from autolog.engine._state import get_options, integration_setting, is_enabled, set_integration_setting
 from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
 
 __all__ = [
@@ -156,6 +159,7 @@ __all__ = [
     "get_options",
     "guarded_call",
     "in_training_call",
+    "integration_setting",
     "is_autolog_wrapper",
     "is_enabled",
     "is_suppressed",
@@ -163,6 +167,7 @@ __all__ = [
     "qualified_name",
     "register_autologged_model",
     "run_training_call",
+    "set_integration_setting",
     "report_internal_error",
     "stable_params",
     "stable_repr",

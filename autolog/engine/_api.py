@@ -109,6 +109,7 @@ def autolog(
     )
     with STATE.lock:
         STATE.options = options
+        STATE.integration_settings.clear()  # per-integration options are options too
         if options.disable:
             _remove_all_patches()
             return
