@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any, Mapping, Optional
 
@@ -23,7 +24,6 @@ FIT_ARGUMENTS = {
     "validation_freq": 1,
 }
 EARLY_STOPPING_SETTINGS = ("monitor", "patience", "min_delta", "mode", "baseline", "restore_best_weights", "start_from_epoch")
-_callback_class: Optional[type] = None
 
 
 # -- the callback ------------------------------------------------------------------------------
@@ -31,13 +31,11 @@ _callback_class: Optional[type] = None
 
 def new_callback() -> Any:
     """A fresh ``keras.callbacks.Callback`` recording every epoch's logs."""
-    global _callback_class
-    if _callback_class is None:
-        _callback_class = _define_callback_class()
-    return _callback_class()
+    return _callback_class()()
 
 
-def _define_callback_class() -> type:
+@functools.cache  # defined once per process, on first use (the framework is imported by then)
+def _callback_class() -> type:
     import keras
 
     class AutologKerasCallback(keras.callbacks.Callback):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Mapping, Optional
 
@@ -20,7 +21,6 @@ IMPORTANCE_TYPES = ("weight", "gain", "cover")
 TRAIN_RUN_NAME = "xgboost.train"
 # train() arguments logged as params besides the booster params, with train()'s defaults.
 TRAIN_ARGUMENTS = {"num_boost_round": 10, "early_stopping_rounds": None, "maximize": None}
-_callback_class: Optional[type] = None
 
 
 # -- the callback ------------------------------------------------------------------------------
@@ -28,13 +28,11 @@ _callback_class: Optional[type] = None
 
 def new_callback() -> Any:
     """A fresh ``xgboost.callback.TrainingCallback`` that records every eval set's metrics."""
-    global _callback_class
-    if _callback_class is None:
-        _callback_class = _define_callback_class()
-    return _callback_class()
+    return _callback_class()()
 
 
-def _define_callback_class() -> type:
+@functools.cache  # defined once per process, on first use (the framework is imported by then)
+def _callback_class() -> type:
     from xgboost.callback import TrainingCallback
 
     class AutologEvalCallback(TrainingCallback):
