@@ -104,7 +104,7 @@ else ONE ``AutologWarning`` per (kind, exception type) per process. ``warn_once(
 
 from autolog.engine._api import autolog
 from autolog.engine._arguments import argument_value, bound_arguments, with_argument
-from autolog.engine._context import (
+from autolog.engine._flags import (
     InTrainingCall,
     carry_training_flag,
     disabled,

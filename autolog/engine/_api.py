@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Hashable, Iterable, Mapping, Optional
 
-from autolog.engine._context import disabled
+from autolog.engine._flags import disabled
 from autolog.engine._contract import LOGGER, warn_once
 from autolog.engine._integration import Integration, discover_integrations
 from autolog.engine._options import build_options

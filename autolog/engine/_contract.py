@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from typing import Any, Callable, Optional
 
 from autolog._core._process import PROCESS, StatePart
-from autolog.engine._context import suppressed
+from autolog.engine._flags import suppressed
 from autolog.engine._state import STATE
 
 

@@ -462,7 +462,7 @@ def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[str]:
 def _registered_source(model_uri: str) -> str:
     """The ``runs:/`` URI of the registered version a ``models:/`` URI names."""
     from autolog.tracking import get_store  # noqa: PLC0415
-    from autolog.tracking._registry import resolve_model_version  # noqa: PLC0415
+    from autolog.tracking._model_registry import resolve_model_version  # noqa: PLC0415
 
     return resolve_model_version(get_store(), model_uri).source
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from autolog._diff import dataset_fingerprints
+from autolog._run_diff import dataset_fingerprints
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui._format import duration_ms
 from autolog._core._constants import (
