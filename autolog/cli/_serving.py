@@ -6,8 +6,8 @@ import os
 import sys
 import tempfile
 
-from autolog.cli._context import CommandContext
-from autolog.cli._registry import arg, command
+from autolog.cli._invocation import Invocation
+from autolog.cli._commands import arg, command
 
 _MODEL_URI = arg("model_uri", metavar="MODEL_URI",
                  help="runs:/<run_id>/model, models:/<name>@<alias>, models:/<name>/<N> or a model directory")
@@ -26,7 +26,7 @@ _MODEL_URI = arg("model_uri", metavar="MODEL_URI",
         arg("--max-rows", type=int, default=100_000, help="most rows per request (default 100000)"),
     ),
 )
-def models_serve(ctx: CommandContext) -> None:
+def models_serve(ctx: Invocation) -> None:
     from autolog.serving import Limits, serve
 
     _use_store(ctx)
@@ -45,7 +45,7 @@ def models_serve(ctx: CommandContext) -> None:
         arg("--chunk-rows", type=int, default=10_000, help="rows scored at a time (default 10000)"),
     ),
 )
-def models_predict(ctx: CommandContext) -> None:
+def models_predict(ctx: Invocation) -> None:
     from autolog.serving import load_served_model, predict_file
 
     _use_store(ctx)
@@ -69,7 +69,7 @@ def models_predict(ctx: CommandContext) -> None:
     print(f"autolog: wrote {rows:,} predictions to {ctx.args.output}", file=sys.stderr)
 
 
-def _use_store(ctx: CommandContext) -> None:
+def _use_store(ctx: Invocation) -> None:
     """``--store`` decides where ``runs:/`` and ``models:/`` URIs are resolved."""
     if getattr(ctx.args, "store", None):
         from autolog.tracking import set_tracking_uri

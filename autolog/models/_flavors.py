@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
 from autolog._core._exceptions import InvalidInputError
+from autolog._core._process import PROCESS, StatePart
 from autolog._files import open_new
 from autolog.models._serialization import (
     SERIALIZATION_FORMATS,
@@ -166,8 +167,15 @@ class SklearnFlavor(Flavor):
     framework = "scikit-learn"
 
 
-_registry_lock = threading.Lock()
-_registry: dict[str, Flavor] = {}
+class _FlavorTable(StatePart):
+    """The flavors known by name; the built-in scikit-learn flavor is always there."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_name: dict[str, Flavor] = {SklearnFlavor.name: SklearnFlavor()}
+
+
+_flavors = PROCESS.part("models.flavors", _FlavorTable)
 
 
 def register_flavor(flavor: Flavor, *, replace: bool = False) -> None:
@@ -182,24 +190,24 @@ def register_flavor(flavor: Flavor, *, replace: bool = False) -> None:
     """
     if not isinstance(flavor, Flavor) or not flavor.name:
         raise InvalidInputError(f"register_flavor expects a Flavor with a name, got {flavor!r}")
-    with _registry_lock:
-        if flavor.name in _registry and not replace:
-            if type(_registry[flavor.name]) is type(flavor):
+    with _flavors.lock:
+        if flavor.name in _flavors.by_name and not replace:
+            if type(_flavors.by_name[flavor.name]) is type(flavor):
                 return
             raise InvalidInputError(
                 f"flavor {flavor.name!r} is already registered; pass replace=True to override it"
             )
-        _registry[flavor.name] = flavor
+        _flavors.by_name[flavor.name] = flavor
 
 
 def get_flavor(name: str) -> Flavor:
     """Return the flavor registered as ``name``, looking in the entry-point group if needed."""
-    flavor = _registry.get(name)
+    flavor = _flavors.by_name.get(name)
     if flavor is None:
         flavor = _flavor_from_entry_point(name)
     if flavor is None:
         raise InvalidInputError(
-            f"unknown model flavor {name!r}; registered flavors: {', '.join(sorted(_registry))}. "
+            f"unknown model flavor {name!r}; registered flavors: {', '.join(sorted(_flavors.by_name))}. "
             f"A flavor added by an integration is registered when that integration is imported."
         )
     return flavor
@@ -215,5 +223,3 @@ def _flavor_from_entry_point(name: str) -> Optional[Flavor]:
         return flavor
     return None
 
-
-register_flavor(SklearnFlavor())

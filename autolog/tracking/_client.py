@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
 
 from autolog._core._exceptions import InvalidInputError
 from autolog.tracking._heartbeat import KEEPER
-from autolog.tracking._registry import ModelRegistryCalls
+from autolog.tracking._model_registry import ModelRegistryCalls
 from autolog.tracking._uri import get_store, resolve_artifact_root, resolve_tracking_uri
 from autolog._core._entities import (
     Experiment,
