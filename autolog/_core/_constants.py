@@ -5,3 +5,6 @@ MODEL_METADATA_FILE = "autolog-model.json"
 
 MAX_KEY_LENGTH = 250
 """Longest param, metric or tag key (and run name) the store accepts."""
+
+NOTE_TAG = "mlflow.note.content"
+"""The tag holding a run's or an experiment's markdown note (MLflow's key, so notes move both ways)."""

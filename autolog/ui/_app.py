@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from autolog._core._exceptions import AutologError, InvalidInputError, NotFoundError
 from autolog.ui import _api, _format, _models, _pages
+from autolog.ui._markdown import render_markdown
 from autolog.ui._security import SecurityMiddleware, default_allowed_hosts, new_csrf_token
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,6 +113,7 @@ def _templates(csrf_token: str, tracking_uri: str) -> Jinja2Templates:
         number=_format.format_number,
         signed=_format.format_signed,
         bytes=_format.format_bytes,
+        markdown=render_markdown,
     )
     return templates
 

@@ -21,6 +21,7 @@ from autolog.ui._artifacts import (
     read_preview,
     resolve_local_file,
 )
+from autolog.ui._parallel import parallel_coordinates
 from autolog.ui._runs_table import RunsQuery, csv_header, csv_row, fetch_page, iter_all_runs
 from autolog.ui._security import ARTIFACT_CSP
 
@@ -156,8 +157,11 @@ def compare_page(request: Request):
     y_key = request.query_params.get("y") or (metrics[0].key if metrics else None)
     scatter = _queries.param_metric_scatter(runs, x_key, y_key)
     only_diff = request.query_params.get("only_diff") == "1"
+    parallel = parallel_coordinates(runs, params, metrics)
+    chart_runs = [{"id": r.info.run_id, "name": r.info.run_name or r.info.run_id[:8]} for r in runs]
     return _render(request, "compare.html", runs=runs, params=params, metrics=metrics, scatter=scatter,
-                   only_diff=only_diff, run_ids=[r.info.run_id for r in runs])
+                   only_diff=only_diff, run_ids=[r.info.run_id for r in runs], parallel=parallel,
+                   chart_runs=chart_runs)
 
 
 def _first_differing(rows: list):
