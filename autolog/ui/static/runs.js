@@ -26,14 +26,42 @@
   }
   refresh();
 
+  // The column finder asks the server (the experiment may hold 10,000+ keys; the page lists a few
+  // hundred). Checked columns stay in the list so that Apply keeps them.
   var finder = document.getElementById("column-search");
   if (finder) {
-    finder.hidden = false;
+    var timer = null, asked = 0;
+    var lists = { metrics: document.getElementById("chooser-metrics"), params: document.getElementById("chooser-params") };
+
+    function label(kind, key, checked) {
+      var l = document.createElement("label"), box = document.createElement("input");
+      box.type = "checkbox"; box.name = "col"; box.value = kind + "." + key; box.checked = checked;
+      l.appendChild(box); l.appendChild(document.createTextNode(" " + key));
+      return l;
+    }
+
+    function fill(kind, keys) {
+      var list = lists[kind], checked = {};
+      list.querySelectorAll("input:checked").forEach(function (b) { checked[b.value] = true; });
+      var kept = Object.keys(checked).map(function (v) { return v.slice(kind.length + 1); });
+      list.textContent = "";
+      kept.forEach(function (k) { list.appendChild(label(kind, k, true)); });
+      keys.filter(function (k) { return !checked[kind + "." + k]; }).forEach(function (k) { list.appendChild(label(kind, k, false)); });
+    }
+
     finder.addEventListener("input", function () {
-      var needle = finder.value.toLowerCase();
-      document.querySelectorAll("#columns-form label").forEach(function (label) {
-        label.hidden = needle !== "" && label.textContent.toLowerCase().indexOf(needle) < 0;
-      });
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var mine = ++asked;
+        fetch(finder.getAttribute("data-keys-url") + "?q=" + encodeURIComponent(finder.value.trim()), { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (body) {
+            if (mine !== asked) return;
+            fill("metrics", body.metrics); fill("params", body.params);
+            finder.setAttribute("data-found", String(body.metrics.length + body.params.length));
+          });
+      }, 150);
     });
+    finder.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
   }
 })();
