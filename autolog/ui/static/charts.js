@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var COLORS = ["#0b62c4", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#3d5a80", "#8ab17d", "#b56576"];
-  var HEIGHT = 200, LEGEND_MAX = 12, POINT_BUDGET = 16000, ZOOM_DELAY_MS = 150;
+  var HEIGHT = 200, EAGER = 4, LEGEND_MAX = 12, POINT_BUDGET = 16000, ZOOM_DELAY_MS = 150;
   var charts = {};
 
   function finite(v) { return typeof v === "number" && isFinite(v) ? v : null; }
@@ -155,13 +155,14 @@
     });
   }, { rootMargin: "200px" }) : null;
 
-  function register(el) {
+  function register(el, index) {
     var chart = { el: el, key: el.getAttribute("data-key"), runs: runsOf(el), request: 0 };
     charts[chart.key] = chart;
-    if (observer) observer.observe(el); else load(chart);
+    if (observer && index >= EAGER) observer.observe(el); else load(chart);
     return chart;
   }
 
+  // The first few charts load at once, the rest when they come near the viewport.
   document.querySelectorAll("[data-chart]").forEach(register);
   window.autologCharts = { append: append, register: register, charts: charts };
 })();
