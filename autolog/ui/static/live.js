@@ -43,6 +43,8 @@
           Object.keys(body.series).forEach(function (k) {
             var s = body.series[k];
             if (window.autologCharts.append(k, runId, s.steps, s.values)) cursors[k] = s.cursor.join(":");
+            var steps = document.querySelector('tr[data-metric="' + CSS.escape(k) + '"] [data-steps]');
+            if (steps && s.steps.length) steps.textContent = steps.textContent.split(" – ")[0] + " – " + s.steps[s.steps.length - 1].toLocaleString("en-US");
           });
           Object.keys(body.metrics).forEach(function (k) {
             var cell = document.querySelector('tr[data-metric="' + CSS.escape(k) + '"] [data-value]');
