@@ -61,6 +61,11 @@ class Experiment:
     creation_time: Optional[int] = None
     last_update_time: Optional[int] = None
 
+    def _repr_html_(self) -> str:
+        from autolog._core._html import experiment_html
+
+        return experiment_html(self)
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -89,6 +94,11 @@ class Run:
     info: RunInfo
     data: RunData
 
+    def _repr_html_(self) -> str:
+        from autolog._core._html import run_html
+
+        return run_html(self)
+
 
 @dataclass(frozen=True)
 class FileInfo:
@@ -105,6 +115,14 @@ class PagedList(list):
     def __init__(self, items, token: Optional[str] = None):
         super().__init__(items)
         self.token = token
+
+    def _repr_html_(self) -> Optional[str]:
+        """Runs render as a table in Jupyter; other items fall back to the plain repr."""
+        if not all(isinstance(item, Run) for item in self):
+            return None
+        from autolog._core._html import runs_html
+
+        return runs_html(list(self))
 
 
 class ModelVersionStatus:
