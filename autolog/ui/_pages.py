@@ -79,9 +79,9 @@ def _runs_view(request: Request, experiments: list, single):
 
 
 def search_page(request: Request):
-    """The top bar's search: a unique run-id prefix opens the run, anything else searches names."""
+    """The top bar's search (``?find=``): a unique run-id prefix opens the run, else run names match."""
     client = _client(request)
-    text = request.query_params.get("q", "").strip()
+    text = (request.query_params.get("find") or request.query_params.get("q") or "").strip()
     if not text:
         return RedirectResponse("/runs", status_code=303)
     matches = client.store.find_run_ids(text, limit=2)
@@ -124,6 +124,7 @@ def run_page(request: Request):
     run = _queries.find_run_or_404(client, request.path_params["run_id"])
     experiment = client.get_experiment(run.info.experiment_id)
     overview = _queries.run_overview(client, run)
+    _queries.prepare_long_histories(client.store, run.info.run_id, overview.metric_steps)
     artifacts = list_dir(client.store, run.info.run_id, "")
     models = find_models(client.store, run.info.run_id)
     versions = client.search_model_versions(run_id=run.info.run_id)

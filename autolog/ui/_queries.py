@@ -238,3 +238,21 @@ def find_run_or_404(client, run_id: str):
         return client.get_run(matches[0])
     except InvalidInputError as exc:
         raise NotFoundError(str(exc)) from exc
+
+
+def prepare_long_histories(store, run_id: str, metric_steps: dict) -> None:
+    """Start building the down-sampling envelope of very long series in the background, so that
+    the chart's request (sent once the page has loaded) finds it ready or half-built."""
+    from autolog.store._history import LARGE_SPAN
+    from autolog.ui._runs_table import _count_pool
+
+    for key, (first, last) in metric_steps.items():
+        if last - first > LARGE_SPAN:
+            _count_pool().submit(_warm, store, run_id, key)
+
+
+def _warm(store, run_id: str, key: str) -> None:
+    try:
+        store.sample_metric_histories([run_id], key)
+    except Exception:  # only a head start: the chart's own request reports any error
+        pass

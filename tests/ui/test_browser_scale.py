@@ -161,7 +161,7 @@ def test_wide_table_default_columns_and_key_search(page, big, shots):
 def test_editing_and_search(page, big, shots):
     client = big["client"]
     run_id = big["compare_ids"][0]
-    page.goto(big["url"] + "/search?q=" + run_id[:9])
+    page.goto(big["url"] + "/search?find=" + run_id[:9])
     page.wait_for_url(f"**/runs/{run_id}")
     page.answer = "renamed <b>run</b>"
     page.click("[data-edit=rename]")

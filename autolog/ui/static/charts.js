@@ -1,6 +1,6 @@
 /* Metric history charts (uPlot), one per [data-chart] element.
-   data-key: the metric; data-runs: comma-separated run ids, or data-runs-from: the id of a JSON
-   block [{id, name}] (compare). One request per chart fetches every run's series, down-sampled on
+   data-key: the metric; data-runs: comma-separated run ids, or data-runs-from: the id of an element whose
+   data-runs-json is [{id, name}] (compare). One request per chart fetches every run's series, down-sampled on
    the server to the visible range; zooming re-fetches that range; double-click resets.
    Charts load when they scroll into view. window.autologCharts lets live.js append new points. */
 (function () {
@@ -13,7 +13,7 @@
 
   function runsOf(el) {
     var from = el.getAttribute("data-runs-from");
-    if (from) return JSON.parse(document.getElementById(from).textContent);
+    if (from) return JSON.parse(document.getElementById(from).getAttribute("data-runs-json"));
     return (el.getAttribute("data-runs") || "").split(",").filter(Boolean).map(function (id) {
       return { id: id, name: el.getAttribute("data-run-name") || id.slice(0, 8) };
     });

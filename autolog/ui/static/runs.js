@@ -40,24 +40,37 @@
       return l;
     }
 
-    function fill(kind, keys) {
+    // Matches are listed; checked columns that do not match stay in the form, hidden, so that
+    // Apply keeps them.
+    function fill(kind, keys, needle) {
       var list = lists[kind], checked = {};
       list.querySelectorAll("input:checked").forEach(function (b) { checked[b.value] = true; });
-      var kept = Object.keys(checked).map(function (v) { return v.slice(kind.length + 1); });
       list.textContent = "";
-      kept.forEach(function (k) { list.appendChild(label(kind, k, true)); });
+      Object.keys(checked).forEach(function (v) {
+        var key = v.slice(kind.length + 1), l = label(kind, key, true);
+        l.hidden = needle !== "" && key.toLowerCase().indexOf(needle) < 0;
+        list.appendChild(l);
+      });
       keys.filter(function (k) { return !checked[kind + "." + k]; }).forEach(function (k) { list.appendChild(label(kind, k, false)); });
     }
 
     finder.addEventListener("input", function () {
+      var needle = finder.value.trim().toLowerCase();
+      finder.removeAttribute("data-found");
+      document.querySelectorAll("#columns-form label").forEach(function (l) {  // instant, then the server's list
+        l.hidden = needle !== "" && l.textContent.toLowerCase().indexOf(needle) < 0;
+      });
       clearTimeout(timer);
+      asked++;
+      if (needle === "") return;  // every listed key shows again
       timer = setTimeout(function () {
         var mine = ++asked;
         fetch(finder.getAttribute("data-keys-url") + "?q=" + encodeURIComponent(finder.value.trim()), { headers: { Accept: "application/json" } })
           .then(function (r) { return r.json(); })
           .then(function (body) {
             if (mine !== asked) return;
-            fill("metrics", body.metrics); fill("params", body.params);
+            var needle = finder.value.trim().toLowerCase();
+            fill("metrics", body.metrics, needle); fill("params", body.params, needle);
             finder.setAttribute("data-found", String(body.metrics.length + body.params.length));
           });
       }, 150);
