@@ -19,6 +19,7 @@ from tests.ui._server import UiProcess
 from tests.ui.test_browser import browser  # noqa: F401  (the module-scoped Chromium fixture)
 
 STEPS = 1_000_000
+pytestmark = pytest.mark.slow  # ~80 s: a 1,000,000-point store and a real server + Chromium
 
 
 @pytest.fixture(scope="module")
