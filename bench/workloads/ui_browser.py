@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -145,4 +146,5 @@ def measure(k: int) -> dict:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
     return {"samples": samples, "checks": {"fill_s": round(fill_s, 1)}}
