@@ -57,6 +57,7 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
     "log_model": "autolog.models",
     "save_model": "autolog.models",
     "load_model": "autolog.models",
+    "show": "autolog.tracking._notebook",
 }
 
 __all__ = [

@@ -34,3 +34,6 @@ TAG_DATA_SOURCE = TAG_DATA_PREFIX + ".source"
 TAG_DATA_SHAPE = TAG_DATA_PREFIX + ".shape"
 TAG_DATA_NUM_ROWS = TAG_DATA_PREFIX + ".num_rows"
 TAG_DATA_COLUMNS = TAG_DATA_PREFIX + ".columns"
+
+NOTE_TAG = "mlflow.note.content"
+"""The tag holding a run's or an experiment's markdown note (MLflow's key, so notes move both ways)."""

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog.ui import _model_registry, _queries
+from autolog.ui import _edit_api, _live_api, _model_registry, _queries
 from autolog.ui._artifacts import find_models, list_dir, resolve_local_file
 from autolog.ui._format import json_safe
 from autolog.ui._runs_table import RunsQuery
@@ -34,6 +34,8 @@ ENDPOINTS = [
     ("POST", "/api/runs/{run_id}/rename", "Body {\"name\": \"...\"}: rename a run (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/delete", "Mark a run deleted (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/restore", "Restore a deleted run (JSON + CSRF token)."),
+    *_live_api.ENDPOINTS,
+    *_edit_api.ENDPOINTS,
     *_model_registry.ENDPOINTS,
 ]
 
@@ -53,6 +55,8 @@ def routes() -> list:
         Route("/api/runs/{run_id}/rename", rename_run, methods=["POST"]),
         Route("/api/runs/{run_id}/delete", delete_run, methods=["POST"]),
         Route("/api/runs/{run_id}/restore", restore_run, methods=["POST"]),
+        *_live_api.routes(),
+        *_edit_api.routes(),
     ]
 
 
