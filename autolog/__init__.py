@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from autolog._core._constants import AUTOLOG_VERSION
 from autolog.exceptions import (
     AutologError,
     ConflictError,
@@ -17,7 +18,7 @@ from autolog.exceptions import (
     StoreError,
 )
 
-__version__ = "0.1.0"
+__version__ = AUTOLOG_VERSION
 
 _TRACKING = "autolog.tracking"
 _ENTITIES = "autolog.entities"

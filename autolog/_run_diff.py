@@ -25,9 +25,9 @@ from autolog._core._constants import (
     TAG_GIT_COMMIT,
     TAG_GIT_DIRTY,
     TAG_GIT_REPO,
-    TAG_PYTHON_VERSION,
     TAG_SOURCE_NAME,
 )
+from autolog.tracking import Client
 
 GIT_TIMEOUT_SECONDS = 10
 MAX_GIT_DIFF_CHARS = 200_000
@@ -178,8 +178,6 @@ def diff_runs(run_a, run_b, *, client=None) -> RunDiff:
         If either run does not exist.
     """
     if client is None:
-        from autolog.tracking import Client
-
         client = Client()
     a = _as_run(run_a, client)
     b = _as_run(run_b, client)

@@ -1,5 +1,9 @@
 """Names written by hand in more than one layer: file names and the limits of the key grammar."""
 
+AUTOLOG_VERSION = "0.1.0"
+"""autolog's version (``autolog.__version__``; pyproject.toml holds the same), written on every run
+and model by the layers below ``autolog/__init__.py``, which must not import the package root."""
+
 MODEL_METADATA_FILE = "autolog-model.json"
 """The metadata file of a model directory (flavor, class, format, sha256 of the model file)."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from autolog.engine._state import STATE
-from autolog._core._constants import TAG_AUTOLOG_VERSION
+from autolog._core._constants import AUTOLOG_VERSION, TAG_AUTOLOG_VERSION
 
 if TYPE_CHECKING:
     from autolog.tracking import Client
@@ -184,9 +184,7 @@ def _is_real_number(value: Any) -> bool:
 
 
 def _with_engine_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    from autolog import __version__
-
-    merged = {TAG_AUTOLOG_VERSION: __version__, **tags}
+    merged = {TAG_AUTOLOG_VERSION: AUTOLOG_VERSION, **tags}
     merged.update(STATE.options.extra_tags)
     return merged
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, Sequence, Union
 
-from autolog import __version__ as _autolog_version
+from autolog._core._constants import AUTOLOG_VERSION as _autolog_version
 from autolog.context import package_versions, requirements_for
 from autolog._core._exceptions import (
     AutologError,
@@ -36,6 +36,7 @@ from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
 from autolog.models._serialization import SERIALIZATION_FORMATS, sha256_of_file
 from autolog.models._signature import infer_signature, read_input_example, write_input_example
+from autolog.tracking import active_run, get_store, resolve_model_version
 
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")  # 2+ letters: "C:\..." is a path
 _STAGING_MARKER = ".autolog-tmp-"
@@ -158,7 +159,6 @@ def log_model(
     """
     flavor_object = _checked_options(flavor, serialization_format, signature)
     _check_artifact_name(name)
-    from autolog.tracking import get_store  # noqa: PLC0415  (tracking opens the store lazily)
 
     if run_id is None:
         run_id = _active_run_id()
@@ -205,7 +205,6 @@ def _check_artifact_name(name: Any) -> None:
 
 
 def _active_run_id() -> str:
-    from autolog.tracking import active_run  # noqa: PLC0415
 
     run = active_run()
     if run is None:
@@ -474,8 +473,6 @@ def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[str]:
 
 def _registered_source(model_uri: str) -> str:
     """The ``runs:/`` URI of the registered version a ``models:/`` URI names."""
-    from autolog.tracking import get_store  # noqa: PLC0415
-    from autolog.tracking._model_registry import resolve_model_version  # noqa: PLC0415
 
     return resolve_model_version(get_store(), model_uri).source
 
@@ -483,7 +480,6 @@ def _registered_source(model_uri: str) -> str:
 @contextmanager
 def _run_model_directory(model_uri: str) -> Iterator[str]:
     run_id, artifact_path = _parse_runs_uri(model_uri)
-    from autolog.tracking import get_store  # noqa: PLC0415
 
     repository = get_store().artifacts(run_id)
     local = repository.local_path(artifact_path)

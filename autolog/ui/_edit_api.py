@@ -13,6 +13,7 @@ from autolog._core._constants import MAX_KEY_LENGTH, NOTE_TAG
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _queries
 from autolog.ui._markdown import render_markdown
+from autolog.ui._json import SafeJSONResponse, json_body
 
 MAX_NOTE_LENGTH = 50_000
 
@@ -34,15 +35,11 @@ def routes() -> list:
 
 
 def _json(content):
-    from autolog.ui._api import SafeJSONResponse
-
     return SafeJSONResponse(content)
 
 
 async def _body(request: Request) -> dict:
-    from autolog.ui._api import _json_body
-
-    return await _json_body(request)
+    return await json_body(request)
 
 
 def _text(body: dict, name: str, *, limit: int, allow_empty: bool = False) -> str:

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from autolog._core._entities import RunStatus
 from autolog._core._exceptions import InvalidInputError
 from autolog.ui import _queries
+from autolog.ui._json import SafeJSONResponse
 
 MAX_KEYS_LISTED = 500
 
@@ -38,8 +39,6 @@ def routes() -> list:
 
 
 def _json(content):
-    from autolog.ui._api import SafeJSONResponse
-
     return SafeJSONResponse(content)
 
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _queries
+from autolog.ui._json import SafeJSONResponse, json_body
 from autolog.ui._serving_hint import serving_hint
 
 MAX_VERSIONS_COMPARED = _queries.MAX_COMPARE_RUNS
@@ -108,15 +109,11 @@ def version_to_dict(version) -> dict:
 
 
 def api_models(request: Request):
-    from autolog.ui._api import SafeJSONResponse
-
     models = _search_models(_client(request), request.query_params.get("q", "").strip())
     return SafeJSONResponse({"models": [model_to_dict(m) for m in models]})
 
 
 def api_model(request: Request):
-    from autolog.ui._api import SafeJSONResponse
-
     client = _client(request)
     model = client.get_registered_model(request.path_params["name"])
     versions = client.search_model_versions(model.name)
@@ -124,9 +121,7 @@ def api_model(request: Request):
 
 
 async def api_set_alias(request: Request):
-    from autolog.ui._api import SafeJSONResponse, _json_body
-
-    body = await _json_body(request)
+    body = await json_body(request)
     alias, version = _text_field(body, "alias"), body.get("version")
     if isinstance(version, bool) or not isinstance(version, (int, str)):
         raise InvalidInputError("'version' must be a version number")
@@ -137,9 +132,7 @@ async def api_set_alias(request: Request):
 
 
 async def api_delete_alias(request: Request):
-    from autolog.ui._api import SafeJSONResponse, _json_body
-
-    body = await _json_body(request)
+    body = await json_body(request)
     alias = _text_field(body, "alias")
     client, name = _client(request), request.path_params["name"]
     await run_in_threadpool(client.delete_registered_model_alias, name, alias)

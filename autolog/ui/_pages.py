@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog.diff import diff_runs
 from autolog.ui import _queries
+from autolog.ui._api import ENDPOINTS
 from autolog.ui._artifacts import (
     download_media_type,
     find_models,
@@ -213,8 +215,6 @@ def _redirect_to_diff(runs: list):
 
 
 def diff_page(request: Request):
-    from autolog._run_diff import diff_runs
-
     client = _client(request)
     a_id, b_id = request.query_params.get("a", ""), request.query_params.get("b", "")
     if not a_id or not b_id:
@@ -226,6 +226,4 @@ def diff_page(request: Request):
 
 
 def api_page(request: Request):
-    from autolog.ui._api import ENDPOINTS
-
     return _render(request, "api.html", endpoints=ENDPOINTS)
