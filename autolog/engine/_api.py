@@ -30,6 +30,8 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     include: Optional[Iterable[str]] = None,
     exclude: Optional[Iterable[str]] = None,
+    log_system_metrics: Optional[bool] = None,
+    system_metrics_interval: Optional[float] = None,
 ) -> None:
     """Record every training call of the supported frameworks as a run.
 
@@ -73,6 +75,12 @@ def autolog(
         module prefixes (``"sklearn.preprocessing"``). Listing identifiers in ``include`` enables
         only those integrations; other names in ``include`` re-enable estimators excluded by
         default (e.g. pure transformers); ``exclude`` wins over everything.
+    log_system_metrics : bool, optional
+        Sample CPU, memory, disk, network and GPU metrics (``system/...``) into every run this
+        process starts while it is active (needs ``autolog[system]``). None: follow
+        ``AUTOLOG_SYSTEM_METRICS``.
+    system_metrics_interval : float, optional
+        Seconds between two samples (default 10, or ``AUTOLOG_SYSTEM_METRICS_INTERVAL``).
 
     Raises
     ------
@@ -106,12 +114,18 @@ def autolog(
         disable_for_unsupported_versions=disable_for_unsupported_versions,
         include=include,
         exclude=exclude,
+        log_system_metrics=log_system_metrics,
+        system_metrics_interval=system_metrics_interval,
     )
+    from autolog.tracking._system_metrics import set_system_metrics_default
+
     with STATE.lock:
         STATE.options = options
         if options.disable:
+            set_system_metrics_default(None)
             _remove_all_patches()
             return
+        set_system_metrics_default(options.log_system_metrics, options.system_metrics_interval)
         STATE.enabled = True
         integrations = _integrations()
         for identifier, integration in integrations.items():

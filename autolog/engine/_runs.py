@@ -234,6 +234,11 @@ def _create_managed_run(client: "Client", experiment_id: str, spec: RunSpec, par
         params=spec.params,
         parent_run_id=parent_run_id,
     )
+    if parent_run_id is None:
+        from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
+
+        if system_metrics_wanted():
+            start_system_metrics(client, run.info.run_id)
     return RunHandle(run.info.run_id, True, client, experiment_id)
 
 

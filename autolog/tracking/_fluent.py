@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.tracking._client import Client, _metric, now_ms
+from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
 from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
 from autolog._core._entities import (
     Experiment,
@@ -209,6 +210,7 @@ def start_run(
     nested: bool = False,
     tags: Optional[Mapping[str, Any]] = None,
     parent_run_id: Optional[str] = None,
+    log_system_metrics: Optional[bool] = None,
 ) -> ActiveRun:
     """Start a run (or resume one) and make it this thread's active run.
 
@@ -227,6 +229,10 @@ def start_run(
         Tags set at creation, in the same transaction.
     parent_run_id : str, optional
         Explicit parent (default: the active run when ``nested=True``).
+    log_system_metrics : bool, optional
+        Sample CPU, memory, disk, network and GPU metrics into the run while it is active
+        (``system/...``, see ``docs/distributed.md``). Default: ``autolog(log_system_metrics=...)``,
+        else ``AUTOLOG_SYSTEM_METRICS=1``.
 
     Returns
     -------
@@ -258,6 +264,8 @@ def start_run(
     stack.append(active)
     with _open_runs_lock:
         _open_runs[run.info.run_id] = (active, os.getpid())
+    if system_metrics_wanted(log_system_metrics):
+        start_system_metrics(client, run.info.run_id)
     return active
 
 

@@ -1,0 +1,107 @@
+"""System metrics: a real sampler thread reading real psutil values into a real store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import autolog
+from autolog.exceptions import InvalidInputError
+from autolog.tracking import _system_metrics
+from autolog.tracking._system_metrics import NODE_TAG, active_samplers
+
+pytest.importorskip("psutil")
+
+BUSY_CHILD = "import time\nend = time.time() + 2.0\nwhile time.time() < end:\n    pass\n"
+
+
+@pytest.fixture(autouse=True)
+def no_default(monkeypatch):
+    monkeypatch.delenv("AUTOLOG_SYSTEM_METRICS", raising=False)
+    monkeypatch.delenv("AUTOLOG_NODE_ID", raising=False)
+    _system_metrics.set_system_metrics_default(None)
+    yield
+    _system_metrics.set_system_metrics_default(None)
+
+
+def _history(client, run_id, key):
+    return [m.value for m in client.get_metric_history(run_id, key)]
+
+
+def test_busy_child_process_shows_in_cpu_and_the_sampler_stops_with_the_run(tracking_dir):
+    _system_metrics.set_system_metrics_default(None, interval=0.2)
+    with autolog.start_run(log_system_metrics=True) as run:
+        busy = subprocess.Popen([sys.executable, "-c", BUSY_CHILD])
+        busy.wait(timeout=60)
+        time.sleep(0.3)
+    client = autolog.Client(str(tracking_dir))
+    run_id = run.info.run_id
+    assert run_id not in active_samplers()
+    cpu = _history(client, run_id, "system/process_cpu_percent")
+    assert len(cpu) >= 3 and max(cpu) > 50.0  # one core busy for 2 s
+    rss = _history(client, run_id, "system/memory_rss_mb")
+    assert all(10 < value < 100_000 for value in rss)
+    assert all(0 < value <= 100 for value in _history(client, run_id, "system/memory_percent"))
+    assert _history(client, run_id, "system/disk_read_mb")[-1] >= 0
+    finished = client.get_run(run_id)
+    assert finished.data.tags[NODE_TAG]
+    count = len(cpu)
+    time.sleep(0.5)
+    assert len(_history(client, run_id, "system/process_cpu_percent")) == count  # nothing after the end
+
+
+def test_off_by_default_and_on_through_autolog_option_and_environment(tracking_dir, monkeypatch):
+    with autolog.start_run() as plain:
+        assert plain.info.run_id not in active_samplers()
+    autolog.autolog(log_system_metrics=True, system_metrics_interval=0.1)
+    try:
+        with autolog.start_run() as sampled:
+            assert sampled.info.run_id in active_samplers()
+            time.sleep(0.35)
+    finally:
+        autolog.autolog(disable=True)
+    client = autolog.Client(str(tracking_dir))
+    assert _history(client, sampled.info.run_id, "system/cpu_percent")
+    monkeypatch.setenv("AUTOLOG_SYSTEM_METRICS", "1")
+    with autolog.start_run() as from_env:
+        assert from_env.info.run_id in active_samplers()
+    assert active_samplers() == []
+
+
+def test_a_second_node_sampling_into_the_same_run_gets_its_own_series(tracking_dir, monkeypatch):
+    _system_metrics.set_system_metrics_default(None, interval=0.1)
+    client = autolog.Client(str(tracking_dir))
+    with autolog.start_run() as run:
+        client.set_tag(run.info.run_id, NODE_TAG, "node-a")
+        monkeypatch.setenv("AUTOLOG_NODE_ID", "node-b")
+        _system_metrics.start_system_metrics(client, run.info.run_id)
+        time.sleep(0.35)
+    keys = set(client.get_run(run.info.run_id).data.metrics)
+    assert "system/node-b/cpu_percent" in keys and "system/cpu_percent" not in keys
+    assert client.get_run(run.info.run_id).data.tags[NODE_TAG] == "node-a"
+
+
+def test_the_sampler_never_keeps_the_process_alive(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import autolog, os
+        autolog.set_tracking_uri({str(tmp_path / 'store')!r})
+        run = autolog.start_run(log_system_metrics=True)
+        print(run.info.run_id)
+        os.environ  # the run is left open: atexit ends it, the daemon sampler must not block exit
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    run = autolog.Client(str(tmp_path / "store")).get_run(done.stdout.strip())
+    assert run.info.status == "FINISHED"
+
+
+@pytest.mark.parametrize("options", [{"log_system_metrics": "yes"}, {"system_metrics_interval": 0}])
+def test_invalid_options_are_refused(options):
+    with pytest.raises(InvalidInputError, match=next(iter(options))):
+        autolog.autolog(**options)
