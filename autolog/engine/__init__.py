@@ -67,6 +67,8 @@ For integrations
 ``open_run(spec) -> RunHandle | None``
     Managed run, the user's active run (a child of it if an autologged fit already used it),
     or None with ``exclusive=True``. ``status_for_exception(exc)``, ``finite_metrics(dict)``.
+``nest_fits_under(run_id, nest=True)``
+    Autologged fits inside that (active) run become its child runs (trial runs of Optuna/Ray).
 ``autologging_active()``
     True when a training call starting now would record (enabled, not disabled here, not
     suppressed, not inside a training call).
@@ -111,7 +113,7 @@ from autolog.engine._integration import ENTRY_POINT_GROUP, Integration, discover
 from autolog.engine._options import SERIALIZATION_FORMATS, AutologOptions, build_options
 from autolog.engine._patcher import Patcher, is_autolog_wrapper
 from autolog.engine._registration import register_autologged_model
-from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, open_run, status_for_exception
+from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, nest_fits_under, open_run, status_for_exception
 from autolog.engine._state import get_options, is_enabled
 from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
 
@@ -141,6 +143,7 @@ __all__ = [
     "is_autolog_wrapper",
     "is_enabled",
     "is_suppressed",
+    "nest_fits_under",
     "open_run",
     "register_autologged_model",
     "report_internal_error",

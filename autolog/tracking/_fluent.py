@@ -7,11 +7,12 @@ another); the active experiment is process-wide. Every call goes through :class:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import threading
 import warnings
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.tracking._client import Client, _metric, now_ms
@@ -279,6 +280,25 @@ def _resume_run(client: Client, run_id: str, *, run_name: Optional[str], tags: O
     if tags:
         client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
     return client.get_run(run_id)
+
+
+@contextlib.contextmanager
+def run_activated(run: Run, client: Client) -> Iterator[ActiveRun]:
+    """Make an existing run this thread's active run for a block, without ending it after.
+
+    For integrations that own a run's lifecycle (an Optuna trial, a Ray Tune trial) and let the
+    user's code inside log into it: ``log_metric`` and autologged fits in the block see it as
+    the active run. The caller ends the run.
+    """
+    active = ActiveRun(run, client)
+    stack = _thread_state.stack
+    stack.append(active)
+    try:
+        yield active
+    finally:
+        index = next((i for i, entry in enumerate(stack) if entry is active), None)
+        if index is not None:  # end_run() inside the block already removed it
+            del stack[index]
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
