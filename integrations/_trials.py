@@ -37,12 +37,22 @@ class TrialRun:
         Run name, e.g. ``"trial-3"``.
     tags : dict
         Tags written with the run.
+    params : dict, optional
+        Params known when the trial starts (a Ray Tune trial's config), written with the run.
     """
 
-    def __init__(self, client: Any, experiment_id: str, parent_run_id: Optional[str], name: str, tags: Mapping[str, str]):
+    def __init__(
+        self,
+        client: Any,
+        experiment_id: str,
+        parent_run_id: Optional[str],
+        name: str,
+        tags: Mapping[str, str],
+        params: Optional[Mapping[str, str]] = None,
+    ):
         self.client = client
         self.run = client.create_run(
-            experiment_id, run_name=name, tags=_with_engine_tags(tags), parent_run_id=parent_run_id
+            experiment_id, run_name=name, tags=_with_engine_tags(tags), params=params, parent_run_id=parent_run_id
         )
         self.run_id = self.run.info.run_id
         self.ended = False
