@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 from autolog.engine import RunHandle, RunSpec, attempt, autologging_active, get_options, guarded_call, open_run
 from autolog.engine._runs import finite_metrics, status_for_exception
 
-from autolog.integrations._trials import FRAMEWORK_TAG, ROLE_TAG
+from autolog.integrations._trials import FRAMEWORK_TAG, ROLE_TAG, TRIAL_TAG
 from autolog.integrations._tuning_history import HISTORY_ARTIFACT, history_document
 from autolog.integrations.ray._worker import TrialContext, flat_params, make_trial_function
 
@@ -88,6 +88,19 @@ class TuneRecorder:
         tags = {ROLE_TAG: "tune", FRAMEWORK_TAG: "ray", "ray.experiment_name": str(run_config.name)}
         return RunSpec(name=str(run_config.name), params=params, tags=tags)
 
+    def _trial_run_ids(self) -> dict[str, str]:
+        """Trial id -> run id of the child runs the workers wrote (one search, at the end)."""
+        found = self.parent.client.search_runs(
+            [self.parent.experiment_id],
+            filter_string=f"tags.{ROLE_TAG} = 'trial' and tags.{FRAMEWORK_TAG} = 'ray'",
+            max_results=10000,
+        )
+        return {
+            run.data.tags.get(TRIAL_TAG): run.info.run_id
+            for run in found
+            if run.info.parent_run_id == self.parent.run_id
+        }
+
     def _log_summary(self, analysis: Any) -> None:
         """From the ``ExperimentAnalysis`` that ``_fit_internal`` returns (the ResultGrid wraps it)."""
         metric, mode = self.tuner._tune_config.metric, self.tuner._tune_config.mode
@@ -101,15 +114,17 @@ class TuneRecorder:
                 best_params = {f"best_{k}": v for k, v in flat_params(best.config or {}).items()}
                 self.parent.log_params_and_tags(best_params, {"ray.best_trial_id": best.trial_id})
         self.parent.log_metrics(finite_metrics(metrics))
-        rows = [_history_row(index, trial, metric) for index, trial in enumerate(trials)]
+        run_ids = self._trial_run_ids()
+        rows = [_history_row(index, trial, metric, run_ids) for index, trial in enumerate(trials)]
         document = history_document("ray", objective=metric, direction=mode, trials=rows)
         self.parent.client.log_dict(self.parent.run_id, document, HISTORY_ARTIFACT)
 
 
-def _history_row(index: int, trial: Any, metric: Optional[str]) -> dict:
+def _history_row(index: int, trial: Any, metric: Optional[str], run_ids: dict) -> dict:
     return {
         "number": index,
         "trial": trial.trial_id,
+        "run_id": run_ids.get(trial.trial_id),
         "state": trial.status,
         "value": (trial.last_result or {}).get(metric) if metric else None,
         "params": flat_params(trial.config or {}),
