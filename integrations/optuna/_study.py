@@ -15,7 +15,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from autolog.engine import RunHandle, RunSpec, attempt, autologging_active, guarded_call, open_run
-from autolog.engine._runs import finite_metrics, status_for_exception
+from autolog.engine import finite_metrics, status_for_exception
 
 from autolog.integrations._trials import FRAMEWORK_TAG, ROLE_TAG, TRIAL_TAG, TrialRun
 from autolog.integrations._tuning_history import HISTORY_ARTIFACT, history_document

@@ -7,7 +7,7 @@ import inspect
 from typing import Any, Callable, Optional
 
 from autolog.engine import RunHandle, RunSpec, attempt, autologging_active, get_options, guarded_call, open_run
-from autolog.engine._runs import finite_metrics, status_for_exception
+from autolog.engine import finite_metrics, status_for_exception
 
 from autolog.integrations._trials import FRAMEWORK_TAG, ROLE_TAG, TRIAL_TAG
 from autolog.integrations._tuning_history import HISTORY_ARTIFACT, history_document
