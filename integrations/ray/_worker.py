@@ -122,6 +122,10 @@ def _start_trial(context: TrialContext, config: dict) -> Optional["WorkerTrial"]
         tags,
         params=flat_params(config),
     )
+    from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
+
+    if system_metrics_wanted():  # each trial samples its own node, labelled with the node id
+        start_system_metrics(run.client, run.run_id)
     return WorkerTrial(run)
 
 

@@ -105,3 +105,20 @@ def test_the_sampler_never_keeps_the_process_alive(tmp_path):
 def test_invalid_options_are_refused(options):
     with pytest.raises(InvalidInputError, match=next(iter(options))):
         autolog.autolog(**options)
+
+
+def _nvidia_devices() -> int:
+    pynvml = pytest.importorskip("pynvml")
+    try:
+        pynvml.nvmlInit()
+        return pynvml.nvmlDeviceGetCount()
+    except pynvml.NVMLError:
+        return 0
+
+
+def test_gpu_metrics_per_device_only_where_nvml_reports_a_device():
+    devices = _nvidia_devices()
+    values = _system_metrics._gpu_reader()()
+    expected = {f"gpu_{i}/{key}" for i in range(devices) for key in ("utilization_percent", "memory_used_mb", "memory_percent")}
+    assert set(values) == expected  # no device: no gpu keys at all, never invented values
+    assert all(0 <= values[key] <= 100 for key in expected if key.endswith("percent"))
