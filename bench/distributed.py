@@ -161,6 +161,31 @@ def bench_ray(trials: int, repeats: int) -> list[tuple[str, float, float]]:
     return _per_trial_rows("ray tune (driver CPU)", plain, logged, trials)
 
 
+def bench_ray_worker_side(trials: int) -> list[tuple[str, float, float]]:
+    """What a trial's worker does for autolog, without Ray around it: create the trial run with
+    its config, record 3 reports (one batch each), end it. Ray's own wall time on a shared
+    machine varies by tens of seconds between fits, which hides this cost in the row above."""
+    import autolog
+    from autolog.integrations._trials import TrialRun
+    from autolog.integrations.ray._worker import WorkerTrial, flat_params
+
+    _fresh_store(autolog, "bench-ray-worker-")
+    client = autolog.Client()
+    parent = client.create_run("0")
+
+    def trial(index: int) -> None:
+        run = TrialRun(client, "0", parent.info.run_id, f"train_{index:05d}", {"autolog.tuning.trial": str(index)},
+                       params=flat_params({"x": index, "nested": {"lr": 0.1}}))
+        worker = WorkerTrial(run)
+        for step in range(3):
+            worker.on_report(None, {"loss": index / (step + 1), "training_iteration": step + 1}, None)
+        worker.end(None)
+
+    trial(-1)
+    wall, cpu = _timed(lambda: [trial(i) for i in range(trials)])
+    return [("ray tune: worker-side recording per trial, 3 reports (ms)", 1000 * wall / trials, 1000 * cpu / trials)]
+
+
 def bench_sampler(samples: int) -> list[tuple[str, float, float]]:
     import autolog
     from autolog.tracking._system_metrics import DEFAULT_INTERVAL_SECONDS, SystemMetricsSampler, _make_reader
@@ -183,7 +208,7 @@ def bench_sampler(samples: int) -> list[tuple[str, float, float]]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", default=["optuna", "mlflow", "ray", "sampler"])
+    parser.add_argument("parts", nargs="*", default=["optuna", "mlflow", "ray", "sampler"], help="optuna, mlflow, ray, ray-worker, sampler")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ray-trials", type=int, default=8)
@@ -200,6 +225,8 @@ def main(argv=None) -> None:
             print(f"mlflow side not measured: {error}", file=sys.stderr)
     if "ray" in args.parts:
         rows += bench_ray(args.ray_trials, args.ray_repeats)
+    if "ray-worker" in args.parts or "ray" in args.parts:
+        rows += bench_ray_worker_side(100)
     if "sampler" in args.parts:
         rows += bench_sampler(200)
     print(f"load average: {os.getloadavg()}")
