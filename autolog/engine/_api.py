@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Hashable, Iterable, Mapping, Optional
 
 from autolog.engine._context import disabled
@@ -117,15 +118,12 @@ def autolog(
         log_system_metrics=log_system_metrics,
         system_metrics_interval=system_metrics_interval,
     )
-    from autolog.tracking._system_metrics import set_system_metrics_default
-
     with STATE.lock:
         STATE.options = options
+        _configure_system_metrics(options)
         if options.disable:
-            set_system_metrics_default(None)
             _remove_all_patches()
             return
-        set_system_metrics_default(options.log_system_metrics, options.system_metrics_interval)
         STATE.enabled = True
         integrations = _integrations()
         for identifier, integration in integrations.items():
@@ -136,6 +134,18 @@ def autolog(
 
 
 autolog.disabled = disabled  # ``from autolog import autolog; with autolog.disabled(): ...``
+
+
+def _configure_system_metrics(options) -> None:
+    """Hand the system-metrics options to tracking; its import is skipped while there is nothing
+    to set (``autolog()`` stays cheap: tracking is imported by the first run)."""
+    wanted = None if options.disable else options.log_system_metrics
+    interval = None if options.disable else options.system_metrics_interval
+    if wanted is None and interval is None and "autolog.tracking._system_metrics" not in sys.modules:
+        return
+    from autolog.tracking._system_metrics import set_system_metrics_default
+
+    set_system_metrics_default(wanted, interval)
 
 
 def _integrations() -> dict[str, Integration]:

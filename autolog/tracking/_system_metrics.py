@@ -26,7 +26,6 @@ optional dependency (``autolog[system]``); without it, one warning and no sample
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 import warnings
@@ -80,6 +79,8 @@ def sampling_interval() -> float:
 
 def node_id() -> str:
     """This node's label: ``AUTOLOG_NODE_ID``, else the host name."""
+    import socket
+
     return os.environ.get(NODE_ID_ENV) or socket.gethostname() or "node"
 
 
