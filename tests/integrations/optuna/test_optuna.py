@@ -170,3 +170,26 @@ def test_two_processes_sharing_one_rdb_study_each_write_a_parent_and_their_trial
     assert sorted(numbers) == list(range(6))  # every trial of the study once, in its process's parent
     best = optuna.load_study(study_name="shared", storage=storage).best_value
     assert min(p.data.metrics["best_value"] for p in parents) == pytest.approx(best)
+
+
+@pytest.mark.parametrize("framework", ["xgboost", "lightgbm"])
+def test_a_boosting_fit_inside_the_objective_nests_under_its_trial(store, framework):
+    module = pytest.importorskip(framework)
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model_class = module.XGBClassifier if framework == "xgboost" else module.LGBMClassifier
+    extra = {"verbosity": 0} if framework == "xgboost" else {"verbose": -1}
+
+    def objective(trial):
+        model = model_class(n_estimators=trial.suggest_int("n_estimators", 2, 4), **extra).fit(X, y)
+        return model.score(X, y)
+
+    optuna.create_study(direction="maximize").optimize(objective, n_trials=2)
+    runs = _runs(store)
+    (parent,) = [r for r in runs if r.info.parent_run_id is None]
+    trials = _children(store, parent.info.run_id)
+    assert len(trials) == 2 and len(runs) == 5
+    for trial in trials:
+        (fit,) = _children(store, trial.info.run_id)
+        assert fit.info.run_name == model_class.__name__ and fit.data.params["n_estimators"] == trial.data.params["n_estimators"]
