@@ -31,6 +31,8 @@ import time
 import warnings
 from typing import Any, Callable, Optional
 
+from autolog._core._process import PROCESS, StatePart
+
 SYSTEM_METRICS_ENV = "AUTOLOG_SYSTEM_METRICS"
 SYSTEM_METRICS_INTERVAL_ENV = "AUTOLOG_SYSTEM_METRICS_INTERVAL"
 NODE_ID_ENV = "AUTOLOG_NODE_ID"
@@ -38,11 +40,39 @@ NODE_TAG = "autolog.system_metrics.node"
 DEFAULT_INTERVAL_SECONDS = 10.0
 _MB = 1024 * 1024
 
-_default_enabled: Optional[bool] = None  # set by autolog(log_system_metrics=...)
-_default_interval: Optional[float] = None
-_samplers: dict[str, "SystemMetricsSampler"] = {}
-_samplers_lock = threading.Lock()
-_warned = False
+
+
+class _SystemMetricsState(StatePart):
+    """The process default (``autolog(log_system_metrics=...)``) and the live samplers."""
+
+    def __init__(self) -> None:
+        self.default_enabled: Optional[bool] = None
+        self.default_interval: Optional[float] = None
+        self.samplers: dict[str, "SystemMetricsSampler"] = {}
+        self.lock = threading.Lock()
+        self.warned = False
+        self.fork_hook_registered = getattr(self, "fork_hook_registered", False)
+
+    def reset(self) -> None:
+        """Stop every sampler, then forget the defaults (the fork hook stays: it cannot be removed)."""
+        with self.lock:
+            samplers = list(self.samplers.values())
+        for sampler in samplers:
+            sampler.stop()
+        self.__init__()
+
+    def forget_after_fork(self) -> None:
+        # A forked child has none of the parent's threads; its runs start their own samplers.
+        self.samplers = {}
+        self.lock = threading.Lock()
+
+    def on_first_sampler(self) -> None:
+        first, self.fork_hook_registered = not self.fork_hook_registered, True
+        if first and hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.forget_after_fork)
+
+
+_state = PROCESS.part("tracking.system_metrics", _SystemMetricsState)
 
 
 def set_system_metrics_default(enabled: Optional[bool], interval: Optional[float] = None) -> None:
@@ -51,24 +81,23 @@ def set_system_metrics_default(enabled: Optional[bool], interval: Optional[float
     ``None`` leaves the decision to ``AUTOLOG_SYSTEM_METRICS``. ``interval`` (seconds) replaces
     the default sampling interval.
     """
-    global _default_enabled, _default_interval
-    _default_enabled = enabled
-    _default_interval = interval
+    _state.default_enabled = enabled
+    _state.default_interval = interval
 
 
 def system_metrics_wanted(explicit: Optional[bool] = None) -> bool:
     """The argument if given, else the process default, else ``AUTOLOG_SYSTEM_METRICS``."""
     if explicit is not None:
         return bool(explicit)
-    if _default_enabled is not None:
-        return _default_enabled
+    if _state.default_enabled is not None:
+        return _state.default_enabled
     return os.environ.get(SYSTEM_METRICS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def sampling_interval() -> float:
     """Seconds between samples: the process default, else the environment, else 10."""
-    if _default_interval is not None:
-        return _default_interval
+    if _state.default_interval is not None:
+        return _state.default_interval
     raw = os.environ.get(SYSTEM_METRICS_INTERVAL_ENV)
     try:
         value = float(raw) if raw else DEFAULT_INTERVAL_SECONDS
@@ -91,35 +120,35 @@ def start_system_metrics(client: Any, run_id: str, *, interval: Optional[float] 
     except ImportError:
         _warn_once("system metrics need psutil: pip install 'autolog[system]'")
         return False
-    with _samplers_lock:
-        if run_id in _samplers:
+    with _state.lock:
+        if run_id in _state.samplers:
             return True
         sampler = SystemMetricsSampler(client, run_id, interval or sampling_interval())
-        _samplers[run_id] = sampler
+        _state.samplers[run_id] = sampler
+        _state.on_first_sampler()
     sampler.start()
     return True
 
 
 def stop_system_metrics(run_id: str) -> None:
     """Stop the sampler of ``run_id``, if any, and wait briefly for its thread."""
-    if not _samplers:  # the common case: one dict check per ended run
+    if not _state.samplers:  # the common case: one dict check per ended run
         return
-    with _samplers_lock:
-        sampler = _samplers.pop(run_id, None)
+    with _state.lock:
+        sampler = _state.samplers.pop(run_id, None)
     if sampler is not None:
         sampler.stop()
 
 
 def active_samplers() -> list[str]:
     """Run ids being sampled now (for tests and diagnostics)."""
-    with _samplers_lock:
-        return list(_samplers)
+    with _state.lock:
+        return list(_state.samplers)
 
 
 def _warn_once(message: str) -> None:
-    global _warned
-    if not _warned:
-        _warned = True
+    if not _state.warned:
+        _state.warned = True
         warnings.warn(f"autolog: {message}", RuntimeWarning, stacklevel=3)
 
 
@@ -280,13 +309,3 @@ def _gpu_reader() -> Callable[[], dict[str, float]]:
 
     return read
 
-
-def _forget_after_fork() -> None:
-    # A forked child has none of the parent's threads; its runs start their own samplers.
-    global _samplers_lock
-    _samplers.clear()
-    _samplers_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_after_fork)

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 import autolog  # noqa: E402
 from autolog import autolog as enable_autolog  # noqa: E402
-from autolog.tracking import _fluent  # noqa: E402
+from autolog._core._process import PROCESS  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +74,7 @@ def test_grid_search_and_cross_validate_on_dask_record_what_loky_records(dask_cl
     finally:
         enable_autolog(disable=True)
         autolog.set_tracking_uri(None)
-        _fluent._reset_for_tests()  # forget the active experiment of this test's store
+        PROCESS.reset("tracking.fluent")  # forget the active experiment of this test's store
     on_dask = _tree(client, dask)
     assert on_dask == _tree(client, loky)
     names = [(name, parent) for name, parent, *_ in on_dask]
