@@ -81,6 +81,8 @@ For integrations
 ``open_run(spec) -> RunHandle | None``
     Managed run, the user's active run (a child of it if an autologged fit already used it),
     or None with ``exclusive=True``. ``status_for_exception(exc)``, ``finite_metrics(dict)``.
+``nest_fits_under(run_id, nest=True)``
+    Autologged fits inside that (active) run become its child runs (trial runs of Optuna/Ray).
 ``autologging_active()``
     True when a training call starting now would record (enabled, not disabled here, not
     suppressed, not inside a training call).
@@ -128,7 +130,7 @@ from autolog.engine._params import qualified_name, stable_params, stable_repr
 from autolog.engine._patcher import Patcher, is_autolog_wrapper
 from autolog.engine._recorder import FitRecorder, first_rows
 from autolog.engine._registration import register_autologged_model
-from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, open_run, status_for_exception
+from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, nest_fits_under, open_run, status_for_exception
 from autolog.engine._state import get_options, integration_setting, is_enabled, set_integration_setting
 from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
 
@@ -163,6 +165,7 @@ __all__ = [
     "is_autolog_wrapper",
     "is_enabled",
     "is_suppressed",
+    "nest_fits_under",
     "open_run",
     "qualified_name",
     "register_autologged_model",

@@ -213,6 +213,16 @@ def open_run(spec: RunSpec) -> Optional[RunHandle]:
     return _create_managed_run(client, experiment_id, spec, parent_run_id=None)
 
 
+def nest_fits_under(run_id: str, nest: bool = True) -> None:
+    """Make autologged fits inside the active run ``run_id`` child runs of it (``nest=False``
+    forgets it again). For runs an integration owns (an Optuna or Ray Tune trial): its params
+    stay the trial's, each fit gets a run of its own below it."""
+    if nest:
+        STATE.runs_with_autologged_fit.add(run_id)
+    else:
+        STATE.runs_with_autologged_fit.discard(run_id)
+
+
 def _open_in_user_run(user_run: Any, spec: RunSpec) -> RunHandle:
     client = user_run.client
     run_id = user_run.info.run_id
@@ -233,6 +243,11 @@ def _create_managed_run(client: "Client", experiment_id: str, spec: RunSpec, par
         params=spec.params,
         parent_run_id=parent_run_id,
     )
+    if parent_run_id is None:
+        from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
+
+        if system_metrics_wanted():
+            start_system_metrics(client, run.info.run_id)
     return RunHandle(run.info.run_id, True, client, experiment_id)
 
 

@@ -6,15 +6,17 @@ another); the active experiment is process-wide. Every call goes through :class:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import warnings
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog._core._process import PROCESS, StatePart
 from autolog.tracking._client import Client, _metric, now_ms
+from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
 from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
 from autolog._core._entities import (
     Experiment,
@@ -224,6 +226,7 @@ def start_run(
     nested: bool = False,
     tags: Optional[Mapping[str, Any]] = None,
     parent_run_id: Optional[str] = None,
+    log_system_metrics: Optional[bool] = None,
 ) -> ActiveRun:
     """Start a run (or resume one) and make it this thread's active run.
 
@@ -242,6 +245,10 @@ def start_run(
         Tags set at creation, in the same transaction.
     parent_run_id : str, optional
         Explicit parent (default: the active run when ``nested=True``).
+    log_system_metrics : bool, optional
+        Sample CPU, memory, disk, network and GPU metrics into the run while it is active
+        (``system/...``, see ``docs/distributed.md``). Default: ``autolog(log_system_metrics=...)``,
+        else ``AUTOLOG_SYSTEM_METRICS=1``.
 
     Returns
     -------
@@ -274,6 +281,8 @@ def start_run(
     PROCESS.at_exit(_end_open_runs_at_exit)
     with _state.open_runs_lock:
         _state.open_runs[run.info.run_id] = (active, os.getpid())
+    if system_metrics_wanted(log_system_metrics):
+        start_system_metrics(client, run.info.run_id)
     return active
 
 
@@ -287,6 +296,25 @@ def _resume_run(client: Client, run_id: str, *, run_name: Optional[str], tags: O
     if tags:
         client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
     return client.get_run(run_id)
+
+
+@contextlib.contextmanager
+def run_activated(run: Run, client: Client) -> Iterator[ActiveRun]:
+    """Make an existing run this thread's active run for a block, without ending it after.
+
+    For integrations that own a run's lifecycle (an Optuna trial, a Ray Tune trial) and let the
+    user's code inside log into it: ``log_metric`` and autologged fits in the block see it as
+    the active run. The caller ends the run.
+    """
+    active = ActiveRun(run, client)
+    stack = _state.thread.stack
+    stack.append(active)
+    try:
+        yield active
+    finally:
+        index = next((i for i, entry in enumerate(stack) if entry is active), None)
+        if index is not None:  # end_run() inside the block already removed it
+            del stack[index]
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:

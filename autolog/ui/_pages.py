@@ -15,6 +15,7 @@ from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.diff import diff_runs
 from autolog.ui import _queries
 from autolog.ui._api import ENDPOINTS
+from autolog.ui._tuning import tuning_view
 from autolog.ui._artifacts import (
     download_media_type,
     find_models,
@@ -130,8 +131,9 @@ def run_page(request: Request):
     artifacts = list_dir(client.store, run.info.run_id, "")
     models = find_models(client.store, run.info.run_id)
     versions = client.search_model_versions(run_id=run.info.run_id)
+    tuning = tuning_view(client, run)
     return _render(request, "run.html", run=run, experiment=experiment, overview=overview,
-                   artifacts=artifacts, models=models, versions=versions)
+                   artifacts=artifacts, models=models, versions=versions, tuning=tuning)
 
 
 def artifacts_page(request: Request):
