@@ -54,3 +54,77 @@ def tracking_dir(tmp_path, monkeypatch):
     store_dir = tmp_path / "store"
     monkeypatch.setenv("AUTOLOG_TRACKING_URI", str(store_dir))
     return store_dir
+
+
+# --- stores under test -----------------------------------------------------------------------------
+# The store-contract suite runs against every implementation of ``autolog.store.Store`` listed
+# here. An entry maps a name to ``factory(request) -> make``, called at fixture setup (it may
+# request other fixtures, e.g. a server), where ``make(directory)`` returns a new, empty store
+# keeping its files under ``directory``. Plugging in another implementation is one more entry.
+
+
+def _sqlite_store_factory(request):
+    from autolog.store import open_store
+
+    return lambda directory: open_store(str(directory / "store"))
+
+
+def _postgresql_store_factory(request):
+    from autolog.store import open_store
+
+    server = request.getfixturevalue("postgres_server")
+    return lambda directory: open_store(server.create_database(), artifact_root=str(directory / "artifacts"))
+
+
+STORE_FACTORIES = {"sqlite": _sqlite_store_factory, "postgresql": _postgresql_store_factory}
+# The entries whose stores are ``SqlStore``s: for tests of SQL-specific behaviour (schema,
+# migrations, raw rows, several store objects on one database).
+SQL_STORES = ("sqlite", "postgresql")
+_STORE_MARKS = {"postgresql": [pytest.mark.postgres]}
+
+
+def _store_params(names) -> list:
+    return [pytest.param(name, marks=_STORE_MARKS.get(name, ()), id=name) for name in names]
+
+
+def _store_maker(request, tmp_path_factory):
+    """``make() -> Store`` for the implementation named by ``request.param``; closes them all."""
+    factory = STORE_FACTORIES[request.param](request)
+    made = []
+
+    def make():
+        made.append(factory(tmp_path_factory.mktemp(request.param)))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture(scope="module", params=_store_params(STORE_FACTORIES))
+def make_store(request, tmp_path_factory):
+    """A function making new, empty stores of the implementation under test (each of
+    ``STORE_FACTORIES`` in turn); module scoped so that a module can seed a store once."""
+    yield from _store_maker(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=_store_params(SQL_STORES))
+def make_sql_store(request, tmp_path_factory):
+    """Like ``make_store``, for the implementations that are ``SqlStore``s."""
+    yield from _store_maker(request, tmp_path_factory)
+
+
+@pytest.fixture
+def store(make_store):
+    """A new, empty store of the implementation under test (the store-contract fixture)."""
+    store = make_store()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sql_store(make_sql_store):
+    """A new, empty ``SqlStore`` (SQLite, then PostgreSQL)."""
+    store = make_sql_store()
+    yield store
+    store.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from autolog.cli._context import CommandContext
+from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
-from autolog.cli._registry import arg, command, group
+from autolog.cli._commands import arg, command, group
 from autolog._core._entities import Run, ViewType
 
 group("runs", "list, show and manage runs")
@@ -28,7 +28,7 @@ _PAGE_SIZE = 1000
         arg("--all", dest="view", action="store_const", const=ViewType.ALL, help="active and deleted runs"),
     ),
 )
-def runs_list(ctx: CommandContext) -> None:
+def runs_list(ctx: Invocation) -> None:
     experiments = _experiments_by_id(ctx)
     runs, more = _search(ctx, list(experiments))
     if ctx.json:
@@ -40,7 +40,7 @@ def runs_list(ctx: CommandContext) -> None:
         print(f"(showing the first {len(runs)} runs; raise --max to see more)", file=sys.stderr)
 
 
-def _experiments_by_id(ctx: CommandContext) -> dict[str, str]:
+def _experiments_by_id(ctx: Invocation) -> dict[str, str]:
     if ctx.args.experiment:
         resolved = [ctx.experiment(ref) for ref in ctx.args.experiment]
     else:
@@ -48,7 +48,7 @@ def _experiments_by_id(ctx: CommandContext) -> dict[str, str]:
     return {e.experiment_id: e.name for e in resolved}
 
 
-def _search(ctx: CommandContext, experiment_ids: list[str]) -> tuple[list[Run], bool]:
+def _search(ctx: Invocation, experiment_ids: list[str]) -> tuple[list[Run], bool]:
     runs: list[Run] = []
     token = None
     limit = max(0, ctx.args.max)
@@ -78,7 +78,7 @@ def _run_row(run: Run, experiments: dict[str, str]) -> tuple:
 
 @command("runs", "show", help="show a run: info, params, metrics, tags", json_output=True,
          args=(arg("run_id", metavar="RUN", help="run id"),))
-def runs_show(ctx: CommandContext) -> None:
+def runs_show(ctx: Invocation) -> None:
     run = ctx.client.get_run(ctx.args.run_id)
     if ctx.json:
         ctx.emit_json(run_to_dict(run))
@@ -92,7 +92,7 @@ def runs_show(ctx: CommandContext) -> None:
             ctx.echo(_indent(format_table(("key", "value"), rows)))
 
 
-def _info_block(ctx: CommandContext, run: Run) -> str:
+def _info_block(ctx: Invocation, run: Run) -> str:
     info = run.info
     try:
         experiment = f"{ctx.client.get_experiment(info.experiment_id).name} (id {info.experiment_id})"
@@ -124,12 +124,12 @@ def _indent(text: str) -> str:
          args=(arg("run_id", metavar="RUN", help="run id"),
                arg("--force", action="store_true",
                    help="delete even if registered model versions point to the run")))
-def runs_delete(ctx: CommandContext) -> None:
+def runs_delete(ctx: Invocation) -> None:
     ctx.client.delete_run(ctx.args.run_id, force=ctx.args.force)
     ctx.echo(f"Deleted run {ctx.args.run_id}.")
 
 
 @command("runs", "restore", help="restore a deleted run", args=(arg("run_id", metavar="RUN", help="run id"),))
-def runs_restore(ctx: CommandContext) -> None:
+def runs_restore(ctx: Invocation) -> None:
     ctx.client.restore_run(ctx.args.run_id)
     ctx.echo(f"Restored run {ctx.args.run_id}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Hashable, Iterable, Mapping, Optional
 
-from autolog.engine._context import disabled
+from autolog.engine._flags import disabled
 from autolog.engine._contract import LOGGER, warn_once
 from autolog.engine._integration import Integration, discover_integrations
 from autolog.engine._options import build_options
@@ -109,6 +109,7 @@ def autolog(
     )
     with STATE.lock:
         STATE.options = options
+        STATE.integration_settings.clear()  # per-integration options are options too
         if options.disable:
             _remove_all_patches()
             return

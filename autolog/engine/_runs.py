@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from autolog.engine._state import STATE
+from autolog._core._constants import TAG_AUTOLOG_VERSION
 
 if TYPE_CHECKING:
     from autolog.tracking import Client
@@ -185,7 +186,7 @@ def _is_real_number(value: Any) -> bool:
 def _with_engine_tags(tags: Mapping[str, str]) -> dict[str, str]:
     from autolog import __version__
 
-    merged = {"autolog.version": __version__, **tags}
+    merged = {TAG_AUTOLOG_VERSION: __version__, **tags}
     merged.update(STATE.options.extra_tags)
     return merged
 

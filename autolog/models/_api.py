@@ -30,6 +30,7 @@ from autolog._core._exceptions import (
     ModelIntegrityError,
     NotFoundError,
 )
+from autolog._core._process import PROCESS, StatePart
 from autolog._files import DIR_MODE, make_dirs
 from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
@@ -38,7 +39,16 @@ from autolog.models._signature import infer_signature, read_input_example, write
 
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")  # 2+ letters: "C:\..." is a path
 _STAGING_MARKER = ".autolog-tmp-"
-_warned_versions: set = set()
+
+
+class _VersionWarnings(StatePart):
+    """(framework, recorded, installed) version pairs already warned about on load."""
+
+    def __init__(self) -> None:
+        self.seen: set = set()
+
+
+_version_warnings = PROCESS.part("models.version_warnings", _VersionWarnings)
 
 
 @dataclass(frozen=True)
@@ -365,6 +375,19 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
         return _load_from_directory(directory, trusted_types)
 
 
+def load_model_with_metadata(
+    model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Sequence[str]] = None
+) -> tuple[Any, ModelMetadata]:
+    """Load a model like :func:`load_model` and return it with its recorded metadata.
+
+    For callers that need the signature, flavor or sha256 of what they loaded (a model server),
+    read from the same model directory, after the same integrity checks.
+    """
+    with _model_directory(model_uri) as directory:
+        model = _load_from_directory(directory, trusted_types)
+        return model, read_metadata(directory)
+
+
 def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
     """Return the saved input example of a model (DataFrame or ndarray), or None if it has none."""
     with _model_directory(model_uri) as directory:
@@ -415,9 +438,9 @@ def _warn_on_framework_version_change(flavor: Flavor, metadata: ModelMetadata, d
     if not recorded or not installed or recorded == installed:
         return
     key = (flavor.framework, recorded, installed)
-    if key in _warned_versions:
+    if key in _version_warnings.seen:
         return
-    _warned_versions.add(key)
+    _version_warnings.seen.add(key)
     warnings.warn(
         f"the model in {directory} was saved with {flavor.framework} {recorded}, but {installed} "
         f"is installed: it may fail to load or predict differently",
@@ -452,7 +475,7 @@ def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[str]:
 def _registered_source(model_uri: str) -> str:
     """The ``runs:/`` URI of the registered version a ``models:/`` URI names."""
     from autolog.tracking import get_store  # noqa: PLC0415
-    from autolog.tracking._registry import resolve_model_version  # noqa: PLC0415
+    from autolog.tracking._model_registry import resolve_model_version  # noqa: PLC0415
 
     return resolve_model_version(get_store(), model_uri).source
 

@@ -1,23 +1,26 @@
 """The metadata store (SQLite or PostgreSQL) and local artifact storage.
 
-Public names: :class:`SqlStore`, :func:`open_store`, :class:`ArtifactRepository`. They are
-re-exported lazily so that ``import autolog.store`` does not import SQLAlchemy.
+Public names: :class:`Store` (the contract every store implements), :class:`SqlStore` (SQLite
+and PostgreSQL), :func:`open_store`, :class:`ArtifactRepository`. They are re-exported lazily so
+that ``import autolog.store`` does not import SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["ArtifactRepository", "SqlStore", "open_store"]
+__all__ = ["ArtifactRepository", "SqlStore", "Store", "open_store"]
 
 _EXPORTS = {
     "SqlStore": "autolog.store._sql_store",
+    "Store": "autolog.store._contract",
     "open_store": "autolog.store._open",
     "ArtifactRepository": "autolog.store._artifacts",
 }
 
 if TYPE_CHECKING:
     from autolog.store._artifacts import ArtifactRepository
+    from autolog.store._contract import Store
     from autolog.store._open import open_store
     from autolog.store._sql_store import SqlStore
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from autolog._core._exceptions import InvalidInputError
 from autolog._core._validation import storable_text
+
+if TYPE_CHECKING:
+    from autolog.store._contract import Store
 
 DB_FILE_NAME = "autolog.db"
 ARTIFACTS_DIR_NAME = "artifacts"
@@ -14,7 +18,7 @@ DEFAULT_ARTIFACT_ROOT = "./autolog-artifacts"
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
 
 
-def open_store(tracking_uri: str, artifact_root: str | None = None):
+def open_store(tracking_uri: str, artifact_root: str | None = None) -> Store:
     """Turn a tracking URI into a store.
 
     Parameters
@@ -28,8 +32,8 @@ def open_store(tracking_uri: str, artifact_root: str | None = None):
 
     Returns
     -------
-    SqlStore
-        Nothing is created on disk until the first write.
+    Store
+        A :class:`SqlStore` for these URIs. Nothing is created on disk until the first write.
     """
     from autolog.store._sql_store import SqlStore
 

@@ -34,7 +34,7 @@ from autolog.tracking._fluent import (
     set_tags,
     start_run,
 )
-from autolog.tracking._registry import (
+from autolog.tracking._model_registry import (
     MODULE_FUNCTIONS as _REGISTRY_FUNCTIONS,
     create_registered_model,
     delete_model_version,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
 
 from autolog._core._exceptions import InvalidInputError
 from autolog.tracking._heartbeat import KEEPER
-from autolog.tracking._registry import ModelRegistryCalls
+from autolog.tracking._model_registry import ModelRegistryCalls
 from autolog.tracking._uri import get_store, resolve_artifact_root, resolve_tracking_uri
 from autolog._core._entities import (
     Experiment,
@@ -32,7 +32,7 @@ from autolog._core._entities import (
 )
 
 if TYPE_CHECKING:
-    from autolog.store import SqlStore
+    from autolog.store import Store
 
 _FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpg", ".jpeg": "jpg"}
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -87,7 +87,7 @@ class Client(ModelRegistryCalls):
     def __init__(self, tracking_uri: Optional[str] = None, artifact_root: Optional[str] = None):
         self._tracking_uri = resolve_tracking_uri(tracking_uri)
         self._artifact_root = resolve_artifact_root(artifact_root)
-        self._store: Optional["SqlStore"] = None
+        self._store: Optional["Store"] = None
 
     def __repr__(self) -> str:
         return f"Client(tracking_uri={self._tracking_uri!r})"
@@ -98,8 +98,8 @@ class Client(ModelRegistryCalls):
         return self._tracking_uri
 
     @property
-    def store(self) -> "SqlStore":
-        """The underlying :class:`autolog.store.SqlStore` (opened on first use, shared per URI)."""
+    def store(self) -> "Store":
+        """The underlying :class:`autolog.store.Store` (opened on first use, shared per URI)."""
         if self._store is None:
             self._store = get_store(self._tracking_uri, self._artifact_root)
         return self._store

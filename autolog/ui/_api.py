@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog.ui import _models, _queries
+from autolog.ui import _model_registry, _queries
 from autolog.ui._artifacts import find_models, list_dir, resolve_local_file
 from autolog.ui._format import json_safe
 from autolog.ui._runs_table import RunsQuery
@@ -34,7 +34,7 @@ ENDPOINTS = [
     ("POST", "/api/runs/{run_id}/rename", "Body {\"name\": \"...\"}: rename a run (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/delete", "Mark a run deleted (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/restore", "Restore a deleted run (JSON + CSRF token)."),
-    *_models.ENDPOINTS,
+    *_model_registry.ENDPOINTS,
 ]
 
 
@@ -149,7 +149,7 @@ def models(request: Request):
 
 
 def diff(request: Request):
-    from autolog._diff import diff_runs
+    from autolog._run_diff import diff_runs
 
     client = _client(request)
     a = _queries.find_run_or_404(client, request.query_params.get("a", ""))

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from autolog._core._exceptions import AutologError, InvalidInputError, NotFoundError
-from autolog.ui import _api, _format, _models, _pages
+from autolog.ui import _api, _format, _model_registry, _pages
 from autolog.ui._security import SecurityMiddleware, default_allowed_hosts, new_csrf_token
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,7 +89,7 @@ def _routes() -> list:
         Route("/compare", _pages.compare_page, name="compare"),
         Route("/diff", _pages.diff_page, name="diff"),
         Route("/api", _pages.api_page, name="api_docs"),
-        *_models.routes(),
+        *_model_registry.routes(),
         *_api.routes(),
         Mount("/static", app=StaticFiles(directory=os.path.join(HERE, "static")), name="static"),
     ]

@@ -172,7 +172,7 @@ def _redirect_to_diff(runs: list):
 
 
 def diff_page(request: Request):
-    from autolog._diff import diff_runs
+    from autolog._run_diff import diff_runs
 
     client = _client(request)
     a_id, b_id = request.query_params.get("a", ""), request.query_params.get("b", "")

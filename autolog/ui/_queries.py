@@ -6,9 +6,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from autolog._diff import dataset_fingerprints
+from autolog._run_diff import dataset_fingerprints
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui._format import duration_ms
+from autolog._core._constants import (
+    TAG_GIT_BRANCH,
+    TAG_GIT_COMMIT,
+    TAG_GIT_DIRTY,
+    TAG_GIT_REPO,
+    TAG_SOURCE_NAME,
+    TAG_USER,
+)
 
 MAX_COMPARE_RUNS = 20
 SYSTEM_TAG_PREFIX = "autolog."
@@ -87,12 +95,12 @@ def run_overview(client, run) -> RunOverview:
     tags = run.data.tags
     system = {k: v for k, v in tags.items() if k.startswith(SYSTEM_TAG_PREFIX)}
     return RunOverview(
-        user=tags.get("autolog.user") or run.info.user_id,
-        source=tags.get("autolog.source.name") or run.info.source,
-        git_commit=tags.get("autolog.git.commit"),
-        git_branch=tags.get("autolog.git.branch"),
-        git_dirty=tags.get("autolog.git.dirty"),
-        git_repo=tags.get("autolog.git.repo"),
+        user=tags.get(TAG_USER) or run.info.user_id,
+        source=tags.get(TAG_SOURCE_NAME) or run.info.source,
+        git_commit=tags.get(TAG_GIT_COMMIT),
+        git_branch=tags.get(TAG_GIT_BRANCH),
+        git_dirty=tags.get(TAG_GIT_DIRTY),
+        git_repo=tags.get(TAG_GIT_REPO),
         estimator=_estimator(tags),
         datasets=dataset_fingerprints(tags),
         system_tags=dict(sorted(system.items())),

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from autolog._core._process import PROCESS, StatePart
 from autolog.ui._format import csv_safe, duration_ms, iso_time
 
 DEFAULT_PAGE_SIZE = 50
@@ -132,16 +133,27 @@ def fetch_page(store, experiment_id: str, query: RunsQuery) -> RunsPage:
     )
 
 
-_pool = None
+class _CountPool(StatePart):
+    """The threads counting matching runs while a page is read, started on first use."""
+
+    def __init__(self) -> None:
+        self.pool = None
+
+    def reset(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        self.__init__()
+
+
+_counting = PROCESS.part("ui.count_pool", _CountPool)
 
 
 def _count_pool():
-    global _pool
-    if _pool is None:
+    if _counting.pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="autolog-ui-count")
-    return _pool
+        _counting.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="autolog-ui-count")
+    return _counting.pool
 
 
 def _shown_columns(query: RunsQuery, params: list, metrics: list) -> tuple:

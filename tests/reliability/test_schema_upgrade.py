@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from autolog.store import SqlStore, _engine, _schema
-from tests.store.conftest import BACKENDS, make_store
 
 RUN_A, RUN_B = "a" * 32, "b" * 32
 
@@ -63,14 +62,13 @@ def _old_store(db_uri: str, revision: str, artifact_root: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_store_of_the_previous_revision_upgrades_without_loss(request, tmp_path, backend):
+def test_store_of_the_previous_revision_upgrades_without_loss(sql_store):
     """Promise: a store at the previous schema revision (built by the migration chain) opens, is
     upgraded to head, and every experiment, run, param, tag and metric value reads back unchanged."""
     previous = _previous_revision()
     if previous is None:
         pytest.skip("the schema has a single revision")
-    fresh = make_store(request, backend, tmp_path)
+    fresh = sql_store
     _old_store(fresh.db_uri, previous, fresh.artifact_root)
     fresh.close()
     store = SqlStore(fresh.db_uri, fresh.artifact_root)

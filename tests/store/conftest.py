@@ -1,30 +1,38 @@
-"""The ``store`` fixture: every contract test runs on SQLite and on a real PostgreSQL server."""
+"""Fixtures of the store tests. The ``store`` fixture itself (one per implementation of the
+``Store`` contract) and ``sql_store`` live in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
-
-from autolog.store import SqlStore, open_store
-
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-def make_store(request, backend: str, directory) -> SqlStore:
-    """A new empty store on ``backend``, its files under ``directory``."""
-    if backend == "sqlite":
-        return open_store(str(directory / "store"))
-    server = request.getfixturevalue("postgres_server")
-    return open_store(server.create_database(), artifact_root=str(directory / "artifacts"))
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request, tmp_path) -> SqlStore:
-    store = make_store(request, request.param, tmp_path)
-    yield store
-    store.close()
 
 
 @pytest.fixture
 def run_id(store) -> str:
     return store.create_run("0", run_name="r").info.run_id
+
+
+def _upgrade_to(db_uri: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from autolog.store import _engine
+
+    path = _engine.sqlite_path(db_uri)
+    if path:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    engine = _engine.create_engine(_engine.normalize_db_uri(db_uri))
+    with _engine.write_transaction(engine) as connection:
+        config = Config()
+        config.set_main_option("script_location", _engine._MIGRATIONS_DIR)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
+@pytest.fixture
+def upgrade_schema_to():
+    """``upgrade(db_uri, revision)``: build (or upgrade) a database's schema up to ``revision``
+    with the migration chain, as that version of autolog left it."""
+    return _upgrade_to

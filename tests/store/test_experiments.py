@@ -17,8 +17,15 @@ def test_create_and_get(store):
     assert experiment.name == "exp"
     assert experiment.tags == {"team": "a"}
     assert experiment.lifecycle_stage == LifecycleStage.ACTIVE
-    assert experiment.artifact_location == f"{store.artifact_root}/{experiment_id}"
+    root = store.get_experiment("0").artifact_location.rsplit("/", 1)[0]
+    assert experiment.artifact_location == f"{root}/{experiment_id}"
     assert experiment.creation_time == experiment.last_update_time
+
+
+def test_default_locations_are_under_the_artifact_root(sql_store):
+    experiment_id = sql_store.create_experiment("exp")
+    assert sql_store.get_experiment("0").artifact_location == f"{sql_store.artifact_root}/0"
+    assert sql_store.get_experiment(experiment_id).artifact_location == f"{sql_store.artifact_root}/{experiment_id}"
 
 
 def test_custom_artifact_location(store, tmp_path):

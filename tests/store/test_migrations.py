@@ -7,31 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from autolog.store import SqlStore, _engine, _schema
-from tests.store.conftest import BACKENDS, make_store
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _upgrade_to(db_uri: str, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    path = _engine.sqlite_path(db_uri)
-    if path:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    engine = _engine.create_engine(_engine.normalize_db_uri(db_uri))
-    with _engine.write_transaction(engine) as connection:
-        config = Config()
-        config.set_main_option("script_location", _engine._MIGRATIONS_DIR)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-    engine.dispose()
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_store_made_at_revision_1_opens_and_reads_back(request, tmp_path, backend):
-    store = make_store(request, backend, tmp_path)
-    _upgrade_to(store.db_uri, "0001")  # the schema as revision 1 wrote it, no default experiment
+def test_store_made_at_revision_1_opens_and_reads_back(sql_store, upgrade_schema_to):
+    store = sql_store
+    upgrade_schema_to(store.db_uri, "0001")  # the schema as revision 1 wrote it, no default experiment
     store.close()
     reopened = SqlStore(store.db_uri, store.artifact_root)
     run = reopened.create_run("0", params={"a": 1})
@@ -43,12 +25,11 @@ def test_store_made_at_revision_1_opens_and_reads_back(request, tmp_path, backen
         assert _engine.current_revision(connection) == _schema.HEAD_REVISION
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_migrated_schema_matches_the_tables_used_by_queries(request, tmp_path, backend):
+def test_migrated_schema_matches_the_tables_used_by_queries(sql_store):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    store = make_store(request, backend, tmp_path)
+    store = sql_store
     store.create_experiment("x")  # creates the schema through the migrations
     with store._writer().connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), _schema.metadata)

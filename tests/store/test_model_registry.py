@@ -12,8 +12,6 @@ import sqlalchemy as sa
 
 from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import SqlStore, _engine, _schema
-from tests.store.conftest import BACKENDS, make_store
-from tests.store.test_migrations import _upgrade_to
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -215,7 +213,8 @@ _REGISTER_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_concurrent_registration_from_four_processes_numbers_1_to_40(store):
+def test_concurrent_registration_from_four_processes_numbers_1_to_40(sql_store):
+    store = sql_store
     store.create_run("0")  # schema exists before the processes race
     processes = [
         subprocess.Popen([sys.executable, "-c", _REGISTER_SCRIPT, store.db_uri, store.artifact_root],
@@ -240,10 +239,9 @@ def test_concurrent_registration_from_four_processes_numbers_1_to_40(store):
 # --- migration 0001 -> 0002 --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_store_at_revision_1_with_a_run_upgrades_on_open_and_registers(request, tmp_path, backend):
-    store = make_store(request, backend, tmp_path)
-    _upgrade_to(store.db_uri, "0001")
+def test_store_at_revision_1_with_a_run_upgrades_on_open_and_registers(sql_store, upgrade_schema_to, tmp_path):
+    store = sql_store
+    upgrade_schema_to(store.db_uri, "0001")
     run_id = "a" * 32
     engine = _engine.create_engine(store.db_uri)
     with _engine.write_transaction(engine) as connection:

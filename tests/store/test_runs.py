@@ -19,7 +19,7 @@ def test_create_run_records_everything(store):
     assert len(info.run_id) == 32 and int(info.run_id, 16) >= 0
     assert (info.run_name, info.status, info.start_time, info.end_time) == ("r1", "RUNNING", 123, None)
     assert (info.user_id, info.source, info.parent_run_id) == ("ann", "train.py", parent)
-    assert info.artifact_uri == f"{store.artifact_root}/0/{info.run_id}/artifacts"
+    assert info.artifact_uri == f"{store.get_experiment('0').artifact_location}/{info.run_id}/artifacts"
     assert run.data.params == {"C": "1.5"} and run.data.tags == {"t": "x"}
     assert store.get_run(info.run_id) == run
 
@@ -356,11 +356,12 @@ def test_artifacts_of_a_purged_run_is_not_found(store, run_id):
         store.artifacts(run_id)
 
 
-def test_artifacts_of_a_run_created_by_another_store_object(store, run_id, request, tmp_path):
+def test_artifacts_of_a_run_created_by_another_store_object(sql_store):
     from autolog.store import SqlStore
 
-    fresh = SqlStore(store.db_uri, store.artifact_root)
+    run_id = sql_store.create_run("0").info.run_id
+    fresh = SqlStore(sql_store.db_uri, sql_store.artifact_root)
     try:
-        assert fresh.artifacts(run_id).local_path("") == store.get_run(run_id).info.artifact_uri
+        assert fresh.artifacts(run_id).local_path("") == sql_store.get_run(run_id).info.artifact_uri
     finally:
         fresh.close()

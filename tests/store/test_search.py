@@ -3,7 +3,6 @@ import pytest
 from autolog.exceptions import InvalidInputError
 from autolog.store._search import like_to_glob, parse_filter
 from autolog.entities import ViewType
-from tests.store.conftest import BACKENDS, make_store
 
 
 def seed_runs(store):
@@ -31,12 +30,11 @@ def runs(store):
     return seed_runs(store)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def seeded(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def seeded(make_store):
     """A store seeded once per module for the read-only tests: (store, run ids)."""
-    store = make_store(request, request.param, tmp_path_factory.mktemp("seeded"))
-    yield store, seed_runs(store)
-    store.close()
+    store = make_store()
+    return store, seed_runs(store)
 
 
 def names(store, filter_string="", **kwargs):
@@ -249,7 +247,7 @@ def test_like_to_glob():
 )
 def test_index_window_agrees_with_the_full_query(seeded_ties, monkeypatch, filter_string, order_by):
     """The bounded index scan (SQLite) must page exactly like the plain query, ties included."""
-    from autolog.store import _sql_store
+    from autolog.store import _run_search
 
     store = seeded_ties
 
@@ -263,20 +261,20 @@ def test_index_window_agrees_with_the_full_query(seeded_ties, monkeypatch, filte
             if token is None:
                 return seen
 
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
     expected = all_pages(7)
     assert len(expected) == store.count_runs("0", filter_string)
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 1)
-    monkeypatch.setattr(_sql_store, "_WINDOW_FACTOR", 1)  # tiny windows: frequent fallbacks
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_run_search, "_WINDOW_FACTOR", 1)  # tiny windows: frequent fallbacks
     assert all_pages(3) == expected
-    monkeypatch.setattr(_sql_store, "_WINDOW_FACTOR", 3)
+    monkeypatch.setattr(_run_search, "_WINDOW_FACTOR", 3)
     assert all_pages(5) == expected
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def seeded_ties(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def seeded_ties(make_store):
     """40 runs with many tied metric values and start times, some missing keys."""
-    store = make_store(request, request.param, tmp_path_factory.mktemp("ties"))
+    store = make_store()
     for number in range(40):
         tags = {"parity": "even" if number % 2 == 0 else "odd"} if number % 5 else {}
         run = store.create_run(
@@ -287,8 +285,7 @@ def seeded_ties(request, tmp_path_factory):
         if number % 7 == 0:
             metrics["sparse"] = float(number)
         store.log_batch(run.info.run_id, metrics=metrics)
-    yield store
-    store.close()
+    return store
 
 
 @pytest.mark.parametrize(
@@ -303,7 +300,7 @@ def seeded_ties(request, tmp_path_factory):
 def test_growing_window_agrees_with_the_full_query(seeded_many, monkeypatch, filter_string, order_by):
     """Selective filters over a few thousand runs: the window grows until it holds a page and
     must page exactly like the plain query (many ties in the order key)."""
-    from autolog.store import _sql_store
+    from autolog.store import _run_search
 
     store = seeded_many
 
@@ -317,27 +314,27 @@ def test_growing_window_agrees_with_the_full_query(seeded_many, monkeypatch, fil
             if token is None:
                 return seen
 
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 10**9)  # window never used
     expected = all_pages(25)
     assert 20 < len(expected) == store.count_runs("0", filter_string) < 400
     monkeypatch.undo()
     assert all_pages(25) == expected
-    monkeypatch.setattr(_sql_store, "_WINDOW_MIN_ENTRIES", 1)
-    monkeypatch.setattr(_sql_store, "_WINDOW_FACTOR", 1)  # starts tiny: grows several times
+    monkeypatch.setattr(_run_search, "_WINDOW_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_run_search, "_WINDOW_FACTOR", 1)  # starts tiny: grows several times
     assert all_pages(10) == expected
-    monkeypatch.setattr(_sql_store, "_WINDOW_MAX_ENTRIES", 50)  # gives up early: falls back
+    monkeypatch.setattr(_run_search, "_WINDOW_MAX_ENTRIES", 50)  # gives up early: falls back
     assert all_pages(10) == expected
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def seeded_many(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def seeded_many(make_store):
     """2,000 runs; 1 in 20 match the selective filter; scores tie in groups of 60."""
     import random
 
     from autolog.entities import Metric
 
     rng = random.Random(7)
-    store = make_store(request, request.param, tmp_path_factory.mktemp("many"))
+    store = make_store()
     for number in range(2000):
         tags = {"rare": "yes"} if number % 67 == 0 else {}
         run = store.create_run(
@@ -348,5 +345,4 @@ def seeded_many(request, tmp_path_factory):
         if number % 13:
             metrics.append(Metric("score", float(number % 50), 1, 0))
         store.log_batch(run.info.run_id, metrics=metrics)
-    yield store
-    store.close()
+    return store

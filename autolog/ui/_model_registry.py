@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _queries
+from autolog.ui._serving_hint import serving_hint
 
 MAX_VERSIONS_COMPARED = _queries.MAX_COMPARE_RUNS
 
@@ -84,7 +85,8 @@ def model_page(request: Request):
     rows = _version_rows(client, client.search_model_versions(model.name))
     compared = [row for row in rows if row.run is not None][:MAX_VERSIONS_COMPARED]
     metrics = _queries.compare_rows([row.run for row in compared], "metrics")
-    return _render(request, "model.html", model=model, rows=rows, compared=compared, metrics=metrics)
+    hint = serving_hint(client.store, model, [row.version for row in rows])
+    return _render(request, "model.html", model=model, rows=rows, compared=compared, metrics=metrics, serving=hint)
 
 
 def model_to_dict(model) -> dict:

@@ -16,7 +16,7 @@ from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog._core._entities import ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
-    from autolog.store import SqlStore
+    from autolog.store import Store
 
 #: The file every model directory written by ``autolog.models`` holds (``METADATA_FILE_NAME``
 #: there; repeated here because tracking sits below the models layer).
@@ -71,7 +71,7 @@ def parse_models_uri(model_uri: str) -> tuple[str, Optional[str], Optional[str]]
     )
 
 
-def resolve_model_version(store: "SqlStore", model_uri: str) -> ModelVersion:
+def resolve_model_version(store: "Store", model_uri: str) -> ModelVersion:
     """The version a ``models:/`` URI names (``NotFoundError`` for an unknown model/version/alias)."""
     name, version, alias = parse_models_uri(model_uri)
     if alias is not None:
@@ -84,7 +84,7 @@ def resolve_model_version(store: "SqlStore", model_uri: str) -> ModelVersion:
 class ModelRegistryCalls:
     """Registry methods mixed into :class:`autolog.Client` (which provides ``self.store``)."""
 
-    store: "SqlStore"
+    store: "Store"
 
     # -- registered models ---------------------------------------------------------------------
 

@@ -1,0 +1,375 @@
+"""Runs of the SQL store and logging to them: create, read, update, finish, heartbeat,
+delete/restore, params/metrics/tags, metric history, and each run's artifact repository.
+
+Creating runs and logging go through the hot path (:mod:`autolog.store._hot_path`); the rarer
+writes use SQLAlchemy Core in a write transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from autolog._core import _validation
+from autolog._core._entities import Metric, Run, RunData, RunInfo, RunStatus
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog.store import _engine
+from autolog.store._artifacts import ArtifactRepository
+from autolog.store._hot_path import latest_per_key, to_metric_rows
+from autolog.store._schema import metrics, runs, tags
+from autolog.store._sql_common import (
+    ACTIVE,
+    ARTIFACT_URI_QUERY,
+    DELETED,
+    RUN_BY_ID,
+    chunks,
+    key_value_pairs,
+    known_run_id,
+    metric_float,
+    now_ms,
+    runs_with_data,
+    stale_before_ms,
+)
+
+_ARTIFACT_URI_CACHE_SIZE = 256
+
+
+class RunsMixin:
+    """Run and logging methods of :class:`autolog.store.SqlStore` (uses its engines, hot-path
+    statements and connections)."""
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Any = None,
+        params: Any = None,
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run with its tags and params, in one transaction.
+
+        The run records this process as its owner (host, pid) and a first heartbeat.
+        """
+        number = _validation.experiment_id(experiment_id)
+        tag_rows = _validation.tag_values(key_value_pairs(tags))
+        param_rows = _validation.param_values(key_value_pairs(params))
+        start = now_ms() if start_time is None else _validation.integer(start_time, "start_time")
+        run_name = _validation.optional_text(run_name, "run name")
+        user_id = _validation.optional_text(user_id, "user_id")
+        source = _validation.optional_text(source, "source")
+        if parent_run_id is not None:
+            _validation.run_id(parent_run_id)
+        run_id = uuid.uuid4().hex
+        self._writer()
+        with self._hot_connections.write_cursor() as cursor:
+            location = self._location_for_new_run(cursor, number, parent_run_id)
+            info = RunInfo(
+                run_id, str(number), run_name, RunStatus.RUNNING, start, None, user_id, source,
+                parent_run_id, ACTIVE, os.path.join(location, run_id, "artifacts"),
+            )
+            self._insert_run(cursor, info)
+            self._write_tags(cursor, run_id, tag_rows)
+            if param_rows:
+                cursor.executemany(
+                    self._hot.insert_param,
+                    [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows],
+                )
+        self._remember_artifact_uri(run_id, info.artifact_uri)
+        return Run(info, RunData(params=dict(param_rows), metrics={}, tags=dict(tag_rows)))
+
+    def _location_for_new_run(self, cursor, number: int, parent_run_id: str | None) -> str:
+        """The artifact location of an active experiment (checks the parent run exists)."""
+        cursor.execute(self._hot.experiment_stage, {"experiment_id": number})
+        found = cursor.fetchone()
+        if found is None:
+            raise NotFoundError(f"no experiment with id '{number}'")
+        stage, location = found
+        if stage != ACTIVE:
+            raise ConflictError(f"experiment '{number}' is deleted; restore it to add runs")
+        if parent_run_id is not None:
+            cursor.execute(self._hot.run_stage, {"run_id": parent_run_id})
+            if cursor.fetchone() is None:
+                raise NotFoundError(f"no run with id {parent_run_id!r}")
+        return location
+
+    def _insert_run(self, cursor, info: RunInfo) -> None:
+        """The new run's row, owned by this process, with a first heartbeat."""
+        cursor.execute(self._hot.insert_run, {
+            "run_id": info.run_id,
+            "experiment_id": int(info.experiment_id),
+            "name": info.run_name,
+            "status": info.status,
+            "start_time": info.start_time,
+            "end_time": info.end_time,
+            "user_id": info.user_id,
+            "source": info.source,
+            "parent_run_id": info.parent_run_id,
+            "lifecycle_stage": info.lifecycle_stage,
+            "artifact_uri": info.artifact_uri,
+            "owner_host": self._host,
+            "owner_pid": os.getpid(),
+            "heartbeat_time": now_ms(),
+        })
+
+    def _write_tags(self, cursor, run_id: str, tag_rows: list[tuple[str, str]]) -> None:
+        if tag_rows:
+            cursor.executemany(
+                self._hot.upsert_tag, [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows]
+            )
+
+    def _run_stage(self, connection, run_id: str) -> str:
+        known_run_id(run_id)
+        stage = connection.execute(
+            sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)
+        ).scalar()
+        if stage is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return stage
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, latest metrics and tags; ``NotFoundError`` if unknown."""
+        known_run_id(run_id)
+        with self._reader().connect() as connection:
+            bound = {"run_id": run_id, "stale_before": stale_before_ms()}
+            rows = connection.execute(RUN_BY_ID, bound).all()
+            if not rows:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            return runs_with_data(connection, rows)[0]
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> None:
+        """Change a run's status, end time and/or name.
+
+        Setting ``RUNNING`` (resuming) makes this process the owner and refreshes the heartbeat.
+        """
+        values: dict[str, Any] = {}
+        if status is not None:
+            if status not in RunStatus.ALL:
+                raise InvalidInputError(f"invalid run status {status!r}: one of {RunStatus.ALL}")
+            values["status"] = status
+            if status == RunStatus.RUNNING:
+                values.update(heartbeat_time=now_ms(), owner_host=self._host, owner_pid=os.getpid())
+        if end_time is not None:
+            values["end_time"] = _validation.integer(end_time, "end_time")
+        if run_name is not None:
+            values["name"] = _validation.optional_text(run_name, "run name")
+        if not values:
+            self.get_run(run_id)
+            return
+        known_run_id(run_id)
+        self._writer()
+        statement = self._hot.update_run(tuple(values))
+        values["where_run_id"] = run_id
+        with self._hot_connections.write_cursor() as cursor:
+            cursor.execute(statement, values)
+            if cursor.rowcount != 1:
+                raise NotFoundError(f"no run with id {run_id!r}")
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        metrics: Any = (),
+        tags: Any = (),
+        status: str = RunStatus.FINISHED,
+        end_time: int | None = None,
+    ) -> None:
+        """Log the last metrics and tags of a run and end it, in ONE transaction.
+
+        Validates everything first (as :meth:`log_batch`): an invalid item, or a status that is
+        not terminal (FINISHED, FAILED, KILLED), writes nothing. ``end_time`` defaults to now.
+        ``NotFoundError`` for an unknown run, ``ConflictError`` for a deleted one.
+        """
+        if status not in RunStatus.TERMINAL:
+            raise InvalidInputError(
+                f"invalid end status {status!r} for run {run_id!r}: one of {RunStatus.TERMINAL}"
+            )
+        metric_rows = to_metric_rows(run_id, metrics)
+        tag_rows = _validation.tag_values(key_value_pairs(tags))
+        end = now_ms() if end_time is None else _validation.integer(end_time, "end_time")
+        self._writer()
+        hot = self._hot
+        with self._hot_connections.write_cursor() as cursor:
+            self._check_run_writable(cursor, run_id)
+            if metric_rows:
+                cursor.executemany(hot.insert_metrics, metric_rows)
+                cursor.executemany(hot.upsert_latest, latest_per_key(metric_rows))
+            self._write_tags(cursor, run_id, tag_rows)
+            cursor.execute(
+                hot.update_run(("status", "end_time")),
+                {"status": status, "end_time": end, "where_run_id": run_id},
+            )
+
+    def heartbeat(self, run_ids: str | Iterable[str]) -> None:
+        """Record that the owners of these runs are alive (unknown ids are ignored)."""
+        ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        ids = [run_id for run_id in ids if type(run_id) is str and not _validation.has_unstorable(run_id)]
+        if ids:
+            self._update_runs(ids, {"heartbeat_time": now_ms()}, must_exist=False)
+
+    def delete_run(self, run_id: str, *, force: bool = False) -> None:
+        """Mark a run deleted (hidden from searches; purge with :meth:`purge_deleted_runs`).
+
+        A run that a registered model version points to is kept (``ConflictError`` naming the
+        versions) unless ``force=True``; even then its artifacts stay until it is purged.
+        """
+        guard = None if force else (lambda c, ids: self._refuse_if_registered(c, ids, "delete the run"))
+        self._update_runs([run_id], {"lifecycle_stage": DELETED}, guard=guard)
+
+    def restore_run(self, run_id: str) -> None:
+        """Mark a deleted run active again."""
+        self._update_runs([run_id], {"lifecycle_stage": ACTIVE})
+
+    def _update_runs(
+        self, run_ids: list[str], values: dict, *, must_exist: bool = True, guard=None
+    ) -> None:
+        for run_id in run_ids:
+            known_run_id(run_id)
+        with _engine.write_transaction(self._writer()) as connection:
+            if guard is not None:
+                guard(connection, run_ids)
+            for chunk in chunks(run_ids):
+                result = connection.execute(
+                    sa.update(runs).where(runs.c.run_id.in_(chunk)).values(**values)
+                )
+                if must_exist and result.rowcount != len(chunk):
+                    raise NotFoundError(f"no run with id {chunk[0]!r}")
+
+    # --- logging -------------------------------------------------------------------------------
+
+    def log_metric(
+        self, run_id: str, key: str, value: float, *, timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Append one metric value (NaN and +/-inf allowed) and update the run's latest value."""
+        _validation.validate_key(key, "metric")
+        number, is_nan = _validation.metric_value(key, value)
+        row = {
+            "run_id": run_id,
+            "key": key,
+            "value": number,
+            "is_nan": is_nan,
+            "timestamp": now_ms() if timestamp is None else _validation.integer(timestamp, "timestamp"),
+            "step": 0 if step is None else _validation.integer(step, "step"),
+        }
+        self._writer()
+        hot = self._hot
+        with self._hot_connections.write_cursor() as cursor:
+            self._check_run_writable(cursor, run_id)
+            cursor.execute(hot.insert_metric, row)
+            cursor.execute(hot.upsert_latest, row)
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        """Log one param; logging it again with another value raises ``ConflictError``."""
+        self.log_batch(run_id, params=[(key, value)])
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        """Set (or overwrite) one tag of a run."""
+        self.log_batch(run_id, tags=[(key, value)])
+
+    def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = ()) -> None:
+        """Log metrics, params and tags in ONE transaction, after validating all of them.
+
+        ``metrics`` holds :class:`Metric` objects (or is a ``{key: value}`` dict); ``params`` and
+        ``tags`` hold :class:`Param`/:class:`RunTag` objects, ``(key, value)`` pairs or a dict.
+        Any invalid item, or a param that contradicts a stored one, writes nothing.
+        """
+        metric_rows = to_metric_rows(run_id, metrics)
+        param_rows = _validation.param_values(key_value_pairs(params))
+        tag_rows = _validation.tag_values(key_value_pairs(tags))
+        self._writer()
+        hot = self._hot
+        with self._hot_connections.write_cursor() as cursor:
+            self._check_run_writable(cursor, run_id)
+            if param_rows:
+                self._write_params(cursor, run_id, param_rows)
+            if metric_rows:
+                cursor.executemany(hot.insert_metrics, metric_rows)
+                cursor.executemany(hot.upsert_latest, latest_per_key(metric_rows))
+            self._write_tags(cursor, run_id, tag_rows)
+
+    def _check_run_writable(self, cursor, run_id: str) -> None:
+        known_run_id(run_id)
+        cursor.execute(self._hot.run_stage, {"run_id": run_id})
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        if row[0] != ACTIVE:
+            raise ConflictError(f"run {run_id!r} is deleted; restore it before logging to it")
+
+    def _write_params(self, cursor, run_id: str, param_rows: list[tuple[str, str]]) -> None:
+        # Insert-if-absent first, then compare: race-free on both databases.
+        cursor.executemany(
+            self._hot.insert_param, [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows]
+        )
+        cursor.execute(self._hot.run_params, {"run_id": run_id})
+        stored = dict(cursor.fetchall())
+        for key, value in param_rows:
+            if stored[key] != value:
+                raise ConflictError(
+                    f"param {key!r} of run {run_id} is already {stored[key]!r}; params cannot "
+                    f"change (tried to log {value!r})"
+                )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from a run; ``NotFoundError`` if the run or the tag does not exist."""
+        _validation.lookup_text(key, "tag key")
+        with _engine.write_transaction(self._writer()) as connection:
+            self._run_stage(connection, run_id)
+            result = connection.execute(
+                sa.delete(tags).where(tags.c.run_id == run_id, tags.c.key == key)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(f"run {run_id} has no tag {key!r}")
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every value logged for ``key`` on the run, ordered by step then timestamp."""
+        _validation.lookup_text(key, "metric key")
+        query = (
+            sa.select(metrics.c.value, metrics.c.is_nan, metrics.c.timestamp, metrics.c.step)
+            .where(metrics.c.run_id == run_id, metrics.c.key == key)
+            .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+        )
+        with self._reader().connect() as connection:
+            self._run_stage(connection, run_id)
+            rows = connection.execute(query).all()
+        return [Metric(key, metric_float(value, is_nan), ts, step) for value, is_nan, ts, step in rows]
+
+    # --- artifacts --------------------------------------------------------------------------------
+
+    def artifacts(self, run_id: str) -> ArtifactRepository:
+        """The artifact repository of a run (rooted at its artifact URI); ``NotFoundError`` if
+        there is no such run. A run's artifact URI never changes, so it is remembered."""
+        uri = self._artifact_uris.get(run_id)
+        if uri is None:
+            known_run_id(run_id)
+            with self._reader().connect() as connection:
+                uri = connection.execute(ARTIFACT_URI_QUERY, {"run_id": run_id}).scalar()
+            if uri is None:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            self._remember_artifact_uri(run_id, uri)
+        return ArtifactRepository(uri)
+
+    def _remember_artifact_uri(self, run_id: str, uri: str) -> None:
+        with self._artifact_uris_lock:
+            self._artifact_uris[run_id] = uri
+            if len(self._artifact_uris) > _ARTIFACT_URI_CACHE_SIZE:
+                del self._artifact_uris[next(iter(self._artifact_uris))]
+
+    def _forget_artifact_uris(self, run_ids: list[str]) -> None:
+        with self._artifact_uris_lock:
+            for run_id in run_ids:
+                self._artifact_uris.pop(run_id, None)

@@ -1,0 +1,171 @@
+"""Pieces shared by the SQL store's modules: run columns, ids, paging limits, heartbeats."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import and_, bindparam, case
+
+from autolog._core import _validation
+from autolog._core._entities import LifecycleStage, Run, RunData, RunInfo, RunStatus, ViewType
+from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog.store._schema import latest_metrics, params, runs, tags
+
+DEFAULT_HEARTBEAT_TIMEOUT_S = 120.0
+MAX_RESULTS_LIMIT = 50000
+_IN_CHUNK = 500  # ids per IN (...) list, well below every database's parameter limit
+ACTIVE, DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED
+
+_STALE_BEFORE = bindparam("stale_before", type_=sa.BigInteger)
+# What readers report as the status: RUNNING with a stale heartbeat is KILLED.
+EFFECTIVE_STATUS = case(
+    (
+        and_(runs.c.status == RunStatus.RUNNING, runs.c.heartbeat_time < _STALE_BEFORE),
+        RunStatus.KILLED,
+    ),
+    else_=runs.c.status,
+).label("effective_status")
+
+RUN_COLUMNS = (
+    runs.c.run_id,
+    runs.c.experiment_id,
+    runs.c.name,
+    EFFECTIVE_STATUS,
+    runs.c.start_time,
+    runs.c.end_time,
+    runs.c.user_id,
+    runs.c.source,
+    runs.c.parent_run_id,
+    runs.c.lifecycle_stage,
+    runs.c.artifact_uri,
+)
+
+
+def now_ms() -> int:
+    """Now, in integer milliseconds since the epoch."""
+    return int(time.time() * 1000)
+
+
+def heartbeat_timeout_s() -> float:
+    """``AUTOLOG_HEARTBEAT_TIMEOUT`` in seconds (default 120), read at call time; <= 0 disables."""
+    raw = os.environ.get("AUTOLOG_HEARTBEAT_TIMEOUT")
+    if not raw:
+        return DEFAULT_HEARTBEAT_TIMEOUT_S
+    try:
+        return float(raw)
+    except ValueError:
+        return DEFAULT_HEARTBEAT_TIMEOUT_S
+
+
+def stale_before_ms() -> int:
+    """Heartbeats older than this (ms) make a RUNNING run read as KILLED."""
+    timeout = heartbeat_timeout_s()
+    if timeout <= 0:
+        return -(2**62)
+    return now_ms() - int(timeout * 1000)
+
+
+def known_run_id(run_id: Any) -> str:
+    """``run_id`` if it could name a stored run, else ``NotFoundError`` (never a driver error)."""
+    if type(run_id) is not str or _validation.has_unstorable(run_id):
+        raise NotFoundError(f"no run with id {run_id!r}")
+    return run_id
+
+
+def key_value_pairs(items: Any) -> list[tuple[str, Any]]:
+    """``(key, value)`` pairs from a dict, Param/RunTag-like objects or pairs."""
+    if not items:
+        return []
+    if isinstance(items, dict):
+        return list(items.items())
+    pairs = []
+    for item in items:
+        if hasattr(item, "key") and hasattr(item, "value"):
+            pairs.append((item.key, item.value))
+        else:
+            try:
+                key, value = item
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"expected a (key, value) pair, got {item!r}") from None
+            pairs.append((key, value))
+    return pairs
+
+
+def metric_float(value: float | None, is_nan: bool) -> float:
+    """A stored metric value as a float (NaN is stored as NULL plus a flag)."""
+    return float("nan") if is_nan or value is None else value
+
+
+def _page_data_query():
+    """Params, latest metrics and tags of a page of runs in one statement (one round trip)."""
+    run_ids = bindparam("run_ids", expanding=True)
+    no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Double)
+    no_flag = sa.cast(sa.null(), sa.Boolean)
+
+    def part(kind: int, table, text, number, is_nan):
+        return sa.select(
+            sa.literal(kind).label("kind"), table.c.run_id, table.c.key,
+            text.label("text"), number.label("number"), is_nan.label("is_nan"),
+        ).where(table.c.run_id.in_(run_ids))
+
+    return sa.union_all(
+        part(0, params, params.c.value, no_number, no_flag),
+        part(1, latest_metrics, no_text, latest_metrics.c.value, latest_metrics.c.is_nan),
+        part(2, tags, tags.c.value, no_number, no_flag),
+    )
+
+
+_PAGE_DATA = _page_data_query()
+RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
+ARTIFACT_URI_QUERY = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
+
+
+def runs_with_data(connection, rows) -> list[Run]:
+    """Build runs from run rows, loading their params, latest metrics and tags in one query."""
+    ids = [row[0] for row in rows]
+    data = {run_id: ({}, {}, {}) for run_id in ids}
+    for chunk in chunks(ids):
+        for kind, run_id, key, text, number, is_nan in connection.execute(
+            _PAGE_DATA, {"run_ids": chunk}
+        ).all():
+            data[run_id][kind][key] = metric_float(number, is_nan) if kind == 1 else text
+    result = []
+    for row in rows:
+        info = RunInfo(
+            row[0], str(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+            row[10],
+        )
+        run_params, run_metrics, run_tags = data[row[0]]
+        result.append(Run(info, RunData(params=run_params, metrics=run_metrics, tags=run_tags)))
+    return result
+
+
+def lifecycle_condition(column, view_type: str):
+    """The WHERE condition of a ``ViewType`` on a lifecycle column; validates ``view_type``."""
+    if view_type == ViewType.ACTIVE_ONLY:
+        return column == ACTIVE
+    if view_type == ViewType.DELETED_ONLY:
+        return column == DELETED
+    if view_type == ViewType.ALL:
+        return sa.true()
+    raise InvalidInputError(
+        f"invalid view_type {view_type!r}: one of {ViewType.ACTIVE_ONLY!r}, "
+        f"{ViewType.DELETED_ONLY!r}, {ViewType.ALL!r}"
+    )
+
+
+def check_max_results(max_results: Any) -> int:
+    """``max_results`` as an int in 1..50000, else ``InvalidInputError``."""
+    number = _validation.integer(max_results, "max_results")
+    if not 1 <= number <= MAX_RESULTS_LIMIT:
+        raise InvalidInputError(f"max_results must be between 1 and {MAX_RESULTS_LIMIT}, got {number}")
+    return number
+
+
+def chunks(items: list, size: int = _IN_CHUNK):
+    """Consecutive slices of ``items`` short enough for one ``IN (...)`` list."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
