@@ -21,6 +21,7 @@ from autolog._core._exceptions import ConflictError, InvalidInputError, NotFound
 from autolog._core import _validation
 from autolog.store import _engine, _schema, _search
 from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs
+from autolog.store._model_records import ModelRecordsMixin
 from autolog.store._model_registry import ModelRegistryMixin, registered_versions_of
 from autolog.store._schema import (
     experiment_tags,
@@ -184,7 +185,7 @@ def _newer_metric(table, excluded):
     )
 
 
-class SqlStore(ModelRegistryMixin):
+class SqlStore(ModelRegistryMixin, ModelRecordsMixin):
     """The metadata store: one implementation for SQLite and PostgreSQL.
 
     Parameters
