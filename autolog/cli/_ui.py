@@ -30,13 +30,20 @@ def ui(ctx: CommandContext) -> None:
     args=(
         arg("run_a", metavar="RUN_A", help="the reference run (before)"),
         arg("run_b", metavar="RUN_B", help="the run compared with it (after)"),
-        arg("-p", "--patch", action="store_true", help="also print the full git diff between the commits"),
+        arg("-p", "--patch", action="store_true",
+            help="also print the full diffs (git diff with --git, the runs' recorded patches)"),
+        arg("--git", action="store_true",
+            help="run `git diff` between the recorded commits in the checkout of the current directory "
+                 "(no fetching, hooks or external programs); by default git is never run"),
     ),
 )
 def runs_diff(ctx: CommandContext) -> None:
+    import os
+
     from autolog.diff import diff_runs
 
-    diff = diff_runs(ctx.args.run_a, ctx.args.run_b, client=ctx.client)
+    checkout = os.getcwd() if ctx.args.git else None
+    diff = diff_runs(ctx.args.run_a, ctx.args.run_b, client=ctx.client, git_checkout=checkout)
     if ctx.json:
         ctx.emit_json(diff.to_dict())
         return
@@ -110,6 +117,11 @@ def _code(diff, args) -> str:
         lines.append(c.git_diff.rstrip())
     elif c.git_diff:
         lines.append("(full diff: --patch)")
+    for label, patch in (("A", c.patch_a), ("B", c.patch_b)):
+        if patch and args.patch:
+            lines += [f"uncommitted changes recorded in {label}:", patch.rstrip()]
+        elif patch:
+            lines.append(f"{label} recorded {len(patch.splitlines())} lines of uncommitted changes (--patch)")
     return _section("Code", "\n".join(lines))
 
 
