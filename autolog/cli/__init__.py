@@ -59,7 +59,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
-    print(f"autolog: error: {message}", file=sys.stderr)
+    from autolog._core._redact import redact_text  # noqa: PLC0415
+
+    print(f"autolog: error: {redact_text(message)}", file=sys.stderr)
     return status
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import and_, bindparam, case, or_
 
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError, StoreError
 from autolog._core import _validation
+from autolog._core._redact import redact_text, redact_uri
 from autolog.store import _engine, _schema, _search
 from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs
 from autolog.store._model_records import ModelRecordsMixin
@@ -218,7 +219,7 @@ class SqlStore(ModelRegistryMixin, ModelRecordsMixin):
         self._artifact_uris_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"SqlStore({self.db_uri!r}, artifact_root={self.artifact_root!r})"
+        return f"SqlStore({redact_uri(self.db_uri)!r}, artifact_root={self.artifact_root!r})"
 
     def close(self) -> None:
         """Release pooled connections (the store can still be used afterwards)."""
@@ -256,7 +257,7 @@ class SqlStore(ModelRegistryMixin, ModelRecordsMixin):
                         self._engine, default_artifact_location=self._default_location(0)
                     )
             except sa.exc.SQLAlchemyError as exc:
-                raise StoreError(f"cannot open the store at {self._safe_uri()}: {exc}") from exc
+                raise StoreError(redact_text(f"cannot open the store at {self._safe_uri()}: {exc}")) from exc
             self._hot = _HotStatements(self._engine.dialect)
             self._hot_connections = _engine.HotConnections(self._engine)
             self._ready = True
@@ -274,7 +275,7 @@ class SqlStore(ModelRegistryMixin, ModelRecordsMixin):
             return self._placeholder_engine
 
     def _safe_uri(self) -> str:
-        return sa.engine.make_url(self.db_uri).render_as_string(hide_password=True)
+        return redact_uri(self.db_uri)
 
     def _default_location(self, experiment_id: int) -> str:
         return os.path.join(self.artifact_root, str(experiment_id))

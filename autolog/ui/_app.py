@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from autolog._core._exceptions import AutologError, InvalidInputError, NotFoundError
+from autolog._core._redact import redact_text, redact_uri
 from autolog.ui import _api, _format, _models, _pages
 from autolog.ui._security import SecurityMiddleware, default_allowed_hosts, new_csrf_token
 
@@ -73,7 +74,7 @@ def create_app(
     )
     app.state.client = client
     app.state.csrf_token = token
-    app.state.templates = _templates(token, client.tracking_uri)
+    app.state.templates = _templates(token, redact_uri(client.tracking_uri))
     return app
 
 
@@ -121,6 +122,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str):
+    message = redact_text(message)
     if _wants_json(request):
         return JSONResponse({"error": message, "status": status}, status_code=status)
     templates = request.app.state.templates

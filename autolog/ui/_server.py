@@ -9,6 +9,7 @@ import sys
 from typing import Iterable, Optional, TextIO
 
 from autolog._core._exceptions import AutologError
+from autolog._core._redact import redact_uri
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
@@ -97,7 +98,7 @@ def serve(
             f"warning: serving on {host}, reachable from other machines; the UI has no login, "
             "so anyone who can reach this address can read every run\n"
         )
-    out.write(f"autolog ui: {app.state.client.tracking_uri}\n")
+    out.write(f"autolog ui: {redact_uri(app.state.client.tracking_uri)}\n")
     out.write(f"Serving at {url_for(host if host not in ('0.0.0.0', '::') else DEFAULT_HOST, actual_port)}"
               " (Ctrl-C to stop)\n")
     out.flush()
