@@ -30,7 +30,7 @@ from autolog._core._exceptions import (
     ModelIntegrityError,
     NotFoundError,
 )
-from autolog._files import DIR_MODE, make_dirs
+from autolog._files import DIR_MODE, make_dirs, open_no_follow
 from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
 from autolog.models._serialization import (
@@ -489,10 +489,17 @@ def _load_from_directory(
 
 def _read_verified(model_path: str, metadata: ModelMetadata) -> bytes:
     try:
-        with open(model_path, "rb") as f:
+        with open_no_follow(model_path) as f:
             data = f.read()
     except FileNotFoundError:
         raise NotFoundError(f"model file {model_path} named in {METADATA_FILE_NAME} is missing") from None
+    except OSError as exc:
+        if not os.path.islink(model_path):
+            raise
+        raise ModelIntegrityError(
+            f"model file {model_path} is a symlink; model files are read only where they are, "
+            "never through a link (it could point outside the run)"
+        ) from exc
     actual = hashlib.sha256(data).hexdigest()
     if actual != metadata.sha256:
         raise ModelIntegrityError(

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog._files import open_new, write_new
+from autolog._files import open_new, open_no_follow, write_new
 
 from autolog._core._constants import MODEL_METADATA_FILE as METADATA_FILE_NAME  # noqa: E402
 _REQUIRED_FIELDS = ("flavor", "model_class", "serialization_format", "model_file", "sha256")
@@ -132,8 +132,10 @@ def write_metadata(directory: str, metadata: ModelMetadata, *, atomic: bool = Tr
 def read_metadata(directory: str) -> ModelMetadata:
     """Read and validate ``autolog-model.json`` from a model directory."""
     path = os.path.join(directory, METADATA_FILE_NAME)
+    if os.path.islink(path):
+        raise InvalidInputError(f"model metadata {path} is a symlink; it is never followed")
     try:
-        with open(path, "rb") as f:
+        with open_no_follow(path) as f:
             raw = f.read()
     except FileNotFoundError:
         raise NotFoundError(

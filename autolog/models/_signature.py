@@ -12,7 +12,8 @@ import os
 import sys
 from typing import Any, Optional
 
-from autolog._files import open_new
+from autolog._core._exceptions import InvalidInputError
+from autolog._files import open_new, open_no_follow
 
 INPUT_EXAMPLE_FILE_NAME = "input_example.json"
 INPUT_EXAMPLE_ROWS = 5
@@ -163,7 +164,9 @@ def _example_document(head: Any) -> Optional[dict]:
 
 def read_input_example(path: str) -> Any:
     """Rebuild an input example written by :func:`write_input_example` (imports numpy/pandas)."""
-    with open(path, encoding="utf-8") as f:
+    if os.path.islink(path):
+        raise InvalidInputError(f"input example {path} is a symlink; it is never followed")
+    with open_no_follow(path, "r", encoding="utf-8") as f:
         document = json.load(f)
     if document.get("type") == "dataframe":
         import pandas  # noqa: PLC0415

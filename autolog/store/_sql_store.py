@@ -21,7 +21,7 @@ from autolog._core._exceptions import ConflictError, InvalidInputError, NotFound
 from autolog._core import _validation
 from autolog._core._redact import redact_text, redact_uri
 from autolog.store import _engine, _schema, _search
-from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs
+from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs, run_anchor
 from autolog.store._model_records import ModelRecordsMixin
 from autolog.store._model_registry import ModelRegistryMixin, registered_versions_of
 from autolog.store._schema import (
@@ -871,7 +871,7 @@ class SqlStore(ModelRegistryMixin, ModelRecordsMixin):
             if uri is None:
                 raise NotFoundError(f"no run with id {run_id!r}")
             self._remember_artifact_uri(run_id, uri)
-        return ArtifactRepository(uri)
+        return ArtifactRepository(uri, anchor=run_anchor(local_path_from_uri(uri), self.artifact_root))
 
     def _remember_artifact_uri(self, run_id: str, uri: str) -> None:
         with self._artifact_uris_lock:
