@@ -512,8 +512,9 @@ class FrameworkRecorder(TrainingRecorder):
 
 def _run_context_tags() -> dict[str, str]:
     from autolog.context import collect_run_context
+    from autolog.integrations._git_diff import recorded_context
 
-    return collect_run_context()
+    return recorded_context(collect_run_context())
 
 
 def _dataset_tags(X: Any, y: Any) -> dict[str, str]:

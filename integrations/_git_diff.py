@@ -26,8 +26,9 @@ def log_git_diff(run: Any) -> None:
     writing the same bytes again. ``run`` is the engine's ``RunHandle``.
     """
     from autolog.context import collect_run_context, git_diff
+    from autolog.engine import get_options
 
-    if collect_run_context().get("autolog.git.dirty") != "true":
+    if not get_options().log_git_diff or collect_run_context().get("autolog.git.dirty") != "true":
         return
     diff = git_diff()
     if not diff:
@@ -40,6 +41,16 @@ def log_git_diff(run: Any) -> None:
         location = f"runs:/{run.run_id}/{GIT_DIFF_ARTIFACT}"
         _diff_locations[key] = location
     run.set_tags({GIT_DIFF_SHA_TAG: digest, GIT_DIFF_ARTIFACT_TAG: location})
+
+
+def recorded_context(context: dict) -> dict:
+    """The run-context tags as the options allow: without ``autolog.source.argv`` when
+    ``autolog(log_argv=False)``."""
+    from autolog.engine import get_options
+
+    if not get_options().log_argv:
+        context.pop("autolog.source.argv", None)
+    return context
 
 
 def _digest_of(diff: str) -> str:

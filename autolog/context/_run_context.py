@@ -14,6 +14,7 @@ import sys
 import threading
 from typing import Optional
 
+from autolog._core._redact import redact_argv
 from autolog.context._git import GitWorktreeState, find_git_location, read_head
 
 INTERACTIVE_SOURCE = "<interactive>"
@@ -32,7 +33,7 @@ def collect_run_context() -> dict[str, str]:
     -------
     dict of str to str
         ``autolog.source.name`` (entry script path, or ``"<interactive>"``),
-        ``autolog.source.argv`` (JSON list), ``autolog.user``, ``autolog.host``,
+        ``autolog.source.argv`` (JSON list, secret values replaced by ``***``), ``autolog.user``, ``autolog.host``,
         ``autolog.python.version`` and, inside a git checkout, ``autolog.git.repo`` (top-level
         directory), ``autolog.git.commit``, ``autolog.git.branch`` (absent for a detached HEAD)
         and ``autolog.git.dirty`` (``"true"``/``"false"``; tracked files only). A fresh copy of
@@ -103,7 +104,7 @@ def _compute_context() -> dict[str, str]:
     script = entry_script()
     context = {
         "autolog.source.name": script or INTERACTIVE_SOURCE,
-        "autolog.source.argv": json.dumps(list(sys.argv)),
+        "autolog.source.argv": json.dumps(redact_argv(sys.argv)),
         "autolog.user": _user(),
         "autolog.host": socket.gethostname(),
         "autolog.python.version": platform.python_version(),

@@ -30,6 +30,8 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     include: Optional[Iterable[str]] = None,
     exclude: Optional[Iterable[str]] = None,
+    log_argv: bool = True,
+    log_git_diff: bool = True,
 ) -> None:
     """Record every training call of the supported frameworks as a run.
 
@@ -73,6 +75,14 @@ def autolog(
         module prefixes (``"sklearn.preprocessing"``). Listing identifiers in ``include`` enables
         only those integrations; other names in ``include`` re-enable estimators excluded by
         default (e.g. pure transformers); ``exclude`` wins over everything.
+    log_argv : bool
+        Record the command line as the tag ``autolog.source.argv``. Values of secret-looking
+        flags (``*pass*``, ``*token*``, ``*secret*``, ``*key*``, ``*credential*``) and URL
+        passwords are replaced by ``***`` first; False records no command line at all.
+    log_git_diff : bool
+        In a checkout with uncommitted changes, save them as ``code/git_diff.patch`` (files
+        with secret-looking names such as ``.env`` or ``*.pem`` are left out). False saves no
+        patch; the commit id and the dirty flag are still recorded.
 
     Raises
     ------
@@ -106,6 +116,8 @@ def autolog(
         disable_for_unsupported_versions=disable_for_unsupported_versions,
         include=include,
         exclude=exclude,
+        log_argv=log_argv,
+        log_git_diff=log_git_diff,
     )
     with STATE.lock:
         STATE.options = options

@@ -155,8 +155,9 @@ def _sklearn_version() -> str:
 
 def _run_context() -> dict[str, str]:
     from autolog.context import collect_run_context
+    from autolog.integrations._git_diff import recorded_context
 
-    return collect_run_context()
+    return recorded_context(collect_run_context())
 
 
 def _dataset_tags(X: Any, y: Any) -> dict[str, str]:
