@@ -19,6 +19,8 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+from autolog._core._json import MAX_METADATA_BYTES, loads_bounded, read_bounded
+
 GIT_COMMIT_TAG = "autolog.git.commit"
 GIT_BRANCH_TAG = "autolog.git.branch"
 GIT_DIRTY_TAG = "autolog.git.dirty"
@@ -274,8 +276,8 @@ def _columns(fingerprint: dict) -> list:
     if not raw:
         return []
     try:
-        parsed = json.loads(raw)
-    except (TypeError, ValueError):
+        parsed = loads_bounded(raw, what="the columns tag", max_depth=2)
+    except (TypeError, ValueError):  # InvalidInputError is a ValueError too
         parsed = [c.strip() for c in str(raw).split(",")]
     return [str(c) for c in parsed] if isinstance(parsed, list) else []
 
@@ -488,11 +490,14 @@ def _read_json_artifact(client, run_id: str, path: str):
     import tempfile
 
     try:
+        parent = path.rsplit("/", 1)[0]
+        sizes = {entry.path: entry.file_size for entry in client.list_artifacts(run_id, parent)}
+        if (sizes.get(path) or 0) > MAX_METADATA_BYTES:
+            return None  # never copied: too large to be autolog's metadata
         with tempfile.TemporaryDirectory() as tmp:
             local = client.download_artifacts(run_id, path, tmp)
-            with open(local, encoding="utf-8") as handle:
-                return json.load(handle)
-    except Exception:  # missing file or bad JSON: not a model directory
+            return read_bounded(local, what=path, max_bytes=MAX_METADATA_BYTES)
+    except Exception:  # missing, too large, too deep or bad JSON: not a model directory
         return None
 
 

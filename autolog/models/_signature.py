@@ -13,6 +13,7 @@ import sys
 from typing import Any, Optional
 
 from autolog._core._exceptions import InvalidInputError
+from autolog._core._json import MAX_INPUT_EXAMPLE_BYTES, read_bounded
 from autolog._files import open_new, open_no_follow
 
 INPUT_EXAMPLE_FILE_NAME = "input_example.json"
@@ -166,8 +167,11 @@ def read_input_example(path: str) -> Any:
     """Rebuild an input example written by :func:`write_input_example` (imports numpy/pandas)."""
     if os.path.islink(path):
         raise InvalidInputError(f"input example {path} is a symlink; it is never followed")
-    with open_no_follow(path, "r", encoding="utf-8") as f:
-        document = json.load(f)
+    document = read_bounded(
+        path, what=f"input example {path}", max_bytes=MAX_INPUT_EXAMPLE_BYTES, opener=open_no_follow
+    )
+    if not isinstance(document, dict):
+        raise InvalidInputError(f"input example {path} is not a JSON object")
     if document.get("type") == "dataframe":
         import pandas  # noqa: PLC0415
 
