@@ -61,7 +61,9 @@ def _one_line(exc: BaseException) -> str:
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
     from autolog._core._redact import redact_text  # noqa: PLC0415
 
-    print(f"autolog: error: {redact_text(message)}", file=sys.stderr)
+    from autolog.cli._output import escape_control  # noqa: PLC0415
+
+    print(f"autolog: error: {escape_control(redact_text(message))}", file=sys.stderr)
     return status
 
 
