@@ -11,7 +11,10 @@ from autolog.cli._registry import arg, command
     "ui", help="serve the web UI for the store (http://127.0.0.1:5000 by default)",
     args=(
         arg("--host", default="127.0.0.1",
-            help="address to listen on (default 127.0.0.1; anything else is reachable from other machines)"),
+            help="address to listen on (default 127.0.0.1); the UI has no login, so any other address "
+                 "is refused unless --insecure-no-auth (share a store with `autolog server` instead)"),
+        arg("--insecure-no-auth", action="store_true",
+            help="serve beyond loopback WITHOUT authentication (only behind your own authenticating proxy)"),
         arg("--port", type=int, default=5000, help="TCP port (default 5000; 0 picks a free one)"),
         arg("--allowed-host", metavar="NAME", action="append", default=[],
             help="another host name browsers may use to reach the server (repeatable)"),
@@ -21,7 +24,7 @@ def ui(ctx: CommandContext) -> None:
     from autolog.ui import serve
 
     serve(getattr(ctx.args, "store", None), host=ctx.args.host, port=ctx.args.port,
-          allowed_hosts=ctx.args.allowed_host)
+          allowed_hosts=ctx.args.allowed_host, insecure_no_auth=ctx.args.insecure_no_auth)
 
 
 @command(
