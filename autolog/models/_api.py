@@ -373,7 +373,7 @@ def load_model(
         "cloudpickle", "joblib") to never unpickle. Default: every format.
     trusted : bool, default False
         For ``runs:/`` and ``models:/`` URIs of models logged before the store kept model
-        records (autolog < 0.3): load them although the store has no record to check the files
+        records (schema revision 0003): load them although the store has no record to check the files
         against (the sha256 in the files is still checked). A record that exists is always
         enforced.
 

@@ -127,7 +127,7 @@ def test_a_model_without_a_store_record_needs_trusted_true(store_env):
     uri, _ = _log("pickle")
     run_id = uri.split("/")[1]
     store = autolog.Client().store
-    with _engine.write_transaction(store._writer()) as connection:  # as logged by autolog < 0.3
+    with _engine.write_transaction(store._writer()) as connection:  # as logged before schema revision 0003
         connection.execute(sa.text("DELETE FROM model_records"))
     with pytest.raises(ModelIntegrityError, match="no record.*trusted=True"):
         load_model(uri)
