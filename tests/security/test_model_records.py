@@ -22,7 +22,10 @@ from sklearn.linear_model import LogisticRegression
 import autolog
 from autolog.exceptions import ModelIntegrityError
 from autolog.models import PICKLE_FORMATS, DisallowedFormatError, load_model, log_model
+from autolog.exceptions import ConflictError
 from autolog.store import SqlStore, _engine, _schema
+from autolog.store._model_records import ModelRecord
+from tests.store.conftest import BACKENDS, make_store
 
 X, y = load_iris(return_X_y=True)
 
@@ -135,24 +138,56 @@ def test_a_model_without_a_store_record_needs_trusted_true(store_env):
     assert store.get_model_record(run_id, "model") is None
 
 
-def test_store_at_revision_2_upgrades_to_3_without_loss(tmp_path, monkeypatch):
-    from tests.store.test_migrations import _upgrade_to
+def _migrate(db_uri, direction, revision):
+    from alembic import command
+    from alembic.config import Config
 
-    monkeypatch.setenv("AUTOLOG_TRACKING_URI", str(tmp_path / "store"))
-    uri, _ = _log("pickle")
-    autolog.register_model(uri, "churn")
-    db_uri = autolog.Client().store.db_uri
-    autolog.Client().store.close()
-    engine = _engine.create_engine(db_uri)  # downgrade to what 0002 wrote, keeping the data
+    engine = _engine.create_engine(_engine.normalize_db_uri(db_uri))
     with _engine.write_transaction(engine) as connection:
-        connection.execute(sa.text("DROP TABLE model_version_records"))
-        connection.execute(sa.text("DROP TABLE model_records"))
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
+        config = Config()
+        config.set_main_option("script_location", _engine._MIGRATIONS_DIR)
+        config.attributes["connection"] = connection
+        getattr(command, direction)(config, revision)
     engine.dispose()
-    _upgrade_to(db_uri, "0002")  # a no-op: the store is at 0002
-    reopened = SqlStore(db_uri, str(tmp_path / "store" / "artifacts"))
-    run_id = uri.split("/")[1]
-    assert reopened.get_model_version("churn", 1).run_id == run_id
-    assert reopened.get_model_record(run_id, "model") is None  # the upgrade made no record up
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_store_at_revision_2_upgrades_to_3_without_loss(request, tmp_path, backend):
+    store = make_store(request, backend, tmp_path)
+    run = store.create_run("0", run_name="old", params={"C": "1"})
+    run_id = run.info.run_id
+    record = ModelRecord("sklearn", "pickle", "model.pkl", "a" * 64, 10)
+    store.record_logged_model(run_id, "model", record)
+    store.create_model_version("churn", run_id=run_id, artifact_path="model")
+    store.record_model_version("churn", 1, record)
+    store.set_registered_model_alias("churn", "champion", 1)
+    store.close()
+    _migrate(store.db_uri, "downgrade", "0002")  # what a store written before records looks like
+    reopened = SqlStore(store.db_uri, store.artifact_root)  # upgrades to 0003 on first use
+    assert reopened.get_run(run_id).data.params == {"C": "1"}
+    assert reopened.get_model_version_by_alias("churn", "champion").run_id == run_id
+    assert reopened.get_model_record(run_id, "model") is None  # the upgrade makes no record up
+    assert reopened.get_model_version_record("churn", 1) is None
     with reopened._writer().connect() as connection:
         assert _engine.current_revision(connection) == "0003" == _schema.HEAD_REVISION
+    reopened.record_logged_model(run_id, "model", record)  # and records work after it
+    assert reopened.get_model_record(run_id, "model") == record
+    reopened.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_records_follow_purge_and_version_deletion(request, tmp_path, backend):
+    store = make_store(request, backend, tmp_path)
+    run_id = store.create_run("0").info.run_id
+    record = ModelRecord("sklearn", "skops", "model.skops", "b" * 64, 1)
+    store.record_logged_model(run_id, "model", record)
+    with pytest.raises(ConflictError):
+        store.record_logged_model(run_id, "model", record)  # never replaced
+    store.create_model_version("churn", run_id=run_id, artifact_path="model")
+    store.record_model_version("churn", 1, record)
+    store.delete_model_version("churn", 1)
+    assert store.get_model_version_record("churn", 1) is None
+    store.delete_run(run_id)
+    store.purge_deleted_runs([run_id])
+    assert store.get_model_record(run_id, "model") is None
+    store.close()
