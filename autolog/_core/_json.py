@@ -8,13 +8,14 @@ pretty-printing recurses again; a 400 MB file is read whole. These helpers refus
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, IO
+from typing import IO, Any, Callable
+
+from autolog._core._exceptions import InvalidInputError
 
 MAX_JSON_DEPTH = 100
 MAX_METADATA_BYTES = 4 * 1024 * 1024  # autolog-model.json: signature and requirements included
 MAX_INPUT_EXAMPLE_BYTES = 16 * 1024 * 1024
 
-from autolog._core._exceptions import InvalidInputError  # noqa: E402
 
 def _deeper_than(value: Any, limit: int) -> bool:
     """Whether lists/dicts in ``value`` nest deeper than ``limit`` (iterative: no recursion)."""
