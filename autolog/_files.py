@@ -25,6 +25,17 @@ def open_new(path: str, mode: str = "xb", encoding: str | None = None) -> IO:
         raise
 
 
+def open_no_follow(path: str, mode: str = "rb", encoding: str | None = None) -> IO:
+    """``open(path, mode)`` for reading, refusing a symlink as the last component (``OSError``
+    ELOOP): model files and metadata are read only where they are, never through a link."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return os.fdopen(descriptor, mode, encoding=encoding)
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
 def write_new(path: str, data: bytes) -> None:
     """Create the new file ``path`` (``FILE_MODE``) holding ``data``: one open, write, close."""
     descriptor = os.open(path, _NEW_FILE_FLAGS, FILE_MODE)

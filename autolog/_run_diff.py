@@ -1,9 +1,12 @@
 """What changed between two runs: params, data, code, environment and metrics.
 
-Everything here reads recorded metadata only (tags, params, metrics and the model's
-``autolog-model.json``); it never loads a model. The one optional side trip is ``git diff``
-between the two recorded commits, run as a subprocess with a timeout when the repository named
-in ``autolog.git.repo`` exists locally; any failure there becomes a note, never an error.
+Everything here reads recorded metadata only (tags, params, metrics, the model's
+``autolog-model.json`` and the stored ``code/git_diff.patch``); it never loads a model and never
+runs a program in a path taken from the store (a folder named by a run tag could be a crafted
+repository whose configuration runs commands). The one optional side trip, asked for explicitly
+(``autolog runs diff --git``), is ``git diff`` between the two recorded commits in the caller's
+own checkout, with fetching, hooks, external diff/textconv drivers and global/system
+configuration disabled; any failure there becomes a note, never an error.
 """
 
 from __future__ import annotations
@@ -24,14 +27,25 @@ from autolog._core._constants import (
     TAG_GIT_BRANCH,
     TAG_GIT_COMMIT,
     TAG_GIT_DIRTY,
+    TAG_GIT_DIFF_ARTIFACT,
     TAG_GIT_REPO,
+    TAG_PYTHON_VERSION,
     TAG_SOURCE_NAME,
 )
 from autolog.tracking import Client
+from autolog._core._json import MAX_METADATA_BYTES, loads_bounded, read_bounded
+
+GIT_COMMIT_TAG = TAG_GIT_COMMIT
+GIT_BRANCH_TAG = TAG_GIT_BRANCH
+GIT_DIRTY_TAG = TAG_GIT_DIRTY
+GIT_REPO_TAG = TAG_GIT_REPO
+GIT_DIFF_ARTIFACT_TAG = TAG_GIT_DIFF_ARTIFACT
+PYTHON_VERSION_TAG = TAG_PYTHON_VERSION
 
 GIT_TIMEOUT_SECONDS = 10
 MAX_GIT_DIFF_CHARS = 200_000
 _COMMIT_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
+_PATCH_LOCATION_RE = re.compile(r"^runs:/(?P<run_id>[0-9a-f]{32})/(?P<path>code/git_diff\.patch)$")
 # Tags written by DatasetFingerprint.to_tags(): autolog.data[.<dataset>].<field>
 _DATASET_TAG_RE = re.compile(
     r"^autolog\.data(?:\.(?P<name>.+?))?\.(?P<field>digest|shape|num_rows|columns|dtypes|source|name)$"
@@ -100,6 +114,8 @@ class CodeDiff:
     source_b: Optional[str] = None
     git_diff: Optional[str] = None
     git_diff_stat: Optional[str] = None
+    patch_a: Optional[str] = None
+    patch_b: Optional[str] = None
     note: Optional[str] = None
 
     @property
@@ -157,7 +173,7 @@ class RunDiff:
         return result
 
 
-def diff_runs(run_a, run_b, *, client=None) -> RunDiff:
+def diff_runs(run_a, run_b, *, client=None, git_checkout: Optional[str] = None) -> RunDiff:
     """Compare two runs: params, data fingerprints, code, environment and metrics.
 
     Parameters
@@ -166,6 +182,13 @@ def diff_runs(run_a, run_b, *, client=None) -> RunDiff:
         Run ids or run objects; A is the reference ("before"), B the one compared to it.
     client : autolog.Client, optional
         Where to read the runs and their model metadata; defaults to ``autolog.Client()``.
+    git_checkout : str, optional
+        A git checkout of YOUR OWN (``autolog runs diff --git`` passes the current directory) in
+        which to run ``git diff`` between the two recorded commits, hardened: no fetching (also
+        no lazy fetch of a partial clone), no hooks, no external diff or textconv programs, no
+        global or system configuration. Default: git is not run; the code section shows the
+        recorded commits and each run's stored uncommitted-changes patch. The repository named
+        in the ``autolog.git.repo`` tag is never used.
 
     Returns
     -------
@@ -188,7 +211,7 @@ def diff_runs(run_a, run_b, *, client=None) -> RunDiff:
         name_b=b.info.run_name,
         params=diff_params(a.data.params, b.data.params),
         data=diff_datasets(a.data.tags, b.data.tags),
-        code=diff_code(a, b),
+        code=diff_code(a, b, client=client, git_checkout=git_checkout),
         environment=diff_environment(_versions(a, client), _versions(b, client)),
         metrics=metric_deltas(a.data.metrics, b.data.metrics),
     )
@@ -264,8 +287,8 @@ def _columns(fingerprint: dict) -> list:
     if not raw:
         return []
     try:
-        parsed = json.loads(raw)
-    except (TypeError, ValueError):
+        parsed = loads_bounded(raw, what="the columns tag", max_depth=2)
+    except (TypeError, ValueError):  # InvalidInputError is a ValueError too
         parsed = [c.strip() for c in str(raw).split(",")]
     return [str(c) for c in parsed] if isinstance(parsed, list) else []
 
@@ -273,8 +296,11 @@ def _columns(fingerprint: dict) -> list:
 # --------------------------------------------------------------------------- code
 
 
-def diff_code(a, b) -> CodeDiff:
-    """Compare the recorded git state of two runs and add ``git diff`` when it can be computed."""
+def diff_code(a, b, *, client=None, git_checkout: Optional[str] = None) -> CodeDiff:
+    """Compare the recorded git state of two runs: commits, branches, stored patches.
+
+    ``git diff`` between the commits is added only when ``git_checkout`` names a checkout.
+    """
     ta, tb = a.data.tags, b.data.tags
     code = CodeDiff(
         commit_a=ta.get(TAG_GIT_COMMIT),
@@ -287,8 +313,28 @@ def diff_code(a, b) -> CodeDiff:
         source_a=ta.get(TAG_SOURCE_NAME) or a.info.source,
         source_b=tb.get(TAG_SOURCE_NAME) or b.info.source,
     )
-    _add_git_diff(code)
+    if client is not None:
+        code.patch_a = _recorded_patch(client, ta)
+        code.patch_b = _recorded_patch(client, tb)
+    _add_git_diff(code, git_checkout)
     return code
+
+
+def _recorded_patch(client, tags: dict) -> Optional[str]:
+    """The uncommitted changes a run recorded (``code/git_diff.patch``), capped; None if none."""
+    match = _PATCH_LOCATION_RE.match(tags.get(GIT_DIFF_ARTIFACT_TAG) or "")
+    if not match:
+        return None
+    import tempfile
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = client.download_artifacts(match["run_id"], match["path"], tmp)
+            with open(local, encoding="utf-8", errors="replace") as handle:
+                text = handle.read(MAX_GIT_DIFF_CHARS + 1)
+    except Exception:  # a purged run or a missing file: the diff goes on without the patch
+        return None
+    return text[:MAX_GIT_DIFF_CHARS]
 
 
 def _as_bool(value: Optional[str]) -> Optional[bool]:
@@ -297,7 +343,7 @@ def _as_bool(value: Optional[str]) -> Optional[bool]:
     return str(value).strip().lower() in ("1", "true", "yes", "dirty")
 
 
-def _add_git_diff(code: CodeDiff) -> None:
+def _add_git_diff(code: CodeDiff, git_checkout: Optional[str]) -> None:
     if code.same_commit is None:
         code.note = "no git commit recorded in one or both runs"
         return
@@ -307,10 +353,13 @@ def _add_git_diff(code: CodeDiff) -> None:
     if not (_COMMIT_RE.match(code.commit_a) and _COMMIT_RE.match(code.commit_b)):
         code.note = "recorded commits are not git object ids"
         return
-    repo = _local_repo(code.repo)
-    if repo is None:
-        code.note = "the recorded repository is not available locally"
+    if git_checkout is None:
+        code.note = (
+            "different commits; to see the code changes run `autolog runs diff --git` in your "
+            "checkout of the repository"
+        )
         return
+    repo = git_checkout
     try:
         code.git_diff_stat = _git(repo, "diff", "--stat", code.commit_a, code.commit_b)
         diff = _git(repo, "diff", code.commit_a, code.commit_b)
@@ -323,18 +372,34 @@ def _add_git_diff(code: CodeDiff) -> None:
     code.git_diff = diff
 
 
-def _local_repo(repo: Optional[str]) -> Optional[str]:
-    if not repo:
-        return None
-    path = repo[len("file://"):] if repo.startswith("file://") else repo
-    return path if os.path.isdir(path) else None
+# Settings that make git run nothing but itself: no transport at all (so no lazy fetch of a
+# partial clone through a promisor remote and its core.sshCommand), no hooks, no fsmonitor
+# program, no pager; external diff and textconv drivers are refused by the diff flags.
+_HARDENING = (
+    "-c", "protocol.allow=never",
+    "-c", "core.sshCommand=false",
+    "-c", "core.hooksPath=" + os.devnull,
+    "-c", "core.fsmonitor=false",
+    "-c", "core.pager=cat",
+    "-c", "diff.external=",
+)
+
+
+def _git_environment() -> dict:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    env.update(
+        GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_NO_LAZY_FETCH="1",
+        GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_ALLOW_PROTOCOL="none",
+    )
+    return env
 
 
 def _git(repo: str, *args: str) -> str:
-    """Run a read-only git command in ``repo``; external diff drivers and textconv disabled."""
+    """Run ``git diff`` in the caller's checkout ``repo``, hardened (see ``_HARDENING``)."""
     safe_flags = ["--no-ext-diff", "--no-textconv", "--no-color"] if args[0] == "diff" else []
-    command = ["git", "-c", "core.fsmonitor=false", "-C", repo, args[0], *safe_flags, *args[1:]]
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    # The commits are hex object ids (checked by the caller), never options.
+    command = ["git", *_HARDENING, "--no-pager", "-C", repo, args[0], *safe_flags, *args[1:]]
+    env = _git_environment()
     completed = subprocess.run(
         command, capture_output=True, text=True, errors="replace", timeout=GIT_TIMEOUT_SECONDS,
         env=env, stdin=subprocess.DEVNULL, check=False,
@@ -436,11 +501,14 @@ def _read_json_artifact(client, run_id: str, path: str):
     import tempfile
 
     try:
+        parent = path.rsplit("/", 1)[0]
+        sizes = {entry.path: entry.file_size for entry in client.list_artifacts(run_id, parent)}
+        if (sizes.get(path) or 0) > MAX_METADATA_BYTES:
+            return None  # never copied: too large to be autolog's metadata
         with tempfile.TemporaryDirectory() as tmp:
             local = client.download_artifacts(run_id, path, tmp)
-            with open(local, encoding="utf-8") as handle:
-                return json.load(handle)
-    except Exception:  # missing file or bad JSON: not a model directory
+            return read_bounded(local, what=path, max_bytes=MAX_METADATA_BYTES)
+    except Exception:  # missing, too large, too deep or bad JSON: not a model directory
         return None
 
 

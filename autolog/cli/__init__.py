@@ -60,7 +60,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
-    print(f"autolog: error: {message}", file=sys.stderr)
+    from autolog._core._redact import redact_text  # noqa: PLC0415
+
+    from autolog.cli._output import escape_control  # noqa: PLC0415
+
+    print(f"autolog: error: {escape_control(redact_text(message))}", file=sys.stderr)
     return status
 
 

@@ -30,7 +30,7 @@ class Invocation:
         return bool(getattr(self.args, "json", False))
 
     def echo(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(_output.escape_control(text) + "\n")
 
     def emit_json(self, value: Any) -> None:
         _output.print_json(value, self.out)

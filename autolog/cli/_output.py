@@ -11,6 +11,18 @@ from typing import Any, Iterable, Optional, Sequence, TextIO
 from autolog._core._entities import Experiment, FileInfo, Run
 
 _MAX_CELL = 60
+# Characters a terminal acts on instead of showing: C0 controls but tab and newline, DEL, C1 controls
+# (ESC sequences can set the window title, rewrite lines, or worse) and the bidirectional
+# overrides that make text display in another order than it reads.
+_CONTROL_CODES = [c for c in range(0x20) if c not in (0x09, 0x0A)] + list(range(0x7F, 0xA0))
+_BIDI_CODES = list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
+_ESCAPES = {code: f"\\x{code:02x}" for code in _CONTROL_CODES}
+_ESCAPES.update({code: f"\\u{code:04x}" for code in _BIDI_CODES})
+
+
+def escape_control(text: str) -> str:
+    """``text`` with terminal control characters shown escaped (``\\x1b``); newlines kept."""
+    return text.translate(_ESCAPES)
 
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

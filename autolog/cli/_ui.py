@@ -11,7 +11,10 @@ from autolog.cli._commands import arg, command
     "ui", help="serve the web UI for the store (http://127.0.0.1:5000 by default)",
     args=(
         arg("--host", default="127.0.0.1",
-            help="address to listen on (default 127.0.0.1; anything else is reachable from other machines)"),
+            help="address to listen on (default 127.0.0.1); the UI has no login, so any other address "
+                 "is refused unless --insecure-no-auth (share a store with `autolog server` instead)"),
+        arg("--insecure-no-auth", action="store_true",
+            help="serve beyond loopback WITHOUT authentication (only behind your own authenticating proxy)"),
         arg("--port", type=int, default=5000, help="TCP port (default 5000; 0 picks a free one)"),
         arg("--allowed-host", metavar="NAME", action="append", default=[],
             help="another host name browsers may use to reach the server (repeatable)"),
@@ -21,7 +24,7 @@ def ui(ctx: Invocation) -> None:
     from autolog.ui import serve
 
     serve(getattr(ctx.args, "store", None), host=ctx.args.host, port=ctx.args.port,
-          allowed_hosts=ctx.args.allowed_host)
+          allowed_hosts=ctx.args.allowed_host, insecure_no_auth=ctx.args.insecure_no_auth)
 
 
 @command(
@@ -30,13 +33,20 @@ def ui(ctx: Invocation) -> None:
     args=(
         arg("run_a", metavar="RUN_A", help="the reference run (before)"),
         arg("run_b", metavar="RUN_B", help="the run compared with it (after)"),
-        arg("-p", "--patch", action="store_true", help="also print the full git diff between the commits"),
+        arg("-p", "--patch", action="store_true",
+            help="also print the full diffs (git diff with --git, the runs' recorded patches)"),
+        arg("--git", action="store_true",
+            help="run `git diff` between the recorded commits in the checkout of the current directory "
+                 "(no fetching, hooks or external programs); by default git is never run"),
     ),
 )
 def runs_diff(ctx: Invocation) -> None:
+    import os
+
     from autolog.diff import diff_runs
 
-    diff = diff_runs(ctx.args.run_a, ctx.args.run_b, client=ctx.client)
+    checkout = os.getcwd() if ctx.args.git else None
+    diff = diff_runs(ctx.args.run_a, ctx.args.run_b, client=ctx.client, git_checkout=checkout)
     if ctx.json:
         ctx.emit_json(diff.to_dict())
         return
@@ -110,6 +120,11 @@ def _code(diff, args) -> str:
         lines.append(c.git_diff.rstrip())
     elif c.git_diff:
         lines.append("(full diff: --patch)")
+    for label, patch in (("A", c.patch_a), ("B", c.patch_b)):
+        if patch and args.patch:
+            lines += [f"uncommitted changes recorded in {label}:", patch.rstrip()]
+        elif patch:
+            lines.append(f"{label} recorded {len(patch.splitlines())} lines of uncommitted changes (--patch)")
     return _section("Code", "\n".join(lines))
 
 

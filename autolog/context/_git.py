@@ -14,6 +14,12 @@ from dataclasses import dataclass
 from typing import Optional
 
 DIFF_SIZE_CAP = 5 * 1024 * 1024
+# Tracked files whose changes are never put in the saved patch: names that usually hold secrets.
+SECRET_FILE_PATTERNS = (
+    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_ed25519*", ".netrc",
+    ".pgpass", "*secret*", "*credential*", "*password*", "*token*",
+)
+_SECRET_PATHSPECS = tuple(f":(exclude,glob,icase)**/{pattern}" for pattern in SECRET_FILE_PATTERNS)
 DIFF_TRUNCATION_MARKER = "\n...[autolog: diff truncated at {cap} bytes of {size}]\n"
 _GIT_TIMEOUT_SECONDS = 30
 _OBJECT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -153,13 +159,17 @@ class GitWorktreeState:
             return self._dirty
 
     def diff(self) -> Optional[str]:
-        """``git diff HEAD`` when dirty (capped at :data:`DIFF_SIZE_CAP` with a marker), else None."""
+        """``git diff HEAD`` when dirty (capped at :data:`DIFF_SIZE_CAP` with a marker), else None.
+
+        Files matching :data:`SECRET_FILE_PATTERNS` (``.env``, ``*.pem``, ``*secret*`` ...) are left out.
+        """
         if not self.is_dirty():
             return None
         with self._lock:
             if not self._diff_known:
                 text = _run_git(
-                    self.work_tree, "diff", "HEAD", "--no-color", "--no-ext-diff"
+                    self.work_tree, "diff", "HEAD", "--no-color", "--no-ext-diff", "--no-textconv",
+                    "--", ".", *_SECRET_PATHSPECS,
                 )
                 self._diff = _cap_diff(text) if text else None
                 self._diff_known = True

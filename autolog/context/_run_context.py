@@ -14,6 +14,7 @@ import sys
 import threading
 from typing import Optional
 
+from autolog._core._redact import redact_argv
 from autolog.context._git import GitWorktreeState, find_git_location, read_head
 from autolog._core._process import PROCESS, StatePart
 from autolog._core._constants import (
@@ -56,7 +57,7 @@ def collect_run_context() -> dict[str, str]:
     -------
     dict of str to str
         ``autolog.source.name`` (entry script path, or ``"<interactive>"``),
-        ``autolog.source.argv`` (JSON list), ``autolog.user``, ``autolog.host``,
+        ``autolog.source.argv`` (JSON list, secret values replaced by ``***``), ``autolog.user``, ``autolog.host``,
         ``autolog.python.version`` and, inside a git checkout, ``autolog.git.repo`` (top-level
         directory), ``autolog.git.commit``, ``autolog.git.branch`` (absent for a detached HEAD)
         and ``autolog.git.dirty`` (``"true"``/``"false"``; tracked files only). A fresh copy of
@@ -123,7 +124,7 @@ def _compute_context() -> dict[str, str]:
     script = entry_script()
     context = {
         TAG_SOURCE_NAME: script or INTERACTIVE_SOURCE,
-        TAG_SOURCE_ARGV: json.dumps(list(sys.argv)),
+        TAG_SOURCE_ARGV: json.dumps(redact_argv(sys.argv)),
         TAG_USER: _user(),
         TAG_HOST: socket.gethostname(),
         TAG_PYTHON_VERSION: platform.python_version(),

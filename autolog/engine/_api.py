@@ -33,6 +33,8 @@ def autolog(
     exclude: Optional[Iterable[str]] = None,
     log_system_metrics: Optional[bool] = None,
     system_metrics_interval: Optional[float] = None,
+    log_argv: bool = True,
+    log_git_diff: bool = True,
 ) -> None:
     """Record every training call of the supported frameworks as a run.
 
@@ -82,6 +84,14 @@ def autolog(
         ``AUTOLOG_SYSTEM_METRICS``.
     system_metrics_interval : float, optional
         Seconds between two samples (default 10, or ``AUTOLOG_SYSTEM_METRICS_INTERVAL``).
+    log_argv : bool
+        Record the command line as the tag ``autolog.source.argv``. Values of secret-looking
+        flags (``*pass*``, ``*token*``, ``*secret*``, ``*key*``, ``*credential*``) and URL
+        passwords are replaced by ``***`` first; False records no command line at all.
+    log_git_diff : bool
+        In a checkout with uncommitted changes, save them as ``code/git_diff.patch`` (files
+        with secret-looking names such as ``.env`` or ``*.pem`` are left out). False saves no
+        patch; the commit id and the dirty flag are still recorded.
 
     Raises
     ------
@@ -117,6 +127,8 @@ def autolog(
         exclude=exclude,
         log_system_metrics=log_system_metrics,
         system_metrics_interval=system_metrics_interval,
+        log_argv=log_argv,
+        log_git_diff=log_git_diff,
     )
     with STATE.lock:
         STATE.options = options

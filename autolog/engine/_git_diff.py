@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from autolog._core._constants import TAG_GIT_DIFF_ARTIFACT, TAG_GIT_DIFF_SHA256, TAG_GIT_DIRTY
+from autolog._core._constants import TAG_GIT_DIFF_ARTIFACT, TAG_GIT_DIFF_SHA256, TAG_GIT_DIRTY, TAG_SOURCE_ARGV
 from autolog._core._process import PROCESS, StatePart
+from autolog.engine._state import get_options
 
 GIT_DIFF_ARTIFACT = "code/git_diff.patch"
 
@@ -35,7 +36,7 @@ def log_git_diff(run: Any) -> None:
     """
     from autolog.context import collect_run_context, git_diff
 
-    if collect_run_context().get(TAG_GIT_DIRTY) != "true":
+    if not get_options().log_git_diff or collect_run_context().get(TAG_GIT_DIRTY) != "true":
         return
     diff = git_diff()
     if not diff:
@@ -48,6 +49,14 @@ def log_git_diff(run: Any) -> None:
         location = f"runs:/{run.run_id}/{GIT_DIFF_ARTIFACT}"
         _state.locations[key] = location
     run.set_tags({TAG_GIT_DIFF_SHA256: digest, TAG_GIT_DIFF_ARTIFACT: location})
+
+
+def recorded_context(context: dict) -> dict:
+    """The run-context tags as the options allow: without ``autolog.source.argv`` when
+    ``autolog(log_argv=False)`` (a new dict: ``context`` is the process's cached one)."""
+    if get_options().log_argv:
+        return context
+    return {key: value for key, value in context.items() if key != TAG_SOURCE_ARGV}
 
 
 def _digest_of(diff: str) -> str:

@@ -20,6 +20,8 @@ _BOOLEAN_OPTIONS = (
     "log_model_signatures",
     "log_post_training_metrics",
     "disable_for_unsupported_versions",
+    "log_argv",
+    "log_git_diff",
 )
 
 
@@ -49,6 +51,8 @@ class AutologOptions:
     exclude: tuple[str, ...] = ()
     log_system_metrics: Optional[bool] = None
     system_metrics_interval: Optional[float] = None
+    log_argv: bool = True
+    log_git_diff: bool = True
 
     def integration_enabled(self, identifier: str, known_identifiers) -> bool:
         """Whether the integration ``identifier`` is enabled by ``include``/``exclude``.

@@ -18,7 +18,7 @@ from autolog._core._constants import (
     TAG_REGISTERED_MODEL_NAME,
 )
 from autolog.engine._contract import attempt, report_internal_error, warn_once
-from autolog.engine._git_diff import log_git_diff
+from autolog.engine._git_diff import log_git_diff, recorded_context
 from autolog.engine._registration import register_autologged_model
 from autolog.engine._runs import RunHandle
 from autolog.engine._state import get_options
@@ -135,7 +135,7 @@ def first_rows(X: Any, rows: int = INPUT_EXAMPLE_ROWS) -> Optional[Any]:
 def _run_context_tags() -> dict[str, str]:
     from autolog.context import collect_run_context
 
-    return collect_run_context()
+    return recorded_context(collect_run_context())
 
 
 def _dataset_tags(X: Any, y: Any) -> dict[str, str]:

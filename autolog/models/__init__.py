@@ -24,13 +24,17 @@ from autolog.models._flavors import (
 )
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata
 from autolog.models._serialization import (
+    PICKLE_FORMATS,
     SERIALIZATION_FORMATS,
+    DisallowedFormatError,
     MissingDependencyError,
     UntrustedTypesError,
 )
 from autolog.models._signature import INPUT_EXAMPLE_FILE_NAME, infer_signature
 
 __all__ = [
+    "DisallowedFormatError",
+    "PICKLE_FORMATS",
     "FLAVOR_ENTRY_POINT_GROUP",
     "Flavor",
     "INPUT_EXAMPLE_FILE_NAME",

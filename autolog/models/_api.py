@@ -31,10 +31,14 @@ from autolog._core._exceptions import (
     NotFoundError,
 )
 from autolog._core._process import PROCESS, StatePart
-from autolog._files import DIR_MODE, make_dirs
+from autolog._files import DIR_MODE, make_dirs, open_no_follow
 from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
-from autolog.models._serialization import SERIALIZATION_FORMATS, sha256_of_file
+from autolog.models._serialization import (
+    SERIALIZATION_FORMATS,
+    DisallowedFormatError,
+    sha256_of_file,
+)
 from autolog.models._signature import infer_signature, read_input_example, write_input_example
 from autolog.tracking import active_run, get_store, resolve_model_version
 
@@ -175,7 +179,21 @@ def log_model(
         with tempfile.TemporaryDirectory(prefix="autolog-model-") as staging:
             metadata = _write_model_directory(staging, model, *options)
             repository.log_artifacts(staging, name)
+    get_store().record_logged_model(run_id, name, model_record(metadata))
     return ModelInfo(run_id, name, f"runs:/{run_id}/{name}", metadata)
+
+
+def model_record(metadata: ModelMetadata):
+    """The store's record (``autolog.store._model_records.ModelRecord``) of a model's files."""
+    from autolog.store._model_records import ModelRecord  # noqa: PLC0415  (imports SQLAlchemy)
+
+    return ModelRecord(
+        flavor=metadata.flavor,
+        serialization_format=metadata.serialization_format,
+        model_file=metadata.model_file,
+        sha256=metadata.sha256,
+        size_bytes=int(metadata.size_bytes),
+    )
 
 
 def _checked_options(flavor: str, serialization_format: str, signature: Any) -> Flavor:
@@ -340,7 +358,13 @@ def _installed_framework_version(flavor: Flavor) -> Optional[str]:
 # load
 
 
-def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Sequence[str]] = None) -> Any:
+def load_model(
+    model_uri: Union[str, os.PathLike],
+    *,
+    trusted_types: Optional[Sequence[str]] = None,
+    allowed_formats: Optional[Sequence[str]] = None,
+    trusted: bool = False,
+) -> Any:
     """Load a model saved by :func:`save_model` or :func:`log_model`.
 
     Parameters
@@ -352,6 +376,15 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
         directory (for example a run's artifact directory in the store).
     trusted_types : sequence of str, optional
         For skops files only: the types (as listed in the error) to allow beyond skops' defaults.
+    allowed_formats : sequence of str, optional
+        Serialization formats you accept (e.g. ``["skops", "json", "ubj"]``); any other is
+        refused before the file is read. Leave out :data:`PICKLE_FORMATS` ("pickle",
+        "cloudpickle", "joblib") to never unpickle. Default: every format.
+    trusted : bool, default False
+        For ``runs:/`` and ``models:/`` URIs of models logged before the store kept model
+        records (schema revision 0003): load them although the store has no record to check the files
+        against (the sha256 in the files is still checked). A record that exists is always
+        enforced.
 
     Returns
     -------
@@ -361,7 +394,12 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
     Raises
     ------
     ModelIntegrityError
-        The model file's sha256 differs from the recorded one; nothing was deserialized.
+        For ``runs:/`` and ``models:/`` URIs: the model's flavor, format, file name or sha256
+        differ from what the store recorded when it was logged or registered, or the store has
+        no record and ``trusted`` is False. For every URI: the model file's sha256 differs from
+        the one in ``autolog-model.json``. Nothing was deserialized.
+    DisallowedFormatError
+        The model's format is not in ``allowed_formats``; nothing was read.
     UntrustedTypesError
         A skops file holds types not in ``trusted_types``.
     NotFoundError
@@ -370,8 +408,50 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
     InvalidInputError
         Malformed URI or metadata.
     """
-    with _model_directory(model_uri) as directory:
-        return _load_from_directory(directory, trusted_types)
+    allowed = _checked_allowed_formats(allowed_formats)
+    with _model_directory(model_uri) as (directory, expected):
+        if expected is not None:
+            expected.check_trusted(trusted)
+        return _load_from_directory(directory, trusted_types, expected=expected, allowed=allowed)
+
+
+def _checked_allowed_formats(allowed_formats: Any) -> Optional[frozenset]:
+    if allowed_formats is None:
+        return None
+    if isinstance(allowed_formats, str) or not all(isinstance(f, str) for f in allowed_formats):
+        raise InvalidInputError(
+            f"allowed_formats must be a list of format names such as ['skops'], got {allowed_formats!r}"
+        )
+    return frozenset(allowed_formats)
+
+
+@dataclass(frozen=True)
+class _StoreRecord:
+    """What the store recorded for a ``runs:/`` or ``models:/`` URI (``record`` None: nothing)."""
+
+    uri: str
+    record: Any
+
+    def check_trusted(self, trusted: bool) -> None:
+        if self.record is None and not trusted:
+            raise ModelIntegrityError(
+                f"the store has no record of the model at {self.uri} (it was logged before autolog "
+                "recorded each model's sha256 and format in the store), so its files cannot be "
+                "checked against anything but themselves. If you trust whoever can write the "
+                "artifact files, load it with load_model(..., trusted=True), or log it again"
+            )
+
+    def check(self, metadata: ModelMetadata) -> None:
+        if self.record is None:
+            return
+        for field_name in ("flavor", "serialization_format", "model_file", "sha256"):
+            recorded, found = getattr(self.record, field_name), getattr(metadata, field_name)
+            if recorded != found:
+                raise ModelIntegrityError(
+                    f"the model files at {self.uri} do not match what the store recorded when it was "
+                    f"logged: {METADATA_FILE_NAME} says {field_name} {found!r}, the store recorded "
+                    f"{recorded!r}; the artifact files were changed, refusing to load them"
+                )
 
 
 def load_model_with_metadata(
@@ -389,17 +469,30 @@ def load_model_with_metadata(
 
 def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
     """Return the saved input example of a model (DataFrame or ndarray), or None if it has none."""
-    with _model_directory(model_uri) as directory:
+    with _model_directory(model_uri) as (directory, _expected):
         metadata = read_metadata(directory)
         if metadata.input_example is None:
             return None
         return read_input_example(os.path.join(directory, metadata.input_example))
 
 
-def _load_from_directory(directory: str, trusted_types: Optional[Sequence[str]]) -> Any:
+def _load_from_directory(
+    directory: str,
+    trusted_types: Optional[Sequence[str]],
+    *,
+    expected: Optional[_StoreRecord] = None,
+    allowed: Optional[frozenset] = None,
+) -> Any:
     if not os.path.isdir(directory):
         raise NotFoundError(f"no model directory at {directory}")
     metadata = read_metadata(directory)
+    if expected is not None:
+        expected.check(metadata)  # before anything else trusts the metadata file
+    if allowed is not None and metadata.serialization_format not in allowed:
+        raise DisallowedFormatError(
+            f"the model at {directory} is serialized as {metadata.serialization_format!r}, which is "
+            f"not in allowed_formats {sorted(allowed)!r}; refusing to load it"
+        )
     flavor = get_flavor(metadata.flavor)
     model_path = os.path.join(directory, metadata.model_file)
     data = _read_verified(model_path, metadata)
@@ -418,10 +511,17 @@ def _load_from_directory(directory: str, trusted_types: Optional[Sequence[str]])
 
 def _read_verified(model_path: str, metadata: ModelMetadata) -> bytes:
     try:
-        with open(model_path, "rb") as f:
+        with open_no_follow(model_path) as f:
             data = f.read()
     except FileNotFoundError:
         raise NotFoundError(f"model file {model_path} named in {METADATA_FILE_NAME} is missing") from None
+    except OSError as exc:
+        if not os.path.islink(model_path):
+            raise
+        raise ModelIntegrityError(
+            f"model file {model_path} is a symlink; model files are read only where they are, "
+            "never through a link (it could point outside the run)"
+        ) from exc
     actual = hashlib.sha256(data).hexdigest()
     if actual != metadata.sha256:
         raise ModelIntegrityError(
@@ -449,32 +549,51 @@ def _warn_on_framework_version_change(flavor: Flavor, metadata: ModelMetadata, d
 
 
 @contextmanager
-def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[str]:
+def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[tuple]:
+    """Yield ``(directory, _StoreRecord or None)``; None for local paths (no store to ask)."""
     if isinstance(model_uri, os.PathLike):
-        yield os.fspath(model_uri)
+        yield os.fspath(model_uri), None
     elif not isinstance(model_uri, str) or not model_uri:
         raise InvalidInputError(f"model_uri must be a non-empty str or path, got {model_uri!r}")
     elif model_uri.startswith("runs:"):
+        run_id, artifact_path = _parse_runs_uri(model_uri)
+        expected = _StoreRecord(model_uri, _logged_record(run_id, artifact_path))
         with _run_model_directory(model_uri) as directory:
-            yield directory
+            yield directory, expected
     elif model_uri.startswith("models:"):
-        with _run_model_directory(_registered_source(model_uri)) as directory:
-            yield directory
+        version = _registered_version(model_uri)
+        expected = _StoreRecord(model_uri, _version_record(version))
+        with _run_model_directory(version.source) as directory:
+            yield directory, expected
     elif model_uri.startswith("file:"):
-        yield _file_uri_path(model_uri)
+        yield _file_uri_path(model_uri), None
     elif _URI_SCHEME.match(model_uri):
         raise InvalidInputError(
             f"unsupported model URI {model_uri!r}: use runs:/<run_id>/<path>, models:/<name>/<version>, "
             "models:/<name>@<alias>, file:<path> or a local directory"
         )
     else:
-        yield model_uri
+        yield model_uri, None
 
 
-def _registered_source(model_uri: str) -> str:
-    """The ``runs:/`` URI of the registered version a ``models:/`` URI names."""
+def _registered_version(model_uri: str):
+    """The registered version (``ModelVersion``) a ``models:/`` URI names."""
 
-    return resolve_model_version(get_store(), model_uri).source
+    return resolve_model_version(get_store(), model_uri)
+
+
+def _logged_record(run_id: str, artifact_path: str):
+
+    return get_store().get_model_record(run_id, artifact_path)
+
+
+def _version_record(version: Any):
+    """The version's own record; else (a version registered before its run's model had one,
+    or by an older autolog) the record of the run's model it points to."""
+
+    store = get_store()
+    record = store.get_model_version_record(version.name, version.version)
+    return record or store.get_model_record(version.run_id, version.artifact_path)
 
 
 @contextmanager

@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog._files import open_new, write_new
+from autolog._core._json import MAX_METADATA_BYTES, loads_bounded
+from autolog._files import open_new, open_no_follow, write_new
 
 from autolog._core._constants import MODEL_METADATA_FILE as METADATA_FILE_NAME  # noqa: E402
 _REQUIRED_FIELDS = ("flavor", "model_class", "serialization_format", "model_file", "sha256")
@@ -132,17 +133,23 @@ def write_metadata(directory: str, metadata: ModelMetadata, *, atomic: bool = Tr
 def read_metadata(directory: str) -> ModelMetadata:
     """Read and validate ``autolog-model.json`` from a model directory."""
     path = os.path.join(directory, METADATA_FILE_NAME)
+    if os.path.islink(path):
+        raise InvalidInputError(f"model metadata {path} is a symlink; it is never followed")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        with open_no_follow(path) as f:
+            raw = f.read(MAX_METADATA_BYTES + 1)
     except FileNotFoundError:
         raise NotFoundError(
             f"no model metadata file {path}: {directory} is not a model directory saved by autolog"
         ) from None
     except IsADirectoryError:
         raise InvalidInputError(f"model metadata {path} is a directory, not a file") from None
+    if len(raw) > MAX_METADATA_BYTES:
+        raise InvalidInputError(
+            f"model metadata {path} is larger than {MAX_METADATA_BYTES // (1024 * 1024)} MB, the most autolog reads"
+        )
     try:
-        data = json.loads(raw)
+        data = loads_bounded(raw, what=f"model metadata {path}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInputError(f"model metadata {path} is not valid JSON: {exc}") from None
     return ModelMetadata.from_dict(data, source=path)

@@ -24,6 +24,15 @@ class UntrustedTypesError(AutologError, ValueError):
     """A skops file holds types the caller did not list in ``trusted_types``."""
 
 
+class DisallowedFormatError(AutologError, ValueError):
+    """A model's serialization format is not in the caller's ``allowed_formats``."""
+
+
+#: Formats whose loading runs code named by the file (pickle opcodes): never load them from
+#: files you do not trust. ``load_model(..., allowed_formats=...)`` can exclude them.
+PICKLE_FORMATS = frozenset({"pickle", "cloudpickle", "joblib"})
+
+
 @dataclass(frozen=True)
 class SerializationFormat:
     """How one format writes and reads a model.

@@ -12,7 +12,9 @@ import os
 import sys
 from typing import Any, Optional
 
-from autolog._files import open_new
+from autolog._core._exceptions import InvalidInputError
+from autolog._core._json import MAX_INPUT_EXAMPLE_BYTES, read_bounded
+from autolog._files import open_new, open_no_follow
 
 INPUT_EXAMPLE_FILE_NAME = "input_example.json"
 INPUT_EXAMPLE_ROWS = 5
@@ -163,8 +165,13 @@ def _example_document(head: Any) -> Optional[dict]:
 
 def read_input_example(path: str) -> Any:
     """Rebuild an input example written by :func:`write_input_example` (imports numpy/pandas)."""
-    with open(path, encoding="utf-8") as f:
-        document = json.load(f)
+    if os.path.islink(path):
+        raise InvalidInputError(f"input example {path} is a symlink; it is never followed")
+    document = read_bounded(
+        path, what=f"input example {path}", max_bytes=MAX_INPUT_EXAMPLE_BYTES, opener=open_no_follow
+    )
+    if not isinstance(document, dict):
+        raise InvalidInputError(f"input example {path} is not a JSON object")
     if document.get("type") == "dataframe":
         import pandas  # noqa: PLC0415
 

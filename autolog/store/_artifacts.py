@@ -1,4 +1,9 @@
-"""Artifact storage in a local directory: atomic writes, confined paths, no world-writable files."""
+"""Artifact storage in a local directory: atomic writes, confined paths, no world-writable files.
+
+Confinement: a repository is anchored at a trusted directory (the store's artifact root, resolved
+once), and every component from there down to a file is checked with ``lstat``: a symlink
+anywhere on the way (the run's own ``artifacts`` folder included) is refused, never followed.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,10 @@ import os
 import shutil
 import stat
 import tempfile
-from typing import Iterator
+from typing import Iterator, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
-from autolog._files import FILE_MODE, make_dirs
+from autolog._files import FILE_MODE, make_dirs, open_no_follow
 from autolog._core._exceptions import InvalidInputError, NotFoundError, StoreError
 from autolog._core._validation import storable_text
 from autolog._core._entities import FileInfo
@@ -60,6 +65,42 @@ def check_relative_path(path: str) -> str:
     return "/".join(parts)
 
 
+def confined_path(anchor: str, parts: Sequence[str], shown: str) -> str:
+    """``anchor/part/part/...``, refusing any existing component that is a symlink.
+
+    ``anchor`` is trusted as it is (already resolved); below it nothing is followed: each
+    component that exists is ``lstat``-ed, and the walk stops checking at the first missing one
+    (nothing below it exists either). ``shown`` names the path in the error.
+    """
+    path = anchor
+    for index, part in enumerate(parts):
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return os.path.join(path, *parts[index + 1:])
+        except NotADirectoryError:
+            raise InvalidInputError(f"invalid artifact path {shown!r}: a parent of it is a file") from None
+        if stat.S_ISLNK(mode):
+            raise InvalidInputError(
+                f"invalid artifact path {shown!r}: {part!r} on the way is a symlink (it could lead "
+                "outside the run); symlinks are never followed"
+            )
+    return path
+
+
+def run_anchor(run_root: str, store_root: Optional[str]) -> str:
+    """The trusted directory a run's artifact root is confined under: the store's artifact root
+    when the run's folder is inside it, else (an experiment with its own artifact location) the
+    folder holding ``<run_id>/artifacts``."""
+    run_root = os.path.abspath(run_root)
+    if store_root is not None:
+        store_root = os.path.abspath(store_root)
+        if run_root.startswith(store_root.rstrip(os.sep) + os.sep):
+            return store_root
+    return os.path.dirname(os.path.dirname(run_root))
+
+
 class ArtifactRepository:
     """The artifacts of one run, stored as plain files under ``root``.
 
@@ -67,10 +108,23 @@ class ArtifactRepository:
     ----------
     root : str
         Local directory (or ``file:`` URI) of the run's artifacts; created on the first write.
+    anchor : str, optional
+        A trusted directory above ``root`` (the store's artifact root): the components from it
+        down to ``root`` are checked too, so a run folder replaced by a symlink is refused.
+        Default: ``root`` itself.
     """
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, *, anchor: Optional[str] = None):
         self.root = local_path_from_uri(root)
+        anchor = self.root if anchor is None else local_path_from_uri(anchor)
+        relative = os.path.relpath(self.root, anchor)
+        if relative == os.curdir:
+            self._root_parts: list = []
+        elif relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            anchor, self._root_parts = self.root, []
+        else:
+            self._root_parts = relative.split(os.sep)
+        self._anchor = os.path.realpath(anchor)
 
     def __repr__(self) -> str:
         return f"ArtifactRepository({self.root!r})"
@@ -78,17 +132,14 @@ class ArtifactRepository:
     # --- paths ---------------------------------------------------------------------------------
 
     def local_path(self, path: str = "") -> str:
-        """The on-disk path of ``path`` inside the root; rejects anything that escapes it.
+        """The on-disk path of ``path`` inside the root; rejects anything that could escape it.
 
-        Symlinks are resolved, and one that points outside the root is rejected.
+        No symlink is followed: one anywhere from the store's artifact root down to ``path``
+        raises InvalidInputError.
         """
         relative = check_relative_path(path)
-        full = os.path.join(self.root, *relative.split("/")) if relative else self.root
-        real_root = os.path.realpath(self.root)
-        real = os.path.realpath(full)
-        if real != real_root and not real.startswith(real_root + os.sep):
-            raise InvalidInputError(f"invalid artifact path {path!r}: it resolves outside the run")
-        return full
+        parts = self._root_parts + (relative.split("/") if relative else [])
+        return confined_path(self._anchor, parts, path)
 
     def _destination(self, artifact_path: str) -> str:
         relative = check_relative_path(artifact_path)
@@ -156,12 +207,10 @@ class ArtifactRepository:
             if entry.name.startswith(".tmp-"):
                 continue  # an atomic write in progress
             child = _join(relative, entry.name)
-            try:
-                self.local_path(child)
-            except InvalidInputError:
-                continue  # a symlink leading outside the run is not part of it
-            is_dir = entry.is_dir()
-            size = None if is_dir else entry.stat().st_size
+            if entry.is_symlink():
+                continue  # never followed, so not part of the run
+            is_dir = entry.is_dir(follow_symlinks=False)
+            size = None if is_dir else entry.stat(follow_symlinks=False).st_size
             infos.append(FileInfo(child, is_dir, size))
         return infos
 
@@ -201,7 +250,7 @@ def _join(*parts: str | None) -> str:
 
 def _copy_atomically(source: str, destination: str) -> None:
     make_dirs(os.path.dirname(destination))
-    with open(source, "rb") as reader, _atomic_file(destination) as handle:
+    with open_no_follow(source) as reader, _atomic_file(destination) as handle:
         shutil.copyfileobj(reader, handle, _COPY_CHUNK)
 
 

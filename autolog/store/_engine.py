@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from autolog._core._redact import redact_uri
 from autolog._core._exceptions import InvalidInputError, StoreError
 from autolog.store import _schema
 
@@ -41,7 +42,7 @@ def normalize_db_uri(db_uri: str) -> str:
     if db_uri.startswith(("sqlite:", "postgresql+psycopg:")):
         return db_uri
     raise InvalidInputError(
-        f"unsupported database URI {db_uri!r}: expected sqlite:///PATH or postgresql://..."
+        f"unsupported database URI {redact_uri(db_uri)!r}: expected sqlite:///PATH or postgresql://..."
     )
 
 

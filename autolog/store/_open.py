@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
+from autolog._core._redact import redact_uri
 from autolog._core._exceptions import InvalidInputError
 from autolog._core._validation import storable_text
 
@@ -38,7 +39,10 @@ def open_store(tracking_uri: str, artifact_root: str | None = None) -> Store:
     from autolog.store._sql_store import SqlStore
 
     if not isinstance(tracking_uri, str) or not tracking_uri.strip():
-        raise InvalidInputError(f"tracking URI must be a non-empty string, got {tracking_uri!r}")
+        raise InvalidInputError(
+            f"tracking URI must be a non-empty string, got {type(tracking_uri).__name__} "
+            f"{redact_uri(str(tracking_uri))!r}"
+        )
     storable_text(tracking_uri, "tracking URI")
     if artifact_root is not None:
         storable_text(artifact_root, "artifact root")
@@ -55,11 +59,11 @@ def _directory_of(tracking_uri: str, scheme: str) -> str:
     if scheme == "file":
         parsed = urlparse(tracking_uri)
         if parsed.netloc not in ("", "localhost"):
-            raise InvalidInputError(f"tracking URI {tracking_uri!r} names a remote host")
+            raise InvalidInputError(f"tracking URI {redact_uri(tracking_uri)!r} names a remote host")
         return os.path.abspath(unquote(parsed.path))
     if len(scheme) > 1:
         raise InvalidInputError(
-            f"unsupported tracking URI {tracking_uri!r}: use a directory, file:, sqlite:/// "
+            f"unsupported tracking URI {redact_uri(tracking_uri)!r}: use a directory, file:, sqlite:/// "
             "or postgresql://"
         )
     return os.path.abspath(os.path.expanduser(tracking_uri))

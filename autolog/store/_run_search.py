@@ -27,6 +27,7 @@ _ATTRIBUTE_COLUMNS = {
     "run_name": runs.c.name,
     "run_id": runs.c.run_id,
     "user_id": runs.c.user_id,
+    "parent_run_id": runs.c.parent_run_id,
     "start_time": runs.c.start_time,
     "end_time": runs.c.end_time,
 }

@@ -17,7 +17,7 @@ from autolog._core import _validation
 from autolog._core._entities import Metric, Run, RunData, RunInfo, RunStatus
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
-from autolog.store._artifacts import ArtifactRepository
+from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, run_anchor
 from autolog.store._hot_path import latest_per_key, to_metric_rows
 from autolog.store._schema import metrics, runs, tags
 from autolog.store._sql_common import (
@@ -361,7 +361,7 @@ class RunsMixin:
             if uri is None:
                 raise NotFoundError(f"no run with id {run_id!r}")
             self._remember_artifact_uri(run_id, uri)
-        return ArtifactRepository(uri)
+        return ArtifactRepository(uri, anchor=run_anchor(local_path_from_uri(uri), self.artifact_root))
 
     def _remember_artifact_uri(self, run_id: str, uri: str) -> None:
         with self._artifact_uris_lock:

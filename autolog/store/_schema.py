@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 #: The newest Alembic revision id; bump it together with every new file in migrations/versions.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 from autolog._core._constants import MAX_KEY_LENGTH  # noqa: E402
 RUN_ID_LENGTH = 32

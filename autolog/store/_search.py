@@ -7,13 +7,21 @@ Filter grammar (keywords are case-insensitive)::
                 | entity ["not"] ("like" | "ilike") string
                 | entity ["not"] "in" "(" string ("," string)* ")"
     entity     := ("metrics" | "params" | "tags" | "attributes") "." (key | `quoted key` | "quoted key")
-                | status | run_name | start_time | end_time | run_id      (bare attributes)
+                | status | run_name | start_time | end_time | run_id | user_id
+                | parent_run_id                                           (bare attributes)
+
+``tags.mlflow.parentRunId`` is read as ``attributes.parent_run_id`` (MLflow compatibility: the
+parent is a column of the run, not a tag, so runs logged before the alias existed match too).
 
 Metrics and the time attributes compare with numbers; params, tags and the other attributes with
 single- or double-quoted strings (``''`` inside a string is one quote). An order-by term is an
 entity optionally followed by ``asc`` or ``desc``.
 
 User text only ever reaches SQL as bound parameters; errors name the column where parsing failed.
+Tokenizing is linear in the length of the text (no token pattern can backtrack over more than
+the token it matches), and a filter is limited to ``MAX_FILTER_LENGTH`` characters and
+``MAX_FILTER_TERMS`` comparisons, order_by to ``MAX_ORDER_BY_TERMS`` terms: each comparison or
+order key on a metric, param or tag is one more join, and databases cap joins (SQLite at 64).
 This module is imported lazily (by ``_sql_store``), so importing SQLAlchemy here is fine.
 """
 
@@ -49,14 +57,19 @@ _ENTITY_PREFIXES = {
     "run": ATTRIBUTE,
 }
 NUMERIC_ATTRIBUTES = ("start_time", "end_time")
-STRING_ATTRIBUTES = ("status", "run_name", "run_id", "user_id")
+STRING_ATTRIBUTES = ("status", "run_name", "run_id", "user_id", "parent_run_id")
+# MLflow records the parent as this tag; here it is the run's parent_run_id attribute.
+_TAG_ALIASES = {"mlflow.parentRunId": "parent_run_id"}
+MAX_FILTER_LENGTH = 10_000
+MAX_FILTER_TERMS = 40
+MAX_ORDER_BY_TERMS = 10
 _COMPARISON_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 _STRING_EQUALITY = ("=", "!=")
 
 _TOKEN_PATTERN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![A-Za-z0-9_.]))
+  | (?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_.\-:/]*)
   | (?P<string>'(?:[^']|'')*')
   | (?P<dquoted>"(?:[^"]|"")*")
@@ -68,6 +81,9 @@ _TOKEN_PATTERN = re.compile(
     """,
     re.VERBOSE,
 )
+# A number may not run into a word ("1a", "1.2.3"): checked after the match, not by a lookahead
+# (a lookahead after "\d+\.?\d*" made a long digit run followed by a letter quadratic).
+_AFTER_NUMBER = re.compile(r"[A-Za-z0-9_.]")
 
 
 @dataclass(frozen=True)
@@ -120,8 +136,8 @@ class _Source:
 
     def error(self, token: Token, message: str) -> InvalidInputError:
         return InvalidInputError(
-            f"bad {self.what} at column {token.position + 1}: {message}, got {token.describe()}"
-            f" (in {self.text!r})"
+            f"bad {self.what} at column {token.position + 1}: {message}, got {_shortened(token.describe())}"
+            f" (in {_shortened(self.text)!r})"
         )
 
     def _tokenize(self) -> list[Token]:
@@ -129,6 +145,8 @@ class _Source:
         position = 0
         while position < len(self.text):
             match = _TOKEN_PATTERN.match(self.text, position)
+            if match is not None and match.lastgroup == "number" and _AFTER_NUMBER.match(self.text, match.end()):
+                match = None
             if match is None:
                 char = self.text[position]
                 expected = "expected a closing quote" if char in "'\"`" else "expected a valid token"
@@ -157,6 +175,10 @@ class _Source:
         return None
 
 
+def _shortened(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -167,9 +189,18 @@ def parse_filter(text: str | None) -> list[Comparison]:
     if not isinstance(text, str):
         raise InvalidInputError(f"filter must be a string, got {type(text).__name__}")
     storable_text(text, "filter")
+    if len(text) > MAX_FILTER_LENGTH:
+        raise InvalidInputError(
+            f"filter is {len(text)} characters long; the limit is {MAX_FILTER_LENGTH}"
+        )
     source = _Source(text, "filter")
     comparisons = [_parse_comparison(source)]
     while source.peek().kind != "end":
+        if len(comparisons) >= MAX_FILTER_TERMS:
+            raise InvalidInputError(
+                f"filter has more than {MAX_FILTER_TERMS} comparisons joined by 'and'; "
+                f"the limit is {MAX_FILTER_TERMS}"
+            )
         if source.next_keyword("AND") is None:
             token = source.peek()
             if token.kind == "word" and token.text.upper() == "OR":
@@ -185,11 +216,18 @@ def parse_order_by(terms: list[str] | tuple[str, ...] | str | None) -> list[Orde
         return []
     if isinstance(terms, str):
         terms = [terms]
+    terms = list(terms)
+    if len(terms) > MAX_ORDER_BY_TERMS:
+        raise InvalidInputError(
+            f"order_by has {len(terms)} terms; the limit is {MAX_ORDER_BY_TERMS}"
+        )
     parsed = []
     for term in terms:
         if not isinstance(term, str):
             raise InvalidInputError(f"order_by entries must be strings, got {term!r}")
         storable_text(term, "order_by term")
+        if len(term) > MAX_FILTER_LENGTH:
+            raise InvalidInputError(f"order_by term is {len(term)} characters; the limit is {MAX_FILTER_LENGTH}")
         source = _Source(term, "order_by")
         entity = _parse_entity(source)
         direction = source.next_keyword("ASC", "DESC")
@@ -224,6 +262,8 @@ def _parse_entity(source: _Source) -> Entity:
         key = _parse_quoted_key(source)
     if kind == ATTRIBUTE:
         return _attribute_entity(source, token, key)
+    if kind == TAG and key in _TAG_ALIASES:
+        return Entity(ATTRIBUTE, _TAG_ALIASES[key])
     return Entity(kind, key)
 
 

@@ -15,11 +15,13 @@ import threading
 import sqlalchemy as sa
 
 from autolog._core._exceptions import StoreError
+from autolog._core._redact import redact_text, redact_uri
 from autolog.store import _engine
 from autolog.store._artifacts import local_path_from_uri, make_dirs
 from autolog.store._contract import Store
 from autolog.store._experiments import ExperimentsMixin
 from autolog.store._history import HistoryMixin
+from autolog.store._model_records import ModelRecordsMixin
 from autolog.store._hot_path import HotStatements
 from autolog.store._model_registry import ModelRegistryMixin
 from autolog.store._purge import PurgeMixin
@@ -34,6 +36,7 @@ class SqlStore(
     PurgeMixin,
     ModelRegistryMixin,
     HistoryMixin,
+    ModelRecordsMixin,
     Store,
 ):
     """The :class:`~autolog.store.Store` of SQLite and PostgreSQL databases.
@@ -72,7 +75,7 @@ class SqlStore(
         self._artifact_uris_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"SqlStore({self.db_uri!r}, artifact_root={self.artifact_root!r})"
+        return f"SqlStore({redact_uri(self.db_uri)!r}, artifact_root={self.artifact_root!r})"
 
     def close(self) -> None:
         """Release pooled connections (the store can still be used afterwards)."""
@@ -110,7 +113,7 @@ class SqlStore(
                         self._engine, default_artifact_location=self._default_location(0)
                     )
             except sa.exc.SQLAlchemyError as exc:
-                raise StoreError(f"cannot open the store at {self._safe_uri()}: {exc}") from exc
+                raise StoreError(redact_text(f"cannot open the store at {self._safe_uri()}: {exc}")) from exc
             self._hot = HotStatements(self._engine.dialect)
             self._hot_connections = _engine.HotConnections(self._engine)
             self._ready = True
@@ -128,7 +131,7 @@ class SqlStore(
             return self._placeholder_engine
 
     def _safe_uri(self) -> str:
-        return sa.engine.make_url(self.db_uri).render_as_string(hide_password=True)
+        return redact_uri(self.db_uri)
 
     def _default_location(self, experiment_id: int) -> str:
         return os.path.join(self.artifact_root, str(experiment_id))

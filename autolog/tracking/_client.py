@@ -91,7 +91,9 @@ class Client(ModelRegistryCalls):
         self._store: Optional["Store"] = None
 
     def __repr__(self) -> str:
-        return f"Client(tracking_uri={self._tracking_uri!r})"
+        from autolog._core._redact import redact_uri  # noqa: PLC0415
+
+        return f"Client(tracking_uri={redact_uri(self._tracking_uri)!r})"
 
     @property
     def tracking_uri(self) -> str:

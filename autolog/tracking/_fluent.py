@@ -539,7 +539,7 @@ def search_runs(
     -------
     pandas.DataFrame or list of Run
         DataFrame columns: ``run_id, experiment_id, status, start_time, end_time, run_name,
-        artifact_uri``, then ``params.*``, ``metrics.*``, ``tags.*``.
+        artifact_uri, parent_run_id`` (None for a top-level run), then ``params.*``, ``metrics.*``, ``tags.*``.
     """
     if output_format not in ("pandas", "list"):
         raise InvalidInputError(f"invalid output_format {output_format!r}: expected 'pandas' or 'list'")

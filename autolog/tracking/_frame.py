@@ -6,7 +6,9 @@ import pandas as pd
 
 from autolog._core._entities import Run
 
-_INFO_COLUMNS = ("run_id", "experiment_id", "status", "start_time", "end_time", "run_name", "artifact_uri")
+_INFO_COLUMNS = (
+    "run_id", "experiment_id", "status", "start_time", "end_time", "run_name", "artifact_uri", "parent_run_id",
+)
 
 
 def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":

@@ -131,9 +131,15 @@ class ModelRegistryCalls:
         validate_model_name(name)
         run_id, artifact_path = parse_runs_uri(model_uri)
         self._check_holds_model(run_id, artifact_path, model_uri)
-        return self.store.create_model_version(
+        version = self.store.create_model_version(
             name, run_id=run_id, artifact_path=artifact_path, tags=tags, description=description
         )
+        # The version keeps its own copy of the store's record of the model files: load_model
+        # checks the files against it (a model logged before records existed has none).
+        record = self.store.get_model_record(run_id, artifact_path)
+        if record is not None:
+            self.store.record_model_version(version.name, version.version, record)
+        return version
 
     def _check_holds_model(self, run_id: str, artifact_path: str, model_uri: str) -> None:
         repository = self.store.artifacts(run_id)  # NotFoundError for an unknown run

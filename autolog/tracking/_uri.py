@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Optional
 
 from autolog._core._exceptions import InvalidInputError
 from autolog._core._process import PROCESS, StatePart
+from autolog._core._redact import redact_uri
 
 if TYPE_CHECKING:  # the store pulls in SQLAlchemy: import it only when a store is opened
     from autolog.store import Store
@@ -60,7 +61,7 @@ def normalize_tracking_uri(uri: str) -> str:
         If the URI is empty or names an unknown scheme.
     """
     if not isinstance(uri, (str, os.PathLike)):
-        raise InvalidInputError(f"invalid tracking URI {uri!r}: expected a string or a path")
+        raise InvalidInputError(f"invalid tracking URI of type {type(uri).__name__}: expected a string or a path")
     uri = os.fspath(uri)
     if not uri.strip():
         raise InvalidInputError(f"invalid tracking URI {uri!r}: it is empty")
@@ -71,7 +72,7 @@ def normalize_tracking_uri(uri: str) -> str:
     if scheme not in _KNOWN_SCHEMES:
         known = ", ".join(sorted(_KNOWN_SCHEMES))
         raise InvalidInputError(
-            f"invalid tracking URI {uri!r}: unknown scheme {match.group(1)!r} "
+            f"invalid tracking URI {redact_uri(uri)!r}: unknown scheme {match.group(1)!r} "
             f"(use a directory path or one of: {known})"
         )
     return uri

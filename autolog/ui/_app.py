@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from autolog._core._constants import NOTE_TAG
 from autolog._core._exceptions import AutologError, InvalidInputError, NotFoundError
+from autolog._core._redact import redact_text, redact_uri
 from autolog.ui import _api, _format, _model_registry, _pages
 from autolog.ui._markdown import render_markdown
 from autolog.ui._security import SecurityMiddleware, default_allowed_hosts, new_csrf_token
@@ -75,7 +76,7 @@ def create_app(
     )
     app.state.client = client
     app.state.csrf_token = token
-    app.state.templates = _templates(token, client.tracking_uri)
+    app.state.templates = _templates(token, redact_uri(client.tracking_uri))
     return app
 
 
@@ -126,6 +127,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str):
+    message = redact_text(message)
     if _wants_json(request):
         return JSONResponse({"error": message, "status": status}, status_code=status)
     templates = request.app.state.templates

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog._core._json import MAX_METADATA_BYTES, loads_bounded, read_bounded
 from autolog.ui._security import clean_artifact_path
 
 PREVIEW_BYTES = 256 * 1024
@@ -43,6 +44,7 @@ class Preview:
     truncated: bool = False
     header: list = field(default_factory=list)
     rows: list = field(default_factory=list)
+    note: Optional[str] = None
 
 
 def resolve_local_file(store, run_id: str, raw_path: Optional[str]) -> tuple:
@@ -124,7 +126,9 @@ def _as_text(head: bytes, path: str) -> Optional[str]:
 
 def _json_preview(path: str, size: int, text: str) -> Preview:
     try:
-        pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=False)
+        pretty = json.dumps(loads_bounded(text, what=path), indent=2, ensure_ascii=False, sort_keys=False)
+    except InvalidInputError as exc:  # too deep to pretty-print: the raw text, with the reason
+        return Preview(path, "text", size, text=text, note=f"{exc}; shown as plain text")
     except ValueError:
         return Preview(path, "text", size, text=text)
     return Preview(path, "json", size, text=pretty)
@@ -185,8 +189,12 @@ def read_model_metadata(store, run_id: str, directory: str) -> Optional[dict]:
     """Parse ``<directory>/autolog-model.json`` (JSON only: the model itself is never loaded)."""
     try:
         _, local = resolve_local_file(store, run_id, f"{directory}/{MODEL_METADATA_FILE}")
-        with open(local, encoding="utf-8") as handle:
-            metadata = json.load(handle)
-    except (NotFoundError, InvalidInputError, OSError, ValueError):
+    except (NotFoundError, InvalidInputError, OSError):
+        return None
+    try:
+        metadata = read_bounded(local, what=MODEL_METADATA_FILE, max_bytes=MAX_METADATA_BYTES)
+    except InvalidInputError as exc:  # too large or too deep: say so on the page
+        return {"error": str(exc)}
+    except (OSError, ValueError):
         return None
     return metadata if isinstance(metadata, dict) else None

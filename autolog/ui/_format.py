@@ -99,8 +99,15 @@ def query_string(params: dict, **changes: Any) -> str:
 
 
 def csv_safe(value: Any) -> Any:
-    """Neutralize spreadsheet formulas in text cells (``=cmd``, ``+x``, ``@x``); numbers pass."""
-    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
+    """Neutralize spreadsheet formulas in text cells (``=cmd``, ``+x``, ``@x``); numbers pass.
+
+    Spreadsheets skip leading whitespace and line breaks before a formula (`` =cmd``,
+    ``\n=cmd``), so a cell is checked at its first non-blank character, and one that starts
+    with a tab, CR or LF is prefixed too.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] not in "\t\r\n" and value.lstrip()[:1] not in ("=", "+", "-", "@"):
         return value
     try:
         float(value)

@@ -9,6 +9,7 @@ import sys
 from typing import Iterable, Optional, TextIO
 
 from autolog._core._exceptions import AutologError
+from autolog._core._redact import redact_uri
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
@@ -16,6 +17,24 @@ DEFAULT_PORT = 5000
 
 class PortInUseError(AutologError):
     """The address is taken by another process."""
+
+
+class UnauthenticatedBindError(AutologError):
+    """Serving beyond loopback without authentication was refused."""
+
+
+def check_bind_allowed(host: str, *, insecure_no_auth: bool = False) -> None:
+    """Refuse a non-loopback ``host``: ``autolog ui`` has no login, so anyone who reaches the
+    address could read every run and, with the CSRF token the page hands out, change aliases."""
+    if is_loopback(host) or insecure_no_auth:
+        return
+    raise UnauthenticatedBindError(
+        f"refusing to serve the UI on {host}: it has no authentication, so anyone who can reach "
+        "that address could read every run and move model aliases. To share a store, run "
+        "`autolog server` with access tokens; to reach this UI from another machine, use an SSH "
+        "tunnel (ssh -L 5000:127.0.0.1:5000 host) to the default 127.0.0.1; or, behind your own "
+        "authenticating proxy, pass --insecure-no-auth"
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -64,6 +83,7 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     allowed_hosts: Iterable[str] = (),
+    insecure_no_auth: bool = False,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> None:
@@ -74,17 +94,24 @@ def serve(
     tracking_uri : str, optional
         The store to browse (default: the one the Python API would use here).
     host : str
-        Address to bind; anything but loopback prints a warning (the UI has no login).
+        Address to bind. Anything but loopback is refused (the UI has no login) unless
+        ``insecure_no_auth`` is True.
     port : int
         TCP port; 0 picks a free one.
     allowed_hosts : iterable of str
         Extra names accepted in the ``Host`` header.
+    insecure_no_auth : bool
+        Serve beyond loopback without authentication anyway (only behind an authenticating
+        proxy); a warning is printed.
 
     Raises
     ------
+    UnauthenticatedBindError
+        ``host`` is not loopback and ``insecure_no_auth`` is False; nothing was started.
     PortInUseError
         When the port is taken.
     """
+    check_bind_allowed(host, insecure_no_auth=insecure_no_auth)
     import uvicorn
 
     from autolog._core._html import register_ui, unregister_ui
@@ -95,11 +122,11 @@ def serve(
     app = create_app(tracking_uri, bind_host=host, allowed_hosts=allowed_hosts)
     if not is_loopback(host):
         err.write(
-            f"warning: serving on {host}, reachable from other machines; the UI has no login, "
-            "so anyone who can reach this address can read every run\n"
+            f"warning: serving on {host} WITHOUT authentication (--insecure-no-auth): anyone who can "
+            "reach this address can read every run and move model aliases\n"
         )
     url = url_for(host if host not in ('0.0.0.0', '::') else DEFAULT_HOST, actual_port)
-    out.write(f"autolog ui: {app.state.client.tracking_uri}\n")
+    out.write(f"autolog ui: {redact_uri(app.state.client.tracking_uri)}\n")
     out.write(f"Serving at {url} (Ctrl-C to stop)\n")
     register_ui(url, app.state.client.store.artifact_root)
     out.flush()

@@ -36,8 +36,8 @@ def test_busy_port_is_one_clear_line(populated):
     assert len(lines) == 1 and "already in use" in lines[0] and str(port) in lines[0]
 
 
-def test_binding_elsewhere_warns(populated):
-    server = UiProcess(populated.uri, "--host", "0.0.0.0")
+def test_binding_elsewhere_needs_insecure_no_auth_and_warns(populated):
+    server = UiProcess(populated.uri, "--host", "0.0.0.0", "--insecure-no-auth")
     code, _, err = server.stop()
-    assert "warning" in err and "0.0.0.0" in err
+    assert "warning" in err and "0.0.0.0" in err and "WITHOUT authentication" in err
     assert code == 0

@@ -70,7 +70,7 @@ def _pair(client, repo, first, second):
 def test_diff_runs_reports_every_kind_of_change(client, repo_with_two_commits):
     repo, first, second = repo_with_two_commits
     a, b = _pair(client, repo, first, second)
-    diff = diff_runs(a, b, client=client)
+    diff = diff_runs(a, b, client=client, git_checkout=str(repo))
 
     assert diff.params.added == {"max_iter": "500"} and diff.params.removed == {"solver": "lbfgs"}
     assert [(c.key, c.a, c.b) for c in diff.params.changed] == [("C", "1.0", "0.1")]
@@ -100,16 +100,16 @@ def test_missing_git_never_fails_the_diff(client, repo_with_two_commits, monkeyp
     repo, first, second = repo_with_two_commits
     a, b = _pair(client, repo, first, second)
     monkeypatch.setenv("PATH", "/nonexistent")
-    diff = diff_runs(a, b, client=client)
+    diff = diff_runs(a, b, client=client, git_checkout=str(repo))
     assert diff.code.git_diff is None and "git" in diff.code.note
 
 
 def test_unavailable_repository_and_unknown_commit(client, repo_with_two_commits, tmp_path):
     repo, first, _ = repo_with_two_commits
     a, b = _pair(client, tmp_path / "gone", first, "c" * 40)
-    assert "not available" in diff_runs(a, b, client=client).code.note
+    assert "autolog runs diff --git" in diff_runs(a, b, client=client).code.note
     a, b = _pair(client, repo, first, "c" * 40)
-    diff = diff_runs(a, b, client=client)
+    diff = diff_runs(a, b, client=client, git_checkout=str(repo))
     assert diff.code.git_diff is None and diff.code.note.startswith("git diff unavailable")
 
 
@@ -124,15 +124,15 @@ def test_model_requirements_feed_the_environment(client, tmp_path):
     assert [(c.key, c.a, c.b) for c in env.changed] == [("numpy", "1.0.0", "2.0.0")]
 
 
-def _cli(*args, store):
+def _cli(*args, store, cwd=None):
     return subprocess.run([sys.executable, "-m", "autolog.cli", "--store", store, *args],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def test_cli_runs_diff_readable_and_json(client, repo_with_two_commits):
     repo, first, second = repo_with_two_commits
     a, b = _pair(client, repo, first, second)
-    text = _cli("runs", "diff", a, b, store=client.tracking_uri)
+    text = _cli("runs", "diff", a, b, "--git", store=client.tracking_uri, cwd=str(repo))
     assert text.returncode == 0, text.stderr
     for expected in ("Metrics", "acc", "-11.1%", "Params", "max_iter", "added", "DIFFERENT data",
                      "columns +x4 -x2", "train.py", "python", "3.11.7", "3.12.1", "scikit-learn"):

@@ -1,0 +1,177 @@
+"""Model records: what the store itself knows about each logged model and registered version.
+
+A model directory's ``autolog-model.json`` sits among the artifact files, which anyone who can
+write those files can rewrite, together with the sha256 it names. The record kept here, in the
+metadata database, is written when the model is logged (and copied when a version is
+registered): the flavor, the serialization format, the model file's name, its sha256 and size.
+``autolog.models.load_model`` compares the files against it before deserializing anything, so
+that changing the artifact files alone can no longer choose the loader (for example turn a
+skops model into a pickle).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Integer, String, Table, Text
+
+from autolog._core import _validation
+from autolog._core._exceptions import ConflictError, InvalidInputError
+from autolog.store import _engine
+from autolog.store._schema import MAX_MODEL_NAME_LENGTH, RUN_ID_LENGTH, metadata
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_NAME_LENGTH = 200  # flavor, serialization format and model file names
+
+model_records = Table(
+    "model_records",
+    metadata,
+    Column(
+        "run_id",
+        String(RUN_ID_LENGTH),
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("artifact_path", String(1000), primary_key=True),
+    Column("flavor", String(_NAME_LENGTH), nullable=False),
+    Column("serialization_format", String(_NAME_LENGTH), nullable=False),
+    Column("model_file", String(_NAME_LENGTH), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+model_version_records = Table(
+    "model_version_records",
+    metadata,
+    Column("name", String(MAX_MODEL_NAME_LENGTH), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("flavor", String(_NAME_LENGTH), nullable=False),
+    Column("serialization_format", String(_NAME_LENGTH), nullable=False),
+    Column("model_file", String(_NAME_LENGTH), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
+    sqlite_with_rowid=False,
+)
+
+_RECORD_COLUMNS = ("flavor", "serialization_format", "model_file", "sha256", "size_bytes")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """What the metadata store recorded about a model's files when it was logged or registered.
+
+    Attributes
+    ----------
+    flavor : str
+    serialization_format : str
+    model_file : str
+        File name inside the model directory.
+    sha256 : str
+        Hex sha256 of the model file.
+    size_bytes : int
+    """
+
+    flavor: str
+    serialization_format: str
+    model_file: str
+    sha256: str
+    size_bytes: int
+
+    def checked(self) -> "ModelRecord":
+        """Return self, or raise InvalidInputError naming the field that cannot be stored."""
+        for name in ("flavor", "serialization_format", "model_file"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value or len(value) > _NAME_LENGTH:
+                raise InvalidInputError(f"model record: {name} must be 1-{_NAME_LENGTH} characters, got {value!r}")
+        if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
+            raise InvalidInputError(f"model record: sha256 {self.sha256!r} is not 64 lowercase hex digits")
+        if not isinstance(self.size_bytes, int) or self.size_bytes < 0:
+            raise InvalidInputError(f"model record: size_bytes must be a non-negative int, got {self.size_bytes!r}")
+        return self
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in _RECORD_COLUMNS}
+
+
+def _record(row: Any) -> Optional[ModelRecord]:
+    return None if row is None else ModelRecord(*row)
+
+
+class ModelRecordsMixin:
+    """Model-record methods of :class:`autolog.store.SqlStore` (uses its engines and transactions)."""
+
+    def record_logged_model(self, run_id: str, artifact_path: str, record: ModelRecord) -> None:
+        """Record the model logged at ``runs:/<run_id>/<artifact_path>``.
+
+        Raises
+        ------
+        NotFoundError
+            No run with this id.
+        ConflictError
+            A model is already recorded there (a record is never replaced).
+        InvalidInputError
+            Bad field in ``record``; nothing is written.
+        """
+        _validation.run_id(run_id)
+        artifact_path = _checked_path(artifact_path)
+        values = record.checked().values()
+        with _engine.write_transaction(self._writer()) as connection:
+            self._run_stage(connection, run_id)  # NotFoundError for an unknown run
+            key = (model_records.c.run_id == run_id, model_records.c.artifact_path == artifact_path)
+            if connection.execute(sa.select(model_records.c.run_id).where(*key)).first():
+                raise ConflictError(f"run {run_id} already has a model recorded at {artifact_path!r}")
+            connection.execute(
+                sa.insert(model_records).values(run_id=run_id, artifact_path=artifact_path, **values)
+            )
+
+    def get_model_record(self, run_id: str, artifact_path: str) -> Optional[ModelRecord]:
+        """The record of the model at ``runs:/<run_id>/<artifact_path>``; None when there is none."""
+        _validation.run_id(run_id)
+        artifact_path = _checked_path(artifact_path)
+        columns = [model_records.c[name] for name in _RECORD_COLUMNS]
+        query = sa.select(*columns).where(
+            model_records.c.run_id == run_id, model_records.c.artifact_path == artifact_path
+        )
+        with self._reader().connect() as connection:
+            return _record(connection.execute(query).first())
+
+    def record_model_version(self, name: str, version: Any, record: ModelRecord) -> None:
+        """Record the model files of a registered version (once; ConflictError if recorded already)."""
+        name = _validation.model_name(name)
+        number = _validation.model_version(version)
+        values = record.checked().values()
+        self.get_model_version(name, number)  # NotFoundError naming the model and version
+        key = (model_version_records.c.name == name, model_version_records.c.version == number)
+        with _engine.write_transaction(self._writer()) as connection:
+            if connection.execute(sa.select(model_version_records.c.name).where(*key)).first():
+                raise ConflictError(f"version {number} of {name!r} already has a model record")
+            connection.execute(
+                sa.insert(model_version_records).values(name=name, version=number, **values)
+            )
+
+    def get_model_version_record(self, name: str, version: Any) -> Optional[ModelRecord]:
+        """The record of a registered version's model files; None when there is none."""
+        name = _validation.model_name(name)
+        number = _validation.model_version(version)
+        columns = [model_version_records.c[column] for column in _RECORD_COLUMNS]
+        query = sa.select(*columns).where(
+            model_version_records.c.name == name, model_version_records.c.version == number
+        )
+        with self._reader().connect() as connection:
+            return _record(connection.execute(query).first())
+
+
+def _checked_path(artifact_path: Any) -> str:
+    if not isinstance(artifact_path, str) or not artifact_path.strip("/") or len(artifact_path) > 1000:
+        raise InvalidInputError(f"artifact path must be a non-empty str of at most 1000 characters, got {artifact_path!r}")
+    return artifact_path.strip("/")
