@@ -408,11 +408,18 @@ def load_model(
     InvalidInputError
         Malformed URI or metadata.
     """
+    return _load_checked(model_uri, trusted_types, allowed_formats, trusted)[0]
+
+
+def _load_checked(
+    model_uri: Union[str, os.PathLike], trusted_types: Optional[Sequence[str]], allowed_formats: Any, trusted: bool
+) -> tuple[Any, ModelMetadata]:
     allowed = _checked_allowed_formats(allowed_formats)
     with _model_directory(model_uri) as (directory, expected):
         if expected is not None:
             expected.check_trusted(trusted)
-        return _load_from_directory(directory, trusted_types, expected=expected, allowed=allowed)
+        model = _load_from_directory(directory, trusted_types, expected=expected, allowed=allowed)
+        return model, read_metadata(directory)
 
 
 def _checked_allowed_formats(allowed_formats: Any) -> Optional[frozenset]:
@@ -455,16 +462,18 @@ class _StoreRecord:
 
 
 def load_model_with_metadata(
-    model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Sequence[str]] = None
+    model_uri: Union[str, os.PathLike],
+    *,
+    trusted_types: Optional[Sequence[str]] = None,
+    allowed_formats: Optional[Sequence[str]] = None,
+    trusted: bool = False,
 ) -> tuple[Any, ModelMetadata]:
-    """Load a model like :func:`load_model` and return it with its recorded metadata.
+    """Load a model like :func:`load_model` (same checks and options) and return its metadata too.
 
     For callers that need the signature, flavor or sha256 of what they loaded (a model server),
-    read from the same model directory, after the same integrity checks.
+    read from the same model directory.
     """
-    with _model_directory(model_uri) as directory:
-        model = _load_from_directory(directory, trusted_types)
-        return model, read_metadata(directory)
+    return _load_checked(model_uri, trusted_types, allowed_formats, trusted)
 
 
 def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
