@@ -143,7 +143,9 @@ class _Exporter:
     """The child process: JSON lines in, an acknowledgement out once a run's files are copied."""
 
     def __init__(self, command: list):
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "MLFLOW_ENABLE_ASYNC_LOGGING": "false"}
+        # MLflow 3.17 refuses to open an ./mlruns file store unless allowed: reading one to move
+        # away from it is the case the switch exists for.
+        env = {"MLFLOW_ALLOW_FILE_STORE": "true", **os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, env=env,

@@ -194,6 +194,9 @@ def main(argv):
     import mlflow
     from mlflow import MlflowClient
 
+    # The fluent settings too: artifact downloads resolve runs:/ URIs through them.
+    mlflow.set_tracking_uri(args.source)
+    mlflow.set_registry_uri(args.source)
     client = MlflowClient(tracking_uri=args.source, registry_uri=args.source)
     skip = set()
     if args.skip:
