@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "autolog.cli._ui",  # autolog ui, autolog runs diff
     "autolog.cli._models",  # autolog models list|show|register|alias|delete
     "autolog.cli._import",  # autolog import mlflow
+    "autolog.cli._reproduce",  # autolog runs reproduce
 )
 
 EXIT_ERROR = 1
