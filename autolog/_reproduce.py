@@ -207,8 +207,7 @@ def run_in_worktree(client: Any, plan: Plan, *, python: str, output: Any) -> tup
         env = {**os.environ, "AUTOLOG_TRACKING_URI": client.tracking_uri,
                "AUTOLOG_EXPERIMENT_ID": plan.run.info.experiment_id}
         env.pop("AUTOLOG_EXPERIMENT_NAME", None)
-        done = subprocess.run([python, os.path.join(tree, plan.script), *plan.argv], cwd=tree, env=env,
-                              stdout=output, stderr=output)
+        code = _run_streaming([python, os.path.join(tree, plan.script), *plan.argv], tree, env, output)
         new_runs = _runs_started_since(client, plan.run.info.experiment_id, started, tree)
     finally:
         _git(plan.repo, "worktree", "remove", "--force", tree, check=False)
@@ -216,7 +215,17 @@ def run_in_worktree(client: Any, plan: Plan, *, python: str, output: Any) -> tup
         shutil.rmtree(workdir, ignore_errors=True)
     for run_id in new_runs:
         client.set_tag(run_id, REPRODUCES_TAG, plan.run.info.run_id)
-    return done.returncode, new_runs
+    return code, new_runs
+
+
+def _run_streaming(command: list, cwd: str, env: dict, output: Any) -> int:
+    """Run ``command``, copying its stdout and stderr line by line to the text stream ``output``."""
+    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as process:
+        for line in process.stdout:
+            output.write(line)
+            output.flush()
+    return process.returncode
 
 
 def _runs_started_since(client: Any, experiment_id: str, started: int, tree: str) -> list:

@@ -41,7 +41,7 @@ def runs_reproduce(ctx: CommandContext) -> int:
             f"{' with the recorded uncommitted diff' if plan.patch else ''} ...")
         sys.stdout.flush()
         code, new_runs = reproduce.run_in_worktree(
-            ctx.client, plan, python=python, output=sys.stderr if ctx.json else None
+            ctx.client, plan, python=python, output=sys.stderr if ctx.json else ctx.out
         )
     new_run = reproduce.matching_run(ctx.client, plan.run, new_runs)
     if new_run is None:
