@@ -83,13 +83,13 @@ def _sql_metric_histories(client, run_id):
         from mlflow.store.tracking.dbmodels.models import SqlMetric
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-        store = client._tracking_client.store
+        sql_store = client._tracking_client.store  # MLflow's store, not an autolog Store
     except (ImportError, AttributeError):
         return None
-    if not isinstance(store, SqlAlchemyStore):
+    if not isinstance(sql_store, SqlAlchemyStore):
         return None
     histories = {}
-    with store.ManagedSessionMaker() as session:
+    with sql_store.ManagedSessionMaker() as session:
         rows = (
             session.query(SqlMetric.key, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
             .filter(SqlMetric.run_uuid == run_id)
