@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from autolog._core._constants import AUTOLOG_VERSION
 from autolog.exceptions import (
     AutologError,
     ConflictError,
@@ -17,7 +18,7 @@ from autolog.exceptions import (
     StoreError,
 )
 
-__version__ = "0.1.0"
+__version__ = AUTOLOG_VERSION
 
 _TRACKING = "autolog.tracking"
 _ENTITIES = "autolog.entities"
@@ -57,6 +58,7 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
     "log_model": "autolog.models",
     "save_model": "autolog.models",
     "load_model": "autolog.models",
+    "show": "autolog.tracking._notebook",
 }
 
 __all__ = [

@@ -156,7 +156,7 @@ def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 def environment_changes(client: Any, run: Run, python: str) -> list:
     """``[(package, recorded version, version in python)]`` for every recorded package that differs."""
-    from autolog._diff import _versions  # noqa: PLC0415
+    from autolog._run_diff import _versions  # noqa: PLC0415
 
     recorded = {k: v for k, v in _versions(run, client).items() if k not in ("autolog", "framework")}
     current = _installed_versions(python, sorted(recorded))

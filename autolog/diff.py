@@ -1,6 +1,6 @@
 """What changed between two runs: ``diff_runs(run_a, run_b, client=...) -> RunDiff``."""
 
-from autolog._diff import (
+from autolog._run_diff import (
     CodeDiff,
     DatasetDiff,
     EnvironmentDiff,

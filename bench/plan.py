@@ -110,6 +110,9 @@ def variants(quick: bool, fixtures) -> list[Variant]:
                          sides=("autolog",), warmup={"k": 1}))
         v.append(Variant("ui-100k", "ui", {"fixture_dir": fixtures(100_000)["autolog"], "k": 5},
                          1, sides=("autolog",), warmup=None))
+    if not quick:  # writes 5,000,000 metric rows first: a few minutes
+        v.append(Variant("ui-browser", "ui", {"case": "browser", "k": 3}, 1, sides=("autolog",),
+                         warmup=None))
     v.append(Variant("load", "load_model", {"k": 20}, 1 if quick else 3,
                      warmup=None if quick else {"k": 1}))
     v.append(Variant("imports-hooked", "imports", {"mode": "hooked"}, 2 if quick else 5,
@@ -172,6 +175,19 @@ ROWS = [
         "ms", ("<=", 1000.0)),
     Row("UI runs page, 100,000 runs, filtered + sorted by a metric (ms)", "ui-100k",
         "filtered_page_ms", None, "ms", ("<=", 1000.0)),
+    Row("UI compare, 200 runs x 20 metrics x 1,000 steps, interactive, Chromium (ms)", "ui-browser",
+        "compare_interactive_ms", None, "ms", ("<=", 1500.0), "navigation start to DOMContentLoaded"),
+    Row("UI compare 200 runs: charts in view drawn (ms)", "ui-browser", "compare_first_charts_ms", None, "ms",
+        None, "4 charts, one request each for all 200 runs"),
+    Row("UI compare 200 runs: all 20 charts drawn, scrolled (ms)", "ui-browser", "compare_all_charts_ms", None,
+        "ms"),
+    Row("UI chart of a 1,000,000-step metric, warm (ms)", "ui-browser", "chart_1m_warm_ms", None, "ms",
+        ("<=", 300.0), "request to drawn; envelope cached in the server"),
+    Row("UI chart of a 1,000,000-step metric, first view after start (ms)", "ui-browser", "chart_1m_cold_ms",
+        None, "ms", None, "builds the min/max envelope: one grouped SQL scan"),
+    Row("UI 1M-step chart: drag-zoom re-fetch + redraw (ms)", "ui-browser", "chart_1m_zoom_ms", None, "ms"),
+    Row("UI runs page, 10,000 distinct keys, Chromium load (ms)", "ui-browser", "wide_page_ms", None, "ms",
+        ("<=", 1000.0)),
     Row("load_model(runs:/ID/model) (ms)", "load", "load_ms", "load_ms", "ms", ("<=", 3.0)),
     Row("load_model, first in process (ms)", "load", "first_load_ms", "first_load_ms", "ms"),
     Row("import the package (ms)", "imports-hooked", "import_ms", "import_ms", "ms",

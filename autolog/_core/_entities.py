@@ -61,6 +61,11 @@ class Experiment:
     creation_time: Optional[int] = None
     last_update_time: Optional[int] = None
 
+    def _repr_html_(self) -> str:
+        from autolog._core._html import experiment_html
+
+        return experiment_html(self)
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -89,6 +94,11 @@ class Run:
     info: RunInfo
     data: RunData
 
+    def _repr_html_(self) -> str:
+        from autolog._core._html import run_html
+
+        return run_html(self)
+
 
 @dataclass(frozen=True)
 class FileInfo:
@@ -105,6 +115,14 @@ class PagedList(list):
     def __init__(self, items, token: Optional[str] = None):
         super().__init__(items)
         self.token = token
+
+    def _repr_html_(self) -> Optional[str]:
+        """Runs render as a table in Jupyter; other items fall back to the plain repr."""
+        if not all(isinstance(item, Run) for item in self):
+            return None
+        from autolog._core._html import runs_html
+
+        return runs_html(list(self))
 
 
 class ModelVersionStatus:
@@ -175,3 +193,39 @@ class ModelVersion:
     description: Optional[str] = None
     tags: dict = field(default_factory=dict)
     aliases: tuple = ()
+
+
+@dataclass
+class SeriesSample:
+    """One run's history of one metric, possibly down-sampled.
+
+    ``steps`` and ``values`` are parallel lists (NaN for NaN); ``total`` is the number of points
+    recorded in the requested range (estimated from the envelope for long series); ``sampled``
+    tells whether points were merged; ``cursor`` is ``(step, id)`` of the last point read, the
+    position to poll :meth:`Store.metric_histories_since` from.
+    """
+
+    run_id: str
+    key: str
+    steps: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+    total: int = 0
+    sampled: bool = False
+    cursor: Optional[tuple] = None
+
+
+@dataclass
+class ExperimentKeys:
+    """Keys of an experiment's runs.
+
+    ``metrics``: ``(key, last_logged_ms, runs_with_key)`` newest first; ``params``: ``(key,
+    distinct_values, runs_with_key)`` by key; ``run_count``: runs considered.
+    """
+
+    metrics: list
+    params: list
+    run_count: int
+
+    def varying_params(self) -> list:
+        """Params whose value differs between runs (or that some runs lack)."""
+        return [k for k, distinct, n in self.params if distinct > 1 or n < self.run_count]

@@ -12,11 +12,11 @@ import re
 import sys
 from typing import Optional, Sequence
 
-from autolog.cli._context import CommandContext
-from autolog.cli._registry import build_parser
+from autolog.cli._invocation import Invocation
+from autolog.cli._commands import build_parser
 from autolog._core._exceptions import AutologError
 
-# Importing a command module registers its commands (see autolog/cli/_registry.py); a new
+# Importing a command module registers its commands (see autolog/cli/_commands.py); a new
 # command such as `autolog ui` or `autolog runs diff` is a new module listed here.
 COMMAND_MODULES = (
     "autolog.cli._experiments",
@@ -24,7 +24,8 @@ COMMAND_MODULES = (
     "autolog.cli._artifacts",
     "autolog.cli._gc",
     "autolog.cli._ui",  # autolog ui, autolog runs diff
-    "autolog.cli._models",  # autolog models list|show|register|alias|delete
+    "autolog.cli._model_registry",  # autolog models list|show|register|alias|delete
+    "autolog.cli._serving",  # autolog models serve|predict
     "autolog.cli._import",  # autolog import mlflow
     "autolog.cli._reproduce",  # autolog runs reproduce
 )
@@ -41,7 +42,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         importlib.import_module(module)
     args = build_parser().parse_args(argv)
     try:
-        return args._command.func(CommandContext(args)) or 0
+        return args._command.func(Invocation(args)) or 0
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:  # e.g. `autolog runs list | head`

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autolog.cli._context import CommandContext
+from autolog.cli._invocation import Invocation
 from autolog.cli._output import file_info_to_dict
-from autolog.cli._registry import arg, command, group
+from autolog.cli._commands import arg, command, group
 
 group("artifacts", "list and download the artifacts of a run")
 
@@ -14,7 +14,7 @@ group("artifacts", "list and download the artifacts of a run")
     args=(arg("run_id", metavar="RUN", help="run id"),
           arg("path", metavar="PATH", nargs="?", default=None, help="directory inside the run's artifacts")),
 )
-def artifacts_list(ctx: CommandContext) -> None:
+def artifacts_list(ctx: Invocation) -> None:
     ctx.client.get_run(ctx.args.run_id)  # a clear "run not found" rather than an empty listing
     files = ctx.client.list_artifacts(ctx.args.run_id, ctx.args.path)
     if ctx.json:
@@ -40,7 +40,7 @@ def _size(size) -> str:
           arg("path", metavar="PATH", nargs="?", default="", help="file or directory inside the run's artifacts"),
           arg("-o", "--output", metavar="DIR", default=None, help="destination directory (default: a new temp dir)")),
 )
-def artifacts_download(ctx: CommandContext) -> None:
+def artifacts_download(ctx: Invocation) -> None:
     ctx.client.get_run(ctx.args.run_id)
     local_path = ctx.client.download_artifacts(ctx.args.run_id, ctx.args.path, ctx.args.output)
     if ctx.json:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autolog.cli._context import CommandContext
+from autolog.cli._invocation import Invocation
 from autolog.cli._output import experiment_to_dict, format_time
-from autolog.cli._registry import arg, command, group
+from autolog.cli._commands import arg, command, group
 from autolog._core._entities import ViewType
 
 group("experiments", "list and manage experiments")
@@ -17,7 +17,7 @@ _VIEW_ARGS = (
 
 
 @command("experiments", "list", help="list experiments", args=_VIEW_ARGS, json_output=True)
-def experiments_list(ctx: CommandContext) -> None:
+def experiments_list(ctx: Invocation) -> None:
     experiments = ctx.client.search_experiments(ctx.args.view)
     if ctx.json:
         ctx.emit_json([experiment_to_dict(e) for e in experiments])
@@ -34,7 +34,7 @@ def experiments_list(ctx: CommandContext) -> None:
     args=(arg("name", help="experiment name"),
           arg("--artifact-location", metavar="URI", help="where its runs' artifacts go")),
 )
-def experiments_create(ctx: CommandContext) -> None:
+def experiments_create(ctx: Invocation) -> None:
     experiment_id = ctx.client.create_experiment(ctx.args.name, artifact_location=ctx.args.artifact_location)
     if ctx.json:
         ctx.emit_json({"experiment_id": experiment_id, "name": ctx.args.name})
@@ -46,7 +46,7 @@ def experiments_create(ctx: CommandContext) -> None:
     "experiments", "rename", help="rename an experiment",
     args=(arg("experiment", metavar="EXP", help="experiment name or id"), arg("new_name", help="the new name")),
 )
-def experiments_rename(ctx: CommandContext) -> None:
+def experiments_rename(ctx: Invocation) -> None:
     experiment = ctx.experiment(ctx.args.experiment)
     ctx.client.rename_experiment(experiment.experiment_id, ctx.args.new_name)
     ctx.echo(f"Renamed experiment {experiment.name!r} (id {experiment.experiment_id}) to {ctx.args.new_name!r}.")
@@ -56,7 +56,7 @@ def experiments_rename(ctx: CommandContext) -> None:
     "experiments", "delete", help="mark an experiment deleted (restore brings it back)",
     args=(arg("experiment", metavar="EXP", help="experiment name or id"),),
 )
-def experiments_delete(ctx: CommandContext) -> None:
+def experiments_delete(ctx: Invocation) -> None:
     experiment = ctx.experiment(ctx.args.experiment)
     ctx.client.delete_experiment(experiment.experiment_id)
     ctx.echo(f"Deleted experiment {experiment.name!r} (id {experiment.experiment_id}).")
@@ -66,7 +66,7 @@ def experiments_delete(ctx: CommandContext) -> None:
     "experiments", "restore", help="restore a deleted experiment",
     args=(arg("experiment", metavar="EXP", help="experiment name or id"),),
 )
-def experiments_restore(ctx: CommandContext) -> None:
+def experiments_restore(ctx: Invocation) -> None:
     experiment = ctx.experiment(ctx.args.experiment)
     ctx.client.restore_experiment(experiment.experiment_id)
     ctx.echo(f"Restored experiment {experiment.name!r} (id {experiment.experiment_id}).")

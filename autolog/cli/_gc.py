@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from autolog.cli._context import CommandContext
-from autolog.cli._registry import arg, command
+from autolog.cli._invocation import Invocation
+from autolog.cli._commands import arg, command
 from autolog._core._entities import ViewType
 
 
@@ -15,7 +15,7 @@ class Aborted(Exception):
 
 @command("gc", help="permanently remove deleted runs and their artifacts", json_output=True,
          args=(arg("--yes", "-y", action="store_true", help="do not ask for confirmation"),))
-def gc(ctx: CommandContext) -> int:
+def gc(ctx: Invocation) -> int:
     run_ids = _deleted_run_ids(ctx)
     if not run_ids:
         _report(ctx, [], "Nothing to purge: no deleted runs.")
@@ -28,7 +28,7 @@ def gc(ctx: CommandContext) -> int:
     return 0
 
 
-def _deleted_run_ids(ctx: CommandContext) -> list[str]:
+def _deleted_run_ids(ctx: Invocation) -> list[str]:
     experiment_ids = ctx.all_experiment_ids(ViewType.ALL)
     run_ids: list[str] = []
     token = None
@@ -48,7 +48,7 @@ def _confirm(prompt: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _report(ctx: CommandContext, purged: list[str], message: str) -> None:
+def _report(ctx: Invocation, purged: list[str], message: str) -> None:
     if ctx.json:
         ctx.emit_json({"purged": list(purged)})
     else:

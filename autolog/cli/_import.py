@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from autolog.cli._context import CommandContext
-from autolog.cli._registry import arg, command, group
+from autolog.cli._invocation import Invocation
+from autolog.cli._commands import arg, command, group
 
 group("import", "import runs from another tracker")
 
@@ -24,7 +24,7 @@ group("import", "import runs from another tracker")
         arg("--no-progress", action="store_true", help="no progress bar on stderr"),
     ),
 )
-def import_mlflow_command(ctx: CommandContext) -> int:
+def import_mlflow_command(ctx: Invocation) -> int:
     from autolog.importers import import_mlflow  # noqa: PLC0415  (only when the command runs)
 
     args = ctx.args
@@ -40,7 +40,7 @@ def import_mlflow_command(ctx: CommandContext) -> int:
     return 1 if report.failed else 0
 
 
-def _print_report(ctx: CommandContext, report) -> None:
+def _print_report(ctx: Invocation, report) -> None:
     data = report.to_dict()
     verb = "Would import" if report.dry_run else "Imported"
     counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in data["imported"].items()

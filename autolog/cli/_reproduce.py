@@ -6,8 +6,8 @@ import os
 import sys
 import tempfile
 
-from autolog.cli._context import CommandContext
-from autolog.cli._registry import arg, command
+from autolog.cli._invocation import Invocation
+from autolog.cli._commands import arg, command
 
 
 @command(
@@ -21,7 +21,7 @@ from autolog.cli._registry import arg, command
             help="run in this Python (default) or in a new virtualenv with the recorded versions"),
     ),
 )
-def runs_reproduce(ctx: CommandContext) -> int:
+def runs_reproduce(ctx: Invocation) -> int:
     from autolog import _reproduce as reproduce  # noqa: PLC0415
 
     plan = reproduce.plan_reproduction(
@@ -69,7 +69,7 @@ def _changed_data(diff) -> list:
     return [d for d in diff.data if d.same_data is False]
 
 
-def _print_result(ctx: CommandContext, code: int, new_run: str, diff) -> None:
+def _print_result(ctx: Invocation, code: int, new_run: str, diff) -> None:
     from autolog.cli._ui import _code, _data, _environment, _header, _metrics, _params  # noqa: PLC0415
 
     ctx.echo(f"\nReproduction {'finished' if code == 0 else f'exited with status {code}'}: run {new_run}")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from autolog.cli._context import CommandContext
+from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
-from autolog.cli._registry import arg, command, group
+from autolog.cli._commands import arg, command, group
+from autolog._core._constants import NOTE_TAG
 from autolog._core._entities import Run, ViewType
+from autolog._core._exceptions import InvalidInputError, NotFoundError
 
 group("runs", "list, show and manage runs")
 
@@ -26,21 +28,55 @@ _PAGE_SIZE = 1000
         arg("--deleted", dest="view", action="store_const", const=ViewType.DELETED_ONLY,
             default=ViewType.ACTIVE_ONLY, help="only deleted runs"),
         arg("--all", dest="view", action="store_const", const=ViewType.ALL, help="active and deleted runs"),
+        arg("--columns", metavar="COLS", default="",
+            help="extra columns, comma-separated: metrics.KEY, params.KEY or tags.KEY (e.g. metrics.accuracy,params.C)"),
     ),
 )
-def runs_list(ctx: CommandContext) -> None:
+def runs_list(ctx: Invocation) -> None:
+    columns = _columns(ctx.args.columns)
     experiments = _experiments_by_id(ctx)
     runs, more = _search(ctx, list(experiments))
     if ctx.json:
         ctx.emit_json([run_to_dict(run) for run in runs])
         return
-    rows = [_run_row(run, experiments) for run in runs]
-    ctx.table(("run id", "experiment", "name", "status", "started", "duration"), rows, empty="No runs.")
+    rows = [_run_row(run, experiments) + tuple(_cell(run, kind, key) for kind, key in columns) for run in runs]
+    header = ("run id", "experiment", "name", "status", "started", "duration") + tuple(f"{k}.{key}" for k, key in columns)
+    ctx.table(header, rows, empty="No runs.")
     if more:
         print(f"(showing the first {len(runs)} runs; raise --max to see more)", file=sys.stderr)
 
 
-def _experiments_by_id(ctx: CommandContext) -> dict[str, str]:
+def _columns(spec: str) -> list[tuple[str, str]]:
+    columns = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        kind, _, key = item.partition(".")
+        if kind not in ("metrics", "params", "tags") or not key:
+            raise InvalidInputError(f"column {item!r} must be metrics.KEY, params.KEY or tags.KEY")
+        columns.append((kind, key))
+    return columns
+
+
+def _cell(run: Run, kind: str, key: str) -> str:
+    value = getattr(run.data, kind).get(key)
+    return "-" if value is None else format_number(value)
+
+
+def resolve_run_id(ctx: Invocation, ref: str) -> str:
+    """A full run id from an id or a unique prefix of one (deleted runs included)."""
+    try:
+        return ctx.client.get_run(ref).info.run_id
+    except NotFoundError:
+        matches = ctx.client.store.find_run_ids(ref, limit=5)
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InvalidInputError(f"run id prefix {ref!r} is ambiguous: {', '.join(matches)}") from None
+        raise
+
+
+def _experiments_by_id(ctx: Invocation) -> dict[str, str]:
     if ctx.args.experiment:
         resolved = [ctx.experiment(ref) for ref in ctx.args.experiment]
     else:
@@ -48,7 +84,7 @@ def _experiments_by_id(ctx: CommandContext) -> dict[str, str]:
     return {e.experiment_id: e.name for e in resolved}
 
 
-def _search(ctx: CommandContext, experiment_ids: list[str]) -> tuple[list[Run], bool]:
+def _search(ctx: Invocation, experiment_ids: list[str]) -> tuple[list[Run], bool]:
     runs: list[Run] = []
     token = None
     limit = max(0, ctx.args.max)
@@ -77,9 +113,9 @@ def _run_row(run: Run, experiments: dict[str, str]) -> tuple:
 
 
 @command("runs", "show", help="show a run: info, params, metrics, tags", json_output=True,
-         args=(arg("run_id", metavar="RUN", help="run id"),))
-def runs_show(ctx: CommandContext) -> None:
-    run = ctx.client.get_run(ctx.args.run_id)
+         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix of one"),))
+def runs_show(ctx: Invocation) -> None:
+    run = ctx.client.get_run(resolve_run_id(ctx, ctx.args.run_id))
     if ctx.json:
         ctx.emit_json(run_to_dict(run))
         return
@@ -92,7 +128,7 @@ def runs_show(ctx: CommandContext) -> None:
             ctx.echo(_indent(format_table(("key", "value"), rows)))
 
 
-def _info_block(ctx: CommandContext, run: Run) -> str:
+def _info_block(ctx: Invocation, run: Run) -> str:
     info = run.info
     try:
         experiment = f"{ctx.client.get_experiment(info.experiment_id).name} (id {info.experiment_id})"
@@ -124,12 +160,62 @@ def _indent(text: str) -> str:
          args=(arg("run_id", metavar="RUN", help="run id"),
                arg("--force", action="store_true",
                    help="delete even if registered model versions point to the run")))
-def runs_delete(ctx: CommandContext) -> None:
-    ctx.client.delete_run(ctx.args.run_id, force=ctx.args.force)
-    ctx.echo(f"Deleted run {ctx.args.run_id}.")
+def runs_delete(ctx: Invocation) -> None:
+    run_id = resolve_run_id(ctx, ctx.args.run_id)
+    ctx.client.delete_run(run_id, force=ctx.args.force)
+    ctx.echo(f"Deleted run {run_id}.")
 
 
 @command("runs", "restore", help="restore a deleted run", args=(arg("run_id", metavar="RUN", help="run id"),))
-def runs_restore(ctx: CommandContext) -> None:
-    ctx.client.restore_run(ctx.args.run_id)
-    ctx.echo(f"Restored run {ctx.args.run_id}.")
+def runs_restore(ctx: Invocation) -> None:
+    run_id = resolve_run_id(ctx, ctx.args.run_id)
+    ctx.client.restore_run(run_id)
+    ctx.echo(f"Restored run {run_id}.")
+
+
+@command("runs", "rename", help="rename a run",
+         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix"), arg("name", help="the new name")))
+def runs_rename(ctx: Invocation) -> None:
+    run_id = resolve_run_id(ctx, ctx.args.run_id)
+    if not ctx.args.name.strip():
+        raise InvalidInputError("the new name must not be empty")
+    ctx.client.update_run(run_id, run_name=ctx.args.name.strip())
+    ctx.echo(f"Renamed run {run_id} to {ctx.args.name.strip()!r}.")
+
+
+@command("runs", "tag", help="set tags (KEY=VALUE) on a run, or remove them (--delete KEY)",
+         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix"),
+               arg("tags", metavar="KEY=VALUE", nargs="*", help="tags to set"),
+               arg("--delete", metavar="KEY", action="append", default=[], help="a tag to remove (repeatable)")))
+def runs_tag(ctx: Invocation) -> None:
+    run_id = resolve_run_id(ctx, ctx.args.run_id)
+    pairs = []
+    for item in ctx.args.tags:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"expected KEY=VALUE, got {item!r}")
+        pairs.append((key.strip(), value))
+    if not pairs and not ctx.args.delete:
+        raise InvalidInputError("give tags as KEY=VALUE or --delete KEY")
+    if pairs:
+        ctx.client.log_batch(run_id, tags=pairs)
+    for key in ctx.args.delete:
+        ctx.client.delete_tag(run_id, key)
+    ctx.echo(f"Run {run_id}: {len(pairs)} tag(s) set, {len(ctx.args.delete)} removed.")
+
+
+@command("runs", "note", help="set a run's markdown note (tag mlflow.note.content); '-' reads stdin, '' removes it",
+         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix"),
+               arg("text", nargs="?", help="the note (markdown); omit to print the current note")))
+def runs_note(ctx: Invocation) -> None:
+    run_id = resolve_run_id(ctx, ctx.args.run_id)
+    if ctx.args.text is None:
+        ctx.echo(ctx.client.get_run(run_id).data.tags.get(NOTE_TAG, ""))
+        return
+    text = sys.stdin.read() if ctx.args.text == "-" else ctx.args.text
+    if text.strip():
+        ctx.client.set_tag(run_id, NOTE_TAG, text)
+        ctx.echo(f"Note set on run {run_id}.")
+    elif NOTE_TAG in ctx.client.get_run(run_id).data.tags:
+        ctx.client.delete_tag(run_id, NOTE_TAG)
+        ctx.echo(f"Note removed from run {run_id}.")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autolog.cli._context import CommandContext
+from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_number, format_table
-from autolog.cli._registry import arg, command
+from autolog.cli._commands import arg, command
 
 
 @command(
@@ -17,7 +17,7 @@ from autolog.cli._registry import arg, command
             help="another host name browsers may use to reach the server (repeatable)"),
     ),
 )
-def ui(ctx: CommandContext) -> None:
+def ui(ctx: Invocation) -> None:
     from autolog.ui import serve
 
     serve(getattr(ctx.args, "store", None), host=ctx.args.host, port=ctx.args.port,
@@ -33,7 +33,7 @@ def ui(ctx: CommandContext) -> None:
         arg("-p", "--patch", action="store_true", help="also print the full git diff between the commits"),
     ),
 )
-def runs_diff(ctx: CommandContext) -> None:
+def runs_diff(ctx: Invocation) -> None:
     from autolog.diff import diff_runs
 
     diff = diff_runs(ctx.args.run_a, ctx.args.run_b, client=ctx.client)

@@ -21,6 +21,8 @@ import threading
 from array import array
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Optional
+from autolog._core._constants import TAG_DATA_PREFIX
+from autolog._core._process import PROCESS, StatePart
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -31,9 +33,23 @@ _PARALLEL_MIN_BYTES = 4 * _LEAF_SIZE
 _DIGEST_VERSION = b"autolog-fingerprint-v1"
 _TAG_LIST_CAP = 6000  # characters of a JSON list tag before it is cut (store limit: 8000)
 
-_pool_lock = threading.Lock()
-_pool: Optional["ThreadPoolExecutor"] = None
-_pool_pid: Optional[int] = None
+
+
+class _HashPool(StatePart):
+    """The thread pool hashing large arrays, made on first use (again in a forked child)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pool: Optional["ThreadPoolExecutor"] = None
+        self.pid: Optional[int] = None
+
+    def reset(self) -> None:
+        if self.pool is not None and self.pid == os.getpid():
+            self.pool.shutdown(wait=True)
+        self.__init__()
+
+
+_hashing = PROCESS.part("context.hash_pool", _HashPool)
 
 
 @dataclass(frozen=True)
@@ -74,7 +90,7 @@ class DatasetFingerprint:
         data["shape"] = list(self.shape)
         return data
 
-    def to_tags(self, prefix: str = "autolog.data") -> dict[str, str]:
+    def to_tags(self, prefix: str = TAG_DATA_PREFIX) -> dict[str, str]:
         """Return the fingerprint as run tags ``{prefix}.digest``, ``{prefix}.shape``, ...
 
         Fields that are None are left out; long column/dtype lists are cut with a marker.
@@ -401,18 +417,17 @@ def _frame(label: str, size: int) -> bytes:
 
 
 def _hash_pool() -> Optional["ThreadPoolExecutor"]:
-    global _pool, _pool_pid
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
     workers = min(8, os.cpu_count() or 1)
     if workers < 2:
         return None
-    with _pool_lock:
+    with _hashing.lock:
         # A forked child inherits the pool object but not its threads: make a new one.
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autolog-hash")
-            _pool_pid = os.getpid()
-        return _pool
+        if _hashing.pool is None or _hashing.pid != os.getpid():
+            _hashing.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autolog-hash")
+            _hashing.pid = os.getpid()
+        return _hashing.pool
 
 
 def _capped_json_list(values: list) -> str:

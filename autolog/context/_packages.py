@@ -11,6 +11,7 @@ import sys
 import threading
 import types
 from typing import Iterable, Optional
+from autolog._core._process import PROCESS, StatePart
 
 # Top-level modules whose distribution name differs; saves the 100+ ms that
 # packages_distributions() takes to scan every installed distribution.
@@ -29,18 +30,25 @@ _MAX_DEPTH = 6
 _HOMOGENEOUS_AFTER = 8
 
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
-_lock = threading.Lock()
-
-
 def _metadata():
     import importlib.metadata  # noqa: PLC0415  (about 20 ms; only needed on first lookup)
 
     return importlib.metadata
 
-_versions: dict[str, Optional[str]] = {}
-_module_distributions: dict[str, Optional[str]] = {}
-_all_packages_distributions: Optional[dict] = None
-_requirements_by_classes: dict[frozenset, tuple[str, ...]] = {}
+
+
+class _PackageCache(StatePart):
+    """Installed versions and module -> distribution maps, read once per process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.versions: dict[str, Optional[str]] = {}
+        self.module_distributions: dict[str, Optional[str]] = {}
+        self.all_packages_distributions: Optional[dict] = None
+        self.requirements_by_classes: dict[frozenset, tuple[str, ...]] = {}
+
+
+_cache = PROCESS.part("context.packages", _PackageCache)
 
 
 def package_versions(names: Iterable[str]) -> dict[str, str]:
@@ -65,12 +73,12 @@ def package_versions(names: Iterable[str]) -> dict[str, str]:
 
 
 def _installed_version(distribution: str) -> Optional[str]:
-    if distribution not in _versions:
+    if distribution not in _cache.versions:
         try:
-            _versions[distribution] = _metadata().version(distribution)
+            _cache.versions[distribution] = _metadata().version(distribution)
         except _metadata().PackageNotFoundError:
-            _versions[distribution] = None
-    return _versions[distribution]
+            _cache.versions[distribution] = None
+    return _cache.versions[distribution]
 
 
 def requirements_for(obj: object) -> list[str]:
@@ -92,7 +100,7 @@ def requirements_for(obj: object) -> list[str]:
         Sorted, deduplicated ``name==version`` strings.
     """
     modules = frozenset(_top_level_modules(obj))
-    cached = _requirements_by_classes.get(modules)
+    cached = _cache.requirements_by_classes.get(modules)
     if cached is None:
         pins = set()
         for module in modules:
@@ -101,15 +109,15 @@ def requirements_for(obj: object) -> list[str]:
             if version is not None:
                 pins.add(f"{_canonical_name(distribution)}=={version}")
         cached = tuple(sorted(pins, key=str.lower))
-        _requirements_by_classes[modules] = cached
+        _cache.requirements_by_classes[modules] = cached
     return list(cached)
 
 
 def distribution_for_module(top_level_module: str) -> Optional[str]:
     """Return the distribution that installs ``top_level_module``, or None (e.g. stdlib, local code)."""
-    if top_level_module not in _module_distributions:
-        _module_distributions[top_level_module] = _find_distribution(top_level_module)
-    return _module_distributions[top_level_module]
+    if top_level_module not in _cache.module_distributions:
+        _cache.module_distributions[top_level_module] = _find_distribution(top_level_module)
+    return _cache.module_distributions[top_level_module]
 
 
 def _find_distribution(module: str) -> Optional[str]:
@@ -137,11 +145,10 @@ def _provides_module(distribution: str, module: str) -> bool:
 
 
 def _packages_distributions() -> dict:
-    global _all_packages_distributions
-    with _lock:
-        if _all_packages_distributions is None:
-            _all_packages_distributions = _metadata().packages_distributions()
-        return _all_packages_distributions
+    with _cache.lock:
+        if _cache.all_packages_distributions is None:
+            _cache.all_packages_distributions = _metadata().packages_distributions()
+        return _cache.all_packages_distributions
 
 
 def _canonical_name(distribution: str) -> str:

@@ -15,14 +15,38 @@ import threading
 from typing import Optional
 
 from autolog.context._git import GitWorktreeState, find_git_location, read_head
+from autolog._core._process import PROCESS, StatePart
+from autolog._core._constants import (
+    TAG_GIT_BRANCH,
+    TAG_GIT_COMMIT,
+    TAG_GIT_DIRTY,
+    TAG_GIT_REPO,
+    TAG_HOST,
+    TAG_PYTHON_VERSION,
+    TAG_SOURCE_ARGV,
+    TAG_SOURCE_NAME,
+    TAG_USER,
+)
 
 INTERACTIVE_SOURCE = "<interactive>"
 
-_lock = threading.Lock()
-_context: Optional[dict[str, str]] = None
-_worktree: Optional[GitWorktreeState] = None
-_worktree_known = False
-_prefetch_thread: Optional[threading.Thread] = None
+
+
+class _RunContextState(StatePart):
+    """The cached run context, the entry script's worktree, and the prefetching thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.context: Optional[dict[str, str]] = None
+        self.worktree: Optional[GitWorktreeState] = None
+        self.worktree_known = False
+        self.prefetch_thread: Optional[threading.Thread] = None
+
+    def reset(self) -> None:
+        refresh()
+
+
+_state = PROCESS.part("context.run_context", _RunContextState)
 
 
 def collect_run_context() -> dict[str, str]:
@@ -38,14 +62,13 @@ def collect_run_context() -> dict[str, str]:
         and ``autolog.git.dirty`` (``"true"``/``"false"``; tracked files only). A fresh copy of
         a per-process cache: call :func:`refresh` after changing the working tree.
     """
-    global _context
-    thread = _prefetch_thread
+    thread = _state.prefetch_thread
     if thread is not None and thread is not threading.current_thread():
         thread.join()
-    with _lock:
-        if _context is None:
-            _context = _compute_context()
-        return dict(_context)
+    with _state.lock:
+        if _state.context is None:
+            _state.context = _compute_context()
+        return dict(_state.context)
 
 
 def git_diff() -> Optional[str]:
@@ -59,14 +82,13 @@ def git_diff() -> Optional[str]:
 
 def refresh() -> None:
     """Forget the cached context, dirty flag and diff; the next call recomputes them."""
-    global _context, _worktree, _worktree_known
-    thread = _prefetch_thread
+    thread = _state.prefetch_thread
     if thread is not None and thread is not threading.current_thread():
         thread.join()  # else a prefetch still running would store the state we are forgetting
-    with _lock:
-        _context = None
-        _worktree = None
-        _worktree_known = False
+    with _state.lock:
+        _state.context = None
+        _state.worktree = None
+        _state.worktree_known = False
 
 
 def prefetch() -> None:
@@ -75,25 +97,23 @@ def prefetch() -> None:
     Returns at once; :func:`collect_run_context` waits for that thread instead of starting the
     work again. Calling it when the context is already cached does nothing.
     """
-    global _prefetch_thread
-    with _lock:
-        if _context is not None or (_prefetch_thread is not None and _prefetch_thread.is_alive()):
+    with _state.lock:
+        if _state.context is not None or (_state.prefetch_thread is not None and _state.prefetch_thread.is_alive()):
             return
-        _prefetch_thread = threading.Thread(
+        _state.prefetch_thread = threading.Thread(
             target=_prefetch_quietly, name="autolog-context-prefetch", daemon=True
         )
-        _prefetch_thread.start()
+        _state.prefetch_thread.start()
 
 
 def _prefetch_quietly() -> None:
-    global _context
     try:
         context = _compute_context()
     except Exception:  # the foreground call will recompute and report
         return
-    with _lock:
-        if _context is None:
-            _context = context
+    with _state.lock:
+        if _state.context is None:
+            _state.context = context
 
 
 def _compute_context() -> dict[str, str]:
@@ -102,11 +122,11 @@ def _compute_context() -> dict[str, str]:
 
     script = entry_script()
     context = {
-        "autolog.source.name": script or INTERACTIVE_SOURCE,
-        "autolog.source.argv": json.dumps(list(sys.argv)),
-        "autolog.user": _user(),
-        "autolog.host": socket.gethostname(),
-        "autolog.python.version": platform.python_version(),
+        TAG_SOURCE_NAME: script or INTERACTIVE_SOURCE,
+        TAG_SOURCE_ARGV: json.dumps(list(sys.argv)),
+        TAG_USER: _user(),
+        TAG_HOST: socket.gethostname(),
+        TAG_PYTHON_VERSION: platform.python_version(),
     }
     context.update(_git_tags())
     return context
@@ -117,26 +137,25 @@ def _git_tags() -> dict[str, str]:
     if worktree is None:
         return {}
     location = find_git_location(worktree.work_tree)
-    tags = {"autolog.git.repo": worktree.work_tree}
+    tags = {TAG_GIT_REPO: worktree.work_tree}
     if location is not None:
         head = read_head(location)
         if head.commit:
-            tags["autolog.git.commit"] = head.commit
+            tags[TAG_GIT_COMMIT] = head.commit
         if head.branch:
-            tags["autolog.git.branch"] = head.branch
+            tags[TAG_GIT_BRANCH] = head.branch
     dirty = worktree.is_dirty()
     if dirty is not None:
-        tags["autolog.git.dirty"] = "true" if dirty else "false"
+        tags[TAG_GIT_DIRTY] = "true" if dirty else "false"
     return tags
 
 
 def _current_worktree() -> Optional[GitWorktreeState]:
-    global _worktree, _worktree_known
-    if not _worktree_known:
+    if not _state.worktree_known:
         location = find_git_location(_code_directory())
-        _worktree = GitWorktreeState(location.work_tree) if location else None
-        _worktree_known = True
-    return _worktree
+        _state.worktree = GitWorktreeState(location.work_tree) if location else None
+        _state.worktree_known = True
+    return _state.worktree
 
 
 def _code_directory() -> str:

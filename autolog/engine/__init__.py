@@ -12,6 +12,9 @@ User-facing
     autologging for a block, per thread and per async task.
 ``AutologOptions`` / ``get_options()`` / ``is_enabled()``
     The options in effect: one frozen dataclass (``get_options().log_models`` ...).
+``integration_setting(identifier, name, default)`` / ``set_integration_setting(...)``
+    Options of one integration (e.g. Lightning's ``configure(log_every_n_step=...)``), held with
+    the other options and reset by every ``autolog()`` call.
 
 For integrations
 ----------------
@@ -61,12 +64,25 @@ For integrations
     ``log_results`` the handle is ``deferring``: ``log_metrics``/``set_tags`` are collected and
     go out with ``end`` (one ``client.finish_run`` transaction where the client offers it, else
     one batch + ``set_terminated``); ``flush()`` writes them earlier.
+``FitRecorder``
+    The recorder base shared by every integration (``_recorder.py``): ``framework``, ``flavor``,
+    ``serialization_format``, ``unsaveable_errors``; ``common_tags()`` (framework, estimator,
+    run context, dataset, registered model), ``input_example()`` (``first_rows(X)``),
+    ``log_model(run, model)`` (warns once on a model that cannot be saved, then registers it),
+    ``log_git_diff(run)``.
+``stable_params(estimator)`` / ``stable_repr(value)`` / ``qualified_name(obj)``
+    Address-free, deterministic param strings (``_params.py``), the same text for the same
+    configuration in every integration.
+``bound_arguments(f, args, kwargs)`` / ``argument_value(...)`` / ``with_argument(...)``
+    A training call's arguments by name, through one signature cache (``_arguments.py``).
 ``register_autologged_model(run, artifact_path="model")``
     Call right after a model artifact is written: with ``registered_model_name`` set, registers
     it as the next version of that model (failures go through the safety contract).
 ``open_run(spec) -> RunHandle | None``
     Managed run, the user's active run (a child of it if an autologged fit already used it),
     or None with ``exclusive=True``. ``status_for_exception(exc)``, ``finite_metrics(dict)``.
+``nest_fits_under(run_id, nest=True)``
+    Autologged fits inside that (active) run become its child runs (trial runs of Optuna/Ray).
 ``autologging_active()``
     True when a training call starting now would record (enabled, not disabled here, not
     suppressed, not inside a training call).
@@ -89,7 +105,8 @@ else ONE ``AutologWarning`` per (kind, exception type) per process. ``warn_once(
 """
 
 from autolog.engine._api import autolog
-from autolog.engine._context import (
+from autolog.engine._arguments import argument_value, bound_arguments, with_argument
+from autolog.engine._flags import (
     InTrainingCall,
     carry_training_flag,
     disabled,
@@ -109,44 +126,58 @@ from autolog.engine._contract import (
 )
 from autolog.engine._integration import ENTRY_POINT_GROUP, Integration, discover_integrations
 from autolog.engine._options import SERIALIZATION_FORMATS, AutologOptions, build_options
+from autolog.engine._params import qualified_name, stable_params, stable_repr
 from autolog.engine._patcher import Patcher, is_autolog_wrapper
+from autolog.engine._recorder import FitRecorder, first_rows
 from autolog.engine._registration import register_autologged_model
-from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, open_run, status_for_exception
-from autolog.engine._state import get_options, is_enabled
+from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, nest_fits_under, open_run, status_for_exception
+from autolog.engine._state import get_options, integration_setting, is_enabled, set_integration_setting
 from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
-    "SERIALIZATION_FORMATS",
     "AutologOptions",
     "AutologWarning",
+    "ENTRY_POINT_GROUP",
+    "FitRecorder",
     "InTrainingCall",
     "Integration",
     "Patcher",
     "RunHandle",
     "RunSpec",
+    "SERIALIZATION_FORMATS",
     "TrainingRecorder",
+    "argument_value",
     "attempt",
     "autolog",
     "autologging_active",
+    "bound_arguments",
     "build_options",
     "carry_training_flag",
     "disabled",
     "disabled_here",
     "discover_integrations",
     "finite_metrics",
+    "first_rows",
     "get_options",
     "guarded_call",
     "in_training_call",
+    "integration_setting",
     "is_autolog_wrapper",
     "is_enabled",
     "is_suppressed",
+    "nest_fits_under",
     "open_run",
+    "qualified_name",
     "register_autologged_model",
+    "run_training_call",
+    "set_integration_setting",
     "report_internal_error",
+    "stable_params",
+    "stable_repr",
     "status_for_exception",
     "strict_mode",
     "suppressed",
     "training_call",
     "warn_once",
+    "with_argument",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Hashable, Iterable, Mapping, Optional
 
-from autolog.engine._context import disabled
+from autolog.engine._flags import disabled
 from autolog.engine._contract import LOGGER, warn_once
 from autolog.engine._integration import Integration, discover_integrations
 from autolog.engine._options import build_options
@@ -30,6 +31,8 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     include: Optional[Iterable[str]] = None,
     exclude: Optional[Iterable[str]] = None,
+    log_system_metrics: Optional[bool] = None,
+    system_metrics_interval: Optional[float] = None,
 ) -> None:
     """Record every training call of the supported frameworks as a run.
 
@@ -73,6 +76,12 @@ def autolog(
         module prefixes (``"sklearn.preprocessing"``). Listing identifiers in ``include`` enables
         only those integrations; other names in ``include`` re-enable estimators excluded by
         default (e.g. pure transformers); ``exclude`` wins over everything.
+    log_system_metrics : bool, optional
+        Sample CPU, memory, disk, network and GPU metrics (``system/...``) into every run this
+        process starts while it is active (needs ``autolog[system]``). None: follow
+        ``AUTOLOG_SYSTEM_METRICS``.
+    system_metrics_interval : float, optional
+        Seconds between two samples (default 10, or ``AUTOLOG_SYSTEM_METRICS_INTERVAL``).
 
     Raises
     ------
@@ -106,9 +115,13 @@ def autolog(
         disable_for_unsupported_versions=disable_for_unsupported_versions,
         include=include,
         exclude=exclude,
+        log_system_metrics=log_system_metrics,
+        system_metrics_interval=system_metrics_interval,
     )
     with STATE.lock:
         STATE.options = options
+        STATE.integration_settings.clear()  # per-integration options are options too
+        _configure_system_metrics(options)
         if options.disable:
             _remove_all_patches()
             return
@@ -122,6 +135,18 @@ def autolog(
 
 
 autolog.disabled = disabled  # ``from autolog import autolog; with autolog.disabled(): ...``
+
+
+def _configure_system_metrics(options) -> None:
+    """Hand the system-metrics options to tracking; its import is skipped while there is nothing
+    to set (``autolog()`` stays cheap: tracking is imported by the first run)."""
+    wanted = None if options.disable else options.log_system_metrics
+    interval = None if options.disable else options.system_metrics_interval
+    if wanted is None and interval is None and "autolog.tracking._system_metrics" not in sys.modules:
+        return
+    from autolog.tracking._system_metrics import set_system_metrics_default
+
+    set_system_metrics_default(wanted, interval)
 
 
 def _integrations() -> dict[str, Integration]:

@@ -17,7 +17,8 @@ import warnings
 from contextvars import ContextVar
 from typing import Any, Callable, Optional
 
-from autolog.engine._context import suppressed
+from autolog._core._process import PROCESS, StatePart
+from autolog.engine._flags import suppressed
 from autolog.engine._state import STATE
 
 
@@ -32,8 +33,17 @@ class _LazyLogger:
 
 LOGGER = _LazyLogger()
 
-_reported_kinds: set[tuple[str, str]] = set()
-_reported_lock = threading.Lock()
+
+
+class _ReportedFailures(StatePart):
+    """The (kind, exception type) pairs already warned about in this process."""
+
+    def __init__(self) -> None:
+        self.kinds: set[tuple[str, str]] = set()
+        self.lock = threading.Lock()
+
+
+_reported = PROCESS.part("engine.reported_failures", _ReportedFailures)
 # Inside one guarded call: the failures already warned about (the first one only is shown).
 _warned_in_call: ContextVar[Optional[list]] = ContextVar("autolog_warned_in_call", default=None)
 
@@ -58,10 +68,10 @@ def _claim_warning(key: tuple[str, str]) -> bool:
     in_call = _warned_in_call.get()
     if in_call:
         return False  # this user call already produced its one warning
-    with _reported_lock:
-        if key in _reported_kinds:
+    with _reported.lock:
+        if key in _reported.kinds:
             return False
-        _reported_kinds.add(key)
+        _reported.kinds.add(key)
     if in_call is not None:
         in_call.append(key)
     return True

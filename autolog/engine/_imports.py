@@ -15,11 +15,28 @@ import threading
 from types import ModuleType
 from typing import Any, Callable, Optional
 
+from autolog._core._process import PROCESS, StatePart
+
 ImportCallback = Callable[[ModuleType], None]
 
-_callbacks: dict[str, list[ImportCallback]] = {}
-_hooked_names: set[str] = set()
-_lock = threading.RLock()
+
+class _ImportHooks(StatePart):
+    """Callbacks waiting for a module, the names watched, and our meta-path finder."""
+
+    def __init__(self) -> None:
+        self.callbacks: dict[str, list[ImportCallback]] = {}
+        self.hooked_names: set[str] = set()
+        self.lock = threading.RLock()
+        self.finder: Optional[_PostImportFinder] = None
+
+    def reset(self) -> None:
+        """Forget every waiting callback and take our finder off ``sys.meta_path``."""
+        if self.finder is not None and self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
+        self.__init__()
+
+
+_hooks = PROCESS.part("engine.import_hooks", _ImportHooks)
 
 
 def when_imported(name: str, callback: ImportCallback) -> None:
@@ -28,9 +45,9 @@ def when_imported(name: str, callback: ImportCallback) -> None:
     if module is not None:
         callback(module)
         return
-    with _lock:
-        _callbacks.setdefault(name, []).append(callback)
-        _hooked_names.add(name)
+    with _hooks.lock:
+        _hooks.callbacks.setdefault(name, []).append(callback)
+        _hooks.hooked_names.add(name)
         _install_finder()
     module = sys.modules.get(name)
     if module is not None:
@@ -39,37 +56,33 @@ def when_imported(name: str, callback: ImportCallback) -> None:
 
 def withdraw(callback: ImportCallback) -> None:
     """Forget ``callback`` for every module it was waiting for."""
-    with _lock:
-        for waiting in _callbacks.values():
+    with _hooks.lock:
+        for waiting in _hooks.callbacks.values():
             while callback in waiting:
                 waiting.remove(callback)
 
 
 def _dispatch(module: ModuleType) -> None:
-    with _lock:
-        waiting = _callbacks.pop(module.__name__, [])
+    with _hooks.lock:
+        waiting = _hooks.callbacks.pop(module.__name__, [])
         # A later withdraw/re-register must go through when_imported's "already imported" path.
-        _hooked_names.discard(module.__name__)
+        _hooks.hooked_names.discard(module.__name__)
     for callback in waiting:
         callback(module)
 
 
-_finder: "Optional[_PostImportFinder]" = None
-
-
 def _install_finder() -> None:
-    global _finder
-    if _finder is None:
-        _finder = _PostImportFinder()
-    if _finder not in sys.meta_path:
-        sys.meta_path.insert(0, _finder)
+    if _hooks.finder is None:
+        _hooks.finder = _PostImportFinder()
+    if _hooks.finder not in sys.meta_path:
+        sys.meta_path.insert(0, _hooks.finder)
 
 
 class _PostImportFinder:
     """Finds nothing itself: for a watched name it chains the real spec's loader."""
 
     def find_spec(self, fullname: str, path=None, target=None):
-        if fullname not in _hooked_names:
+        if fullname not in _hooks.hooked_names:
             return None
         for finder in list(sys.meta_path):
             if finder is self or not hasattr(finder, "find_spec"):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, ClassVar, Optional
 
+from autolog.engine._contract import report_internal_error
+from autolog.engine._entry_points import distribution_version, entry_points
+
 if TYPE_CHECKING:
     from autolog.engine._patcher import Patcher
 
@@ -42,8 +45,6 @@ class Integration:
 
     def installed_version(self) -> Optional[str]:
         """The framework's installed version, or None when unknown."""
-        from autolog.engine._entry_points import distribution_version
-
         return distribution_version(self.distribution or self.module)
 
     def supports(self, version: Optional[str]) -> bool:
@@ -80,9 +81,6 @@ def discover_integrations() -> dict[str, Integration]:
     The group is read without importing ``importlib.metadata`` where possible (see
     ``_entry_points``): that import alone used to be a fifth of the cost of ``autolog()``.
     """
-    from autolog.engine._contract import report_internal_error
-    from autolog.engine._entry_points import entry_points
-
     found: dict[str, Integration] = {}
     for entry_point in entry_points(ENTRY_POINT_GROUP):
         try:

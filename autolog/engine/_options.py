@@ -47,6 +47,8 @@ class AutologOptions:
     disable_for_unsupported_versions: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    log_system_metrics: Optional[bool] = None
+    system_metrics_interval: Optional[float] = None
 
     def integration_enabled(self, identifier: str, known_identifiers) -> bool:
         """Whether the integration ``identifier`` is enabled by ``include``/``exclude``.
@@ -84,12 +86,27 @@ def build_options(**values: Any) -> AutologOptions:
         _check_registered_model_name(values["registered_model_name"])
     if "pos_label" in values:
         _check_pos_label(values["pos_label"])
+    _check_system_metrics(values)
     if "extra_tags" in values:
         values["extra_tags"] = _normalized_tags(values["extra_tags"])
     for name in ("include", "exclude"):
         if name in values:
             values[name] = _normalized_names(name, values[name])
     return AutologOptions(**values)
+
+
+def _check_system_metrics(values: dict) -> None:
+    enabled = values.get("log_system_metrics")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidInputError(f"autolog option 'log_system_metrics' must be True, False or None, got {enabled!r}")
+    interval = values.get("system_metrics_interval")
+    if interval is None:
+        return
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
+        raise InvalidInputError(
+            f"autolog option 'system_metrics_interval' must be a number of seconds > 0, got {interval!r}"
+        )
+    values["system_metrics_interval"] = float(interval)
 
 
 def _check_max_tuning_runs(value: Any) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from types import ModuleType
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from autolog.engine._contract import report_internal_error
 from autolog.engine._imports import when_imported, withdraw
@@ -12,9 +13,7 @@ from autolog.engine._imports import when_imported, withdraw
 _ABSENT = object()
 
 
-_wrapper_class: Optional[type] = None
-
-
+@functools.cache  # a class defined once per process (lazily: wrapt); never reset, wrappers keep it
 def _autolog_wrapper_class() -> type:
     """The FunctionWrapper subclass that marks our patches (created on first use: lazy wrapt).
 
@@ -22,33 +21,30 @@ def _autolog_wrapper_class() -> type:
     stand for: by reference (``getattr(owner, name)`` / ``getattr(instance, name)``), so
     ``pickle.dumps(model.fit)`` and ``joblib.delayed(model.fit)`` keep working.
     """
-    global _wrapper_class
-    if _wrapper_class is None:
-        import wrapt
+    import wrapt
 
-        class AutologBoundFunctionWrapper(wrapt.BoundFunctionWrapper):
-            """A method bound through an autolog wrapper."""
+    class AutologBoundFunctionWrapper(wrapt.BoundFunctionWrapper):
+        """A method bound through an autolog wrapper."""
 
-            def __reduce_ex__(self, protocol):
-                instance = self._self_instance
-                return getattr, (instance if instance is not None else self._self_owner, self._self_autolog_attr)
+        def __reduce_ex__(self, protocol):
+            instance = self._self_instance
+            return getattr, (instance if instance is not None else self._self_owner, self._self_autolog_attr)
 
-        class AutologFunctionWrapper(wrapt.FunctionWrapper):
-            """A wrapt FunctionWrapper installed by autolog."""
+    class AutologFunctionWrapper(wrapt.FunctionWrapper):
+        """A wrapt FunctionWrapper installed by autolog."""
 
-            __bound_function_wrapper__ = AutologBoundFunctionWrapper
+        __bound_function_wrapper__ = AutologBoundFunctionWrapper
 
-            def __reduce_ex__(self, protocol):
-                return getattr, (self._self_autolog_owner, self._self_autolog_attr)
+        def __reduce_ex__(self, protocol):
+            return getattr, (self._self_autolog_owner, self._self_autolog_attr)
 
-            def __copy__(self):
-                return self
+        def __copy__(self):
+            return self
 
-            def __deepcopy__(self, memo):
-                return self
+        def __deepcopy__(self, memo):
+            return self
 
-        _wrapper_class = AutologFunctionWrapper
-    return _wrapper_class
+    return AutologFunctionWrapper
 
 
 def _raw_attribute(owner: Any, attr_name: str) -> Any:
@@ -72,7 +68,8 @@ def closure_cell(function: Any, cell_name: str) -> Any:
 
 def is_autolog_wrapper(value: Any) -> bool:
     """Whether ``value`` is a wrapper installed by a :class:`Patcher`."""
-    return _wrapper_class is not None and isinstance(value, _wrapper_class)
+    # Before the first patch no wrapper exists (and wrapt need not be imported to say so).
+    return _autolog_wrapper_class.cache_info().currsize > 0 and isinstance(value, _autolog_wrapper_class())
 
 
 class Patcher:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from autolog.engine._state import STATE
+from autolog._core._constants import AUTOLOG_VERSION, TAG_AUTOLOG_VERSION
 
 if TYPE_CHECKING:
     from autolog.tracking import Client
@@ -183,9 +184,7 @@ def _is_real_number(value: Any) -> bool:
 
 
 def _with_engine_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    from autolog import __version__
-
-    merged = {"autolog.version": __version__, **tags}
+    merged = {TAG_AUTOLOG_VERSION: AUTOLOG_VERSION, **tags}
     merged.update(STATE.options.extra_tags)
     return merged
 
@@ -214,6 +213,16 @@ def open_run(spec: RunSpec) -> Optional[RunHandle]:
     return _create_managed_run(client, experiment_id, spec, parent_run_id=None)
 
 
+def nest_fits_under(run_id: str, nest: bool = True) -> None:
+    """Make autologged fits inside the active run ``run_id`` child runs of it (``nest=False``
+    forgets it again). For runs an integration owns (an Optuna or Ray Tune trial): its params
+    stay the trial's, each fit gets a run of its own below it."""
+    if nest:
+        STATE.runs_with_autologged_fit.add(run_id)
+    else:
+        STATE.runs_with_autologged_fit.discard(run_id)
+
+
 def _open_in_user_run(user_run: Any, spec: RunSpec) -> RunHandle:
     client = user_run.client
     run_id = user_run.info.run_id
@@ -234,6 +243,11 @@ def _create_managed_run(client: "Client", experiment_id: str, spec: RunSpec, par
         params=spec.params,
         parent_run_id=parent_run_id,
     )
+    if parent_run_id is None:
+        from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
+
+        if system_metrics_wanted():
+            start_system_metrics(client, run.info.run_id)
     return RunHandle(run.info.run_id, True, client, experiment_id)
 
 

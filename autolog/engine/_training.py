@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Optional
 
-from autolog.engine._context import disabled_here, in_training_call, is_suppressed, training_call
+from autolog.engine._flags import disabled_here, in_training_call, is_suppressed, training_call
 from autolog.engine._contract import attempt, guarded_call
 from autolog.engine._runs import RunHandle, RunSpec, open_run, remember_last_run, status_for_exception
 from autolog.engine._state import STATE

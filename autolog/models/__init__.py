@@ -5,9 +5,17 @@ serialization format, sha256, versions, signature, requirements). Importing this
 no numpy, pandas, scikit-learn or store code.
 """
 
-from autolog.models._api import ModelInfo, load_input_example, load_model, log_model, save_model
+from autolog.models._api import (
+    ModelInfo,
+    load_input_example,
+    load_model,
+    load_model_with_metadata,
+    log_model,
+    save_model,
+)
 from autolog.models._flavors import (
     FLAVOR_ENTRY_POINT_GROUP,
+    PREDICTION_METHODS,
     Flavor,
     SavedModelFile,
     SklearnFlavor,
@@ -28,6 +36,7 @@ __all__ = [
     "INPUT_EXAMPLE_FILE_NAME",
     "METADATA_FILE_NAME",
     "MissingDependencyError",
+    "PREDICTION_METHODS",
     "ModelInfo",
     "ModelMetadata",
     "SERIALIZATION_FORMATS",
@@ -38,6 +47,7 @@ __all__ = [
     "infer_signature",
     "load_input_example",
     "load_model",
+    "load_model_with_metadata",
     "log_model",
     "read_metadata",
     "register_flavor",

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, Sequence, Union
 
-from autolog import __version__ as _autolog_version
+from autolog._core._constants import AUTOLOG_VERSION as _autolog_version
 from autolog.context import package_versions, requirements_for
 from autolog._core._exceptions import (
     AutologError,
@@ -30,15 +30,26 @@ from autolog._core._exceptions import (
     ModelIntegrityError,
     NotFoundError,
 )
+from autolog._core._process import PROCESS, StatePart
 from autolog._files import DIR_MODE, make_dirs
 from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
 from autolog.models._serialization import SERIALIZATION_FORMATS, sha256_of_file
 from autolog.models._signature import infer_signature, read_input_example, write_input_example
+from autolog.tracking import active_run, get_store, resolve_model_version
 
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")  # 2+ letters: "C:\..." is a path
 _STAGING_MARKER = ".autolog-tmp-"
-_warned_versions: set = set()
+
+
+class _VersionWarnings(StatePart):
+    """(framework, recorded, installed) version pairs already warned about on load."""
+
+    def __init__(self) -> None:
+        self.seen: set = set()
+
+
+_version_warnings = PROCESS.part("models.version_warnings", _VersionWarnings)
 
 
 @dataclass(frozen=True)
@@ -148,7 +159,6 @@ def log_model(
     """
     flavor_object = _checked_options(flavor, serialization_format, signature)
     _check_artifact_name(name)
-    from autolog.tracking import get_store  # noqa: PLC0415  (tracking opens the store lazily)
 
     if run_id is None:
         run_id = _active_run_id()
@@ -195,7 +205,6 @@ def _check_artifact_name(name: Any) -> None:
 
 
 def _active_run_id() -> str:
-    from autolog.tracking import active_run  # noqa: PLC0415
 
     run = active_run()
     if run is None:
@@ -418,6 +427,19 @@ def load_model(model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Se
         return _load_from_directory(directory, trusted_types)
 
 
+def load_model_with_metadata(
+    model_uri: Union[str, os.PathLike], *, trusted_types: Optional[Sequence[str]] = None
+) -> tuple[Any, ModelMetadata]:
+    """Load a model like :func:`load_model` and return it with its recorded metadata.
+
+    For callers that need the signature, flavor or sha256 of what they loaded (a model server),
+    read from the same model directory, after the same integrity checks.
+    """
+    with _model_directory(model_uri) as directory:
+        model = _load_from_directory(directory, trusted_types)
+        return model, read_metadata(directory)
+
+
 def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
     """Return the saved input example of a model (DataFrame or ndarray), or None if it has none."""
     with _model_directory(model_uri) as directory:
@@ -468,9 +490,9 @@ def _warn_on_framework_version_change(flavor: Flavor, metadata: ModelMetadata, d
     if not recorded or not installed or recorded == installed:
         return
     key = (flavor.framework, recorded, installed)
-    if key in _warned_versions:
+    if key in _version_warnings.seen:
         return
-    _warned_versions.add(key)
+    _version_warnings.seen.add(key)
     warnings.warn(
         f"the model in {directory} was saved with {flavor.framework} {recorded}, but {installed} "
         f"is installed: it may fail to load or predict differently",
@@ -504,8 +526,6 @@ def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[str]:
 
 def _registered_source(model_uri: str) -> str:
     """The ``runs:/`` URI of the registered version a ``models:/`` URI names."""
-    from autolog.tracking import get_store  # noqa: PLC0415
-    from autolog.tracking._registry import resolve_model_version  # noqa: PLC0415
 
     return resolve_model_version(get_store(), model_uri).source
 
@@ -513,7 +533,6 @@ def _registered_source(model_uri: str) -> str:
 @contextmanager
 def _run_model_directory(model_uri: str) -> Iterator[str]:
     run_id, artifact_path = _parse_runs_uri(model_uri)
-    from autolog.tracking import get_store  # noqa: PLC0415
 
     repository = get_store().artifacts(run_id)
     local = repository.local_path(artifact_path)

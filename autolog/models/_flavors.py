@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
 from autolog._core._exceptions import InvalidInputError
+from autolog._core._process import PROCESS, StatePart
 from autolog._files import open_new
 from autolog.models._serialization import (
     SERIALIZATION_FORMATS,
@@ -23,6 +24,8 @@ from autolog.models._serialization import (
 )
 
 FLAVOR_ENTRY_POINT_GROUP = "autolog.flavors"
+PREDICTION_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score_samples")
+"""The methods :meth:`Flavor.predict` may call, and the only ones a model server exposes."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Flavor:
     ----------
     name : str
         Recorded as ``flavor`` in the model metadata.
+    prediction_methods : tuple of str
+        Methods :meth:`predict` may call when the model has them (``predict`` first).
     framework : str or None
         Distribution whose installed version is recorded as ``framework_version``.
     serialization_formats : tuple of str
@@ -112,6 +117,24 @@ class Flavor:
         fmt = get_serialization_format(metadata.serialization_format)
         return fmt.loads(data, trusted_types)
 
+    prediction_methods: tuple = PREDICTION_METHODS
+
+    def available_methods(self, model: Any) -> list[str]:
+        """The prediction methods ``model`` answers, in :attr:`prediction_methods` order."""
+        return [name for name in self.prediction_methods if callable(getattr(model, name, None))]
+
+    def predict(self, model: Any, X: Any, method: str = "predict") -> Any:
+        """Call ``model``'s prediction ``method`` on ``X`` (a DataFrame or an array).
+
+        Serving and batch scoring go through here, so a flavor whose models are not called as
+        ``model.predict(X)`` (a native booster, a torch module) overrides it.
+        """
+        if method not in self.available_methods(model):
+            raise InvalidInputError(
+                f"the model has no method {method!r}; it answers: {', '.join(self.available_methods(model))}"
+            )
+        return getattr(model, method)(X)
+
     @staticmethod
     def write_model_file(directory: str, file_name: str, write: Callable[[HashingWriter], Any]) -> SavedModelFile:
         """Create ``directory/file_name`` (never world-writable), let ``write`` fill it, describe it.
@@ -144,8 +167,15 @@ class SklearnFlavor(Flavor):
     framework = "scikit-learn"
 
 
-_registry_lock = threading.Lock()
-_registry: dict[str, Flavor] = {}
+class _FlavorTable(StatePart):
+    """The flavors known by name; the built-in scikit-learn flavor is always there."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_name: dict[str, Flavor] = {SklearnFlavor.name: SklearnFlavor()}
+
+
+_flavors = PROCESS.part("models.flavors", _FlavorTable)
 
 
 def register_flavor(flavor: Flavor, *, replace: bool = False) -> None:
@@ -160,24 +190,24 @@ def register_flavor(flavor: Flavor, *, replace: bool = False) -> None:
     """
     if not isinstance(flavor, Flavor) or not flavor.name:
         raise InvalidInputError(f"register_flavor expects a Flavor with a name, got {flavor!r}")
-    with _registry_lock:
-        if flavor.name in _registry and not replace:
-            if type(_registry[flavor.name]) is type(flavor):
+    with _flavors.lock:
+        if flavor.name in _flavors.by_name and not replace:
+            if type(_flavors.by_name[flavor.name]) is type(flavor):
                 return
             raise InvalidInputError(
                 f"flavor {flavor.name!r} is already registered; pass replace=True to override it"
             )
-        _registry[flavor.name] = flavor
+        _flavors.by_name[flavor.name] = flavor
 
 
 def get_flavor(name: str) -> Flavor:
     """Return the flavor registered as ``name``, looking in the entry-point group if needed."""
-    flavor = _registry.get(name)
+    flavor = _flavors.by_name.get(name)
     if flavor is None:
         flavor = _flavor_from_entry_point(name)
     if flavor is None:
         raise InvalidInputError(
-            f"unknown model flavor {name!r}; registered flavors: {', '.join(sorted(_registry))}. "
+            f"unknown model flavor {name!r}; registered flavors: {', '.join(sorted(_flavors.by_name))}. "
             f"A flavor added by an integration is registered when that integration is imported."
         )
     return flavor
@@ -193,5 +223,3 @@ def _flavor_from_entry_point(name: str) -> Optional[Flavor]:
         return flavor
     return None
 
-
-register_flavor(SklearnFlavor())

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Union
 
 from autolog._core._entities import (
     Experiment,
+    ExperimentKeys,
     Metric,
     ModelVersion,
     PagedList,
@@ -43,6 +44,7 @@ from autolog._core._entities import (
     Run,
     RunStatus,
     RunTag,
+    SeriesSample,
     ViewType,
 )
 
@@ -415,6 +417,59 @@ class Store(abc.ABC):
         NotFoundError
             No such run (a purged run included).
         """
+
+    # --- reads for charts, wide tables and live pages --------------------------------------------
+
+    @abc.abstractmethod
+    def get_runs(self, run_ids: Iterable[str]) -> list[Run]:
+        """Several runs (params, latest metrics and tags) in the order given, in a few queries.
+
+        Raises
+        ------
+        NotFoundError
+            Naming the first id that is not a stored run.
+        """
+
+    @abc.abstractmethod
+    def find_run_ids(self, prefix: str, *, limit: int = 2) -> list[str]:
+        """Ids of runs starting with ``prefix`` (hex digits), at most ``limit`` of them."""
+
+    @abc.abstractmethod
+    def sample_metric_histories(
+        self,
+        run_ids: Iterable[str],
+        key: str,
+        *,
+        max_points: int = 2000,
+        min_step: Optional[int] = None,
+        max_step: Optional[int] = None,
+    ) -> list[SeriesSample]:
+        """One metric of up to 1000 runs, each series down-sampled to at most ``max_points``.
+
+        A bucket of steps keeps its minimum and maximum, so spikes survive. Runs without ``key``
+        are left out; the rest come in the order of ``run_ids``. ``min_step``/``max_step`` bound
+        the visible range (inclusive). ``InvalidInputError`` for a bad key, range or point count.
+        """
+
+    @abc.abstractmethod
+    def metric_step_ranges(self, run_id: str) -> dict[str, tuple[int, int]]:
+        """``{key: (first_step, last_step)}`` of every metric of a run."""
+
+    @abc.abstractmethod
+    def metric_histories_since(self, run_id: str, cursors: dict, *, limit: int = 20000) -> dict[str, SeriesSample]:
+        """The points of a run logged after each series' cursor (``{key: (step, id)}`` or None).
+
+        A point is new when its step is greater than the cursor's, or equal with a greater id.
+        At most ``limit`` points per series per call; only series with new points are returned.
+        """
+
+    @abc.abstractmethod
+    def latest_metrics_since(self, run_ids: Iterable[str], since_ms: int) -> dict[str, dict[str, float]]:
+        """``{run_id: {key: value}}`` of latest metric values written after ``since_ms``."""
+
+    @abc.abstractmethod
+    def experiment_keys(self, experiment_ids: Iterable[str], *, contains: str = "") -> ExperimentKeys:
+        """Every metric and param key of the experiments' active runs, optionally filtered."""
 
     # --- model registry: registered models -----------------------------------------------------
 

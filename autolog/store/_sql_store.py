@@ -19,6 +19,7 @@ from autolog.store import _engine
 from autolog.store._artifacts import local_path_from_uri, make_dirs
 from autolog.store._contract import Store
 from autolog.store._experiments import ExperimentsMixin
+from autolog.store._history import HistoryMixin
 from autolog.store._hot_path import HotStatements
 from autolog.store._model_registry import ModelRegistryMixin
 from autolog.store._purge import PurgeMixin
@@ -32,12 +33,13 @@ class SqlStore(
     RunSearchMixin,
     PurgeMixin,
     ModelRegistryMixin,
+    HistoryMixin,
     Store,
 ):
     """The :class:`~autolog.store.Store` of SQLite and PostgreSQL databases.
 
     The methods come from one mixin per concern (experiments, runs and logging, run search,
-    purge, model registry); this class owns what they share: the engines, the hot-path
+    purge, model registry, metric histories for charts); this class owns what they share: the engines, the hot-path
     statements and connections, and the cache of artifact URIs.
 
     Parameters

@@ -27,6 +27,7 @@ from autolog.tracking._fluent import (
     log_params,
     log_text,
     resolve_experiment_id,
+    run_activated,
     search_runs,
     set_experiment,
     set_last_active_run,
@@ -34,7 +35,7 @@ from autolog.tracking._fluent import (
     set_tags,
     start_run,
 )
-from autolog.tracking._registry import (
+from autolog.tracking._fluent_registry import (
     MODULE_FUNCTIONS as _REGISTRY_FUNCTIONS,
     create_registered_model,
     delete_model_version,
@@ -55,8 +56,8 @@ from autolog.tracking._registry import (
     set_registered_model_tag,
     update_model_version,
     update_registered_model,
-    validate_model_name,
 )
+from autolog.tracking._model_registry import resolve_model_version, validate_model_name
 from autolog.tracking._uri import get_store, get_tracking_uri, set_tracking_uri
 from autolog._core._entities import (
     Experiment,
@@ -118,6 +119,8 @@ __all__ = [
     "log_params",
     "log_text",
     "resolve_experiment_id",
+    "resolve_model_version",
+    "run_activated",
     "search_runs",
     "set_experiment",
     "set_last_active_run",

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
 
 from autolog._core._exceptions import InvalidInputError
 from autolog.tracking._heartbeat import KEEPER
-from autolog.tracking._registry import ModelRegistryCalls
+from autolog.tracking._system_metrics import stop_system_metrics
+from autolog.tracking._model_registry import ModelRegistryCalls
 from autolog.tracking._uri import get_store, resolve_artifact_root, resolve_tracking_uri
 from autolog._core._entities import (
     Experiment,
@@ -209,6 +210,8 @@ class Client(ModelRegistryCalls):
         """Change a run's status, end time or name; ``None`` leaves a field as it is."""
         if status is not None and status not in RunStatus.ALL:
             raise InvalidInputError(f"invalid run status {status!r}: expected one of {', '.join(RunStatus.ALL)}")
+        if status is not None and status != RunStatus.RUNNING:
+            stop_system_metrics(run_id)  # no sample is written after the end
         # Setting RUNNING (resuming) also refreshes the heartbeat in the store.
         self.store.update_run(run_id, status=status, end_time=end_time, run_name=run_name)
         if status == RunStatus.RUNNING:
@@ -242,6 +245,7 @@ class Client(ModelRegistryCalls):
             raise InvalidInputError(
                 f"invalid end status {status!r} for run {run_id!r}: expected one of {', '.join(RunStatus.TERMINAL)}"
             )
+        stop_system_metrics(run_id)
         self.store.finish_run(
             run_id,
             metrics=list(metrics),

@@ -6,15 +6,17 @@ another); the active experiment is process-wide. Every call goes through :class:
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import os
 import sys
 import threading
 import warnings
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog._core._process import PROCESS, StatePart
 from autolog.tracking._client import Client, _metric, now_ms
+from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
 from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
 from autolog._core._entities import (
     Experiment,
@@ -76,13 +78,29 @@ class _ThreadState(threading.local):
         self.last_client: Optional[Client] = None
 
 
-_thread_state = _ThreadState()
-_active_experiment_id: Optional[str] = None
-_clients: dict = {}
-_clients_lock = threading.Lock()
-# Runs started by start_run and not yet ended, across all threads: what atexit ends.
-_open_runs: dict[str, tuple[ActiveRun, int]] = {}
-_open_runs_lock = threading.Lock()
+class _FluentState(StatePart):
+    """The fluent API's state: run stacks per thread, the active experiment, clients, open runs."""
+
+    def __init__(self) -> None:
+        self.thread = _ThreadState()
+        self.active_experiment_id: Optional[str] = None
+        self.clients: dict = {}
+        self.clients_lock = threading.Lock()
+        # Runs started by start_run and not yet ended, across all threads: what atexit ends.
+        self.open_runs: dict[str, tuple[ActiveRun, int]] = {}
+        self.open_runs_lock = threading.Lock()
+
+    def reset(self) -> None:
+        """End every run this thread left open, then forget everything."""
+        while self.thread.stack:
+            try:
+                end_run()
+            except Exception:  # noqa: BLE001 - a run whose store is gone: just drop it
+                self.thread.stack.pop()
+        self.__init__()
+
+
+_state = PROCESS.part("tracking.fluent", _FluentState)
 
 
 def _status_for_exception(exc_type) -> str:
@@ -96,10 +114,10 @@ def _status_for_exception(exc_type) -> str:
 def current_client() -> Client:
     """The (cached) :class:`Client` of the tracking URI in effect; for layers above tracking."""
     key = (get_tracking_uri(), resolve_artifact_root())
-    client = _clients.get(key)
+    client = _state.clients.get(key)
     if client is None:
-        with _clients_lock:
-            client = _clients.setdefault(key, Client(*key))
+        with _state.clients_lock:
+            client = _state.clients.setdefault(key, Client(*key))
     return client
 
 
@@ -137,7 +155,6 @@ def set_experiment(
     ConflictError
         If the experiment is deleted (restore it first).
     """
-    global _active_experiment_id
     name = name if name is not None else experiment_name
     if (name is None) == (experiment_id is None):
         raise InvalidInputError("set_experiment needs exactly one of name or experiment_id")
@@ -151,7 +168,7 @@ def set_experiment(
             f"experiment {experiment.name!r} (id {experiment.experiment_id}) is deleted; "
             "restore it (autolog experiments restore) or choose another name"
         )
-    _active_experiment_id = experiment.experiment_id
+    _state.active_experiment_id = experiment.experiment_id
     return experiment
 
 
@@ -189,8 +206,8 @@ def resolve_experiment_id(client: Optional[Client] = None, experiment_id: Option
     client = client or current_client()
     if experiment_id is not None:
         return str(experiment_id)
-    if _active_experiment_id is not None:
-        return _active_experiment_id
+    if _state.active_experiment_id is not None:
+        return _state.active_experiment_id
     if os.environ.get(EXPERIMENT_NAME_ENV):
         return _get_or_create_experiment(client, os.environ[EXPERIMENT_NAME_ENV]).experiment_id
     return os.environ.get(EXPERIMENT_ID_ENV) or DEFAULT_EXPERIMENT_ID
@@ -209,6 +226,7 @@ def start_run(
     nested: bool = False,
     tags: Optional[Mapping[str, Any]] = None,
     parent_run_id: Optional[str] = None,
+    log_system_metrics: Optional[bool] = None,
 ) -> ActiveRun:
     """Start a run (or resume one) and make it this thread's active run.
 
@@ -227,6 +245,10 @@ def start_run(
         Tags set at creation, in the same transaction.
     parent_run_id : str, optional
         Explicit parent (default: the active run when ``nested=True``).
+    log_system_metrics : bool, optional
+        Sample CPU, memory, disk, network and GPU metrics into the run while it is active
+        (``system/...``, see ``docs/distributed.md``). Default: ``autolog(log_system_metrics=...)``,
+        else ``AUTOLOG_SYSTEM_METRICS=1``.
 
     Returns
     -------
@@ -240,7 +262,7 @@ def start_run(
         If a run is active in this thread and ``nested`` is false, or the resumed run is
         deleted or already active here.
     """
-    stack = _thread_state.stack
+    stack = _state.thread.stack
     if stack and not nested:
         raise ConflictError(
             f"run {stack[-1].info.run_id!r} is already active in this thread; end it with "
@@ -256,13 +278,16 @@ def start_run(
         )
     active = ActiveRun(run, client)
     stack.append(active)
-    with _open_runs_lock:
-        _open_runs[run.info.run_id] = (active, os.getpid())
+    PROCESS.at_exit(_end_open_runs_at_exit)
+    with _state.open_runs_lock:
+        _state.open_runs[run.info.run_id] = (active, os.getpid())
+    if system_metrics_wanted(log_system_metrics):
+        start_system_metrics(client, run.info.run_id)
     return active
 
 
 def _resume_run(client: Client, run_id: str, *, run_name: Optional[str], tags: Optional[Mapping]) -> Run:
-    if any(entry.info.run_id == run_id for entry in _thread_state.stack):
+    if any(entry.info.run_id == run_id for entry in _state.thread.stack):
         raise ConflictError(f"run {run_id!r} is already active in this thread")
     run = client.get_run(run_id)
     if run.info.lifecycle_stage == LifecycleStage.DELETED:
@@ -273,16 +298,35 @@ def _resume_run(client: Client, run_id: str, *, run_name: Optional[str], tags: O
     return client.get_run(run_id)
 
 
+@contextlib.contextmanager
+def run_activated(run: Run, client: Client) -> Iterator[ActiveRun]:
+    """Make an existing run this thread's active run for a block, without ending it after.
+
+    For integrations that own a run's lifecycle (an Optuna trial, a Ray Tune trial) and let the
+    user's code inside log into it: ``log_metric`` and autologged fits in the block see it as
+    the active run. The caller ends the run.
+    """
+    active = ActiveRun(run, client)
+    stack = _state.thread.stack
+    stack.append(active)
+    try:
+        yield active
+    finally:
+        index = next((i for i, entry in enumerate(stack) if entry is active), None)
+        if index is not None:  # end_run() inside the block already removed it
+            del stack[index]
+
+
 def end_run(status: str = RunStatus.FINISHED) -> None:
     """End this thread's active run (no-op without one) with ``status`` (default FINISHED)."""
-    stack = _thread_state.stack
+    stack = _state.thread.stack
     if stack:
         _end_from_stack(stack[-1], status)
 
 
 def _end_from_stack(active: ActiveRun, status: str) -> None:
     """End ``active`` and any child still above it on this thread's stack."""
-    stack = _thread_state.stack
+    stack = _state.thread.stack
     index = next((i for i, entry in enumerate(stack) if entry is active), None)
     if index is None:  # already ended, e.g. by end_run() inside the with-block
         return
@@ -292,34 +336,34 @@ def _end_from_stack(active: ActiveRun, status: str) -> None:
 
 def _terminate(active: ActiveRun, status: str) -> None:
     run_id = active.info.run_id
-    with _open_runs_lock:
-        _open_runs.pop(run_id, None)
-    _thread_state.last_run_id = run_id
-    _thread_state.last_client = active._client
+    with _state.open_runs_lock:
+        _state.open_runs.pop(run_id, None)
+    _state.thread.last_run_id = run_id
+    _state.thread.last_client = active._client
     active._client.set_terminated(run_id, status)
 
 
 def active_run() -> Optional[ActiveRun]:
     """This thread's active run, or ``None``."""
-    stack = _thread_state.stack
+    stack = _state.thread.stack
     return stack[-1] if stack else None
 
 
 def last_active_run() -> Optional[Run]:
     """The active run of this thread, else the run it ended last (fetched fresh), else ``None``."""
-    stack = _thread_state.stack
+    stack = _state.thread.stack
     if stack:
         return stack[-1]._client.get_run(stack[-1].info.run_id)
-    if _thread_state.last_run_id is None:
+    if _state.thread.last_run_id is None:
         return None
-    return _thread_state.last_client.get_run(_thread_state.last_run_id)
+    return _state.thread.last_client.get_run(_state.thread.last_run_id)
 
 
 def set_last_active_run(run_id: str, client: Optional[Client] = None) -> None:
     """Make ``run_id`` what :func:`last_active_run` returns in this thread (for the engine's
     managed runs, which are not on the stack)."""
-    _thread_state.last_run_id = run_id
-    _thread_state.last_client = client or current_client()
+    _state.thread.last_run_id = run_id
+    _state.thread.last_client = client or current_client()
 
 
 def get_run(run_id: str) -> Run:
@@ -331,7 +375,7 @@ def _target(run_id: Optional[str]) -> tuple[Client, str]:
     """The client and run id a logging call writes to; starts a run when none is active."""
     if run_id is not None:
         return current_client(), run_id
-    stack = _thread_state.stack
+    stack = _state.thread.stack
     if not stack:
         start_run()  # as MLflow does: logging without a run starts one (ended at exit)
     active = stack[-1]
@@ -451,11 +495,11 @@ def _existing_target(run_id: Optional[str]) -> tuple[Client, str]:
     """Like :func:`_target`, but reading calls never start a run."""
     if run_id is not None:
         return current_client(), run_id
-    stack = _thread_state.stack
+    stack = _state.thread.stack
     if stack:
         return stack[-1]._client, stack[-1].info.run_id
-    if _thread_state.last_run_id is not None:
-        return _thread_state.last_client, _thread_state.last_run_id
+    if _state.thread.last_run_id is not None:
+        return _state.thread.last_client, _state.thread.last_run_id
     raise InvalidInputError("no active run in this thread: pass run_id=")
 
 
@@ -555,29 +599,12 @@ def _exit_status() -> str:
 def _end_open_runs_at_exit() -> None:
     """End the runs this process started and left open: FINISHED (KILLED/FAILED on a crash)."""
     status = _exit_status()
-    with _open_runs_lock:
-        leftovers = [active for active, pid in _open_runs.values() if pid == os.getpid()]
-        _open_runs.clear()
+    with _state.open_runs_lock:
+        leftovers = [active for active, pid in _state.open_runs.values() if pid == os.getpid()]
+        _state.open_runs.clear()
     for active in reversed(leftovers):  # children before parents
         try:
             active._client.set_terminated(active.info.run_id, status)
         except Exception as exc:  # the interpreter is going away: report, never raise
             print(f"autolog: could not end run {active.info.run_id}: {exc}", file=sys.stderr)
 
-
-atexit.register(_end_open_runs_at_exit)
-
-
-def _reset_for_tests() -> None:
-    """End every run this thread left open and forget the active experiment."""
-    global _active_experiment_id
-    while _thread_state.stack:
-        try:
-            end_run()
-        except Exception:
-            _thread_state.stack.pop()
-    _thread_state.last_run_id = None
-    _thread_state.last_client = None
-    _active_experiment_id = None
-    with _clients_lock:
-        _clients.clear()

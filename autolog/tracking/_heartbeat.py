@@ -6,13 +6,13 @@ KILLED, so a process that dies (SIGKILL, power loss) does not leave its runs RUN
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import warnings
 from typing import Any
 
 from autolog._core._exceptions import NotFoundError
+from autolog._core._process import PROCESS, StatePart
 
 HEARTBEAT_INTERVAL_ENV = "AUTOLOG_HEARTBEAT_INTERVAL"
 DEFAULT_HEARTBEAT_INTERVAL = 30.0
@@ -30,7 +30,7 @@ def heartbeat_interval() -> float:
     return value if value > 0 else DEFAULT_HEARTBEAT_INTERVAL
 
 
-class HeartbeatKeeper:
+class HeartbeatKeeper(StatePart):
     """The set of live runs of this process, grouped by store, and the thread refreshing them."""
 
     def __init__(self) -> None:
@@ -40,9 +40,11 @@ class HeartbeatKeeper:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._warned = False
+        self._fork_hook_registered = False
 
     def add(self, store: Any, run_id: str) -> None:
         """Keep ``run_id`` alive until :meth:`discard`; starts the thread on first use."""
+        self._on_first_use()
         with self._lock:
             self._runs[run_id] = store
             if self._thread is None or not self._thread.is_alive():
@@ -61,6 +63,7 @@ class HeartbeatKeeper:
         alive meanwhile, so if the end never gets through, readers report KILLED once it is stale,
         never RUNNING forever.
         """
+        self._on_first_use()
         with self._lock:
             self._runs.pop(run_id, None)
             self._ends[run_id] = (store, status, end_time)
@@ -82,8 +85,12 @@ class HeartbeatKeeper:
                 if self._ends.get(run_id, (None,))[0] is store:
                     del self._ends[run_id]
 
+    def reset(self) -> None:
+        """Forget every run (the thread keeps running and idles)."""
+        self.clear()
+
     def clear(self) -> None:
-        """Forget every run (tests; the thread keeps running and idles)."""
+        """Forget every run (the thread keeps running and idles)."""
         with self._lock:
             self._runs.clear()
             self._ends.clear()
@@ -109,6 +116,14 @@ class HeartbeatKeeper:
                 groups.setdefault(id(store), (store, []))[1].append(run_id)
         return list(groups.values())
 
+    def _on_first_use(self) -> None:
+        # Pending ends are retried at exit; a forked child forgets the parent's runs.
+        PROCESS.at_exit(self.retry_ends)
+        with self._lock:
+            first, self._fork_hook_registered = not self._fork_hook_registered, True
+        if first and hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork_in_child)
+
     def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="autolog-heartbeat", daemon=True)
         self._thread.start()
@@ -131,8 +146,4 @@ class HeartbeatKeeper:
         self._wake = threading.Event()
 
 
-KEEPER = HeartbeatKeeper()
-atexit.register(KEEPER.retry_ends)
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=KEEPER._after_fork_in_child)
+KEEPER = PROCESS.part("tracking.heartbeat", HeartbeatKeeper)

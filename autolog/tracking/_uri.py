@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Optional
 
 from autolog._core._exceptions import InvalidInputError
+from autolog._core._process import PROCESS, StatePart
 
 if TYPE_CHECKING:  # the store pulls in SQLAlchemy: import it only when a store is opened
     from autolog.store import Store
@@ -25,10 +26,19 @@ _KNOWN_SCHEMES = frozenset({"file", "sqlite", "postgresql", "postgres"})
 # A one-letter "scheme" is a Windows drive letter, i.e. a plain path.
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
 
-_explicit_uri: Optional[str] = None
-_default_uri: Optional[str] = None
-_stores: dict = {}
-_stores_lock = threading.Lock()
+
+
+class _UriState(StatePart):
+    """The URI set by ``set_tracking_uri``, the default one, and the stores opened per URI."""
+
+    def __init__(self) -> None:
+        self.explicit_uri: Optional[str] = None
+        self.default_uri: Optional[str] = None
+        self.stores: dict = {}
+        self.stores_lock = threading.Lock()
+
+
+_state = PROCESS.part("tracking.uri", _UriState)
 
 
 def normalize_tracking_uri(uri: str) -> str:
@@ -75,14 +85,14 @@ def set_tracking_uri(uri: Optional[str]) -> None:
     uri : str or None
         A directory path, ``file:`` URI, ``sqlite:///`` or ``postgresql://`` URL.
     """
-    global _explicit_uri
-    _explicit_uri = None if uri is None else normalize_tracking_uri(uri)
+    _state.explicit_uri = None if uri is None else normalize_tracking_uri(uri)
 
 
 def get_tracking_uri() -> str:
     """Return the tracking URI in effect (explicit, then environment, then ``./autolog-runs``)."""
-    if _explicit_uri is not None:
-        return _explicit_uri
+    explicit = _state.explicit_uri
+    if explicit is not None:
+        return explicit
     from_env = os.environ.get(TRACKING_URI_ENV)
     if from_env is not None:
         return normalize_tracking_uri(from_env)
@@ -90,10 +100,9 @@ def get_tracking_uri() -> str:
 
 
 def _default_tracking_uri() -> str:
-    global _default_uri
-    if _default_uri is None:
-        _default_uri = os.path.abspath(DEFAULT_TRACKING_DIR)
-    return _default_uri
+    if _state.default_uri is None:
+        _state.default_uri = os.path.abspath(DEFAULT_TRACKING_DIR)
+    return _state.default_uri
 
 
 def resolve_tracking_uri(uri: Optional[str] = None) -> str:
@@ -134,23 +143,15 @@ def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] =
         The same object for the same ``(uri, artifact_root)``, also across threads.
     """
     key = (resolve_tracking_uri(tracking_uri), resolve_artifact_root(artifact_root))
-    store = _stores.get(key)
+    store = _state.stores.get(key)
     if store is not None:
         return store
-    with _stores_lock:
-        store = _stores.get(key)
+    with _state.stores_lock:
+        store = _state.stores.get(key)
         if store is None:
             from autolog.store import open_store
 
             store = open_store(key[0], key[1])
-            _stores[key] = store
+            _state.stores[key] = store
     return store
 
-
-def _reset_for_tests() -> None:
-    """Forget the explicit URI, the cached default and the cached stores."""
-    global _explicit_uri, _default_uri
-    _explicit_uri = None
-    _default_uri = None
-    with _stores_lock:
-        _stores.clear()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog.ui import _models, _queries
+from autolog.diff import diff_runs
+from autolog.ui import _edit_api, _live_api, _model_registry, _queries
 from autolog.ui._artifacts import find_models, list_dir, resolve_local_file
-from autolog.ui._format import json_safe
+from autolog.ui._json import SafeJSONResponse, json_body
 from autolog.ui._runs_table import RunsQuery
 
 MAX_API_PAGE = 1000
@@ -34,7 +33,9 @@ ENDPOINTS = [
     ("POST", "/api/runs/{run_id}/rename", "Body {\"name\": \"...\"}: rename a run (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/delete", "Mark a run deleted (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/restore", "Restore a deleted run (JSON + CSRF token)."),
-    *_models.ENDPOINTS,
+    *_live_api.ENDPOINTS,
+    *_edit_api.ENDPOINTS,
+    *_model_registry.ENDPOINTS,
 ]
 
 
@@ -53,16 +54,9 @@ def routes() -> list:
         Route("/api/runs/{run_id}/rename", rename_run, methods=["POST"]),
         Route("/api/runs/{run_id}/delete", delete_run, methods=["POST"]),
         Route("/api/runs/{run_id}/restore", restore_run, methods=["POST"]),
+        *_live_api.routes(),
+        *_edit_api.routes(),
     ]
-
-
-class SafeJSONResponse(JSONResponse):
-    """JSON with NaN/inf as strings and ``<``, ``>``, ``&`` escaped (inert if sniffed as HTML)."""
-
-    def render(self, content) -> bytes:
-        text = json.dumps(json_safe(content), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        return text.encode("utf-8")
 
 
 def _client(request: Request):
@@ -149,8 +143,6 @@ def models(request: Request):
 
 
 def diff(request: Request):
-    from autolog._diff import diff_runs
-
     client = _client(request)
     a = _queries.find_run_or_404(client, request.query_params.get("a", ""))
     b = _queries.find_run_or_404(client, request.query_params.get("b", ""))
@@ -161,18 +153,8 @@ def csrf_token(request: Request):
     return SafeJSONResponse({"csrf_token": request.app.state.csrf_token, "header": "X-CSRF-Token"})
 
 
-async def _json_body(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise InvalidInputError("the request body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    return body
-
-
 async def rename_run(request: Request):
-    body = await _json_body(request)
+    body = await json_body(request)
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 250:
         raise InvalidInputError("'name' must be a non-empty string of at most 250 characters")
@@ -183,7 +165,7 @@ async def rename_run(request: Request):
 
 
 async def delete_run(request: Request):
-    await _json_body(request)
+    await json_body(request)
     client = _client(request)
     found = await run_in_threadpool(_queries.find_run_or_404, client, request.path_params["run_id"])
     await run_in_threadpool(client.delete_run, found.info.run_id)
@@ -191,7 +173,7 @@ async def delete_run(request: Request):
 
 
 async def restore_run(request: Request):
-    await _json_body(request)
+    await json_body(request)
     client = _client(request)
     found = await run_in_threadpool(_queries.find_run_or_404, client, request.path_params["run_id"])
     await run_in_threadpool(client.restore_run, found.info.run_id)

@@ -14,8 +14,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from autolog._core._constants import NOTE_TAG
 from autolog._core._exceptions import AutologError, InvalidInputError, NotFoundError
-from autolog.ui import _api, _format, _models, _pages
+from autolog.ui import _api, _format, _model_registry, _pages
+from autolog.ui._markdown import render_markdown
 from autolog.ui._security import SecurityMiddleware, default_allowed_hosts, new_csrf_token
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,6 +84,8 @@ def _routes() -> list:
         Route("/", _pages.experiments_page, name="experiments"),
         Route("/experiments/{experiment_id}", _pages.runs_page, name="runs"),
         Route("/experiments/{experiment_id}/runs.csv", _pages.runs_csv, name="runs_csv"),
+        Route("/runs", _pages.all_runs_page, name="all_runs"),
+        Route("/search", _pages.search_page, name="search"),
         Route("/runs/{run_id}", _pages.run_page, name="run"),
         Route("/runs/{run_id}/artifacts", _pages.artifacts_page, name="artifacts"),
         Route("/runs/{run_id}/artifacts/download", _pages.artifact_download, name="artifact_download"),
@@ -89,7 +93,7 @@ def _routes() -> list:
         Route("/compare", _pages.compare_page, name="compare"),
         Route("/diff", _pages.diff_page, name="diff"),
         Route("/api", _pages.api_page, name="api_docs"),
-        *_models.routes(),
+        *_model_registry.routes(),
         *_api.routes(),
         Mount("/static", app=StaticFiles(directory=os.path.join(HERE, "static")), name="static"),
     ]
@@ -105,13 +109,14 @@ def _templates(csrf_token: str, tracking_uri: str) -> Jinja2Templates:
         lstrip_blocks=True,
     )
     templates = Jinja2Templates(env=env)
-    env.globals.update(csrf_token=csrf_token, tracking_uri=tracking_uri, qs=_format.query_string)
+    env.globals.update(csrf_token=csrf_token, tracking_uri=tracking_uri, qs=_format.query_string, note_tag=NOTE_TAG)
     env.filters.update(
         time=_format.format_time,
         duration=_format.format_duration,
         number=_format.format_number,
         signed=_format.format_signed,
         bytes=_format.format_bytes,
+        markdown=render_markdown,
     )
     return templates
 

@@ -12,7 +12,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog.diff import diff_runs
 from autolog.ui import _queries
+from autolog.ui._api import ENDPOINTS
+from autolog.ui._tuning import tuning_view
 from autolog.ui._artifacts import (
     download_media_type,
     find_models,
@@ -21,6 +24,7 @@ from autolog.ui._artifacts import (
     read_preview,
     resolve_local_file,
 )
+from autolog.ui._parallel import parallel_coordinates
 from autolog.ui._runs_table import RunsQuery, csv_header, csv_row, fetch_page, iter_all_runs
 from autolog.ui._security import ARTIFACT_CSP
 
@@ -48,14 +52,50 @@ def experiments_page(request: Request):
 def runs_page(request: Request):
     client = _client(request)
     experiment = _experiment_or_404(client, request.path_params["experiment_id"])
+    return _runs_view(request, [experiment], experiment)
+
+
+def all_runs_page(request: Request):
+    """Runs of several experiments (``?exp=ID``, repeatable) or of every active one, in one table."""
+    client = _client(request)
+    chosen = [e for e in request.query_params.getlist("exp") if e]
+    experiments = [_experiment_or_404(client, e) for e in dict.fromkeys(chosen)] or client.search_experiments()
+    return _runs_view(request, experiments, None)
+
+
+def _runs_view(request: Request, experiments: list, single):
+    client = _client(request)
     query = RunsQuery.from_params(request.query_params)
+    column_filter = request.query_params.get("colq", "").strip()
     page, error = None, None
+    ids = [e.experiment_id for e in experiments]
     try:
-        page = fetch_page(client.store, experiment.experiment_id, query)
+        page = fetch_page(client.store, ids, query, column_filter=column_filter) if ids else None
     except InvalidInputError as exc:
         error = str(exc)
-    return _render(request, "runs.html", experiment=experiment, query=query, page=page, error=error,
-                   base=query.base_params())
+    base = query.base_params()
+    if single is None:
+        base["exp"] = [e.experiment_id for e in experiments] if request.query_params.getlist("exp") else None
+    return _render(request, "runs.html", experiment=single, experiments={e.experiment_id: e.name for e in experiments},
+                   query=query, page=page, error=error, base=base, column_filter=column_filter,
+                   keys_url="/api/experiments/" + ",".join(ids) + "/keys")
+
+
+def search_page(request: Request):
+    """The top bar's search (``?find=``): a unique run-id prefix opens the run, else run names match."""
+    client = _client(request)
+    text = (request.query_params.get("find") or request.query_params.get("q") or "").strip()
+    if not text:
+        return RedirectResponse("/runs", status_code=303)
+    matches = client.store.find_run_ids(text, limit=2)
+    if len(matches) == 1:
+        return RedirectResponse(f"/runs/{matches[0]}", status_code=303)
+    quoted = text.replace("\\", "").replace("'", "")
+    if matches:
+        search = f"attributes.run_id LIKE '{quoted.lower()}%'"
+    else:
+        search = f"attributes.run_name ILIKE '%{quoted}%'"
+    return RedirectResponse("/runs?" + urllib.parse.urlencode({"q": search}), status_code=303)
 
 
 def runs_csv(request: Request):
@@ -87,11 +127,13 @@ def run_page(request: Request):
     run = _queries.find_run_or_404(client, request.path_params["run_id"])
     experiment = client.get_experiment(run.info.experiment_id)
     overview = _queries.run_overview(client, run)
+    _queries.prepare_long_histories(client.store, run.info.run_id, overview.metric_steps)
     artifacts = list_dir(client.store, run.info.run_id, "")
     models = find_models(client.store, run.info.run_id)
     versions = client.search_model_versions(run_id=run.info.run_id)
+    tuning = tuning_view(client, run)
     return _render(request, "run.html", run=run, experiment=experiment, overview=overview,
-                   artifacts=artifacts, models=models, versions=versions)
+                   artifacts=artifacts, models=models, versions=versions, tuning=tuning)
 
 
 def artifacts_page(request: Request):
@@ -156,8 +198,11 @@ def compare_page(request: Request):
     y_key = request.query_params.get("y") or (metrics[0].key if metrics else None)
     scatter = _queries.param_metric_scatter(runs, x_key, y_key)
     only_diff = request.query_params.get("only_diff") == "1"
+    parallel = parallel_coordinates(runs, params, metrics)
+    chart_runs = [{"id": r.info.run_id, "name": r.info.run_name or r.info.run_id[:8]} for r in runs]
     return _render(request, "compare.html", runs=runs, params=params, metrics=metrics, scatter=scatter,
-                   only_diff=only_diff, run_ids=[r.info.run_id for r in runs])
+                   only_diff=only_diff, run_ids=[r.info.run_id for r in runs], parallel=parallel,
+                   chart_runs=chart_runs)
 
 
 def _first_differing(rows: list):
@@ -172,8 +217,6 @@ def _redirect_to_diff(runs: list):
 
 
 def diff_page(request: Request):
-    from autolog._diff import diff_runs
-
     client = _client(request)
     a_id, b_id = request.query_params.get("a", ""), request.query_params.get("b", "")
     if not a_id or not b_id:
@@ -185,6 +228,4 @@ def diff_page(request: Request):
 
 
 def api_page(request: Request):
-    from autolog.ui._api import ENDPOINTS
-
     return _render(request, "api.html", endpoints=ENDPOINTS)

@@ -6,11 +6,20 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from autolog._diff import dataset_fingerprints
+from autolog._core._constants import NOTE_TAG
+from autolog._run_diff import dataset_fingerprints
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui._format import duration_ms
+from autolog._core._constants import (
+    TAG_GIT_BRANCH,
+    TAG_GIT_COMMIT,
+    TAG_GIT_DIRTY,
+    TAG_GIT_REPO,
+    TAG_SOURCE_NAME,
+    TAG_USER,
+)
 
-MAX_COMPARE_RUNS = 20
+MAX_COMPARE_RUNS = 200
 SYSTEM_TAG_PREFIX = "autolog."
 
 
@@ -79,7 +88,15 @@ class RunOverview:
     datasets: dict
     system_tags: dict
     user_tags: dict
-    metric_history_sizes: dict = field(default_factory=dict)
+    metric_steps: dict = field(default_factory=dict)  # key -> (first step, last step)
+    note: str = ""
+
+    @property
+    def charted(self) -> list:
+        """Metrics worth a chart: more than one step, or any metric while the run is running."""
+        return [k for k, (first, last) in sorted(self.metric_steps.items()) if last != first or self.running]
+
+    running: bool = False
 
 
 def run_overview(client, run) -> RunOverview:
@@ -87,17 +104,19 @@ def run_overview(client, run) -> RunOverview:
     tags = run.data.tags
     system = {k: v for k, v in tags.items() if k.startswith(SYSTEM_TAG_PREFIX)}
     return RunOverview(
-        user=tags.get("autolog.user") or run.info.user_id,
-        source=tags.get("autolog.source.name") or run.info.source,
-        git_commit=tags.get("autolog.git.commit"),
-        git_branch=tags.get("autolog.git.branch"),
-        git_dirty=tags.get("autolog.git.dirty"),
-        git_repo=tags.get("autolog.git.repo"),
+        user=tags.get(TAG_USER) or run.info.user_id,
+        source=tags.get(TAG_SOURCE_NAME) or run.info.source,
+        git_commit=tags.get(TAG_GIT_COMMIT),
+        git_branch=tags.get(TAG_GIT_BRANCH),
+        git_dirty=tags.get(TAG_GIT_DIRTY),
+        git_repo=tags.get(TAG_GIT_REPO),
         estimator=_estimator(tags),
         datasets=dataset_fingerprints(tags),
         system_tags=dict(sorted(system.items())),
-        user_tags=dict(sorted((k, v) for k, v in tags.items() if k not in system)),
-        metric_history_sizes={k: len(client.get_metric_history(run.info.run_id, k)) for k in run.data.metrics},
+        user_tags=dict(sorted((k, v) for k, v in tags.items() if k not in system and k != NOTE_TAG)),
+        metric_steps=client.store.metric_step_ranges(run.info.run_id),
+        note=tags.get(NOTE_TAG, ""),
+        running=run.info.status == "RUNNING",
     )
 
 
@@ -110,11 +129,11 @@ def _estimator(tags: dict) -> Optional[str]:
 
 
 def get_runs(client, run_ids: list) -> list:
-    """The runs named in a compare/diff request (duplicates dropped, at most 20)."""
+    """The runs named in a compare/diff request (duplicates dropped, at most 200), in one batch."""
     unique = list(dict.fromkeys(r.strip() for r in run_ids if r.strip()))
     if len(unique) > MAX_COMPARE_RUNS:
         raise InvalidInputError(f"compare at most {MAX_COMPARE_RUNS} runs at once ({len(unique)} given)")
-    return [client.get_run(run_id) for run_id in unique]
+    return client.store.get_runs(unique)
 
 
 @dataclass
@@ -217,8 +236,31 @@ def _padded_range(low: float, high: float) -> tuple:
 
 
 def find_run_or_404(client, run_id: str):
-    """``client.get_run`` that turns a malformed id into NotFoundError too."""
+    """``client.get_run``, also accepting a unique id prefix; a malformed id is NotFoundError too."""
     try:
         return client.get_run(run_id)
+    except NotFoundError:
+        matches = client.store.find_run_ids(run_id, limit=2)
+        if len(matches) != 1:
+            raise
+        return client.get_run(matches[0])
     except InvalidInputError as exc:
         raise NotFoundError(str(exc)) from exc
+
+
+def prepare_long_histories(store, run_id: str, metric_steps: dict) -> None:
+    """Start building the down-sampling envelope of very long series in the background, so that
+    the chart's request (sent once the page has loaded) finds it ready or half-built."""
+    from autolog.store._history import LARGE_SPAN
+    from autolog.ui._runs_table import _count_pool
+
+    for key, (first, last) in metric_steps.items():
+        if last - first > LARGE_SPAN:
+            _count_pool().submit(_warm, store, run_id, key)
+
+
+def _warm(store, run_id: str, key: str) -> None:
+    try:
+        store.sample_metric_histories([run_id], key)
+    except Exception:  # only a head start: the chart's own request reports any error
+        pass

@@ -12,12 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from autolog._core._process import PROCESS, StatePart
 from autolog.ui._format import csv_safe, duration_ms, iso_time
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 DEFAULT_PARAM_COLUMNS = 6
 DEFAULT_METRIC_COLUMNS = 8
+MAX_CHOOSER_KEYS = 300
 CSV_BATCH = 1000
 ATTRIBUTE_SORTS = {
     "status": "attributes.status",
@@ -100,6 +102,7 @@ class RunsPage:
     metrics: list
     available_params: list = field(default_factory=list)
     available_metrics: list = field(default_factory=list)
+    key_count: int = 0
 
 
 @dataclass
@@ -110,38 +113,67 @@ class Row:
     parent_elsewhere: Optional[str] = None
 
 
-def fetch_page(store, experiment_id: str, query: RunsQuery) -> RunsPage:
-    """Run the search (SQL filter, sort and paging) and the count for one page of the table."""
+def fetch_page(store, experiment_ids, query: RunsQuery, *, column_filter: str = "") -> RunsPage:
+    """Run the search (SQL filter, sort and paging) and the count for one page of the table.
+
+    The column chooser lists the experiments' keys (those containing ``column_filter``), at most
+    ``MAX_CHOOSER_KEYS`` of each kind; by default the table shows the most recently logged
+    metrics, then the params whose values differ between runs.
+    """
+    ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
     # The count scans every match while the page stops at its limit: run both at once (SQLite in
     # WAL mode and PostgreSQL both serve concurrent readers), so the page costs the slower of two.
-    counting = _count_pool().submit(store.count_runs, [experiment_id], filter_string=query.filter)
+    counting = _count_pool().submit(store.count_runs, ids, filter_string=query.filter)
+    listing = _count_pool().submit(store.experiment_keys, ids)
     try:
         runs = store.search_runs(
-            [experiment_id], filter_string=query.filter, max_results=query.page_size,
+            ids, filter_string=query.filter, max_results=query.page_size,
             order_by=query.order_by(), page_token=query.page_token,
         )
     finally:
         total = counting.result()
-    params = sorted({k for r in runs for k in r.data.params})
-    metrics = sorted({k for r in runs for k in r.data.metrics})
-    shown_params, shown_metrics = _shown_columns(query, params, metrics)
+        keys = listing.result()
+    recent_metrics = [k for k, _, _ in keys.metrics]
+    varying = keys.varying_params()
+    shown_params, shown_metrics = _shown_columns(query, varying, recent_metrics)
+    needle = column_filter.lower()
+    params = [k for k in _params_varying_first(keys, varying) if needle in k.lower()]
+    metrics = [k for k in recent_metrics if needle in k.lower()]
     return RunsPage(
         rows=group_children(runs), total=total, next_token=runs.token,
         params=shown_params, metrics=shown_metrics,
-        available_params=params, available_metrics=metrics,
+        available_params=params[:MAX_CHOOSER_KEYS], available_metrics=metrics[:MAX_CHOOSER_KEYS],
+        key_count=len(keys.metrics) + len(keys.params),
     )
 
 
-_pool = None
+def _params_varying_first(keys, varying: list) -> list:
+    chosen = set(varying)
+    return varying + [k for k, _, _ in keys.params if k not in chosen]
+
+
+
+class _CountPool(StatePart):
+    """The threads counting matching runs while a page is read, started on first use."""
+
+    def __init__(self) -> None:
+        self.pool = None
+
+    def reset(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        self.__init__()
+
+
+_counting = PROCESS.part("ui.count_pool", _CountPool)
 
 
 def _count_pool():
-    global _pool
-    if _pool is None:
+    if _counting.pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="autolog-ui-count")
-    return _pool
+        _counting.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="autolog-ui-count")
+    return _counting.pool
 
 
 def _shown_columns(query: RunsQuery, params: list, metrics: list) -> tuple:

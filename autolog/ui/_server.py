@@ -87,6 +87,7 @@ def serve(
     """
     import uvicorn
 
+    from autolog._core._html import register_ui, unregister_ui
     from autolog.ui._app import create_app
 
     sock = bind_socket(host, port)
@@ -97,9 +98,10 @@ def serve(
             f"warning: serving on {host}, reachable from other machines; the UI has no login, "
             "so anyone who can reach this address can read every run\n"
         )
+    url = url_for(host if host not in ('0.0.0.0', '::') else DEFAULT_HOST, actual_port)
     out.write(f"autolog ui: {app.state.client.tracking_uri}\n")
-    out.write(f"Serving at {url_for(host if host not in ('0.0.0.0', '::') else DEFAULT_HOST, actual_port)}"
-              " (Ctrl-C to stop)\n")
+    out.write(f"Serving at {url} (Ctrl-C to stop)\n")
+    register_ui(url, app.state.client.store.artifact_root)
     out.flush()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
     server = uvicorn.Server(config)
@@ -108,5 +110,6 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        unregister_ui()
         sock.close()
     out.write("autolog ui: stopped\n")

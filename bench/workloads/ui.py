@@ -1,5 +1,8 @@
-"""Autolog only: the UI's runs page at N runs (the search fixture), rendered in process through
-Starlette's test client: the default page (newest first) and a filtered page sorted by a metric."""
+"""Autolog only. ``case="runs_page"``: the UI's runs page at N runs (the search fixture), rendered
+in process through Starlette's test client: the default page (newest first) and a filtered page
+sorted by a metric. ``case="browser"``: the issue-16 targets in Chromium against `autolog ui` as a
+real process (see ``workloads.ui_browser``): compare 200 runs x 20 metrics x 1,000 steps, a
+1,000,000-step chart, a runs page with 10,000 distinct keys."""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ from workloads._common import check, ms_since, now
 from workloads.search import FILTER
 
 
-def autolog_side(fixture_dir: str, k: int) -> dict:
+def autolog_side(fixture_dir: str = "", k: int = 5, case: str = "runs_page") -> dict:
+    if case == "browser":
+        from workloads.ui_browser import measure
+        return measure(k)
     from starlette.testclient import TestClient
     from autolog.ui._app import create_app
     store = os.path.join(fixture_dir, "autolog-runs")

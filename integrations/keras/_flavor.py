@@ -34,6 +34,14 @@ class KerasFlavor(Flavor):
             raise TypeError(f"Keras cannot serialize this {type(model).__name__}: {error}") from error
         return MODEL_FILE_NAME
 
+    prediction_methods = ("predict",)
+
+    def predict(self, model: Any, X: Any, method: str = "predict") -> Any:
+        """``model.predict`` without Keras' progress bar (a server's log is no terminal)."""
+        if method != "predict":
+            return super().predict(model, X, method)
+        return model.predict(_as_array(X), verbose=0)
+
     def load_bytes(
         self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
     ) -> Any:
@@ -45,3 +53,11 @@ class KerasFlavor(Flavor):
             with open(private_copy, "xb") as f:
                 f.write(data)
             return keras.saving.load_model(private_copy)
+
+
+def _as_array(X: Any) -> Any:
+    """Keras takes arrays: a DataFrame becomes its float32 values (column order as given)."""
+    import numpy
+
+    values = X.to_numpy() if hasattr(X, "to_numpy") else X
+    return numpy.asarray(values, dtype="float32")

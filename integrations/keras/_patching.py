@@ -12,9 +12,16 @@ import functools
 from types import ModuleType
 from typing import Any
 
-from autolog.engine import Patcher, attempt, autologging_active, run_training_call
+from autolog.engine import (
+    Patcher,
+    argument_value,
+    attempt,
+    autologging_active,
+    run_training_call,
+    with_argument,
+)
 
-from autolog.integrations._framework import argument_value, callbacks_with, with_argument
+from autolog.integrations._framework import callbacks_with
 from autolog.integrations.keras._recorder import KerasRecorder, new_callback
 
 

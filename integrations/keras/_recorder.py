@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any, Mapping, Optional
 
-from autolog.engine import RunHandle, attempt
+from autolog.engine import RunHandle, attempt, bound_arguments, qualified_name, stable_repr
 
-from autolog.integrations._framework import FrameworkRecorder, MetricHistory, bound_arguments, metric_key
-from autolog.integrations.sklearn._params import qualified_name, stable_repr
+from autolog.integrations._framework import FrameworkRecorder, MetricHistory, metric_key
 
 SUMMARY_ARTIFACT = "model_summary.txt"
 # fit() arguments logged as params, with fit()'s defaults (Keras 3).
@@ -24,7 +24,6 @@ FIT_ARGUMENTS = {
     "validation_freq": 1,
 }
 EARLY_STOPPING_SETTINGS = ("monitor", "patience", "min_delta", "mode", "baseline", "restore_best_weights", "start_from_epoch")
-_callback_class: Optional[type] = None
 
 
 # -- the callback ------------------------------------------------------------------------------
@@ -32,13 +31,11 @@ _callback_class: Optional[type] = None
 
 def new_callback() -> Any:
     """A fresh ``keras.callbacks.Callback`` recording every epoch's logs."""
-    global _callback_class
-    if _callback_class is None:
-        _callback_class = _define_callback_class()
-    return _callback_class()
+    return _callback_class()()
 
 
-def _define_callback_class() -> type:
+@functools.cache  # defined once per process, on first use (the framework is imported by then)
+def _callback_class() -> type:
     import keras
 
     class AutologKerasCallback(keras.callbacks.Callback):

@@ -13,9 +13,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from autolog.engine import Patcher, attempt, autologging_active, run_training_call
+from autolog.engine import (
+    Patcher,
+    argument_value,
+    attempt,
+    autologging_active,
+    run_training_call,
+    with_argument,
+)
 
-from autolog.integrations._framework import argument_value, callbacks_with, patch_train_and_fit, with_argument
+from autolog.integrations._framework import callbacks_with, patch_train_and_fit
 from autolog.integrations.lightgbm._recorder import AutologEvalCallback, LightGBMRecorder, make_train_recorder
 
 TRAIN_MODULES = ("lightgbm", "lightgbm.engine")

@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from autolog.engine import report_internal_error
+from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
 
 from autolog.integrations._framework import (
     FrameworkRecorder,
     MetricHistory,
-    bound_arguments,
     history_from_evals_result,
     metric_key,
 )
-from autolog.integrations.sklearn._params import qualified_name, stable_repr
+from autolog._core._constants import TAG_DATA_SOURCE
 
 IMPORTANCE_TYPES = ("split", "gain")
 TRAIN_RUN_NAME = "lightgbm.train"
@@ -91,7 +90,7 @@ class LightGBMRecorder(FrameworkRecorder):
         return history_from_evals_result(evals_result) if evals_result else None
 
     def extra_tags(self) -> dict[str, str]:
-        return {"autolog.data.source": self.data_source} if self.data_source else {}
+        return {TAG_DATA_SOURCE: self.data_source} if self.data_source else {}
 
 
 def _booster(model: Any) -> Any:

@@ -32,7 +32,10 @@ from autolog.integrations.lightning._recorder import LIGHTNING, PYTORCH_LIGHTNIN
 
 
 def configure(*, log_every_n_step: Optional[int] = None) -> None:
-    """Lightning-specific autolog settings for later fits.
+    """Lightning-specific autolog settings for later fits, until the next ``autolog()`` call.
+
+    Call it after ``autolog()``: like every autolog option, each ``autolog()`` call puts these
+    back to their defaults.
 
     Parameters
     ----------

@@ -11,6 +11,7 @@ what ``LightningModule.on_train_epoch_end`` logs only after the (non-monitoring)
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping, Optional
 
 from autolog.engine import attempt
@@ -19,7 +20,6 @@ from autolog.integrations._framework import MetricHistory, metric_key
 
 STEP_METRIC_PREFIX = "step/"
 _CLASS_NAMES = {"lightning.pytorch": "LightningAutologCallback", "pytorch_lightning": "PytorchLightningAutologCallback"}
-_classes: dict[str, type] = {}
 
 
 def new_callback(package: str, log_every_n_step: Optional[int]) -> Any:
@@ -27,11 +27,10 @@ def new_callback(package: str, log_every_n_step: Optional[int]) -> Any:
     return callback_class(package)(log_every_n_step)
 
 
+@functools.cache  # one class per package and process, defined on first use
 def callback_class(package: str) -> type:
     """The autolog callback class deriving from ``package``'s own ``Callback``."""
-    if package not in _classes:
-        _classes[package] = _define_callback_class(package)
-    return _classes[package]
+    return _define_callback_class(package)
 
 
 def __getattr__(name: str) -> type:

@@ -53,6 +53,26 @@ class PyTorchFlavor(Flavor):
         }
         return self.write_model_file(directory, MODEL_FILE_NAME, lambda file: torch.save(payload, file))
 
+    prediction_methods = ("predict",)
+
+    def available_methods(self, model: Any) -> list[str]:
+        """A rebuilt module predicts by its forward pass; a bare state dict cannot predict."""
+        import torch
+
+        return ["predict"] if isinstance(model, torch.nn.Module) else []
+
+    def predict(self, model: Any, X: Any, method: str = "predict") -> Any:
+        """The module's forward pass on ``X`` as float32, in eval mode and without gradients."""
+        if method not in self.available_methods(model):
+            return super().predict(model, X, method)  # names what the model answers
+        import numpy
+        import torch
+
+        values = X.to_numpy() if hasattr(X, "to_numpy") else X
+        with torch.no_grad():
+            output = model.eval()(torch.as_tensor(numpy.asarray(values, dtype="float32")))
+        return output.numpy()
+
     def load_bytes(
         self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
     ) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from autolog.integrations.sklearn._params import qualified_name, stable_repr
+from autolog.engine import qualified_name, stable_repr
 
 TRAINER_SETTINGS = (
     "max_epochs",

@@ -11,18 +11,26 @@ import functools
 from types import ModuleType
 from typing import Any, Optional
 
-from autolog.engine import Patcher, attempt, autologging_active, run_training_call
+from autolog.engine import (
+    Patcher,
+    argument_value,
+    attempt,
+    autologging_active,
+    integration_setting,
+    run_training_call,
+    set_integration_setting,
+)
 
-from autolog.integrations._framework import argument_value, callbacks_with
+from autolog.integrations._framework import callbacks_with
 from autolog.integrations.lightning._callback import new_callback
 from autolog.integrations.lightning._recorder import LightningPackage, LightningRecorder
 
-_settings = {"log_every_n_step": None}
+SETTINGS = "lightning"  # both Lightning packages share their settings
 
 
 def set_log_every_n_step(n: Optional[int]) -> None:
     """Record step metrics every ``n`` optimizer steps in later fits (None: per epoch only)."""
-    _settings["log_every_n_step"] = n
+    set_integration_setting(SETTINGS, "log_every_n_step", n)
 
 
 def install(patcher: Patcher, package: LightningPackage, module: ModuleType) -> None:
@@ -45,7 +53,7 @@ def fit_wrapper(package: LightningPackage, wrapped: Any, instance: Any, args: tu
 def _prepare(package: LightningPackage, trainer: Any, fit: Any, args: tuple, kwargs: dict) -> Optional[tuple]:
     if getattr(trainer, "global_rank", 0) != 0:
         return None  # a worker process of a multi-process strategy: rank 0 records the run
-    callback = new_callback(package.import_name, _settings["log_every_n_step"])
+    callback = new_callback(package.import_name, integration_setting(SETTINGS, "log_every_n_step"))
     model = argument_value(fit, args, kwargs, "model")
     datamodule = argument_value(fit, args, kwargs, "datamodule")
     make_recorder = functools.partial(LightningRecorder, package, trainer, model, datamodule, callback)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from autolog.engine import RunHandle, attempt
+from autolog.engine import RunHandle, attempt, qualified_name
 
 from autolog.integrations._framework import FrameworkRecorder, MetricHistory
 from autolog.integrations.lightning._params import (
@@ -14,7 +14,6 @@ from autolog.integrations.lightning._params import (
     hyperparameters,
     trainer_settings,
 )
-from autolog.integrations.sklearn._params import qualified_name
 
 SUMMARY_ARTIFACT = "model_summary.txt"
 SUMMARY_MAX_DEPTH = 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import Optional
 
+from autolog._core._process import PROCESS, StatePart
 from autolog.engine import get_options
 
 # Pure transformers: logging a LabelEncoder as "the model" helps nobody (BRIEF section 6).
@@ -15,7 +16,16 @@ DEFAULT_EXCLUDED_MODULES = (
     "sklearn.feature_selection",
 )
 
-_decisions: "weakref.WeakKeyDictionary[type, tuple[object, bool]]" = weakref.WeakKeyDictionary()
+
+
+class _CoverageDecisions(StatePart):
+    """Whether each estimator class is recorded, with the options that decided it."""
+
+    def __init__(self) -> None:
+        self.by_class: "weakref.WeakKeyDictionary[type, tuple[object, bool]]" = weakref.WeakKeyDictionary()
+
+
+_decisions = PROCESS.part("sklearn.coverage", _CoverageDecisions).by_class
 
 
 def is_covered(cls: type) -> bool:

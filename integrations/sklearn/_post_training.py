@@ -46,6 +46,7 @@ from collections import OrderedDict
 from contextvars import ContextVar
 from typing import Any, Callable, Optional
 
+from autolog._core._process import PROCESS, StatePart
 from autolog.engine import (
     disabled_here,
     get_options,
@@ -184,7 +185,7 @@ def _same_object(ref: tuple[int, Optional[weakref.ref]], obj: Any) -> bool:
     return weak is None or weak() is obj
 
 
-class _State:
+class _State(StatePart):
     """Everything this module patched or remembers; reset by :func:`patch`."""
 
     def __init__(self) -> None:
@@ -196,7 +197,7 @@ class _State:
         self.patched_classes: "weakref.WeakSet[type]" = weakref.WeakSet()
 
 
-_STATE = _State()
+_STATE = PROCESS.part("sklearn.post_training", _State)
 
 
 # -- patching -------------------------------------------------------------------------------
@@ -516,9 +517,9 @@ def _library_prefixes() -> tuple[str, ...]:
     import wrapt
 
     import autolog
-    import integrations
+    import autolog.integrations as integrations_package  # its own folder, outside autolog/
 
-    modules = (sklearn, wrapt, autolog, integrations)
+    modules = (sklearn, wrapt, autolog, integrations_package)
     return tuple(os.path.dirname(module.__file__) + os.sep for module in modules)
 
 

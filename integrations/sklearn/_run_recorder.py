@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import pickle
-import weakref
 from typing import Any, Optional
 
-from autolog.engine import (
-    RunHandle,
-    RunSpec,
-    TrainingRecorder,
-    attempt,
-    finite_metrics,
-    get_options,
-    register_autologged_model,
-    report_internal_error,
-    warn_once,
-)
+from autolog.engine import FitRecorder, RunHandle, RunSpec, attempt, bound_arguments, finite_metrics, stable_params
 
-from autolog.integrations._git_diff import log_git_diff as _log_git_diff
 from autolog.integrations.sklearn import _search
 from autolog.integrations.sklearn._coverage import is_covered
-from autolog.integrations.sklearn._params import stable_params
-
-INPUT_EXAMPLE_ROWS = 5
-_signature_cache: "weakref.WeakKeyDictionary[Any, inspect.Signature]" = weakref.WeakKeyDictionary()
 
 
 def make_recorder(estimator: Any, method: str, bound_method: Any, args: tuple, kwargs: dict) -> Optional["SklearnFitRecorder"]:
@@ -38,15 +21,7 @@ def make_recorder(estimator: Any, method: str, bound_method: Any, args: tuple, k
 
 def _training_data(bound_method: Any, args: tuple, kwargs: dict) -> tuple[Any, Any, Any]:
     """``X``, ``y`` and ``sample_weight`` as the user passed them, by name or position."""
-    function = getattr(bound_method, "__func__", bound_method)
-    signature = _signature_cache.get(function)
-    if signature is None:
-        signature = inspect.signature(bound_method)
-        _signature_cache[function] = signature
-    try:
-        bound = signature.bind_partial(*args, **kwargs).arguments
-    except TypeError:  # the call itself is wrong: the original will say so
-        bound = {}
+    bound = bound_arguments(bound_method, args, kwargs)
     extra = bound.get("kwargs") or bound.get("fit_params") or bound.get("params") or {}
     X = bound.get("X", args[0] if args else None)
     y = bound.get("y", bound.get("Y"))
@@ -54,35 +29,24 @@ def _training_data(bound_method: Any, args: tuple, kwargs: dict) -> tuple[Any, A
     return X, y, sample_weight
 
 
-class SklearnFitRecorder(TrainingRecorder):
+class SklearnFitRecorder(FitRecorder):
     """Records params, tags, dataset fingerprint, training metrics and the model of one fit."""
 
     kind = "sklearn"
+    framework = "sklearn"
+    # The user's model (or environment) cannot be serialized: their problem, not our bug.
+    unsaveable_errors = (pickle.PicklingError, TypeError, AttributeError, ImportError)
 
     def __init__(self, estimator: Any, method: str, X: Any, y: Any, sample_weight: Any):
-        self.estimator = estimator
+        super().__init__(estimator=estimator, X=X, y=y, sample_weight=sample_weight)
         self.method = method
-        self.X, self.y, self.sample_weight = X, y, sample_weight
-        self.options = get_options()
+
+    def framework_version(self) -> str:
+        return _sklearn_version()
 
     def run_spec(self) -> RunSpec:
-        estimator_class = type(self.estimator)
-        tags = {
-            "estimator_name": estimator_class.__name__,
-            "estimator_class": f"{estimator_class.__module__}.{estimator_class.__qualname__}",
-            "autolog.framework": "sklearn",
-            "autolog.framework.version": _sklearn_version(),
-        }
-        ok, context = attempt("sklearn: run context", _run_context)
-        if ok:
-            tags.update(context)
-        if self.options.log_datasets and self.X is not None:
-            ok, data_tags = attempt("sklearn: dataset fingerprint", _dataset_tags, self.X, self.y)
-            if ok:
-                tags.update(data_tags)
-        if self.options.registered_model_name and self.options.log_models:
-            tags["autolog.registered_model_name"] = self.options.registered_model_name
-        return RunSpec(name=estimator_class.__name__, params=stable_params(self.estimator), tags=tags)
+        params = stable_params(self.estimator)
+        return RunSpec(name=type(self.estimator).__name__, params=params, tags=self.common_tags())
 
     def log_results(self, run: RunHandle, result: Any) -> None:
         searching = _search.is_search(self.estimator)
@@ -92,8 +56,8 @@ class SklearnFitRecorder(TrainingRecorder):
         if self.options.log_models:
             model = getattr(self.estimator, "best_estimator_", None) if searching else self.estimator
             if model is not None:
-                self._log_model(run, model)
-        attempt("sklearn: git diff", _log_git_diff, run)
+                self.log_model(run, model)
+        self.log_git_diff(run)
 
     def after_run(self, run: RunHandle, result: Any) -> None:
         from autolog.integrations.sklearn._post_training import on_fit_finished
@@ -116,59 +80,8 @@ class SklearnFitRecorder(TrainingRecorder):
             run.log_text(_search.cv_results_csv(search.cv_results_), _search.CV_RESULTS_ARTIFACT)
         _search.log_child_runs(run, search, self.options.max_tuning_runs)
 
-    def _log_model(self, run: RunHandle, model: Any) -> None:
-        from autolog.models import log_model
-
-        input_example = _first_rows(self.X) if self.options.log_input_examples else None
-        try:
-            log_model(
-                model,
-                "model",
-                run_id=run.run_id,
-                serialization_format=self.options.serialization_format,
-                input_example=input_example,
-                signature=self.options.log_model_signatures,
-            )
-        except (pickle.PicklingError, TypeError, AttributeError, ImportError) as error:
-            # The user's model (or environment) cannot be serialized: their problem, not our bug.
-            warn_once(
-                f"sklearn: model not serializable {type(model).__name__}",
-                f"autolog: the {type(model).__name__} model could not be saved "
-                f"({type(error).__name__}: {error}); the run is recorded without it.",
-            )
-        except Exception as error:  # noqa: BLE001 - contract: report, never break the fit
-            report_internal_error("sklearn: logging the model", error)
-        else:
-            register_autologged_model(run, "model")
-
-
-_sklearn_version_cache: list[str] = []
-
 
 def _sklearn_version() -> str:
-    if not _sklearn_version_cache:
-        import sklearn
+    import sklearn  # already imported: the estimator being fitted comes from it
 
-        _sklearn_version_cache.append(sklearn.__version__)
-    return _sklearn_version_cache[0]
-
-
-def _run_context() -> dict[str, str]:
-    from autolog.context import collect_run_context
-
-    return collect_run_context()
-
-
-def _dataset_tags(X: Any, y: Any) -> dict[str, str]:
-    from autolog.context import fingerprint
-
-    return fingerprint(X, y).to_tags()
-
-
-def _first_rows(X: Any) -> Any:
-    if hasattr(X, "iloc"):
-        return X.iloc[:INPUT_EXAMPLE_ROWS]
-    try:
-        return X[:INPUT_EXAMPLE_ROWS]
-    except Exception:  # noqa: BLE001 - an input that cannot be sliced has no example
-        return None
+    return sklearn.__version__

@@ -7,9 +7,8 @@ import io
 import sys
 from typing import Any, Optional
 
-from autolog.engine import RunHandle, RunSpec, finite_metrics
+from autolog.engine import RunHandle, RunSpec, finite_metrics, stable_params, stable_repr
 
-from autolog.integrations.sklearn._params import stable_params, stable_repr
 
 CV_RESULTS_ARTIFACT = "cv_results.csv"
 _CHILD_METRIC_PREFIXES = ("mean_test_", "std_test_", "mean_train_", "std_train_")

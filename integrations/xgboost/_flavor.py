@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, Sequence
 
+from autolog._core._exceptions import InvalidInputError
 from autolog.engine import warn_once
 from autolog.models import Flavor
 
@@ -39,6 +40,22 @@ class XGBoostFlavor(Flavor):
         file_name = f"model.{serialization_format}"
         model.save_model(os.path.join(directory, file_name))  # the extension picks the format
         return file_name
+
+    def available_methods(self, model: Any) -> list[str]:
+        """A ``Booster`` answers ``predict`` (through a DMatrix); a wrapper its own methods."""
+        if type(model).__name__ == "Booster":
+            return ["predict"]
+        return super().available_methods(model)
+
+    def predict(self, model: Any, X: Any, method: str = "predict") -> Any:
+        """A ``Booster`` predicts from a ``DMatrix`` of ``X``; a wrapper as scikit-learn does."""
+        if type(model).__name__ != "Booster":
+            return super().predict(model, X, method)
+        if method != "predict":
+            raise InvalidInputError(f"an XGBoost Booster has no method {method!r}; it answers: predict")
+        import xgboost
+
+        return model.predict(xgboost.DMatrix(X))
 
     def load_bytes(
         self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None

@@ -13,9 +13,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from autolog.engine import Patcher, attempt, autologging_active, run_training_call
+from autolog.engine import (
+    Patcher,
+    argument_value,
+    attempt,
+    autologging_active,
+    run_training_call,
+    with_argument,
+)
 
-from autolog.integrations._framework import CallbackHandoff, argument_value, callbacks_with, patch_train_and_fit, with_argument
+from autolog.integrations._framework import CallbackHandoff, callbacks_with, patch_train_and_fit
 from autolog.integrations.xgboost._recorder import XGBoostRecorder, make_train_recorder, new_callback
 
 TRAIN_MODULES = ("xgboost", "xgboost.training", "xgboost.sklearn")

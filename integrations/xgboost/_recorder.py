@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Mapping, Optional
 
-from autolog.engine import report_internal_error
+from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
 
 from autolog.integrations._framework import (
     FrameworkRecorder,
     MetricHistory,
-    bound_arguments,
     history_from_evals_result,
     metric_key,
 )
-from autolog.integrations.sklearn._params import qualified_name, stable_repr
 from autolog.integrations.xgboost import DISTRIBUTIONS
+from autolog._core._constants import TAG_DATA_COLUMNS, TAG_DATA_NUM_ROWS, TAG_DATA_SHAPE
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover")
 TRAIN_RUN_NAME = "xgboost.train"
 # train() arguments logged as params besides the booster params, with train()'s defaults.
 TRAIN_ARGUMENTS = {"num_boost_round": 10, "early_stopping_rounds": None, "maximize": None}
-_callback_class: Optional[type] = None
 
 
 # -- the callback ------------------------------------------------------------------------------
@@ -29,13 +28,11 @@ _callback_class: Optional[type] = None
 
 def new_callback() -> Any:
     """A fresh ``xgboost.callback.TrainingCallback`` that records every eval set's metrics."""
-    global _callback_class
-    if _callback_class is None:
-        _callback_class = _define_callback_class()
-    return _callback_class()
+    return _callback_class()()
 
 
-def _define_callback_class() -> type:
+@functools.cache  # defined once per process, on first use (the framework is imported by then)
+def _callback_class() -> type:
     from xgboost.callback import TrainingCallback
 
     class AutologEvalCallback(TrainingCallback):
@@ -151,7 +148,7 @@ def _describe_initial_model(model: Any) -> str:
 def dmatrix_tags(dmatrix: Any) -> dict[str, str]:
     """Shape (and feature names) of a ``DMatrix``: its data cannot be read back cheaply to digest."""
     rows, columns = dmatrix.num_row(), dmatrix.num_col()
-    tags = {"autolog.data.shape": f"{rows}x{columns}", "autolog.data.num_rows": str(rows)}
+    tags = {TAG_DATA_SHAPE: f"{rows}x{columns}", TAG_DATA_NUM_ROWS: str(rows)}
     if dmatrix.feature_names:
-        tags["autolog.data.columns"] = json.dumps(list(dmatrix.feature_names))
+        tags[TAG_DATA_COLUMNS] = json.dumps(list(dmatrix.feature_names))
     return tags

@@ -249,7 +249,7 @@ def test_usage_errors_exit_2():
 
 def test_a_new_subcommand_is_one_registered_function(capsys):
     from autolog.cli import main
-    from autolog.cli._registry import COMMANDS, arg, command
+    from autolog.cli._commands import COMMANDS, arg, command
 
     @command("runs", "echo-id", help="test-only command", args=(arg("run_id"),), json_output=True)
     def runs_echo(ctx):

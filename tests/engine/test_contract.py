@@ -16,13 +16,13 @@ from autolog.engine import (
     report_internal_error,
     training_call,
 )
-from autolog.engine import _contract
+from autolog._core._process import PROCESS
 
 
 @pytest.fixture
 def lenient(monkeypatch):
     monkeypatch.setenv("AUTOLOG_STRICT", "0")
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
 
 
 def test_result_is_the_same_object_and_hooks_see_it():

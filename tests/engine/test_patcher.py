@@ -155,7 +155,7 @@ def test_when_imported_runs_now_for_imported_modules_and_is_withdrawn_on_restore
     patcher.restore()
     from autolog.engine import _imports
 
-    assert not any(_imports._callbacks.get("autolog_never_imported_module", []))
+    assert not any(_imports._hooks.callbacks.get("autolog_never_imported_module", []))
 
 
 def test_a_failing_import_callback_never_breaks_the_import(monkeypatch):

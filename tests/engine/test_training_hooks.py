@@ -7,7 +7,8 @@ import warnings
 import pytest
 
 import autolog
-from autolog.engine import AutologWarning, RunSpec, TrainingRecorder, _contract, run_training_call
+from autolog._core._process import PROCESS
+from autolog.engine import AutologWarning, RunSpec, TrainingRecorder, run_training_call
 from autolog.engine import autolog as enable_autolog
 
 
@@ -23,7 +24,7 @@ def client(tracking_dir):
 @pytest.fixture
 def lenient(monkeypatch):
     monkeypatch.setenv("AUTOLOG_STRICT", "0")
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
 
 
 class Recorder(TrainingRecorder):

@@ -75,14 +75,15 @@ def assert_one_warning_and_same_error(monkeypatch, train, error, match: str = "i
     ``error`` itself, with exactly one ``AutologWarning`` naming our failure."""
     import warnings
 
-    from autolog.engine import AutologWarning, _contract
+    from autolog._core._process import PROCESS
+    from autolog.engine import AutologWarning
     from autolog.integrations._framework import FrameworkRecorder
 
     def broken(self, run, exc):
         raise RuntimeError(match)
 
     monkeypatch.setenv("AUTOLOG_STRICT", "0")
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
     monkeypatch.setattr(FrameworkRecorder, "on_failure", broken)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

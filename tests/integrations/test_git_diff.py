@@ -16,7 +16,7 @@ lgb = require("lightgbm")
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 
 from autolog import context  # noqa: E402
-from autolog.integrations import _git_diff  # noqa: E402
+from autolog._core._process import PROCESS  # noqa: E402
 
 X, y = load_breast_cancer(return_X_y=True)
 
@@ -35,7 +35,7 @@ def dirty_checkout(tmp_path, monkeypatch):
     (repo / "train.py").write_text("rounds = 4\n")
     monkeypatch.chdir(repo)
     monkeypatch.setattr(sys, "argv", ["-c"])
-    monkeypatch.setattr(_git_diff, "_diff_locations", {})
+    PROCESS.reset("engine.git_diff")
     context.refresh()
     try:
         yield context.git_diff()

@@ -31,7 +31,7 @@ from autolog.models import (
     register_flavor,
     save_model,
 )
-from autolog.models import _api
+from autolog._core._process import PROCESS
 from tests.models._helpers import double
 
 FORMATS = list(SERIALIZATION_FORMATS)
@@ -311,7 +311,7 @@ def test_framework_version_mismatch_warns_once(tmp_path, logistic):
     path = tmp_path / "m"
     save_model(logistic, path)
     rewrite_metadata(path, framework_version="0.0.1")
-    _api._warned_versions.clear()
+    PROCESS.reset("models.version_warnings")
     with pytest.warns(UserWarning, match=r"scikit-learn 0\.0\.1.*" + SKLEARN_VERSION.replace(".", r"\.")):
         load_model(path)
     with warnings.catch_warnings():

@@ -15,7 +15,7 @@ import pytest
 
 import autolog
 from autolog import autolog as enable_autolog
-from autolog.engine import _contract
+from autolog._core._process import PROCESS
 from autolog.store import open_store
 from autolog.entities import ViewType
 
@@ -24,7 +24,7 @@ from autolog.entities import ViewType
 def lenient(monkeypatch):
     """Non-strict mode: internal failures become (at most one) warning, as for users."""
     monkeypatch.setenv("AUTOLOG_STRICT", "0")
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
 
 
 @contextlib.contextmanager

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autolog.tracking import _fluent, _uri
-from autolog.tracking._heartbeat import KEEPER
+from autolog._core._process import PROCESS
 
 
 @pytest.fixture(autouse=True)
@@ -19,9 +18,7 @@ def clean_tracking_state(monkeypatch):
 
 
 def _reset() -> None:
-    _fluent._reset_for_tests()
-    _uri._reset_for_tests()
-    KEEPER.clear()
+    PROCESS.reset("tracking.fluent", "tracking.uri", "tracking.heartbeat")
 
 
 @pytest.fixture(params=["directory", "postgres"])

@@ -174,7 +174,7 @@ def test_git_diff_of_a_dirty_checkout_is_written_once_and_referenced_by_sha(stor
     import sys
 
     from autolog import context
-    from autolog.integrations import _git_diff
+    from autolog._core._process import PROCESS
 
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -188,7 +188,7 @@ def test_git_diff_of_a_dirty_checkout_is_written_once_and_referenced_by_sha(stor
     (repo / "train.py").write_text("C = 0.5\n")  # dirty
     monkeypatch.chdir(repo)
     monkeypatch.setattr(sys, "argv", ["-c"])
-    monkeypatch.setattr(_git_diff, "_diff_locations", {})
+    PROCESS.reset("engine.git_diff")
     context.refresh()
     try:
         diff = context.git_diff()

@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 
 import autolog
 from autolog import autolog as enable_autolog
-from autolog.engine import _contract
+from autolog._core._process import PROCESS
 from autolog.engine._patcher import closure_cell
 from autolog.integrations.sklearn import _post_training
 
@@ -227,7 +227,7 @@ def test_an_unexpected_cell_falls_back_to_attribute_replacement_and_warns_once(i
     def someone_elses_hook(*args, **kwargs):
         return original_inner(*args, **kwargs)
 
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
     cell.cell_contents = someone_elses_hook
     autolog.set_tracking_uri(str(tracking_dir))
     try:

@@ -21,7 +21,8 @@ from sklearn.utils.estimator_checks import check_estimator
 
 import autolog
 from autolog import autolog as enable_autolog
-from autolog.engine import AutologWarning, _contract, is_autolog_wrapper
+from autolog._core._process import PROCESS
+from autolog.engine import AutologWarning, is_autolog_wrapper
 from autolog.integrations.sklearn import _run_recorder
 from autolog.integrations.sklearn._patching import TRAINING_METHODS, defining_class
 from tests.integrations.sklearn._fixtures import runs_of, store  # noqa: F401
@@ -32,7 +33,7 @@ X, y = load_iris(return_X_y=True)
 @pytest.fixture
 def lenient(monkeypatch):
     monkeypatch.setenv("AUTOLOG_STRICT", "0")
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
 
 
 def test_injected_internal_failure_leaves_the_result_unchanged_and_warns_once(store, lenient, monkeypatch):
@@ -167,7 +168,7 @@ def test_reload_equality_for_each_serialization_format(store, tmp_path):
 
 def test_unserializable_model_warns_and_the_run_is_recorded(store, monkeypatch):
     monkeypatch.setenv("AUTOLOG_STRICT", "0")
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
     enable_autolog()
     model = LinearRegression().fit(X, y)
     model.unpicklable = lambda: None  # set after fit, so refit to log it

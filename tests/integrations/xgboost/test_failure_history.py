@@ -110,9 +110,9 @@ def test_periodic_flush_writes_the_curve_during_training_without_duplicates(stor
 def test_a_store_failure_during_training_stops_periodic_writes_and_the_end_writes_all(store, monkeypatch):
     monkeypatch.setenv("AUTOLOG_STRICT", "0")
     monkeypatch.setattr(MetricHistory, "FLUSH_EVERY_SECONDS", 0.0)
-    from autolog.engine import _contract
+    from autolog._core._process import PROCESS
 
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
     calls = {"n": 0}
     original_write = MetricHistory._write
 

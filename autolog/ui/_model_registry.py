@@ -15,6 +15,8 @@ from starlette.routing import Route
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _queries
+from autolog.ui._json import SafeJSONResponse, json_body
+from autolog.ui._serving_hint import serving_hint
 
 MAX_VERSIONS_COMPARED = _queries.MAX_COMPARE_RUNS
 
@@ -84,7 +86,8 @@ def model_page(request: Request):
     rows = _version_rows(client, client.search_model_versions(model.name))
     compared = [row for row in rows if row.run is not None][:MAX_VERSIONS_COMPARED]
     metrics = _queries.compare_rows([row.run for row in compared], "metrics")
-    return _render(request, "model.html", model=model, rows=rows, compared=compared, metrics=metrics)
+    hint = serving_hint(client.store, model, [row.version for row in rows])
+    return _render(request, "model.html", model=model, rows=rows, compared=compared, metrics=metrics, serving=hint)
 
 
 def model_to_dict(model) -> dict:
@@ -106,15 +109,11 @@ def version_to_dict(version) -> dict:
 
 
 def api_models(request: Request):
-    from autolog.ui._api import SafeJSONResponse
-
     models = _search_models(_client(request), request.query_params.get("q", "").strip())
     return SafeJSONResponse({"models": [model_to_dict(m) for m in models]})
 
 
 def api_model(request: Request):
-    from autolog.ui._api import SafeJSONResponse
-
     client = _client(request)
     model = client.get_registered_model(request.path_params["name"])
     versions = client.search_model_versions(model.name)
@@ -122,9 +121,7 @@ def api_model(request: Request):
 
 
 async def api_set_alias(request: Request):
-    from autolog.ui._api import SafeJSONResponse, _json_body
-
-    body = await _json_body(request)
+    body = await json_body(request)
     alias, version = _text_field(body, "alias"), body.get("version")
     if isinstance(version, bool) or not isinstance(version, (int, str)):
         raise InvalidInputError("'version' must be a version number")
@@ -135,9 +132,7 @@ async def api_set_alias(request: Request):
 
 
 async def api_delete_alias(request: Request):
-    from autolog.ui._api import SafeJSONResponse, _json_body
-
-    body = await _json_body(request)
+    body = await json_body(request)
     alias = _text_field(body, "alias")
     client, name = _client(request), request.path_params["name"]
     await run_in_threadpool(client.delete_registered_model_alias, name, alias)

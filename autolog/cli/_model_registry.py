@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autolog.cli._context import CommandContext
+from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_time
-from autolog.cli._registry import arg, command, group
+from autolog.cli._commands import arg, command, group
 from autolog._core._exceptions import InvalidInputError
 from autolog._core._entities import ModelVersion, RegisteredModel
 
@@ -47,7 +47,7 @@ def _aliases_text(aliases: dict) -> str:
     "models", "list", help="list registered models", json_output=True,
     args=(arg("--filter", metavar="F", default="", help="e.g. \"name LIKE 'churn%%'\" or \"tags.team = 'risk'\""),),
 )
-def models_list(ctx: CommandContext) -> None:
+def models_list(ctx: Invocation) -> None:
     models = ctx.client.search_registered_models(ctx.args.filter)
     if ctx.json:
         ctx.emit_json([model_to_dict(m) for m in models])
@@ -59,7 +59,7 @@ def models_list(ctx: CommandContext) -> None:
 
 @command("models", "show", help="show a registered model and its versions", json_output=True,
          args=(arg("name", metavar="NAME", help="registered model name"),))
-def models_show(ctx: CommandContext) -> None:
+def models_show(ctx: Invocation) -> None:
     model = ctx.client.get_registered_model(ctx.args.name)
     versions = ctx.client.search_model_versions(model.name)
     if ctx.json:
@@ -86,7 +86,7 @@ def models_show(ctx: CommandContext) -> None:
         arg("--description", metavar="TEXT", default=None, help="description of the new version"),
     ),
 )
-def models_register(ctx: CommandContext) -> None:
+def models_register(ctx: Invocation) -> None:
     version = ctx.client.register_model(ctx.args.model_uri, ctx.args.name, description=ctx.args.description)
     if ctx.json:
         ctx.emit_json(version_to_dict(version))
@@ -104,7 +104,7 @@ def models_register(ctx: CommandContext) -> None:
         arg("--delete", action="store_true", help="remove the alias"),
     ),
 )
-def models_alias(ctx: CommandContext) -> None:
+def models_alias(ctx: Invocation) -> None:
     name, alias, version = ctx.args.name, ctx.args.alias, ctx.args.version
     if ctx.args.delete:
         if version is not None:
@@ -127,7 +127,7 @@ def models_alias(ctx: CommandContext) -> None:
         arg("--version", metavar="N", default=None, help="delete only this version"),
     ),
 )
-def models_delete(ctx: CommandContext) -> None:
+def models_delete(ctx: Invocation) -> None:
     name, version = ctx.args.name, ctx.args.version
     if version is None:
         ctx.client.delete_registered_model(name)
@@ -138,7 +138,7 @@ def models_delete(ctx: CommandContext) -> None:
                 f"Deleted version {version} of {name}.")
 
 
-def _report(ctx: CommandContext, value: dict, message: str) -> None:
+def _report(ctx: Invocation, value: dict, message: str) -> None:
     if ctx.json:
         ctx.emit_json(value)
     else:

@@ -1,19 +1,27 @@
 """The uncommitted changes of a dirty checkout, recorded once per store and diff.
 
-Shared by every integration (scikit-learn's recorder and :class:`autolog.integrations._framework.
-FrameworkRecorder`). Importing this module imports nothing beyond the standard library.
+Shared by every integration through :class:`autolog.engine.FitRecorder`. Importing this module
+imports nothing beyond the standard library and the bottom layer.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
+
+from autolog._core._constants import TAG_GIT_DIFF_ARTIFACT, TAG_GIT_DIFF_SHA256, TAG_GIT_DIRTY
+from autolog._core._process import PROCESS, StatePart
 
 GIT_DIFF_ARTIFACT = "code/git_diff.patch"
-GIT_DIFF_SHA_TAG = "autolog.git.diff_sha256"
-GIT_DIFF_ARTIFACT_TAG = "autolog.git.diff_artifact"
-_diff_digest: list = []  # [(diff text, sha256 hex)]: the digest of the last diff seen
-# (tracking URI, sha256) -> "runs:/<run_id>/code/git_diff.patch" of the run holding that diff.
-_diff_locations: dict[tuple[str, str], str] = {}
+
+
+class _GitDiffState(StatePart):
+    def __init__(self) -> None:
+        self.last_digest: Optional[tuple[str, str]] = None  # (diff text, sha256 hex) of the last diff seen
+        # (tracking URI, sha256) -> "runs:/<run_id>/code/git_diff.patch" of the run holding that diff.
+        self.locations: dict[tuple[str, str], str] = {}
+
+
+_state = PROCESS.part("engine.git_diff", _GitDiffState)
 
 
 def log_git_diff(run: Any) -> None:
@@ -27,26 +35,27 @@ def log_git_diff(run: Any) -> None:
     """
     from autolog.context import collect_run_context, git_diff
 
-    if collect_run_context().get("autolog.git.dirty") != "true":
+    if collect_run_context().get(TAG_GIT_DIRTY) != "true":
         return
     diff = git_diff()
     if not diff:
         return
     digest = _digest_of(diff)
     key = (run.client.tracking_uri, digest)
-    location = _diff_locations.get(key)
+    location = _state.locations.get(key)
     if location is None:
         run.log_text(diff, GIT_DIFF_ARTIFACT)
         location = f"runs:/{run.run_id}/{GIT_DIFF_ARTIFACT}"
-        _diff_locations[key] = location
-    run.set_tags({GIT_DIFF_SHA_TAG: digest, GIT_DIFF_ARTIFACT_TAG: location})
+        _state.locations[key] = location
+    run.set_tags({TAG_GIT_DIFF_SHA256: digest, TAG_GIT_DIFF_ARTIFACT: location})
 
 
 def _digest_of(diff: str) -> str:
-    if _diff_digest and (_diff_digest[0][0] is diff or _diff_digest[0][0] == diff):
-        return _diff_digest[0][1]
+    last = _state.last_digest
+    if last is not None and (last[0] is diff or last[0] == diff):
+        return last[1]
     import hashlib
 
     digest = hashlib.sha256(diff.encode("utf-8")).hexdigest()
-    _diff_digest[:] = [(diff, digest)]
+    _state.last_digest = (diff, digest)
     return digest

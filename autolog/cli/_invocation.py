@@ -14,7 +14,7 @@ from autolog._core._entities import Experiment, ViewType
 
 
 @dataclass
-class CommandContext:
+class Invocation:
     args: argparse.Namespace
     out: TextIO = field(default_factory=lambda: sys.stdout)
     _client: Optional[Client] = None

@@ -1,4 +1,7 @@
-"""Stable strings for estimator params: the same configuration always logs the same text.
+"""Stable strings for params: the same configuration always logs the same text.
+
+Shared by every integration (scikit-learn estimators, XGBoost/LightGBM params, Lightning
+hyperparameters, Keras settings).
 
 No memory addresses: callables become qualified names, estimators their class and changed
 params, floats ``repr``, mappings and sets sorted, numpy arrays summarised.
@@ -12,10 +15,21 @@ import re
 import weakref
 from typing import Any
 
+from autolog._core._process import PROCESS, StatePart
+
 _MAX_DEPTH = 6
 _MAX_LISTED_ARRAY_ITEMS = 16
-_default_params_cache: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionary()
 _NO_DEFAULT = object()
+
+
+class _DefaultParamsCache(StatePart):
+    """Constructor defaults by estimator class (weakly keyed: a class can go away)."""
+
+    def __init__(self) -> None:
+        self.by_class: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionary()
+
+
+_defaults = PROCESS.part("engine.params.default_params", _DefaultParamsCache)
 
 
 def stable_params(estimator: Any) -> dict[str, str]:
@@ -109,7 +123,7 @@ def _estimator_repr(estimator: Any, depth: int) -> str:
 
 def _default_params(cls: type) -> dict:
     try:
-        return _default_params_cache[cls]
+        return _defaults.by_class[cls]
     except KeyError:
         pass
     try:
@@ -119,7 +133,7 @@ def _default_params(cls: type) -> dict:
         }
     except (TypeError, ValueError):
         defaults = {}
-    _default_params_cache[cls] = defaults
+    _defaults.by_class[cls] = defaults
     return defaults
 
 

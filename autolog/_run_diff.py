@@ -16,12 +16,18 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
-GIT_COMMIT_TAG = "autolog.git.commit"
-GIT_BRANCH_TAG = "autolog.git.branch"
-GIT_DIRTY_TAG = "autolog.git.dirty"
-GIT_REPO_TAG = "autolog.git.repo"
-PYTHON_VERSION_TAG = "autolog.python.version"
-from autolog._core._constants import MODEL_METADATA_FILE  # noqa: E402
+from autolog._core._constants import MODEL_METADATA_FILE
+from autolog._core._constants import (
+    TAG_AUTOLOG_VERSION,
+    TAG_FRAMEWORK,
+    TAG_FRAMEWORK_VERSION,
+    TAG_GIT_BRANCH,
+    TAG_GIT_COMMIT,
+    TAG_GIT_DIRTY,
+    TAG_GIT_REPO,
+    TAG_SOURCE_NAME,
+)
+from autolog.tracking import Client
 
 GIT_TIMEOUT_SECONDS = 10
 MAX_GIT_DIFF_CHARS = 200_000
@@ -172,8 +178,6 @@ def diff_runs(run_a, run_b, *, client=None) -> RunDiff:
         If either run does not exist.
     """
     if client is None:
-        from autolog.tracking import Client
-
         client = Client()
     a = _as_run(run_a, client)
     b = _as_run(run_b, client)
@@ -273,15 +277,15 @@ def diff_code(a, b) -> CodeDiff:
     """Compare the recorded git state of two runs and add ``git diff`` when it can be computed."""
     ta, tb = a.data.tags, b.data.tags
     code = CodeDiff(
-        commit_a=ta.get(GIT_COMMIT_TAG),
-        commit_b=tb.get(GIT_COMMIT_TAG),
-        branch_a=ta.get(GIT_BRANCH_TAG),
-        branch_b=tb.get(GIT_BRANCH_TAG),
-        dirty_a=_as_bool(ta.get(GIT_DIRTY_TAG)),
-        dirty_b=_as_bool(tb.get(GIT_DIRTY_TAG)),
-        repo=tb.get(GIT_REPO_TAG) or ta.get(GIT_REPO_TAG),
-        source_a=ta.get("autolog.source.name") or a.info.source,
-        source_b=tb.get("autolog.source.name") or b.info.source,
+        commit_a=ta.get(TAG_GIT_COMMIT),
+        commit_b=tb.get(TAG_GIT_COMMIT),
+        branch_a=ta.get(TAG_GIT_BRANCH),
+        branch_b=tb.get(TAG_GIT_BRANCH),
+        dirty_a=_as_bool(ta.get(TAG_GIT_DIRTY)),
+        dirty_b=_as_bool(tb.get(TAG_GIT_DIRTY)),
+        repo=tb.get(TAG_GIT_REPO) or ta.get(TAG_GIT_REPO),
+        source_a=ta.get(TAG_SOURCE_NAME) or a.info.source,
+        source_b=tb.get(TAG_SOURCE_NAME) or b.info.source,
     )
     _add_git_diff(code)
     return code
@@ -381,10 +385,10 @@ def run_versions(tags: dict, requirements=()) -> dict:
 
 def _version_tag_package(key: str, tags: dict) -> Optional[str]:
     """The package a version tag describes, e.g. ``autolog.framework.version`` -> its framework."""
-    if key == "autolog.version":
+    if key == TAG_AUTOLOG_VERSION:
         return "autolog"
-    if key == "autolog.framework.version":
-        return tags.get("autolog.framework") or "framework"
+    if key == TAG_FRAMEWORK_VERSION:
+        return tags.get(TAG_FRAMEWORK) or "framework"
     match = _VERSION_TAG_RE.match(key)
     return match["name"] if match else None
 

@@ -1,0 +1,201 @@
+"""The ASGI application of ``autolog models serve``: /invocations, /ping, /health, /version."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from typing import Any, Optional
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from autolog import __version__
+from autolog._core._exceptions import InvalidInputError
+from autolog.serving._inputs import Limits, PayloadTooLargeError, check_rows, parse_csv, parse_json
+from autolog.serving._model import ServedModel, jsonable, load_served_model
+
+ACCESS_LOGGER = "autolog.serving.access"
+_JSON_TYPES = ("application/json", "")
+_CSV_TYPES = ("text/csv", "application/csv")
+
+
+def build_app(served: ServedModel, *, limits: Limits = Limits(), token: Optional[str] = None) -> Starlette:
+    """The application serving ``served``; with ``token``, every route but /ping needs it."""
+
+    async def invocations(request: Request) -> Response:
+        body = await _read_body(request, limits)
+        data, method = _parse(body, request.headers.get("content-type", ""))
+        request.state.rows = check_rows(data, limits)
+        method = request.query_params.get("method", method)
+        predictions = await run_in_threadpool(served.predict, data, method)
+        return _json({"predictions": jsonable(predictions)})
+
+    async def ping(request: Request) -> Response:
+        return Response("\n", media_type="text/plain")
+
+    async def health(request: Request) -> Response:
+        return _json(_health(served))
+
+    async def version(request: Request) -> Response:
+        return _json({"autolog": __version__, "python": platform.python_version(),
+                      "framework_version": served.metadata.framework_version})
+
+    routes = [
+        Route("/invocations", invocations, methods=["POST"]),
+        Route("/ping", ping, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/version", version, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers=_EXCEPTION_HANDLERS)
+    return _AccessLog(_Authenticated(app, token) if token else app)
+
+
+def app_from_environment() -> Any:
+    """The application of one worker process, configured by ``autolog models serve`` (env vars)."""
+    served = load_served_model(os.environ["AUTOLOG_SERVE_MODEL_URI"])
+    limits = Limits(int(os.environ["AUTOLOG_SERVE_MAX_BODY_BYTES"]), int(os.environ["AUTOLOG_SERVE_MAX_ROWS"]))
+    token_file = os.environ.get("AUTOLOG_SERVE_TOKEN_FILE")
+    configure_access_log()
+    return build_app(served, limits=limits, token=read_token(token_file) if token_file else None)
+
+
+def configure_access_log() -> None:
+    """Access log lines go to stderr as they are (one JSON object per line)."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def read_token(path: str) -> str:
+    """The bearer token in ``path`` (first line); InvalidInputError when missing or too short."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.readline().strip()
+    except OSError as error:
+        raise InvalidInputError(f"cannot read the token file {path}: {error.strerror}") from None
+    if len(token) < 16:
+        raise InvalidInputError(f"the token in {path} is shorter than 16 characters; use a long random token")
+    return token
+
+
+def _health(served: ServedModel) -> dict:
+    metadata = served.metadata
+    return {
+        "status": "ok",
+        "model_uri": served.uri,
+        "flavor": metadata.flavor,
+        "model_class": metadata.model_class,
+        "sha256": metadata.sha256,
+        "methods": served.methods,
+        "signature": metadata.signature,
+    }
+
+
+async def _read_body(request: Request, limits: Limits) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
+        raise PayloadTooLargeError(f"the body is {declared} bytes; the limit is {limits.max_body_bytes}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            raise PayloadTooLargeError(f"the body is over the limit of {limits.max_body_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(body: bytes, content_type: str) -> tuple[Any, Optional[str]]:
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type in _JSON_TYPES:
+        return parse_json(body)
+    if media_type in _CSV_TYPES:
+        return parse_csv(body), None
+    raise _UnsupportedMediaType(f"content type {media_type!r} is not accepted; send application/json or text/csv")
+
+
+class _UnsupportedMediaType(InvalidInputError):
+    pass
+
+
+def _json(document: Any, status_code: int = 200) -> Response:
+    return Response(json.dumps(document, allow_nan=False), status_code=status_code, media_type="application/json")
+
+
+def _error(status_code: int, error_code: str, message: str) -> Response:
+    return _json({"error_code": error_code, "message": message}, status_code)
+
+
+async def _bad_request(request: Request, error: Exception) -> Response:
+    if isinstance(error, PayloadTooLargeError):
+        return _error(413, "PAYLOAD_TOO_LARGE", str(error))
+    if isinstance(error, _UnsupportedMediaType):
+        return _error(415, "UNSUPPORTED_MEDIA_TYPE", str(error))
+    return _error(400, "BAD_REQUEST", str(error))
+
+
+async def _internal_error(request: Request, error: Exception) -> Response:
+    logging.getLogger("autolog.serving").error("prediction failed: %s: %s", type(error).__name__, error)
+    return _error(500, "INTERNAL_ERROR", "the model failed on this request; the server log has the details")
+
+
+_EXCEPTION_HANDLERS = {InvalidInputError: _bad_request, Exception: _internal_error}
+
+
+class _Authenticated:
+    """Every route but /ping needs ``Authorization: Bearer <token>`` (compared in constant time)."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.expected = app, f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] != "/ping":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                response = _error(401, "UNAUTHENTICATED", "send the server's token as 'Authorization: Bearer <token>'")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _AccessLog:
+    """One JSON line per request on the ``autolog.serving.access`` logger."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.logger = app, logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), {}
+
+        async def send_recording_status(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            self._log(scope, status.get("code", 500), started)
+
+    def _log(self, scope: dict, status: int, started: float) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        rows = scope.get("state", {}).get("rows")  # set by /invocations through request.state
+        self.logger.info(json.dumps({
+            "method": scope["method"], "path": scope["path"], "status": status, "rows": rows,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }))

@@ -1,0 +1,91 @@
+"""The model a server or a batch job predicts with: loaded once, with what was recorded about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+from autolog._core._exceptions import InvalidInputError
+from autolog.models import Flavor, ModelMetadata, get_flavor, load_model_with_metadata
+from autolog.serving._conform import conform
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A loaded model ready to predict.
+
+    Attributes
+    ----------
+    uri : str
+        The model URI it was loaded from.
+    model : object
+    metadata : ModelMetadata
+        What ``autolog-model.json`` recorded (flavor, sha256, signature, ...).
+    flavor : Flavor
+        How to call the model (``predict`` of a booster, a torch module's forward pass, ...).
+    methods : list of str
+        The prediction methods this model answers; ``methods[0]`` is the default.
+    """
+
+    uri: str
+    model: Any
+    metadata: ModelMetadata
+    flavor: Flavor
+    methods: list = field(default_factory=list)
+
+    def predict(self, data: Any, method: Optional[str] = None) -> Any:
+        """Predictions for ``data`` (conformed to the signature first) with ``method``."""
+        method = method or self.methods[0]
+        if method not in self.methods:
+            raise InvalidInputError(f"unknown method {method!r}; this model answers: {', '.join(self.methods)}")
+        inputs = conform(data, self.metadata.signature)
+        try:
+            return self.flavor.predict(self.model, inputs, method)
+        except (ValueError, TypeError) as error:
+            message = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+            raise InvalidInputError(f"the model could not {method} this input: {message}{_culprit(inputs)}") from None
+
+
+def load_served_model(model_uri: str, *, trusted_types: Optional[Sequence[str]] = None) -> ServedModel:
+    """Load ``model_uri`` with the usual integrity checks; refuse a model that cannot predict."""
+    model, metadata = load_model_with_metadata(model_uri, trusted_types=trusted_types)
+    flavor = get_flavor(metadata.flavor)
+    methods = flavor.available_methods(model)
+    if not methods:
+        raise InvalidInputError(
+            f"the model at {model_uri} ({metadata.model_class}) has none of the prediction methods "
+            f"{', '.join(flavor.prediction_methods)}; it cannot be served"
+        )
+    return ServedModel(model_uri, model, metadata, flavor, methods)
+
+
+def jsonable(predictions: Any) -> list:
+    """Predictions as JSON values: arrays to nested lists, NaN and infinities to null."""
+    import numpy
+
+    values = predictions.to_numpy() if hasattr(predictions, "to_numpy") else numpy.asarray(predictions)
+    if values.dtype.kind in "fc":
+        finite = numpy.isfinite(values)
+        if not finite.all():
+            values = values.astype(object)
+            values[~finite] = None
+    elif values.dtype.kind == "M":
+        values = values.astype(str)
+    return values.tolist()
+
+
+def _culprit(data: Any) -> str:
+    """Name the first empty cell or text among numbers, the usual reasons a model refuses a table."""
+    for name in getattr(data, "columns", ()):
+        column = data[name]
+        missing = column.isna().to_numpy()
+        if missing.any():
+            return f" (column {str(name)!r}, row {int(missing.argmax())}, is empty)"
+        if column.dtype.kind == "O":
+            for row, value in enumerate(column.tolist()):
+                if isinstance(value, str):
+                    try:
+                        float(value)
+                    except ValueError:
+                        return f" (column {str(name)!r}, row {row}, holds {value!r})"
+    return ""
