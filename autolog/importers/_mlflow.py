@@ -146,8 +146,10 @@ class _Exporter:
         # MLflow 3.17 refuses to open an ./mlruns file store unless allowed: reading one to move
         # away from it is the case the switch exists for.
         env = {"MLFLOW_ALLOW_FILE_STORE": "true", **os.environ, "PYTHONUNBUFFERED": "1"}
+        # stderr goes to a file: MLflow's warnings must not fill a pipe nobody reads until the end.
+        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
             text=True, env=env,
         )
 
@@ -160,9 +162,15 @@ class _Exporter:
         self.process.stdin.flush()
 
     def finish(self) -> None:
-        self.process.stdin.close()
-        stderr = self.process.stderr.read()
-        if self.process.wait() != 0:
+        try:
+            self.process.stdin.close()
+        except BrokenPipeError:  # the reader already exited; its status says why
+            pass
+        status = self.process.wait()
+        self.errors.seek(0)
+        stderr = self.errors.read()
+        self.errors.close()
+        if status != 0:
             last = [line for line in stderr.strip().splitlines() if line.strip()][-1:] or ["no output"]
             raise AutologError(f"MLflow could not read the source: {last[0]}")
 
