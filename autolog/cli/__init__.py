@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "autolog.cli._ui",  # autolog ui, autolog runs diff
     "autolog.cli._model_registry",  # autolog models list|show|register|alias|delete
     "autolog.cli._serving",  # autolog models serve|predict
+    "autolog.cli._import",  # autolog import mlflow
+    "autolog.cli._reproduce",  # autolog runs reproduce
 )
 
 EXIT_ERROR = 1

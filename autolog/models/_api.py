@@ -251,6 +251,59 @@ def _is_non_empty_directory(path: str) -> bool:
         return False
 
 
+def log_model_files(
+    directory: Union[str, os.PathLike],
+    name: str,
+    *,
+    run_id: str,
+    flavor: str,
+    model_class: str,
+    serialization_format: str,
+    model_file: str,
+    framework_version: Optional[str] = None,
+    requirements: Sequence[str] = (),
+    signature: Optional[dict] = None,
+    tracking_uri: Optional[str] = None,
+) -> ModelInfo:
+    """Log a model whose file was written elsewhere (an imported MLflow model) as the artifact
+    directory ``name`` of a run, with autolog's metadata: the sha256 is computed now.
+
+    Every file of ``directory`` is copied; nothing is deserialized. Like :func:`log_model`, the
+    model is staged completely (files and ``autolog-model.json``) before it enters the run.
+    ``tracking_uri`` names the store (default: the one in effect).
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown flavor or format, or ``model_file`` is not a file of ``directory``.
+    ConflictError
+        The run already has artifacts under ``name``.
+    """
+    flavor_object = _checked_options(flavor, serialization_format, signature)
+    _check_artifact_name(name)
+    source = os.fspath(directory)
+    if not os.path.isfile(os.path.join(source, model_file)):
+        raise InvalidInputError(f"no model file {model_file!r} in {source}")
+
+    repository = get_store(tracking_uri).artifacts(run_id)
+    if repository.list_artifacts(name):
+        raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
+    with tempfile.TemporaryDirectory(prefix="autolog-model-") as staging:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        digest, size = sha256_of_file(os.path.join(staging, model_file))
+        metadata = ModelMetadata(
+            flavor=flavor_object.name, model_class=model_class,
+            serialization_format=serialization_format, model_file=model_file, sha256=digest,
+            size_bytes=size, framework_version=framework_version,
+            python_version=platform.python_version(), autolog_version=_autolog_version,
+            created=int(time.time() * 1000), signature=signature, requirements=sorted(requirements),
+        )
+        write_metadata(staging, metadata, atomic=False)
+        repository.log_artifacts(staging, name)
+    get_store(tracking_uri).record_logged_model(run_id, name, model_record(metadata))
+    return ModelInfo(run_id, name, f"runs:/{run_id}/{name}", metadata)
+
+
 def _save_into_place(target: str, model: Any, *options: Any) -> ModelMetadata:
     staging = _make_staging_directory(target)
     try:

@@ -173,10 +173,12 @@ class Store(abc.ABC):
         parent_run_id: Optional[str] = None,
         user_id: Optional[str] = None,
         source: Optional[str] = None,
+        run_id: Optional[str] = None,
     ) -> Run:
         """Create a RUNNING run with its tags and params, all or nothing.
 
-        The run gets a new id, the artifact URI ``<experiment location>/<run_id>/artifacts``, a
+        The run gets a new id (or ``run_id``, 32 lowercase hex digits, when an importer keeps
+        the id a run had elsewhere), the artifact URI ``<experiment location>/<run_id>/artifacts``, a
         first heartbeat, and records the calling process as its owner.
 
         Returns
@@ -189,7 +191,7 @@ class Store(abc.ABC):
         NotFoundError
             No such experiment, or no run ``parent_run_id``.
         ConflictError
-            The experiment is deleted.
+            The experiment is deleted, or a run with ``run_id`` exists.
         """
 
     @abc.abstractmethod

@@ -52,6 +52,7 @@ class RunsMixin:
         parent_run_id: str | None = None,
         user_id: str | None = None,
         source: str | None = None,
+        run_id: str | None = None,
     ) -> Run:
         """Create a RUNNING run with its tags and params, in one transaction.
 
@@ -66,10 +67,13 @@ class RunsMixin:
         source = _validation.optional_text(source, "source")
         if parent_run_id is not None:
             _validation.run_id(parent_run_id)
-        run_id = uuid.uuid4().hex
+        run_id = uuid.uuid4().hex if run_id is None else _validation.run_id(run_id)
         self._writer()
         with self._hot_connections.write_cursor() as cursor:
             location = self._location_for_new_run(cursor, number, parent_run_id)
+            cursor.execute(self._hot.run_stage, {"run_id": run_id})
+            if cursor.fetchone() is not None:
+                raise ConflictError(f"a run with id {run_id!r} exists")
             info = RunInfo(
                 run_id, str(number), run_name, RunStatus.RUNNING, start, None, user_id, source,
                 parent_run_id, ACTIVE, os.path.join(location, run_id, "artifacts"),

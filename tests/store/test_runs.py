@@ -24,6 +24,17 @@ def test_create_run_records_everything(store):
     assert store.get_run(info.run_id) == run
 
 
+def test_create_run_keeps_a_given_id_once(store):
+    kept = "0123456789abcdef" * 2
+    run = store.create_run("0", run_id=kept, start_time=5)
+    assert run.info.run_id == kept and store.get_run(kept).info.start_time == 5
+    with pytest.raises(ConflictError, match=kept):
+        store.create_run("0", run_id=kept)
+    with pytest.raises(InvalidInputError, match="32 lowercase hex"):
+        store.create_run("0", run_id="ABC")
+    assert store.count_runs("0") == 1
+
+
 def test_create_run_is_atomic(store):
     with pytest.raises(InvalidInputError, match="'bad key!'"):
         store.create_run("0", params={"ok": 1, "bad key!": 2})

@@ -96,6 +96,7 @@ def test_run_page_shows_overview_params_metrics_tags_artifacts(http, populated):
     assert "team" in page and "vision" in page
     assert "config.json" in page and "notes/" in page
     assert "150x4" in page  # data fingerprint
+    assert f"autolog runs reproduce {populated.run_ids[0]}" in page  # a recorded commit: reproducible
 
 
 def test_run_page_model_metadata_and_load_line(http, populated):
