@@ -3,6 +3,10 @@
 Classification metrics come from one weighted confusion matrix, regression metrics from one
 array of residuals; the values equal ``sklearn.metrics`` on the same data (the tests check it).
 Undefined metrics (e.g. ROC AUC with a single class) are left out rather than logged as NaN.
+
+The names are MLflow's and so are the meanings: precision/recall/F1 are support-weighted
+averages unless the ``pos_label`` option is set (then binary on that label); ROC AUC is binary
+on the greater label, or one-vs-one weighted for more classes. Without ``y`` nothing is logged.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ def training_metrics(estimator: Any, X: Any, y: Any, sample_weight: Any = None, 
     """Compute ``training_*`` metrics of a fitted ``estimator`` on its training data."""
     from sklearn.base import is_classifier, is_regressor
 
+    if y is None:
+        return {}  # MLflow: training metrics need the training labels
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     # A Pipeline transforms X once here, not once per predict / predict_proba / score call.
     model, Xt, via_pipeline = _final_model(estimator, X)
@@ -92,6 +98,8 @@ def _has(estimator: Any, method: str) -> bool:
 
 def _classifier_metrics(estimator, X, y_true, weights, pos_label) -> dict[str, float]:
     if y_true.ndim != 1 and not (y_true.ndim == 2 and y_true.shape[1] == 1):
+        if pos_label is not None:
+            _warn_pos_label("the target is multilabel/multioutput")
         return {}  # multilabel / multioutput: only ``score``
     y_true = y_true.ravel()
     y_pred, proba = _predict(estimator, X)
@@ -105,9 +113,10 @@ def _classifier_metrics(estimator, X, y_true, weights, pos_label) -> dict[str, f
     if len(np.unique(true_idx)) < 2:
         return metrics  # precision/recall/F1/ROC AUC are undefined for a single class
     positive = _positive_label(labels, pos_label)
-    metrics.update(_precision_recall_f1(confusion, labels, positive))
+    if positive is not _UNUSABLE:
+        metrics.update(_precision_recall_f1(confusion, labels, positive))
     if proba is not None or _has(estimator, "predict_proba"):
-        metrics.update(_probability_metrics(estimator, X, y_true, weights, positive, proba))
+        metrics.update(_probability_metrics(estimator, X, y_true, weights, proba))
     return metrics
 
 
@@ -176,13 +185,34 @@ def _confusion_matrix(true_idx, pred_idx, n_labels: int, weights) -> np.ndarray:
     return flat.reshape(n_labels, n_labels).astype(float)
 
 
-def _positive_label(labels: np.ndarray, pos_label: Optional[Hashable]) -> Optional[Hashable]:
-    """The positive class for binary averaging, or None for weighted averaging."""
-    if len(labels) != 2:
+def _positive_label(labels: np.ndarray, pos_label: Optional[Hashable]) -> Any:
+    """The positive class for binary averaging; None for weighted averaging (MLflow's default).
+
+    Like MLflow: ``average="binary"`` only when ``pos_label`` is given. A ``pos_label`` that the
+    target cannot use (multiclass, or a label not present) is reported once and returns
+    ``_UNUSABLE`` (precision/recall/F1 are then left out, as MLflow's calls fail there).
+    """
+    if pos_label is None:
         return None
-    candidate = 1 if pos_label is None else pos_label
-    matches = [label for label in labels.tolist() if label == candidate]
-    return matches[0] if matches else None
+    matches = [label for label in labels.tolist() if label == pos_label]
+    if len(labels) == 2 and matches:
+        return matches[0]
+    reason = "the target is multiclass" if len(labels) > 2 else f"{pos_label!r} is not one of its labels"
+    _warn_pos_label(reason)
+    return _UNUSABLE
+
+
+_UNUSABLE = object()
+
+
+def _warn_pos_label(reason: str) -> None:
+    from autolog.engine import warn_once
+
+    warn_once(
+        f"sklearn: pos_label unusable ({reason.split()[0]})",
+        f"autolog: the pos_label option applies to binary targets only and {reason}; "
+        "the training precision/recall/F1 are not logged for this fit.",
+    )
 
 
 def _precision_recall_f1(confusion: np.ndarray, labels: np.ndarray, positive) -> dict[str, float]:
@@ -206,7 +236,7 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return result
 
 
-def _probability_metrics(estimator, X, y_true, weights, positive, proba=None) -> dict[str, float]:
+def _probability_metrics(estimator, X, y_true, weights, proba=None) -> dict[str, float]:
     classes = np.asarray(getattr(estimator, "classes_", []))
     proba = np.asarray(estimator.predict_proba(X) if proba is None else proba, dtype=float)
     if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes) or len(classes) < 2:
@@ -217,7 +247,7 @@ def _probability_metrics(estimator, X, y_true, weights, positive, proba=None) ->
     eps = np.finfo(proba.dtype).eps
     clipped = np.clip(proba[np.arange(len(y_true)), true_columns], eps, 1 - eps)
     metrics = {"log_loss": float(np.average(-np.log(clipped), weights=weights))}
-    roc_auc = _roc_auc(proba, true_columns, classes, weights, positive)
+    roc_auc = _roc_auc(proba, true_columns, classes, weights)
     if roc_auc is not None:
         metrics["roc_auc"] = roc_auc
     return metrics
@@ -241,22 +271,36 @@ def _column_of_each_label(classes: np.ndarray, y_true: np.ndarray) -> Optional[n
         return None
 
 
-def _roc_auc(proba, true_columns, classes, weights, positive) -> Optional[float]:
+def _roc_auc(proba, true_columns, classes, weights) -> Optional[float]:
+    """MLflow's ``training_roc_auc``: ``roc_auc_score(y, proba[:, 1])`` for two classes, else
+    ``roc_auc_score(y, proba, multi_class="ovo", average="weighted")``.
+
+    None where that call raises in scikit-learn: a class missing from the target, rows not
+    summing to 1, or sample weights with more than two classes (one-vs-one takes none).
+    """
     if len(classes) == 2:
-        positive_column = 1 if positive is None else classes.tolist().index(positive)
-        return _binary_auc(true_columns == positive_column, proba[:, positive_column], weights)
-    # One-vs-rest, averaged with class weights (sklearn: multi_class="ovr", average="weighted").
-    sample_weights = np.ones(len(true_columns)) if weights is None else weights
-    scores, class_weights = [], []
-    for column in range(len(classes)):
-        is_class = true_columns == column
-        auc = _binary_auc(is_class, proba[:, column], weights)
-        if auc is None:
-            return None
-        scores.append(auc)
-        class_weights.append(sample_weights[is_class].sum())
-    total = float(np.sum(class_weights))
-    return float(np.dot(scores, class_weights) / total) if total else None
+        return _binary_auc(true_columns == 1, proba[:, 1], weights)
+    if weights is not None or len(np.unique(true_columns)) != len(classes):
+        return None
+    if not np.allclose(1, proba.sum(axis=1)):
+        return None
+    return _ovo_weighted_auc(proba, true_columns, len(classes))
+
+
+def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: int) -> Optional[float]:
+    """scikit-learn's ``_average_multiclass_ovo_score`` with ``average="weighted"``."""
+    scores, prevalence = [], []
+    for a in range(n_classes):
+        for b in range(a + 1, n_classes):
+            a_mask, b_mask = true_columns == a, true_columns == b
+            pair = a_mask | b_mask
+            a_auc = _binary_auc(a_mask[pair], proba[pair, a], None)
+            b_auc = _binary_auc(b_mask[pair], proba[pair, b], None)
+            if a_auc is None or b_auc is None:
+                return None
+            scores.append((a_auc + b_auc) / 2)
+            prevalence.append(np.mean(pair))
+    return float(np.average(scores, weights=prevalence))
 
 
 def _binary_auc(is_positive: np.ndarray, score: np.ndarray, weights) -> Optional[float]:
