@@ -5,3 +5,6 @@ MODEL_METADATA_FILE = "autolog-model.json"
 
 MAX_KEY_LENGTH = 250
 """Longest param, metric or tag key (and run name) the store accepts."""
+
+FAILURE_TAG = "autolog.error"
+"""Tag of a run ended FAILED by an exception in the autologged call: ``Type: message``."""

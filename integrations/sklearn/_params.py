@@ -18,14 +18,41 @@ _default_params_cache: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKey
 _NO_DEFAULT = object()
 
 
-def stable_params(estimator: Any) -> dict[str, str]:
-    """``estimator.get_params(deep=True)`` as ``{key: stable string}``, keys sorted.
+def stable_params(estimator: Any, *, deep: bool = True) -> dict[str, str]:
+    """``estimator.get_params(deep=deep)`` as ``{key: stable string}``, keys sorted.
 
     NUL and unpaired surrogates (which no database stores) are written as backslash escapes, so
     such a value cannot cost the run.
     """
-    params = estimator.get_params(deep=True)
-    return {key: _storable(stable_repr(params[key])) for key in sorted(params)}
+    params = estimator.get_params(deep=deep)
+    return storable_keys({key: _storable(stable_repr(params[key])) for key in sorted(params)}, "param")
+
+
+def storable_keys(values: dict, kind: str) -> dict:
+    """``values`` without the keys the store refuses (over 250 characters, odd characters).
+
+    One bad key costs that key, not the run: each is left out with one warning.
+    """
+    from autolog._core._exceptions import InvalidInputError
+    from autolog._core._validation import validate_key
+
+    refused = []
+    for key in values:
+        try:
+            validate_key(key, kind)
+        except InvalidInputError:
+            refused.append(key)
+    if not refused:
+        return values
+    from autolog.engine import warn_once
+
+    shown = ", ".join(repr(key if len(key) <= 60 else key[:57] + "...") for key in refused[:3])
+    warn_once(
+        f"sklearn: unstorable {kind} key",
+        f"autolog: {len(refused)} {kind} key(s) the store cannot hold (over 250 characters or "
+        f"characters outside letters, digits and _-./ :) were left out: {shown}",
+    )
+    return {key: value for key, value in values.items() if key not in refused}
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import pickle
 import weakref
@@ -18,6 +19,8 @@ from autolog.engine import (
     report_internal_error,
     warn_once,
 )
+
+from autolog._core._constants import FAILURE_TAG
 
 from autolog.integrations._git_diff import log_git_diff as _log_git_diff
 from autolog.integrations.sklearn import _search
@@ -64,6 +67,13 @@ class SklearnFitRecorder(TrainingRecorder):
         self.method = method
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.options = get_options()
+        self.context_tags: dict[str, str] = {}
+        self.columns_changed = False
+        # Taken before the user's call: a step may change X in place during the fit.
+        self.columns = _columns(X)
+        self.input_example = _first_rows(X) if self.options.log_models and self.options.log_input_examples else None
+        if self.input_example is not None and hasattr(self.input_example, "copy"):
+            self.input_example = self.input_example.copy()
 
     def run_spec(self) -> RunSpec:
         estimator_class = type(self.estimator)
@@ -76,24 +86,35 @@ class SklearnFitRecorder(TrainingRecorder):
         ok, context = attempt("sklearn: run context", _run_context)
         if ok:
             tags.update(context)
+            self.context_tags = context
         if self.options.log_datasets and self.X is not None:
             ok, data_tags = attempt("sklearn: dataset fingerprint", _dataset_tags, self.X, self.y)
             if ok:
                 tags.update(data_tags)
         if self.options.registered_model_name and self.options.log_models:
             tags["autolog.registered_model_name"] = self.options.registered_model_name
-        return RunSpec(name=estimator_class.__name__, params=stable_params(self.estimator), tags=tags)
+        searching = _search.is_search(self.estimator)
+        params = _search.search_params(self.estimator) if searching else stable_params(self.estimator)
+        return RunSpec(name=estimator_class.__name__, params=params, tags=tags)
 
     def log_results(self, run: RunHandle, result: Any) -> None:
+        passed = _as_passed(self.X, self.columns)
+        self.columns_changed, self.X = passed is not self.X, passed
         searching = _search.is_search(self.estimator)
         if searching:
             attempt("sklearn: search results", self._log_search, run)
         attempt("sklearn: training metrics", self._log_training_metrics, run)
         if self.options.log_models:
-            model = getattr(self.estimator, "best_estimator_", None) if searching else self.estimator
-            if model is not None:
-                self._log_model(run, model)
+            # MLflow's layout: ``model`` is what was fitted (a search predicts through its best
+            # estimator), ``best_estimator`` a second artifact.
+            self._log_model(run, self.estimator, "model")
+            best = getattr(self.estimator, "best_estimator_", None) if searching else None
+            if best is not None:
+                self._log_model(run, best, "best_estimator")
         attempt("sklearn: git diff", _log_git_diff, run)
+
+    def on_failure(self, run: RunHandle, error: BaseException) -> None:
+        run.set_tags(failure_tags(error))
 
     def after_run(self, run: RunHandle, result: Any) -> None:
         from autolog.integrations.sklearn._post_training import on_fit_finished
@@ -103,8 +124,10 @@ class SklearnFitRecorder(TrainingRecorder):
     def _log_training_metrics(self, run: RunHandle) -> None:
         from autolog.integrations.sklearn._metrics import training_metrics
 
-        if self.X is None:
+        if self.X is None or self.y is None:
             return
+        if _search.is_search(self.estimator) and not hasattr(self.estimator, "best_estimator_"):
+            return  # refit=False: the search cannot predict or score
         metrics = training_metrics(self.estimator, self.X, self.y, self.sample_weight, self.options.pos_label)
         run.log_metrics(finite_metrics(metrics))
 
@@ -114,22 +137,27 @@ class SklearnFitRecorder(TrainingRecorder):
         run.log_metrics(_search.best_score_metrics(search))
         if getattr(search, "cv_results_", None):
             run.log_text(_search.cv_results_csv(search.cv_results_), _search.CV_RESULTS_ARTIFACT)
-        _search.log_child_runs(run, search, self.options.max_tuning_runs)
+        _search.log_child_runs(run, search, self.options.max_tuning_runs, self.context_tags)
 
-    def _log_model(self, run: RunHandle, model: Any) -> None:
+    def _log_model(self, run: RunHandle, model: Any, name: str) -> None:
         from autolog.models import log_model
 
-        input_example = _first_rows(self.X) if self.options.log_input_examples else None
+        signature: Any = self.options.log_model_signatures
+        if signature and self.columns_changed and self.input_example is None:
+            signature = _signature_of(model, self.X)  # the columns as passed, not as left by the fit
+        chosen = self.options.serialization_format
+        save = functools.partial(
+            log_model, model, name, run_id=run.run_id, input_example=self.input_example, signature=signature
+        )
         try:
-            log_model(
-                model,
-                "model",
-                run_id=run.run_id,
-                serialization_format=self.options.serialization_format,
-                input_example=input_example,
-                signature=self.options.log_model_signatures,
-            )
-        except (pickle.PicklingError, TypeError, AttributeError, ImportError) as error:
+            try:
+                save(serialization_format=chosen)
+            except _NOT_PICKLABLE:
+                if chosen != "pickle" or not _cloudpickle_installed():
+                    raise
+                # MLflow's default format: saves lambdas and local functions plain pickle cannot.
+                save(serialization_format="cloudpickle")
+        except _NOT_PICKLABLE as error:
             # The user's model (or environment) cannot be serialized: their problem, not our bug.
             warn_once(
                 f"sklearn: model not serializable {type(model).__name__}",
@@ -139,7 +167,9 @@ class SklearnFitRecorder(TrainingRecorder):
         except Exception as error:  # noqa: BLE001 - contract: report, never break the fit
             report_internal_error("sklearn: logging the model", error)
         else:
-            register_autologged_model(run, "model")
+            if name == "model":
+                register_autologged_model(run, "model")
+
 
 
 _sklearn_version_cache: list[str] = []
@@ -163,6 +193,45 @@ def _dataset_tags(X: Any, y: Any) -> dict[str, str]:
     from autolog.context import fingerprint
 
     return fingerprint(X, y).to_tags()
+
+
+def failure_tags(error: BaseException) -> dict[str, str]:
+    """``autolog.error``: the exception's type and message, for a run ended FAILED."""
+    message = str(error)
+    text = type(error).__qualname__ + (f": {message}" if message else "")
+    return {FAILURE_TAG: text[:MAX_FAILURE_TEXT]}
+
+
+MAX_FAILURE_TEXT = 2000
+
+
+_NOT_PICKLABLE = (pickle.PicklingError, TypeError, AttributeError, ImportError)
+
+
+def _cloudpickle_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("cloudpickle") is not None
+
+
+def _columns(X: Any) -> Optional[list]:
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "iloc"):
+        return None
+    return list(columns)
+
+
+def _as_passed(X: Any, columns: Optional[list]) -> Any:
+    """``X`` with the columns it had when passed (a step may have added some during the fit)."""
+    if columns is None or list(X.columns) == columns:
+        return X
+    return X[columns]
+
+
+def _signature_of(model: Any, X: Any) -> Any:
+    from autolog.models import infer_signature
+
+    return infer_signature(model, X)
 
 
 def _first_rows(X: Any) -> Any:

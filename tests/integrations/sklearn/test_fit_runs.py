@@ -48,9 +48,9 @@ def test_a_pipeline_fit_makes_one_run_with_nested_params(store):
         BaggingClassifier(LogisticRegression(max_iter=300), n_estimators=3),
         VotingClassifier([("a", LogisticRegression(max_iter=300)), ("b", RandomForestClassifier(5))]),
         RandomForestClassifier(n_estimators=5),
-        ColumnTransformer([("s", StandardScaler(), [0, 1])]),
+        make_pipeline(ColumnTransformer([("s", StandardScaler(), [0, 1])]), LogisticRegression(max_iter=300)),
     ],
-    ids=["bagging", "voting", "forest", "column_transformer"],
+    ids=["bagging", "voting", "forest", "pipeline_with_column_transformer"],
 )
 def test_meta_estimators_and_ensembles_make_one_run(store, estimator):
     estimator.fit(X, y)
