@@ -7,6 +7,7 @@ import sys
 from autolog.cli._context import CommandContext
 from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
 from autolog.cli._registry import arg, command, group
+from autolog._core._constants import FAILURE_TAG
 from autolog._core._entities import Run, ViewType
 
 group("runs", "list, show and manage runs")
@@ -112,6 +113,9 @@ def _info_block(ctx: CommandContext, run: Run) -> str:
         ("Parent", info.parent_run_id or "-"),
         ("Artifacts", info.artifact_uri),
     ]
+    error = run.data.tags.get(FAILURE_TAG)
+    if error:
+        fields.insert(4, ("Error", error))
     width = max(len(label) for label, _ in fields) + 1
     return "\n".join(f"{(label + ':').ljust(width)} {value}" for label, value in fields)
 
