@@ -57,6 +57,8 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
     "log_model": "autolog.models",
     "save_model": "autolog.models",
     "load_model": "autolog.models",
+    # scikit-learn's evaluation (metrics + plot data on held-out data); imported on first use
+    "evaluate": "autolog.integrations.sklearn._evaluate",
 }
 
 __all__ = [

@@ -24,8 +24,22 @@ def stable_params(estimator: Any, *, deep: bool = True) -> dict[str, str]:
     NUL and unpaired surrogates (which no database stores) are written as backslash escapes, so
     such a value cannot cost the run.
     """
-    params = estimator.get_params(deep=deep)
+    params = _get_params(estimator, deep)
     return storable_keys({key: _storable(stable_repr(params[key])) for key in sorted(params)}, "param")
+
+
+def _get_params(estimator: Any, deep: bool) -> dict:
+    """``get_params(deep=deep)``; the shallow params when the deep walk fails (a step given as a
+    class, not an instance: scikit-learn itself rejects that in ``fit``, with its own message)."""
+    try:
+        return estimator.get_params(deep=deep)
+    except Exception:  # noqa: BLE001 - the estimator's own failure: fewer params, not an error
+        if not deep:
+            return {}
+    try:
+        return estimator.get_params(deep=False)
+    except Exception:  # noqa: BLE001
+        return {}
 
 
 def storable_keys(values: dict, kind: str) -> dict:

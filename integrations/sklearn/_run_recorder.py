@@ -128,8 +128,12 @@ class SklearnFitRecorder(TrainingRecorder):
             return
         if _search.is_search(self.estimator) and not hasattr(self.estimator, "best_estimator_"):
             return  # refit=False: the search cannot predict or score
-        metrics = training_metrics(self.estimator, self.X, self.y, self.sample_weight, self.options.pos_label)
+        collected: dict = {}
+        metrics = training_metrics(
+            self.estimator, self.X, self.y, self.sample_weight, self.options.pos_label, collected=collected
+        )
         run.log_metrics(finite_metrics(metrics))
+        attempt("sklearn: evaluation plots", _log_evaluation, run, self.estimator, self.X, collected)
 
     def _log_search(self, run: RunHandle) -> None:
         search = self.estimator
@@ -138,6 +142,7 @@ class SklearnFitRecorder(TrainingRecorder):
         if getattr(search, "cv_results_", None):
             run.log_text(_search.cv_results_csv(search.cv_results_), _search.CV_RESULTS_ARTIFACT)
         _search.log_child_runs(run, search, self.options.max_tuning_runs, self.context_tags)
+        attempt("sklearn: search plots", _log_search_plot, run, search)
 
     def _log_model(self, run: RunHandle, model: Any, name: str) -> None:
         from autolog.models import log_model
@@ -193,6 +198,22 @@ def _dataset_tags(X: Any, y: Any) -> dict[str, str]:
     from autolog.context import fingerprint
 
     return fingerprint(X, y).to_tags()
+
+
+def _log_evaluation(run: RunHandle, estimator: Any, X: Any, collected: dict, name: str = "training") -> None:
+    from autolog.integrations.sklearn import _evaluation
+
+    data = _evaluation.evaluation_data(estimator, X, collected)
+    if data is not None:
+        run.log_text(_evaluation.to_json(data), _evaluation.artifact_file(name))
+
+
+def _log_search_plot(run: RunHandle, search: Any) -> None:
+    from autolog.integrations.sklearn import _evaluation
+
+    data = _evaluation.search_data(search)
+    if data is not None:
+        run.log_text(_evaluation.to_json(data), _evaluation.SEARCH_ARTIFACT)
 
 
 def failure_tags(error: BaseException) -> dict[str, str]:

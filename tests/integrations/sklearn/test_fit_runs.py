@@ -199,7 +199,7 @@ def test_git_diff_of_a_dirty_checkout_is_written_once_and_referenced_by_sha(stor
     runs = runs_of(store)
     assert len(runs) == 3
     digest = hashlib.sha256(diff.encode("utf-8")).hexdigest()
-    with_artifacts = [run.info.run_id for run in runs if store.list_artifacts(run.info.run_id)]
+    with_artifacts = [run.info.run_id for run in runs if store.list_artifacts(run.info.run_id, "code")]
     assert len(with_artifacts) == 1
     holder = with_artifacts[0]
     for run in runs:
