@@ -113,3 +113,22 @@ def test_evaluate_logs_metrics_and_plots_into_the_active_or_a_new_run(store):
     assert [a.path for a in store.list_artifacts(active.info.run_id, "evaluation")] == ["evaluation/test-set.json"]
     with pytest.raises(InvalidInputError, match="name"):
         autolog.evaluate(model, X_test, y_test, name="../escape")
+
+
+def test_runs_plot_writes_an_image_per_plot(store, tmp_path, capsys):
+    from autolog.cli import main
+
+    X, y = load_iris(return_X_y=True)
+    GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
+    (parent,) = [run for run in runs_of(store) if run.info.parent_run_id is None]
+    out = tmp_path / "plots"
+    assert main(["--store", store.tracking_uri, "runs", "plot", parent.info.run_id, "-o", str(out), "--format", "svg"]) == 0
+    written = sorted(path.name for path in out.iterdir())
+    assert written == sorted(
+        ["search_parallel_coordinates.svg", "search_param_vs_score.svg", "training_confusion_matrix.svg",
+         "training_roc_curve.svg", "training_precision_recall_curve.svg", "training_feature_importance.svg"]
+    )
+    assert all((out / name).read_text().lstrip().startswith("<?xml") for name in written)
+    (child,) = [run for run in runs_of(store) if run.info.parent_run_id][:1]
+    assert main(["--store", store.tracking_uri, "runs", "plot", child.info.run_id, "-o", str(out)]) == 1
+    assert "no evaluation plot data" in capsys.readouterr().err
