@@ -61,11 +61,13 @@
       if (c.points) s.paths = function () { return null; };
       return s;
     }));
+    var xAxis = Object.assign({ label: labels.x }, AXIS);
+    if (options.xValues) xAxis.values = options.xValues;
     var opts = {
       width: Math.max(target.clientWidth, 260), height: HEIGHT,
-      scales: { x: { time: false, range: options.xRange }, y: { range: options.yRange } },
+      scales: { x: { time: false, range: options.xRange, distr: options.xLog ? 3 : 1 }, y: { range: options.yRange } },
       legend: { live: false },
-      axes: [Object.assign({ label: labels.x }, AXIS), Object.assign({ label: labels.y, size: 60 }, AXIS)],
+      axes: [xAxis, Object.assign({ label: labels.y, size: 60 }, AXIS)],
       series: series,
     };
     target.textContent = "";
@@ -79,7 +81,7 @@
 
   function diagonal(lo, hi) { return { label: "ideal", x: [lo, hi], y: [lo, hi], color: "#8c959f", dash: [4, 4], width: 1 }; }
 
-  function fmt(v) { return typeof v === "number" ? (Math.abs(v) >= 1000 || v === Math.round(v) ? String(Math.round(v * 1000) / 1000) : v.toPrecision(4)) : String(v); }
+  function fmt(v) { return typeof v === "number" ? (Math.abs(v) >= 1000 || v === Math.round(v) ? String(Math.round(v * 1000) / 1000) : String(Number(v.toPrecision(4)))) : String(v); }
 
   // -- classifier plots ---------------------------------------------------------------------------
 
@@ -182,7 +184,18 @@
 
   // -- searches -------------------------------------------------------------------------------------
 
+  // Numbers spanning two decades or more (C, alpha, tol) are shown on a log scale.
+  function isLogScale(values) {
+    var finite = values.filter(function (v) { return typeof v === "number" && isFinite(v); });
+    if (!finite.length) return false;
+    var low = Math.min.apply(null, finite), high = Math.max.apply(null, finite);
+    return low > 0 && high / low >= 100;
+  }
+
   function axisValues(column) {
+    if (column.type === "number" && isLogScale(column.values)) {
+      return { values: column.values.map(function (v) { return typeof v === "number" && v > 0 ? Math.log10(v) : null; }), categories: null, log: true };
+    }
     if (column.type === "number") return { values: column.values, categories: null };
     var categories = [];
     column.values.forEach(function (v) { if (categories.indexOf(v) < 0) categories.push(v); });
@@ -247,7 +260,9 @@
       ctx.lineWidth = 1;
       ctx.stroke();
       ctx.fillText(a.name, px, top - 12);
-      var low = a.categories ? a.categories[0] : fmt(a.min), high = a.categories ? a.categories[a.categories.length - 1] : fmt(a.max);
+      var low = a.categories ? a.categories[0] : fmt(a.log ? Math.pow(10, a.min) : a.min);
+      var high = a.categories ? a.categories[a.categories.length - 1] : fmt(a.log ? Math.pow(10, a.max) : a.max);
+      if (a.log) ctx.fillText("(log scale)", px, bottom + 26);
       ctx.fillText(String(high), px, top - 1);
       ctx.fillText(String(low), px, bottom + 14);
     });
@@ -257,18 +272,24 @@
   function paramVsScore(parent, search) {
     Object.keys(search.params).forEach(function (name) {
       var target = card(parent, name + " vs " + search.score, "param_vs_score");
-      var a = axisValues(search.params[name]);
+      var column = search.params[name];
+      var log = column.type === "number" && isLogScale(column.values);
+      var a = log ? { values: column.values, categories: null } : axisValues(column);
       var pairs = [];
       a.values.forEach(function (v, i) {
         if (typeof v === "number" && isFinite(v) && typeof search.scores[i] === "number") pairs.push([v, search.scores[i]]);
       });
       pairs.sort(function (p, q) { return p[0] - q[0]; });
-      var plot = linePlot(target, [{ label: "candidates", x: pairs.map(function (p) { return p[0]; }),
-        y: pairs.map(function (p) { return p[1]; }), points: true }], { x: name, y: search.score });
+      var options = { xLog: log };
+      if (log) options.xValues = function (_, ticks) { return ticks.map(function (t) { return fmt(t); }); };
       if (a.categories) {
-        plot.axes[0].values = function (_, ticks) { return ticks.map(function (t) { return a.categories[t] !== undefined && t === Math.round(t) ? a.categories[t] : ""; }); };
-        plot.redraw();
+        options.xRange = [-0.5, a.categories.length - 0.5];
+        options.xValues = function (_, ticks) {
+          return ticks.map(function (t) { return t === Math.round(t) && a.categories[t] !== undefined ? a.categories[t] : ""; });
+        };
       }
+      linePlot(target, [{ label: "candidates", x: pairs.map(function (p) { return p[0]; }),
+        y: pairs.map(function (p) { return p[1]; }), points: true }], { x: name, y: search.score }, options);
     });
   }
 
