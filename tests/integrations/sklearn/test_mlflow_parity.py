@@ -155,3 +155,27 @@ def test_manual_runs_get_the_context_tags_and_list_artifacts_takes_a_run_id(stor
     assert tags["autolog.user"] == "someone-else"  # the caller's tags win
     assert [info.path for info in autolog.list_artifacts(run.info.run_id)] == ["notes"]
     assert [info.path for info in autolog.list_artifacts("notes", run_id=run.info.run_id)] == ["notes/a.txt"]
+
+
+def test_disable_restores_only_what_autolog_itself_replaced(store):
+    from sklearn.linear_model import Ridge
+
+    enable_autolog(disable=True)
+    original = Ridge.__dict__["fit"]
+
+    def other_tools_fit(self, *args, **kwargs):
+        return original(self, *args, **kwargs)
+
+    Ridge.fit = other_tools_fit  # another tool patches; autolog then wraps its patch
+    try:
+        enable_autolog(log_models=False)
+        assert Ridge.__dict__["fit"] is not other_tools_fit
+        Ridge.fit = original  # the other tool un-patches, putting back what it had captured
+        enable_autolog(disable=True)
+        assert Ridge.__dict__["fit"] is original  # not the other tool's stale patch
+        Ridge.fit = other_tools_fit  # patched again by the other tool, then autolog on and off
+        enable_autolog(log_models=False)
+        enable_autolog(disable=True)
+        assert Ridge.__dict__["fit"] is other_tools_fit
+    finally:
+        Ridge.fit = original
