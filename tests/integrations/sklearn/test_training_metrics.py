@@ -347,3 +347,22 @@ def test_auc_with_heavy_ties_and_weights_equals_sklearn(seed, n_classes, weighte
             skm.roc_auc_score(y, proba, sample_weight=w, multi_class="ovo", average="weighted")
         expected = None
     assert got == pytest.approx(expected, rel=1e-12, abs=1e-12) if expected is not None else got is None
+
+
+def test_labels_of_mixed_types_are_counted_not_sorted():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Echo(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return np.array([1 if row[0] > 5.5 else "small" for row in X], dtype=object)
+
+    X, _ = load_iris(return_X_y=True)
+    y = np.array([1 if row[0] > 5.0 else "small" for row in X], dtype=object)
+    got = training_metrics(Echo().fit(X, y), X, y)
+    y_pred = Echo().predict(X)
+    assert got["training_accuracy_score"] == pytest.approx(np.mean(y_pred == y))
+    assert got["training_score"] == pytest.approx(np.mean(y_pred == y))
+    assert "training_f1_score" in got
