@@ -25,7 +25,9 @@ def stable_params(estimator: Any, *, deep: bool = True) -> dict[str, str]:
     such a value cannot cost the run.
     """
     params = _get_params(estimator, deep)
-    return storable_keys({key: _storable(stable_repr(params[key])) for key in sorted(params)}, "param")
+    # str keys: a step named by a number (invalid, but fit is the one to say so) must not cost the run
+    texts = {str(key): _storable(stable_repr(value)) for key, value in params.items()}
+    return storable_keys(dict(sorted(texts.items())), "param")
 
 
 def _get_params(estimator: Any, deep: bool) -> dict:

@@ -36,7 +36,18 @@ def make_recorder(estimator: Any, method: str, bound_method: Any, args: tuple, k
     if estimator is None or not is_covered(type(estimator)):
         return None
     X, y, sample_weight = _training_data(bound_method, args, kwargs)
-    return SklearnFitRecorder(estimator, method, X, y, sample_weight)
+    recorder = SklearnFitRecorder(estimator, method, X, y, sample_weight)
+    recorder.routed_metadata = _routing_enabled() and bool(set(kwargs) - _DATA_ARGUMENTS or len(args) > 2)
+    return recorder
+
+
+_DATA_ARGUMENTS = frozenset({"X", "y", "Y"})
+
+
+def _routing_enabled() -> bool:
+    import sklearn
+
+    return bool(sklearn.get_config().get("enable_metadata_routing", False))
 
 
 def _training_data(bound_method: Any, args: tuple, kwargs: dict) -> tuple[Any, Any, Any]:
@@ -69,6 +80,7 @@ class SklearnFitRecorder(TrainingRecorder):
         self.options = get_options()
         self.context_tags: dict[str, str] = {}
         self.columns_changed = False
+        self.routed_metadata = False
         # Taken before the user's call: a step may change X in place during the fit.
         self.columns = _columns(X)
         self.input_example = _first_rows(X) if self.options.log_models and self.options.log_input_examples else None
@@ -125,6 +137,10 @@ class SklearnFitRecorder(TrainingRecorder):
         from autolog.integrations.sklearn._metrics import training_metrics
 
         if self.X is None or self.y is None:
+            return
+        if self.routed_metadata:
+            # With metadata routing, predict/score may need metadata we cannot pass: MLflow's calls
+            # would differ from the user's, and estimators that record their calls would see ours.
             return
         if _search.is_search(self.estimator) and not hasattr(self.estimator, "best_estimator_"):
             return  # refit=False: the search cannot predict or score
