@@ -41,3 +41,6 @@ TAG_DATA_COLUMNS = TAG_DATA_PREFIX + ".columns"
 
 NOTE_TAG = "mlflow.note.content"
 """The tag holding a run's or an experiment's markdown note (MLflow's key, so notes move both ways)."""
+
+FAILURE_TAG = "autolog.error"
+"""Tag of a run ended FAILED by an exception in the autologged call: ``Type: message``."""

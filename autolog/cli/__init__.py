@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "autolog.cli._serving",  # autolog models serve|predict
     "autolog.cli._import",  # autolog import mlflow
     "autolog.cli._reproduce",  # autolog runs reproduce
+    "autolog.cli._plots",  # autolog runs plot (matplotlib, the "plots" extra)
 )
 
 EXIT_ERROR = 1

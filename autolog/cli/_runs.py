@@ -7,7 +7,7 @@ import sys
 from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
 from autolog.cli._commands import arg, command, group
-from autolog._core._constants import NOTE_TAG
+from autolog._core._constants import FAILURE_TAG, NOTE_TAG
 from autolog._core._entities import Run, ViewType
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 
@@ -148,6 +148,9 @@ def _info_block(ctx: Invocation, run: Run) -> str:
         ("Parent", info.parent_run_id or "-"),
         ("Artifacts", info.artifact_uri),
     ]
+    error = run.data.tags.get(FAILURE_TAG)
+    if error:
+        fields.insert(4, ("Error", error))
     width = max(len(label) for label, _ in fields) + 1
     return "\n".join(f"{(label + ':').ljust(width)} {value}" for label, value in fields)
 

@@ -126,7 +126,7 @@ from autolog.engine._contract import (
 )
 from autolog.engine._integration import ENTRY_POINT_GROUP, Integration, discover_integrations
 from autolog.engine._options import SERIALIZATION_FORMATS, AutologOptions, build_options
-from autolog.engine._params import qualified_name, stable_params, stable_repr
+from autolog.engine._params import qualified_name, stable_params, stable_repr, storable_keys
 from autolog.engine._patcher import Patcher, is_autolog_wrapper
 from autolog.engine._recorder import FitRecorder, first_rows
 from autolog.engine._registration import register_autologged_model
@@ -174,6 +174,7 @@ __all__ = [
     "report_internal_error",
     "stable_params",
     "stable_repr",
+    "storable_keys",
     "status_for_exception",
     "strict_mode",
     "suppressed",

@@ -15,7 +15,10 @@ import re
 import weakref
 from typing import Any
 
+from autolog._core._exceptions import InvalidInputError
 from autolog._core._process import PROCESS, StatePart
+from autolog._core._validation import validate_key
+from autolog.engine._contract import warn_once
 
 _MAX_DEPTH = 6
 _MAX_LISTED_ARRAY_ITEMS = 16
@@ -32,14 +35,52 @@ class _DefaultParamsCache(StatePart):
 _defaults = PROCESS.part("engine.params.default_params", _DefaultParamsCache)
 
 
-def stable_params(estimator: Any) -> dict[str, str]:
-    """``estimator.get_params(deep=True)`` as ``{key: stable string}``, keys sorted.
+def stable_params(estimator: Any, *, deep: bool = True) -> dict[str, str]:
+    """``estimator.get_params(deep=deep)`` as ``{key: stable string}``, keys sorted.
 
     NUL and unpaired surrogates (which no database stores) are written as backslash escapes, so
     such a value cannot cost the run.
     """
-    params = estimator.get_params(deep=True)
-    return {key: _storable(stable_repr(params[key])) for key in sorted(params)}
+    params = _get_params(estimator, deep)
+    # str keys: a step named by a number (invalid, but fit is the one to say so) must not cost the run
+    texts = {str(key): _storable(stable_repr(value)) for key, value in params.items()}
+    return storable_keys(dict(sorted(texts.items())), "param")
+
+
+def _get_params(estimator: Any, deep: bool) -> dict:
+    """``get_params(deep=deep)``; the shallow params when the deep walk fails (a step given as a
+    class, not an instance: scikit-learn itself rejects that in ``fit``, with its own message)."""
+    try:
+        return estimator.get_params(deep=deep)
+    except Exception:  # noqa: BLE001 - the estimator's own failure: fewer params, not an error
+        if not deep:
+            return {}
+    try:
+        return estimator.get_params(deep=False)
+    except Exception:  # noqa: BLE001
+        return {}
+
+
+def storable_keys(values: dict, kind: str) -> dict:
+    """``values`` without the keys the store refuses (over 250 characters, odd characters).
+
+    One bad key costs that key, not the run: each is left out with one warning.
+    """
+    refused = []
+    for key in values:
+        try:
+            validate_key(key, kind)
+        except InvalidInputError:
+            refused.append(key)
+    if not refused:
+        return values
+    shown = ", ".join(repr(key if len(key) <= 60 else key[:57] + "...") for key in refused[:3])
+    warn_once(
+        f"sklearn: unstorable {kind} key",
+        f"autolog: {len(refused)} {kind} key(s) the store cannot hold (over 250 characters or "
+        f"characters outside letters, digits and _-./ :) were left out: {shown}",
+    )
+    return {key: value for key, value in values.items() if key not in refused}
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

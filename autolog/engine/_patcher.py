@@ -92,6 +92,8 @@ class Patcher:
         self.name = name
         self.active = True
         self._originals: dict[tuple[Any, str], Any] = {}
+        # What this patcher set: restore puts ``previous`` back only where that is still there.
+        self._installed: dict[tuple[Any, str], Any] = {}
         self._cells: dict[tuple[Any, str], tuple[Any, Any]] = {}
         self._import_callbacks: list[Callable[[ModuleType], None]] = []
         self._lock = threading.RLock()
@@ -132,6 +134,7 @@ class Patcher:
             proxy._self_autolog_attr = attr_name
             setattr(owner, attr_name, proxy)
             self._originals[(owner, attr_name)] = previous
+            self._installed[(owner, attr_name)] = proxy
             return True
 
     def replace(self, owner: Any, attr_name: str, replacement: Any) -> bool:
@@ -154,6 +157,7 @@ class Patcher:
                 return False
             setattr(owner, attr_name, replacement)
             self._originals[(owner, attr_name)] = previous
+            self._installed[(owner, attr_name)] = replacement
             return True
 
     def replace_cell(self, function: Any, cell_name: str, replacement: Any, *, expected: Any = _ABSENT) -> bool:
@@ -236,12 +240,18 @@ class Patcher:
                 withdraw(callback)
             self._import_callbacks.clear()
             for (owner, attr_name), previous in reversed(list(self._originals.items())):
+                installed = self._installed.get((owner, attr_name), _ABSENT)
+                if vars(owner).get(attr_name, _ABSENT) is not installed:
+                    # Something else replaced our patch since (another tool patching over it, or
+                    # undoing its own patch that we had captured): theirs stays; ours, if still
+                    # reachable through theirs, passes calls straight through once disabled.
+                    continue
                 if previous is _ABSENT:
-                    if attr_name in vars(owner):
-                        delattr(owner, attr_name)
+                    delattr(owner, attr_name)
                 else:
                     setattr(owner, attr_name, previous)
             self._originals.clear()
+            self._installed.clear()
             for cell, previous in reversed(list(self._cells.values())):
                 cell.cell_contents = previous
             self._cells.clear()

@@ -53,6 +53,7 @@ class FitRecorder(TrainingRecorder):
         self.estimator = estimator
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.options = get_options()
+        self.context_tags: dict[str, str] = {}  # the run-context tags of the run, once made
 
     def framework_version(self) -> str:
         """The version of the framework being recorded (``""`` when unknown)."""
@@ -69,10 +70,13 @@ class FitRecorder(TrainingRecorder):
             cls = type(self.estimator)
             tags[TAG_ESTIMATOR_NAME] = cls.__name__
             tags[TAG_ESTIMATOR_CLASS] = f"{cls.__module__}.{cls.__qualname__}"
-        for kind, collect in (("run context", _run_context_tags), ("tags", self.extra_tags)):
-            ok, collected = attempt(f"{self.framework}: {kind}", collect)
-            if ok:
-                tags.update(collected)
+        ok, context = attempt(f"{self.framework}: run context", _run_context_tags)
+        if ok:
+            tags.update(context)
+            self.context_tags = context
+        ok, extra = attempt(f"{self.framework}: tags", self.extra_tags)
+        if ok:
+            tags.update(extra)
         if self.options.log_datasets and self.X is not None:
             ok, data_tags = attempt(f"{self.framework}: dataset fingerprint", _dataset_tags, self.X, self.y)
             if ok:
@@ -87,25 +91,20 @@ class FitRecorder(TrainingRecorder):
             return None
         return first_rows(self.X)
 
-    def log_model(self, run: RunHandle, model: Any) -> None:
-        """Log ``model`` as the run's ``model`` artifact, then register it if asked to.
+    def serialization_formats(self) -> list[str]:
+        """The formats to save the model in, tried in order until one can save it."""
+        return [self.serialization_format or self.options.serialization_format]
 
-        A model that cannot be saved (``unsaveable_errors``) is the user's concern: one warning,
-        the run stays. Any other failure goes through the safety contract.
+    def log_model(self, run: RunHandle, model: Any, name: str = MODEL_ARTIFACT, *, signature: Any = None) -> None:
+        """Log ``model`` as the run's artifact ``name``; the ``model`` artifact is then registered
+        if asked to.
+
+        A model that cannot be saved in any of :meth:`serialization_formats`
+        (``unsaveable_errors``) is the user's concern: one warning, the run stays. Any other
+        failure goes through the safety contract. ``signature`` overrides the one inferred.
         """
-        from autolog.models import log_model
-
-        flavor = {"flavor": self.flavor} if self.flavor else {}
         try:
-            log_model(
-                model,
-                MODEL_ARTIFACT,
-                run_id=run.run_id,
-                serialization_format=self.serialization_format or self.options.serialization_format,
-                input_example=self.input_example(),
-                signature=self.options.log_model_signatures,
-                **flavor,
-            )
+            self._save_model(run, model, name, self.options.log_model_signatures if signature is None else signature)
         except self.unsaveable_errors as error:
             warn_once(
                 f"{self.framework}: model not saved {type(model).__name__}",
@@ -115,7 +114,22 @@ class FitRecorder(TrainingRecorder):
         except Exception as error:  # noqa: BLE001 - contract: report, never break the training call
             report_internal_error(f"{self.framework}: logging the model", error)
         else:
-            register_autologged_model(run, MODEL_ARTIFACT)
+            if name == MODEL_ARTIFACT:
+                register_autologged_model(run, MODEL_ARTIFACT)
+
+    def _save_model(self, run: RunHandle, model: Any, name: str, signature: Any) -> None:
+        from autolog.models import log_model
+
+        flavor = {"flavor": self.flavor} if self.flavor else {}
+        formats = self.serialization_formats()
+        for position, serialization_format in enumerate(formats):
+            try:
+                log_model(model, name, run_id=run.run_id, serialization_format=serialization_format,
+                          input_example=self.input_example(), signature=signature, **flavor)
+                return
+            except self.unsaveable_errors:
+                if position == len(formats) - 1:
+                    raise
 
     def log_git_diff(self, run: RunHandle) -> None:
         """Record the uncommitted changes of a dirty checkout (once per store and diff)."""

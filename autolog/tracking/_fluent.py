@@ -274,7 +274,10 @@ def start_run(
     else:
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         run = client.create_run(
-            resolve_experiment_id(client, experiment_id), run_name=run_name, tags=tags, parent_run_id=parent
+            resolve_experiment_id(client, experiment_id),
+            run_name=run_name,
+            tags={**_context_tags(), **(tags or {})},  # the user's tags win
+            parent_run_id=parent,
         )
     active = ActiveRun(run, client)
     stack.append(active)
@@ -284,6 +287,16 @@ def start_run(
     if system_metrics_wanted(log_system_metrics):
         start_system_metrics(client, run.info.run_id)
     return active
+
+
+def _context_tags() -> dict[str, str]:
+    """The source/user/git tags autologged runs get, for manual runs too (empty if unavailable)."""
+    from autolog.context import collect_run_context  # noqa: PLC0415 - git runs on first use only
+
+    try:
+        return collect_run_context()
+    except Exception:  # noqa: BLE001 - describing the process must never stop a run
+        return {}
 
 
 def _resume_run(client: Client, run_id: str, *, run_name: Optional[str], tags: Optional[Mapping]) -> Run:
@@ -478,9 +491,29 @@ def log_figure(
 
 
 def list_artifacts(path: Optional[str] = None, *, run_id: Optional[str] = None) -> list[FileInfo]:
-    """List artifacts of the active run (or ``run_id``) directly under ``path``."""
+    """List artifacts of the active run (or ``run_id``) directly under ``path``.
+
+    ``list_artifacts(run_id)`` (MLflow's client argument order) lists that run's root: a first
+    argument that is a run id of this store, with no ``run_id=``, is taken as the run.
+    """
+    if run_id is None and path is not None and _is_run_id(path):
+        client = current_client()
+        if _run_known(client, path):
+            return client.list_artifacts(path, None)
     client, target = _existing_target(run_id)
     return client.list_artifacts(target, path)
+
+
+def _is_run_id(text: str) -> bool:
+    return len(text) == 32 and all(character in "0123456789abcdef" for character in text)
+
+
+def _run_known(client: Client, run_id: str) -> bool:
+    try:
+        client.get_run(run_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def download_artifacts(

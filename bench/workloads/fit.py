@@ -53,6 +53,24 @@ def timed_fits(model: str, X, y, n: int) -> list[float]:
     return out
 
 
+def plot_data_ms(model: str, X, y, n: int = 20) -> list[float]:
+    """What the evaluation plot data adds to one autologged fit: the curves, histogram and
+    importances from the predictions the training metrics already made, and their JSON text
+    (the artifact write itself is counted in the fit overhead rows)."""
+    from autolog.integrations.sklearn._evaluation import evaluation_data, to_json
+    from autolog.integrations.sklearn._metrics import training_metrics
+
+    est = make_estimator(model).fit(X, y)
+    collected: dict = {}
+    training_metrics(est, X, y, collected=collected)
+    out = []
+    for _ in range(n):
+        t0 = now()
+        to_json(evaluation_data(est, X, collected))
+        out.append(ms_since(t0))
+    return out
+
+
 def options(mode: str) -> dict:
     return {"log_models": False} if mode == "no_models" else {}
 
@@ -84,8 +102,10 @@ def run(side: str, model: str, mode: str, plain_n: int, auto_n: int) -> dict:
     paired_plain, auto = paired_fits(a, model, X, y, auto_n, options(mode))
     checks = verify(a, a.client(), auto_n + 1, mode)
     base = statistics.median(plain)
+    plot_ms = plot_data_ms(model, X, y) if side == "autolog" else []
     return {
         "samples": {
+            "plot_data_ms": plot_ms,
             "plain_ms": plain,
             "paired_plain_ms": paired_plain,
             "auto_ms": auto,

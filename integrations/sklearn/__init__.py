@@ -24,6 +24,8 @@ class SklearnIntegration(Integration):
         from autolog.context import prefetch
 
         from autolog.integrations.sklearn._patching import install
+        from autolog.integrations.sklearn._warmup import prefetch_store
 
         prefetch()  # git state in a background thread, ready for the first fit
+        prefetch_store()  # SQLAlchemy and the store object too
         install(patcher)

@@ -3,6 +3,10 @@
 Classification metrics come from one weighted confusion matrix, regression metrics from one
 array of residuals; the values equal ``sklearn.metrics`` on the same data (the tests check it).
 Undefined metrics (e.g. ROC AUC with a single class) are left out rather than logged as NaN.
+
+The names are MLflow's and so are the meanings: precision/recall/F1 are support-weighted
+averages unless the ``pos_label`` option is set (then binary on that label); ROC AUC is binary
+on the greater label, or one-vs-one weighted for more classes. Without ``y`` nothing is logged.
 """
 
 from __future__ import annotations
@@ -16,26 +20,75 @@ import numpy as np
 PREFIX = "training_"
 
 
-def training_metrics(estimator: Any, X: Any, y: Any, sample_weight: Any = None, pos_label: Optional[Hashable] = None) -> dict[str, float]:
-    """Compute ``training_*`` metrics of a fitted ``estimator`` on its training data."""
+def training_metrics(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any = None,
+    pos_label: Optional[Hashable] = None,
+    *,
+    prefix: str = PREFIX,
+    collected: Optional[dict] = None,
+) -> dict[str, float]:
+    """Compute ``training_*`` metrics of a fitted ``estimator`` on its training data.
+
+    ``collected``, when given, receives what the evaluation plots are drawn from (true and
+    predicted values, probabilities, the confusion matrix), so they cost no second prediction.
+    """
     from sklearn.base import is_classifier, is_regressor
 
+    if y is None:
+        return {}  # MLflow: training metrics need the training labels
+    collected = {} if collected is None else collected
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     # A Pipeline transforms X once here, not once per predict / predict_proba / score call.
-    model, Xt, via_pipeline = _final_model(estimator, X)
+    try:
+        model, Xt, via_pipeline = _final_model(estimator, X)
+    except EstimatorCallFailed:
+        return {}  # a step cannot transform the data it was fitted on
+    collected["final_model"] = model
     metrics: dict[str, float] = {}
-    if y is not None and is_classifier(estimator) and _has(model, "predict"):
-        metrics.update(_classifier_metrics(model, Xt, np.asarray(y), weights, pos_label))
-    elif y is not None and is_regressor(estimator) and _has(model, "predict"):
-        metrics.update(_regressor_metrics(model, Xt, np.asarray(y), weights))
-    if "score" not in metrics and _has(estimator, "score"):
-        if via_pipeline and _has(model, "score"):
-            score = _pipeline_final_score(model, Xt, y, sample_weight)
-        else:
-            score = _score(estimator, X, y, sample_weight)
+    try:
+        if is_classifier(estimator) and _has(model, "predict"):
+            metrics.update(_classifier_metrics(model, Xt, np.asarray(y), weights, pos_label, collected))
+        elif is_regressor(estimator) and _has(model, "predict"):
+            metrics.update(_regressor_metrics(model, Xt, np.asarray(y), weights, collected))
+    except EstimatorCallFailed:
+        collected.clear()  # the estimator cannot predict on its training data: no such metrics
+    if "score" not in metrics and _has(estimator, "score") and _may_score(sample_weight):
+        try:
+            if via_pipeline and _has(model, "score"):
+                score = _pipeline_final_score(model, Xt, y, sample_weight)
+            else:
+                score = _score(estimator, X, y, sample_weight)
+        except EstimatorCallFailed:
+            score = None  # MLflow: "training_score will not be recorded"
         if score is not None:
             metrics["score"] = score
-    return {PREFIX + name: value for name, value in metrics.items() if not np.isnan(value)}
+    return {prefix + name: value for name, value in metrics.items() if not np.isnan(value)}
+
+
+class EstimatorCallFailed(Exception):
+    """The user's estimator raised in ``predict``/``predict_proba``/``transform``/``score`` on its
+    own training data (unfitted, refit=False, routing rules, targets it cannot score): the
+    metrics that need that call are left out, as MLflow leaves them out. Not an autolog error."""
+
+
+def _estimator_call(method: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return method(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - the estimator's own failure, see EstimatorCallFailed
+        raise EstimatorCallFailed(f"{type(error).__name__}: {error}") from error
+
+
+def _may_score(sample_weight: Any) -> bool:
+    """With metadata routing on, ``score(..., sample_weight=)`` raises unless the user requested
+    it; MLflow's weighted ``training_score`` is then left out rather than computed unweighted."""
+    if sample_weight is None:
+        return True
+    import sklearn
+
+    return not sklearn.get_config().get("enable_metadata_routing", False)
 
 
 def _final_model(estimator: Any, X: Any) -> tuple[Any, Any, bool]:
@@ -65,7 +118,7 @@ def _final_model(estimator: Any, X: Any) -> tuple[Any, Any, bool]:
         return estimator, X, False
     Xt = X
     for _, _, transform in estimator._iter(with_final=False):
-        Xt = transform.transform(Xt)
+        Xt = _estimator_call(transform.transform, Xt)
     model, Xt, _ = _final_model(final, Xt)  # a Pipeline ending in a Pipeline
     return model, Xt, True
 
@@ -73,7 +126,7 @@ def _final_model(estimator: Any, X: Any) -> tuple[Any, Any, bool]:
 def _pipeline_final_score(final: Any, Xt: Any, y: Any, sample_weight: Any) -> Optional[float]:
     """``Pipeline.score`` without routing: the final step's score, sample_weight only if given."""
     kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-    value = final.score(Xt, y, **kwargs)
+    value = _estimator_call(final.score, Xt, y, **kwargs)
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -90,25 +143,41 @@ def _has(estimator: Any, method: str) -> bool:
 # -- classification ---------------------------------------------------------------------------
 
 
-def _classifier_metrics(estimator, X, y_true, weights, pos_label) -> dict[str, float]:
+def _classifier_metrics(estimator, X, y_true, weights, pos_label, collected) -> dict[str, float]:
     if y_true.ndim != 1 and not (y_true.ndim == 2 and y_true.shape[1] == 1):
+        if pos_label is not None:
+            _warn_pos_label("the target is multilabel/multioutput")
         return {}  # multilabel / multioutput: only ``score``
     y_true = y_true.ravel()
     y_pred, proba = _predict(estimator, X)
     y_pred = np.asarray(y_pred).ravel()
-    labels, encoded = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
+    labels, encoded = _encode(np.concatenate([y_true, y_pred]))
     true_idx, pred_idx = encoded[: len(y_true)], encoded[len(y_true):]
     confusion = _confusion_matrix(true_idx, pred_idx, len(labels), weights)
+    collected.update(kind="classifier", labels=labels, confusion=confusion, weights=weights)
     metrics = {"accuracy_score": np.trace(confusion) / confusion.sum()}
     if _uses_default_score(estimator, "ClassifierMixin"):
         metrics["score"] = metrics["accuracy_score"]
     if len(np.unique(true_idx)) < 2:
         return metrics  # precision/recall/F1/ROC AUC are undefined for a single class
     positive = _positive_label(labels, pos_label)
-    metrics.update(_precision_recall_f1(confusion, labels, positive))
+    if positive is not _UNUSABLE:
+        metrics.update(_precision_recall_f1(confusion, labels, positive))
     if proba is not None or _has(estimator, "predict_proba"):
-        metrics.update(_probability_metrics(estimator, X, y_true, weights, positive, proba))
+        metrics.update(_probability_metrics(estimator, X, y_true, weights, proba, collected))
     return metrics
+
+
+def _encode(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``; labels of mixed types in first-seen order."""
+    try:
+        return np.unique(values, return_inverse=True)
+    except TypeError:  # e.g. ints and strings in one object array: not orderable
+        index: dict = {}
+        encoded = np.fromiter((index.setdefault(v, len(index)) for v in values.tolist()), dtype=np.intp, count=len(values))
+        labels = np.empty(len(index), dtype=object)
+        labels[:] = list(index)
+        return labels, encoded
 
 
 # Classes whose ``predict(X)`` is, line by line in scikit-learn's source, ``classes_`` indexed by
@@ -158,7 +227,7 @@ def _predict_is_argmax_of_proba(estimator: Any) -> bool:
 def _predict(estimator: Any, X: Any) -> tuple[Any, Optional[np.ndarray]]:
     """``(estimator.predict(X), predict_proba(X) or None)``: ONE pass when predict is its argmax."""
     if _predict_is_argmax_of_proba(estimator) and _has(estimator, "predict_proba"):
-        proba = estimator.predict_proba(X)
+        proba = _estimator_call(estimator.predict_proba, X)
         classes = getattr(estimator, "classes_", None)
         if (
             type(proba) is np.ndarray
@@ -168,7 +237,7 @@ def _predict(estimator: Any, X: Any) -> tuple[Any, Optional[np.ndarray]]:
             and proba.shape[1] == len(classes)
         ):
             return classes.take(np.argmax(proba, axis=1), axis=0), proba
-    return estimator.predict(X), None
+    return _estimator_call(estimator.predict, X), None
 
 
 def _confusion_matrix(true_idx, pred_idx, n_labels: int, weights) -> np.ndarray:
@@ -176,13 +245,34 @@ def _confusion_matrix(true_idx, pred_idx, n_labels: int, weights) -> np.ndarray:
     return flat.reshape(n_labels, n_labels).astype(float)
 
 
-def _positive_label(labels: np.ndarray, pos_label: Optional[Hashable]) -> Optional[Hashable]:
-    """The positive class for binary averaging, or None for weighted averaging."""
-    if len(labels) != 2:
+def _positive_label(labels: np.ndarray, pos_label: Optional[Hashable]) -> Any:
+    """The positive class for binary averaging; None for weighted averaging (MLflow's default).
+
+    Like MLflow: ``average="binary"`` only when ``pos_label`` is given. A ``pos_label`` that the
+    target cannot use (multiclass, or a label not present) is reported once and returns
+    ``_UNUSABLE`` (precision/recall/F1 are then left out, as MLflow's calls fail there).
+    """
+    if pos_label is None:
         return None
-    candidate = 1 if pos_label is None else pos_label
-    matches = [label for label in labels.tolist() if label == candidate]
-    return matches[0] if matches else None
+    matches = [label for label in labels.tolist() if label == pos_label]
+    if len(labels) == 2 and matches:
+        return matches[0]
+    reason = "the target is multiclass" if len(labels) > 2 else f"{pos_label!r} is not one of its labels"
+    _warn_pos_label(reason)
+    return _UNUSABLE
+
+
+_UNUSABLE = object()
+
+
+def _warn_pos_label(reason: str) -> None:
+    from autolog.engine import warn_once
+
+    warn_once(
+        f"sklearn: pos_label unusable ({reason.split()[0]})",
+        f"autolog: the pos_label option applies to binary targets only and {reason}; "
+        "the training precision/recall/F1 are not logged for this fit.",
+    )
 
 
 def _precision_recall_f1(confusion: np.ndarray, labels: np.ndarray, positive) -> dict[str, float]:
@@ -206,9 +296,9 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return result
 
 
-def _probability_metrics(estimator, X, y_true, weights, positive, proba=None) -> dict[str, float]:
+def _probability_metrics(estimator, X, y_true, weights, proba, collected) -> dict[str, float]:
     classes = np.asarray(getattr(estimator, "classes_", []))
-    proba = np.asarray(estimator.predict_proba(X) if proba is None else proba, dtype=float)
+    proba = np.asarray(_estimator_call(estimator.predict_proba, X) if proba is None else proba, dtype=float)
     if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes) or len(classes) < 2:
         return {}
     true_columns = _column_of_each_label(classes, y_true)
@@ -217,7 +307,8 @@ def _probability_metrics(estimator, X, y_true, weights, positive, proba=None) ->
     eps = np.finfo(proba.dtype).eps
     clipped = np.clip(proba[np.arange(len(y_true)), true_columns], eps, 1 - eps)
     metrics = {"log_loss": float(np.average(-np.log(clipped), weights=weights))}
-    roc_auc = _roc_auc(proba, true_columns, classes, weights, positive)
+    collected.update(proba=proba, classes=classes, true_columns=true_columns)
+    roc_auc = _roc_auc(proba, true_columns, classes, weights)
     if roc_auc is not None:
         metrics["roc_auc"] = roc_auc
     return metrics
@@ -241,22 +332,36 @@ def _column_of_each_label(classes: np.ndarray, y_true: np.ndarray) -> Optional[n
         return None
 
 
-def _roc_auc(proba, true_columns, classes, weights, positive) -> Optional[float]:
+def _roc_auc(proba, true_columns, classes, weights) -> Optional[float]:
+    """MLflow's ``training_roc_auc``: ``roc_auc_score(y, proba[:, 1])`` for two classes, else
+    ``roc_auc_score(y, proba, multi_class="ovo", average="weighted")``.
+
+    None where that call raises in scikit-learn: a class missing from the target, rows not
+    summing to 1, or sample weights with more than two classes (one-vs-one takes none).
+    """
     if len(classes) == 2:
-        positive_column = 1 if positive is None else classes.tolist().index(positive)
-        return _binary_auc(true_columns == positive_column, proba[:, positive_column], weights)
-    # One-vs-rest, averaged with class weights (sklearn: multi_class="ovr", average="weighted").
-    sample_weights = np.ones(len(true_columns)) if weights is None else weights
-    scores, class_weights = [], []
-    for column in range(len(classes)):
-        is_class = true_columns == column
-        auc = _binary_auc(is_class, proba[:, column], weights)
-        if auc is None:
-            return None
-        scores.append(auc)
-        class_weights.append(sample_weights[is_class].sum())
-    total = float(np.sum(class_weights))
-    return float(np.dot(scores, class_weights) / total) if total else None
+        return _binary_auc(true_columns == 1, proba[:, 1], weights)
+    if weights is not None or len(np.unique(true_columns)) != len(classes):
+        return None
+    if not np.allclose(1, proba.sum(axis=1)):
+        return None
+    return _ovo_weighted_auc(proba, true_columns, len(classes))
+
+
+def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: int) -> Optional[float]:
+    """scikit-learn's ``_average_multiclass_ovo_score`` with ``average="weighted"``."""
+    scores, prevalence = [], []
+    for a in range(n_classes):
+        for b in range(a + 1, n_classes):
+            a_mask, b_mask = true_columns == a, true_columns == b
+            pair = a_mask | b_mask
+            a_auc = _binary_auc(a_mask[pair], proba[pair, a], None)
+            b_auc = _binary_auc(b_mask[pair], proba[pair, b], None)
+            if a_auc is None or b_auc is None:
+                return None
+            scores.append((a_auc + b_auc) / 2)
+            prevalence.append(np.mean(pair))
+    return float(np.average(scores, weights=prevalence))
 
 
 def _binary_auc(is_positive: np.ndarray, score: np.ndarray, weights) -> Optional[float]:
@@ -280,8 +385,8 @@ def _binary_auc(is_positive: np.ndarray, score: np.ndarray, weights) -> Optional
 # -- regression -------------------------------------------------------------------------------
 
 
-def _regressor_metrics(estimator, X, y_true, weights) -> dict[str, float]:
-    y_pred = np.asarray(estimator.predict(X), dtype=float)
+def _regressor_metrics(estimator, X, y_true, weights, collected) -> dict[str, float]:
+    y_pred = np.asarray(_estimator_call(estimator.predict, X), dtype=float)
     y_true = y_true.astype(float)
     if y_true.ndim == 1:
         y_true = y_true.reshape(-1, 1)
@@ -290,6 +395,7 @@ def _regressor_metrics(estimator, X, y_true, weights) -> dict[str, float]:
     if y_true.shape != y_pred.shape:
         return {}
     residuals = y_true - y_pred
+    collected.update(kind="regressor", y_true=y_true, y_pred=y_pred)
     mse = np.average(residuals**2, axis=0, weights=weights)
     metrics = {
         "mean_squared_error": float(np.mean(mse)),
@@ -338,7 +444,7 @@ def _score(estimator: Any, X: Any, y: Any, sample_weight: Any) -> Optional[float
     kwargs = {}
     if sample_weight is not None and "sample_weight" in _parameters(estimator.score):
         kwargs["sample_weight"] = sample_weight
-    value = estimator.score(X, y, **kwargs) if y is not None else estimator.score(X, **kwargs)
+    value = _estimator_call(estimator.score, X, y, **kwargs)
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -549,7 +549,7 @@ def variable_name(obj: Any, frame: Any) -> Optional[str]:
     private = None
     for namespace in namespaces:
         for name, value in namespace.items():
-            if value is obj:
+            if value is obj and name.isidentifier():  # not pytest's ``@py_assert1``
                 if not name.startswith("_"):
                     return name
                 private = private or name

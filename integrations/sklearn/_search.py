@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import numbers
 import sys
 from typing import Any, Optional
 
 from autolog.engine import RunHandle, RunSpec, finite_metrics, stable_params, stable_repr
 
+from autolog.engine import stable_params, stable_repr, storable_keys
 
 CV_RESULTS_ARTIFACT = "cv_results.csv"
-_CHILD_METRIC_PREFIXES = ("mean_test_", "std_test_", "mean_train_", "std_train_")
+# MLflow's child metrics: every numeric column but the ``param_*`` and ``split*`` ones.
+_NOT_CHILD_METRICS = ("param", "split")
 
 
 def is_search(estimator: Any) -> bool:
@@ -20,10 +23,16 @@ def is_search(estimator: Any) -> bool:
     return module is not None and isinstance(estimator, module.BaseSearchCV)
 
 
+def search_params(search: Any) -> dict[str, str]:
+    """MLflow's parent params: the search's own ``get_params(deep=False)`` (the estimator and
+    the grid as stable text), ``best_*`` added after the fit."""
+    return stable_params(search, deep=False)
+
+
 def best_params(search: Any) -> dict[str, str]:
     """``best_<param>`` params of a fitted search (empty when it has no ``best_params_``)."""
     chosen = getattr(search, "best_params_", None) or {}
-    return {f"best_{key}": stable_repr(value) for key, value in sorted(chosen.items())}
+    return storable_keys({f"best_{key}": stable_repr(value) for key, value in sorted(chosen.items())}, "param")
 
 
 def best_score_metrics(search: Any) -> dict[str, float]:
@@ -50,8 +59,15 @@ def _cell(value: Any) -> str:
     return stable_repr(value)
 
 
-def log_child_runs(run: RunHandle, search: Any, max_tuning_runs: Optional[int]) -> list[str]:
-    """One finished child run per top-ranked candidate (all when ``max_tuning_runs`` is None)."""
+def log_child_runs(
+    run: RunHandle, search: Any, max_tuning_runs: Optional[int], context_tags: Optional[dict] = None
+) -> list[str]:
+    """One finished child run per top-ranked candidate (all when ``max_tuning_runs`` is None).
+
+    Each child carries the seed estimator's tags and the parent's context tags (source, user,
+    git), like MLflow's.
+    """
+    context_tags = context_tags or {}
     results = getattr(search, "cv_results_", None)
     if not results or max_tuning_runs == 0:
         return []
@@ -59,10 +75,17 @@ def log_child_runs(run: RunHandle, search: Any, max_tuning_runs: Optional[int]) 
     order = sorted(range(len(results["params"])), key=lambda i: (ranks[i] if ranks is not None else 0, i))
     if max_tuning_runs is not None:
         order = order[:max_tuning_runs]
-    base_params = stable_params(search.estimator)
-    base_name = type(search.estimator).__name__
-    children = [_child(results, index, base_params, base_name, ranks) for index in order]
+    seed = search.estimator
+    base_params = stable_params(seed, deep=not is_search(seed))  # MLflow: a nested search's own params
+    base_tags = {**context_tags, **estimator_tags(seed)}
+    children = [_child(results, index, base_params, base_tags, ranks) for index in order]
     return run.create_child_runs(children)
+
+
+def estimator_tags(estimator: Any) -> dict[str, str]:
+    """MLflow's ``estimator_name`` / ``estimator_class`` tags."""
+    cls = type(estimator)
+    return {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__qualname__}"}
 
 
 def _rank_key(search: Any, results: dict) -> str:
@@ -74,17 +97,24 @@ def _rank_key(search: Any, results: dict) -> str:
     return next((key for key in results if key.startswith("rank_test_")), "rank_test_score")
 
 
-def _child(results: dict, index: int, base_params: dict, base_name: str, ranks) -> tuple[RunSpec, dict]:
+def _child(results: dict, index: int, base_params: dict, base_tags: dict, ranks) -> tuple[RunSpec, dict]:
     params = dict(base_params)
     params.update({key: stable_repr(value) for key, value in results["params"][index].items()})
-    metrics = {
-        key: results[key][index]
-        for key in results
-        if key.startswith(_CHILD_METRIC_PREFIXES) and not key.startswith("split")
-    }
+    metrics = {key: _number(results[key][index]) for key in results if not key.startswith(_NOT_CHILD_METRICS)}
+    metrics = storable_keys({key: value for key, value in metrics.items() if value is not None}, "metric")
     rank = int(ranks[index]) if ranks is not None else None
-    tags = {"autolog.search.candidate_index": str(index)}
+    base_name = base_tags["estimator_name"]
+    tags = {**base_tags, "autolog.search.candidate_index": str(index)}
     if rank is not None:
         tags["autolog.search.rank"] = str(rank)
     name = f"{base_name}-rank-{rank}" if rank is not None else f"{base_name}-candidate-{index}"
     return RunSpec(name=name, params=params, tags=tags), finite_metrics(metrics)
+
+
+def _number(value: Any) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):  # a complex number
+        return None

@@ -48,9 +48,9 @@ def test_a_pipeline_fit_makes_one_run_with_nested_params(store):
         BaggingClassifier(LogisticRegression(max_iter=300), n_estimators=3),
         VotingClassifier([("a", LogisticRegression(max_iter=300)), ("b", RandomForestClassifier(5))]),
         RandomForestClassifier(n_estimators=5),
-        ColumnTransformer([("s", StandardScaler(), [0, 1])]),
+        make_pipeline(ColumnTransformer([("s", StandardScaler(), [0, 1])]), LogisticRegression(max_iter=300)),
     ],
-    ids=["bagging", "voting", "forest", "column_transformer"],
+    ids=["bagging", "voting", "forest", "pipeline_with_column_transformer"],
 )
 def test_meta_estimators_and_ensembles_make_one_run(store, estimator):
     estimator.fit(X, y)
@@ -199,7 +199,7 @@ def test_git_diff_of_a_dirty_checkout_is_written_once_and_referenced_by_sha(stor
     runs = runs_of(store)
     assert len(runs) == 3
     digest = hashlib.sha256(diff.encode("utf-8")).hexdigest()
-    with_artifacts = [run.info.run_id for run in runs if store.list_artifacts(run.info.run_id)]
+    with_artifacts = [run.info.run_id for run in runs if store.list_artifacts(run.info.run_id, "code")]
     assert len(with_artifacts) == 1
     holder = with_artifacts[0]
     for run in runs:

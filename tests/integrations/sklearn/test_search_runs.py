@@ -28,7 +28,9 @@ def test_grid_search_parent_and_top_five_children(store):
     parent, children = parent_and_children(store)
     assert parent.info.run_name == "GridSearchCV" and parent.info.status == "FINISHED"
     assert parent.data.params["best_C"] == repr(search.best_params_["C"])
-    assert parent.data.params["estimator__max_iter"] == "500"
+    # MLflow's layout: the search's own params (deep=False), the estimator as stable text
+    assert parent.data.params["estimator"] == "LogisticRegression(max_iter=500)"
+    assert parent.data.params["cv"] == "3" and "estimator__max_iter" not in parent.data.params
     assert parent.data.metrics["best_cv_score"] == pytest.approx(search.best_score_)
     assert len(children) == 5
     ranks = sorted(int(child.data.tags["autolog.search.rank"]) for child in children)
@@ -37,6 +39,14 @@ def test_grid_search_parent_and_top_five_children(store):
         index = int(child.data.tags["autolog.search.candidate_index"])
         assert child.data.params["C"] == repr(search.cv_results_["params"][index]["C"])
         assert child.data.metrics["mean_test_score"] == pytest.approx(search.cv_results_["mean_test_score"][index])
+        assert child.data.metrics["mean_fit_time"] == pytest.approx(search.cv_results_["mean_fit_time"][index])
+        assert child.data.metrics["rank_test_score"] == search.cv_results_["rank_test_score"][index]
+        assert not any(key.startswith(("split", "param")) for key in child.data.metrics)
+        assert child.data.params["max_iter"] == "500"
+        assert child.data.tags["estimator_name"] == "LogisticRegression"
+        assert child.data.tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"
+        assert child.data.tags["autolog.user"] == parent.data.tags["autolog.user"]
+        assert child.data.tags["autolog.source.name"] == parent.data.tags["autolog.source.name"]
         assert child.info.status == "FINISHED"
 
 
@@ -74,12 +84,30 @@ def test_other_searches(store, search):
     assert "best_C" in parent.data.params
 
 
-def test_search_model_is_the_best_estimator(store):
+def test_search_model_is_the_search_and_best_estimator_a_second_artifact(store):
     import autolog
 
     enable_autolog()
     search = GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
     parent, _ = parent_and_children(store)
     model = autolog.load_model(f"runs:/{parent.info.run_id}/model")
-    assert type(model) is LogisticRegression
-    assert (model.predict(X) == search.best_estimator_.predict(X)).all()
+    assert type(model) is GridSearchCV
+    assert (model.predict(X) == search.predict(X)).all()
+    best = autolog.load_model(f"runs:/{parent.info.run_id}/best_estimator")
+    assert type(best) is LogisticRegression
+    assert (best.predict(X) == search.best_estimator_.predict(X)).all()
+    assert parent.data.metrics["training_accuracy_score"] == pytest.approx(search.score(X, y))
+
+
+def test_search_with_refit_false_records_without_training_metrics(store):
+    import autolog
+
+    enable_autolog(log_models=True)
+    search = GridSearchCV(LogisticRegression(max_iter=500), GRID, cv=3, refit=False).fit(X, y)
+    parent, children = parent_and_children(store)
+    assert parent.info.status == "FINISHED" and len(children) == 5
+    assert "best_C" in parent.data.params and "best_cv_score" in parent.data.metrics
+    assert not any(key.startswith("training_") for key in parent.data.metrics)
+    assert type(autolog.load_model(f"runs:/{parent.info.run_id}/model")) is GridSearchCV
+    assert not hasattr(search, "best_estimator_")
+    assert [a.path for a in store.list_artifacts(parent.info.run_id) if a.path == "best_estimator"] == []

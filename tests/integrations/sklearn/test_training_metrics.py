@@ -1,4 +1,4 @@
-"""Training metrics equal scikit-learn's own functions on the same data."""
+"""Training metrics equal scikit-learn's own functions called the way MLflow calls them."""
 
 import numpy as np
 import pytest
@@ -33,8 +33,7 @@ def test_classifier_metrics_equal_sklearn(case):
     model = LogisticRegression(max_iter=500).fit(X, y, sample_weight=w)
     got = training_metrics(model, X, y, w)
     y_pred, proba = model.predict(X), model.predict_proba(X)
-    binary_positive = 1 if set(np.unique(y)) == {0, 1} else None
-    average = dict(average="binary", pos_label=1) if binary_positive is not None else dict(average="weighted")
+    average = dict(average="weighted")  # MLflow's default (no pos_label)
     expected = {
         "training_accuracy_score": skm.accuracy_score(y, y_pred, sample_weight=w),
         "training_precision_score": skm.precision_score(y, y_pred, sample_weight=w, **average),
@@ -45,10 +44,9 @@ def test_classifier_metrics_equal_sklearn(case):
     }
     if len(model.classes_) == 2:
         expected["training_roc_auc"] = skm.roc_auc_score(y, proba[:, 1], sample_weight=w)
-    else:
-        expected["training_roc_auc"] = skm.roc_auc_score(
-            y, proba, sample_weight=w, multi_class="ovr", average="weighted"
-        )
+    elif w is None:
+        expected["training_roc_auc"] = skm.roc_auc_score(y, proba, multi_class="ovo", average="weighted")
+    # else: MLflow's roc_auc_score(multi_class="ovo", sample_weight=w) raises: no metric
     assert set(got) == set(expected)
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
@@ -60,8 +58,50 @@ def test_pos_label_option_selects_the_positive_class():
     model = LogisticRegression().fit(X, labels)
     got = training_metrics(model, X, labels, pos_label="neg")
     y_pred = model.predict(X)
-    assert got["training_precision_score"] == pytest.approx(skm.precision_score(labels, y_pred, pos_label="neg"))
-    assert got["training_roc_auc"] == pytest.approx(skm.roc_auc_score(labels == "neg", model.predict_proba(X)[:, 0]))
+    for name in ("precision", "recall", "f1"):
+        function = getattr(skm, f"{name}_score")
+        assert got[f"training_{name}_score"] == pytest.approx(function(labels, y_pred, pos_label="neg", average="binary"))
+    # ROC AUC is MLflow's whatever pos_label says: the greater label's column
+    assert got["training_roc_auc"] == pytest.approx(skm.roc_auc_score(labels, model.predict_proba(X)[:, 1]))
+
+
+def test_binary_default_is_weighted_like_mlflow_breast_cancer():
+    """The issue's case: MLflow logs 0.9600-ish weighted F1 where class-1 binary F1 differs."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    got = training_metrics(model, X, y)
+    y_pred = model.predict(X)
+    weighted = skm.f1_score(y, y_pred, average="weighted")
+    assert got["training_f1_score"] == pytest.approx(weighted, rel=1e-12)
+    assert weighted != pytest.approx(skm.f1_score(y, y_pred), rel=1e-6)
+
+
+@pytest.mark.parametrize("target", ["multiclass", "multilabel", "absent"])
+def test_an_unusable_pos_label_warns_and_leaves_out_precision(target, monkeypatch):
+    from autolog.engine import AutologWarning, _contract
+
+    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    X, y = load_iris(return_X_y=True)
+    if target == "multilabel":
+        from sklearn.neighbors import KNeighborsClassifier
+
+        y = np.column_stack([y == 1, y == 2]).astype(int)
+        model = KNeighborsClassifier().fit(X, y)
+    else:
+        y = y if target == "multiclass" else (y > 0).astype(int)
+        model = LogisticRegression(max_iter=500).fit(X, y)
+    with pytest.warns(AutologWarning, match="pos_label"):
+        got = training_metrics(model, X, y, pos_label=7)
+    assert "training_precision_score" not in got and "training_score" in got
+
+
+def test_no_labels_no_training_metrics():
+    from sklearn.cluster import KMeans
+
+    X, _ = load_iris(return_X_y=True)
+    assert training_metrics(KMeans(n_clusters=3, n_init=1, random_state=0).fit(X), X, None) == {}
 
 
 def test_tied_scores_give_sklearns_auc():
@@ -155,8 +195,7 @@ def _tied_case():
 
 def _expected(model, X, y, w):
     y_pred, proba = model.predict(X), model.predict_proba(X)
-    binary = len(model.classes_) == 2 and set(np.unique(y)) == {0, 1}
-    average = dict(average="binary", pos_label=1) if binary else dict(average="weighted")
+    average = dict(average="weighted")
     expected = {
         "training_accuracy_score": skm.accuracy_score(y, y_pred, sample_weight=w),
         "training_precision_score": skm.precision_score(y, y_pred, sample_weight=w, zero_division=0, **average),
@@ -166,11 +205,9 @@ def _expected(model, X, y, w):
         "training_score": model.score(X, y, sample_weight=w),
     }
     if len(model.classes_) == 2:
-        positive = 1 if binary else None
-        column = 1 if positive is None else list(model.classes_).index(positive)
-        expected["training_roc_auc"] = skm.roc_auc_score(y == model.classes_[column], proba[:, column], sample_weight=w)
-    else:
-        expected["training_roc_auc"] = skm.roc_auc_score(y, proba, sample_weight=w, multi_class="ovr", average="weighted")
+        expected["training_roc_auc"] = skm.roc_auc_score(y, proba[:, 1], sample_weight=w)
+    elif w is None:
+        expected["training_roc_auc"] = skm.roc_auc_score(y, proba, multi_class="ovo", average="weighted")
     return expected
 
 
@@ -300,9 +337,32 @@ def test_auc_with_heavy_ties_and_weights_equals_sklearn(seed, n_classes, weighte
     proba = raw / raw.sum(axis=1, keepdims=True)
     w = rng.uniform(0.1, 3.0, size=n) if weighted else None
     classes = np.arange(n_classes)
-    got = _roc_auc(proba, y, classes, w, 1 if n_classes == 2 else None)
+    got = _roc_auc(proba, y, classes, w)
     if n_classes == 2:
         expected = skm.roc_auc_score(y, proba[:, 1], sample_weight=w)
+    elif w is None:
+        expected = skm.roc_auc_score(y, proba, multi_class="ovo", average="weighted")
     else:
-        expected = skm.roc_auc_score(y, proba, sample_weight=w, multi_class="ovr", average="weighted")
-    assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        with pytest.raises(ValueError):  # MLflow's call fails: no metric
+            skm.roc_auc_score(y, proba, sample_weight=w, multi_class="ovo", average="weighted")
+        expected = None
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-12) if expected is not None else got is None
+
+
+def test_labels_of_mixed_types_are_counted_not_sorted():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Echo(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return np.array([1 if row[0] > 5.5 else "small" for row in X], dtype=object)
+
+    X, _ = load_iris(return_X_y=True)
+    y = np.array([1 if row[0] > 5.0 else "small" for row in X], dtype=object)
+    got = training_metrics(Echo().fit(X, y), X, y)
+    y_pred = Echo().predict(X)
+    assert got["training_accuracy_score"] == pytest.approx(np.mean(y_pred == y))
+    assert got["training_score"] == pytest.approx(np.mean(y_pred == y))
+    assert "training_f1_score" in got
