@@ -5,6 +5,7 @@ from autolog._core._entities import (
     FileInfo,
     LifecycleStage,
     Metric,
+    ModelRecord,
     ModelVersion,
     ModelVersionStatus,
     PagedList,
@@ -15,6 +16,8 @@ from autolog._core._entities import (
     RunInfo,
     RunStatus,
     RunTag,
+    SeriesSample,
+    ExperimentKeys,
     ViewType,
 )
 
@@ -23,6 +26,7 @@ __all__ = [
     "FileInfo",
     "LifecycleStage",
     "Metric",
+    "ModelRecord",
     "ModelVersion",
     "ModelVersionStatus",
     "PagedList",
@@ -33,5 +37,7 @@ __all__ = [
     "RunInfo",
     "RunStatus",
     "RunTag",
+    "SeriesSample",
+    "ExperimentKeys",
     "ViewType",
 ]

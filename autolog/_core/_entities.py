@@ -5,8 +5,11 @@ Times are integer milliseconds since the epoch, as in MLflow, so that users can 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
+
+from autolog._core._exceptions import InvalidInputError
 
 
 class RunStatus:
@@ -229,3 +232,45 @@ class ExperimentKeys:
     def varying_params(self) -> list:
         """Params whose value differs between runs (or that some runs lack)."""
         return [k for k, distinct, n in self.params if distinct > 1 or n < self.run_count]
+
+
+MODEL_RECORD_FIELDS = ("flavor", "serialization_format", "model_file", "sha256", "size_bytes")
+MODEL_RECORD_NAME_LENGTH = 200  # flavor, serialization format and model file names
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """What the metadata store recorded about a model's files when it was logged or registered.
+
+    Attributes
+    ----------
+    flavor : str
+    serialization_format : str
+    model_file : str
+        File name inside the model directory.
+    sha256 : str
+        Hex sha256 of the model file.
+    size_bytes : int
+    """
+
+    flavor: str
+    serialization_format: str
+    model_file: str
+    sha256: str
+    size_bytes: int
+
+    def checked(self) -> "ModelRecord":
+        """Return self, or raise InvalidInputError naming the field that cannot be stored."""
+        for name in ("flavor", "serialization_format", "model_file"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value or len(value) > MODEL_RECORD_NAME_LENGTH:
+                raise InvalidInputError(f"model record: {name} must be 1-{MODEL_RECORD_NAME_LENGTH} characters, got {value!r}")
+        if not isinstance(self.sha256, str) or not _SHA256_HEX.fullmatch(self.sha256):
+            raise InvalidInputError(f"model record: sha256 {self.sha256!r} is not 64 lowercase hex digits")
+        if not isinstance(self.size_bytes, int) or self.size_bytes < 0:
+            raise InvalidInputError(f"model record: size_bytes must be a non-negative int, got {self.size_bytes!r}")
+        return self
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in MODEL_RECORD_FIELDS}

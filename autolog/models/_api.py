@@ -185,7 +185,7 @@ def log_model(
 
 def model_record(metadata: ModelMetadata):
     """The store's record (``autolog.store._model_records.ModelRecord``) of a model's files."""
-    from autolog.store._model_records import ModelRecord  # noqa: PLC0415  (imports SQLAlchemy)
+    from autolog._core._entities import ModelRecord
 
     return ModelRecord(
         flavor=metadata.flavor,

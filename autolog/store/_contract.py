@@ -37,6 +37,7 @@ from autolog._core._entities import (
     Experiment,
     ExperimentKeys,
     Metric,
+    ModelRecord,
     ModelVersion,
     PagedList,
     Param,
@@ -470,6 +471,34 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def experiment_keys(self, experiment_ids: Iterable[str], *, contains: str = "") -> ExperimentKeys:
         """Every metric and param key of the experiments' active runs, optionally filtered."""
+
+    # --- model records (what was logged or registered, checked by load_model) ----------------
+
+    @abc.abstractmethod
+    def record_logged_model(self, run_id: str, artifact_path: str, record: ModelRecord) -> None:
+        """Record the flavor, format, file and sha256 of the model at ``runs:/<run_id>/<path>``.
+
+        Raises
+        ------
+        NotFoundError
+            No run with this id.
+        ConflictError
+            A model is already recorded there (a record is never replaced).
+        InvalidInputError
+            A bad field in ``record``; nothing is written.
+        """
+
+    @abc.abstractmethod
+    def get_model_record(self, run_id: str, artifact_path: str) -> Optional[ModelRecord]:
+        """The record of the model at ``runs:/<run_id>/<artifact_path>``; None when there is none."""
+
+    @abc.abstractmethod
+    def record_model_version(self, name: str, version: Any, record: ModelRecord) -> None:
+        """Record a registered version's model files (once; ``ConflictError`` if recorded already)."""
+
+    @abc.abstractmethod
+    def get_model_version_record(self, name: str, version: Any) -> Optional[ModelRecord]:
+        """The record of a registered version's model files; None when there is none."""
 
     # --- model registry: registered models -----------------------------------------------------
 

@@ -11,7 +11,6 @@ skops model into a pickle).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -19,12 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Integer, String, Table, Text
 
 from autolog._core import _validation
+from autolog._core._entities import MODEL_RECORD_FIELDS, MODEL_RECORD_NAME_LENGTH as _NAME_LENGTH, ModelRecord
 from autolog._core._exceptions import ConflictError, InvalidInputError
 from autolog.store import _engine
 from autolog.store._schema import MAX_MODEL_NAME_LENGTH, RUN_ID_LENGTH, metadata
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_NAME_LENGTH = 200  # flavor, serialization format and model file names
 
 model_records = Table(
     "model_records",
@@ -63,44 +61,6 @@ model_version_records = Table(
     sqlite_with_rowid=False,
 )
 
-_RECORD_COLUMNS = ("flavor", "serialization_format", "model_file", "sha256", "size_bytes")
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    """What the metadata store recorded about a model's files when it was logged or registered.
-
-    Attributes
-    ----------
-    flavor : str
-    serialization_format : str
-    model_file : str
-        File name inside the model directory.
-    sha256 : str
-        Hex sha256 of the model file.
-    size_bytes : int
-    """
-
-    flavor: str
-    serialization_format: str
-    model_file: str
-    sha256: str
-    size_bytes: int
-
-    def checked(self) -> "ModelRecord":
-        """Return self, or raise InvalidInputError naming the field that cannot be stored."""
-        for name in ("flavor", "serialization_format", "model_file"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value or len(value) > _NAME_LENGTH:
-                raise InvalidInputError(f"model record: {name} must be 1-{_NAME_LENGTH} characters, got {value!r}")
-        if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
-            raise InvalidInputError(f"model record: sha256 {self.sha256!r} is not 64 lowercase hex digits")
-        if not isinstance(self.size_bytes, int) or self.size_bytes < 0:
-            raise InvalidInputError(f"model record: size_bytes must be a non-negative int, got {self.size_bytes!r}")
-        return self
-
-    def values(self) -> dict:
-        return {name: getattr(self, name) for name in _RECORD_COLUMNS}
 
 
 def _record(row: Any) -> Optional[ModelRecord]:
@@ -138,7 +98,7 @@ class ModelRecordsMixin:
         """The record of the model at ``runs:/<run_id>/<artifact_path>``; None when there is none."""
         _validation.run_id(run_id)
         artifact_path = _checked_path(artifact_path)
-        columns = [model_records.c[name] for name in _RECORD_COLUMNS]
+        columns = [model_records.c[name] for name in MODEL_RECORD_FIELDS]
         query = sa.select(*columns).where(
             model_records.c.run_id == run_id, model_records.c.artifact_path == artifact_path
         )
@@ -163,7 +123,7 @@ class ModelRecordsMixin:
         """The record of a registered version's model files; None when there is none."""
         name = _validation.model_name(name)
         number = _validation.model_version(version)
-        columns = [model_version_records.c[column] for column in _RECORD_COLUMNS]
+        columns = [model_version_records.c[column] for column in MODEL_RECORD_FIELDS]
         query = sa.select(*columns).where(
             model_version_records.c.name == name, model_version_records.c.version == number
         )

@@ -14,7 +14,6 @@ import pytest
 import autolog
 from autolog.exceptions import InvalidInputError
 from autolog.store._search import MAX_FILTER_LENGTH, MAX_FILTER_TERMS, MAX_ORDER_BY_TERMS, parse_filter
-from tests.store.conftest import BACKENDS, make_store
 
 
 def test_a_long_digit_run_is_tokenized_in_linear_time():
@@ -38,9 +37,7 @@ def test_too_long_filters_and_too_many_terms_are_invalid_input():
         parse_filter(many)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_the_most_terms_allowed_still_run_and_one_more_is_refused(request, tmp_path, backend):
-    store = make_store(request, backend, tmp_path)
+def test_the_most_terms_allowed_still_run_and_one_more_is_refused(store):
     run = store.create_run("0")
     from autolog.entities import Metric
 
@@ -77,9 +74,7 @@ def test_the_ui_shows_the_limit_and_the_api_answers_400(tmp_path):
             assert api.status_code == 400 and "limit" in api.json()["error"]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_parent_run_id_in_the_grammar_and_the_mlflow_tag_alias(request, tmp_path, backend):
-    store = make_store(request, backend, tmp_path)
+def test_parent_run_id_in_the_grammar_and_the_mlflow_tag_alias(store):
     parent = store.create_run("0").info.run_id
     children = {store.create_run("0", parent_run_id=parent).info.run_id for _ in range(2)}
     store.create_run("0")

@@ -24,8 +24,7 @@ from autolog.exceptions import ModelIntegrityError
 from autolog.models import PICKLE_FORMATS, DisallowedFormatError, load_model, log_model
 from autolog.exceptions import ConflictError
 from autolog.store import SqlStore, _engine, _schema
-from autolog.store._model_records import ModelRecord
-from tests.store.conftest import BACKENDS, make_store
+from autolog.entities import ModelRecord
 
 X, y = load_iris(return_X_y=True)
 
@@ -151,9 +150,8 @@ def _migrate(db_uri, direction, revision):
     engine.dispose()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_store_at_revision_2_upgrades_to_3_without_loss(request, tmp_path, backend):
-    store = make_store(request, backend, tmp_path)
+def test_store_at_revision_2_upgrades_to_head_without_loss(sql_store):
+    store = sql_store
     run = store.create_run("0", run_name="old", params={"C": "1"})
     run_id = run.info.run_id
     record = ModelRecord("sklearn", "pickle", "model.pkl", "a" * 64, 10)
@@ -163,21 +161,19 @@ def test_store_at_revision_2_upgrades_to_3_without_loss(request, tmp_path, backe
     store.set_registered_model_alias("churn", "champion", 1)
     store.close()
     _migrate(store.db_uri, "downgrade", "0002")  # what a store written before records looks like
-    reopened = SqlStore(store.db_uri, store.artifact_root)  # upgrades to 0003 on first use
+    reopened = SqlStore(store.db_uri, store.artifact_root)  # upgrades to head on first use
     assert reopened.get_run(run_id).data.params == {"C": "1"}
     assert reopened.get_model_version_by_alias("churn", "champion").run_id == run_id
     assert reopened.get_model_record(run_id, "model") is None  # the upgrade makes no record up
     assert reopened.get_model_version_record("churn", 1) is None
     with reopened._writer().connect() as connection:
-        assert _engine.current_revision(connection) == "0003" == _schema.HEAD_REVISION
+        assert _engine.current_revision(connection) == _schema.HEAD_REVISION
     reopened.record_logged_model(run_id, "model", record)  # and records work after it
     assert reopened.get_model_record(run_id, "model") == record
     reopened.close()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_records_follow_purge_and_version_deletion(request, tmp_path, backend):
-    store = make_store(request, backend, tmp_path)
+def test_records_follow_purge_and_version_deletion(store):
     run_id = store.create_run("0").info.run_id
     record = ModelRecord("sklearn", "skops", "model.skops", "b" * 64, 1)
     store.record_logged_model(run_id, "model", record)
