@@ -20,7 +20,11 @@ from sqlalchemy import and_, bindparam, case, or_
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError, StoreError
 from autolog._core import _validation
 from autolog.store import _engine, _schema, _search
-from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, make_dirs
+from autolog.store._artifacts import (
+    ArtifactRepository, artifact_repository, is_local_uri, local_path_from_uri, make_dirs, normalize_artifact_root,
+)
+from autolog.store._artifact_locations import join_location, store_root_of, to_absolute, to_stored
+from autolog.store._artifact_records import ArtifactRecordsMixin
 from autolog.store._model_registry import ModelRegistryMixin, registered_versions_of
 from autolog.store._schema import (
     experiment_tags,
@@ -184,7 +188,7 @@ def _newer_metric(table, excluded):
     )
 
 
-class SqlStore(ModelRegistryMixin):
+class SqlStore(ArtifactRecordsMixin, ModelRegistryMixin):
     """The metadata store: one implementation for SQLite and PostgreSQL.
 
     Parameters
@@ -192,8 +196,10 @@ class SqlStore(ModelRegistryMixin):
     db_uri : str
         ``sqlite:///PATH`` or ``postgresql://...`` (psycopg 3 is used for PostgreSQL).
     artifact_root : str
-        Local directory (or ``file:`` URI) under which experiments keep their artifacts, as
-        ``<artifact_root>/<experiment_id>/<run_id>/artifacts``.
+        Local directory, ``file:`` URI or fsspec URL (``s3://bucket/prefix``) under which
+        experiments keep their artifacts, as ``<artifact_root>/<experiment_id>/<run_id>/artifacts``.
+        Locations inside a SQLite store's directory are stored relative to it, so the directory
+        can be copied or moved.
 
     Notes
     -----
@@ -204,8 +210,9 @@ class SqlStore(ModelRegistryMixin):
 
     def __init__(self, db_uri: str, artifact_root: str):
         self.db_uri = _engine.normalize_db_uri(db_uri)
-        self.artifact_root = local_path_from_uri(artifact_root)
+        self.artifact_root = normalize_artifact_root(artifact_root)
         self._db_path = _engine.sqlite_path(self.db_uri)
+        self._store_root = store_root_of(self._db_path)
         self._engine: sa.Engine | None = None
         self._placeholder_engine: sa.Engine | None = None
         self._hot: _HotStatements | None = None
@@ -276,7 +283,7 @@ class SqlStore(ModelRegistryMixin):
         return sa.engine.make_url(self.db_uri).render_as_string(hide_password=True)
 
     def _default_location(self, experiment_id: int) -> str:
-        return os.path.join(self.artifact_root, str(experiment_id))
+        return to_stored(join_location(self.artifact_root, str(experiment_id)), self._store_root)
 
     # --- experiments ---------------------------------------------------------------------------
 
@@ -292,7 +299,10 @@ class SqlStore(ModelRegistryMixin):
         """
         name = _validation.experiment_name(name)
         tag_rows = _validation.tag_values(_pairs(tags))
-        location = local_path_from_uri(artifact_location) if artifact_location else None
+        location = (
+            to_stored(normalize_artifact_root(artifact_location), self._store_root)
+            if artifact_location else None
+        )
         now = _now_ms()
         with _engine.write_transaction(self._writer()) as connection:
             self._check_name_free(connection, name)
@@ -369,7 +379,9 @@ class SqlStore(ModelRegistryMixin):
         tags_by_id: dict[int, dict] = {}
         for row in tag_rows:
             tags_by_id.setdefault(row.experiment_id, {})[row.key] = row.value
-        return [_experiment(row, tags_by_id.get(row.experiment_id, {})) for row in rows]
+        return [
+            _experiment(row, tags_by_id.get(row.experiment_id, {}), self._store_root) for row in rows
+        ]
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         """Rename an experiment; the new name must not be in use."""
@@ -475,7 +487,7 @@ class SqlStore(ModelRegistryMixin):
                 cursor.execute(hot.run_stage, {"run_id": parent_run_id})
                 if cursor.fetchone() is None:
                     raise NotFoundError(f"no run with id {parent_run_id!r}")
-            artifact_uri = os.path.join(location, run_id, "artifacts")
+            artifact_uri = join_location(location, run_id, "artifacts")
             cursor.execute(hot.insert_run, {
                 "run_id": run_id,
                 "experiment_id": number,
@@ -500,6 +512,7 @@ class SqlStore(ModelRegistryMixin):
                 cursor.executemany(
                     hot.insert_param, [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows]
                 )
+        artifact_uri = to_absolute(artifact_uri, self._store_root)
         self._remember_artifact_uri(run_id, artifact_uri)
         info = RunInfo(
             run_id, str(number), run_name, RunStatus.RUNNING, start, None, user_id, source,
@@ -524,7 +537,7 @@ class SqlStore(ModelRegistryMixin):
             rows = connection.execute(_RUN_BY_ID, bound).all()
             if not rows:
                 raise NotFoundError(f"no run with id {run_id!r}")
-            return _runs_with_data(connection, rows)[0]
+            return _runs_with_data(connection, rows, self._store_root)[0]
 
     def update_run(
         self,
@@ -775,7 +788,7 @@ class SqlStore(ModelRegistryMixin):
         queries = self._search_queries(experiment_ids, filter_string, view_type, order_by)
         with self._reader().connect() as connection:
             rows = _search_rows(connection, queries, limit, offset)
-            page = _runs_with_data(connection, rows[:limit])
+            page = _runs_with_data(connection, rows[:limit], self._store_root)
         token = _encode_page_token(offset + limit) if len(rows) > limit else None
         return PagedList(page, token)
 
@@ -827,7 +840,7 @@ class SqlStore(ModelRegistryMixin):
             for run_id in ids:
                 self._artifact_uris.pop(run_id, None)
         for run_id, artifact_uri in targets:
-            _remove_run_artifacts(run_id, artifact_uri)
+            _remove_run_artifacts(run_id, to_absolute(artifact_uri, self._store_root))
         return ids
 
     def _without_registered(self, connection, targets: list, *, explicit: bool) -> list:
@@ -867,8 +880,9 @@ class SqlStore(ModelRegistryMixin):
                 uri = connection.execute(_ARTIFACT_URI, {"run_id": run_id}).scalar()
             if uri is None:
                 raise NotFoundError(f"no run with id {run_id!r}")
+            uri = to_absolute(uri, self._store_root)
             self._remember_artifact_uri(run_id, uri)
-        return ArtifactRepository(uri)
+        return artifact_repository(uri, ledger=self.artifact_ledger(run_id))
 
     def _remember_artifact_uri(self, run_id: str, uri: str) -> None:
         with self._artifact_uris_lock:
@@ -1026,11 +1040,11 @@ def _float(value: float | None, is_nan: bool) -> float:
     return float("nan") if is_nan or value is None else value
 
 
-def _experiment(row, tag_values: dict) -> Experiment:
+def _experiment(row, tag_values: dict, store_root: str | None) -> Experiment:
     return Experiment(
         experiment_id=str(row.experiment_id),
         name=row.name,
-        artifact_location=row.artifact_location,
+        artifact_location=to_absolute(row.artifact_location, store_root),
         lifecycle_stage=row.lifecycle_stage,
         tags=tag_values,
         creation_time=row.creation_time,
@@ -1062,7 +1076,7 @@ _RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id")
 _ARTIFACT_URI = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
 
 
-def _runs_with_data(connection, rows) -> list[Run]:
+def _runs_with_data(connection, rows, store_root: str | None) -> list[Run]:
     """Build runs from run rows, loading their params, latest metrics and tags in one query."""
     ids = [row[0] for row in rows]
     data = {run_id: ({}, {}, {}) for run_id in ids}
@@ -1075,7 +1089,7 @@ def _runs_with_data(connection, rows) -> list[Run]:
     for row in rows:
         info = RunInfo(
             row[0], str(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-            row[10],
+            to_absolute(row[10], store_root),
         )
         run_params, run_metrics, run_tags = data[row[0]]
         result.append(Run(info, RunData(params=run_params, metrics=run_metrics, tags=run_tags)))
@@ -1125,10 +1139,10 @@ def _chunks(items: list, size: int = _IN_CHUNK):
 
 
 def _remove_run_artifacts(run_id: str, artifact_uri: str) -> None:
-    try:
-        path = local_path_from_uri(artifact_uri)
-    except StoreError:
-        return  # not a local directory: nothing this store can remove
+    if not is_local_uri(artifact_uri):
+        artifact_repository(artifact_uri).delete_all()  # object storage: the run's keys
+        return
+    path = local_path_from_uri(artifact_uri)
     # <location>/<run_id>/artifacts: remove the run's directory, never anything above it.
     parent = os.path.dirname(path)
     target = parent if os.path.basename(path) == "artifacts" and os.path.basename(parent) == run_id else path
