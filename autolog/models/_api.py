@@ -159,8 +159,9 @@ def log_model(
         if _is_occupied(target):
             raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
         metadata = _save_into_place(target, model, *options)
+        repository.record_tree(name)  # size and sha256 of each file, in the metadata store
     else:
-        if repository.list_artifacts(name):
+        if repository.list_files(name):  # a file or a non-empty directory
             raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
         with tempfile.TemporaryDirectory(prefix="autolog-model-") as staging:
             metadata = _write_model_directory(staging, model, *options)
@@ -467,10 +468,17 @@ def _run_model_directory(model_uri: str) -> Iterator[str]:
     if local is not None:
         if not os.path.isdir(local):
             raise NotFoundError(f"run {run_id} has no model at {artifact_path!r} ({model_uri})")
+        # The metadata file records the model file's sha256, which loading checks: verifying
+        # it against the store's record covers both without hashing the model file twice.
+        repository.verify(artifact_path, [METADATA_FILE_NAME])
         yield local
         return
     with tempfile.TemporaryDirectory(prefix="autolog-load-") as download_root:
-        yield repository.download_artifacts(artifact_path, download_root)
+        try:
+            directory = repository.download_artifacts(artifact_path, download_root)
+        except NotFoundError:
+            raise NotFoundError(f"run {run_id} has no model at {artifact_path!r} ({model_uri})") from None
+        yield directory
 
 
 def _parse_runs_uri(model_uri: str) -> tuple[str, str]:

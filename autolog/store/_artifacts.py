@@ -294,7 +294,8 @@ class ArtifactRepository(abc.ABC):
             The local path of the copy.
         """
         relative = check_relative_path(path)
-        files = self._files_to_download(relative)
+        known = self._records(relative)
+        files = self._files_to_download(relative, known)
         destination_dir = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp()
         make_dirs(destination_dir)
         name = relative.rsplit("/", 1)[-1] if relative else ""
@@ -303,14 +304,13 @@ class ArtifactRepository(abc.ABC):
         for info in files:
             inner = info.path[len(relative):].lstrip("/") if relative else info.path
             local_file = target if is_single_file else os.path.join(target, *inner.split("/"))
-            self._download_verified(info.path, local_file, progress)
+            self._download_verified(info.path, local_file, progress, known.get(info.path))
         if not is_single_file:
             make_dirs(target)
         return target
 
-    def _files_to_download(self, relative: str) -> list[FileInfo]:
+    def _files_to_download(self, relative: str, known: Mapping[str, ArtifactRecord]) -> list[FileInfo]:
         if self.uses_read_cache:
-            known = self._records(relative)
             if known:  # the ledger lists what was written: no remote listing needed
                 return [FileInfo(p, False, r.size) for p, r in sorted(known.items())]
         files = self.list_files(relative)
@@ -318,8 +318,7 @@ class ArtifactRepository(abc.ABC):
             raise NotFoundError(f"no artifact {relative!r} in {self.root}")
         return files
 
-    def _download_verified(self, artifact_path: str, local_file: str, progress) -> None:
-        expected = self._records(artifact_path).get(artifact_path)
+    def _download_verified(self, artifact_path: str, local_file: str, progress, expected) -> None:
         make_dirs(os.path.dirname(local_file))
         if self.uses_read_cache:
             from autolog.store._artifact_cache import read_cache  # noqa: PLC0415
