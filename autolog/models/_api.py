@@ -473,6 +473,10 @@ def _run_model_directory(model_uri: str) -> Iterator[str]:
         repository.verify(artifact_path, [METADATA_FILE_NAME])
         yield local
         return
+    cached = repository.cached_directory(artifact_path)  # remote: verified files, downloaded once
+    if cached is not None:
+        yield cached
+        return
     with tempfile.TemporaryDirectory(prefix="autolog-load-") as download_root:
         try:
             directory = repository.download_artifacts(artifact_path, download_root)

@@ -13,11 +13,12 @@ disables the cache) are read when the cache is first used.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
 import threading
-from typing import Optional
+from typing import Mapping, Optional
 
 from autolog._files import make_dirs
 from autolog.store._artifacts import ArtifactRecord, ArtifactRepository, Progress, _check
@@ -99,16 +100,48 @@ class ReadCache:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-        shutil.copyfile(blob, local_file)
+        _link_or_copy(blob, local_file)
         self._evict()
         return False
+
+    def directory_for(
+        self, repository: ArtifactRepository, path: str, records: Mapping[str, ArtifactRecord]
+    ) -> Optional[str]:
+        """A read-only local directory holding the files ``records`` lists under ``path``.
+
+        Built once from verified blobs (hard links) under ``<cache>/trees/<digest of the
+        records>`` and reused: a cached ``load_model`` is a database query and a ``stat``.
+        ``None`` when the cache is disabled or the files do not fit in it.
+        """
+        if self.max_bytes == 0 or sum(r.size for r in records.values()) > self.max_bytes:
+            return None
+        inner = {name[len(path):].lstrip("/") if path else name: record for name, record in records.items()}
+        tree = os.path.join(self.directory, "trees", _tree_key(inner))
+        if os.path.isdir(tree):
+            os.utime(tree)
+            return tree
+        make_dirs(os.path.join(self.directory, "tmp"))
+        staging = os.path.join(self.directory, "tmp", f"tree-{secrets.token_hex(8)}")
+        try:
+            for name, record in sorted(inner.items()):
+                target = os.path.join(staging, *name.split("/"))
+                make_dirs(os.path.dirname(target))
+                self.fetch(repository, record.path, record, target)
+            make_dirs(os.path.dirname(tree))
+            os.rename(staging, tree)
+        except OSError:
+            if not os.path.isdir(tree):  # not another process that won the race
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return tree
 
     def _copy_hit(self, expected: ArtifactRecord, local_file: str, progress) -> bool:
         blob = self.blob_path(expected.sha256)
         try:
             if os.path.getsize(blob) != expected.size:
                 return False
-            shutil.copyfile(blob, local_file)
+            _link_or_copy(blob, local_file)
             os.utime(blob)  # most recently used
         except OSError:  # absent, or evicted by another process meanwhile
             return False
@@ -117,21 +150,67 @@ class ReadCache:
         return True
 
     def _evict(self) -> None:
-        blobs = []
+        """Remove the least recently used blobs and trees until the cache fits its cap.
+
+        A tree's files are hard links to blobs, so a tree counts only the files no blob shares.
+        """
+        entries = []
         for directory, _subdirs, files in os.walk(os.path.join(self.directory, "blobs")):
             for name in files:
                 path = os.path.join(directory, name)
-                try:
-                    status = os.stat(path)
-                except OSError:
-                    continue
-                blobs.append((status.st_mtime, status.st_size, path))
-        total = sum(size for _mtime, size, _path in blobs)
-        for _mtime, size, path in sorted(blobs):
+                status = _stat(path)
+                if status is not None:
+                    entries.append((status.st_mtime, status.st_size, path))
+        trees = os.path.join(self.directory, "trees")
+        for name in os.listdir(trees) if os.path.isdir(trees) else ():
+            path = os.path.join(trees, name)
+            status = _stat(path)
+            if status is not None:
+                entries.append((status.st_mtime, _unshared_size(path), path))
+        total = sum(size for _mtime, size, _path in entries)
+        for _mtime, size, path in sorted(entries):
             if total <= self.max_bytes:
                 break
             try:
-                os.unlink(path)
+                shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
             except OSError:
                 continue
             total -= size
+
+
+def _link_or_copy(blob: str, local_file: str) -> None:
+    """A copy of the blob at ``local_file``: a hard link inside the cache, else a real copy.
+
+    Copies leave the cache: a user may modify a downloaded file, which must not alter the blob.
+    """
+    if local_file.startswith(os.path.dirname(os.path.dirname(os.path.dirname(blob))) + os.sep):
+        try:
+            os.link(blob, local_file)
+            return
+        except OSError:
+            pass
+    shutil.copyfile(blob, local_file)
+
+
+def _tree_key(records: Mapping[str, ArtifactRecord]) -> str:
+    digest = hashlib.sha256()
+    for name, record in sorted(records.items()):
+        digest.update(f"{name}\0{record.size}\0{record.sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def _stat(path: str):
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _unshared_size(tree: str) -> int:
+    size = 0
+    for directory, _subdirs, files in os.walk(tree):
+        for name in files:
+            status = _stat(os.path.join(directory, name))
+            if status is not None and status.st_nlink == 1:
+                size += status.st_size
+    return size

@@ -280,6 +280,21 @@ class ArtifactRepository(abc.ABC):
                 digest, size = sha256_of_file(os.path.join(local, *name.split("/")))
                 _check(record, ArtifactRecord(record.path, size, digest), self)
 
+    def cached_directory(self, path: str) -> Optional[str]:
+        """A read-only local directory with the recorded files under ``path``, from the read cache.
+
+        For remote backends whose files under ``path`` all have records: verified once, then
+        reused until evicted. ``None`` otherwise (use :meth:`download_artifacts`).
+        """
+        if not self.uses_read_cache:
+            return None
+        records = self._records(check_relative_path(path))
+        if not records:
+            return None
+        from autolog.store._artifact_cache import read_cache  # noqa: PLC0415
+
+        return read_cache().directory_for(self, check_relative_path(path), records)
+
     def download_artifacts(
         self, path: str = "", dst_path: Optional[str] = None, *, progress: Optional[Progress] = None
     ) -> str:

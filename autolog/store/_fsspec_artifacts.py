@@ -181,6 +181,7 @@ class FsspecArtifactRepository(ArtifactRepository):
                 if progress is not None:
                     progress(count)
 
+            self.fs.invalidate_cache(key)  # another process may have replaced it
             try:
                 with self.fs.open(key, "rb", block_size=self.part_size, cache_type="none") as source, \
                         _atomic_file(local_file) as handle:
