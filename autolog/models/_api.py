@@ -120,6 +120,7 @@ def log_model(
     serialization_format: str = "pickle",
     input_example: Any = None,
     signature: Union[bool, dict, None] = True,
+    wait: bool = True,
 ) -> ModelInfo:
     """Save ``model`` as the artifact directory ``name`` of a run.
 
@@ -133,6 +134,10 @@ def log_model(
         The run; by default this thread's active run.
     flavor, serialization_format, input_example, signature
         As for :func:`save_model`.
+    wait : bool, default True
+        False returns once the model is written locally when the run's artifacts are remote
+        (``s3://``...): the upload finishes in a background thread, and reads in this process
+        and its exit wait for it. Autologging uses False so a fit never waits on the network.
 
     Returns
     -------
@@ -161,11 +166,14 @@ def log_model(
         metadata = _save_into_place(target, model, *options)
         repository.record_tree(name)  # size and sha256 of each file, in the metadata store
     else:
-        if repository.list_files(name):  # a file or a non-empty directory
+        # A file or a non-empty directory. Without waiting, the store's records answer (no
+        # network round trip): they list every file autolog wrote there.
+        taken = repository.list_files(name) if wait else repository.recorded_files(name)
+        if taken:
             raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
         with tempfile.TemporaryDirectory(prefix="autolog-model-") as staging:
             metadata = _write_model_directory(staging, model, *options)
-            repository.log_artifacts(staging, name)
+            repository.log_artifacts(staging, name, wait=wait)
     return ModelInfo(run_id, name, f"runs:/{run_id}/{name}", metadata)
 
 

@@ -245,15 +245,42 @@ class ArtifactRepository(abc.ABC):
         self._record([self.put_file(local_path, target)])
         return target
 
-    def log_artifacts(self, local_dir: str, artifact_path: Optional[str] = None) -> list[str]:
-        """Copy the files of a local directory tree into the run, under ``artifact_path``."""
+    def log_artifacts(
+        self, local_dir: str, artifact_path: Optional[str] = None, *, wait: bool = True
+    ) -> list[str]:
+        """Copy the files of a local directory tree into the run, under ``artifact_path``.
+
+        With ``wait=False`` a remote backend copies the files to a private staging directory and
+        uploads them in a background thread (see ``autolog.store._uploads``); reads of this root
+        in this process, and the interpreter's exit, wait for the upload. Local repositories
+        always write at once.
+        """
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"no such directory to log as artifacts: {local_dir!r}")
+        if not wait and self.uses_read_cache:
+            return self._log_artifacts_in_background(local_dir, artifact_path)
         records = []
         for source, target in _tree_files(local_dir, artifact_path):
             records.append(self.put_file(source, _file_path(target)))
         self._record(records)
         return [record.path for record in records]
+
+    def _log_artifacts_in_background(self, local_dir: str, artifact_path: Optional[str]) -> list[str]:
+        from autolog.store._uploads import background_uploads  # noqa: PLC0415
+
+        staging = tempfile.mkdtemp(prefix="autolog-upload-")
+        try:
+            shutil.copytree(local_dir, staging, dirs_exist_ok=True)
+            pairs = [(source, _file_path(target)) for source, target in _tree_files(staging, artifact_path)]
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+        def upload() -> None:
+            self._record([self.put_file(source, target) for source, target in pairs])
+
+        background_uploads().submit(self.root, upload, cleanup=staging)
+        return [target for _source, target in pairs]
 
     def record_tree(self, path: str) -> list[ArtifactRecord]:
         """Hash the local files under ``path`` (written in place) and record them in the ledger."""
@@ -288,6 +315,7 @@ class ArtifactRepository(abc.ABC):
         """
         if not self.uses_read_cache:
             return None
+        self.wait_for_uploads()
         records = self._records(check_relative_path(path))
         if not records:
             return None
@@ -309,6 +337,7 @@ class ArtifactRepository(abc.ABC):
             The local path of the copy.
         """
         relative = check_relative_path(path)
+        self.wait_for_uploads()
         known = self._records(relative)
         files = self._files_to_download(relative, known)
         destination_dir = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp()
@@ -343,6 +372,16 @@ class ArtifactRepository(abc.ABC):
         received = self.get_file(artifact_path, local_file, progress=progress)
         if expected is not None:
             _check(expected, received, self, local_file)
+
+    def recorded_files(self, path: str = "") -> Mapping[str, ArtifactRecord]:
+        """The ledger's records of the file ``path`` or of the files under it (``{}`` without one)."""
+        return self._records(check_relative_path(path))
+
+    def wait_for_uploads(self) -> None:
+        """Wait for this process's background uploads under this root (see ``log_artifacts``)."""
+        from autolog.store._uploads import wait_for_uploads  # noqa: PLC0415
+
+        wait_for_uploads(self.root)
 
     # --- ledger ----------------------------------------------------------------------------------
 

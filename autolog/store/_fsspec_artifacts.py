@@ -196,6 +196,7 @@ class FsspecArtifactRepository(ArtifactRepository):
 
     def list_artifacts(self, path: Optional[str] = None) -> list[FileInfo]:
         relative = check_relative_path(path or "")
+        self.wait_for_uploads()
         try:
             entries = self.fs.ls(self._key(relative), detail=True, refresh=True)
         except (FileNotFoundError, NotADirectoryError):
@@ -212,6 +213,7 @@ class FsspecArtifactRepository(ArtifactRepository):
 
     def list_files(self, path: str = "") -> list[FileInfo]:
         relative = check_relative_path(path)
+        self.wait_for_uploads()
         self.fs.invalidate_cache(self._key(relative))
         try:
             found = self.fs.find(self._key(relative), detail=True)
@@ -230,6 +232,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         return sorted(files, key=lambda info: info.path)
 
     def delete_all(self) -> None:
+        self.wait_for_uploads()
         try:
             self.fs.rm(self._base, recursive=True)
         except FileNotFoundError:

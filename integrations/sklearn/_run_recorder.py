@@ -128,6 +128,7 @@ class SklearnFitRecorder(TrainingRecorder):
                 serialization_format=self.options.serialization_format,
                 input_example=input_example,
                 signature=self.options.log_model_signatures,
+                wait=False,  # a remote artifact root uploads in the background, not in the fit
             )
         except (pickle.PicklingError, TypeError, AttributeError, ImportError) as error:
             # The user's model (or environment) cannot be serialized: their problem, not our bug.
