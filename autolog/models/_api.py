@@ -164,7 +164,8 @@ def log_model(
         if _is_occupied(target):
             raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
         metadata = _save_into_place(target, model, *options)
-        repository.record_tree(name)  # size and sha256 of each file, in the metadata store
+        # Size and sha256 of each file, in the metadata store (the model file's are known).
+        repository.record_tree(name, known={metadata.model_file: (metadata.sha256, metadata.size_bytes)})
     else:
         # A file or a non-empty directory. Without waiting, the store's records answer (no
         # network round trip): they list every file autolog wrote there.

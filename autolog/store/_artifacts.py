@@ -282,14 +282,23 @@ class ArtifactRepository(abc.ABC):
         background_uploads().submit(self.root, upload, cleanup=staging)
         return [target for _source, target in pairs]
 
-    def record_tree(self, path: str) -> list[ArtifactRecord]:
-        """Hash the local files under ``path`` (written in place) and record them in the ledger."""
+    def record_tree(
+        self, path: str, *, known: Optional[Mapping[str, tuple[str, int]]] = None
+    ) -> list[ArtifactRecord]:
+        """Record the local files under ``path`` (written in place) in the ledger.
+
+        ``known`` maps names relative to ``path`` to the (sha256, size) the writer already
+        computed; the other files are hashed here.
+        """
         local = self.local_path(path)
         if local is None:
             raise StoreError(f"{self!r} has no local files to record")
+        if self.ledger is None:
+            return []
         records = []
-        for source, target in _tree_files(local, check_relative_path(path)):
-            digest, size = sha256_of_file(source)
+        relative = check_relative_path(path)
+        for source, target in _tree_files(local, relative):
+            digest, size = (known or {}).get(target[len(relative):].lstrip("/")) or sha256_of_file(source)
             records.append(ArtifactRecord(target, size, digest))
         self._record(records)
         return records

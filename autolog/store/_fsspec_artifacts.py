@@ -4,7 +4,7 @@ Imported only when a run's artifact root is such a URL; fsspec and the backend's
 with ``pip install 'autolog[s3]'`` (or the backend's own package). Credentials and endpoints are
 found the backend's usual way (``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, instance roles, ...).
 
-Uploads stream in parts of ``AUTOLOG_ARTIFACT_PART_SIZE`` bytes (default 16 MiB), so memory stays
+Uploads stream in parts of ``AUTOLOG_ARTIFACT_PART_SIZE`` bytes (default 8 MiB), so memory stays
 bounded whatever the file size. On S3 a file goes straight to its final key: a multipart upload
 becomes visible only when it is completed, and an abandoned one is aborted (or, after a crash,
 never completed). Other backends write to a ``.tmp-`` key and move it into place. Transient
@@ -35,15 +35,16 @@ from autolog.store._artifacts import (
     check_relative_path,
 )
 
-DEFAULT_PART_SIZE = 16 * 1024 * 1024
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part (but the last)
 RETRY_ATTEMPTS = 3
+_READ_CHUNK = 1024 * 1024
 _MULTIPART_ATOMIC = ("s3", "s3a")
 _T = TypeVar("_T")
 
 
 def part_size() -> int:
-    """``AUTOLOG_ARTIFACT_PART_SIZE`` in bytes (at least 5 MiB), default 16 MiB."""
+    """``AUTOLOG_ARTIFACT_PART_SIZE`` in bytes (at least 5 MiB), default 8 MiB."""
     raw = os.environ.get("AUTOLOG_ARTIFACT_PART_SIZE")
     try:
         return max(MIN_PART_SIZE, int(raw)) if raw else DEFAULT_PART_SIZE
@@ -135,7 +136,8 @@ class FsspecArtifactRepository(ArtifactRepository):
     def put_file(self, local_file: str, artifact_path: str) -> ArtifactRecord:
         def upload() -> ArtifactRecord:
             with open(local_file, "rb") as source:
-                size, digest = self._upload(artifact_path, lambda out: _copy(source, out, self.part_size))
+                # Small reads: the backend's buffer assembles each part (one part in memory).
+                size, digest = self._upload(artifact_path, lambda out: _copy(source, out, _READ_CHUNK))
             return ArtifactRecord(artifact_path, size, digest)
 
         return with_retries(upload, f"uploading {local_file!r} to {self.root}/{artifact_path}")

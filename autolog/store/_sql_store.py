@@ -839,8 +839,16 @@ class SqlStore(ArtifactRecordsMixin, ModelRegistryMixin):
         with self._artifact_uris_lock:
             for run_id in ids:
                 self._artifact_uris.pop(run_id, None)
+        failed = []
         for run_id, artifact_uri in targets:
-            _remove_run_artifacts(run_id, to_absolute(artifact_uri, self._store_root))
+            try:
+                _remove_run_artifacts(run_id, to_absolute(artifact_uri, self._store_root))
+            except Exception as exc:  # noqa: BLE001 - the other runs' objects still go
+                failed.append(f"{run_id} ({exc})")
+        if failed:
+            raise StoreError(
+                f"purged {len(ids)} run(s), but could not delete the artifacts of: {'; '.join(failed)}"
+            )
         return ids
 
     def _without_registered(self, connection, targets: list, *, explicit: bool) -> list:

@@ -194,6 +194,20 @@ def test_a_second_load_is_served_from_the_cache(s3_server, tracking_dir, model, 
     np.testing.assert_array_equal(load_model(info.model_uri).predict(X), estimator.predict(X))
 
 
+@pytest.mark.s3
+def test_a_background_upload_is_awaited_by_reads_in_the_process(s3_server, tracking_dir, model, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTOLOG_ARTIFACT_ROOT", s3_server.new_root())
+    monkeypatch.setenv("AUTOLOG_ARTIFACT_CACHE_DIR", str(tmp_path / "cache"))
+    estimator, X = model
+    with autolog.start_run() as run:
+        info = log_model(estimator, wait=False)
+    np.testing.assert_array_equal(load_model(info.model_uri).predict(X), estimator.predict(X))
+    keys = s3_server.keys(run.info.artifact_uri)
+    assert keys == sorted(get_store().artifact_records(run.info.run_id)) and f"model/{METADATA_FILE_NAME}" in keys
+    with pytest.raises(Exception, match="already has artifacts"):
+        log_model(estimator, run_id=run.info.run_id, wait=False)
+
+
 def test_the_cache_evicts_least_recently_used_blobs(tmp_path):
     source = LocalArtifactRepository(str(tmp_path / "remote"))
     cache = ReadCache(str(tmp_path / "cache"), max_bytes=250)
@@ -244,6 +258,7 @@ def _load_all_in_a_new_process(store_dir, uris, X) -> list:
     return json.loads(out)
 
 
+@pytest.mark.slow
 def test_a_copied_store_works_after_the_original_is_deleted(tmp_path, model):
     estimator, X = model
     original, copy = tmp_path / "autolog-runs", tmp_path / "elsewhere" / "autolog-runs"
@@ -258,6 +273,7 @@ def test_a_copied_store_works_after_the_original_is_deleted(tmp_path, model):
     assert not original.exists()
 
 
+@pytest.mark.slow
 def test_a_store_from_revision_2_with_absolute_locations_migrates_and_moves(tmp_path, model):
     estimator, X = model
     original = tmp_path / "old-store"
@@ -316,6 +332,7 @@ def test_gc_deletes_purged_runs_objects(artifact_backend, tracking_dir, request)
 
 
 @pytest.mark.s3
+@pytest.mark.slow
 def test_autologged_fit_on_s3_loads_in_another_process(s3_server, tmp_path, monkeypatch, model):
     _estimator, X = model
     root = s3_server.new_root()
