@@ -216,6 +216,7 @@ def main(argv=None) -> int:
     parser.add_argument("--fits", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--results", default=str(BENCH / "results" / "s3"))
+    parser.add_argument("--sides", default="autolog,mlflow", help="comma-separated: autolog,mlflow")
     options = parser.parse_args(argv)
     moto, endpoint = start_moto()
     work = Path(tempfile.mkdtemp(prefix="autolog-s3-bench-"))
@@ -230,7 +231,7 @@ def main(argv=None) -> int:
             for _ in range(options.size_mib):
                 handle.write(os.urandom(1024 * 1024))
         for repeat in range(options.repeats):
-            for side in ("autolog", "mlflow"):
+            for side in options.sides.split(","):
                 rows = results["rows"].setdefault(side, {})
                 root = f"s3://{BUCKET}/{side}-{uuid.uuid4().hex[:8]}"
                 store = work / f"{side}-{repeat}"
