@@ -5,6 +5,7 @@ that names the offending key, value, filter position, URI or path.
 """
 
 from autolog._core._exceptions import (
+    ArtifactIntegrityError,
     AutologError,
     ConflictError,
     InvalidInputError,
@@ -14,6 +15,7 @@ from autolog._core._exceptions import (
 )
 
 __all__ = [
+    "ArtifactIntegrityError",
     "AutologError",
     "ConflictError",
     "InvalidInputError",

@@ -15,6 +15,7 @@ os.environ["AUTOLOG_STRICT"] = "1"
 os.environ.pop("AUTOLOG_TRACKING_URI", None)
 os.environ.pop("AUTOLOG_ARTIFACT_ROOT", None)
 
+from tests._moto import MotoServer, moto_available  # noqa: E402
 from tests._postgres import PostgresServer, find_postgres_bin  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -128,3 +129,42 @@ def sql_store(make_sql_store):
     store = make_sql_store()
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on 127.0.0.1 for the session, with the client environment pointing at it.
+
+    Skipped locally when ``moto[server]``/s3fs are missing; in CI a missing one fails the tests.
+    """
+    if not moto_available():
+        if IN_CI:
+            pytest.fail("moto[server], boto3 and s3fs must be installed in CI (pip install -e '.[test]')")
+        pytest.skip("moto[server] or s3fs is not installed (pip install -e '.[test]')")
+    server = MotoServer.start()
+    saved = {key: os.environ.get(key) for key in server.environment()}
+    os.environ.update(server.environment())
+    yield server
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    server.stop()
+
+
+ARTIFACT_BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
+
+
+@pytest.fixture(params=ARTIFACT_BACKENDS)
+def artifact_backend(request, tmp_path, monkeypatch) -> str:
+    """Runs a test with artifacts on local disk and again on the S3 endpoint (moto).
+
+    For "s3", ``AUTOLOG_ARTIFACT_ROOT`` is a fresh ``s3://`` prefix and the read cache is private
+    to the test.
+    """
+    if request.param == "s3":
+        server = request.getfixturevalue("s3_server")
+        monkeypatch.setenv("AUTOLOG_ARTIFACT_ROOT", server.new_root())
+        monkeypatch.setenv("AUTOLOG_ARTIFACT_CACHE_DIR", str(tmp_path / "artifact-cache"))
+    return request.param

@@ -29,7 +29,15 @@ class ModelIntegrityError(AutologError):
     """A model file does not match the sha256 recorded when it was saved."""
 
 
+class ArtifactIntegrityError(ModelIntegrityError):
+    """An artifact's size or sha256 differs from what the store recorded when it was written.
+
+    A subclass of :class:`ModelIntegrityError` because loading a model verifies its files too.
+    """
+
+
 # Tracebacks and pickles name the public module, where users import these from.
-for _error in (AutologError, InvalidInputError, NotFoundError, ConflictError, StoreError, ModelIntegrityError):
+for _error in (AutologError, InvalidInputError, NotFoundError, ConflictError, StoreError, ModelIntegrityError,
+               ArtifactIntegrityError):
     _error.__module__ = "autolog.exceptions"
 del _error

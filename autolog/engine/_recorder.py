@@ -124,8 +124,9 @@ class FitRecorder(TrainingRecorder):
         formats = self.serialization_formats()
         for position, serialization_format in enumerate(formats):
             try:
+                # wait=False: a remote artifact root uploads in the background, not in the fit
                 log_model(model, name, run_id=run.run_id, serialization_format=serialization_format,
-                          input_example=self.input_example(), signature=signature, **flavor)
+                          input_example=self.input_example(), signature=signature, wait=False, **flavor)
                 return
             except self.unsaveable_errors:
                 if position == len(formats) - 1:

@@ -135,6 +135,7 @@ def log_model(
     serialization_format: str = "pickle",
     input_example: Any = None,
     signature: Union[bool, dict, None] = True,
+    wait: bool = True,
 ) -> ModelInfo:
     """Save ``model`` as the artifact directory ``name`` of a run.
 
@@ -148,6 +149,10 @@ def log_model(
         The run; by default this thread's active run.
     flavor, serialization_format, input_example, signature
         As for :func:`save_model`.
+    wait : bool, default True
+        False returns once the model is written locally when the run's artifacts are remote
+        (``s3://``...): the upload finishes in a background thread, and reads in this process
+        and its exit wait for it. Autologging uses False so a fit never waits on the network.
 
     Returns
     -------
@@ -173,12 +178,17 @@ def log_model(
         if _is_occupied(target):
             raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
         metadata = _save_into_place(target, model, *options)
+        # Size and sha256 of each file, in the metadata store (the model file's are known).
+        repository.record_tree(name, known={metadata.model_file: (metadata.sha256, metadata.size_bytes)})
     else:
-        if repository.list_artifacts(name):
+        # A file or a non-empty directory. Without waiting, the store's records answer (no
+        # network round trip): they list every file autolog wrote there.
+        taken = repository.list_files(name) if wait else repository.recorded_files(name)
+        if taken:
             raise ConflictError(f"run {run_id} already has artifacts under {name!r}")
         with tempfile.TemporaryDirectory(prefix="autolog-model-") as staging:
             metadata = _write_model_directory(staging, model, *options)
-            repository.log_artifacts(staging, name)
+            repository.log_artifacts(staging, name, wait=wait)
     get_store().record_logged_model(run_id, name, model_record(metadata))
     return ModelInfo(run_id, name, f"runs:/{run_id}/{name}", metadata)
 
@@ -667,10 +677,21 @@ def _run_model_directory(model_uri: str) -> Iterator[str]:
     if local is not None:
         if not os.path.isdir(local):
             raise NotFoundError(f"run {run_id} has no model at {artifact_path!r} ({model_uri})")
+        # The metadata file records the model file's sha256, which loading checks: verifying
+        # it against the store's record covers both without hashing the model file twice.
+        repository.verify(artifact_path, [METADATA_FILE_NAME])
         yield local
         return
+    cached = repository.cached_directory(artifact_path)  # remote: verified files, downloaded once
+    if cached is not None:
+        yield cached
+        return
     with tempfile.TemporaryDirectory(prefix="autolog-load-") as download_root:
-        yield repository.download_artifacts(artifact_path, download_root)
+        try:
+            directory = repository.download_artifacts(artifact_path, download_root)
+        except NotFoundError:
+            raise NotFoundError(f"run {run_id} has no model at {artifact_path!r} ({model_uri})") from None
+        yield directory
 
 
 def _parse_runs_uri(model_uri: str) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import sqlalchemy as sa
 
@@ -10,7 +10,8 @@ from autolog._core import _validation
 from autolog._core._entities import Experiment, ViewType
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
-from autolog.store._artifacts import local_path_from_uri
+from autolog.store._artifact_locations import to_absolute, to_stored
+from autolog.store._artifacts import normalize_artifact_root
 from autolog.store._schema import experiment_tags, experiments, runs
 from autolog.store._sql_common import (
     ACTIVE,
@@ -37,7 +38,10 @@ class ExperimentsMixin:
         """
         name = _validation.experiment_name(name)
         tag_rows = _validation.tag_values(key_value_pairs(tags))
-        location = local_path_from_uri(artifact_location) if artifact_location else None
+        location = (
+            to_stored(normalize_artifact_root(artifact_location), self._store_root)
+            if artifact_location else None
+        )
         now = now_ms()
         with _engine.write_transaction(self._writer()) as connection:
             self._check_name_free(connection, name)
@@ -114,7 +118,7 @@ class ExperimentsMixin:
         tags_by_id: dict[int, dict] = {}
         for row in tag_rows:
             tags_by_id.setdefault(row.experiment_id, {})[row.key] = row.value
-        return [_experiment(row, tags_by_id.get(row.experiment_id, {})) for row in rows]
+        return [_experiment(row, tags_by_id.get(row.experiment_id, {}), self._store_root) for row in rows]
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         """Rename an experiment; the new name must not be in use."""
@@ -179,11 +183,11 @@ class ExperimentsMixin:
         return row[0], row[1]
 
 
-def _experiment(row, tag_values: dict) -> Experiment:
+def _experiment(row, tag_values: dict, store_root: Optional[str]) -> Experiment:
     return Experiment(
         experiment_id=str(row.experiment_id),
         name=row.name,
-        artifact_location=row.artifact_location,
+        artifact_location=to_absolute(row.artifact_location, store_root),
         lifecycle_stage=row.lifecycle_stage,
         tags=tag_values,
         creation_time=row.creation_time,

@@ -63,7 +63,7 @@ class HistoryMixin:
             missing = [r for r in ids if r not in rows]
             if missing:
                 raise NotFoundError(f"no run with id {missing[0]!r}")
-            return runs_with_data(connection, [rows[r] for r in ids])
+            return runs_with_data(connection, [rows[r] for r in ids], self._store_root)
 
     def find_run_ids(self, prefix: str, *, limit: int = 2) -> list:
         """Ids of runs starting with ``prefix`` (hex digits), at most ``limit`` of them."""

@@ -28,8 +28,9 @@ def open_store(tracking_uri: str, artifact_root: str | None = None) -> Store:
         A directory (plain path or ``file:`` URI) holding ``autolog.db`` and ``artifacts/``;
         or ``sqlite:///PATH`` / ``postgresql://...`` naming a database directly.
     artifact_root : str, optional
-        Where artifacts go. For a directory store the default is its ``artifacts/`` folder; for
-        a database URI it is ``AUTOLOG_ARTIFACT_ROOT``, else ``./autolog-artifacts``.
+        Where artifacts go: a directory, ``file:`` URI or fsspec URL such as
+        ``s3://bucket/prefix``. Default: ``AUTOLOG_ARTIFACT_ROOT``, else the directory store's
+        ``artifacts/`` folder (for a database URI, ``./autolog-artifacts``).
 
     Returns
     -------
@@ -47,9 +48,9 @@ def open_store(tracking_uri: str, artifact_root: str | None = None) -> Store:
     if artifact_root is not None:
         storable_text(artifact_root, "artifact root")
     scheme = urlparse(tracking_uri).scheme.lower()
+    artifact_root = artifact_root or os.environ.get("AUTOLOG_ARTIFACT_ROOT") or None
     if scheme in _DATABASE_SCHEMES:
-        root = artifact_root or os.environ.get("AUTOLOG_ARTIFACT_ROOT") or DEFAULT_ARTIFACT_ROOT
-        return SqlStore(tracking_uri, os.path.abspath(root) if "://" not in root else root)
+        return SqlStore(tracking_uri, artifact_root or DEFAULT_ARTIFACT_ROOT)
     directory = _directory_of(tracking_uri, scheme)
     db_uri = "sqlite:///" + os.path.join(directory, DB_FILE_NAME)
     return SqlStore(db_uri, artifact_root or os.path.join(directory, ARTIFACTS_DIR_NAME))

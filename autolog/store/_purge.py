@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from autolog._core._exceptions import ConflictError, NotFoundError, StoreError
 from autolog.store import _engine
-from autolog.store._artifacts import local_path_from_uri
+from autolog.store._artifact_locations import to_absolute
+from autolog.store._artifacts import artifact_repository, is_local_uri, local_path_from_uri
 from autolog.store._model_registry import registered_versions_of
 from autolog.store._schema import latest_metrics, metrics, params, runs, tags
 from autolog.store._sql_common import DELETED, chunks, known_run_id
@@ -38,8 +39,14 @@ class PurgeMixin:
                 for table in (metrics, latest_metrics, params, tags, runs):
                     connection.execute(sa.delete(table).where(table.c.run_id.in_(chunk)))
         self._forget_artifact_uris(ids)
+        failed = []
         for run_id, artifact_uri in targets:
-            _remove_run_artifacts(run_id, artifact_uri)
+            try:
+                _remove_run_artifacts(run_id, to_absolute(artifact_uri, self._store_root))
+            except Exception as exc:  # noqa: BLE001 - the other runs' objects still go
+                failed.append(f"{run_id} ({exc})")
+        if failed:
+            raise StoreError(f"purged {len(ids)} run(s), but could not delete the artifacts of: {'; '.join(failed)}")
         return ids
 
     def _without_registered(self, connection, targets: list, *, explicit: bool) -> list:
@@ -71,10 +78,10 @@ class PurgeMixin:
 
 
 def _remove_run_artifacts(run_id: str, artifact_uri: str) -> None:
-    try:
-        path = local_path_from_uri(artifact_uri)
-    except StoreError:
-        return  # not a local directory: nothing this store can remove
+    if not is_local_uri(artifact_uri):
+        artifact_repository(artifact_uri).delete_all()  # object storage: the run's keys
+        return
+    path = local_path_from_uri(artifact_uri)
     # <location>/<run_id>/artifacts: remove the run's directory, never anything above it.
     parent = os.path.dirname(path)
     target = parent if os.path.basename(path) == "artifacts" and os.path.basename(parent) == run_id else path

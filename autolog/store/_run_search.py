@@ -73,7 +73,7 @@ class RunSearchMixin:
         queries = self._search_queries(experiment_ids, filter_string, view_type, order_by)
         with self._reader().connect() as connection:
             rows = _search_rows(connection, queries, limit, offset)
-            page = runs_with_data(connection, rows[:limit])
+            page = runs_with_data(connection, rows[:limit], self._store_root)
         token = _encode_page_token(offset + limit) if len(rows) > limit else None
         return PagedList(page, token)
 

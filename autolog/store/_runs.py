@@ -7,6 +7,7 @@ writes use SQLAlchemy Core in a write transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from typing import Any, Iterable
@@ -17,7 +18,8 @@ from autolog._core import _validation
 from autolog._core._entities import Metric, Run, RunData, RunInfo, RunStatus
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
-from autolog.store._artifacts import ArtifactRepository, local_path_from_uri, run_anchor
+from autolog.store._artifact_locations import join_location, to_absolute
+from autolog.store._artifacts import ArtifactRepository, artifact_repository, is_local_uri, local_path_from_uri, run_anchor
 from autolog.store._hot_path import latest_per_key, to_metric_rows
 from autolog.store._schema import metrics, runs, tags
 from autolog.store._sql_common import (
@@ -76,7 +78,7 @@ class RunsMixin:
                 raise ConflictError(f"a run with id {run_id!r} exists")
             info = RunInfo(
                 run_id, str(number), run_name, RunStatus.RUNNING, start, None, user_id, source,
-                parent_run_id, ACTIVE, os.path.join(location, run_id, "artifacts"),
+                parent_run_id, ACTIVE, join_location(location, run_id, "artifacts"),  # as stored
             )
             self._insert_run(cursor, info)
             self._write_tags(cursor, run_id, tag_rows)
@@ -85,6 +87,7 @@ class RunsMixin:
                     self._hot.insert_param,
                     [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows],
                 )
+        info = dataclasses.replace(info, artifact_uri=to_absolute(info.artifact_uri, self._store_root))
         self._remember_artifact_uri(run_id, info.artifact_uri)
         return Run(info, RunData(params=dict(param_rows), metrics={}, tags=dict(tag_rows)))
 
@@ -145,7 +148,7 @@ class RunsMixin:
             rows = connection.execute(RUN_BY_ID, bound).all()
             if not rows:
                 raise NotFoundError(f"no run with id {run_id!r}")
-            return runs_with_data(connection, rows)[0]
+            return runs_with_data(connection, rows, self._store_root)[0]
 
     def update_run(
         self,
@@ -364,8 +367,10 @@ class RunsMixin:
                 uri = connection.execute(ARTIFACT_URI_QUERY, {"run_id": run_id}).scalar()
             if uri is None:
                 raise NotFoundError(f"no run with id {run_id!r}")
+            uri = to_absolute(uri, self._store_root)
             self._remember_artifact_uri(run_id, uri)
-        return ArtifactRepository(uri, anchor=run_anchor(local_path_from_uri(uri), self.artifact_root))
+        anchor = run_anchor(local_path_from_uri(uri), self.artifact_root) if is_local_uri(uri) else None
+        return artifact_repository(uri, ledger=self.artifact_ledger(run_id), anchor=anchor)
 
     def _remember_artifact_uri(self, run_id: str, uri: str) -> None:
         with self._artifact_uris_lock:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 #: The newest Alembic revision id; bump it together with every new file in migrations/versions.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 from autolog._core._constants import MAX_KEY_LENGTH  # noqa: E402
 RUN_ID_LENGTH = 32
@@ -218,5 +218,18 @@ registered_model_aliases = Table(
         ondelete="CASCADE",
         onupdate="CASCADE",
     ),
+    sqlite_with_rowid=False,
+)
+
+
+# Size and sha256 of every artifact file as written (migration 0004); verified on download/load.
+artifact_records = Table(
+    "artifact_records",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), _run_fk(), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("written_time", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, case
@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, case
 from autolog._core import _validation
 from autolog._core._entities import LifecycleStage, Run, RunData, RunInfo, RunStatus, ViewType
 from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog.store._artifact_locations import to_absolute
 from autolog.store._schema import latest_metrics, params, runs, tags
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 120.0
@@ -123,7 +124,7 @@ RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 ARTIFACT_URI_QUERY = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
 
 
-def runs_with_data(connection, rows) -> list[Run]:
+def runs_with_data(connection, rows, store_root: Optional[str]) -> list[Run]:
     """Build runs from run rows, loading their params, latest metrics and tags in one query."""
     ids = [row[0] for row in rows]
     data = {run_id: ({}, {}, {}) for run_id in ids}
@@ -136,7 +137,7 @@ def runs_with_data(connection, rows) -> list[Run]:
     for row in rows:
         info = RunInfo(
             row[0], str(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-            row[10],
+            to_absolute(row[10], store_root),
         )
         run_params, run_metrics, run_tags = data[row[0]]
         result.append(Run(info, RunData(params=run_params, metrics=run_metrics, tags=run_tags)))

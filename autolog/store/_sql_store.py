@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from autolog._core._exceptions import StoreError
 from autolog._core._redact import redact_text, redact_uri
 from autolog.store import _engine
-from autolog.store._artifacts import local_path_from_uri, make_dirs
+from autolog.store._artifact_locations import join_location, store_root_of, to_stored
+from autolog.store._artifact_records import ArtifactRecordsMixin
+from autolog.store._artifacts import make_dirs, normalize_artifact_root
 from autolog.store._contract import Store
 from autolog.store._experiments import ExperimentsMixin
 from autolog.store._history import HistoryMixin
@@ -37,6 +39,7 @@ class SqlStore(
     ModelRegistryMixin,
     HistoryMixin,
     ModelRecordsMixin,
+    ArtifactRecordsMixin,
     Store,
 ):
     """The :class:`~autolog.store.Store` of SQLite and PostgreSQL databases.
@@ -50,8 +53,10 @@ class SqlStore(
     db_uri : str
         ``sqlite:///PATH`` or ``postgresql://...`` (psycopg 3 is used for PostgreSQL).
     artifact_root : str
-        Local directory (or ``file:`` URI) under which experiments keep their artifacts, as
-        ``<artifact_root>/<experiment_id>/<run_id>/artifacts``.
+        Local directory, ``file:`` URI or fsspec URL (``s3://bucket/prefix``) under which
+        experiments keep their artifacts, as ``<artifact_root>/<experiment_id>/<run_id>/artifacts``.
+        Locations inside a SQLite store's directory are stored relative to it, so the directory
+        can be copied or moved.
 
     Notes
     -----
@@ -62,8 +67,9 @@ class SqlStore(
 
     def __init__(self, db_uri: str, artifact_root: str):
         self.db_uri = _engine.normalize_db_uri(db_uri)
-        self.artifact_root = local_path_from_uri(artifact_root)
+        self.artifact_root = normalize_artifact_root(artifact_root)
         self._db_path = _engine.sqlite_path(self.db_uri)
+        self._store_root = store_root_of(self._db_path)
         self._engine: sa.Engine | None = None
         self._placeholder_engine: sa.Engine | None = None
         self._hot: HotStatements | None = None
@@ -134,4 +140,4 @@ class SqlStore(
         return redact_uri(self.db_uri)
 
     def _default_location(self, experiment_id: int) -> str:
-        return os.path.join(self.artifact_root, str(experiment_id))
+        return to_stored(join_location(self.artifact_root, str(experiment_id)), self._store_root)

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from autolog._core._exceptions import InvalidInputError
 from autolog.tracking._heartbeat import KEEPER
@@ -400,15 +400,26 @@ class Client(ModelRegistryCalls):
         """List the run's artifacts directly under ``path`` (the root by default)."""
         return self.store.artifacts(run_id).list_artifacts(path)
 
-    def download_artifacts(self, run_id: str, path: str = "", dst_path: Optional[str] = None) -> str:
+    def download_artifacts(
+        self,
+        run_id: str,
+        path: str = "",
+        dst_path: Optional[str] = None,
+        *,
+        progress: Optional[Callable[[int], None]] = None,
+    ) -> str:
         """Copy an artifact file or directory to ``dst_path`` (a new temp dir by default).
+
+        Files whose size and sha256 the store recorded are verified
+        (:class:`~autolog.exceptions.ArtifactIntegrityError` if they differ). ``progress`` is
+        called with byte counts as they arrive.
 
         Returns
         -------
         str
             The local path of the downloaded file or directory.
         """
-        return self.store.artifacts(run_id).download_artifacts(path or "", dst_path)
+        return self.store.artifacts(run_id).download_artifacts(path or "", dst_path, progress=progress)
 
 
 def _metric(key: str, value: Any, timestamp: Optional[int], step: Optional[int]) -> Metric:

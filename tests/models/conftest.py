@@ -49,3 +49,9 @@ def column_pipeline(frame_data):
         [("num", StandardScaler(), ["age", "income"]), ("cat", OneHotEncoder(), ["city"])]
     )
     return Pipeline([("prep", preprocess), ("clf", LogisticRegression())]).fit(frame, target)
+
+
+@pytest.fixture
+def tracking_dir(tracking_dir, artifact_backend):
+    """Every model test runs twice: artifacts on local disk, and on the S3 endpoint (moto)."""
+    return tracking_dir

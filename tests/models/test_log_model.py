@@ -17,7 +17,17 @@ from autolog.tracking import Client, get_store
 
 
 def artifact_dir(run_id: str, name: str = "model") -> str:
-    return get_store().artifacts(run_id).local_path(name)
+    """The model's directory on disk: in the store, or downloaded when artifacts are remote."""
+    repository = get_store().artifacts(run_id)
+    return repository.local_path(name) or repository.download_artifacts(name)
+
+
+def assert_no_artifacts(run_id: str) -> None:
+    repository = get_store().artifacts(run_id)
+    assert repository.list_files("") == []
+    root = repository.local_path("")
+    if root is not None:  # not even a hidden staging directory
+        assert not os.path.exists(root) or os.listdir(root) == []
 
 
 def test_log_model_in_the_active_run(tracking_dir, logistic, iris):
@@ -34,10 +44,11 @@ def test_log_model_in_the_active_run(tracking_dir, logistic, iris):
 def test_only_two_files_are_written(tracking_dir, logistic):
     with autolog.start_run() as run:
         info = log_model(logistic)
-    directory = artifact_dir(run.info.run_id)
-    assert sorted(os.listdir(directory)) == sorted([METADATA_FILE_NAME, info.metadata.model_file])
-    # no staging directory left next to it
-    assert os.listdir(os.path.dirname(directory)) == ["model"]
+    files = get_store().artifacts(run.info.run_id).list_files("")
+    assert [f.path for f in files] == sorted(f"model/{name}" for name in (METADATA_FILE_NAME, info.metadata.model_file))
+    directory = get_store().artifacts(run.info.run_id).local_path("model")
+    if directory is not None:  # no staging directory left next to it
+        assert os.listdir(os.path.dirname(directory)) == ["model"]
 
 
 def test_listed_by_the_client(tracking_dir, logistic):
@@ -92,8 +103,7 @@ def test_bad_names_write_nothing(tracking_dir, logistic):
         for name in ("", "../escape", "/abs"):
             with pytest.raises(InvalidInputError):
                 log_model(logistic, name)
-    root = get_store().artifacts(run.info.run_id).local_path("")
-    assert not os.path.exists(root) or os.listdir(root) == []
+    assert_no_artifacts(run.info.run_id)
 
 
 def test_runs_uri_errors(tracking_dir, logistic):
@@ -157,8 +167,7 @@ def test_failed_serialization_leaves_no_trace_in_the_run(tracking_dir):
     with autolog.start_run() as run:
         with pytest.raises(Exception):
             log_model(FunctionTransformer(func=lambda X: X))
-    root = get_store().artifacts(run.info.run_id).local_path("")
-    assert not os.path.exists(root) or os.listdir(root) == []
+    assert_no_artifacts(run.info.run_id)
 
 
 def test_name_taken_by_a_file(tracking_dir, logistic):
@@ -166,4 +175,4 @@ def test_name_taken_by_a_file(tracking_dir, logistic):
         autolog.log_text("x", "model")
         with pytest.raises(ConflictError, match="already has artifacts under 'model'"):
             log_model(logistic)
-    assert os.path.isfile(artifact_dir(run.info.run_id))
+    assert [(f.path, f.is_dir) for f in get_store().artifacts(run.info.run_id).list_files("model")] == [("model", False)]

@@ -10,7 +10,15 @@ from autolog.store._artifacts import _atomic_file
 
 
 @pytest.fixture
-def repo(tmp_path):
+def repo(request, tmp_path, artifact_backend):
+    """A run's repository on local disk, and again on the S3 endpoint (moto)."""
+    if artifact_backend == "s3":
+        return ArtifactRepository(request.getfixturevalue("s3_server").new_root() + "/run/artifacts")
+    return ArtifactRepository(str(tmp_path / "run" / "artifacts"))
+
+
+@pytest.fixture
+def local_repo(tmp_path):
     return ArtifactRepository(str(tmp_path / "run" / "artifacts"))
 
 
@@ -40,7 +48,7 @@ def test_log_artifact_and_artifacts(repo, tmp_path):
     assert repo.log_artifact(str(source / "x.txt")) == "x.txt"
     assert repo.log_artifact(str(source / "x.txt"), "plots") == "plots/x.txt"
     assert sorted(repo.log_artifacts(str(source), "copy")) == ["copy/inner/y.txt", "copy/x.txt"]
-    assert open(repo.local_path("copy/inner/y.txt")).read() == "y"
+    assert open(repo.download_artifacts("copy/inner/y.txt")).read() == "y"
     with pytest.raises(NotFoundError):
         repo.log_artifact(str(tmp_path / "missing"))
 
@@ -56,26 +64,28 @@ def test_paths_are_confined(repo, path):
         repo.local_path(path)
     with pytest.raises(InvalidInputError):
         repo.list_artifacts(path)
+    with pytest.raises(InvalidInputError):
+        repo.download_artifacts(path)
 
 
-def test_symlink_escaping_the_root_is_rejected(repo, tmp_path):
+def test_symlink_escaping_the_root_is_rejected(local_repo, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret").write_text("s")
-    repo.write_bytes("keep.txt", b"k")
-    os.symlink(outside, os.path.join(repo.root, "link"))
+    local_repo.write_bytes("keep.txt", b"k")
+    os.symlink(outside, os.path.join(local_repo.root, "link"))
     with pytest.raises(InvalidInputError, match="symlink"):
-        repo.local_path("link/secret")
+        local_repo.local_path("link/secret")
     with pytest.raises(InvalidInputError):
-        repo.write_bytes("link/new.txt", b"x")
+        local_repo.write_bytes("link/new.txt", b"x")
     assert not (outside / "new.txt").exists()
-    assert [info.path for info in repo.list_artifacts()] == ["keep.txt"]
-    os.symlink(repo.local_path("keep.txt"), os.path.join(repo.root, "inside"))
+    assert [info.path for info in local_repo.list_artifacts()] == ["keep.txt"]
+    os.symlink(local_repo.local_path("keep.txt"), os.path.join(local_repo.root, "inside"))
     with pytest.raises(InvalidInputError, match="symlink"):
-        repo.local_path("inside")  # no symlink is followed, even one that stays inside
+        local_repo.local_path("inside")  # no symlink is followed, even one that stays inside
 
 
-def test_nothing_is_world_writable(repo, tmp_path):
+def test_nothing_is_world_writable(local_repo, tmp_path):
     old = os.umask(0)
     try:
         fresh = ArtifactRepository(str(tmp_path / "deep" / "a" / "b"))
@@ -90,37 +100,37 @@ def test_nothing_is_world_writable(repo, tmp_path):
     assert stat.S_IMODE(os.stat(fresh.local_path("x/y.txt")).st_mode) == 0o644
 
 
-def test_writes_are_atomic_and_temp_files_cleaned(repo):
-    repo.write_bytes("f.txt", b"old")
+def test_writes_are_atomic_and_temp_files_cleaned(local_repo):
+    local_repo.write_bytes("f.txt", b"old")
     with pytest.raises(RuntimeError):
-        with _atomic_file(repo.local_path("f.txt")) as handle:
+        with _atomic_file(local_repo.local_path("f.txt")) as handle:
             handle.write(b"half")
             raise RuntimeError("writer died")
-    assert open(repo.local_path("f.txt"), "rb").read() == b"old"
-    assert os.listdir(repo.root) == ["f.txt"]
+    assert open(local_repo.local_path("f.txt"), "rb").read() == b"old"
+    assert os.listdir(local_repo.root) == ["f.txt"]
 
 
-def test_readers_never_see_half_a_file(repo):
+def test_readers_never_see_half_a_file(local_repo):
     payloads = [bytes([n]) * 200_000 for n in range(1, 6)]
-    repo.write_bytes("big.bin", payloads[0])
+    local_repo.write_bytes("big.bin", payloads[0])
     seen, stop = set(), threading.Event()
 
     def read() -> None:
         while not stop.is_set():
-            with open(repo.local_path("big.bin"), "rb") as handle:
+            with open(local_repo.local_path("big.bin"), "rb") as handle:
                 seen.add(handle.read())
 
     reader = threading.Thread(target=read)
     reader.start()
     for _ in range(10):
         for payload in payloads:
-            repo.write_bytes("big.bin", payload)
+            local_repo.write_bytes("big.bin", payload)
     stop.set()
     reader.join()
     assert seen <= set(payloads)
 
 
-def test_store_artifacts_for_a_run(store):
+def test_store_artifacts_for_a_run(artifact_backend, store):
     run = store.create_run("0")
     repository = store.artifacts(run.info.run_id)
     repository.write_bytes("model/model.pkl", b"m")
