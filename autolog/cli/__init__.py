@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "autolog.cli._gc",
     "autolog.cli._ui",  # autolog ui, autolog runs diff
     "autolog.cli._models",  # autolog models list|show|register|alias|delete
+    "autolog.cli._server",  # autolog server [token create]
 )
 
 EXIT_ERROR = 1

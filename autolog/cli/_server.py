@@ -1,0 +1,58 @@
+"""``autolog server`` (serve the team tracking server), ``autolog server token create`` and
+``autolog sync`` (upload runs spooled while the server was unreachable)."""
+
+from __future__ import annotations
+
+from autolog._core._exceptions import InvalidInputError
+from autolog.cli._context import CommandContext
+from autolog.cli._registry import arg, command
+
+
+@command(
+    "server", help="serve the tracking server: REST API /api/v1 and the UI (see docs/server.md)",
+    args=(
+        arg("action", nargs="*", metavar="token create",
+            help="`token create --user NAME [--admin]` prints a new token once (only its hash is kept)"),
+        arg("--backend-store-uri", metavar="URI",
+            help="the store served: a directory, sqlite:///FILE or postgresql://... (default: --store)"),
+        arg("--artifact-root", metavar="DIR", help="where uploaded artifacts go"),
+        arg("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"),
+        arg("--port", type=int, default=5050, help="TCP port (default 5050)"),
+        arg("--workers", type=int, default=1, help="uvicorn worker processes (default 1)"),
+        arg("--default-permission", default="READ", metavar="LEVEL",
+            help="level of users on resources they were not granted: NONE, READ (default), EDIT, MANAGE"),
+        arg("--insecure-no-auth", action="store_true",
+            help="allow a non-loopback address while no token exists (anyone reaching it is admin)"),
+        arg("--forwarded-allow-ips", metavar="IPS",
+            help="trust X-Forwarded-* headers from these proxy addresses (comma-separated)"),
+        arg("--allowed-host", metavar="NAME", action="append", default=[],
+            help="a host name browsers use to reach the server (repeatable)"),
+        arg("--user", metavar="NAME", help="token create: the user the token belongs to"),
+        arg("--admin", action="store_true", help="token create: the user is an admin"),
+    ),
+)
+def server(ctx: CommandContext) -> None:
+    from autolog.tracking._uri import resolve_tracking_uri
+
+    uri = ctx.args.backend_store_uri or resolve_tracking_uri(getattr(ctx.args, "store", None))
+    if ctx.args.action:
+        return _token_create(ctx, uri)
+    from autolog.server import serve
+
+    serve(uri, artifact_root=ctx.args.artifact_root, host=ctx.args.host, port=ctx.args.port,
+          workers=ctx.args.workers, default_permission=ctx.args.default_permission,
+          insecure_no_auth=ctx.args.insecure_no_auth, forwarded_allow_ips=ctx.args.forwarded_allow_ips,
+          allowed_hosts=tuple(ctx.args.allowed_host))
+
+
+def _token_create(ctx: CommandContext, uri: str) -> None:
+    if ctx.args.action != ["token", "create"]:
+        raise InvalidInputError(f"unknown server action {' '.join(ctx.args.action)!r}: use `token create`")
+    if not ctx.args.user:
+        raise InvalidInputError("token create needs --user NAME")
+    from autolog.store import _server_auth, open_store
+
+    store = open_store(uri, ctx.args.artifact_root)
+    token = _server_auth.create_token(store, ctx.args.user, admin=ctx.args.admin)
+    store.close()
+    ctx.echo(token)

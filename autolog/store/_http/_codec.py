@@ -1,0 +1,91 @@
+"""The wire format of the server API: entities to JSON-ready dicts and back.
+
+Both ends are autolog, so the format is plain: a dataclass becomes a dict of its fields, a page
+of runs ``{"items": [...], "token": ...}``. Metric values may be NaN or +/-inf; the JSON text
+uses Python's ``NaN``/``Infinity`` literals (both ends read them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from autolog._core._entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    ModelVersion,
+    PagedList,
+    RegisteredModel,
+    Run,
+    RunData,
+    RunInfo,
+)
+
+_KINDS = {
+    "experiment": Experiment,
+    "metric": Metric,
+    "file": FileInfo,
+    "registered_model": RegisteredModel,
+    "model_version": ModelVersion,
+}
+_KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+
+
+def dumps(value: Any) -> bytes:
+    """Serialize a store result (or request body) to JSON bytes."""
+    return json.dumps(encode(value), separators=(",", ":")).encode("utf-8")
+
+
+def loads(data: bytes) -> Any:
+    """Parse JSON bytes (``NaN``/``Infinity`` allowed) and rebuild entities."""
+    return decode(json.loads(data)) if data else None
+
+
+def encode(value: Any) -> Any:
+    """A JSON-ready form of ``value``: entities are tagged with ``"$"`` so they come back."""
+    if isinstance(value, Run):
+        return {"$": "run", "info": dataclasses.asdict(value.info), "data": dataclasses.asdict(value.data)}
+    if isinstance(value, PagedList):
+        return {"$": "page", "items": [encode(item) for item in value], "token": value.token}
+    kind = _KIND_OF.get(type(value))
+    if kind is not None:
+        fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"$": kind, **fields}
+    if isinstance(value, (list, tuple)):
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): encode(item) for key, item in value.items()}
+    return value
+
+
+def decode(value: Any) -> Any:
+    """The inverse of :func:`encode`."""
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("$")
+    if kind is None:
+        return {key: decode(item) for key, item in value.items()}
+    if kind == "run":
+        return Run(RunInfo(**value["info"]), RunData(**value["data"]))
+    if kind == "page":
+        return PagedList([decode(item) for item in value["items"]], value["token"])
+    fields = {key: decode(item) for key, item in value.items() if key != "$"}
+    if kind == "model_version":
+        fields["aliases"] = tuple(fields.get("aliases") or ())
+    return _KINDS[kind](**fields)
+
+
+def metric_to_wire(metric: Any) -> list:
+    """A metric as a compact ``[key, value, timestamp, step]`` row (batches hold thousands)."""
+    return [metric.key, metric.value, metric.timestamp, metric.step]
+
+
+def metric_from_wire(row: Any) -> Metric:
+    """Inverse of :func:`metric_to_wire`; bad shapes are left for the store's validation."""
+    if isinstance(row, list) and len(row) == 4:
+        return Metric(row[0], row[1], row[2], row[3])
+    return row
