@@ -113,10 +113,9 @@ def _call(store, name: str, arguments: dict) -> Any:
 
 async def _arguments(request: Request) -> dict:
     arguments: dict[str, Any] = {}
-    if request.method == "GET":
-        for key, value in request.query_params.items():
-            arguments[key] = _typed(value) if key in _TYPED_QUERY else value
-    else:
+    for key, value in request.query_params.items():
+        arguments[key] = _typed(value) if key in _TYPED_QUERY else value
+    if request.method != "GET":
         body = await request.body()
         if body:
             try:

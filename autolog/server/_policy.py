@@ -286,7 +286,9 @@ class GuardedStore:
 
     def whoami(self) -> dict:
         caller = self.policy.caller()
-        return {"user": caller.user, "is_admin": caller.is_admin, "default_permission": _LEVEL_NAMES[self.policy.default_level]}
+        return {"user": caller.user, "is_admin": caller.is_admin,
+                "default_permission": _LEVEL_NAMES[self.policy.default_level],
+                "artifact_root": self.artifact_root}
 
     def close(self) -> None:
         self._store.close()

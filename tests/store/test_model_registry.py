@@ -215,7 +215,8 @@ _REGISTER_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_concurrent_registration_from_four_processes_numbers_1_to_40(store):
+def test_concurrent_registration_from_four_processes_numbers_1_to_40(sql_store):
+    store = sql_store
     store.create_run("0")  # schema exists before the processes race
     processes = [
         subprocess.Popen([sys.executable, "-c", _REGISTER_SCRIPT, store.db_uri, store.artifact_root],
@@ -265,5 +266,5 @@ def test_store_at_revision_1_with_a_run_upgrades_on_open_and_registers(request, 
     assert (run.info.run_name, run.data.params, run.data.metrics) == ("old", {"C": "1.0"}, {"acc": 0.9})
     assert reopened.create_model_version("churn", run_id=run_id, artifact_path="model").version == 1
     with reopened._writer().connect() as connection:
-        assert _engine.current_revision(connection) == "0002" == _schema.HEAD_REVISION
+        assert _engine.current_revision(connection) == _schema.HEAD_REVISION
     reopened.close()

@@ -337,7 +337,8 @@ def test_create_run_in_unknown_or_deleted_experiment(store):
     assert store.count_runs([experiment_id], view_type="all") == 0
 
 
-def test_artifacts_of_a_run(store, run_id):
+def test_artifacts_of_a_run(sql_store, run_id):
+    store = sql_store
     repository = store.artifacts(run_id)
     assert repository.local_path("") == store.get_run(run_id).info.artifact_uri
     other = store.create_run("0").info.run_id
@@ -356,7 +357,8 @@ def test_artifacts_of_a_purged_run_is_not_found(store, run_id):
         store.artifacts(run_id)
 
 
-def test_artifacts_of_a_run_created_by_another_store_object(store, run_id, request, tmp_path):
+def test_artifacts_of_a_run_created_by_another_store_object(sql_store, run_id, request, tmp_path):
+    store = sql_store
     from autolog.store import SqlStore
 
     fresh = SqlStore(store.db_uri, store.artifact_root)

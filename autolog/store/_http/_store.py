@@ -8,6 +8,7 @@ the runs this store created are validated here and sent in the background in bat
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 import warnings
@@ -22,6 +23,16 @@ from autolog.store._http._batcher import Batcher
 from autolog.store._http._transport import Transport
 
 _INT64_MAX = 2**63 - 1
+RETRY_BUDGET_ENV = "AUTOLOG_HTTP_RETRY_SECONDS"
+DEFAULT_RETRY_BUDGET_S = 30.0
+
+
+def retry_budget_s() -> float:
+    """How long connection errors and 5xx answers are retried (``AUTOLOG_HTTP_RETRY_SECONDS``)."""
+    try:
+        return float(os.environ.get(RETRY_BUDGET_ENV) or DEFAULT_RETRY_BUDGET_S)
+    except ValueError:
+        return DEFAULT_RETRY_BUDGET_S
 
 
 class HttpStore:
@@ -38,15 +49,26 @@ class HttpStore:
     """
 
     def __init__(self, base_url: str, token: Optional[str] = None, *, background_logging: bool = True):
-        self.transport = Transport(base_url, token)
+        self.transport = Transport(base_url, token, retry_budget_s=retry_budget_s())
         self.base_url = self.transport.base_url
-        self.artifact_root = None
+        self._artifact_root: Optional[str] = None
         self._own_runs: set[str] = set()
         self._own_lock = threading.Lock()
         self._batcher = Batcher(self._send_batch, self._batch_failed) if background_logging else None
 
     def __repr__(self) -> str:
         return f"HttpStore({self.base_url!r})"
+
+    @property
+    def artifact_root(self) -> Optional[str]:
+        """The server's artifact root (as the server sees it)."""
+        if self._artifact_root is None:
+            self._artifact_root = self.whoami()["artifact_root"]
+        return self._artifact_root
+
+    def whoami(self) -> dict:
+        """The caller as the server sees it: user, admin flag, default permission."""
+        return self.transport.call("GET", "/whoami")
 
     def close(self) -> None:
         """Send what is queued (the store can still be used afterwards)."""
