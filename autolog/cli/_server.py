@@ -56,3 +56,32 @@ def _token_create(ctx: CommandContext, uri: str) -> None:
     token = _server_auth.create_token(store, ctx.args.user, admin=ctx.args.admin)
     store.close()
     ctx.echo(token)
+
+
+@command(
+    "sync", help="upload runs spooled while the tracking server was unreachable (exactly once)",
+    args=(
+        arg("--spool", metavar="DIR", help="the spool directory (default: $AUTOLOG_SPOOL_DIR, else ~/.autolog/spool)"),
+        arg("--dry-run", action="store_true", help="list what would be uploaded, upload nothing"),
+    ),
+)
+def sync(ctx: CommandContext) -> None:
+    import os
+
+    from autolog.store._http import HttpStore
+    from autolog.store._http import _spool
+    from autolog.tracking._uri import TRACKING_TOKEN_ENV, resolve_tracking_uri
+
+    uri = resolve_tracking_uri(getattr(ctx.args, "store", None))
+    if not uri.lower().startswith(("http://", "https://")):
+        raise InvalidInputError(f"autolog sync uploads to a tracking server; the tracking URI is {uri!r} "
+                                "(set AUTOLOG_TRACKING_URI=http://host:port or pass --store)")
+    directory = os.path.abspath(ctx.args.spool) if ctx.args.spool else _spool.default_spool_dir()
+    if not os.path.isdir(directory):
+        ctx.echo(f"nothing to sync: no spool at {directory}")
+        return
+    spool = _spool.open_spool(directory)
+    server = HttpStore(uri, os.environ.get(TRACKING_TOKEN_ENV) or None, background_logging=False)
+    count = _spool.sync(spool, server, dry_run=ctx.args.dry_run, echo=ctx.echo)
+    verb = "would sync" if ctx.args.dry_run else "synced"
+    ctx.echo(f"{verb} {count} run(s) from {directory} to {uri}")

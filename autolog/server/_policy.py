@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from autolog._core._entities import ViewType
 from autolog._core._exceptions import AutologError, NotFoundError
 from autolog.store import _server_auth as auth
 from autolog.store._server_auth import EDIT, MANAGE, NONE, READ
@@ -226,7 +227,7 @@ class GuardedStore:
             self.policy.require("experiment", experiment.experiment_id, READ)
         return experiment
 
-    def search_experiments(self, view_type: Any = "ACTIVE_ONLY", name_like: Any = None, max_results: Any = None):
+    def search_experiments(self, view_type: Any = ViewType.ACTIVE_ONLY, name_like: Any = None, max_results: Any = None):
         found = self._store.search_experiments(view_type=view_type, name_like=name_like, max_results=None)
         readable = self.policy.readable("experiment", [e.experiment_id for e in found])
         visible = [e for e in found if e.experiment_id in readable]

@@ -170,12 +170,14 @@ def log_batch_once(store, batch_id: str, run_id: str, metric_items=(), param_ite
     tag_rows = _validation.tag_values(sql._pairs(tag_items))
     with _engine.write_transaction(store._writer()) as connection:
         _check_run_writable(connection, run_id)
+        # RETURNING, not rowcount: PostgreSQL reports a row count for the skipped insert too.
         inserted = connection.execute(
             _engine.insert_for(connection.dialect, server_batches)
             .values(batch_id=batch_id, run_id=run_id, creation_time=_now_ms())
             .on_conflict_do_nothing()
-        )
-        if inserted.rowcount == 0:
+            .returning(server_batches.c.batch_id)
+        ).first()
+        if inserted is None:
             return False
         _write_params(connection, run_id, param_rows)
         if metric_rows:

@@ -158,3 +158,47 @@ def test_no_authentication_on_a_public_address_is_refused(tmp_path):
     refused = _cli("server", "--host", "0.0.0.0", "--backend-store-uri", str(tmp_path / "store"))
     assert refused.returncode == 1
     assert "refusing to serve on 0.0.0.0 without authentication" in refused.stderr
+
+
+OFFLINE = textwrap.dedent("""
+    import autolog
+    autolog.set_experiment("offline")
+    with autolog.start_run(run_name="parent"):
+        autolog.log_param("C", 1)
+        with autolog.start_run(run_name="child", nested=True):
+            for step in range(500):
+                autolog.log_metric("loss", 1.0 / (step + 1), step=step)
+        autolog.log_text("hi", "notes.txt")
+""")
+
+
+def test_runs_made_while_the_server_is_down_spool_and_sync_exactly_once(server, token, backend, tmp_path):
+    from autolog.store import open_store
+    from autolog.store._http._spool import DONE
+
+    env = _client_env(server, token, AUTOLOG_SPOOL_DIR=str(tmp_path / "spool"), AUTOLOG_HTTP_RETRY_SECONDS="1")
+    server.kill()
+    try:
+        offline = subprocess.run([sys.executable, "-c", OFFLINE], env=env, capture_output=True, text=True,
+                                 cwd=REPO, timeout=300)
+    finally:
+        server.start()
+    assert offline.returncode == 0, offline.stderr
+    assert offline.stderr.count("runs are written to the spool") == 1
+    dry = _cli("sync", "--dry-run", env=env)
+    assert dry.returncode == 0 and "would sync 2 run(s)" in dry.stdout, dry.stderr
+    assert _cli("sync", env=env).stdout.endswith("synced 2 run(s) from " + str(tmp_path / "spool") + " to " + server.url + "\n")
+    spool = open_store(str(tmp_path / "spool"))
+    for run in spool.search_runs([e.experiment_id for e in spool.search_experiments()]):
+        spool.delete_tag(run.info.run_id, DONE)  # as if the sync died just before finishing
+    spool.close()
+    assert "synced 2 run(s)" in _cli("sync", env=env).stdout
+    assert "synced 0 run(s)" in _cli("sync", env=env).stdout
+    runs, rows, steps, linked, params = _count(backend[0], """
+        SELECT count(DISTINCT r.run_id), count(m.id), count(DISTINCT m.step),
+               count(DISTINCT r.run_id) FILTER (WHERE r.parent_run_id IS NOT NULL),
+               (SELECT count(*) FROM params p JOIN runs q ON q.run_id = p.run_id
+                JOIN experiments x ON x.experiment_id = q.experiment_id WHERE x.name = 'offline')
+        FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
+        LEFT JOIN metrics m ON m.run_id = r.run_id WHERE e.name = 'offline'""")
+    assert (runs, rows, steps, linked, params) == (2, 500, 500, 1, 1)

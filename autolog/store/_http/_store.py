@@ -8,6 +8,7 @@ the runs this store created are validated here and sent in the background in bat
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import uuid
@@ -20,7 +21,8 @@ from autolog._core._exceptions import InvalidInputError
 from autolog.store._http import _codec
 from autolog.store._http._artifacts import HttpArtifactRepository
 from autolog.store._http._batcher import Batcher
-from autolog.store._http._transport import Transport
+from autolog.store._http import _spool
+from autolog.store._http._transport import ServerUnreachableError, Transport
 
 _INT64_MAX = 2**63 - 1
 RETRY_BUDGET_ENV = "AUTOLOG_HTTP_RETRY_SECONDS"
@@ -33,6 +35,31 @@ def retry_budget_s() -> float:
         return float(os.environ.get(RETRY_BUDGET_ENV) or DEFAULT_RETRY_BUDGET_S)
     except ValueError:
         return DEFAULT_RETRY_BUDGET_S
+
+
+# Run-scoped writes that go to the spool when the server cannot be reached.
+_SPOOLABLE = frozenset({"update_run", "finish_run", "log_metric", "log_param", "set_tag", "log_batch"})
+OFFLINE_BUDGET_S = 3.0  # how long run start and experiment lookups wait for an unreachable server
+
+
+def _routed(method):
+    """Send calls on spooled runs to the spool; spool the writes the server cannot take."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def routed(self, run_id, *args, **kwargs):
+        spool_run = self._spooled.get(run_id) if isinstance(run_id, str) else None
+        if spool_run is not None:
+            return getattr(self._spool_store(), name)(spool_run, *args, **kwargs)
+        try:
+            return method(self, run_id, *args, **kwargs)
+        except ServerUnreachableError:
+            if name not in _SPOOLABLE or run_id not in self._own_runs:
+                raise
+            mirror = self._mirror_of(run_id)
+            return getattr(self._spool_store(), name)(mirror, *args, **kwargs)
+
+    return routed
 
 
 class HttpStore:
@@ -52,7 +79,11 @@ class HttpStore:
         self.transport = Transport(base_url, token, retry_budget_s=retry_budget_s())
         self.base_url = self.transport.base_url
         self._artifact_root: Optional[str] = None
-        self._own_runs: set[str] = set()
+        self._own_runs: dict[str, str] = {}  # run id -> experiment id, of runs this store made
+        self._spooled: dict[str, str] = {}  # run id given out -> spool run id (the same)
+        self._spool_experiments: set[str] = set()
+        self._spool = None
+        self._warned_offline = False
         self._own_lock = threading.Lock()
         self._batcher = Batcher(self._send_batch, self._batch_failed) if background_logging else None
 
@@ -81,21 +112,31 @@ class HttpStore:
 
     def _call(self, method: str, path: str, body: Any = None, **options) -> Any:
         self.flush()
+        if self._warned_offline and "budget_s" not in options:
+            options["budget_s"] = OFFLINE_BUDGET_S
         return self.transport.call(method, path, body, **options)
 
     # --- experiments -----------------------------------------------------------------------
 
     def create_experiment(self, name: str, artifact_location: str | None = None, tags: Any = None) -> str:
         body = {"name": name, "artifact_location": artifact_location, "tags": _pairs(tags)}
-        return self._call("POST", "/experiments", body, idempotent=False)
+        try:
+            return self._call("POST", "/experiments", body, idempotent=False, budget_s=OFFLINE_BUDGET_S)
+        except ServerUnreachableError as exc:
+            return self._spool_experiment(exc, name=_validation.experiment_name(name))
 
     def get_experiment(self, experiment_id: str):
+        if str(experiment_id) in self._spool_experiments:
+            return self._spool_store().get_experiment(experiment_id)
         return self._call("GET", f"/experiments/{_segment(experiment_id)}")
 
     def get_experiment_by_name(self, name: str):
         if type(name) is not str or _validation.has_unstorable(name):
             return None
-        return self._call("GET", "/experiments/by-name", query={"name": name})
+        try:
+            return self._call("GET", "/experiments/by-name", query={"name": name}, budget_s=OFFLINE_BUDGET_S)
+        except ServerUnreachableError as exc:
+            return self.get_experiment(self._spool_experiment(exc, name=name))
 
     def search_experiments(self, view_type: str = ViewType.ACTIVE_ONLY, name_like: str | None = None,
                            max_results: int | None = None):
@@ -126,19 +167,27 @@ class HttpStore:
             "tags": _validation.tag_values(_pairs(tags)), "params": _validation.param_values(_pairs(params)),
             "parent_run_id": parent_run_id, "user_id": user_id, "source": source,
         }
-        run = self._call("POST", "/runs", body, idempotent=False)
+        if str(experiment_id) in self._spool_experiments:
+            return self._spool_run(None, experiment_id, body)
+        try:
+            run = self._call("POST", "/runs", body, idempotent=False, budget_s=OFFLINE_BUDGET_S)
+        except ServerUnreachableError as exc:
+            return self._spool_run(exc, experiment_id, body)
         with self._own_lock:
-            self._own_runs.add(run.info.run_id)
+            self._own_runs[run.info.run_id] = run.info.experiment_id
         return run
 
+    @_routed
     def get_run(self, run_id: str):
         return self._call("GET", f"/runs/{_segment(run_id)}")
 
+    @_routed
     def update_run(self, run_id: str, *, status: str | None = None, end_time: int | None = None,
                    run_name: str | None = None) -> None:
         body = {"status": status, "end_time": end_time, "run_name": run_name}
         self._call("PATCH", f"/runs/{_segment(run_id)}", body)
 
+    @_routed
     def finish_run(self, run_id: str, *, metrics: Any = (), tags: Any = (),
                    status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
         if status not in RunStatus.TERMINAL:
@@ -152,19 +201,29 @@ class HttpStore:
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
         ids = [i for i in ids if type(i) is str and not _validation.has_unstorable(i)]
+        spooled = [self._spooled[i] for i in ids if i in self._spooled]
+        if spooled:
+            self._spool_store().heartbeat(spooled)
+        ids = [i for i in ids if i not in self._spooled]
         if ids:
-            self.transport.call("POST", "/runs/heartbeat", {"run_ids": ids})
+            try:
+                self.transport.call("POST", "/runs/heartbeat", {"run_ids": ids}, budget_s=0)
+            except ServerUnreachableError:
+                pass  # the next beat may get through; a stale run is only reported KILLED
 
+    @_routed
     def delete_run(self, run_id: str, *, force: bool = False) -> None:
         self._call("DELETE", f"/runs/{_segment(run_id)}", query={"force": "true" if force else None})
         with self._own_lock:
-            self._own_runs.discard(run_id)
+            self._own_runs.pop(run_id, None)
 
+    @_routed
     def restore_run(self, run_id: str) -> None:
         self._call("POST", f"/runs/{_segment(run_id)}/restore")
 
     # --- logging ---------------------------------------------------------------------------
 
+    @_routed
     def log_metric(self, run_id: str, key: str, value: float, *, timestamp: int | None = None,
                    step: int | None = None) -> None:
         row = _metric_rows([Metric(key, value, timestamp, step)])[0]
@@ -173,9 +232,11 @@ class HttpStore:
         else:
             self._log_batch_now(run_id, metrics=[row])
 
+    @_routed
     def log_param(self, run_id: str, key: str, value: Any) -> None:
         self.log_batch(run_id, params=[(key, value)])
 
+    @_routed
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         [(key, text)] = _validation.tag_values([(key, value)])
         if self._batcher is not None and run_id in self._own_runs:
@@ -183,6 +244,7 @@ class HttpStore:
         else:
             self._log_batch_now(run_id, tags=[(key, text)])
 
+    @_routed
     def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = ()) -> None:
         metric_rows = _metric_rows(metrics)
         param_rows = _validation.param_values(_pairs(params))
@@ -199,15 +261,67 @@ class HttpStore:
         self.transport.call("POST", f"/runs/{_segment(run_id)}/batch", body)
 
     def _batch_failed(self, exc: Exception, run_id: str, metrics: list, tags: list) -> None:
+        if isinstance(exc, ServerUnreachableError) and run_id in self._own_runs:
+            self._warn_offline(exc)
+            rows = [Metric(key, value, timestamp, step) for key, value, timestamp, step in metrics]
+            self._spool_store().log_batch(self._mirror_of(run_id), metrics=rows, tags=tags)
+            return
         warnings.warn(
             f"autolog: {len(metrics)} metric values and {len(tags)} tags of run {run_id} could not "
             f"be sent to {self.base_url}: {exc}", stacklevel=2,
         )
 
+    # --- offline spool ---------------------------------------------------------------------
+
+    def _spool_store(self):
+        if self._spool is None:
+            self._spool = _spool.open_spool()
+        return self._spool
+
+    def _warn_offline(self, exc: Exception) -> None:
+        if not self._warned_offline:
+            self._warned_offline = True
+            warnings.warn(
+                f"autolog: {exc}; runs are written to the spool {_spool.default_spool_dir()} until "
+                "it answers: upload them later with `autolog sync`", stacklevel=3,
+            )
+
+    def _spool_experiment(self, exc: Exception, *, name: str) -> str:
+        self._warn_offline(exc)
+        experiment_id = _spool.spool_experiment(self._spool_store(), name=name)
+        self._spool_experiments.add(experiment_id)
+        return experiment_id
+
+    def _spool_run(self, exc: Optional[Exception], experiment_id: Any, body: dict):
+        if exc is not None:
+            self._warn_offline(exc)
+        spool = self._spool_store()
+        if str(experiment_id) in self._spool_experiments:
+            local_experiment = str(experiment_id)
+        else:
+            local_experiment = _spool.spool_experiment(spool, server_id=str(experiment_id))
+        tags = dict(body["tags"])
+        parent = body["parent_run_id"]
+        if parent is not None and parent not in self._spooled:
+            tags[_spool.PARENT_RUN_ID] = parent  # a server run: linked at sync time
+            parent = None
+        run = spool.create_run(local_experiment, run_name=body["run_name"], start_time=body["start_time"],
+                               tags=tags, params=body["params"], parent_run_id=parent,
+                               user_id=body["user_id"], source=body["source"])
+        self._spooled[run.info.run_id] = run.info.run_id
+        return run
+
+    def _mirror_of(self, run_id: str) -> str:
+        with self._own_lock:
+            mirror = _spool.mirror_run(self._spool_store(), run_id, self._own_runs[run_id])
+        return mirror
+
+    @_routed
     def delete_tag(self, run_id: str, key: str) -> None:
         _validation.lookup_text(key, "tag key")
         self._call("POST", f"/runs/{_segment(run_id)}/tags/delete", {"key": key})
 
+    @_routed
     def get_metric_history(self, run_id: str, key: str) -> list:
         _validation.lookup_text(key, "metric key")
         return self._call("GET", f"/runs/{_segment(run_id)}/metric-history", query={"key": key})
@@ -229,6 +343,7 @@ class HttpStore:
         ids = None if run_ids is None else ([run_ids] if isinstance(run_ids, str) else list(run_ids))
         return self._call("POST", "/runs/purge", {"run_ids": ids, "force": force})
 
+    @_routed
     def artifacts(self, run_id: str) -> HttpArtifactRepository:
         """The artifacts of a run, uploaded to and downloaded from the server."""
         self.get_run(run_id)  # NotFoundError for an unknown run, as SqlStore

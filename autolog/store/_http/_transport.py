@@ -91,7 +91,8 @@ class Transport:
             connection.close()
 
     def call(self, method: str, path: str, body: Any = None, *, query: Optional[dict] = None,
-             idempotent: bool = True, raw_body: Optional[bytes] = None, raw_response: bool = False) -> Any:
+             idempotent: bool = True, raw_body: Optional[bytes] = None, raw_response: bool = False,
+             budget_s: Optional[float] = None) -> Any:
         """Send one request and return the decoded result; map HTTP errors to autolog errors.
 
         Connection errors and 5xx answers are retried with backoff for ``retry_budget_s`` when
@@ -102,7 +103,7 @@ class Transport:
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
         data = raw_body if raw_body is not None else (None if body is None else _codec.dumps(body))
-        deadline = time.monotonic() + self.retry_budget_s
+        deadline = time.monotonic() + (self.retry_budget_s if budget_s is None else budget_s)
         attempt = 0
         while True:
             attempt += 1
