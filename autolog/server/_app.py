@@ -183,9 +183,10 @@ async def _login(request: Request) -> Response:
 
     if not origin_allowed(request.headers.get("origin"), request.headers.get("host")):
         return Response("Cross-origin request refused.", status_code=403)
-    form = await request.form()
-    token = str(form.get("token") or "")
-    next_path = _safe_next(str(form.get("next") or "/"))
+    # A urlencoded form, parsed here: Starlette's form parser needs python-multipart.
+    form = urllib.parse.parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0]
+    next_path = _safe_next((form.get("next") or ["/"])[0])
     store = request.app.state.store
     found = await run_in_threadpool(auth.authenticate, store, token, kind="api") if token else None
     if found is None:
