@@ -39,6 +39,8 @@ from autolog.server._policy import (
     Unauthenticated,
 )
 from autolog.store import _server_auth as auth
+from autolog.ui._app import ALL_INTERFACES
+from autolog.ui._security import default_allowed_hosts, host_allowed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SESSION_COOKIE = "autolog_session"
@@ -97,7 +99,8 @@ def create_server_app(options: ServerOptions) -> Starlette:
             Route("/logout", _logout, methods=["POST"]),
             Mount("/", app=ui),
         ],
-        middleware=[Middleware(AuthMiddleware, store=store)],
+        middleware=[Middleware(AuthMiddleware, store=store, allowed_hosts=default_allowed_hosts(
+            options.bind_host, options.allowed_hosts), any_ip=options.bind_host in ALL_INTERFACES)],
         exception_handlers={AutologError: _api_error},
     )
     app.state.store = store
@@ -119,9 +122,11 @@ def _login_templates():
 class AuthMiddleware:
     """Sets :data:`CURRENT_CALLER` from the bearer token (API) or the session cookie (pages)."""
 
-    def __init__(self, app, *, store):
+    def __init__(self, app, *, store, allowed_hosts: frozenset, any_ip: bool):
         self.app = app
         self.store = store
+        self.allowed_hosts = allowed_hosts
+        self.any_ip = any_ip
         self._auth_on = False
         self._checked_at = -1e9
 
@@ -136,6 +141,11 @@ class AuthMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if not await run_in_threadpool(self.auth_enabled):
+            # Without tokens the API trusts its caller: like the UI, it answers only requests
+            # naming this server in Host, so a web page cannot reach it by DNS rebinding.
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            if not host_allowed(host, self.allowed_hosts, any_ip=self.any_ip):
+                return await Response("Invalid Host header.", status_code=400)(scope, receive, send)
             CURRENT_CALLER.set(ANONYMOUS_ADMIN)
             return await self.app(scope, receive, send)
         request = Request(scope)

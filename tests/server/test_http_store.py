@@ -53,3 +53,14 @@ def test_invalid_values_fail_at_the_call_not_in_the_background(served):
         store.log_metric(run_id, "loss", "high")
     with pytest.raises(InvalidInputError):
         store.log_metric(run_id, "bad key!", 1.0)
+
+
+def test_without_tokens_the_api_answers_only_its_own_host_name(served):
+    import http.client
+
+    host, port = served.url.split("//")[1].split(":")
+    for name, status in (("127.0.0.1", 200), ("evil.example", 400)):
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/api/v1/experiments", headers={"Host": f"{name}:{port}"})
+        assert connection.getresponse().status == status, name
+        connection.close()
