@@ -98,6 +98,14 @@ class Policy:
             raise PermissionDenied(f"user {self.caller().user!r} is not an admin")
 
 
+def _request_id(value: Any) -> str:
+    from autolog._core._exceptions import InvalidInputError
+
+    if type(value) is not str or not 8 <= len(value) <= 59 or not value.isalnum():
+        raise InvalidInputError(f"invalid request id {value!r}: 8 to 59 letters and digits")
+    return value
+
+
 def _on_experiment(name: str, level: int) -> Callable:
     return lambda policy, args: policy.require("experiment", args[name], level)
 
@@ -235,6 +243,19 @@ class GuardedStore:
             self._store.search_experiments(view_type=view_type, max_results=max_results)  # validates
             visible = visible[:max_results]
         return visible
+
+    def create_run(self, experiment_id: Any, *, request_id: Any = None, **kwargs):
+        """``create_run``; a client ``request_id`` makes a retried request return the same run."""
+        RULES["create_run"](self.policy, {"experiment_id": experiment_id})
+        if request_id is None:
+            return self._store.create_run(experiment_id, **kwargs)
+        request_id = _request_id(request_id)
+        earlier = auth.run_for_request(self.policy.store, request_id)
+        if earlier is not None:
+            return self._store.get_run(earlier)
+        run = self._store.create_run(experiment_id, **kwargs)
+        auth.remember_request(self.policy.store, request_id, run.info.run_id)
+        return run
 
     def create_registered_model(self, name: str, tags: Any = None, description: Any = None):
         model = self._store.create_registered_model(name, tags=tags, description=description)

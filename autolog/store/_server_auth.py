@@ -154,6 +154,23 @@ def rename_model_permissions(store, old_name: str, new_name: str) -> None:
         )
 
 
+def run_for_request(store, request_id: str) -> Optional[str]:
+    """The run a ``create_run`` with this client request id made, if any."""
+    query = sa.select(server_batches.c.run_id).where(server_batches.c.batch_id == "run:" + request_id)
+    with store._writer().connect() as connection:
+        return connection.execute(query).scalar()
+
+
+def remember_request(store, request_id: str, run_id: str) -> None:
+    """Record that ``create_run`` with this request id made ``run_id`` (a retry returns it)."""
+    with _engine.write_transaction(store._writer()) as connection:
+        connection.execute(
+            _engine.insert_for(connection.dialect, server_batches)
+            .values(batch_id="run:" + request_id, run_id=run_id, creation_time=_now_ms())
+            .on_conflict_do_nothing()
+        )
+
+
 def log_batch_once(store, batch_id: str, run_id: str, metric_items=(), param_items=(), tag_items=()) -> bool:
     """:meth:`SqlStore.log_batch` that applies a given ``batch_id`` at most once.
 

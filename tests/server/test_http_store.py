@@ -64,3 +64,11 @@ def test_without_tokens_the_api_answers_only_its_own_host_name(served):
         connection.request("GET", "/api/v1/experiments", headers={"Host": f"{name}:{port}"})
         assert connection.getresponse().status == status, name
         connection.close()
+
+
+def test_a_retried_run_creation_returns_the_same_run(served):
+    store = HttpStore(served.url, background_logging=False)
+    first = store._create_run("0", "r" * 32, run_name="once")
+    again = store._create_run("0", "r" * 32, run_name="once")
+    assert again.info.run_id == first.info.run_id
+    assert store.count_runs("0") == 1

@@ -106,8 +106,11 @@ def _sync_run(spool, server, run, experiment, mapped: dict) -> str:
     target = tags.get(SERVER_RUN_ID) or tags.get(TARGET_RUN_ID)
     if target is None:
         parent = tags.get(PARENT_RUN_ID) or mapped.get(run.info.parent_run_id or "")
-        created = server.create_run(
-            _server_experiment(server, experiment), run_name=run.info.run_name,
+        # The request id derives from the spool run: a sync that died before recording the new
+        # id below gets the same server run back when it runs again.
+        request_id = hashlib.sha256(("run/" + run.info.run_id).encode()).hexdigest()[:32]
+        created = server._create_run(
+            _server_experiment(server, experiment), request_id, run_name=run.info.run_name,
             start_time=run.info.start_time, params=run.data.params, parent_run_id=parent,
             user_id=run.info.user_id, source=run.info.source,
             tags={k: v for k, v in tags.items() if not k.startswith(PREFIX)},

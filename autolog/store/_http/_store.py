@@ -162,15 +162,23 @@ class HttpStore:
     def create_run(self, experiment_id: str, *, run_name: str | None = None, start_time: int | None = None,
                    tags: Any = None, params: Any = None, parent_run_id: str | None = None,
                    user_id: str | None = None, source: str | None = None):
+        return self._create_run(experiment_id, uuid.uuid4().hex, run_name=run_name, start_time=start_time,
+                                tags=tags, params=params, parent_run_id=parent_run_id, user_id=user_id,
+                                source=source)
+
+    def _create_run(self, experiment_id: Any, request_id: str, *, run_name=None, start_time=None, tags=None,
+                    params=None, parent_run_id=None, user_id=None, source=None):
+        """``create_run`` with the client's request id: the server creates one run per id."""
         body = {
             "experiment_id": _text_id(experiment_id), "run_name": run_name, "start_time": start_time,
             "tags": _validation.tag_values(_pairs(tags)), "params": _validation.param_values(_pairs(params)),
             "parent_run_id": parent_run_id, "user_id": user_id, "source": source,
+            "request_id": request_id,  # makes the create idempotent: it can be retried
         }
         if str(experiment_id) in self._spool_experiments:
             return self._spool_run(None, experiment_id, body)
         try:
-            run = self._call("POST", "/runs", body, idempotent=False, budget_s=OFFLINE_BUDGET_S)
+            run = self._call("POST", "/runs", body, budget_s=OFFLINE_BUDGET_S)
         except ServerUnreachableError as exc:
             return self._spool_run(exc, experiment_id, body)
         with self._own_lock:
@@ -302,6 +310,7 @@ class HttpStore:
             local_experiment = _spool.spool_experiment(spool, server_id=str(experiment_id))
         tags = dict(body["tags"])
         parent = body["parent_run_id"]
+        body = {**body, "request_id": None}
         if parent is not None and parent not in self._spooled:
             tags[_spool.PARENT_RUN_ID] = parent  # a server run: linked at sync time
             parent = None
