@@ -119,7 +119,7 @@ async def _arguments(request: Request) -> dict:
         body = await request.body()
         if body:
             try:
-                decoded = _codec.loads(body)
+                decoded = _codec.loads_request(body)
             except (ValueError, UnicodeDecodeError):
                 raise InvalidInputError("the request body is not valid JSON") from None
             if not isinstance(decoded, dict):

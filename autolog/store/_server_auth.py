@@ -176,6 +176,7 @@ def log_batch_once(store, batch_id: str, run_id: str, metric_items=(), param_ite
 
     The batch id row and the batch's rows commit in one transaction (concurrent duplicates wait
     on the primary key), so a retried batch is a no-op. Returns False for such a duplicate.
+    Runs on the store's hot write path (its per-thread connection and precompiled statements).
     """
     from autolog.store import _sql_store as sql
 
@@ -185,28 +186,41 @@ def log_batch_once(store, batch_id: str, run_id: str, metric_items=(), param_ite
     metric_rows = sql._metric_rows(run_id, metric_items)
     param_rows = _validation.param_values(sql._pairs(param_items))
     tag_rows = _validation.tag_values(sql._pairs(tag_items))
-    with _engine.write_transaction(store._writer()) as connection:
-        _check_run_writable(connection, run_id)
+    store._writer()
+    hot = store._hot
+    with store._hot_connections.write_cursor() as cursor:
+        store._check_run_writable(cursor, run_id)
+        cursor.execute(_insert_batch_statement(store._engine.dialect),
+                       {"batch_id": batch_id, "run_id": run_id, "creation_time": _now_ms()})
         # RETURNING, not rowcount: PostgreSQL reports a row count for the skipped insert too.
-        inserted = connection.execute(
-            _engine.insert_for(connection.dialect, server_batches)
-            .values(batch_id=batch_id, run_id=run_id, creation_time=_now_ms())
+        if cursor.fetchone() is None:
+            return False
+        if param_rows:
+            store._write_params(cursor, run_id, param_rows)
+        if metric_rows:
+            cursor.executemany(hot.insert_metrics, metric_rows)
+            cursor.executemany(hot.upsert_latest, sql._latest_per_key(metric_rows))
+        if tag_rows:
+            cursor.executemany(hot.upsert_tag, [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows])
+    return True
+
+
+_BATCH_STATEMENTS: dict = {}
+
+
+def _insert_batch_statement(dialect) -> str:
+    statement = _BATCH_STATEMENTS.get(dialect.name)
+    if statement is None:
+        names = ("batch_id", "run_id", "creation_time")
+        statement = str(
+            _engine.insert_for(dialect, server_batches)
+            .values({name: sa.bindparam(name) for name in names})
             .on_conflict_do_nothing()
             .returning(server_batches.c.batch_id)
-        ).first()
-        if inserted is None:
-            return False
-        _write_params(connection, run_id, param_rows)
-        if metric_rows:
-            connection.execute(sa.insert(metrics), [dict(zip(sql._METRIC_COLUMNS, row)) for row in metric_rows])
-            upsert = _engine.upsert(connection.dialect, latest_metrics, ["run_id", "key"], where=sql._newer_metric)
-            connection.execute(upsert, sql._latest_per_key(metric_rows))
-        if tag_rows:
-            connection.execute(
-                _engine.upsert(connection.dialect, tags, ["run_id", "key"]),
-                [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows],
-            )
-    return True
+            .compile(dialect=dialect)
+        )
+        _BATCH_STATEMENTS[dialect.name] = statement
+    return statement
 
 
 def _check_run_writable(connection, run_id: str) -> None:

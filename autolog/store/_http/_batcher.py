@@ -10,6 +10,7 @@ at exit. A batch the server refuses (the run was deleted meanwhile) is reported 
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import uuid
 import warnings
@@ -43,15 +44,23 @@ class Batcher:
         _LIVE.add(self)
 
     def put(self, run_id: str, kind: str, item) -> None:
-        """Queue one metric (``kind="m"``) or tag (``"t"``); waits while the queue is full."""
+        """Queue one metric (``kind="m"``) or tag (``"t"``); waits while the queue is full.
+
+        Lock-free on the common path (``deque.append`` is atomic): the sender polls the queue.
+        """
+        if len(self._rows) >= MAX_QUEUE:
+            self._wait_for_room()
+        self._rows.append((run_id, kind, item))
+        if self._thread is None:
+            with self._lock:
+                self._ensure_thread()
+
+    def _wait_for_room(self) -> None:
         with self._lock:
+            self._ensure_thread()
             while len(self._rows) >= MAX_QUEUE:
                 self._lock.notify_all()
                 self._lock.wait(0.05)
-            self._rows.append((run_id, kind, item))
-            if len(self._rows) >= MAX_BATCH:
-                self._lock.notify_all()
-            self._ensure_thread()
 
     def flush(self) -> None:
         """Return once every queued row has been sent (or reported as failed)."""
@@ -67,6 +76,10 @@ class Batcher:
         with self._lock:
             return len(self._rows) + self._in_flight
 
+    def _forget_thread(self) -> None:
+        self._thread = None  # in a forked child: the parent's sender thread does not exist here
+        self._lock = threading.Condition()
+
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._loop, name="autolog-http-batcher", daemon=True)
@@ -75,8 +88,8 @@ class Batcher:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                if not self._rows:
-                    self._lock.wait(0.1)  # a few rows wait up to 100 ms to share a request
+                if len(self._rows) < MAX_BATCH:
+                    self._lock.wait(0.05)  # rows wait up to 50 ms to share a request (flush wakes it)
                 taken = [self._rows.popleft() for _ in range(min(MAX_BATCH, len(self._rows)))]
                 self._in_flight = len(taken)
                 self._lock.notify_all()
@@ -101,6 +114,15 @@ class Batcher:
 
 
 _LIVE: "weakref.WeakSet[Batcher]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for batcher in list(_LIVE):
+        batcher._forget_thread()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from autolog._core._entities import (
     Experiment,
@@ -84,8 +84,22 @@ def metric_to_wire(metric: Any) -> list:
     return [metric.key, metric.value, metric.timestamp, metric.step]
 
 
-def metric_from_wire(row: Any) -> Metric:
+class WireMetric(NamedTuple):
+    """A metric row from the wire: the attributes the store reads, cheaper than :class:`Metric`."""
+
+    key: Any
+    value: Any
+    timestamp: Any
+    step: Any
+
+
+def metric_from_wire(row: Any) -> Any:
     """Inverse of :func:`metric_to_wire`; bad shapes are left for the store's validation."""
-    if isinstance(row, list) and len(row) == 4:
-        return Metric(row[0], row[1], row[2], row[3])
+    if type(row) is list and len(row) == 4:
+        return WireMetric(*row)
     return row
+
+
+def loads_request(data: bytes) -> Any:
+    """A request body: plain JSON (requests carry no entities)."""
+    return json.loads(data) if data else None

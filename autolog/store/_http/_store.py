@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 import uuid
 import warnings
 from typing import Any, Iterable, Optional
@@ -82,6 +83,7 @@ class HttpStore:
         self._own_runs: dict[str, str] = {}  # run id -> experiment id, of runs this store made
         self._spooled: dict[str, str] = {}  # run id given out -> spool run id (the same)
         self._spool_experiments: set[str] = set()
+        self._valid_keys: set[str] = set()  # metric keys that passed validation once
         self._spool = None
         self._warned_offline = False
         self._own_lock = threading.Lock()
@@ -234,7 +236,15 @@ class HttpStore:
     @_routed
     def log_metric(self, run_id: str, key: str, value: float, *, timestamp: int | None = None,
                    step: int | None = None) -> None:
+        if (self._batcher is not None and run_id in self._own_runs and key in self._valid_keys
+                and type(value) is float and (step is None or (type(step) is int and -_INT64_MAX <= step <= _INT64_MAX))
+                and (timestamp is None or (type(timestamp) is int and 0 <= timestamp <= _INT64_MAX))):
+            # The common call, already known valid: a float for a key validated before.
+            now = timestamp if timestamp is not None else time.time_ns() // 1_000_000
+            self._batcher.put(run_id, "m", [key, value, now, step or 0])
+            return
         row = _metric_rows([Metric(key, value, timestamp, step)])[0]
+        self._valid_keys.add(key)
         if self._batcher is not None and run_id in self._own_runs:
             self._batcher.put(run_id, "m", row)
         else:
