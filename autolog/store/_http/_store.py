@@ -365,7 +365,8 @@ class HttpStore:
     @_routed
     def artifacts(self, run_id: str) -> HttpArtifactRepository:
         """The artifacts of a run, uploaded to and downloaded from the server."""
-        self.get_run(run_id)  # NotFoundError for an unknown run, as SqlStore
+        if run_id not in self._own_runs:
+            self.get_run(run_id)  # NotFoundError for an unknown run, as SqlStore
         return HttpArtifactRepository(self.transport, run_id)
 
     # --- model registry --------------------------------------------------------------------
