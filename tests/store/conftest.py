@@ -9,7 +9,8 @@ from autolog.store import SqlStore, open_store
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-STORE_BACKENDS = [*BACKENDS, pytest.param("http", marks=pytest.mark.postgres)]
+# HTTP: a server per test (~1-3 s each on the shared CI box), hence also marked slow.
+STORE_BACKENDS = [*BACKENDS, pytest.param("http", marks=[pytest.mark.postgres, pytest.mark.slow])]
 
 
 def make_store(request, backend: str, directory) -> SqlStore:
