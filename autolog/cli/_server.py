@@ -11,8 +11,10 @@ from autolog.cli._registry import arg, command
 @command(
     "server", help="serve the tracking server: REST API /api/v1 and the UI (see docs/server.md)",
     args=(
-        arg("action", nargs="*", metavar="token create",
-            help="`token create --user NAME [--admin]` prints a new token once (only its hash is kept)"),
+        arg("action", nargs="*", metavar="ACTION",
+            help="`token create --user NAME [--admin]` prints a new token once (only its hash is "
+                 "kept); `token revoke --user NAME` deletes the user's tokens and sessions; "
+                 "`permission set --user NAME (--experiment ID|--model NAME) --level LEVEL`"),
         arg("--backend-store-uri", metavar="URI",
             help="the store served: a directory, sqlite:///FILE or postgresql://... (default: --store)"),
         arg("--artifact-root", metavar="DIR", help="where uploaded artifacts go"),
@@ -29,6 +31,9 @@ from autolog.cli._registry import arg, command
             help="a host name browsers use to reach the server (repeatable)"),
         arg("--user", metavar="NAME", help="token create: the user the token belongs to"),
         arg("--admin", action="store_true", help="token create: the user is an admin"),
+        arg("--experiment", metavar="ID", help="permission set: the experiment id"),
+        arg("--model", metavar="NAME", help="permission set: the registered model name"),
+        arg("--level", metavar="LEVEL", help="permission set: NONE, READ, EDIT or MANAGE"),
     ),
 )
 def server(ctx: CommandContext) -> None:
@@ -46,16 +51,40 @@ def server(ctx: CommandContext) -> None:
 
 
 def _token_create(ctx: CommandContext, uri: str) -> None:
-    if ctx.args.action != ["token", "create"]:
-        raise InvalidInputError(f"unknown server action {' '.join(ctx.args.action)!r}: use `token create`")
+    """The administration actions, run on the server's machine against its backend store."""
+    action = " ".join(ctx.args.action)
+    if action not in ("token create", "token revoke", "permission set"):
+        raise InvalidInputError(f"unknown server action {action!r}: use `token create`, "
+                                "`token revoke` or `permission set`")
     if not ctx.args.user:
-        raise InvalidInputError("token create needs --user NAME")
+        raise InvalidInputError(f"{action} needs --user NAME")
     from autolog.store import _server_auth, open_store
 
     store = open_store(uri, ctx.args.artifact_root)
-    token = _server_auth.create_token(store, ctx.args.user, admin=ctx.args.admin)
-    store.close()
-    ctx.echo(token)
+    try:
+        if action == "token create":
+            ctx.echo(_server_auth.create_token(store, ctx.args.user, admin=ctx.args.admin))
+        elif action == "token revoke":
+            count = _server_auth.revoke_tokens(store, ctx.args.user)
+            ctx.echo(f"revoked {count} token(s) and session(s) of {ctx.args.user!r}")
+        else:
+            _permission_set(ctx, store)
+    finally:
+        store.close()
+
+
+def _permission_set(ctx: CommandContext, store) -> None:
+    from autolog.store import _server_auth
+
+    if (ctx.args.experiment is None) == (ctx.args.model is None) or not ctx.args.level:
+        raise InvalidInputError("permission set needs --level and one of --experiment ID or --model NAME")
+    level = _server_auth.level_of(ctx.args.level)
+    if ctx.args.experiment is not None:
+        kind, resource = "experiment", store.get_experiment(ctx.args.experiment).experiment_id
+    else:
+        kind, resource = "registered_model", store.get_registered_model(ctx.args.model).name
+    _server_auth.set_permission(store, kind, resource, ctx.args.user, level)
+    ctx.echo(f"{ctx.args.user} has {ctx.args.level.upper()} on {kind.replace('_', ' ')} {resource!r}")
 
 
 @command(

@@ -66,6 +66,12 @@ def create_token(store, user: str, *, admin: bool = False) -> str:
     return token
 
 
+def revoke_tokens(store, user: str) -> int:
+    """Delete every token and session of ``user``; returns how many."""
+    with _engine.write_transaction(store._writer()) as connection:
+        return connection.execute(sa.delete(server_tokens).where(server_tokens.c.user_name == user)).rowcount
+
+
 def create_session(store, user: str) -> str:
     """A new session token for ``user`` (the login cookie), valid for 12 hours."""
     token = secrets.token_urlsafe(32)
