@@ -116,11 +116,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--metric-values", type=int, default=20_000)
     parser.add_argument("--fits", type=int, default=30)
+    parser.add_argument("--sides", default="autolog,mlflow",
+                        help="measure only these; the other side's row is kept from results/server.json")
     args = parser.parse_args()
-    results = {side: run_side(side, args) for side in ("autolog", "mlflow")}
-    load = os.getloadavg()
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
+    results = {}
+    if (out / "server.json").exists():
+        results = {k: v for k, v in json.loads((out / "server.json").read_text()).items()
+                   if k in ("autolog", "mlflow")}
+    for side in args.sides.split(","):
+        results[side] = run_side(side, args)
+    load = os.getloadavg()
     (out / "server.json").write_text(json.dumps({"args": vars(args), "load_average": load, **results}, indent=2))
     text = table(results, args) + f"\n\nload average at the end: {load[0]:.1f} (2 shared cores)\n"
     (out / "server.md").write_text(text)
