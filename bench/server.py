@@ -41,8 +41,9 @@ def child(side: str, *args: str, timeout: int = 3600) -> dict:
            "MLFLOW_ALLOW_FILE_STORE": "true"}
     env.pop("AUTOLOG_TRACKING_URI", None)
     env.pop("MLFLOW_TRACKING_URI", None)
-    done = subprocess.run([str(PYTHONS[side]), "-m", "workloads.server", *args], cwd=BENCH, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="bench-server-client-") as cwd:  # MLflow writes ./mlruns
+        done = subprocess.run([str(PYTHONS[side]), "-m", "workloads.server", *args], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"{side} {args[0]} failed: {done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
