@@ -105,7 +105,10 @@ def table(results: dict, args) -> str:
     lines = [f"| workload ({args.runs:,} runs, 1 worker, SQLite) | autolog server | mlflow server | ratio (MLflow/autolog) | target |",
              "|---|---:|---:|---:|---|"]
     for key, label, target in ROWS:
-        a, m = results["autolog"][key], results["mlflow"][key]
+        a, m = results["autolog"].get(key), results["mlflow"].get(key)
+        if a is None or m is None:
+            lines.append(f"| {label} | {a if a is not None else 'failed'} | {m if m is not None else 'failed'} | - | {target} |")
+            continue
         ratio = (a / m if key.endswith("per_s") else m / a) if a and m else float("nan")
         lines.append(f"| {label} | {a:,} | {m:,} | {ratio:.1f}x | {target} |")
     return "\n".join(lines)
@@ -127,7 +130,10 @@ def main() -> None:
         results = {k: v for k, v in json.loads((out / "server.json").read_text()).items()
                    if k in ("autolog", "mlflow")}
     for side in args.sides.split(","):
-        results[side] = run_side(side, args)
+        try:
+            results[side] = run_side(side, args)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:  # e.g. a search that never returns
+            results[side] = {"error": str(exc)[-600:]}
     load = os.getloadavg()
     (out / "server.json").write_text(json.dumps({"args": vars(args), "load_average": load, **results}, indent=2))
     text = table(results, args) + f"\n\nload average at the end: {load[0]:.1f} (2 shared cores)\n"
