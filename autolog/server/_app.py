@@ -183,9 +183,19 @@ async def _health(_request: Request) -> Response:
 
 async def _login_page(request: Request, message: str = "", status: int = 200) -> Response:
     next_path = _safe_next(request.query_params.get("next", "/"))
-    return request.app.state.templates.TemplateResponse(
+    response = request.app.state.templates.TemplateResponse(
         request, "login.html", {"message": message, "next": next_path}, status_code=status
     )
+    return _secured(response)
+
+
+def _secured(response: Response) -> Response:
+    """The UI's headers (strict CSP, no framing, nosniff) on the server's own pages too."""
+    from autolog.ui._security import SECURITY_HEADERS
+
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 async def _login(request: Request) -> Response:
@@ -203,7 +213,7 @@ async def _login(request: Request) -> Response:
         request.scope["query_string"] = urllib.parse.urlencode({"next": next_path}).encode()
         return await _login_page(request, "That token is not valid.", 401)
     session = await run_in_threadpool(auth.create_session, store, found[0])
-    response = RedirectResponse(next_path, status_code=303)
+    response = _secured(RedirectResponse(next_path, status_code=303))
     response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https", max_age=auth.SESSION_LIFETIME_MS // 1000)
     return response

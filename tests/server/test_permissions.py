@@ -160,6 +160,7 @@ def test_no_or_a_wrong_token_is_refused_and_never_echoed(auth_server):
         request = urllib.request.Request(auth_server.url + path)
         with urllib.request.urlopen(request) as response:
             assert response.url.startswith(auth_server.url + "/login")
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 def test_tokens_are_stored_only_as_hashes(auth_server):
