@@ -77,11 +77,32 @@ def _postgresql_store_factory(request):
     return lambda directory: open_store(server.create_database(), artifact_root=str(directory / "artifacts"))
 
 
-STORE_FACTORIES = {"sqlite": _sqlite_store_factory, "postgresql": _postgresql_store_factory}
+def _http_store_factory(request):
+    """An ``HttpStore`` talking to a fresh ``autolog server`` application (uvicorn in a thread)
+    over its own PostgreSQL database."""
+    from autolog.store._http import HttpStore
+    from tests._tracking_server import ThreadServer
+
+    postgres = request.getfixturevalue("postgres_server")
+
+    def make(directory):
+        server = ThreadServer(postgres.create_database(), str(directory / "artifacts"))
+        request.addfinalizer(server.stop)
+        return HttpStore(server.url)
+
+    return make
+
+
+STORE_FACTORIES = {
+    "sqlite": _sqlite_store_factory,
+    "postgresql": _postgresql_store_factory,
+    "http": _http_store_factory,
+}
 # The entries whose stores are ``SqlStore``s: for tests of SQL-specific behaviour (schema,
 # migrations, raw rows, several store objects on one database).
 SQL_STORES = ("sqlite", "postgresql")
-_STORE_MARKS = {"postgresql": [pytest.mark.postgres]}
+# HTTP: a server per store (1-3 s each on a 2-core machine), hence also marked slow.
+_STORE_MARKS = {"postgresql": [pytest.mark.postgres], "http": [pytest.mark.postgres, pytest.mark.slow]}
 
 
 def _store_params(names) -> list:

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "autolog.cli._import",  # autolog import mlflow
     "autolog.cli._reproduce",  # autolog runs reproduce
     "autolog.cli._plots",  # autolog runs plot (matplotlib, the "plots" extra)
+    "autolog.cli._server",  # autolog server [token create|revoke, permission set]
 )
 
 EXIT_ERROR = 1

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 #: The newest Alembic revision id; bump it together with every new file in migrations/versions.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 from autolog._core._constants import MAX_KEY_LENGTH  # noqa: E402
 RUN_ID_LENGTH = 32
@@ -233,3 +233,6 @@ artifact_records = Table(
     Column("written_time", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# The tracking server's tables live in their own module, on this same metadata.
+from autolog.store import _server_schema  # noqa: E402,F401

@@ -23,7 +23,8 @@ TRACKING_URI_ENV = "AUTOLOG_TRACKING_URI"
 ARTIFACT_ROOT_ENV = "AUTOLOG_ARTIFACT_ROOT"
 DEFAULT_TRACKING_DIR = "autolog-runs"
 
-_KNOWN_SCHEMES = frozenset({"file", "sqlite", "postgresql", "postgres"})
+_KNOWN_SCHEMES = frozenset({"file", "sqlite", "postgresql", "postgres", "http", "https"})
+TRACKING_TOKEN_ENV = "AUTOLOG_TRACKING_TOKEN"
 # A one-letter "scheme" is a Windows drive letter, i.e. a plain path.
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
 
@@ -48,7 +49,9 @@ def normalize_tracking_uri(uri: str) -> str:
     Parameters
     ----------
     uri : str
-        A directory path, a ``file:`` URI, or a ``sqlite:///`` / ``postgresql://`` database URL.
+        A directory path, a ``file:`` URI, a ``sqlite:///`` / ``postgresql://`` database URL,
+        or the ``http(s)://host:port`` of an ``autolog server`` (token from
+        ``AUTOLOG_TRACKING_TOKEN``).
 
     Returns
     -------
@@ -150,9 +153,17 @@ def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] =
     with _state.stores_lock:
         store = _state.stores.get(key)
         if store is None:
-            from autolog.store import open_store
-
-            store = open_store(key[0], key[1])
+            store = _open(key[0], key[1])
             _state.stores[key] = store
     return store
+
+
+def _open(uri: str, artifact_root: Optional[str]):
+    if uri.lower().startswith(("http://", "https://")):
+        from autolog.store._http import HttpStore
+
+        return HttpStore(uri, os.environ.get(TRACKING_TOKEN_ENV) or None)
+    from autolog.store import open_store
+
+    return open_store(uri, artifact_root)
 

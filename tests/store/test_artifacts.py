@@ -134,7 +134,8 @@ def test_store_artifacts_for_a_run(artifact_backend, store):
     run = store.create_run("0")
     repository = store.artifacts(run.info.run_id)
     repository.write_bytes("model/model.pkl", b"m")
-    assert repository.root == run.info.artifact_uri
+    if repository.local_path("") is not None:  # a remote repository is rooted at a URL
+        assert repository.root == run.info.artifact_uri
     assert store.artifacts(run.info.run_id).list_artifacts()[0].path == "model"
     with pytest.raises(NotFoundError):
         store.artifacts("d" * 32)

@@ -1,0 +1,108 @@
+"""``HttpArtifactRepository``: a run's artifacts, uploaded to and downloaded from the server.
+
+Same public methods as the local ``ArtifactRepository``; :meth:`local_path` returns ``None``
+(there is no local copy), which tells callers such as ``log_model`` to stage files and upload.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Optional
+
+from autolog._core._entities import FileInfo
+from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog._files import make_dirs
+
+
+def _check_relative(path: Optional[str]) -> str:
+    from autolog.store._artifacts import check_relative_path
+
+    return check_relative_path(path or "")
+
+
+def _join(*parts: Optional[str]) -> str:
+    return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
+
+
+class HttpArtifactRepository:
+    """The artifacts of one run on a tracking server."""
+
+    def __init__(self, transport, run_id: str):
+        self._transport = transport
+        self.run_id = run_id
+        self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
+
+    def __repr__(self) -> str:
+        return f"HttpArtifactRepository({self.root!r})"
+
+    def local_path(self, path: str = "") -> None:
+        """``None``: the files live on the server (the path is still checked)."""
+        _check_relative(path)
+        return None
+
+    def write_bytes(self, artifact_path: str, data: bytes) -> str:
+        """Upload ``data`` as the file ``artifact_path``; returns the path as stored."""
+        relative = _check_relative(artifact_path)
+        if not relative:
+            raise InvalidInputError(f"invalid artifact path {artifact_path!r}: names no file")
+        answer = self._transport.call("PUT", f"/runs/{self.run_id}/artifacts/file", query={"path": relative},
+                                      raw_body=bytes(data))
+        return answer["path"]
+
+    def log_artifact(self, local_path: str, artifact_path: Optional[str] = None) -> str:
+        """Upload one local file under the directory ``artifact_path``."""
+        if not os.path.isfile(local_path):
+            raise NotFoundError(f"no such file to log as an artifact: {local_path!r}")
+        with open(local_path, "rb") as handle:
+            return self.write_bytes(_join(artifact_path, os.path.basename(local_path)), handle.read())
+
+    def log_artifacts(self, local_dir: str, artifact_path: Optional[str] = None) -> list[str]:
+        """Upload the files of a local directory tree under ``artifact_path``."""
+        if not os.path.isdir(local_dir):
+            raise NotFoundError(f"no such directory to log as artifacts: {local_dir!r}")
+        logged = []
+        for directory, _subdirs, files in os.walk(local_dir):
+            relative = os.path.relpath(directory, local_dir).replace(os.sep, "/")
+            for name in sorted(files):
+                subdir = _join(artifact_path, "" if relative == "." else relative)
+                logged.append(self.log_artifact(os.path.join(directory, name), subdir or None))
+        return logged
+
+    def list_artifacts(self, path: Optional[str] = None) -> list[FileInfo]:
+        """The direct children of ``path``, sorted by name; ``[]`` if none."""
+        relative = _check_relative(path)
+        return self._transport.call("GET", f"/runs/{self.run_id}/artifacts", query={"path": relative or None})
+
+    def download_artifacts(self, path: str = "", dst_path: Optional[str] = None) -> str:
+        """Download a file or directory of the run to ``dst_path`` (a new temp dir if ``None``)."""
+        relative = _check_relative(path)
+        destination_dir = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp()
+        make_dirs(destination_dir)
+        name = relative.rsplit("/", 1)[-1] if relative else ""
+        target = os.path.join(destination_dir, name) if name else destination_dir
+        children = self.list_artifacts(relative)
+        if children or not relative:
+            for file_path in self._files_under(relative, children):
+                inner = file_path[len(relative):].lstrip("/") if relative else file_path
+                self._download_file(file_path, os.path.join(target, inner))
+            make_dirs(target)
+            return target
+        self._download_file(relative, target)
+        return target
+
+    def _files_under(self, relative: str, children: list):
+        for info in children:
+            if info.is_dir:
+                yield from self._files_under(info.path, self.list_artifacts(info.path))
+            else:
+                yield info.path
+
+    def _download_file(self, path: str, destination: str) -> None:
+        data = self._transport.call("GET", f"/runs/{self.run_id}/artifacts/file", query={"path": path},
+                                    raw_response=True)
+        make_dirs(os.path.dirname(destination))
+        temp = destination + ".part"
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, destination)

@@ -1,0 +1,121 @@
+"""The wire format of the server API: entities to JSON-ready dicts and back.
+
+Both ends are autolog, so the format is plain: a dataclass becomes a dict of its fields, a page
+of runs ``{"items": [...], "token": ...}``. Metric values may be NaN or +/-inf; the JSON text
+uses Python's ``NaN``/``Infinity`` literals (both ends read them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, NamedTuple
+
+from autolog._core._entities import (
+    Experiment,
+    ExperimentKeys,
+    FileInfo,
+    Metric,
+    ModelRecord,
+    ModelVersion,
+    PagedList,
+    RegisteredModel,
+    Run,
+    RunData,
+    RunInfo,
+    SeriesSample,
+)
+
+_KINDS = {
+    "experiment": Experiment,
+    "metric": Metric,
+    "file": FileInfo,
+    "registered_model": RegisteredModel,
+    "model_version": ModelVersion,
+    "series_sample": SeriesSample,
+    "experiment_keys": ExperimentKeys,
+    "model_record": ModelRecord,
+}
+_KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+
+
+def dumps(value: Any) -> bytes:
+    """Serialize a store result (or request body) to JSON bytes."""
+    return json.dumps(encode(value), separators=(",", ":")).encode("utf-8")
+
+
+def loads(data: bytes) -> Any:
+    """Parse JSON bytes (``NaN``/``Infinity`` allowed) and rebuild entities."""
+    return decode(json.loads(data)) if data else None
+
+
+def encode(value: Any) -> Any:
+    """A JSON-ready form of ``value``: entities are tagged with ``"$"`` so they come back."""
+    if isinstance(value, Run):
+        return {"$": "run", "info": dataclasses.asdict(value.info), "data": dataclasses.asdict(value.data)}
+    if isinstance(value, PagedList):
+        return {"$": "page", "items": [encode(item) for item in value], "token": value.token}
+    kind = _KIND_OF.get(type(value))
+    if kind is not None:
+        fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"$": kind, **fields}
+    if isinstance(value, (list, tuple)):
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): encode(item) for key, item in value.items()}
+    return value
+
+
+def decode(value: Any) -> Any:
+    """The inverse of :func:`encode`."""
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("$")
+    if kind is None:
+        return {key: decode(item) for key, item in value.items()}
+    if kind == "run":
+        return Run(RunInfo(**value["info"]), RunData(**value["data"]))
+    if kind == "page":
+        return PagedList([decode(item) for item in value["items"]], value["token"])
+    fields = {key: decode(item) for key, item in value.items() if key != "$"}
+    if kind == "model_version":
+        fields["aliases"] = tuple(fields.get("aliases") or ())
+    return _KINDS[kind](**fields)
+
+
+def metric_to_wire(metric: Any) -> list:
+    """A metric as a compact ``[key, value, timestamp, step]`` row (batches hold thousands)."""
+    return [metric.key, metric.value, metric.timestamp, metric.step]
+
+
+class WireMetric(NamedTuple):
+    """A metric row from the wire: the attributes the store reads, cheaper than :class:`Metric`."""
+
+    key: Any
+    value: Any
+    timestamp: Any
+    step: Any
+
+
+def metric_from_wire(row: Any) -> Any:
+    """Inverse of :func:`metric_to_wire`; bad shapes are left for the store's validation."""
+    if type(row) is list and len(row) == 4:
+        return WireMetric(*row)
+    return row
+
+
+def model_record_from_wire(fields: dict) -> ModelRecord:
+    """A model record sent in a request body (requests carry plain JSON)."""
+    from autolog._core._exceptions import InvalidInputError
+
+    try:
+        return ModelRecord(**fields)
+    except TypeError as error:
+        raise InvalidInputError(f"invalid model record: {error}") from None
+
+
+def loads_request(data: bytes) -> Any:
+    """A request body: plain JSON (requests carry no entities)."""
+    return json.loads(data) if data else None
