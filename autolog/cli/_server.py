@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from autolog._core._exceptions import InvalidInputError
-from autolog.cli._context import CommandContext
-from autolog.cli._registry import arg, command
+from autolog.cli._invocation import Invocation
+from autolog.cli._commands import arg, command
 
 
 @command(
@@ -36,7 +36,7 @@ from autolog.cli._registry import arg, command
         arg("--level", metavar="LEVEL", help="permission set: NONE, READ, EDIT or MANAGE"),
     ),
 )
-def server(ctx: CommandContext) -> None:
+def server(ctx: Invocation) -> None:
     from autolog.tracking._uri import resolve_tracking_uri
 
     uri = ctx.args.backend_store_uri or resolve_tracking_uri(getattr(ctx.args, "store", None))
@@ -50,7 +50,7 @@ def server(ctx: CommandContext) -> None:
           allowed_hosts=tuple(ctx.args.allowed_host))
 
 
-def _token_create(ctx: CommandContext, uri: str) -> None:
+def _token_create(ctx: Invocation, uri: str) -> None:
     """The administration actions, run on the server's machine against its backend store."""
     action = " ".join(ctx.args.action)
     if action not in ("token create", "token revoke", "permission set"):
@@ -73,7 +73,7 @@ def _token_create(ctx: CommandContext, uri: str) -> None:
         store.close()
 
 
-def _permission_set(ctx: CommandContext, store) -> None:
+def _permission_set(ctx: Invocation, store) -> None:
     from autolog.store import _server_auth
 
     if (ctx.args.experiment is None) == (ctx.args.model is None) or not ctx.args.level:
@@ -94,7 +94,7 @@ def _permission_set(ctx: CommandContext, store) -> None:
         arg("--dry-run", action="store_true", help="list what would be uploaded, upload nothing"),
     ),
 )
-def sync(ctx: CommandContext) -> None:
+def sync(ctx: Invocation) -> None:
     import os
 
     from autolog.store._http import HttpStore
