@@ -15,6 +15,7 @@ from autolog.store._schema import experiment_tags, experiments, runs
 from autolog.store._sql_common import (
     ACTIVE,
     DELETED,
+    SqlStoreParts,
     check_max_results,
     key_value_pairs,
     lifecycle_condition,
@@ -22,7 +23,7 @@ from autolog.store._sql_common import (
 )
 
 
-class ExperimentsMixin:
+class ExperimentsMixin(SqlStoreParts):
     """Experiment methods of :class:`autolog.store.SqlStore` (uses its engines)."""
 
     def create_experiment(

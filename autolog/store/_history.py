@@ -28,7 +28,7 @@ from autolog._core import _validation
 from autolog._core._entities import ExperimentKeys, SeriesSample
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.store._schema import latest_metrics, metrics, params, runs
-from autolog.store._sql_common import RUN_COLUMNS, known_run_id, runs_with_data, stale_before_ms
+from autolog.store._sql_common import RUN_COLUMNS, SqlStoreParts, known_run_id, runs_with_data, stale_before_ms
 
 MAX_POINTS_LIMIT = 20000
 DEFAULT_MAX_POINTS = 2000
@@ -40,7 +40,7 @@ MAX_BATCH_RUNS = 1000
 _IN_CHUNK = 500
 
 
-class HistoryMixin:
+class HistoryMixin(SqlStoreParts):
     """Batched and down-sampled history reads (see the module docstring)."""
 
     # --- runs by id ---------------------------------------------------------------------------

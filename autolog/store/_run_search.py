@@ -16,6 +16,7 @@ from autolog.store._schema import latest_metrics, params, runs, tags
 from autolog.store._sql_common import (
     EFFECTIVE_STATUS,
     RUN_COLUMNS,
+    SqlStoreParts,
     check_max_results,
     lifecycle_condition,
     runs_with_data,
@@ -33,7 +34,7 @@ _ATTRIBUTE_COLUMNS = {
 _KEY_VALUE_TABLES = {_search.METRIC: latest_metrics, _search.PARAM: params, _search.TAG: tags}
 
 
-class RunSearchMixin:
+class RunSearchMixin(SqlStoreParts):
     """``search_runs`` and ``count_runs`` of :class:`autolog.store.SqlStore` (uses its engines)."""
 
     def search_runs(
