@@ -51,6 +51,7 @@ class ExperimentsMixin(SqlStoreParts):
                     last_update_time=now,
                 )
             )
+            assert result.inserted_primary_key is not None  # set by a single-row INSERT
             experiment_id = result.inserted_primary_key[0]
             if location is None:
                 connection.execute(

@@ -187,7 +187,7 @@ class HistoryMixin(SqlStoreParts):
         with self._reader().connect() as connection:
             metric_rows = [tuple(r) for r in connection.execute(metric_query)]
             param_rows = sorted(tuple(r) for r in connection.execute(param_query))
-            run_count = connection.execute(count_query).scalar()
+            run_count = connection.execute(count_query).scalar_one()
         metric_rows.sort(key=lambda r: (-r[1], r[0]))
         return ExperimentKeys(metric_rows, param_rows, run_count)
 
@@ -385,7 +385,7 @@ class _Envelope:
         self.lock = threading.Lock()
         self.width = 0
         self.buckets: dict = {}  # bucket number -> [first_step, last_step, min, max, count, max_id]
-        self.cursor = None
+        self.cursor: Optional[tuple] = None  # (step, max row id) of the newest row seen
 
     def refresh(self, connection) -> None:
         if self.cursor is None:

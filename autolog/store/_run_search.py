@@ -83,7 +83,7 @@ class RunSearchMixin(SqlStoreParts):
         """How many runs :meth:`search_runs` would return over all pages."""
         queries = self._search_queries(experiment_ids, filter_string, view_type, None)
         with self._reader().connect() as connection:
-            return connection.execute(queries.count, {"stale_before": stale_before_ms()}).scalar()
+            return connection.execute(queries.count, {"stale_before": stale_before_ms()}).scalar_one()
 
     def _search_queries(self, experiment_ids, filter_string, view_type, order_by):
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)

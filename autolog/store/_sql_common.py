@@ -161,7 +161,7 @@ ARTIFACT_URI_QUERY = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindp
 def runs_with_data(connection, rows) -> list[Run]:
     """Build runs from run rows, loading their params, latest metrics and tags in one query."""
     ids = [row[0] for row in rows]
-    data = {run_id: ({}, {}, {}) for run_id in ids}
+    data: dict[str, tuple[dict, dict, dict]] = {run_id: ({}, {}, {}) for run_id in ids}
     for chunk in chunks(ids):
         for kind, run_id, key, text, number, is_nan in connection.execute(
             _PAGE_DATA, {"run_ids": chunk}
