@@ -33,7 +33,7 @@ class _ImportHooks(StatePart):
         """Forget every waiting callback and take our finder off ``sys.meta_path``."""
         if self.finder is not None and self.finder in sys.meta_path:
             sys.meta_path.remove(self.finder)
-        self.__init__()
+        _ImportHooks.__init__(self)
 
 
 _hooks = PROCESS.part("engine.import_hooks", _ImportHooks)

@@ -97,7 +97,7 @@ class _FluentState(StatePart):
                 end_run()
             except Exception:  # noqa: BLE001 - a run whose store is gone: just drop it
                 self.thread.stack.pop()
-        self.__init__()
+        _FluentState.__init__(self)
 
 
 _state = PROCESS.part("tracking.fluent", _FluentState)

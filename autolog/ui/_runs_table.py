@@ -162,7 +162,7 @@ class _CountPool(StatePart):
     def reset(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
-        self.__init__()
+        _CountPool.__init__(self)
 
 
 _counting = PROCESS.part("ui.count_pool", _CountPool)
