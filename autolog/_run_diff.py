@@ -304,8 +304,10 @@ def _add_git_diff(code: CodeDiff) -> None:
     if code.same_commit:
         code.note = "same commit" + (" (uncommitted changes in a run)" if code.dirty_a or code.dirty_b else "")
         return
-    if code.commit_a is None or code.commit_b is None or not (
-        _COMMIT_RE.match(code.commit_a) and _COMMIT_RE.match(code.commit_b)
+    if (
+        code.commit_a is None
+        or code.commit_b is None
+        or not (_COMMIT_RE.match(code.commit_a) and _COMMIT_RE.match(code.commit_b))
     ):
         code.note = "recorded commits are not git object ids"
         return

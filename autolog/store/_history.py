@@ -28,7 +28,13 @@ from autolog._core import _validation
 from autolog._core._entities import ExperimentKeys, SeriesSample
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.store._schema import latest_metrics, metrics, params, runs
-from autolog.store._sql_common import RUN_COLUMNS, SqlStoreParts, known_run_id, runs_with_data, stale_before_ms
+from autolog.store._sql_common import (
+    RUN_COLUMNS,
+    SqlStoreParts,
+    known_run_id,
+    runs_with_data,
+    stale_before_ms,
+)
 
 MAX_POINTS_LIMIT = 20000
 DEFAULT_MAX_POINTS = 2000
@@ -385,7 +391,7 @@ class _Envelope:
         self.lock = threading.Lock()
         self.width = 0
         self.buckets: dict = {}  # bucket number -> [first_step, last_step, min, max, count, max_id]
-        self.cursor: Optional[tuple] = None  # (step, max row id) of the newest row seen
+        self.cursor: tuple | None = None  # (step, max row id) of the newest row seen
 
     def refresh(self, connection) -> None:
         if self.cursor is None:

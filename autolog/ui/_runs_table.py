@@ -65,7 +65,11 @@ class RunsQuery:
 
     def base_params(self) -> dict:
         """Query parameters that describe the view (not the page position)."""
-        params: dict[str, Any] = {"q": self.filter or None, "sort": self.sort, "dir": "desc" if self.descending else "asc"}
+        params: dict[str, Any] = {
+            "q": self.filter or None,
+            "sort": self.sort,
+            "dir": "desc" if self.descending else "asc",
+        }
         if self.columns is not None:
             params.update(cols="1", col=list(self.columns))
         if self.page_size != DEFAULT_PAGE_SIZE:
