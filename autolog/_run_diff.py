@@ -350,7 +350,11 @@ def _add_git_diff(code: CodeDiff, git_checkout: Optional[str]) -> None:
     if code.same_commit:
         code.note = "same commit" + (" (uncommitted changes in a run)" if code.dirty_a or code.dirty_b else "")
         return
-    if not (_COMMIT_RE.match(code.commit_a) and _COMMIT_RE.match(code.commit_b)):
+    if (
+        code.commit_a is None
+        or code.commit_b is None
+        or not (_COMMIT_RE.match(code.commit_a) and _COMMIT_RE.match(code.commit_b))
+    ):
         code.note = "recorded commits are not git object ids"
         return
     if git_checkout is None:
@@ -484,7 +488,7 @@ def model_metadata(run_id: str, client) -> dict:
     dict
         ``{artifact_dir: metadata}``; unreadable or malformed files are skipped.
     """
-    found = {}
+    found: dict[str, Any] = {}
     try:
         entries = client.list_artifacts(run_id)
     except Exception:  # artifacts are optional for a diff: a broken listing means "no model"

@@ -242,7 +242,7 @@ def model_version(value: Any) -> int:
     """A version number >= 1, given as an int or a string of digits."""
     if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= 2**31 - 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= int(value) <= 2**31 - 1:
         raise InvalidInputError(f"invalid model version {value!r}: expected an integer >= 1")
     return int(value)
 

@@ -8,7 +8,7 @@ from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
 from autolog.cli._commands import arg, command, group
 from autolog._core._constants import FAILURE_TAG, NOTE_TAG
-from autolog._core._entities import Run, ViewType
+from autolog._core._entities import Run, RunTag, ViewType
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 
 group("runs", "list, show and manage runs")
@@ -201,7 +201,7 @@ def runs_tag(ctx: Invocation) -> None:
     if not pairs and not ctx.args.delete:
         raise InvalidInputError("give tags as KEY=VALUE or --delete KEY")
     if pairs:
-        ctx.client.log_batch(run_id, tags=pairs)
+        ctx.client.log_batch(run_id, tags=[RunTag(key, value) for key, value in pairs])
     for key in ctx.args.delete:
         ctx.client.delete_tag(run_id, key)
     ctx.echo(f"Run {run_id}: {len(pairs)} tag(s) set, {len(ctx.args.delete)} removed.")

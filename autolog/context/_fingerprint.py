@@ -46,7 +46,7 @@ class _HashPool(StatePart):
     def reset(self) -> None:
         if self.pool is not None and self.pid == os.getpid():
             self.pool.shutdown(wait=True)
-        self.__init__()
+        _HashPool.__init__(self)
 
 
 _hashing = PROCESS.part("context.hash_pool", _HashPool)

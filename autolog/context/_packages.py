@@ -106,7 +106,7 @@ def requirements_for(obj: object) -> list[str]:
         for module in modules:
             distribution = distribution_for_module(module)
             version = _installed_version(distribution) if distribution else None
-            if version is not None:
+            if distribution and version is not None:
                 pins.add(f"{_canonical_name(distribution)}=={version}")
         cached = tuple(sorted(pins, key=str.lower))
         _cache.requirements_by_classes[modules] = cached
@@ -194,7 +194,7 @@ def _collect_items(items: list, modules, seen_ids, seen_types, depth) -> None:
     if len(items) > _HOMOGENEOUS_AFTER:
         # A long collection (an ensemble's estimators_) holds clones of a few classes: one
         # instance of each class tells which packages they need.
-        first_of_each_type = {}
+        first_of_each_type: dict[type, object] = {}
         for item in items:
             first_of_each_type.setdefault(type(item), item)
         items = list(first_of_each_type.values())

@@ -146,7 +146,8 @@ def autolog(
                 _deactivate(identifier)
 
 
-autolog.disabled = disabled  # ``from autolog import autolog; with autolog.disabled(): ...``
+# mypy cannot type attributes set on a function (python/mypy#2087); setattr() is what ruff B010 forbids
+autolog.disabled = disabled  # type: ignore[attr-defined]  # ``with autolog.disabled(): ...``
 
 
 def _configure_system_metrics(options) -> None:

@@ -13,9 +13,12 @@ from __future__ import annotations
 import sys
 import threading
 from types import ModuleType
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, cast
 
 from autolog._core._process import PROCESS, StatePart
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 ImportCallback = Callable[[ModuleType], None]
 
@@ -33,7 +36,7 @@ class _ImportHooks(StatePart):
         """Forget every waiting callback and take our finder off ``sys.meta_path``."""
         if self.finder is not None and self.finder in sys.meta_path:
             sys.meta_path.remove(self.finder)
-        self.__init__()
+        _ImportHooks.__init__(self)
 
 
 _hooks = PROCESS.part("engine.import_hooks", _ImportHooks)
@@ -90,7 +93,8 @@ class _PostImportFinder:
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _ChainedLoader(spec.loader)
+                    # typeshed wants the Loader ABC; the import system only needs exec_module
+                    spec.loader = cast("Loader", _ChainedLoader(spec.loader))
                 return spec
         return None
 

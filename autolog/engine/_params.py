@@ -162,7 +162,7 @@ def _estimator_repr(estimator: Any, depth: int) -> str:
     return f"{type(estimator).__name__}({', '.join(changed)})"
 
 
-def _default_params(cls: type) -> dict:
+def _default_params(cls: type[object]) -> dict:
     try:
         return _defaults.by_class[cls]
     except KeyError:

@@ -110,7 +110,11 @@ class RunHandle:
         if batch:
             self.client.log_batch(self.run_id, metrics=batch)
 
-    def log_params_and_tags(self, params: Mapping[str, str] = (), tags: Mapping[str, str] = ()) -> None:
+    def log_params_and_tags(
+        self,
+        params: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        tags: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    ) -> None:
         """Log params and tags in one batch."""
         from autolog.tracking import Param, RunTag
 

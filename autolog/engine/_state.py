@@ -45,7 +45,7 @@ class AutologState(StatePart):
         """Remove every patch, then forget options, integrations and settings."""
         for patcher in list(self.patchers.values()):
             patcher.restore()
-        self.__init__()
+        AutologState.__init__(self)
 
 
 STATE = PROCESS.part("engine", AutologState)

@@ -11,9 +11,17 @@ import hashlib
 import io
 import pickle
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Optional, Sequence
+from typing import IO, Any, Callable, Optional, Protocol, Sequence
 
 from autolog._core._exceptions import AutologError, InvalidInputError
+
+
+class BinaryWriter(Protocol):
+    """What ``dump`` writes to: a binary file, or the :class:`HashingWriter` over one."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def tell(self) -> int: ...
 
 
 class MissingDependencyError(AutologError, ImportError):
@@ -44,7 +52,7 @@ class SerializationFormat:
     name: str
     file_name: str
     package: Optional[str]
-    dump: Callable[[Any, BinaryIO], None]
+    dump: Callable[[Any, BinaryWriter], None]
     loads: Callable[[bytes, Optional[Sequence[str]]], Any]
 
 
@@ -57,7 +65,7 @@ def _require(module_name: str, package: str, purpose: str):
         ) from exc
 
 
-def _dump_pickle(model: Any, file: BinaryIO) -> None:
+def _dump_pickle(model: Any, file: BinaryWriter) -> None:
     pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -65,7 +73,7 @@ def _loads_pickle(data: bytes, trusted_types: Optional[Sequence[str]]) -> Any:
     return pickle.loads(data)
 
 
-def _dump_cloudpickle(model: Any, file: BinaryIO) -> None:
+def _dump_cloudpickle(model: Any, file: BinaryWriter) -> None:
     cloudpickle = _require("cloudpickle", "cloudpickle", "serialization_format='cloudpickle'")
     cloudpickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -77,7 +85,7 @@ def _loads_cloudpickle(data: bytes, trusted_types: Optional[Sequence[str]]) -> A
     return pickle.loads(data)
 
 
-def _dump_joblib(model: Any, file: BinaryIO) -> None:
+def _dump_joblib(model: Any, file: BinaryWriter) -> None:
     joblib = _require("joblib", "joblib", "serialization_format='joblib'")
     joblib.dump(model, file)
 
@@ -87,7 +95,7 @@ def _loads_joblib(data: bytes, trusted_types: Optional[Sequence[str]]) -> Any:
     return joblib.load(io.BytesIO(data))
 
 
-def _dump_skops(model: Any, file: BinaryIO) -> None:
+def _dump_skops(model: Any, file: BinaryWriter) -> None:
     skops_io = _require("skops.io", "skops", "serialization_format='skops'")
     file.write(skops_io.dumps(model))  # the zip writer seeks, so build it in memory
 
@@ -132,7 +140,7 @@ def get_serialization_format(name: str) -> SerializationFormat:
 class HashingWriter:
     """A write-only file wrapper that computes sha256 and size of what passes through it."""
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: IO[bytes]) -> None:
         self._file = file
         self._sha256 = hashlib.sha256()
         self.size_bytes = 0

@@ -93,7 +93,7 @@ def _inputs_from_model(model: Any):
 
 
 def _outputs(model: Any, head: Any) -> dict:
-    outputs = {}
+    outputs: dict[str, Any] = {}
     kind = _estimator_kind(model)
     if kind:
         outputs["kind"] = kind

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Scope
 
 from autolog import __version__
 from autolog._core._exceptions import InvalidInputError
@@ -27,7 +28,7 @@ _JSON_TYPES = ("application/json", "")
 _CSV_TYPES = ("text/csv", "application/csv")
 
 
-def build_app(served: ServedModel, *, limits: Limits = Limits(), token: Optional[str] = None) -> Starlette:
+def build_app(served: ServedModel, *, limits: Limits = Limits(), token: Optional[str] = None) -> ASGIApp:
     """The application serving ``served``; with ``token``, every route but /ping needs it."""
 
     async def invocations(request: Request) -> Response:
@@ -159,7 +160,7 @@ class _Authenticated:
     def __init__(self, app: Any, token: str) -> None:
         self.app, self.expected = app, f"Bearer {token}".encode()
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] != "/ping":
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
@@ -175,7 +176,7 @@ class _AccessLog:
     def __init__(self, app: Any) -> None:
         self.app, self.logger = app, logging.getLogger(ACCESS_LOGGER)
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -191,7 +192,7 @@ class _AccessLog:
         finally:
             self._log(scope, status.get("code", 500), started)
 
-    def _log(self, scope: dict, status: int, started: float) -> None:
+    def _log(self, scope: Scope, status: int, started: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
         rows = scope.get("state", {}).get("rows")  # set by /invocations through request.state

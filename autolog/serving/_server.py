@@ -47,12 +47,17 @@ def serve(
     configure_access_log()
     import uvicorn
 
-    options = dict(host=host, port=port, access_log=False, log_level="warning",
-                   timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     print(f"autolog: serving {model_uri} ({served.metadata.model_class}, sha256 {served.metadata.sha256[:12]}) "
           f"at http://{_url_host(host)}:{port}/invocations", file=sys.stderr, flush=True)
     if workers == 1:
-        uvicorn.run(build_app(served, limits=limits, token=token), **options)
+        uvicorn.run(
+            build_app(served, limits=limits, token=token),
+            host=host,
+            port=port,
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
         return
     os.environ.update({
         "AUTOLOG_SERVE_MODEL_URI": model_uri,
@@ -61,7 +66,16 @@ def serve(
     })
     if token_file:
         os.environ["AUTOLOG_SERVE_TOKEN_FILE"] = os.path.abspath(token_file)
-    uvicorn.run("autolog.serving._app:app_from_environment", factory=True, workers=workers, **options)
+    uvicorn.run(
+        "autolog.serving._app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
 
 
 def check_bind(host: str, *, authenticated: bool) -> None:

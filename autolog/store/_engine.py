@@ -173,7 +173,9 @@ def insert_for(engine_or_dialect, table: sa.Table):
     """The dialect's ``insert`` construct, which offers ``on_conflict_do_update/nothing``."""
     name = getattr(engine_or_dialect, "dialect", engine_or_dialect).name
     if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
@@ -239,6 +241,7 @@ def _enable_wal(engine: Engine) -> None:
     # WAL is a persistent property of the database file; it cannot change inside a transaction.
     connection = engine.raw_connection()
     try:
+        assert connection.driver_connection is not None  # a checked-out connection has one
         connection.driver_connection.execute("PRAGMA journal_mode = WAL")
     finally:
         connection.close()

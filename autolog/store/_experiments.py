@@ -16,6 +16,7 @@ from autolog.store._schema import experiment_tags, experiments, runs
 from autolog.store._sql_common import (
     ACTIVE,
     DELETED,
+    SqlStoreParts,
     check_max_results,
     key_value_pairs,
     lifecycle_condition,
@@ -23,7 +24,7 @@ from autolog.store._sql_common import (
 )
 
 
-class ExperimentsMixin:
+class ExperimentsMixin(SqlStoreParts):
     """Experiment methods of :class:`autolog.store.SqlStore` (uses its engines)."""
 
     def create_experiment(
@@ -54,6 +55,7 @@ class ExperimentsMixin:
                     last_update_time=now,
                 )
             )
+            assert result.inserted_primary_key is not None  # set by a single-row INSERT
             experiment_id = result.inserted_primary_key[0]
             if location is None:
                 connection.execute(

@@ -28,7 +28,13 @@ from autolog._core import _validation
 from autolog._core._entities import ExperimentKeys, SeriesSample
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.store._schema import latest_metrics, metrics, params, runs
-from autolog.store._sql_common import RUN_COLUMNS, known_run_id, runs_with_data, stale_before_ms
+from autolog.store._sql_common import (
+    RUN_COLUMNS,
+    SqlStoreParts,
+    known_run_id,
+    runs_with_data,
+    stale_before_ms,
+)
 
 MAX_POINTS_LIMIT = 20000
 DEFAULT_MAX_POINTS = 2000
@@ -40,7 +46,7 @@ MAX_BATCH_RUNS = 1000
 _IN_CHUNK = 500
 
 
-class HistoryMixin:
+class HistoryMixin(SqlStoreParts):
     """Batched and down-sampled history reads (see the module docstring)."""
 
     # --- runs by id ---------------------------------------------------------------------------
@@ -187,7 +193,7 @@ class HistoryMixin:
         with self._reader().connect() as connection:
             metric_rows = [tuple(r) for r in connection.execute(metric_query)]
             param_rows = sorted(tuple(r) for r in connection.execute(param_query))
-            run_count = connection.execute(count_query).scalar()
+            run_count = connection.execute(count_query).scalar_one()
         metric_rows.sort(key=lambda r: (-r[1], r[0]))
         return ExperimentKeys(metric_rows, param_rows, run_count)
 
@@ -385,7 +391,7 @@ class _Envelope:
         self.lock = threading.Lock()
         self.width = 0
         self.buckets: dict = {}  # bucket number -> [first_step, last_step, min, max, count, max_id]
-        self.cursor = None
+        self.cursor: tuple | None = None  # (step, max row id) of the newest row seen
 
     def refresh(self, connection) -> None:
         if self.cursor is None:

@@ -83,7 +83,19 @@ class HotStatements:
     """The hot-path statements as SQL text for one dialect (attributes named as in
     :func:`sqlalchemy_statements`), for a DBAPI cursor's ``execute``/``executemany``."""
 
-    def __init__(self, dialect):
+    # set by __init__ from sqlalchemy_statements(), one per name
+    run_stage: str
+    insert_metric: str
+    insert_metrics: str
+    upsert_latest: str
+    insert_param: str
+    run_params: str
+    upsert_tag: str
+    experiment_stage: str
+    insert_run: str
+    artifact_uri: str
+
+    def __init__(self, dialect) -> None:
         self._dialect = dialect
         for name, statement in sqlalchemy_statements(dialect).items():
             setattr(self, name, self._compiled(statement))
@@ -120,7 +132,7 @@ def to_metric_rows(run_id: str, items: Any) -> list[tuple]:
     now = now_ms()
     if isinstance(items, dict):
         items = [Metric(key, value, now, 0) for key, value in items.items()]
-    rows = []
+    rows: list[tuple] = []
     append = rows.append
     valid_keys: set[str] = set()
     validate_key, metric_value, integer = (

@@ -26,6 +26,7 @@ from autolog.store._schema import (
     registered_model_tags,
     registered_models,
 )
+from autolog.store._sql_common import SqlStoreParts
 from autolog._core._entities import LifecycleStage, ModelVersion, ModelVersionStatus, RegisteredModel
 
 DEFAULT_MAX_RESULTS = 1000
@@ -41,7 +42,7 @@ def runs_uri(run_id: str, artifact_path: str) -> str:
     return f"runs:/{run_id}/{artifact_path}"
 
 
-class ModelRegistryMixin:
+class ModelRegistryMixin(SqlStoreParts):
     """Registry methods of :class:`autolog.store.SqlStore` (uses its engines and transactions)."""
 
     # --- registered models ---------------------------------------------------------------------

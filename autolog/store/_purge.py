@@ -14,10 +14,10 @@ from autolog.store._artifact_locations import to_absolute
 from autolog.store._artifacts import artifact_repository, is_local_uri, local_path_from_uri
 from autolog.store._model_registry import registered_versions_of
 from autolog.store._schema import latest_metrics, metrics, params, runs, tags
-from autolog.store._sql_common import DELETED, chunks, known_run_id
+from autolog.store._sql_common import DELETED, SqlStoreParts, chunks, known_run_id
 
 
-class PurgeMixin:
+class PurgeMixin(SqlStoreParts):
     """``purge_deleted_runs`` of :class:`autolog.store.SqlStore` (uses its engines)."""
 
     def purge_deleted_runs(

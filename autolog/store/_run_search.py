@@ -16,6 +16,7 @@ from autolog.store._schema import latest_metrics, params, runs, tags
 from autolog.store._sql_common import (
     EFFECTIVE_STATUS,
     RUN_COLUMNS,
+    SqlStoreParts,
     check_max_results,
     lifecycle_condition,
     runs_with_data,
@@ -34,7 +35,7 @@ _ATTRIBUTE_COLUMNS = {
 _KEY_VALUE_TABLES = {_search.METRIC: latest_metrics, _search.PARAM: params, _search.TAG: tags}
 
 
-class RunSearchMixin:
+class RunSearchMixin(SqlStoreParts):
     """``search_runs`` and ``count_runs`` of :class:`autolog.store.SqlStore` (uses its engines)."""
 
     def search_runs(
@@ -83,7 +84,7 @@ class RunSearchMixin:
         """How many runs :meth:`search_runs` would return over all pages."""
         queries = self._search_queries(experiment_ids, filter_string, view_type, None)
         with self._reader().connect() as connection:
-            return connection.execute(queries.count, {"stale_before": stale_before_ms()}).scalar()
+            return connection.execute(queries.count, {"stale_before": stale_before_ms()}).scalar_one()
 
     def _search_queries(self, experiment_ids, filter_string, view_type, order_by):
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)

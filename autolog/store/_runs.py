@@ -27,6 +27,7 @@ from autolog.store._sql_common import (
     ARTIFACT_URI_QUERY,
     DELETED,
     RUN_BY_ID,
+    SqlStoreParts,
     chunks,
     key_value_pairs,
     known_run_id,
@@ -39,7 +40,7 @@ from autolog.store._sql_common import (
 _ARTIFACT_URI_CACHE_SIZE = 256
 
 
-class RunsMixin:
+class RunsMixin(SqlStoreParts):
     """Run and logging methods of :class:`autolog.store.SqlStore` (uses its engines, hot-path
     statements and connections)."""
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 import sqlalchemy as sa
 from sqlalchemy import Double, and_, literal, not_
@@ -151,6 +151,7 @@ class _Source:
                 char = self.text[position]
                 expected = "expected a closing quote" if char in "'\"`" else "expected a valid token"
                 raise self.error(Token("char", self.text[position:position + 20], position), expected)
+            assert match.lastgroup is not None  # every alternative of _TOKEN_PATTERN is named
             if match.lastgroup != "space":
                 tokens.append(Token(match.lastgroup, match.group(), position))
             position = match.end()
@@ -409,7 +410,7 @@ def build_search_queries(
 
 def _beyond(column, ascending: bool):
     """``column`` is at or before the window boundary in this direction."""
-    boundary = sa.bindparam(WINDOW_BOUNDARY)
+    boundary: sa.BindParameter[Any] = sa.bindparam(WINDOW_BOUNDARY)
     return column <= boundary if ascending else column >= boundary
 
 
@@ -536,7 +537,7 @@ def _render_cross_join(join, compiler, asfrom=False, from_linter=None, **kw):
 def _condition(column, comparison: Comparison, dialect_name: str):
     operator, value = comparison.operator, comparison.value
     if comparison.entity.is_numeric:
-        bound = literal(value, Double())
+        bound: sa.BindParameter[float] = literal(value, Double())
         return {
             "=": column == bound,
             "!=": column != bound,
@@ -550,8 +551,10 @@ def _condition(column, comparison: Comparison, dialect_name: str):
     if operator == "!=":
         return column != literal(value)
     if operator in ("IN", "NOT IN"):
+        assert isinstance(value, tuple)  # the parser gives IN a tuple, LIKE a string
         condition = column.in_([literal(item) for item in value])
         return not_(condition) if operator == "NOT IN" else condition
+    assert isinstance(value, str)
     condition = _like(column, operator.removeprefix("NOT "), value, dialect_name)
     return not_(condition) if operator.startswith("NOT ") else condition
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, case
@@ -14,6 +15,10 @@ from autolog._core._entities import LifecycleStage, Run, RunData, RunInfo, RunSt
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.store._artifact_locations import to_absolute
 from autolog.store._schema import latest_metrics, params, runs, tags
+
+if TYPE_CHECKING:
+    from autolog.store._engine import HotConnections
+    from autolog.store._hot_path import HotStatements
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 120.0
 MAX_RESULTS_LIMIT = 50000
@@ -43,6 +48,36 @@ RUN_COLUMNS = (
     runs.c.lifecycle_stage,
     runs.c.artifact_uri,
 )
+
+
+class SqlStoreParts:
+    """What the mixins of :class:`autolog.store.SqlStore` use of it: its attributes (set in
+    ``SqlStore.__init__``) and the helpers another part defines. The stubs come last in the
+    MRO of ``SqlStore``, so the real implementations always win."""
+
+    _hot: HotStatements  # these two are set by the first ``_writer()``
+    _hot_connections: HotConnections
+    _host: str
+    _artifact_uris: dict[str, str]
+    _artifact_uris_lock: threading.Lock
+
+    def _writer(self) -> sa.Engine:
+        raise NotImplementedError
+
+    def _reader(self) -> sa.Engine:
+        raise NotImplementedError
+
+    def _default_location(self, experiment_id: int) -> str:
+        raise NotImplementedError
+
+    def _run_stage(self, connection: Any, run_id: str) -> str:
+        raise NotImplementedError
+
+    def _forget_artifact_uris(self, run_ids: list[str]) -> None:
+        raise NotImplementedError
+
+    def _refuse_if_registered(self, connection: Any, run_ids: list[str], action: str) -> None:
+        raise NotImplementedError
 
 
 def now_ms() -> int:
@@ -127,7 +162,7 @@ ARTIFACT_URI_QUERY = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindp
 def runs_with_data(connection, rows, store_root: Optional[str]) -> list[Run]:
     """Build runs from run rows, loading their params, latest metrics and tags in one query."""
     ids = [row[0] for row in rows]
-    data = {run_id: ({}, {}, {}) for run_id in ids}
+    data: dict[str, tuple[dict, dict, dict]] = {run_id: ({}, {}, {}) for run_id in ids}
     for chunk in chunks(ids):
         for kind, run_id, key, text, number, is_nan in connection.execute(
             _PAGE_DATA, {"run_ids": chunk}

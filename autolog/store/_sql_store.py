@@ -72,8 +72,7 @@ class SqlStore(
         self._store_root = store_root_of(self._db_path)
         self._engine: sa.Engine | None = None
         self._placeholder_engine: sa.Engine | None = None
-        self._hot: HotStatements | None = None
-        self._hot_connections: _engine.HotConnections | None = None
+        # self._hot and self._hot_connections are set by _initialize() (see SqlStoreParts)
         self._ready = False
         self._init_lock = threading.Lock()
         self._host = socket.gethostname()
@@ -85,8 +84,9 @@ class SqlStore(
 
     def close(self) -> None:
         """Release pooled connections (the store can still be used afterwards)."""
-        if self._hot_connections is not None:
-            self._hot_connections.close_current_thread()
+        hot_connections = getattr(self, "_hot_connections", None)
+        if hot_connections is not None:
+            hot_connections.close_current_thread()
         for engine in (self._engine, self._placeholder_engine):
             if engine is not None:
                 engine.dispose()
@@ -95,11 +95,13 @@ class SqlStore(
 
     def _writer(self) -> sa.Engine:
         if self._ready:
+            assert self._engine is not None  # _initialize() set it before _ready
             return self._engine
         return self._initialize()
 
     def _reader(self) -> sa.Engine:
         if self._ready:
+            assert self._engine is not None  # _initialize() set it before _ready
             return self._engine
         if self._db_path is not None and not os.path.exists(self._db_path):
             return self._placeholder()
@@ -108,6 +110,7 @@ class SqlStore(
     def _initialize(self) -> sa.Engine:
         with self._init_lock:
             if self._ready:
+                assert self._engine is not None  # set before _ready
                 return self._engine
             if self._db_path is not None:
                 make_dirs(os.path.dirname(self._db_path))

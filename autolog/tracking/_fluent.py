@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, Literal, Mapping, Optional, Sequence, Union
 
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog._core._process import PROCESS, StatePart
@@ -43,6 +43,8 @@ class ActiveRun(Run):
     :func:`get_run` for fresh data.
     """
 
+    _client: Client  # set in __init__ (not a dataclass field)
+
     def __init__(self, run: Run, client: Client):
         super().__init__(run.info, run.data)
         # Run is a frozen dataclass; the client stays attached so that logging goes to the store
@@ -57,7 +59,7 @@ class ActiveRun(Run):
     def __enter__(self) -> "ActiveRun":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc_type is None:
             _end_from_stack(self, RunStatus.FINISHED)
             return False
@@ -97,7 +99,7 @@ class _FluentState(StatePart):
                 end_run()
             except Exception:  # noqa: BLE001 - a run whose store is gone: just drop it
                 self.thread.stack.pop()
-        self.__init__()
+        _FluentState.__init__(self)
 
 
 _state = PROCESS.part("tracking.fluent", _FluentState)
@@ -162,6 +164,7 @@ def set_experiment(
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
     else:
+        assert name is not None  # exactly one of name and experiment_id is set
         experiment = _get_or_create_experiment(client, name)
     if experiment.lifecycle_stage == LifecycleStage.DELETED:
         raise ConflictError(
@@ -367,7 +370,7 @@ def last_active_run() -> Optional[Run]:
     stack = _state.thread.stack
     if stack:
         return stack[-1]._client.get_run(stack[-1].info.run_id)
-    if _state.thread.last_run_id is None:
+    if _state.thread.last_run_id is None or _state.thread.last_client is None:
         return None
     return _state.thread.last_client.get_run(_state.thread.last_run_id)
 
@@ -531,7 +534,7 @@ def _existing_target(run_id: Optional[str]) -> tuple[Client, str]:
     stack = _state.thread.stack
     if stack:
         return stack[-1]._client, stack[-1].info.run_id
-    if _state.thread.last_run_id is not None:
+    if _state.thread.last_run_id is not None and _state.thread.last_client is not None:
         return _state.thread.last_client, _state.thread.last_run_id
     raise InvalidInputError("no active run in this thread: pass run_id=")
 

@@ -84,7 +84,9 @@ def resolve_model_version(store: "Store", model_uri: str) -> ModelVersion:
 class ModelRegistryCalls:
     """Registry methods mixed into :class:`autolog.Client` (which provides ``self.store``)."""
 
-    store: "Store"
+    @property
+    def store(self) -> "Store":  # provided by Client
+        raise NotImplementedError
 
     # -- registered models ---------------------------------------------------------------------
 

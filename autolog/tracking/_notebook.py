@@ -72,7 +72,7 @@ def show(runs, *, keys: Optional[Iterable[str]] = None, client=None) -> Optional
 
 
 def _multi_step_keys(store, names: dict) -> list:
-    keys = set()
+    keys: set[str] = set()
     for run_id in names:
         keys.update(k for k, (first, last) in store.metric_step_ranges(run_id).items() if last != first)
     return sorted(keys)

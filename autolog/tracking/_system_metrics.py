@@ -59,7 +59,7 @@ class _SystemMetricsState(StatePart):
             samplers = list(self.samplers.values())
         for sampler in samplers:
             sampler.stop()
-        self.__init__()
+        _SystemMetricsState.__init__(self)
 
     def forget_after_fork(self) -> None:
         # A forked child has none of the parent's threads; its runs start their own samplers.

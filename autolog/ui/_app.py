@@ -138,17 +138,18 @@ def _error(request: Request, status: int, message: str):
     return PlainTextResponse(message, status_code=status)
 
 
-async def _http_error(request: Request, exc: HTTPException):
+async def _http_error(request: Request, exc: Exception):
+    assert isinstance(exc, HTTPException)  # registered for HTTPException only
     return _error(request, exc.status_code, exc.detail or "Error")
 
 
-async def _not_found(request: Request, exc: NotFoundError):
+async def _not_found(request: Request, exc: Exception):
     return _error(request, 404, str(exc))
 
 
-async def _bad_request(request: Request, exc: InvalidInputError):
+async def _bad_request(request: Request, exc: Exception):
     return _error(request, 400, str(exc))
 
 
-async def _server_error(request: Request, exc: AutologError):
+async def _server_error(request: Request, exc: Exception):
     return _error(request, 500, str(exc))

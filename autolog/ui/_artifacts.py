@@ -172,7 +172,7 @@ def find_models(store, run_id: str) -> list:
     list of (str, dict)
         ``(artifact_dir, metadata)`` for every ``<dir>/autolog-model.json`` that parses.
     """
-    models = []
+    models: list[tuple[str, dict]] = []
     try:
         entries = store.artifacts(run_id).list_artifacts(None)
     except (NotFoundError, InvalidInputError, OSError):

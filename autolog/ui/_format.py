@@ -67,7 +67,7 @@ def format_signed(value: Optional[float], percent: bool = False) -> str:
     return f"{value:+.4g}"
 
 
-def format_bytes(size: Optional[int]) -> str:
+def format_bytes(size: Optional[float]) -> str:
     if size is None:
         return ""
     for unit in ("B", "KB", "MB", "GB"):
@@ -91,7 +91,7 @@ def json_safe(value: Any) -> Any:
 def query_string(params: dict, **changes: Any) -> str:
     """``?a=1&b=2`` from ``params`` updated by ``changes``; ``None`` values and empty lists drop out."""
     merged = {**params, **changes}
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for key, value in merged.items():
         values = value if isinstance(value, (list, tuple)) else [value]
         pairs.extend((key, str(v)) for v in values if v is not None and v != "")

@@ -48,8 +48,8 @@ def _block(lines: list, index: int, out: list) -> int:
     for pattern, tag in ((_BULLET, "ul"), (_NUMBERED, "ol")):
         if pattern.match(line):
             items = []
-            while index < len(lines) and pattern.match(lines[index]):
-                items.append("<li>" + _inline(pattern.match(lines[index]).group(1)) + "</li>")
+            while index < len(lines) and (item := pattern.match(lines[index])):
+                items.append("<li>" + _inline(item.group(1)) + "</li>")
                 index += 1
             out.append(f"<{tag}>" + "".join(items) + f"</{tag}>")
             return index

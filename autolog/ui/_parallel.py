@@ -94,12 +94,12 @@ def _scale(axis: Axis, runs: list, chart: Parallel):
     top, bottom = chart.top, chart.height - chart.bottom
     values = [_value(r, axis) for r in runs]
     present = [v for v in values if v is not None]
-    numbers = [_number(v) for v in present]
-    if present and all(n is not None for n in numbers):
+    numbers = [n for n in map(_number, present) if n is not None]
+    if present and len(numbers) == len(present):
         low, high = min(numbers), max(numbers)
         span = (high - low) or 1.0
         axis.ticks = [(bottom - (bottom - top) * i / 4, f"{low + (high - low) * i / 4:.4g}") for i in range(5)]
-        return lambda v: None if _number(v) is None else bottom - (bottom - top) * (_number(v) - low) / span
+        return lambda v: None if (n := _number(v)) is None else bottom - (bottom - top) * (n - low) / span
     categories = sorted({str(v) for v in present}, key=_natural)[:MAX_CATEGORIES]
     step = (bottom - top) / max(1, len(categories) - 1)
     where = {c: (bottom - step * i if len(categories) > 1 else (top + bottom) / 2) for i, c in enumerate(categories)}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from autolog._core._constants import NOTE_TAG
+from autolog._core._entities import Experiment
 from autolog._run_diff import dataset_fingerprints
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui._format import duration_ms
@@ -25,7 +26,7 @@ SYSTEM_TAG_PREFIX = "autolog."
 
 @dataclass
 class ExperimentSummary:
-    experiment: object
+    experiment: Experiment
     run_count: int
     last_activity: Optional[int]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from autolog._core._process import PROCESS, StatePart
 from autolog.ui._format import csv_safe, duration_ms, iso_time
@@ -65,7 +65,11 @@ class RunsQuery:
 
     def base_params(self) -> dict:
         """Query parameters that describe the view (not the page position)."""
-        params = {"q": self.filter or None, "sort": self.sort, "dir": "desc" if self.descending else "asc"}
+        params: dict[str, Any] = {
+            "q": self.filter or None,
+            "sort": self.sort,
+            "dir": "desc" if self.descending else "asc",
+        }
         if self.columns is not None:
             params.update(cols="1", col=list(self.columns))
         if self.page_size != DEFAULT_PAGE_SIZE:
@@ -162,7 +166,7 @@ class _CountPool(StatePart):
     def reset(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
-        self.__init__()
+        _CountPool.__init__(self)
 
 
 _counting = PROCESS.part("ui.count_pool", _CountPool)

@@ -104,7 +104,7 @@ def origin_allowed(origin: Optional[str], host_header: Optional[str]) -> bool:
 
 def csrf_ok(sent: Optional[str], expected: str) -> bool:
     """Constant-time comparison of the token sent with the server's token."""
-    return bool(sent) and hmac.compare_digest(sent.encode(), expected.encode())
+    return bool(sent and hmac.compare_digest(sent.encode(), expected.encode()))
 
 
 class SecurityMiddleware:

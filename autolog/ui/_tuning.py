@@ -36,7 +36,7 @@ def tuning_view(client: Any, run: Any) -> Optional[dict]:
         return None
     if not isinstance(document, dict) or not isinstance(document.get("trials"), list):
         return None
-    names = []
+    names: list[str] = []
     for trial in document["trials"]:
         for name in (trial.get("params") or {}) if isinstance(trial, dict) else ():
             if name not in names and len(names) < MAX_PARAM_COLUMNS:
