@@ -27,28 +27,75 @@ _ENTITIES = "autolog.entities"
 _LAZY_ATTRIBUTES: dict[str, str] = {
     **dict.fromkeys(
         (
-            "ActiveRun", "Client", "active_run", "create_experiment", "delete_tag",
-            "download_artifacts", "end_run", "get_experiment", "get_experiment_by_name",
-            "get_run", "get_store", "get_tracking_uri", "last_active_run", "list_artifacts",
-            "log_artifact", "log_artifacts", "log_dict", "log_figure", "log_metric",
-            "log_metrics", "log_param", "log_params", "log_text", "search_runs",
-            "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+            "ActiveRun",
+            "Client",
+            "active_run",
+            "create_experiment",
+            "delete_tag",
+            "download_artifacts",
+            "end_run",
+            "get_experiment",
+            "get_experiment_by_name",
+            "get_run",
+            "get_store",
+            "get_tracking_uri",
+            "last_active_run",
+            "list_artifacts",
+            "log_artifact",
+            "log_artifacts",
+            "log_dict",
+            "log_figure",
+            "log_metric",
+            "log_metrics",
+            "log_param",
+            "log_params",
+            "log_text",
+            "search_runs",
+            "set_experiment",
+            "set_tag",
+            "set_tags",
+            "set_tracking_uri",
+            "start_run",
             # model registry
-            "register_model", "create_registered_model", "get_registered_model",
-            "search_registered_models", "rename_registered_model", "update_registered_model",
-            "delete_registered_model", "set_registered_model_tag", "delete_registered_model_tag",
-            "get_model_version", "get_latest_model_version", "search_model_versions",
-            "update_model_version", "delete_model_version", "set_model_version_tag",
-            "delete_model_version_tag", "set_registered_model_alias",
-            "delete_registered_model_alias", "get_model_version_by_alias",
+            "register_model",
+            "create_registered_model",
+            "get_registered_model",
+            "search_registered_models",
+            "rename_registered_model",
+            "update_registered_model",
+            "delete_registered_model",
+            "set_registered_model_tag",
+            "delete_registered_model_tag",
+            "get_model_version",
+            "get_latest_model_version",
+            "search_model_versions",
+            "update_model_version",
+            "delete_model_version",
+            "set_model_version_tag",
+            "delete_model_version_tag",
+            "set_registered_model_alias",
+            "delete_registered_model_alias",
+            "get_model_version_by_alias",
         ),
         _TRACKING,
     ),
     **dict.fromkeys(
         (
-            "Experiment", "FileInfo", "LifecycleStage", "Metric", "ModelVersion",
-            "ModelVersionStatus", "PagedList", "Param", "RegisteredModel", "Run", "RunData",
-            "RunInfo", "RunStatus", "RunTag", "ViewType",
+            "Experiment",
+            "FileInfo",
+            "LifecycleStage",
+            "Metric",
+            "ModelVersion",
+            "ModelVersionStatus",
+            "PagedList",
+            "Param",
+            "RegisteredModel",
+            "Run",
+            "RunData",
+            "RunInfo",
+            "RunStatus",
+            "RunTag",
+            "ViewType",
         ),
         _ENTITIES,
     ),
@@ -63,7 +110,7 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
     "evaluate": "autolog.integrations.sklearn._evaluate",
 }
 
-__all__ = [
+__all__ = [  # noqa: PLE0604 - *_LAZY_ATTRIBUTES adds its keys: names resolved on first access
     "AutologError",
     "ConflictError",
     "InvalidInputError",
@@ -83,7 +130,9 @@ def __getattr__(name: str) -> object:
     try:
         value = getattr(module, name)
     except AttributeError:
-        raise AttributeError(f"module 'autolog' has no attribute {name!r} ({module_name} does not define it yet)") from None
+        raise AttributeError(
+            f"module 'autolog' has no attribute {name!r} ({module_name} does not define it yet)"
+        ) from None
     globals()[name] = value  # later lookups skip __getattr__
     return value
 

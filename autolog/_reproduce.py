@@ -16,8 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from autolog._core._entities import Run, ViewType
 from autolog._core._exceptions import AutologError, InvalidInputError
@@ -25,8 +26,18 @@ from autolog._core._exceptions import AutologError, InvalidInputError
 REPRODUCES_TAG = "autolog.reproduces"
 # Markers a redacted argv value may carry (the context layer may define its own: see _markers).
 REDACTED_MARKERS = ("[REDACTED]", "<redacted>", "***")
-_GIT_SAFETY = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
-               "-c", "diff.external=", "-c", "core.sshCommand=false", "-c", "protocol.allow=never")
+_GIT_SAFETY = (
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "diff.external=",
+    "-c",
+    "core.sshCommand=false",
+    "-c",
+    "protocol.allow=never",
+)
 _GIT_TIMEOUT = 120
 
 
@@ -43,25 +54,28 @@ class Plan:
     repo: str
     script: str  # path of the entry point inside the repository
     argv: list
-    patch: Optional[str] = None  # the recorded uncommitted diff, when there was one
+    patch: str | None = None  # the recorded uncommitted diff, when there was one
 
 
 @dataclass
 class Reproduction:
     original: str
     new_runs: list = field(default_factory=list)
-    new_run: Optional[str] = None
-    exit_code: Optional[int] = None
+    new_run: str | None = None
+    exit_code: int | None = None
     environment: list = field(default_factory=list)  # (package, recorded, now)
     data_changes: list = field(default_factory=list)
     diff: Any = None
 
 
 def _markers() -> tuple:
-    from autolog import context  # noqa: PLC0415
+    from autolog import context
 
-    own = [getattr(context, name) for name in ("REDACTED", "REDACTED_MARKER", "REDACTION_MARKER")
-           if isinstance(getattr(context, name, None), str)]
+    own = [
+        getattr(context, name)
+        for name in ("REDACTED", "REDACTED_MARKER", "REDACTION_MARKER")
+        if isinstance(getattr(context, name, None), str)
+    ]
     return tuple(own) + REDACTED_MARKERS
 
 
@@ -76,13 +90,15 @@ def plan_reproduction(client: Any, run_id: str, *, cwd: str, overrides: dict) ->
     if repo is None:
         raise ReproduceError(f"{cwd} is not inside a git repository (run from your checkout of the project)")
     if _git(repo, "cat-file", "-e", f"{commit}^{{commit}}", check=False).returncode != 0:
-        raise ReproduceError(f"commit {commit} of run {run_id} is not in the repository at {repo} (git fetch it first)")
+        raise ReproduceError(
+            f"commit {commit} of run {run_id} is not in the repository at {repo} (git fetch it first)"
+        )
     script = _entry_point(run_id, tags, repo)
     argv = _resolved_argv(json.loads(tags.get("autolog.source.argv") or "[]")[1:], overrides)
     return Plan(run, commit, repo, script, argv, _recorded_patch(client, run))
 
 
-def _repository(path: str) -> Optional[str]:
+def _repository(path: str) -> str | None:
     if not path or not os.path.isdir(path):
         return None
     done = _git(path, "rev-parse", "--show-toplevel", check=False)
@@ -99,7 +115,9 @@ def _entry_point(run_id: str, tags: dict, repo: str) -> str:
     recorded_repo = tags.get("autolog.git.repo") or repo
     relative = os.path.relpath(source, recorded_repo)
     if relative.startswith(os.pardir):
-        raise ReproduceError(f"the entry point {source} of run {run_id} is outside its repository {recorded_repo}")
+        raise ReproduceError(
+            f"the entry point {source} of run {run_id} is outside its repository {recorded_repo}"
+        )
     return relative
 
 
@@ -118,13 +136,15 @@ def _resolved_argv(argv: list, overrides: dict) -> list:
         previous = item
     if missing:
         raise ReproduceError(
-            "the run's command line has redacted values for: " + ", ".join(missing)
-            + "; give them with " + " ".join(f"--arg {m}=VALUE" for m in missing)
+            "the run's command line has redacted values for: "
+            + ", ".join(missing)
+            + "; give them with "
+            + " ".join(f"--arg {m}=VALUE" for m in missing)
         )
     return resolved
 
 
-def _redacted_name(item: str, previous: Optional[str], markers: tuple) -> Optional[str]:
+def _redacted_name(item: str, previous: str | None, markers: tuple) -> str | None:
     if not any(marker in item for marker in markers):
         return None
     if item.startswith("-") and "=" in item:
@@ -134,11 +154,11 @@ def _redacted_name(item: str, previous: Optional[str], markers: tuple) -> Option
     return item
 
 
-def _recorded_patch(client: Any, run: Run) -> Optional[str]:
+def _recorded_patch(client: Any, run: Run) -> str | None:
     location = run.data.tags.get("autolog.git.diff_artifact")
     if not location:
         return None
-    holder, _, path = location[len("runs:/"):].partition("/")
+    holder, _, path = location[len("runs:/") :].partition("/")
     with tempfile.TemporaryDirectory(prefix="autolog-patch-") as tmp:
         local = client.download_artifacts(holder, path, tmp)
         with open(local, encoding="utf-8") as f:
@@ -147,8 +167,13 @@ def _recorded_patch(client: Any, run: Run) -> Optional[str]:
 
 def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    done = subprocess.run(["git", *_GIT_SAFETY, "-C", repo, *args], capture_output=True, text=True,
-                          env=env, timeout=_GIT_TIMEOUT)
+    done = subprocess.run(
+        ["git", *_GIT_SAFETY, "-C", repo, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=_GIT_TIMEOUT,
+    )
     if check and done.returncode != 0:
         raise ReproduceError(f"git {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
     return done
@@ -156,12 +181,15 @@ def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 def environment_changes(client: Any, run: Run, python: str) -> list:
     """``[(package, recorded version, version in python)]`` for every recorded package that differs."""
-    from autolog._run_diff import _versions  # noqa: PLC0415
+    from autolog._run_diff import _versions
 
     recorded = {k: v for k, v in _versions(run, client).items() if k not in ("autolog", "framework")}
     current = _installed_versions(python, sorted(recorded))
-    return [(name, recorded[name], current.get(name)) for name in sorted(recorded)
-            if current.get(name) != recorded[name]]
+    return [
+        (name, recorded[name], current.get(name))
+        for name in sorted(recorded)
+        if current.get(name) != recorded[name]
+    ]
 
 
 def _installed_versions(python: str, names: list) -> dict:
@@ -173,13 +201,15 @@ def _installed_versions(python: str, names: list) -> dict:
         "    except Exception: pass\n"
         "print(json.dumps(out))"
     )
-    done = subprocess.run([python, "-c", code, json.dumps(names)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [python, "-c", code, json.dumps(names)], capture_output=True, text=True, timeout=120
+    )
     return json.loads(done.stdout or "{}")
 
 
 def make_venv(pins: Sequence[tuple], directory: str) -> str:
     """A virtualenv in ``directory`` with the recorded versions (pip), autolog from this install."""
-    import autolog  # noqa: PLC0415
+    import autolog
 
     subprocess.run([sys.executable, "-m", "venv", directory], check=True, capture_output=True)
     python = os.path.join(directory, "bin", "python")
@@ -204,8 +234,11 @@ def run_in_worktree(client: Any, plan: Plan, *, python: str, output: Any) -> tup
                 f.write(plan.patch)
             _git(tree, "apply", "--whitespace=nowarn", patch_file)
         started = int(time.time() * 1000)
-        env = {**os.environ, "AUTOLOG_TRACKING_URI": client.tracking_uri,
-               "AUTOLOG_EXPERIMENT_ID": plan.run.info.experiment_id}
+        env = {
+            **os.environ,
+            "AUTOLOG_TRACKING_URI": client.tracking_uri,
+            "AUTOLOG_EXPERIMENT_ID": plan.run.info.experiment_id,
+        }
         env.pop("AUTOLOG_EXPERIMENT_NAME", None)
         code = _run_streaming([python, os.path.join(tree, plan.script), *plan.argv], tree, env, output)
         new_runs = _runs_started_since(client, plan.run.info.experiment_id, started, tree)
@@ -220,8 +253,15 @@ def run_in_worktree(client: Any, plan: Plan, *, python: str, output: Any) -> tup
 
 def _run_streaming(command: list, cwd: str, env: dict, output: Any) -> int:
     """Run ``command``, copying its stdout and stderr line by line to the text stream ``output``."""
-    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, errors="replace") as process:
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as process:
         for line in process.stdout:
             output.write(line)
             output.flush()
@@ -229,13 +269,17 @@ def _run_streaming(command: list, cwd: str, env: dict, output: Any) -> int:
 
 
 def _runs_started_since(client: Any, experiment_id: str, started: int, tree: str) -> list:
-    found = client.search_runs([experiment_id], f"attributes.start_time >= {started}",
-                               view_type=ViewType.ALL, max_results=1000)
-    return [run.info.run_id for run in found
-            if (run.data.tags.get("autolog.source.name") or "").startswith(os.path.join(tree, ""))]
+    found = client.search_runs(
+        [experiment_id], f"attributes.start_time >= {started}", view_type=ViewType.ALL, max_results=1000
+    )
+    return [
+        run.info.run_id
+        for run in found
+        if (run.data.tags.get("autolog.source.name") or "").startswith(os.path.join(tree, ""))
+    ]
 
 
-def matching_run(client: Any, original: Run, new_runs: list) -> Optional[str]:
+def matching_run(client: Any, original: Run, new_runs: list) -> str | None:
     """The new run that corresponds to the original: same name and parent-ness, else the first."""
     runs = [client.get_run(run_id) for run_id in new_runs]
     is_child = original.info.parent_run_id is not None

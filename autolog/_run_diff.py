@@ -11,29 +11,28 @@ configuration disabled; any failure there becomes a note, never an error.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import subprocess
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any
 
-from autolog._core._constants import MODEL_METADATA_FILE
 from autolog._core._constants import (
+    MODEL_METADATA_FILE,
     TAG_AUTOLOG_VERSION,
     TAG_FRAMEWORK,
     TAG_FRAMEWORK_VERSION,
     TAG_GIT_BRANCH,
     TAG_GIT_COMMIT,
-    TAG_GIT_DIRTY,
     TAG_GIT_DIFF_ARTIFACT,
+    TAG_GIT_DIRTY,
     TAG_GIT_REPO,
     TAG_PYTHON_VERSION,
     TAG_SOURCE_NAME,
 )
-from autolog.tracking import Client
 from autolog._core._json import MAX_METADATA_BYTES, loads_bounded, read_bounded
+from autolog.tracking import Client
 
 GIT_COMMIT_TAG = TAG_GIT_COMMIT
 GIT_BRANCH_TAG = TAG_GIT_BRANCH
@@ -83,17 +82,17 @@ class DatasetDiff:
     """One dataset's fingerprint in both runs; ``same_data`` is ``None`` when a digest is missing."""
 
     name: str
-    digest_a: Optional[str] = None
-    digest_b: Optional[str] = None
-    shape_a: Optional[str] = None
-    shape_b: Optional[str] = None
+    digest_a: str | None = None
+    digest_b: str | None = None
+    shape_a: str | None = None
+    shape_b: str | None = None
     columns_added: list = field(default_factory=list)
     columns_removed: list = field(default_factory=list)
-    source_a: Optional[str] = None
-    source_b: Optional[str] = None
+    source_a: str | None = None
+    source_b: str | None = None
 
     @property
-    def same_data(self) -> Optional[bool]:
+    def same_data(self) -> bool | None:
         if not self.digest_a or not self.digest_b:
             return None
         return self.digest_a == self.digest_b
@@ -103,23 +102,23 @@ class DatasetDiff:
 class CodeDiff:
     """The recorded code version of both runs and, when available, the git diff between them."""
 
-    commit_a: Optional[str] = None
-    commit_b: Optional[str] = None
-    branch_a: Optional[str] = None
-    branch_b: Optional[str] = None
-    dirty_a: Optional[bool] = None
-    dirty_b: Optional[bool] = None
-    repo: Optional[str] = None
-    source_a: Optional[str] = None
-    source_b: Optional[str] = None
-    git_diff: Optional[str] = None
-    git_diff_stat: Optional[str] = None
-    patch_a: Optional[str] = None
-    patch_b: Optional[str] = None
-    note: Optional[str] = None
+    commit_a: str | None = None
+    commit_b: str | None = None
+    branch_a: str | None = None
+    branch_b: str | None = None
+    dirty_a: bool | None = None
+    dirty_b: bool | None = None
+    repo: str | None = None
+    source_a: str | None = None
+    source_b: str | None = None
+    git_diff: str | None = None
+    git_diff_stat: str | None = None
+    patch_a: str | None = None
+    patch_b: str | None = None
+    note: str | None = None
 
     @property
-    def same_commit(self) -> Optional[bool]:
+    def same_commit(self) -> bool | None:
         if not self.commit_a or not self.commit_b:
             return None
         return self.commit_a == self.commit_b
@@ -129,8 +128,8 @@ class CodeDiff:
 class EnvironmentDiff:
     """Python and package versions that differ (``changed``), and how many are the same."""
 
-    python_a: Optional[str] = None
-    python_b: Optional[str] = None
+    python_a: str | None = None
+    python_b: str | None = None
     changed: list = field(default_factory=list)
     unchanged: int = 0
 
@@ -140,10 +139,10 @@ class MetricDelta:
     """A metric in either run: both values, ``delta = b - a`` and ``relative = delta / |a|``."""
 
     key: str
-    a: Optional[float]
-    b: Optional[float]
-    delta: Optional[float] = None
-    relative: Optional[float] = None
+    a: float | None
+    b: float | None
+    delta: float | None = None
+    relative: float | None = None
 
 
 @dataclass
@@ -155,8 +154,8 @@ class RunDiff:
 
     run_a: str
     run_b: str
-    name_a: Optional[str]
-    name_b: Optional[str]
+    name_a: str | None
+    name_b: str | None
     params: ParamDiff
     data: list
     code: CodeDiff
@@ -173,7 +172,7 @@ class RunDiff:
         return result
 
 
-def diff_runs(run_a, run_b, *, client=None, git_checkout: Optional[str] = None) -> RunDiff:
+def diff_runs(run_a, run_b, *, client=None, git_checkout: str | None = None) -> RunDiff:
     """Compare two runs: params, data fingerprints, code, environment and metrics.
 
     Parameters
@@ -240,7 +239,7 @@ def metric_deltas(a: dict, b: dict) -> list:
     return [_metric_delta(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys())]
 
 
-def _metric_delta(key: str, a: Optional[float], b: Optional[float]) -> MetricDelta:
+def _metric_delta(key: str, a: float | None, b: float | None) -> MetricDelta:
     if a is None or b is None:
         return MetricDelta(key, a, b)
     delta = b - a
@@ -296,7 +295,7 @@ def _columns(fingerprint: dict) -> list:
 # --------------------------------------------------------------------------- code
 
 
-def diff_code(a, b, *, client=None, git_checkout: Optional[str] = None) -> CodeDiff:
+def diff_code(a, b, *, client=None, git_checkout: str | None = None) -> CodeDiff:
     """Compare the recorded git state of two runs: commits, branches, stored patches.
 
     ``git diff`` between the commits is added only when ``git_checkout`` names a checkout.
@@ -320,7 +319,7 @@ def diff_code(a, b, *, client=None, git_checkout: Optional[str] = None) -> CodeD
     return code
 
 
-def _recorded_patch(client, tags: dict) -> Optional[str]:
+def _recorded_patch(client, tags: dict) -> str | None:
     """The uncommitted changes a run recorded (``code/git_diff.patch``), capped; None if none."""
     match = _PATCH_LOCATION_RE.match(tags.get(GIT_DIFF_ARTIFACT_TAG) or "")
     if not match:
@@ -337,18 +336,20 @@ def _recorded_patch(client, tags: dict) -> Optional[str]:
     return text[:MAX_GIT_DIFF_CHARS]
 
 
-def _as_bool(value: Optional[str]) -> Optional[bool]:
+def _as_bool(value: str | None) -> bool | None:
     if value is None:
         return None
     return str(value).strip().lower() in ("1", "true", "yes", "dirty")
 
 
-def _add_git_diff(code: CodeDiff, git_checkout: Optional[str]) -> None:
+def _add_git_diff(code: CodeDiff, git_checkout: str | None) -> None:
     if code.same_commit is None:
         code.note = "no git commit recorded in one or both runs"
         return
     if code.same_commit:
-        code.note = "same commit" + (" (uncommitted changes in a run)" if code.dirty_a or code.dirty_b else "")
+        code.note = "same commit" + (
+            " (uncommitted changes in a run)" if code.dirty_a or code.dirty_b else ""
+        )
         return
     if (
         code.commit_a is None
@@ -380,20 +381,31 @@ def _add_git_diff(code: CodeDiff, git_checkout: Optional[str]) -> None:
 # partial clone through a promisor remote and its core.sshCommand), no hooks, no fsmonitor
 # program, no pager; external diff and textconv drivers are refused by the diff flags.
 _HARDENING = (
-    "-c", "protocol.allow=never",
-    "-c", "core.sshCommand=false",
-    "-c", "core.hooksPath=" + os.devnull,
-    "-c", "core.fsmonitor=false",
-    "-c", "core.pager=cat",
-    "-c", "diff.external=",
+    "-c",
+    "protocol.allow=never",
+    "-c",
+    "core.sshCommand=false",
+    "-c",
+    "core.hooksPath=" + os.devnull,
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.pager=cat",
+    "-c",
+    "diff.external=",
 )
 
 
 def _git_environment() -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     env.update(
-        GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_NO_LAZY_FETCH="1",
-        GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_ALLOW_PROTOCOL="none",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_OPTIONAL_LOCKS="0",
+        LC_ALL="C",
+        GIT_NO_LAZY_FETCH="1",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_ALLOW_PROTOCOL="none",
     )
     return env
 
@@ -405,8 +417,14 @@ def _git(repo: str, *args: str) -> str:
     command = ["git", *_HARDENING, "--no-pager", "-C", repo, args[0], *safe_flags, *args[1:]]
     env = _git_environment()
     completed = subprocess.run(
-        command, capture_output=True, text=True, errors="replace", timeout=GIT_TIMEOUT_SECONDS,
-        env=env, stdin=subprocess.DEVNULL, check=False,
+        command,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=GIT_TIMEOUT_SECONDS,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     if completed.returncode != 0:
         raise subprocess.SubprocessError(completed.stderr.strip().splitlines()[-1:] or "git failed")
@@ -452,7 +470,7 @@ def run_versions(tags: dict, requirements=()) -> dict:
     return versions
 
 
-def _version_tag_package(key: str, tags: dict) -> Optional[str]:
+def _version_tag_package(key: str, tags: dict) -> str | None:
     """The package a version tag describes, e.g. ``autolog.framework.version`` -> its framework."""
     if key == TAG_AUTOLOG_VERSION:
         return "autolog"

@@ -2,6 +2,7 @@
 
 from autolog._core._entities import (
     Experiment,
+    ExperimentKeys,
     FileInfo,
     LifecycleStage,
     Metric,
@@ -17,12 +18,12 @@ from autolog._core._entities import (
     RunStatus,
     RunTag,
     SeriesSample,
-    ExperimentKeys,
     ViewType,
 )
 
 __all__ = [
     "Experiment",
+    "ExperimentKeys",
     "FileInfo",
     "LifecycleStage",
     "Metric",
@@ -38,6 +39,5 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "SeriesSample",
-    "ExperimentKeys",
     "ViewType",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,8 +52,10 @@ def ensure_mlflow_venv(version: str) -> Path:
     wanted = {"mlflow": version, **pins}
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         return py
-    print(f"[bench] creating {venv.relative_to(ROOT)} with mlflow=={version} (one-off, a few minutes)",
-          flush=True)
+    print(
+        f"[bench] creating {venv.relative_to(ROOT)} with mlflow=={version} (one-off, a few minutes)",
+        flush=True,
+    )
     _run([base_python(), "-m", "venv", "--clear", str(venv)])
     reqs = [f"mlflow=={version}"] + [f"{n}=={v}" for n, v in pins.items() if v]
     _run([str(py), "-m", "pip", "install", "-q", *reqs])

@@ -26,7 +26,7 @@ def main(uri: str, runs: int, metrics: int, steps: int) -> None:
     experiment = client.create_experiment("import-bench")
     template = client.create_run(experiment, run_name="template").info.run_id
     client.set_terminated(template)
-    connection = sqlite3.connect(uri[len("sqlite:///"):])
+    connection = sqlite3.connect(uri[len("sqlite:///") :])
     run_columns = _columns(connection, "runs")
     copied = ", ".join("?" if c in ("run_uuid", "name") else c for c in run_columns)
     now = int(time.time() * 1000)
@@ -37,23 +37,41 @@ def main(uri: str, runs: int, metrics: int, steps: int) -> None:
             if index:
                 connection.execute(
                     f"INSERT INTO runs ({', '.join(run_columns)}) SELECT {copied} FROM runs WHERE run_uuid = ?",
-                    [run_id if c == "run_uuid" else f"run-{index}" for c in run_columns if c in ("run_uuid", "name")]
+                    [
+                        run_id if c == "run_uuid" else f"run-{index}"
+                        for c in run_columns
+                        if c in ("run_uuid", "name")
+                    ]
                     + [template],
                 )
-            values = [(f"metric_{m}", (index + m + s) / 7.0, now + s, run_id, s, 0)
-                      for m in range(metrics) for s in range(steps)]
+            values = [
+                (f"metric_{m}", (index + m + s) / 7.0, now + s, run_id, s, 0)
+                for m in range(metrics)
+                for s in range(steps)
+            ]
             connection.executemany(
-                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)", values
+                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)",
+                values,
             )
             connection.executemany(
                 "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, 0, ?)",
-                [(f"metric_{m}", (index + m + steps - 1) / 7.0, now + steps - 1, steps - 1, run_id) for m in range(metrics)],
+                [
+                    (f"metric_{m}", (index + m + steps - 1) / 7.0, now + steps - 1, steps - 1, run_id)
+                    for m in range(metrics)
+                ],
             )
-            connection.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
-                                   [(f"p{p}", str(index * p), run_id) for p in range(5)])
-            connection.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)",
-                                   [("team", "bench", run_id), ("index", str(index), run_id),
-                                    ("mlflow.runName", f"run-{index}", run_id)])
+            connection.executemany(
+                "INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
+                [(f"p{p}", str(index * p), run_id) for p in range(5)],
+            )
+            connection.executemany(
+                "INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)",
+                [
+                    ("team", "bench", run_id),
+                    ("index", str(index), run_id),
+                    ("mlflow.runName", f"run-{index}", run_id),
+                ],
+            )
     connection.close()
     # Read back through MLflow: the copies are runs MLflow itself sees.
     found = client.search_runs([experiment], max_results=runs + 1)

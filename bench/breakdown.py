@@ -23,7 +23,8 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 TARGETS = [
-    "autolog.engine._training:_start", "autolog.engine._training:_finish",
+    "autolog.engine._training:_start",
+    "autolog.engine._training:_finish",
     "autolog.integrations.sklearn._run_recorder:SklearnFitRecorder.run_spec",
     "autolog.integrations.sklearn._run_recorder:SklearnFitRecorder.log_results",
     "autolog.integrations.sklearn._run_recorder:SklearnFitRecorder.after_run",
@@ -34,10 +35,14 @@ TARGETS = [
     "autolog.engine._recorder:log_git_diff",
     "autolog.engine._recorder:_run_context_tags",
     "autolog.integrations.sklearn._metrics:training_metrics",
-    "autolog.models._api:log_model", "autolog.models._api:_requirements",
-    "autolog.models._api:_write_model_directory", "autolog.models._api:_save_into_place",
-    "autolog.store._sql_store:SqlStore.create_run", "autolog.store._sql_store:SqlStore.update_run",
-    "autolog.store._sql_store:SqlStore.log_batch", "autolog.store._sql_store:SqlStore.get_run",
+    "autolog.models._api:log_model",
+    "autolog.models._api:_requirements",
+    "autolog.models._api:_write_model_directory",
+    "autolog.models._api:_save_into_place",
+    "autolog.store._sql_store:SqlStore.create_run",
+    "autolog.store._sql_store:SqlStore.update_run",
+    "autolog.store._sql_store:SqlStore.log_batch",
+    "autolog.store._sql_store:SqlStore.get_run",
     "autolog.store._sql_store:SqlStore.artifacts",
     "autolog.store._artifacts:ArtifactRepository.write_bytes",
     "autolog.store._artifacts:ArtifactRepository.log_artifacts",
@@ -65,6 +70,7 @@ def wrap(spec: str) -> bool:
         finally:
             TOTALS[spec] += time.perf_counter() - t0
             CALLS[spec] += 1
+
     setattr(owner, parts[-1], timed)
     return True
 
@@ -78,27 +84,35 @@ def main() -> None:
     from workloads import _autolog_api as a
     from workloads.fit import dataset, make_estimator
     from workloads.grid import make_search
+
     a.configure(tempfile.mkdtemp(prefix="bench-breakdown-"))
     make = make_search if args.model == "grid" else (lambda: make_estimator(args.model))
     X, y = dataset("logreg" if args.model == "grid" else args.model)
     if args.model == "grid":
         from workloads._common import classification
+
         X, y = classification(2000)
     opts = {"log_models": False} if args.no_models else {}
     a.enable(**opts)
-    make().fit(X, y)                                 # lazy imports, store creation
+    make().fit(X, y)  # lazy imports, store creation
     missing = [s for s in TARGETS if not wrap(s)]
     pairs = []
     for _ in range(args.n):
         a.disable()
-        t0 = time.perf_counter(); make().fit(X, y); plain = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        make().fit(X, y)
+        plain = time.perf_counter() - t0
         a.enable(**opts)
-        t0 = time.perf_counter(); make().fit(X, y); auto = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        make().fit(X, y)
+        auto = time.perf_counter() - t0
         pairs.append((plain, auto))
     over = statistics.median(au - pl for pl, au in pairs) * 1e3
-    print(f"{args.model}{' log_models=False' if args.no_models else ''}: plain "
-          f"{statistics.median(p for p, _ in pairs) * 1e3:.2f} ms, overhead {over:.2f} ms "
-          f"(median of {args.n} pairs); per fit, mean over fits:")
+    print(
+        f"{args.model}{' log_models=False' if args.no_models else ''}: plain "
+        f"{statistics.median(p for p, _ in pairs) * 1e3:.2f} ms, overhead {over:.2f} ms "
+        f"(median of {args.n} pairs); per fit, mean over fits:"
+    )
     for spec in TARGETS:
         if CALLS[spec]:
             print(f"  {TOTALS[spec] / args.n * 1e3:8.2f} ms  {CALLS[spec] / args.n:5.1f} calls  {spec}")

@@ -52,7 +52,9 @@ def bench_optuna(trials: int, repeats: int) -> list[tuple[str, float, float]]:
     plain, logged = [], []
 
     def study() -> None:
-        optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).optimize(_tiny_objective, n_trials=trials)
+        optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).optimize(
+            _tiny_objective, n_trials=trials
+        )
 
     study()  # warm-up: imports, first study
     for _ in range(repeats):
@@ -79,7 +81,11 @@ def _per_trial_rows(name: str, plain: list, logged: list, trials: int) -> list[t
     return [
         (f"{name}: {trials} trials, plain (s)", wall_plain, cpu_plain),
         (f"{name}: {trials} trials, autologged (s)", wall_logged, cpu_logged),
-        (f"{name}: overhead per trial (ms)", 1000 * (wall_logged - wall_plain) / trials, 1000 * (cpu_logged - cpu_plain) / trials),
+        (
+            f"{name}: overhead per trial (ms)",
+            1000 * (wall_logged - wall_plain) / trials,
+            1000 * (cpu_logged - cpu_plain) / trials,
+        ),
     ]
 
 
@@ -115,11 +121,19 @@ def bench_mlflow(trials: int, repeats: int, overlay: str) -> list[tuple[str, flo
     python = BENCH / ".venv-mlflow" / "bin" / "python"
     env = {**os.environ, "PYTHONPATH": overlay, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
     done = subprocess.run(
-        [str(python), "-c", MLFLOW_SCRIPT, str(trials), str(repeats)], capture_output=True, text=True, env=env, timeout=3600
+        [str(python), "-c", MLFLOW_SCRIPT, str(trials), str(repeats)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
-    values = {line.split()[0]: (float(line.split()[1]), float(line.split()[2])) for line in done.stdout.splitlines() if line[:1] in "pl"}
+    values = {
+        line.split()[0]: (float(line.split()[1]), float(line.split()[2]))
+        for line in done.stdout.splitlines()
+        if line[:1] in "pl"
+    }
     return _per_trial_rows("mlflow MLflowCallback", [values["plain"]], [values["logged"]], trials)
 
 
@@ -165,17 +179,24 @@ def bench_ray_worker_side(trials: int) -> list[tuple[str, float, float]]:
     """What a trial's worker does for autolog, without Ray around it: create the trial run with
     its config, record 3 reports (one batch each), end it. Ray's own wall time on a shared
     machine varies by tens of seconds between fits, which hides this cost in the row above."""
-    import autolog
     from autolog.integrations._trials import TrialRun
     from autolog.integrations.ray._worker import WorkerTrial, flat_params
+
+    import autolog
 
     _fresh_store(autolog, "bench-ray-worker-")
     client = autolog.Client()
     parent = client.create_run("0")
 
     def trial(index: int) -> None:
-        run = TrialRun(client, "0", parent.info.run_id, f"train_{index:05d}", {"autolog.tuning.trial": str(index)},
-                       params=flat_params({"x": index, "nested": {"lr": 0.1}}))
+        run = TrialRun(
+            client,
+            "0",
+            parent.info.run_id,
+            f"train_{index:05d}",
+            {"autolog.tuning.trial": str(index)},
+            params=flat_params({"x": index, "nested": {"lr": 0.1}}),
+        )
         worker = WorkerTrial(run)
         for step in range(3):
             worker.on_report(None, {"loss": index / (step + 1), "training_iteration": step + 1}, None)
@@ -183,7 +204,13 @@ def bench_ray_worker_side(trials: int) -> list[tuple[str, float, float]]:
 
     trial(-1)
     wall, cpu = _timed(lambda: [trial(i) for i in range(trials)])
-    return [("ray tune: worker-side recording per trial, 3 reports (ms)", 1000 * wall / trials, 1000 * cpu / trials)]
+    return [
+        (
+            "ray tune: worker-side recording per trial, 3 reports (ms)",
+            1000 * wall / trials,
+            1000 * cpu / trials,
+        )
+    ]
 
 
 def bench_sampler(samples: int) -> list[tuple[str, float, float]]:
@@ -201,14 +228,22 @@ def bench_sampler(samples: int) -> list[tuple[str, float, float]]:
     per_sample_cpu = cpu / samples
     return [
         ("sampler: one sample (ms)", 1000 * wall / samples, 1000 * per_sample_cpu),
-        ("sampler: share of one core at 10 s (%)", 100 * (wall / samples) / DEFAULT_INTERVAL_SECONDS,
-         100 * per_sample_cpu / DEFAULT_INTERVAL_SECONDS),
+        (
+            "sampler: share of one core at 10 s (%)",
+            100 * (wall / samples) / DEFAULT_INTERVAL_SECONDS,
+            100 * per_sample_cpu / DEFAULT_INTERVAL_SECONDS,
+        ),
     ]
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", default=["optuna", "mlflow", "ray", "sampler"], help="optuna, mlflow, ray, ray-worker, sampler")
+    parser.add_argument(
+        "parts",
+        nargs="*",
+        default=["optuna", "mlflow", "ray", "sampler"],
+        help="optuna, mlflow, ray, ray-worker, sampler",
+    )
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ray-trials", type=int, default=8)
@@ -221,7 +256,7 @@ def main(argv=None) -> None:
     if "mlflow" in args.parts:
         try:
             rows += bench_mlflow(args.trials, args.repeats, args.mlflow_overlay)
-        except Exception as error:  # noqa: BLE001 - report why the MLflow side is missing
+        except Exception as error:
             print(f"mlflow side not measured: {error}", file=sys.stderr)
     if "ray" in args.parts:
         rows += bench_ray(args.ray_trials, args.ray_repeats)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _envs  # noqa: E402
+import _envs
 
 BENCH = Path(__file__).resolve().parent
 
@@ -42,24 +42,56 @@ def main() -> None:
         source = f"sqlite:///{folder / name}"
         if not (folder / name).exists():
             started = time.perf_counter()
-            subprocess.run([str(mlflow_python), str(BENCH / "_mlflow_generate.py"), source,
-                            str(args.runs), str(args.metrics), str(args.steps)], check=True)
+            subprocess.run(
+                [
+                    str(mlflow_python),
+                    str(BENCH / "_mlflow_generate.py"),
+                    source,
+                    str(args.runs),
+                    str(args.metrics),
+                    str(args.steps),
+                ],
+                check=True,
+            )
             print(f"generated {source} in {time.perf_counter() - started:.1f}s", flush=True)
         target = Path(tmp) / "autolog.db"
         cpu_before = _children_cpu()
         started = time.perf_counter()
         result = subprocess.run(
-            [str(_envs.AUTOLOG_PY), "-m", "autolog.cli", "--store", f"sqlite:///{target}", "import",
-             "mlflow", source, "--mlflow-python", str(mlflow_python), "--json"],
-            check=True, capture_output=True, text=True,
+            [
+                str(_envs.AUTOLOG_PY),
+                "-m",
+                "autolog.cli",
+                "--store",
+                f"sqlite:///{target}",
+                "import",
+                "mlflow",
+                source,
+                "--mlflow-python",
+                str(mlflow_python),
+                "--json",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         seconds = time.perf_counter() - started
         cpu = _children_cpu() - cpu_before
     imported = json.loads(result.stdout)["imported"]
-    print(json.dumps({"runs": args.runs, "metrics": args.metrics, "steps": args.steps,
-                      "import_seconds": round(seconds, 1),
-                      "import_cpu_seconds": round(cpu, 1), "load_average": os.getloadavg()[0],
-                      "imported": imported}, indent=2))
+    print(
+        json.dumps(
+            {
+                "runs": args.runs,
+                "metrics": args.metrics,
+                "steps": args.steps,
+                "import_seconds": round(seconds, 1),
+                "import_cpu_seconds": round(cpu, 1),
+                "load_average": os.getloadavg()[0],
+                "imported": imported,
+            },
+            indent=2,
+        )
+    )
 
 
 def _children_cpu() -> float:

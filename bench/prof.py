@@ -22,20 +22,22 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from workloads import _autolog_api as a  # noqa: E402
-from workloads._common import classification, iris  # noqa: E402
+from workloads import _autolog_api as a
+from workloads._common import classification, iris
 
 
 def setup_fit(opts: dict, model: str = "logreg"):
     from workloads.fit import make_estimator
+
     X, y = classification(5000) if model == "rf" else iris()
     a.enable(**opts)
-    make_estimator(model).fit(X, y)                  # first fit: lazy imports, store creation
+    make_estimator(model).fit(X, y)  # first fit: lazy imports, store creation
     return lambda: make_estimator(model).fit(X, y)
 
 
 def setup_grid():
     from workloads.grid import make_search
+
     X, y = classification(2000)
     a.enable()
     make_search().fit(X, y)
@@ -44,6 +46,7 @@ def setup_grid():
 
 def setup_tracking(kind: str):
     import autolog
+
     cl = a.client()
     run_id = a.create_run(cl, "0")
     if kind == "create_run":
@@ -51,14 +54,16 @@ def setup_tracking(kind: str):
     if kind == "log_metric":
         autolog.start_run()
         return lambda: autolog.log_metric("loss", 0.5, step=1)
-    batch, _ = a.entities([(f"k{i % 20:02d}", float(i), int(time.time() * 1000), i // 20)
-                           for i in range(2000)])
+    batch, _ = a.entities(
+        [(f"k{i % 20:02d}", float(i), int(time.time() * 1000), i // 20) for i in range(2000)]
+    )
     return lambda: a.log_batch(cl, run_id, batch)
 
 
 def setup_search(n: int, fixture: str | None):
     from workloads import search
-    if fixture:                                       # e.g. bench/.cache/search-autolog-100000-*
+
+    if fixture:  # e.g. bench/.cache/search-autolog-100000-*
         a.configure(fixture)
     cl = a.client()
     if not fixture:
@@ -68,15 +73,21 @@ def setup_search(n: int, fixture: str | None):
 
 def setup_digest():
     import numpy as np
+
     from autolog.context import fingerprint
+
     X = np.random.default_rng(0).standard_normal((2**27 // 16, 16))
     return lambda: fingerprint(X)
 
 
 def import_profile() -> None:
     code = "from autolog import autolog; autolog()"
-    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,
-                         text=True, cwd=tempfile.gettempdir()).stderr
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+    ).stderr
     rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:")][1:]
     rows = [(int(r[1]), int(r[0].split(":")[1]), r[2].rstrip()) for r in rows]
     print("cumulative_us  self_us  module")
@@ -94,18 +105,24 @@ def main() -> None:
     if args.target == "import":
         return import_profile()
     a.configure(tempfile.mkdtemp(prefix="bench-profile-"))
-    fn = {"fit": lambda: setup_fit({}), "fit-nomodels": lambda: setup_fit({"log_models": False}),
-          "rf": lambda: setup_fit({}, "rf"), "grid": setup_grid,
-          "search": lambda: setup_search(500, args.fixture), "digest": setup_digest,
-          }.get(args.target, lambda: setup_tracking(args.target))()
+    fn = {
+        "fit": lambda: setup_fit({}),
+        "fit-nomodels": lambda: setup_fit({"log_models": False}),
+        "rf": lambda: setup_fit({}, "rf"),
+        "grid": setup_grid,
+        "search": lambda: setup_search(500, args.fixture),
+        "digest": setup_digest,
+    }.get(args.target, lambda: setup_tracking(args.target))()
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
     for _ in range(args.n):
         fn()
     prof.disable()
-    print(f"{args.target}: {(time.perf_counter() - t0) / args.n * 1e3:.3f} ms per call "
-          f"(under cProfile), {args.n} calls")
+    print(
+        f"{args.target}: {(time.perf_counter() - t0) / args.n * 1e3:.3f} ms per call "
+        f"(under cProfile), {args.n} calls"
+    )
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
     stats.print_stats(r"autolog|integrations", args.top)

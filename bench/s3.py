@@ -33,7 +33,11 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHONS = {"autolog": ROOT / ".venv" / "bin" / "python", "mlflow": BENCH / ".venv-mlflow" / "bin" / "python"}
 BUCKET = "bench"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 _PRELUDE = textwrap.dedent("""
     import json, os, resource, statistics, sys, time
@@ -187,8 +191,11 @@ def start_moto() -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    process = subprocess.Popen([str(PYTHONS["autolog"]), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(PYTHONS["autolog"]), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -202,12 +209,18 @@ def start_moto() -> tuple[subprocess.Popen, str]:
 
 
 def child(side: str, code: str, args: dict, env: dict) -> dict:
-    done = subprocess.run([str(PYTHONS[side]), "-c", _PRELUDE + code, json.dumps(args)], env=env,
-                          capture_output=True, text=True, timeout=3600, cwd=str(ROOT))
+    done = subprocess.run(
+        [str(PYTHONS[side]), "-c", _PRELUDE + code, json.dumps(args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        cwd=str(ROOT),
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{side} child failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def main(argv=None) -> int:
@@ -220,11 +233,24 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     moto, endpoint = start_moto()
     work = Path(tempfile.mkdtemp(prefix="autolog-s3-bench-"))
-    env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "MLFLOW_S3_ENDPOINT_URL": endpoint,
-           "AUTOLOG_ARTIFACT_CACHE_DIR": str(work / "cache"), "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    results: dict = {"size_mib": options.size_mib, "fits": options.fits, "endpoint": "moto server, 127.0.0.1",
-                     "load_average": os.getloadavg(), "rows": {}}
+    env = {
+        **os.environ,
+        **CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "MLFLOW_S3_ENDPOINT_URL": endpoint,
+        "AUTOLOG_ARTIFACT_CACHE_DIR": str(work / "cache"),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+    results: dict = {
+        "size_mib": options.size_mib,
+        "fits": options.fits,
+        "endpoint": "moto server, 127.0.0.1",
+        "load_average": os.getloadavg(),
+        "rows": {},
+    }
     try:
         big = work / "big.bin"
         with open(big, "wb") as handle:
@@ -238,17 +264,27 @@ def main(argv=None) -> int:
                 store.mkdir()
                 side_env = {**env, "AUTOLOG_ARTIFACT_ROOT": root}
                 common = {"store": str(store), "root": root}
-                rows.setdefault("fit", []).append(child(side, FIT[side], {**common, "fits": options.fits}, side_env))
+                rows.setdefault("fit", []).append(
+                    child(side, FIT[side], {**common, "fits": options.fits}, side_env)
+                )
                 logged = child(side, LOAD[side], {**common, "phase": "log"}, side_env)
                 rows.setdefault("load_model", []).append(
-                    child(side, LOAD[side], {**common, "phase": "load", "uri": logged["uri"]},
-                          {**side_env, "AUTOLOG_ARTIFACT_CACHE_DIR": str(work / f"cache-{side}-{repeat}")}))
+                    child(
+                        side,
+                        LOAD[side],
+                        {**common, "phase": "load", "uri": logged["uri"]},
+                        {**side_env, "AUTOLOG_ARTIFACT_CACHE_DIR": str(work / f"cache-{side}-{repeat}")},
+                    )
+                )
                 transfer = {**common, "file": str(big), "size": big.stat().st_size}
                 up = child(side, TRANSFER[side], {**transfer, "direction": "upload"}, side_env)
                 out = work / f"out-{side}-{repeat}"
-                down = child(side, TRANSFER[side], {**transfer, "direction": "download", "run_id": up["run_id"],
-                                                    "out": str(out)},
-                             {**side_env, "AUTOLOG_ARTIFACT_CACHE_SIZE": "0"})
+                down = child(
+                    side,
+                    TRANSFER[side],
+                    {**transfer, "direction": "download", "run_id": up["run_id"], "out": str(out)},
+                    {**side_env, "AUTOLOG_ARTIFACT_CACHE_SIZE": "0"},
+                )
                 rows.setdefault("upload", []).append(up)
                 rows.setdefault("download", []).append(down)
                 subprocess.run(["rm", "-rf", str(out)])
@@ -263,17 +299,28 @@ def main(argv=None) -> int:
 def write(results: dict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "s3.json").write_text(json.dumps(results, indent=2))
-    best = {side: {row: _best(values) for row, values in rows.items()} for side, rows in results["rows"].items()}
-    lines = [f"# Artifacts on S3 (moto server on 127.0.0.1), {results['size_mib']} MiB transfers",
-             "", f"Load average at start: {', '.join(f'{x:.1f}' for x in results['load_average'])}. "
-             "Best of the repeats (the minimum time; for RSS, the run of that minimum).", "",
-             "| measurement | autolog | MLflow 3.17.2 |", "|---|---|---|"]
-    measures = [("fit", "overhead_ms", "autologged fit overhead (ms)"), ("fit", "plain_ms", "plain fit (ms)"),
-                ("upload", "mb_s", "upload throughput (MB/s)"), ("upload", "rss_growth_mib", "upload peak RSS growth (MiB)"),
-                ("download", "mb_s", "download throughput (MB/s)"),
-                ("download", "rss_growth_mib", "download peak RSS growth (MiB)"),
-                ("load_model", "cold_ms", "load_model cold, new process (ms)"),
-                ("load_model", "cached_ms", "load_model cached, median of 20 (ms)")]
+    best = {
+        side: {row: _best(values) for row, values in rows.items()} for side, rows in results["rows"].items()
+    }
+    lines = [
+        f"# Artifacts on S3 (moto server on 127.0.0.1), {results['size_mib']} MiB transfers",
+        "",
+        f"Load average at start: {', '.join(f'{x:.1f}' for x in results['load_average'])}. "
+        "Best of the repeats (the minimum time; for RSS, the run of that minimum).",
+        "",
+        "| measurement | autolog | MLflow 3.17.2 |",
+        "|---|---|---|",
+    ]
+    measures = [
+        ("fit", "overhead_ms", "autologged fit overhead (ms)"),
+        ("fit", "plain_ms", "plain fit (ms)"),
+        ("upload", "mb_s", "upload throughput (MB/s)"),
+        ("upload", "rss_growth_mib", "upload peak RSS growth (MiB)"),
+        ("download", "mb_s", "download throughput (MB/s)"),
+        ("download", "rss_growth_mib", "download peak RSS growth (MiB)"),
+        ("load_model", "cold_ms", "load_model cold, new process (ms)"),
+        ("load_model", "cached_ms", "load_model cached, median of 20 (ms)"),
+    ]
     for row, key, label in measures:
         cells = [f"{best[side][row][key]:.1f}" if side in best else "-" for side in ("autolog", "mlflow")]
         lines.append(f"| {label} | {cells[0]} | {cells[1]} |")

@@ -15,7 +15,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -24,10 +23,12 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHONS = {"autolog": ROOT / ".venv" / "bin" / "python", "mlflow": BENCH / ".venv-mlflow" / "bin" / "python"}
-ROWS = [("search_ms", "search_runs over N runs through the server (ms, median)", "<= 150"),
-        ("log_batch_2000_ms", "log_batch of 2,000 values, round trip (ms, median)", "<= 20"),
-        ("log_metric_values_per_s", "log_metric in a loop, values/s until end_run returned", ">= 50,000"),
-        ("fit_overhead_ms", "autologged LogisticRegression fit, overhead (ms, median)", "<= 10")]
+ROWS = [
+    ("search_ms", "search_runs over N runs through the server (ms, median)", "<= 150"),
+    ("log_batch_2000_ms", "log_batch of 2,000 values, round trip (ms, median)", "<= 20"),
+    ("log_metric_values_per_s", "log_metric in a loop, values/s until end_run returned", ">= 50,000"),
+    ("fit_overhead_ms", "autologged LogisticRegression fit, overhead (ms, median)", "<= 10"),
+]
 
 
 def free_port() -> int:
@@ -37,13 +38,24 @@ def free_port() -> int:
 
 
 def child(side: str, *args: str, timeout: int = 3600) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(BENCH), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MLFLOW_ALLOW_FILE_STORE": "true"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(BENCH),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MLFLOW_ALLOW_FILE_STORE": "true",
+    }
     env.pop("AUTOLOG_TRACKING_URI", None)
     env.pop("MLFLOW_TRACKING_URI", None)
     with tempfile.TemporaryDirectory(prefix="bench-server-client-") as cwd:  # MLflow writes ./mlruns
-        done = subprocess.run([str(PYTHONS[side]), "-m", "workloads.server", *args], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(PYTHONS[side]), "-m", "workloads.server", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     if done.returncode != 0:
         raise RuntimeError(f"{side} {args[0]} failed: {done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -51,17 +63,43 @@ def child(side: str, *args: str, timeout: int = 3600) -> dict:
 
 def start_server(side: str, fixture: str, scratch: str, port: int) -> subprocess.Popen:
     if side == "autolog":
-        args = [str(PYTHONS[side]), "-m", "autolog.cli", "server", "--backend-store-uri",
-                os.path.join(fixture, "autolog-runs"), "--port", str(port), "--workers", "1"]
+        args = [
+            str(PYTHONS[side]),
+            "-m",
+            "autolog.cli",
+            "server",
+            "--backend-store-uri",
+            os.path.join(fixture, "autolog-runs"),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ]
         health = "/api/v1/health"
     else:
-        args = [str(PYTHONS[side].parent / "mlflow"), "server", "--backend-store-uri",
-                "sqlite:///" + os.path.join(fixture, "mlflow.db"), "--default-artifact-root",
-                os.path.join(scratch, "mlflow-artifacts"), "--host", "127.0.0.1", "--port", str(port),
-                "--workers", "1"]
+        args = [
+            str(PYTHONS[side].parent / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            "sqlite:///" + os.path.join(fixture, "mlflow.db"),
+            "--default-artifact-root",
+            os.path.join(scratch, "mlflow-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ]
         health = "/health"
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True, cwd=scratch)
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=scratch,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -93,8 +131,16 @@ def run_side(side: str, args) -> dict:
     port = free_port()
     server = start_server(side, working, scratch, port)
     try:
-        result = child(side, "measure", side, f"http://127.0.0.1:{port}", str(args.runs), str(args.repeats),
-                       str(args.metric_values), str(args.fits))
+        result = child(
+            side,
+            "measure",
+            side,
+            f"http://127.0.0.1:{port}",
+            str(args.runs),
+            str(args.repeats),
+            str(args.metric_values),
+            str(args.fits),
+        )
     finally:
         stop(server)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -102,12 +148,16 @@ def run_side(side: str, args) -> dict:
 
 
 def table(results: dict, args) -> str:
-    lines = [f"| workload ({args.runs:,} runs, 1 worker, SQLite) | autolog server | mlflow server | ratio (MLflow/autolog) | target |",
-             "|---|---:|---:|---:|---|"]
+    lines = [
+        f"| workload ({args.runs:,} runs, 1 worker, SQLite) | autolog server | mlflow server | ratio (MLflow/autolog) | target |",
+        "|---|---:|---:|---:|---|",
+    ]
     for key, label, target in ROWS:
         a, m = results["autolog"].get(key), results["mlflow"].get(key)
         if a is None or m is None:
-            lines.append(f"| {label} | {a if a is not None else 'failed'} | {m if m is not None else 'failed'} | - | {target} |")
+            lines.append(
+                f"| {label} | {a if a is not None else 'failed'} | {m if m is not None else 'failed'} | - | {target} |"
+            )
             continue
         ratio = (a / m if key.endswith("per_s") else m / a) if a and m else float("nan")
         lines.append(f"| {label} | {a:,} | {m:,} | {ratio:.1f}x | {target} |")
@@ -120,22 +170,30 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--metric-values", type=int, default=20_000)
     parser.add_argument("--fits", type=int, default=30)
-    parser.add_argument("--sides", default="autolog,mlflow",
-                        help="measure only these; the other side's row is kept from results/server.json")
+    parser.add_argument(
+        "--sides",
+        default="autolog,mlflow",
+        help="measure only these; the other side's row is kept from results/server.json",
+    )
     args = parser.parse_args()
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
     results = {}
     if (out / "server.json").exists():
-        results = {k: v for k, v in json.loads((out / "server.json").read_text()).items()
-                   if k in ("autolog", "mlflow")}
+        results = {
+            k: v
+            for k, v in json.loads((out / "server.json").read_text()).items()
+            if k in ("autolog", "mlflow")
+        }
     for side in args.sides.split(","):
         try:
             results[side] = run_side(side, args)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:  # e.g. a search that never returns
             results[side] = {"error": str(exc)[-600:]}
     load = os.getloadavg()
-    (out / "server.json").write_text(json.dumps({"args": vars(args), "load_average": load, **results}, indent=2))
+    (out / "server.json").write_text(
+        json.dumps({"args": vars(args), "load_average": load, **results}, indent=2)
+    )
     text = table(results, args) + f"\n\nload average at the end: {load[0]:.1f} (2 shared cores)\n"
     (out / "server.md").write_text(text)
     print(text)

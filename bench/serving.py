@@ -28,11 +28,15 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _envs  # noqa: E402
-import _machine  # noqa: E402
+import _envs
+import _machine
 
-ROW = {"dataframe_split": {"columns": ["sepal length (cm)", "sepal width (cm)", "petal length (cm)",
-                                       "petal width (cm)"], "data": [[5.1, 3.5, 1.4, 0.2]]}}
+ROW = {
+    "dataframe_split": {
+        "columns": ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"],
+        "data": [[5.1, 3.5, 1.4, 0.2]],
+    }
+}
 
 LOG_MODEL = {
     "autolog": """
@@ -70,29 +74,64 @@ class Side:
         self.store = scratch / name
         self.store.mkdir()
         env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true")
-        out = subprocess.run([str(python), "-c", LOG_MODEL[name], str(self.store)], env=env, cwd=self.store,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [str(python), "-c", LOG_MODEL[name], str(self.store)],
+            env=env,
+            cwd=self.store,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         self.uri = out.stdout.strip().splitlines()[-1]
 
     def command(self, port: int, workers: int) -> tuple[list, dict]:
         env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true")
         if self.name == "autolog":
             env["AUTOLOG_TRACKING_URI"] = str(self.store)
-            return [str(self.python), "-m", "autolog.cli", "models", "serve", self.uri, "--port", str(port),
-                    "--workers", str(workers)], env
+            return [
+                str(self.python),
+                "-m",
+                "autolog.cli",
+                "models",
+                "serve",
+                self.uri,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ], env
         env["MLFLOW_TRACKING_URI"] = f"sqlite:///{self.store}/mlflow.db"
         env["PATH"] = f"{self.python.parent}{os.pathsep}{env['PATH']}"  # MLflow execs `uvicorn` by name
         mlflow = self.python.parent / "mlflow"
-        return [str(mlflow), "models", "serve", "-m", self.uri, "-p", str(port), "-h", "127.0.0.1",
-                "--env-manager", "local", "-w", str(workers)], env
+        return [
+            str(mlflow),
+            "models",
+            "serve",
+            "-m",
+            self.uri,
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "--env-manager",
+            "local",
+            "-w",
+            str(workers),
+        ], env
 
 
 def start(side: Side, workers: int) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
     cmd, env = side.command(port, workers)
     started = time.perf_counter()
-    process = subprocess.Popen(cmd, env=env, cwd=side.store, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=side.store,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/invocations"
     while time.perf_counter() - started < 180:
         if process.poll() is not None:
@@ -157,8 +196,12 @@ def measure(side: Side, quick: bool) -> dict:
     finally:
         stop(process)
     lat.sort()
-    return {"start_s": start_s, "p50_ms": statistics.median(lat), "p99_ms": lat[int(len(lat) * 0.99) - 1],
-            "rps_8_clients_2_workers": rps}
+    return {
+        "start_s": start_s,
+        "p50_ms": statistics.median(lat),
+        "p99_ms": lat[int(len(lat) * 0.99) - 1],
+        "rps_8_clients_2_workers": rps,
+    }
 
 
 def main() -> None:
@@ -182,17 +225,28 @@ def write(results: dict, load: dict) -> None:
     def median(side: str, key: str) -> float:
         return statistics.median(r[key] for r in results[side])
 
-    rows = [("time to first answer", "start_s", "s", "<="), ("one-row latency p50", "p50_ms", "ms", "<="),
-            ("one-row latency p99", "p99_ms", "ms", "<="),
-            ("throughput, 8 clients, 2 workers", "rps_8_clients_2_workers", "req/s", ">=")]
-    lines = ["# Model serving: autolog vs MLflow 3.17.2 (medians of rounds, sides alternating)", "",
-             f"Machine load during the run: {json.dumps(load)}", "",
-             "| workload | autolog | MLflow | MLflow / autolog |", "| --- | --- | --- | --- |"]
+    rows = [
+        ("time to first answer", "start_s", "s", "<="),
+        ("one-row latency p50", "p50_ms", "ms", "<="),
+        ("one-row latency p99", "p99_ms", "ms", "<="),
+        ("throughput, 8 clients, 2 workers", "rps_8_clients_2_workers", "req/s", ">="),
+    ]
+    lines = [
+        "# Model serving: autolog vs MLflow 3.17.2 (medians of rounds, sides alternating)",
+        "",
+        f"Machine load during the run: {json.dumps(load)}",
+        "",
+        "| workload | autolog | MLflow | MLflow / autolog |",
+        "| --- | --- | --- | --- |",
+    ]
     for label, key, unit, better in rows:
         a, m = median("autolog", key), median("mlflow", key)
         ratio = m / a if better == "<=" else a / m
-        lines.append(f"| {label} | {a:,.2f} {unit} | {m:,.2f} {unit} | {ratio:.1f}x in autolog's favour |"
-                     if ratio >= 1 else f"| {label} | {a:,.2f} {unit} | {m:,.2f} {unit} | {1 / ratio:.1f}x in MLflow's favour |")
+        lines.append(
+            f"| {label} | {a:,.2f} {unit} | {m:,.2f} {unit} | {ratio:.1f}x in autolog's favour |"
+            if ratio >= 1
+            else f"| {label} | {a:,.2f} {unit} | {m:,.2f} {unit} | {1 / ratio:.1f}x in MLflow's favour |"
+        )
     lines.append("")
     lines.append("Target (BRIEF / issue #19): one-row p50 <= 2 ms on loopback.")
     out = _envs.BENCH / "results"

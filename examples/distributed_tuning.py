@@ -81,7 +81,9 @@ def dask_grid_search() -> None:
     X, y = load_iris(return_X_y=True)
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster):
         with joblib.parallel_backend("dask"):
-            GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.01, 0.1, 1.0, 10.0]}, cv=3, n_jobs=2).fit(X, y)
+            GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.01, 0.1, 1.0, 10.0]}, cv=3, n_jobs=2).fit(
+                X, y
+            )
 
 
 def print_tree(store: str, experiment_name: str) -> None:
@@ -89,7 +91,9 @@ def print_tree(store: str, experiment_name: str) -> None:
 
     client = autolog.Client(store)
     experiment = client.get_experiment_by_name(experiment_name)
-    runs = list(client.search_runs([experiment.experiment_id], max_results=10000, order_by=["attributes.start_time"]))
+    runs = list(
+        client.search_runs([experiment.experiment_id], max_results=10000, order_by=["attributes.start_time"])
+    )
     children: dict = {}
     for run in runs:
         children.setdefault(run.info.parent_run_id, []).append(run)
@@ -98,8 +102,14 @@ def print_tree(store: str, experiment_name: str) -> None:
     def show(run, depth: int) -> None:
         data = run.data
         shown = {k: round(v, 4) for k, v in sorted(data.metrics.items()) if not k.startswith("training_")}
-        extra = {k: v for k, v in data.tags.items() if k in ("optuna.trial.state", "ray.trial.status", "ray.worker_pid")}
-        print(f"{'    ' * depth}{run.info.run_name} [{run.info.status}] {run.info.run_id[:8]} {shown} {extra}")
+        extra = {
+            k: v
+            for k, v in data.tags.items()
+            if k in ("optuna.trial.state", "ray.trial.status", "ray.worker_pid")
+        }
+        print(
+            f"{'    ' * depth}{run.info.run_name} [{run.info.status}] {run.info.run_id[:8]} {shown} {extra}"
+        )
         for child in children.get(run.info.run_id, []):
             show(child, depth + 1)
 

@@ -19,8 +19,13 @@ search = GridSearchCV(
 ).fit(X, y)
 
 parent = autolog.last_active_run()
-children = autolog.search_runs(filter_string=f"tags.autolog.search.rank LIKE '%'", output_format="list")
+children = autolog.search_runs(filter_string="tags.autolog.search.rank LIKE '%'", output_format="list")
 children = [run for run in children if run.info.parent_run_id == parent.info.run_id]
 print("parent run", parent.info.run_id, "best C:", parent.data.params["best_logisticregression__C"])
 print("best CV score:", round(parent.data.metrics["best_cv_score"], 4))
-print("child runs:", len(children), "| cv_results table:", [f.path for f in autolog.list_artifacts(run_id=parent.info.run_id)])
+print(
+    "child runs:",
+    len(children),
+    "| cv_results table:",
+    [f.path for f in autolog.list_artifacts(run_id=parent.info.run_id)],
+)

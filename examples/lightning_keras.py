@@ -10,8 +10,8 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import autolog  # noqa: E402
-from autolog import autolog as enable_autolog  # noqa: E402
+import autolog
+from autolog import autolog as enable_autolog
 
 autolog.set_tracking_uri(os.environ.get("AUTOLOG_TRACKING_URI", "autolog-runs"))
 enable_autolog()  # before the imports below: each framework is patched as it is imported
@@ -35,7 +35,9 @@ class Classifier(pl.LightningModule):
     def __init__(self, hidden: int = 16, lr: float = 0.01):
         super().__init__()
         self.save_hyperparameters()
-        self.net = torch.nn.Sequential(torch.nn.Linear(8, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(8, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
+        )
 
     def forward(self, x):
         return self.net(x).squeeze(-1)
@@ -60,25 +62,43 @@ class Classifier(pl.LightningModule):
 
 
 def loader(features, targets, shuffle=False):
-    return DataLoader(TensorDataset(torch.from_numpy(features), torch.from_numpy(targets)), batch_size=32, shuffle=shuffle)
+    return DataLoader(
+        TensorDataset(torch.from_numpy(features), torch.from_numpy(targets)), batch_size=32, shuffle=shuffle
+    )
 
 
 torch.manual_seed(0)
 lit_model = Classifier(hidden=16, lr=0.02)
 trainer = pl.Trainer(
-    max_epochs=30, callbacks=[EarlyStopping(monitor="val_loss", patience=3)], logger=False,
-    enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+    max_epochs=30,
+    callbacks=[EarlyStopping(monitor="val_loss", patience=3)],
+    logger=False,
+    enable_checkpointing=False,
+    enable_progress_bar=False,
+    enable_model_summary=False,
+    accelerator="cpu",
 )
 trainer.fit(lit_model, loader(X_train, y_train, shuffle=True), loader(X_valid, y_valid))
 
 # 2. A Keras model with a validation split and early stopping
 keras.utils.set_random_seed(0)
-keras_model = keras.Sequential([
-    keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1, activation="sigmoid"),
-])
+keras_model = keras.Sequential(
+    [
+        keras.Input((8,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ]
+)
 keras_model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
-keras_model.fit(X_train, y_train, epochs=30, batch_size=32, validation_split=0.2, verbose=0,
-                callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)])
+keras_model.fit(
+    X_train,
+    y_train,
+    epochs=30,
+    batch_size=32,
+    validation_split=0.2,
+    verbose=0,
+    callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)],
+)
 
 lit_run, keras_run = reversed(autolog.search_runs(output_format="list", max_results=2))
 for run in (lit_run, keras_run):
@@ -90,8 +110,12 @@ for run in (lit_run, keras_run):
 
 reloaded_module = autolog.load_model(f"runs:/{lit_run.info.run_id}/model")
 with torch.no_grad():
-    same = torch.equal(reloaded_module(torch.from_numpy(X_valid)), lit_model.eval()(torch.from_numpy(X_valid)))
+    same = torch.equal(
+        reloaded_module(torch.from_numpy(X_valid)), lit_model.eval()(torch.from_numpy(X_valid))
+    )
 print(f"\nreloaded {type(reloaded_module).__name__} predicts the same:", same)
 reloaded_keras = autolog.load_model(f"runs:/{keras_run.info.run_id}/model")
-print(f"reloaded {type(reloaded_keras).__name__} predicts the same:",
-      bool(np.array_equal(reloaded_keras.predict(X_valid, verbose=0), keras_model.predict(X_valid, verbose=0))))
+print(
+    f"reloaded {type(reloaded_keras).__name__} predicts the same:",
+    bool(np.array_equal(reloaded_keras.predict(X_valid, verbose=0), keras_model.predict(X_valid, verbose=0))),
+)

@@ -22,7 +22,11 @@ frame = pd.DataFrame(
     }
 )
 frame.loc[::17, "rooms"] = np.nan
-price = frame["area"] * 3000 + frame["city"].map({"Lyon": 1e5, "Paris": 3e5, "Nantes": 5e4}) + rng.normal(0, 2e4, 300)
+price = (
+    frame["area"] * 3000
+    + frame["city"].map({"Lyon": 1e5, "Paris": 3e5, "Nantes": 5e4})
+    + rng.normal(0, 2e4, 300)
+)
 
 model = Pipeline(
     [
@@ -30,7 +34,11 @@ model = Pipeline(
             "prepare",
             ColumnTransformer(
                 [
-                    ("numbers", Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())]), ["area", "rooms"]),
+                    (
+                        "numbers",
+                        Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())]),
+                        ["area", "rooms"],
+                    ),
                     ("city", OneHotEncoder(), ["city"]),
                 ]
             ),

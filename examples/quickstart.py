@@ -26,18 +26,24 @@ model = LogisticRegression(max_iter=200).fit(X_train, y_train)  # -> a run
 print("test accuracy:", accuracy_score(y_test, model.predict(X_test)))  # -> logged on that run
 
 run = autolog.get_run(autolog.last_active_run().info.run_id)
-print(f"\nrun {run.info.run_id} {run.info.status}: {len(run.data.params)} params "
-      f"(C={run.data.params.get('C')}, max_iter={run.data.params.get('max_iter')}), "
-      f"metrics {sorted(run.data.metrics)}")
+print(
+    f"\nrun {run.info.run_id} {run.info.status}: {len(run.data.params)} params "
+    f"(C={run.data.params.get('C')}, max_iter={run.data.params.get('max_iter')}), "
+    f"metrics {sorted(run.data.metrics)}"
+)
 print("artifacts:", [f.path for f in autolog.list_artifacts("model", run_id=run.info.run_id)])
 
 # List the most recent runs (a list of Run objects: no pandas needed).
 columns = ("training_accuracy_score", "training_log_loss", "accuracy_score_X_test")
 print(f"\n{'run id':<32}  {'status':<8}  {'name':<20}  " + "  ".join(columns))
-for listed in autolog.search_runs(output_format="list", max_results=5, order_by=["attributes.start_time DESC"]):
+for listed in autolog.search_runs(
+    output_format="list", max_results=5, order_by=["attributes.start_time DESC"]
+):
     values = [listed.data.metrics.get(c) for c in columns]
     cells = "  ".join(f"{'-' if v is None else f'{v:.4f}':>{len(c)}}" for c, v in zip(columns, values))
-    print(f"{listed.info.run_id:<32}  {listed.info.status:<8}  {(listed.info.run_name or '')[:20]:<20}  {cells}")
+    print(
+        f"{listed.info.run_id:<32}  {listed.info.status:<8}  {(listed.info.run_name or '')[:20]:<20}  {cells}"
+    )
 
 reloaded = autolog.load_model(f"runs:/{run.info.run_id}/model")
 assert (reloaded.predict(X_test) == model.predict(X_test)).all()

@@ -26,8 +26,11 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 dtrain, dtest = xgb.DMatrix(X_train, y_train), xgb.DMatrix(X_test, y_test)
 booster = xgb.train(
     {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"], "max_depth": 3},
-    dtrain, num_boost_round=200, evals=[(dtrain, "train"), (dtest, "test")],
-    early_stopping_rounds=10, verbose_eval=False,
+    dtrain,
+    num_boost_round=200,
+    evals=[(dtrain, "train"), (dtest, "test")],
+    early_stopping_rounds=10,
+    verbose_eval=False,
 )
 
 # 2. the XGBoost scikit-learn wrapper, then an evaluation metric on its predictions
@@ -37,11 +40,17 @@ accuracy_score(y_test, xgb_model.predict(X_test))
 
 # 3. lightgbm.train and 4. the LightGBM wrapper with early stopping
 train_set = lgb.Dataset(X_train, y_train)
-lgb.train({"objective": "binary", "verbose": -1}, train_set, 50,
-          valid_sets=[lgb.Dataset(X_test, y_test, reference=train_set)], valid_names=["test"])
+lgb.train(
+    {"objective": "binary", "verbose": -1},
+    train_set,
+    50,
+    valid_sets=[lgb.Dataset(X_test, y_test, reference=train_set)],
+    valid_names=["test"],
+)
 lgb_model = lgb.LGBMClassifier(n_estimators=300, verbose=-1)
-lgb_model.fit(X_train, y_train, eval_X=(X_test,), eval_y=(y_test,),
-              callbacks=[lgb.early_stopping(10, verbose=False)])
+lgb_model.fit(
+    X_train, y_train, eval_X=(X_test,), eval_y=(y_test,), callbacks=[lgb.early_stopping(10, verbose=False)]
+)
 
 for run in reversed(autolog.search_runs(output_format="list", max_results=4)):
     artifacts = [info.path for info in autolog.Client().list_artifacts(run.info.run_id)]
@@ -52,5 +61,9 @@ for run in reversed(autolog.search_runs(output_format="list", max_results=4)):
 
 last = autolog.search_runs(output_format="list", max_results=1)[0]
 reloaded = autolog.load_model(f"runs:/{last.info.run_id}/model")
-print("\nreloaded", type(reloaded).__name__, "predicts the same:",
-      bool(np.array_equal(reloaded.predict(X_test), lgb_model.predict(X_test))))
+print(
+    "\nreloaded",
+    type(reloaded).__name__,
+    "predicts the same:",
+    bool(np.array_equal(reloaded.predict(X_test), lgb_model.predict(X_test))),
+)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from autolog.integrations._framework import metric_key
 
 from autolog.engine import nest_fits_under
 from autolog.engine._runs import _with_engine_tags
-
-from autolog.integrations._framework import metric_key
 
 ROLE_TAG = "autolog.tuning.role"  # "study" / "tune" on parents, "trial" on children
 FRAMEWORK_TAG = "autolog.tuning.framework"
@@ -45,14 +46,18 @@ class TrialRun:
         self,
         client: Any,
         experiment_id: str,
-        parent_run_id: Optional[str],
+        parent_run_id: str | None,
         name: str,
         tags: Mapping[str, str],
-        params: Optional[Mapping[str, str]] = None,
+        params: Mapping[str, str] | None = None,
     ):
         self.client = client
         self.run = client.create_run(
-            experiment_id, run_name=name, tags=_with_engine_tags(tags), params=params, parent_run_id=parent_run_id
+            experiment_id,
+            run_name=name,
+            tags=_with_engine_tags(tags),
+            params=params,
+            parent_run_id=parent_run_id,
         )
         self.run_id = self.run.info.run_id
         self.ended = False

@@ -12,7 +12,8 @@ history, parallel coordinates)::
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 HISTORY_ARTIFACT = "tuning/history.json"
 
@@ -20,10 +21,10 @@ HISTORY_ARTIFACT = "tuning/history.json"
 def history_document(
     framework: str,
     *,
-    objective: Optional[str],
-    direction: Optional[str],
+    objective: str | None,
+    direction: str | None,
     trials: Iterable[Mapping[str, Any]],
-    importances: Optional[Mapping[str, float]] = None,
+    importances: Mapping[str, float] | None = None,
 ) -> dict:
     """The document (non-finite values become None: JSON has no NaN)."""
     rows = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -42,11 +41,12 @@ class MotoServer:
         self.endpoint = endpoint
 
     @classmethod
-    def start(cls, timeout_s: float = 30.0) -> "MotoServer":
+    def start(cls, timeout_s: float = 30.0) -> MotoServer:
         port = _free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         endpoint = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout_s
@@ -72,11 +72,15 @@ class MotoServer:
     def client(self):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint, **{
-            "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            "region_name": CREDENTIALS["AWS_DEFAULT_REGION"],
-        })
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            **{
+                "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                "region_name": CREDENTIALS["AWS_DEFAULT_REGION"],
+            },
+        )
 
     def new_root(self) -> str:
         return f"s3://{BUCKET}/{uuid.uuid4().hex}"
@@ -85,7 +89,7 @@ class MotoServer:
         """Every object key under an ``s3://`` root (straight from the API, no s3fs caches)."""
         prefix = root.split(f"s3://{BUCKET}/", 1)[1].rstrip("/") + "/"
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
-        return sorted(item["Key"][len(prefix):] for page in pages for item in page.get("Contents", []))
+        return sorted(item["Key"][len(prefix) :] for page in pages for item in page.get("Contents", []))
 
     def stop(self) -> None:
         self.process.terminate()

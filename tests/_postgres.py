@@ -46,7 +46,7 @@ class PostgresServer:
     log_file: str
 
     @classmethod
-    def start(cls, bin_dir: str) -> "PostgresServer":
+    def start(cls, bin_dir: str) -> PostgresServer:
         base = tempfile.mkdtemp(prefix="autolog-pg-")
         os.chmod(base, 0o755)
         data_dir = os.path.join(base, "data")
@@ -70,9 +70,18 @@ class PostgresServer:
         self._run("initdb", "-D", self.data_dir, "-U", "postgres", "--auth=trust", "-E", "UTF8")
         # Durability is irrelevant for a throwaway test server; speed is not.
         self._run(
-            "pg_ctl", "-D", self.data_dir, "-l", self.log_file, "-w", "-t", "60", "start",
-            "-o", f"-h 127.0.0.1 -p {self.port} -k {socket_dir} -c fsync=off "
-                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "pg_ctl",
+            "-D",
+            self.data_dir,
+            "-l",
+            self.log_file,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            "-o",
+            f"-h 127.0.0.1 -p {self.port} -k {socket_dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
         )
 
     def _run(self, tool: str, *args: str) -> None:

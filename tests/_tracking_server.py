@@ -65,14 +65,31 @@ class ServerProcess:
     def __init__(self, backend_uri: str, *extra: str, workers: int = 2, port: int | None = None, env=None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = [sys.executable, "-m", "autolog.cli", "server", "--backend-store-uri", backend_uri,
-                     "--port", str(self.port), "--workers", str(workers), *extra]
+        self.args = [
+            sys.executable,
+            "-m",
+            "autolog.cli",
+            "server",
+            "--backend-store-uri",
+            backend_uri,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            *extra,
+        ]
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.start()
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, env=self.env, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env,
+            start_new_session=True,
+        )
         wait_until_healthy(self.url, process=self.process)
 
     def kill(self) -> None:

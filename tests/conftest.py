@@ -15,8 +15,8 @@ os.environ["AUTOLOG_STRICT"] = "1"
 os.environ.pop("AUTOLOG_TRACKING_URI", None)
 os.environ.pop("AUTOLOG_ARTIFACT_ROOT", None)
 
-from tests._moto import MotoServer, moto_available  # noqa: E402
-from tests._postgres import PostgresServer, find_postgres_bin  # noqa: E402
+from tests._moto import MotoServer, moto_available
+from tests._postgres import PostgresServer, find_postgres_bin
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
 
 from autolog._core._exceptions import InvalidInputError
 
@@ -61,8 +60,8 @@ class Experiment:
     artifact_location: str
     lifecycle_stage: str = LifecycleStage.ACTIVE
     tags: dict = field(default_factory=dict)
-    creation_time: Optional[int] = None
-    last_update_time: Optional[int] = None
+    creation_time: int | None = None
+    last_update_time: int | None = None
 
     def _repr_html_(self) -> str:
         from autolog._core._html import experiment_html
@@ -74,13 +73,13 @@ class Experiment:
 class RunInfo:
     run_id: str
     experiment_id: str
-    run_name: Optional[str]
+    run_name: str | None
     status: str
     start_time: int
-    end_time: Optional[int]
-    user_id: Optional[str]
-    source: Optional[str]
-    parent_run_id: Optional[str]
+    end_time: int | None
+    user_id: str | None
+    source: str | None
+    parent_run_id: str | None
     lifecycle_stage: str
     artifact_uri: str
 
@@ -109,17 +108,17 @@ class FileInfo:
 
     path: str
     is_dir: bool
-    file_size: Optional[int] = None
+    file_size: int | None = None
 
 
 class PagedList(list):
     """A page of results; ``token`` fetches the next page, ``None`` on the last one."""
 
-    def __init__(self, items, token: Optional[str] = None):
+    def __init__(self, items, token: str | None = None):
         super().__init__(items)
         self.token = token
 
-    def _repr_html_(self) -> Optional[str]:
+    def _repr_html_(self) -> str | None:
         """Runs render as a table in Jupyter; other items fall back to the plain repr."""
         if not all(isinstance(item, Run) for item in self):
             return None
@@ -154,10 +153,10 @@ class RegisteredModel:
     name: str
     creation_time: int
     last_update_time: int
-    description: Optional[str] = None
+    description: str | None = None
     tags: dict = field(default_factory=dict)
     aliases: dict = field(default_factory=dict)
-    latest_version: Optional[int] = None
+    latest_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,7 +192,7 @@ class ModelVersion:
     status: str
     creation_time: int
     last_update_time: int
-    description: Optional[str] = None
+    description: str | None = None
     tags: dict = field(default_factory=dict)
     aliases: tuple = ()
 
@@ -214,7 +213,7 @@ class SeriesSample:
     values: list = field(default_factory=list)
     total: int = 0
     sampled: bool = False
-    cursor: Optional[tuple] = None
+    cursor: tuple | None = None
 
 
 @dataclass
@@ -260,16 +259,20 @@ class ModelRecord:
     sha256: str
     size_bytes: int
 
-    def checked(self) -> "ModelRecord":
+    def checked(self) -> ModelRecord:
         """Return self, or raise InvalidInputError naming the field that cannot be stored."""
         for name in ("flavor", "serialization_format", "model_file"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value or len(value) > MODEL_RECORD_NAME_LENGTH:
-                raise InvalidInputError(f"model record: {name} must be 1-{MODEL_RECORD_NAME_LENGTH} characters, got {value!r}")
+                raise InvalidInputError(
+                    f"model record: {name} must be 1-{MODEL_RECORD_NAME_LENGTH} characters, got {value!r}"
+                )
         if not isinstance(self.sha256, str) or not _SHA256_HEX.fullmatch(self.sha256):
             raise InvalidInputError(f"model record: sha256 {self.sha256!r} is not 64 lowercase hex digits")
         if not isinstance(self.size_bytes, int) or self.size_bytes < 0:
-            raise InvalidInputError(f"model record: size_bytes must be a non-negative int, got {self.size_bytes!r}")
+            raise InvalidInputError(
+                f"model record: size_bytes must be a non-negative int, got {self.size_bytes!r}"
+            )
         return self
 
     def values(self) -> dict:

@@ -37,7 +37,14 @@ class ArtifactIntegrityError(ModelIntegrityError):
 
 
 # Tracebacks and pickles name the public module, where users import these from.
-for _error in (AutologError, InvalidInputError, NotFoundError, ConflictError, StoreError, ModelIntegrityError,
-               ArtifactIntegrityError):
+for _error in (
+    AutologError,
+    InvalidInputError,
+    NotFoundError,
+    ConflictError,
+    StoreError,
+    ModelIntegrityError,
+    ArtifactIntegrityError,
+):
     _error.__module__ = "autolog.exceptions"
 del _error

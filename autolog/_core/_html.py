@@ -12,7 +12,7 @@ import html
 import json
 import os
 import tempfile
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 MAX_ROWS = 50
 MAX_COLUMNS = 8
@@ -37,11 +37,11 @@ def _alive(pid) -> bool:
 
 
 def _local(uri: str) -> str:
-    path = uri[len("file://"):] if uri.startswith("file://") else uri
+    path = uri[len("file://") :] if uri.startswith("file://") else uri
     return os.path.normpath(path)
 
 
-def ui_url(location: Optional[str]) -> Optional[str]:
+def ui_url(location: str | None) -> str | None:
     """The base URL of a running UI whose store holds ``location`` (an artifact URI), if any."""
     explicit = os.environ.get("AUTOLOG_UI_URL")
     if explicit:
@@ -71,13 +71,15 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _link(text: str, base: Optional[str], path: str) -> str:
+def _link(text: str, base: str | None, path: str) -> str:
     return f'<a href="{_e(base + path)}" target="_blank">{_e(text)}</a>' if base else _e(text)
 
 
 def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     head = "".join(f'<th style="text-align:left">{h}</th>' for h in header)
-    body = "".join("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in row) + "</tr>" for row in rows
+    )
     return f'<table style="{_STYLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -86,11 +88,15 @@ def run_html(run) -> str:
     info, data = run.info, run.data
     base = ui_url(info.artifact_uri)
     title = _link(info.run_name or info.run_id[:12], base, f"/runs/{info.run_id}")
-    head = (f"<div><b>Run</b> {title} <code>{_e(info.run_id[:12])}</code> · {_e(info.status)}"
-            f" · started {_e(_time(info.start_time))}</div>")
+    head = (
+        f"<div><b>Run</b> {title} <code>{_e(info.run_id[:12])}</code> · {_e(info.status)}"
+        f" · started {_e(_time(info.start_time))}</div>"
+    )
     rows = [("param", _e(k), _e(v)) for k, v in sorted(data.params.items())]
     rows += [("metric", _e(k), _e(_number(v))) for k, v in sorted(data.metrics.items())]
-    rows += [("tag", _e(k), _e(str(v)[:200])) for k, v in sorted(data.tags.items()) if not k.startswith("autolog.")]
+    rows += [
+        ("tag", _e(k), _e(str(v)[:200])) for k, v in sorted(data.tags.items()) if not k.startswith("autolog.")
+    ]
     more = f"<div>… {len(rows) - MAX_ROWS} more</div>" if len(rows) > MAX_ROWS else ""
     return head + _table(("", "key", "value"), rows[:MAX_ROWS]) + more
 
@@ -98,8 +104,13 @@ def run_html(run) -> str:
 def experiment_html(experiment) -> str:
     base = ui_url(experiment.artifact_location)
     name = _link(experiment.name, base, f"/experiments/{experiment.experiment_id}")
-    rows = [("id", _e(experiment.experiment_id)), ("name", name), ("lifecycle", _e(experiment.lifecycle_stage)),
-            ("created", _e(_time(experiment.creation_time))), ("artifacts", _e(experiment.artifact_location))]
+    rows = [
+        ("id", _e(experiment.experiment_id)),
+        ("name", name),
+        ("lifecycle", _e(experiment.lifecycle_stage)),
+        ("created", _e(_time(experiment.creation_time))),
+        ("artifacts", _e(experiment.artifact_location)),
+    ]
     rows += [(_e(k), _e(str(v)[:200])) for k, v in sorted((experiment.tags or {}).items())]
     return "<div><b>Experiment</b></div>" + _table(("", ""), rows)
 
@@ -110,15 +121,24 @@ def runs_html(runs: list) -> str:
     metric_keys = _common_keys([r.data.metrics for r in shown])
     param_keys = _common_keys([r.data.params for r in shown])
     base = ui_url(shown[0].info.artifact_uri) if shown else None
-    header = ["run", "name", "status", "started"] + [f"metrics.{_e(k)}" for k in metric_keys] + [
-        f"params.{_e(k)}" for k in param_keys]
+    header = (
+        ["run", "name", "status", "started"]
+        + [f"metrics.{_e(k)}" for k in metric_keys]
+        + [f"params.{_e(k)}" for k in param_keys]
+    )
     rows = []
     for run in shown:
         info = run.info
-        rows.append([_link(info.run_id[:12], base, f"/runs/{info.run_id}"), _e(info.run_name), _e(info.status),
-                     _e(_time(info.start_time))]
-                    + [_e(_number(run.data.metrics[k])) if k in run.data.metrics else "" for k in metric_keys]
-                    + [_e(run.data.params.get(k, "")) for k in param_keys])
+        rows.append(
+            [
+                _link(info.run_id[:12], base, f"/runs/{info.run_id}"),
+                _e(info.run_name),
+                _e(info.status),
+                _e(_time(info.start_time)),
+            ]
+            + [_e(_number(run.data.metrics[k])) if k in run.data.metrics else "" for k in metric_keys]
+            + [_e(run.data.params.get(k, "")) for k in param_keys]
+        )
     more = f"<div>… {len(runs) - MAX_ROWS} more runs</div>" if len(runs) > MAX_ROWS else ""
     return f"<div><b>{len(runs)} run{'s' if len(runs) != 1 else ''}</b></div>" + _table(header, rows) + more
 
@@ -133,7 +153,9 @@ def _common_keys(mappings: list) -> list:
 
 def register_ui(url: str, artifact_root: str) -> None:
     """Record a running UI (this process) so that notebook tables can link to it."""
-    _write_registry(lambda entries: entries + [{"url": url, "pid": os.getpid(), "artifact_root": artifact_root}])
+    _write_registry(
+        lambda entries: entries + [{"url": url, "pid": os.getpid(), "artifact_root": artifact_root}]
+    )
 
 
 def unregister_ui() -> None:
@@ -147,7 +169,11 @@ def _write_registry(change) -> None:
             entries = json.load(handle)
     except (OSError, ValueError):
         entries = []
-    entries = [e for e in entries if isinstance(e, dict) and _alive(e.get("pid"))] if isinstance(entries, list) else []
+    entries = (
+        [e for e in entries if isinstance(e, dict) and _alive(e.get("pid"))]
+        if isinstance(entries, list)
+        else []
+    )
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -8,7 +8,8 @@ pretty-printing recurses again; a 400 MB file is read whole. These helpers refus
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 from autolog._core._exceptions import InvalidInputError
 
@@ -37,7 +38,9 @@ def loads_bounded(data: Any, *, what: str, max_depth: int = MAX_JSON_DEPTH) -> A
     interpreter's recursion limit, before using much memory; anything that parses is then
     measured without recursion.
     """
-    too_deep = InvalidInputError(f"{what} is nested more than {max_depth} levels deep, the most autolog reads")
+    too_deep = InvalidInputError(
+        f"{what} is nested more than {max_depth} levels deep, the most autolog reads"
+    )
     try:
         value = json.loads(data)
     except RecursionError:

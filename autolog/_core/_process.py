@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import atexit
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 PartT = TypeVar("PartT", bound="StatePart")
 

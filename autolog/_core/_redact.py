@@ -10,7 +10,7 @@ and the userinfo of URLs. Standard library only.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 REDACTED = "***"
 _SECRET_WORDS = ("pass", "pwd", "token", "secret", "key", "credential", "auth")

@@ -9,7 +9,8 @@ import math
 import numbers
 import re
 import warnings
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from autolog._core._constants import MAX_KEY_LENGTH
 from autolog._core._exceptions import InvalidInputError
@@ -36,8 +37,7 @@ def validate_key(key: Any, kind: str) -> str:
         raise InvalidInputError(f"{kind} key must be a string, got {type(key).__name__}: {key!r}")
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidInputError(
-            f"{kind} key {key[:40]!r}... is {len(key)} characters long; the limit is "
-            f"{MAX_KEY_LENGTH}"
+            f"{kind} key {key[:40]!r}... is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}"
         )
     if not _KEY_PATTERN.fullmatch(key):
         raise InvalidInputError(
@@ -53,9 +53,7 @@ def metric_value(key: str, value: Any) -> tuple[float | None, bool]:
     """Return ``(value, is_nan)`` for storage: NaN becomes ``(None, True)``; inf stays inf."""
     value_type = type(value)
     if value_type is not float and value_type is not int:
-        if isinstance(value, bool) or value_type.__name__ == "bool_" or not isinstance(
-            value, numbers.Real
-        ):
+        if isinstance(value, bool) or value_type.__name__ == "bool_" or not isinstance(value, numbers.Real):
             raise InvalidInputError(
                 f"metric {key!r} must be a real number, got {value_type.__name__}: {value!r}"
             )
@@ -87,8 +85,7 @@ def storable_text(text: str, what: str) -> str:
     if found is not None:
         problem = "a NUL character" if found.group() == "\x00" else f"an unpaired surrogate {found.group()!r}"
         raise InvalidInputError(
-            f"{what} {text[:40]!r} contains {problem} at position {found.start()}: it is not "
-            "storable text"
+            f"{what} {text[:40]!r} contains {problem} at position {found.start()}: it is not storable text"
         )
     return text
 
@@ -112,9 +109,7 @@ def optional_text(value: Any, what: str) -> str | None:
     return storable_text(value if type(value) is str else str(value), what)
 
 
-def text_values(
-    pairs: Iterable[tuple[str, Any]], *, kind: str, limit: int
-) -> list[tuple[str, str]]:
+def text_values(pairs: Iterable[tuple[str, Any]], *, kind: str, limit: int) -> list[tuple[str, str]]:
     """Validate keys, stringify values and truncate over-long ones (one warning for all)."""
     result = []
     truncated = []

@@ -10,11 +10,11 @@ import importlib
 import os
 import re
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
-from autolog.cli._invocation import Invocation
-from autolog.cli._commands import build_parser
 from autolog._core._exceptions import AutologError
+from autolog.cli._commands import build_parser
+from autolog.cli._invocation import Invocation
 
 # Importing a command module registers its commands (see autolog/cli/_commands.py); a new
 # command such as `autolog ui` or `autolog runs diff` is a new module listed here.
@@ -38,7 +38,7 @@ EXIT_INTERRUPTED = 130
 _SQLALCHEMY_BACKGROUND = re.compile(r"\(Background on this error at: [^)]*\)")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     for module in COMMAND_MODULES:
         importlib.import_module(module)
@@ -64,9 +64,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
-    from autolog._core._redact import redact_text  # noqa: PLC0415
-
-    from autolog.cli._output import escape_control  # noqa: PLC0415
+    from autolog._core._redact import redact_text
+    from autolog.cli._output import escape_control
 
     print(f"autolog: error: {escape_control(redact_text(message))}", file=sys.stderr)
     return status

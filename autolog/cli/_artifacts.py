@@ -5,19 +5,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
+from autolog.cli._commands import arg, command, group
 from autolog.cli._invocation import Invocation
 from autolog.cli._output import file_info_to_dict
-from autolog.cli._commands import arg, command, group
 
 group("artifacts", "list and download the artifacts of a run")
 
 
 @command(
-    "artifacts", "list", help="list a run's artifacts (directly under PATH)", json_output=True,
-    args=(arg("run_id", metavar="RUN", help="run id"),
-          arg("path", metavar="PATH", nargs="?", default=None, help="directory inside the run's artifacts")),
+    "artifacts",
+    "list",
+    help="list a run's artifacts (directly under PATH)",
+    json_output=True,
+    args=(
+        arg("run_id", metavar="RUN", help="run id"),
+        arg("path", metavar="PATH", nargs="?", default=None, help="directory inside the run's artifacts"),
+    ),
 )
 def artifacts_list(ctx: Invocation) -> None:
     ctx.client.get_run(ctx.args.run_id)  # a clear "run not found" rather than an empty listing
@@ -40,12 +45,29 @@ def _size(size) -> str:
 
 
 @command(
-    "artifacts", "download", help="download a run's artifacts (all, or the file/directory PATH)", json_output=True,
-    args=(arg("run_id", metavar="RUN", help="run id"),
-          arg("path", metavar="PATH", nargs="?", default="", help="file or directory inside the run's artifacts"),
-          arg("-o", "--output", metavar="DIR", default=None, help="destination directory (default: a new temp dir)"),
-          arg("--progress", action=argparse.BooleanOptionalAction, default=None,
-              help="show a progress bar on stderr (default: when stderr is a terminal)")),
+    "artifacts",
+    "download",
+    help="download a run's artifacts (all, or the file/directory PATH)",
+    json_output=True,
+    args=(
+        arg("run_id", metavar="RUN", help="run id"),
+        arg(
+            "path", metavar="PATH", nargs="?", default="", help="file or directory inside the run's artifacts"
+        ),
+        arg(
+            "-o",
+            "--output",
+            metavar="DIR",
+            default=None,
+            help="destination directory (default: a new temp dir)",
+        ),
+        arg(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="show a progress bar on stderr (default: when stderr is a terminal)",
+        ),
+    ),
 )
 def artifacts_download(ctx: Invocation) -> None:
     ctx.client.get_run(ctx.args.run_id)
@@ -71,12 +93,13 @@ def progress_bar(total: int | None, *, enabled: bool) -> Iterator[Callable[[int]
         yield None
         return
     try:
-        from tqdm import tqdm  # noqa: PLC0415
+        from tqdm import tqdm
     except ImportError:
         tqdm = None
     if tqdm is not None:
-        with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
-                  desc="download") as bar:
+        with tqdm(
+            total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, desc="download"
+        ) as bar:
             yield bar.update
         return
     done = [0]

@@ -7,8 +7,9 @@ that :mod:`autolog.cli` imports; the parser is built from the registry.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def command(*path: str, help: str, args: tuple[Argument, ...] = (), json_output:
 
 def build_parser(prog: str = "autolog") -> argparse.ArgumentParser:
     """Build the argparse tree for every registered command."""
-    parser = argparse.ArgumentParser(prog=prog, description="autolog: experiment tracking from the command line.")
+    parser = argparse.ArgumentParser(
+        prog=prog, description="autolog: experiment tracking from the command line."
+    )
     _add_common_options(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
@@ -99,10 +102,12 @@ def _add_common_options(parser: argparse.ArgumentParser, *, default: Any, json_o
     )
     if json_output:
         parser.add_argument(
-            "--json", action="store_true", default=default if default is not None else False,
+            "--json",
+            action="store_true",
+            default=default if default is not None else False,
             help="machine-readable JSON output",
         )
 
 
-def find_command(path: tuple[str, ...]) -> Optional[Command]:
+def find_command(path: tuple[str, ...]) -> Command | None:
     return next((cmd for cmd in COMMANDS if cmd.path == path), None)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from autolog._core._entities import ViewType
+from autolog.cli._commands import arg, command, group
 from autolog.cli._invocation import Invocation
 from autolog.cli._output import experiment_to_dict, format_time
-from autolog.cli._commands import arg, command, group
-from autolog._core._entities import ViewType
 
 group("experiments", "list and manage experiments")
 
 _VIEW_ARGS = (
-    arg("--deleted", dest="view", action="store_const", const=ViewType.DELETED_ONLY,
-        default=ViewType.ACTIVE_ONLY, help="only deleted experiments"),
-    arg("--all", dest="view", action="store_const", const=ViewType.ALL, help="active and deleted experiments"),
+    arg(
+        "--deleted",
+        dest="view",
+        action="store_const",
+        const=ViewType.DELETED_ONLY,
+        default=ViewType.ACTIVE_ONLY,
+        help="only deleted experiments",
+    ),
+    arg(
+        "--all", dest="view", action="store_const", const=ViewType.ALL, help="active and deleted experiments"
+    ),
 )
 
 
@@ -30,9 +38,14 @@ def experiments_list(ctx: Invocation) -> None:
 
 
 @command(
-    "experiments", "create", help="create an experiment and print its id", json_output=True,
-    args=(arg("name", help="experiment name"),
-          arg("--artifact-location", metavar="URI", help="where its runs' artifacts go")),
+    "experiments",
+    "create",
+    help="create an experiment and print its id",
+    json_output=True,
+    args=(
+        arg("name", help="experiment name"),
+        arg("--artifact-location", metavar="URI", help="where its runs' artifacts go"),
+    ),
 )
 def experiments_create(ctx: Invocation) -> None:
     experiment_id = ctx.client.create_experiment(ctx.args.name, artifact_location=ctx.args.artifact_location)
@@ -43,17 +56,26 @@ def experiments_create(ctx: Invocation) -> None:
 
 
 @command(
-    "experiments", "rename", help="rename an experiment",
-    args=(arg("experiment", metavar="EXP", help="experiment name or id"), arg("new_name", help="the new name")),
+    "experiments",
+    "rename",
+    help="rename an experiment",
+    args=(
+        arg("experiment", metavar="EXP", help="experiment name or id"),
+        arg("new_name", help="the new name"),
+    ),
 )
 def experiments_rename(ctx: Invocation) -> None:
     experiment = ctx.experiment(ctx.args.experiment)
     ctx.client.rename_experiment(experiment.experiment_id, ctx.args.new_name)
-    ctx.echo(f"Renamed experiment {experiment.name!r} (id {experiment.experiment_id}) to {ctx.args.new_name!r}.")
+    ctx.echo(
+        f"Renamed experiment {experiment.name!r} (id {experiment.experiment_id}) to {ctx.args.new_name!r}."
+    )
 
 
 @command(
-    "experiments", "delete", help="mark an experiment deleted (restore brings it back)",
+    "experiments",
+    "delete",
+    help="mark an experiment deleted (restore brings it back)",
     args=(arg("experiment", metavar="EXP", help="experiment name or id"),),
 )
 def experiments_delete(ctx: Invocation) -> None:
@@ -63,7 +85,9 @@ def experiments_delete(ctx: Invocation) -> None:
 
 
 @command(
-    "experiments", "restore", help="restore a deleted experiment",
+    "experiments",
+    "restore",
+    help="restore a deleted experiment",
     args=(arg("experiment", metavar="EXP", help="experiment name or id"),),
 )
 def experiments_restore(ctx: Invocation) -> None:

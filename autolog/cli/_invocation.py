@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
-from autolog.cli import _output
-from autolog._core._exceptions import NotFoundError
-from autolog.tracking import Client
 from autolog._core._entities import Experiment, ViewType
+from autolog._core._exceptions import NotFoundError
+from autolog.cli import _output
+from autolog.tracking import Client
 
 
 @dataclass
 class Invocation:
     args: argparse.Namespace
     out: TextIO = field(default_factory=lambda: sys.stdout)
-    _client: Optional[Client] = None
+    _client: Client | None = None
 
     @property
     def client(self) -> Client:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from autolog._core._entities import ModelVersion, RegisteredModel
+from autolog._core._exceptions import InvalidInputError
+from autolog.cli._commands import arg, command, group
 from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_time
-from autolog.cli._commands import arg, command, group
-from autolog._core._exceptions import InvalidInputError
-from autolog._core._entities import ModelVersion, RegisteredModel
 
 group("models", "the model registry: named models, versions and aliases")
 
@@ -44,21 +44,35 @@ def _aliases_text(aliases: dict) -> str:
 
 
 @command(
-    "models", "list", help="list registered models", json_output=True,
-    args=(arg("--filter", metavar="F", default="", help="e.g. \"name LIKE 'churn%%'\" or \"tags.team = 'risk'\""),),
+    "models",
+    "list",
+    help="list registered models",
+    json_output=True,
+    args=(
+        arg(
+            "--filter", metavar="F", default="", help="e.g. \"name LIKE 'churn%%'\" or \"tags.team = 'risk'\""
+        ),
+    ),
 )
 def models_list(ctx: Invocation) -> None:
     models = ctx.client.search_registered_models(ctx.args.filter)
     if ctx.json:
         ctx.emit_json([model_to_dict(m) for m in models])
         return
-    rows = [(m.name, m.latest_version, _aliases_text(m.aliases), format_time(m.last_update_time), m.description)
-            for m in models]
+    rows = [
+        (m.name, m.latest_version, _aliases_text(m.aliases), format_time(m.last_update_time), m.description)
+        for m in models
+    ]
     ctx.table(("name", "latest", "aliases", "updated", "description"), rows, empty="No registered models.")
 
 
-@command("models", "show", help="show a registered model and its versions", json_output=True,
-         args=(arg("name", metavar="NAME", help="registered model name"),))
+@command(
+    "models",
+    "show",
+    help="show a registered model and its versions",
+    json_output=True,
+    args=(arg("name", metavar="NAME", help="registered model name"),),
+)
 def models_show(ctx: Invocation) -> None:
     model = ctx.client.get_registered_model(ctx.args.name)
     versions = ctx.client.search_model_versions(model.name)
@@ -73,13 +87,18 @@ def models_show(ctx: Invocation) -> None:
     if model.tags:
         ctx.echo("Tags:        " + ", ".join(f"{k}={v}" for k, v in sorted(model.tags.items())))
     ctx.echo()
-    rows = [(v.version, ", ".join(v.aliases), v.run_id, v.status, format_time(v.creation_time), v.description)
-            for v in versions]
+    rows = [
+        (v.version, ", ".join(v.aliases), v.run_id, v.status, format_time(v.creation_time), v.description)
+        for v in versions
+    ]
     ctx.table(("version", "aliases", "run", "status", "created", "description"), rows, empty="No versions.")
 
 
 @command(
-    "models", "register", help="register a run's model as a new version of NAME", json_output=True,
+    "models",
+    "register",
+    help="register a run's model as a new version of NAME",
+    json_output=True,
     args=(
         arg("model_uri", metavar="RUN_URI", help="runs:/<run_id>/<path>, e.g. runs:/<run_id>/model"),
         arg("name", metavar="NAME", help="registered model name (created on first use)"),
@@ -96,7 +115,10 @@ def models_register(ctx: Invocation) -> None:
 
 
 @command(
-    "models", "alias", help="point ALIAS at VERSION of NAME (or remove it with --delete)", json_output=True,
+    "models",
+    "alias",
+    help="point ALIAS at VERSION of NAME (or remove it with --delete)",
+    json_output=True,
     args=(
         arg("name", metavar="NAME", help="registered model name"),
         arg("alias", metavar="ALIAS", help="alias, e.g. champion"),
@@ -116,12 +138,18 @@ def models_alias(ctx: Invocation) -> None:
         raise InvalidInputError("give the VERSION the alias points at (or --delete to remove it)")
     ctx.client.set_registered_model_alias(name, alias, version)
     number = ctx.client.get_model_version_by_alias(name, alias).version
-    _report(ctx, {"name": name, "alias": alias, "version": number},
-            f"{name}@{alias} -> version {number} (models:/{name}@{alias}).")
+    _report(
+        ctx,
+        {"name": name, "alias": alias, "version": number},
+        f"{name}@{alias} -> version {number} (models:/{name}@{alias}).",
+    )
 
 
 @command(
-    "models", "delete", help="delete a registered model, or one version with --version", json_output=True,
+    "models",
+    "delete",
+    help="delete a registered model, or one version with --version",
+    json_output=True,
     args=(
         arg("name", metavar="NAME", help="registered model name"),
         arg("--version", metavar="N", default=None, help="delete only this version"),
@@ -134,8 +162,11 @@ def models_delete(ctx: Invocation) -> None:
         _report(ctx, {"name": name, "deleted": "model"}, f"Deleted registered model {name} and its versions.")
     else:
         ctx.client.delete_model_version(name, version)
-        _report(ctx, {"name": name, "deleted": "version", "version": int(version)},
-                f"Deleted version {version} of {name}.")
+        _report(
+            ctx,
+            {"name": name, "deleted": "version", "version": int(version)},
+            f"Deleted version {version} of {name}.",
+        )
 
 
 def _report(ctx: Invocation, value: dict, message: str) -> None:
@@ -143,4 +174,3 @@ def _report(ctx: Invocation, value: dict, message: str) -> None:
         ctx.emit_json(value)
     else:
         ctx.echo(message)
-

@@ -6,7 +6,8 @@ import json
 import math
 import sys
 import time
-from typing import Any, Iterable, Optional, Sequence, TextIO
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 from autolog._core._entities import Experiment, FileInfo, Run
 
@@ -57,14 +58,14 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def format_time(ms: Optional[int]) -> str:
+def format_time(ms: int | None) -> str:
     """Local wall-clock time of a millisecond timestamp, e.g. ``2025-01-31 14:05:09``."""
     if ms is None:
         return "-"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
 
 
-def format_duration(start_ms: Optional[int], end_ms: Optional[int]) -> str:
+def format_duration(start_ms: int | None, end_ms: int | None) -> str:
     if start_ms is None or end_ms is None:
         return "-"
     seconds = max(0.0, (end_ms - start_ms) / 1000)

@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from autolog.cli._invocation import Invocation
-from autolog.cli._commands import arg, command
 from autolog._core._exceptions import InvalidInputError
+from autolog.cli._commands import arg, command
+from autolog.cli._invocation import Invocation
 
 EVALUATION_DIR = "evaluation"
 
 
 @command(
-    "runs", "plot", help="write a run's evaluation plots (confusion matrix, ROC, ...) as image files",
+    "runs",
+    "plot",
+    help="write a run's evaluation plots (confusion matrix, ROC, ...) as image files",
     args=(
         arg("run_id", metavar="RUN", help="run id"),
-        arg("-o", "--output", metavar="DIR", required=True, help="directory to write into (created if missing)"),
+        arg(
+            "-o",
+            "--output",
+            metavar="DIR",
+            required=True,
+            help="directory to write into (created if missing)",
+        ),
         arg("--format", choices=("png", "svg"), default="png", help="image format (default png)"),
     ),
 )
@@ -29,7 +38,9 @@ def runs_plot(ctx: Invocation) -> None:
     pyplot_free_figure = _figure_factory()
     documents = _evaluation_documents(ctx, ctx.args.run_id)
     if not documents:
-        raise InvalidInputError(f"run {ctx.args.run_id} has no evaluation plot data (no {EVALUATION_DIR}/*.json)")
+        raise InvalidInputError(
+            f"run {ctx.args.run_id} has no evaluation plot data (no {EVALUATION_DIR}/*.json)"
+        )
     os.makedirs(ctx.args.output, exist_ok=True)
     written = []
     for name, data in documents:
@@ -94,7 +105,9 @@ def _confusion_matrix(figure, data) -> None:
 def _curves(figure, curves, summary, xlabel, ylabel, title, diagonal) -> None:
     axes = figure.add_subplot()
     for curve in curves:
-        label = curve["label"] + (f" ({summary.replace('_', ' ')} {curve[summary]:.3f})" if summary in curve else "")
+        label = curve["label"] + (
+            f" ({summary.replace('_', ' ')} {curve[summary]:.3f})" if summary in curve else ""
+        )
         axes.plot(curve["x"], curve["y"], label=label, linewidth=1.5)
     if diagonal:
         axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
@@ -107,13 +120,22 @@ def _roc(figure, data) -> None:
 
 
 def _precision_recall(figure, data) -> None:
-    _curves(figure, data["precision_recall_curve"], "average_precision", "recall", "precision",
-            "precision-recall curve", False)
+    _curves(
+        figure,
+        data["precision_recall_curve"],
+        "average_precision",
+        "recall",
+        "precision",
+        "precision-recall curve",
+        False,
+    )
 
 
 def _calibration(figure, data) -> None:
     curve = dict(data["calibration_curve"], label="observed")
-    _curves(figure, [curve], "", "mean predicted probability", "fraction of positives", "calibration curve", True)
+    _curves(
+        figure, [curve], "", "mean predicted probability", "fraction of positives", "calibration curve", True
+    )
 
 
 def _predicted_vs_actual(figure, data) -> None:
@@ -123,7 +145,11 @@ def _predicted_vs_actual(figure, data) -> None:
     low = min(sample["actual"] + sample["predicted"])
     high = max(sample["actual"] + sample["predicted"])
     axes.plot([low, high], [low, high], linestyle="--", color="grey", linewidth=1)
-    axes.set(xlabel="actual", ylabel="predicted", title=f"predicted vs actual ({len(sample['actual'])} of {sample['rows']} rows)")
+    axes.set(
+        xlabel="actual",
+        ylabel="predicted",
+        title=f"predicted vs actual ({len(sample['actual'])} of {sample['rows']} rows)",
+    )
 
 
 def _residuals(figure, data) -> None:

@@ -6,23 +6,35 @@ import os
 import sys
 import tempfile
 
-from autolog.cli._invocation import Invocation
 from autolog.cli._commands import arg, command
+from autolog.cli._invocation import Invocation
 
 
 @command(
-    "runs", "reproduce", json_output=True,
+    "runs",
+    "reproduce",
+    json_output=True,
     help="rerun a run from its recorded commit, uncommitted diff and command line, then show what changed",
     args=(
         arg("run_id", metavar="RUN", help="the run to reproduce"),
-        arg("--arg", metavar="NAME=VALUE", action="append", default=[], dest="overrides",
-            help="value of a command-line option the run recorded as redacted (repeatable)"),
-        arg("--env", choices=("current", "venv"), default="current",
-            help="run in this Python (default) or in a new virtualenv with the recorded versions"),
+        arg(
+            "--arg",
+            metavar="NAME=VALUE",
+            action="append",
+            default=[],
+            dest="overrides",
+            help="value of a command-line option the run recorded as redacted (repeatable)",
+        ),
+        arg(
+            "--env",
+            choices=("current", "venv"),
+            default="current",
+            help="run in this Python (default) or in a new virtualenv with the recorded versions",
+        ),
     ),
 )
 def runs_reproduce(ctx: Invocation) -> int:
-    from autolog import _reproduce as reproduce  # noqa: PLC0415
+    from autolog import _reproduce as reproduce
 
     plan = reproduce.plan_reproduction(
         ctx.client, ctx.args.run_id, cwd=os.getcwd(), overrides=reproduce.parse_overrides(ctx.args.overrides)
@@ -34,11 +46,15 @@ def runs_reproduce(ctx: Invocation) -> int:
         python = sys.executable
         if ctx.args.env == "venv":
             say(f"Creating a virtualenv with the recorded versions in {venv} ...")
-            python = reproduce.make_venv([(name, recorded) for name, recorded, _ in changes if recorded], venv)
+            python = reproduce.make_venv(
+                [(name, recorded) for name, recorded, _ in changes if recorded], venv
+            )
             changes = reproduce.environment_changes(ctx.client, plan.run, python)
             _print_environment(say, changes, "the virtualenv")
-        say(f"Running {plan.script} {' '.join(plan.argv)} at {plan.commit[:12]}"
-            f"{' with the recorded uncommitted diff' if plan.patch else ''} ...")
+        say(
+            f"Running {plan.script} {' '.join(plan.argv)} at {plan.commit[:12]}"
+            f"{' with the recorded uncommitted diff' if plan.patch else ''} ..."
+        )
         sys.stdout.flush()
         code, new_runs = reproduce.run_in_worktree(
             ctx.client, plan, python=python, output=sys.stderr if ctx.json else ctx.out
@@ -46,7 +62,7 @@ def runs_reproduce(ctx: Invocation) -> int:
     new_run = reproduce.matching_run(ctx.client, plan.run, new_runs)
     if new_run is None:
         return _no_run(ctx, say, plan, code, changes)
-    from autolog.diff import diff_runs  # noqa: PLC0415
+    from autolog.diff import diff_runs
 
     diff = diff_runs(plan.run, new_run, client=ctx.client)
     if ctx.json:
@@ -70,12 +86,14 @@ def _changed_data(diff) -> list:
 
 
 def _print_result(ctx: Invocation, code: int, new_run: str, diff) -> None:
-    from autolog.cli._ui import _code, _data, _environment, _header, _metrics, _params  # noqa: PLC0415
+    from autolog.cli._ui import _code, _data, _environment, _header, _metrics, _params
 
     ctx.echo(f"\nReproduction {'finished' if code == 0 else f'exited with status {code}'}: run {new_run}")
     for dataset in _changed_data(diff):
-        ctx.echo(f"DATA CHANGED: {dataset.name or 'dataset'}: fingerprint {dataset.digest_a[:12]} -> "
-                 f"{dataset.digest_b[:12]} (shape {dataset.shape_a} -> {dataset.shape_b})")
+        ctx.echo(
+            f"DATA CHANGED: {dataset.name or 'dataset'}: fingerprint {dataset.digest_a[:12]} -> "
+            f"{dataset.digest_b[:12]} (shape {dataset.shape_a} -> {dataset.shape_b})"
+        )
     ctx.echo()
     ctx.args.patch = False  # the code block's option of `runs diff`
     for block in (_header, _metrics, _params, _data, _code, _environment):
@@ -85,9 +103,14 @@ def _print_result(ctx: Invocation, code: int, new_run: str, diff) -> None:
 
 def _as_json(plan, code, new_runs, new_run, changes, diff) -> dict:
     return {
-        "reproduces": plan.run.info.run_id, "commit": plan.commit, "entry_point": plan.script,
-        "argv": plan.argv, "applied_diff": bool(plan.patch), "exit_code": code,
-        "new_runs": new_runs, "new_run": new_run,
+        "reproduces": plan.run.info.run_id,
+        "commit": plan.commit,
+        "entry_point": plan.script,
+        "argv": plan.argv,
+        "applied_diff": bool(plan.patch),
+        "exit_code": code,
+        "new_runs": new_runs,
+        "new_run": new_run,
         "environment": [{"package": n, "recorded": r, "now": c} for n, r, c in changes],
         "data_changed": [d.name for d in _changed_data(diff)],
         "diff": diff.to_dict(),
@@ -97,7 +120,9 @@ def _as_json(plan, code, new_runs, new_run, changes, diff) -> dict:
 def _no_run(ctx, say, plan, code: int, changes: list) -> int:
     message = f"the rerun (exit status {code}) recorded no run in experiment {plan.run.info.experiment_id}"
     if ctx.json:
-        ctx.emit_json({"reproduces": plan.run.info.run_id, "exit_code": code, "new_runs": [], "error": message})
+        ctx.emit_json(
+            {"reproduces": plan.run.info.run_id, "exit_code": code, "new_runs": [], "error": message}
+        )
     else:
         say(f"autolog: {message}")
     return 1

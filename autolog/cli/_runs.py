@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from autolog.cli._invocation import Invocation
-from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
-from autolog.cli._commands import arg, command, group
 from autolog._core._constants import FAILURE_TAG, NOTE_TAG
 from autolog._core._entities import Run, RunTag, ViewType
 from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog.cli._commands import arg, command, group
+from autolog.cli._invocation import Invocation
+from autolog.cli._output import format_duration, format_number, format_table, format_time, run_to_dict
 
 group("runs", "list, show and manage runs")
 
@@ -17,19 +17,47 @@ _PAGE_SIZE = 1000
 
 
 @command(
-    "runs", "list", help="list runs, newest first", json_output=True,
+    "runs",
+    "list",
+    help="list runs, newest first",
+    json_output=True,
     args=(
-        arg("-e", "--experiment", metavar="EXP", action="append",
-            help="experiment name or id (repeatable; default: every active experiment)"),
-        arg("--filter", metavar="F", default="", help="search filter, e.g. \"metrics.acc > 0.9 and params.C = '1'\""),
-        arg("--order-by", metavar="K", nargs="+", action="extend",
-            help="order keys, e.g. 'metrics.acc DESC' (several allowed)"),
+        arg(
+            "-e",
+            "--experiment",
+            metavar="EXP",
+            action="append",
+            help="experiment name or id (repeatable; default: every active experiment)",
+        ),
+        arg(
+            "--filter",
+            metavar="F",
+            default="",
+            help="search filter, e.g. \"metrics.acc > 0.9 and params.C = '1'\"",
+        ),
+        arg(
+            "--order-by",
+            metavar="K",
+            nargs="+",
+            action="extend",
+            help="order keys, e.g. 'metrics.acc DESC' (several allowed)",
+        ),
         arg("--max", metavar="N", type=int, default=100, help="at most N runs (default 100)"),
-        arg("--deleted", dest="view", action="store_const", const=ViewType.DELETED_ONLY,
-            default=ViewType.ACTIVE_ONLY, help="only deleted runs"),
+        arg(
+            "--deleted",
+            dest="view",
+            action="store_const",
+            const=ViewType.DELETED_ONLY,
+            default=ViewType.ACTIVE_ONLY,
+            help="only deleted runs",
+        ),
         arg("--all", dest="view", action="store_const", const=ViewType.ALL, help="active and deleted runs"),
-        arg("--columns", metavar="COLS", default="",
-            help="extra columns, comma-separated: metrics.KEY, params.KEY or tags.KEY (e.g. metrics.accuracy,params.C)"),
+        arg(
+            "--columns",
+            metavar="COLS",
+            default="",
+            help="extra columns, comma-separated: metrics.KEY, params.KEY or tags.KEY (e.g. metrics.accuracy,params.C)",
+        ),
     ),
 )
 def runs_list(ctx: Invocation) -> None:
@@ -39,8 +67,12 @@ def runs_list(ctx: Invocation) -> None:
     if ctx.json:
         ctx.emit_json([run_to_dict(run) for run in runs])
         return
-    rows = [_run_row(run, experiments) + tuple(_cell(run, kind, key) for kind, key in columns) for run in runs]
-    header = ("run id", "experiment", "name", "status", "started", "duration") + tuple(f"{k}.{key}" for k, key in columns)
+    rows = [
+        _run_row(run, experiments) + tuple(_cell(run, kind, key) for kind, key in columns) for run in runs
+    ]
+    header = ("run id", "experiment", "name", "status", "started", "duration") + tuple(
+        f"{k}.{key}" for k, key in columns
+    )
     ctx.table(header, rows, empty="No runs.")
     if more:
         print(f"(showing the first {len(runs)} runs; raise --max to see more)", file=sys.stderr)
@@ -90,8 +122,12 @@ def _search(ctx: Invocation, experiment_ids: list[str]) -> tuple[list[Run], bool
     limit = max(0, ctx.args.max)
     while experiment_ids and len(runs) < limit:
         page = ctx.client.search_runs(
-            experiment_ids, ctx.args.filter, view_type=ctx.args.view,
-            max_results=min(_PAGE_SIZE, limit - len(runs)), order_by=ctx.args.order_by, page_token=token,
+            experiment_ids,
+            ctx.args.filter,
+            view_type=ctx.args.view,
+            max_results=min(_PAGE_SIZE, limit - len(runs)),
+            order_by=ctx.args.order_by,
+            page_token=token,
         )
         runs.extend(page)
         token = page.token
@@ -112,15 +148,24 @@ def _run_row(run: Run, experiments: dict[str, str]) -> tuple:
     )
 
 
-@command("runs", "show", help="show a run: info, params, metrics, tags", json_output=True,
-         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix of one"),))
+@command(
+    "runs",
+    "show",
+    help="show a run: info, params, metrics, tags",
+    json_output=True,
+    args=(arg("run_id", metavar="RUN", help="run id or a unique prefix of one"),),
+)
 def runs_show(ctx: Invocation) -> None:
     run = ctx.client.get_run(resolve_run_id(ctx, ctx.args.run_id))
     if ctx.json:
         ctx.emit_json(run_to_dict(run))
         return
     ctx.echo(_info_block(ctx, run))
-    for title, values in (("Params", run.data.params), ("Metrics", run.data.metrics), ("Tags", run.data.tags)):
+    for title, values in (
+        ("Params", run.data.params),
+        ("Metrics", run.data.metrics),
+        ("Tags", run.data.tags),
+    ):
         ctx.echo()
         ctx.echo(f"{title} ({len(values)})")
         if values:
@@ -159,10 +204,15 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 
-@command("runs", "delete", help="mark a run deleted (restore brings it back; gc purges it)",
-         args=(arg("run_id", metavar="RUN", help="run id"),
-               arg("--force", action="store_true",
-                   help="delete even if registered model versions point to the run")))
+@command(
+    "runs",
+    "delete",
+    help="mark a run deleted (restore brings it back; gc purges it)",
+    args=(
+        arg("run_id", metavar="RUN", help="run id"),
+        arg("--force", action="store_true", help="delete even if registered model versions point to the run"),
+    ),
+)
 def runs_delete(ctx: Invocation) -> None:
     run_id = resolve_run_id(ctx, ctx.args.run_id)
     ctx.client.delete_run(run_id, force=ctx.args.force)
@@ -176,8 +226,12 @@ def runs_restore(ctx: Invocation) -> None:
     ctx.echo(f"Restored run {run_id}.")
 
 
-@command("runs", "rename", help="rename a run",
-         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix"), arg("name", help="the new name")))
+@command(
+    "runs",
+    "rename",
+    help="rename a run",
+    args=(arg("run_id", metavar="RUN", help="run id or a unique prefix"), arg("name", help="the new name")),
+)
 def runs_rename(ctx: Invocation) -> None:
     run_id = resolve_run_id(ctx, ctx.args.run_id)
     if not ctx.args.name.strip():
@@ -186,10 +240,16 @@ def runs_rename(ctx: Invocation) -> None:
     ctx.echo(f"Renamed run {run_id} to {ctx.args.name.strip()!r}.")
 
 
-@command("runs", "tag", help="set tags (KEY=VALUE) on a run, or remove them (--delete KEY)",
-         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix"),
-               arg("tags", metavar="KEY=VALUE", nargs="*", help="tags to set"),
-               arg("--delete", metavar="KEY", action="append", default=[], help="a tag to remove (repeatable)")))
+@command(
+    "runs",
+    "tag",
+    help="set tags (KEY=VALUE) on a run, or remove them (--delete KEY)",
+    args=(
+        arg("run_id", metavar="RUN", help="run id or a unique prefix"),
+        arg("tags", metavar="KEY=VALUE", nargs="*", help="tags to set"),
+        arg("--delete", metavar="KEY", action="append", default=[], help="a tag to remove (repeatable)"),
+    ),
+)
 def runs_tag(ctx: Invocation) -> None:
     run_id = resolve_run_id(ctx, ctx.args.run_id)
     pairs = []
@@ -207,9 +267,15 @@ def runs_tag(ctx: Invocation) -> None:
     ctx.echo(f"Run {run_id}: {len(pairs)} tag(s) set, {len(ctx.args.delete)} removed.")
 
 
-@command("runs", "note", help="set a run's markdown note (tag mlflow.note.content); '-' reads stdin, '' removes it",
-         args=(arg("run_id", metavar="RUN", help="run id or a unique prefix"),
-               arg("text", nargs="?", help="the note (markdown); omit to print the current note")))
+@command(
+    "runs",
+    "note",
+    help="set a run's markdown note (tag mlflow.note.content); '-' reads stdin, '' removes it",
+    args=(
+        arg("run_id", metavar="RUN", help="run id or a unique prefix"),
+        arg("text", nargs="?", help="the note (markdown); omit to print the current note"),
+    ),
+)
 def runs_note(ctx: Invocation) -> None:
     run_id = resolve_run_id(ctx, ctx.args.run_id)
     if ctx.args.text is None:

@@ -4,31 +4,54 @@
 from __future__ import annotations
 
 from autolog._core._exceptions import InvalidInputError
-from autolog.cli._invocation import Invocation
 from autolog.cli._commands import arg, command
+from autolog.cli._invocation import Invocation
 
 
 @command(
-    "server", help="serve the tracking server: REST API /api/v1 and the UI (see docs/server.md)",
+    "server",
+    help="serve the tracking server: REST API /api/v1 and the UI (see docs/server.md)",
     args=(
-        arg("action", nargs="*", metavar="ACTION",
+        arg(
+            "action",
+            nargs="*",
+            metavar="ACTION",
             help="`token create --user NAME [--admin]` prints a new token once (only its hash is "
-                 "kept); `token revoke --user NAME` deletes the user's tokens and sessions; "
-                 "`permission set --user NAME (--experiment ID|--model NAME) --level LEVEL`"),
-        arg("--backend-store-uri", metavar="URI",
-            help="the store served: a directory, sqlite:///FILE or postgresql://... (default: --store)"),
+            "kept); `token revoke --user NAME` deletes the user's tokens and sessions; "
+            "`permission set --user NAME (--experiment ID|--model NAME) --level LEVEL`",
+        ),
+        arg(
+            "--backend-store-uri",
+            metavar="URI",
+            help="the store served: a directory, sqlite:///FILE or postgresql://... (default: --store)",
+        ),
         arg("--artifact-root", metavar="DIR", help="where uploaded artifacts go"),
         arg("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"),
         arg("--port", type=int, default=5050, help="TCP port (default 5050)"),
         arg("--workers", type=int, default=1, help="uvicorn worker processes (default 1)"),
-        arg("--default-permission", default="READ", metavar="LEVEL",
-            help="level of users on resources they were not granted: NONE, READ (default), EDIT, MANAGE"),
-        arg("--insecure-no-auth", action="store_true",
-            help="allow a non-loopback address while no token exists (anyone reaching it is admin)"),
-        arg("--forwarded-allow-ips", metavar="IPS",
-            help="trust X-Forwarded-* headers from these proxy addresses (comma-separated)"),
-        arg("--allowed-host", metavar="NAME", action="append", default=[],
-            help="a host name browsers use to reach the server (repeatable)"),
+        arg(
+            "--default-permission",
+            default="READ",
+            metavar="LEVEL",
+            help="level of users on resources they were not granted: NONE, READ (default), EDIT, MANAGE",
+        ),
+        arg(
+            "--insecure-no-auth",
+            action="store_true",
+            help="allow a non-loopback address while no token exists (anyone reaching it is admin)",
+        ),
+        arg(
+            "--forwarded-allow-ips",
+            metavar="IPS",
+            help="trust X-Forwarded-* headers from these proxy addresses (comma-separated)",
+        ),
+        arg(
+            "--allowed-host",
+            metavar="NAME",
+            action="append",
+            default=[],
+            help="a host name browsers use to reach the server (repeatable)",
+        ),
         arg("--user", metavar="NAME", help="token create: the user the token belongs to"),
         arg("--admin", action="store_true", help="token create: the user is an admin"),
         arg("--experiment", metavar="ID", help="permission set: the experiment id"),
@@ -44,18 +67,26 @@ def server(ctx: Invocation) -> None:
         return _token_create(ctx, uri)
     from autolog.server import serve
 
-    serve(uri, artifact_root=ctx.args.artifact_root, host=ctx.args.host, port=ctx.args.port,
-          workers=ctx.args.workers, default_permission=ctx.args.default_permission,
-          insecure_no_auth=ctx.args.insecure_no_auth, forwarded_allow_ips=ctx.args.forwarded_allow_ips,
-          allowed_hosts=tuple(ctx.args.allowed_host))
+    serve(
+        uri,
+        artifact_root=ctx.args.artifact_root,
+        host=ctx.args.host,
+        port=ctx.args.port,
+        workers=ctx.args.workers,
+        default_permission=ctx.args.default_permission,
+        insecure_no_auth=ctx.args.insecure_no_auth,
+        forwarded_allow_ips=ctx.args.forwarded_allow_ips,
+        allowed_hosts=tuple(ctx.args.allowed_host),
+    )
 
 
 def _token_create(ctx: Invocation, uri: str) -> None:
     """The administration actions, run on the server's machine against its backend store."""
     action = " ".join(ctx.args.action)
     if action not in ("token create", "token revoke", "permission set"):
-        raise InvalidInputError(f"unknown server action {action!r}: use `token create`, "
-                                "`token revoke` or `permission set`")
+        raise InvalidInputError(
+            f"unknown server action {action!r}: use `token create`, `token revoke` or `permission set`"
+        )
     if not ctx.args.user:
         raise InvalidInputError(f"{action} needs --user NAME")
     from autolog.store import _server_auth, open_store
@@ -88,23 +119,29 @@ def _permission_set(ctx: Invocation, store) -> None:
 
 
 @command(
-    "sync", help="upload runs spooled while the tracking server was unreachable (exactly once)",
+    "sync",
+    help="upload runs spooled while the tracking server was unreachable (exactly once)",
     args=(
-        arg("--spool", metavar="DIR", help="the spool directory (default: $AUTOLOG_SPOOL_DIR, else ~/.autolog/spool)"),
+        arg(
+            "--spool",
+            metavar="DIR",
+            help="the spool directory (default: $AUTOLOG_SPOOL_DIR, else ~/.autolog/spool)",
+        ),
         arg("--dry-run", action="store_true", help="list what would be uploaded, upload nothing"),
     ),
 )
 def sync(ctx: Invocation) -> None:
     import os
 
-    from autolog.store._http import HttpStore
-    from autolog.store._http import _spool
+    from autolog.store._http import HttpStore, _spool
     from autolog.tracking._uri import TRACKING_TOKEN_ENV, resolve_tracking_uri
 
     uri = resolve_tracking_uri(getattr(ctx.args, "store", None))
     if not uri.lower().startswith(("http://", "https://")):
-        raise InvalidInputError(f"autolog sync uploads to a tracking server; the tracking URI is {uri!r} "
-                                "(set AUTOLOG_TRACKING_URI=http://host:port or pass --store)")
+        raise InvalidInputError(
+            f"autolog sync uploads to a tracking server; the tracking URI is {uri!r} "
+            "(set AUTOLOG_TRACKING_URI=http://host:port or pass --store)"
+        )
     directory = os.path.abspath(ctx.args.spool) if ctx.args.spool else _spool.default_spool_dir()
     if not os.path.isdir(directory):
         ctx.echo(f"nothing to sync: no spool at {directory}")

@@ -2,42 +2,68 @@
 
 from __future__ import annotations
 
+from autolog.cli._commands import arg, command
 from autolog.cli._invocation import Invocation
 from autolog.cli._output import format_number, format_table
-from autolog.cli._commands import arg, command
 
 
 @command(
-    "ui", help="serve the web UI for the store (http://127.0.0.1:5000 by default)",
+    "ui",
+    help="serve the web UI for the store (http://127.0.0.1:5000 by default)",
     args=(
-        arg("--host", default="127.0.0.1",
+        arg(
+            "--host",
+            default="127.0.0.1",
             help="address to listen on (default 127.0.0.1); the UI has no login, so any other address "
-                 "is refused unless --insecure-no-auth (share a store with `autolog server` instead)"),
-        arg("--insecure-no-auth", action="store_true",
-            help="serve beyond loopback WITHOUT authentication (only behind your own authenticating proxy)"),
+            "is refused unless --insecure-no-auth (share a store with `autolog server` instead)",
+        ),
+        arg(
+            "--insecure-no-auth",
+            action="store_true",
+            help="serve beyond loopback WITHOUT authentication (only behind your own authenticating proxy)",
+        ),
         arg("--port", type=int, default=5000, help="TCP port (default 5000; 0 picks a free one)"),
-        arg("--allowed-host", metavar="NAME", action="append", default=[],
-            help="another host name browsers may use to reach the server (repeatable)"),
+        arg(
+            "--allowed-host",
+            metavar="NAME",
+            action="append",
+            default=[],
+            help="another host name browsers may use to reach the server (repeatable)",
+        ),
     ),
 )
 def ui(ctx: Invocation) -> None:
     from autolog.ui import serve
 
-    serve(getattr(ctx.args, "store", None), host=ctx.args.host, port=ctx.args.port,
-          allowed_hosts=ctx.args.allowed_host, insecure_no_auth=ctx.args.insecure_no_auth)
+    serve(
+        getattr(ctx.args, "store", None),
+        host=ctx.args.host,
+        port=ctx.args.port,
+        allowed_hosts=ctx.args.allowed_host,
+        insecure_no_auth=ctx.args.insecure_no_auth,
+    )
 
 
 @command(
-    "runs", "diff", help="what changed between two runs: params, data, code, environment, metrics",
+    "runs",
+    "diff",
+    help="what changed between two runs: params, data, code, environment, metrics",
     json_output=True,
     args=(
         arg("run_a", metavar="RUN_A", help="the reference run (before)"),
         arg("run_b", metavar="RUN_B", help="the run compared with it (after)"),
-        arg("-p", "--patch", action="store_true",
-            help="also print the full diffs (git diff with --git, the runs' recorded patches)"),
-        arg("--git", action="store_true",
+        arg(
+            "-p",
+            "--patch",
+            action="store_true",
+            help="also print the full diffs (git diff with --git, the runs' recorded patches)",
+        ),
+        arg(
+            "--git",
+            action="store_true",
             help="run `git diff` between the recorded commits in the checkout of the current directory "
-                 "(no fetching, hooks or external programs); by default git is never run"),
+            "(no fetching, hooks or external programs); by default git is never run",
+        ),
     ),
 )
 def runs_diff(ctx: Invocation) -> None:
@@ -56,8 +82,10 @@ def runs_diff(ctx: Invocation) -> None:
 
 
 def _header(diff, _args) -> str:
-    return (f"What changed from A {diff.run_a} ({diff.name_a or '-'})\n"
-            f"               to B {diff.run_b} ({diff.name_b or '-'})")
+    return (
+        f"What changed from A {diff.run_a} ({diff.name_a or '-'})\n"
+        f"               to B {diff.run_b} ({diff.name_b or '-'})"
+    )
 
 
 def _section(title: str, body: str) -> str:
@@ -67,8 +95,10 @@ def _section(title: str, body: str) -> str:
 def _metrics(diff, _args) -> str:
     if not diff.metrics:
         return _section("Metrics", "none in either run")
-    rows = [(d.key, format_number(d.a), format_number(d.b), _signed(d.delta), _percent(d.relative))
-            for d in diff.metrics]
+    rows = [
+        (d.key, format_number(d.a), format_number(d.b), _signed(d.delta), _percent(d.relative))
+        for d in diff.metrics
+    ]
     return _section("Metrics", format_table(("metric", "A", "B", "B-A", "relative"), rows))
 
 
@@ -99,7 +129,9 @@ def _data(diff, _args) -> str:
         line = f"{d.name}: {verdict}; digest {(d.digest_a or '-')[:12]} -> {(d.digest_b or '-')[:12]}"
         line += f"; shape {d.shape_a or '-'} -> {d.shape_b or '-'}"
         if d.columns_added or d.columns_removed:
-            line += "; columns " + " ".join([f"+{c}" for c in d.columns_added] + [f"-{c}" for c in d.columns_removed])
+            line += "; columns " + " ".join(
+                [f"+{c}" for c in d.columns_added] + [f"-{c}" for c in d.columns_removed]
+            )
         lines.append(line)
     return _section("Data", "\n".join(lines))
 
@@ -137,5 +169,7 @@ def _environment(diff, _args) -> str:
     rows = [("python", env.python_a, env.python_b)] if env.python_a != env.python_b else []
     rows += [(c.key, c.a, c.b) for c in env.changed]
     if not rows:
-        return _section("Environment", f"same versions (python {env.python_a or '-'}, {env.unchanged} packages)")
+        return _section(
+            "Environment", f"same versions (python {env.python_a or '-'}, {env.unchanged} packages)"
+        )
     return _section("Environment", format_table(("package", "A", "B"), rows) + f"\n{env.unchanged} unchanged")

@@ -20,7 +20,8 @@ import sys
 import threading
 from array import array
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
+
 from autolog._core._constants import TAG_DATA_PREFIX
 from autolog._core._process import PROCESS, StatePart
 
@@ -34,14 +35,13 @@ _DIGEST_VERSION = b"autolog-fingerprint-v1"
 _TAG_LIST_CAP = 6000  # characters of a JSON list tag before it is cut (store limit: 8000)
 
 
-
 class _HashPool(StatePart):
     """The thread pool hashing large arrays, made on first use (again in a forked child)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.pool: Optional["ThreadPoolExecutor"] = None
-        self.pid: Optional[int] = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.pid: int | None = None
 
     def reset(self) -> None:
         if self.pool is not None and self.pid == os.getpid():
@@ -79,10 +79,10 @@ class DatasetFingerprint:
     digest: str
     shape: tuple
     num_rows: int
-    columns: Optional[list] = None
-    dtypes: Optional[list] = None
-    source: Optional[str] = None
-    name: Optional[str] = None
+    columns: list | None = None
+    dtypes: list | None = None
+    source: str | None = None
+    name: str | None = None
 
     def to_dict(self) -> dict:
         """Return a JSON-serializable dict of every field."""
@@ -111,7 +111,7 @@ class DatasetFingerprint:
         return tags
 
 
-def fingerprint(X: Any, y: Any = None, *, name: Optional[str] = None) -> DatasetFingerprint:
+def fingerprint(X: Any, y: Any = None, *, name: str | None = None) -> DatasetFingerprint:
     """Describe and digest a data set.
 
     Parameters
@@ -145,7 +145,7 @@ def fingerprint(X: Any, y: Any = None, *, name: Optional[str] = None) -> Dataset
     )
 
 
-def _source_of(X: Any, name: Optional[str]) -> Optional[str]:
+def _source_of(X: Any, name: str | None) -> str | None:
     attrs = getattr(X, "attrs", None)
     if isinstance(attrs, dict) and attrs.get("source"):
         return str(attrs["source"])
@@ -161,7 +161,7 @@ def _source_of(X: Any, name: Optional[str]) -> Optional[str]:
 # dispatch by type
 
 
-def _add_data(hasher: "_TreeHasher", data: Any) -> dict:
+def _add_data(hasher: _TreeHasher, data: Any) -> dict:
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(data, pandas.DataFrame):
         return _add_dataframe(hasher, data)
@@ -185,7 +185,7 @@ def _numpy():
     numpy = sys.modules.get("numpy")
     if numpy is None:
         try:
-            import numpy  # noqa: PLC0415  (a list was passed and numpy is installed)
+            import numpy
         except ImportError:
             return None
     return numpy
@@ -208,7 +208,7 @@ def _as_array(numpy, data):
         return result
 
 
-def _add_array(hasher: "_TreeHasher", arr) -> None:
+def _add_array(hasher: _TreeHasher, arr) -> None:
     numpy = sys.modules["numpy"]
     dtype = arr.dtype
     hasher.add_text("dtype", dtype.str if dtype.names is None else repr(dtype.descr))
@@ -220,7 +220,7 @@ def _add_array(hasher: "_TreeHasher", arr) -> None:
     hasher.add_buffer("values", memoryview(contiguous.reshape(-1).view(numpy.uint8)))
 
 
-def _add_dataframe(hasher: "_TreeHasher", frame) -> dict:
+def _add_dataframe(hasher: _TreeHasher, frame) -> dict:
     hasher.add_text("kind", "DataFrame")
     hasher.add_text("columns", repr(list(frame.columns)))
     if _is_single_numpy_dtype(frame):
@@ -245,7 +245,7 @@ def _is_single_numpy_dtype(frame) -> bool:
     return isinstance(dtype, numpy.dtype) and not dtype.hasobject
 
 
-def _add_uniform_columns(hasher: "_TreeHasher", frame) -> None:
+def _add_uniform_columns(hasher: _TreeHasher, frame) -> None:
     # Same bytes as hashing column by column (see _add_values), without building a Series per
     # column: a 1000-column frame costs microseconds per column instead of ~50.
     numpy = sys.modules["numpy"]
@@ -256,7 +256,7 @@ def _add_uniform_columns(hasher: "_TreeHasher", frame) -> None:
         _add_array(hasher, column)
 
 
-def _add_series(hasher: "_TreeHasher", series) -> dict:
+def _add_series(hasher: _TreeHasher, series) -> dict:
     hasher.add_text("kind", type(series).__name__)
     hasher.add_text("name", repr(series.name))
     _add_values(hasher, series)
@@ -269,7 +269,7 @@ def _add_series(hasher: "_TreeHasher", series) -> dict:
     }
 
 
-def _add_index(hasher: "_TreeHasher", index) -> None:
+def _add_index(hasher: _TreeHasher, index) -> None:
     pandas = sys.modules["pandas"]
     hasher.add_text("index.names", repr(list(index.names)))
     if isinstance(index, pandas.RangeIndex):  # no need to materialize 0..n-1
@@ -281,7 +281,7 @@ def _add_index(hasher: "_TreeHasher", index) -> None:
         _add_values(hasher, index)
 
 
-def _add_values(hasher: "_TreeHasher", values) -> None:
+def _add_values(hasher: _TreeHasher, values) -> None:
     """Hash the values of a pandas Series or Index (not its name or index)."""
     numpy = sys.modules["numpy"]
     pandas = sys.modules["pandas"]
@@ -298,7 +298,7 @@ def _add_values(hasher: "_TreeHasher", values) -> None:
         _add_array(hasher, values.to_numpy(dtype=object))
 
 
-def _add_sparse(hasher: "_TreeHasher", matrix) -> dict:
+def _add_sparse(hasher: _TreeHasher, matrix) -> dict:
     original_format = matrix.format
     hasher.add_text("kind", f"sparse.{type(matrix).__name__}")
     hasher.add_text("shape", repr(tuple(int(n) for n in matrix.shape)))
@@ -320,7 +320,7 @@ def _add_sparse(hasher: "_TreeHasher", matrix) -> dict:
 # repeats the same string object)
 
 
-def _add_object_values(hasher: "_TreeHasher", values: list) -> None:
+def _add_object_values(hasher: _TreeHasher, values: list) -> None:
     if all(type(value) is str for value in values):
         hasher.add_text("objects", "str")
         hasher.add_bytes("lengths", array("q", map(len, values)).tobytes())
@@ -353,7 +353,7 @@ def _token(value: Any) -> bytes:
 
 
 class _Buffer:
-    __slots__ = ("label", "view", "leaf_digests")
+    __slots__ = ("label", "leaf_digests", "view")
 
     def __init__(self, label: str, view: memoryview) -> None:
         self.label = label
@@ -401,8 +401,10 @@ class _TreeHasher:
             return
         total = sum(leaf.nbytes for _, leaf in jobs)
         pool = _hash_pool() if total >= _PARALLEL_MIN_BYTES else None
-        digests = pool.map(_leaf_digest, [leaf for _, leaf in jobs]) if pool else map(
-            _leaf_digest, [leaf for _, leaf in jobs]
+        digests = (
+            pool.map(_leaf_digest, [leaf for _, leaf in jobs])
+            if pool
+            else map(_leaf_digest, [leaf for _, leaf in jobs])
         )
         for (part, _), digest in zip(jobs, digests):
             part.leaf_digests.append(digest)
@@ -416,8 +418,8 @@ def _frame(label: str, size: int) -> bytes:
     return label.encode("utf-8") + b"\x00" + size.to_bytes(8, "little")
 
 
-def _hash_pool() -> Optional["ThreadPoolExecutor"]:
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+def _hash_pool() -> ThreadPoolExecutor | None:
+    from concurrent.futures import ThreadPoolExecutor
 
     workers = min(8, os.cpu_count() or 1)
     if workers < 2:

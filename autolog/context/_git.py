@@ -11,13 +11,24 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Optional
 
 DIFF_SIZE_CAP = 5 * 1024 * 1024
 # Tracked files whose changes are never put in the saved patch: names that usually hold secrets.
 SECRET_FILE_PATTERNS = (
-    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_ed25519*", ".netrc",
-    ".pgpass", "*secret*", "*credential*", "*password*", "*token*",
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "id_rsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".pgpass",
+    "*secret*",
+    "*credential*",
+    "*password*",
+    "*token*",
 )
 _SECRET_PATHSPECS = tuple(f":(exclude,glob,icase)**/{pattern}" for pattern in SECRET_FILE_PATTERNS)
 DIFF_TRUNCATION_MARKER = "\n...[autolog: diff truncated at {cap} bytes of {size}]\n"
@@ -38,11 +49,11 @@ class GitLocation:
 class GitHead:
     """The checked-out commit and branch; ``branch`` is None for a detached HEAD."""
 
-    commit: Optional[str]
-    branch: Optional[str]
+    commit: str | None
+    branch: str | None
 
 
-def find_git_location(start_dir: str) -> Optional[GitLocation]:
+def find_git_location(start_dir: str) -> GitLocation | None:
     """Return the git location of the checkout containing ``start_dir``, or None."""
     directory = os.path.abspath(start_dir)
     while True:
@@ -58,7 +69,7 @@ def find_git_location(start_dir: str) -> Optional[GitLocation]:
         directory = parent
 
 
-def _read_gitdir_file(dot_git_file: str) -> Optional[str]:
+def _read_gitdir_file(dot_git_file: str) -> str | None:
     # Linked worktrees and submodules have a ".git" file: "gitdir: <path>", relative to it.
     content = _read_text(dot_git_file)
     if not content or not content.startswith("gitdir:"):
@@ -83,7 +94,7 @@ def read_head(location: GitLocation) -> GitHead:
     return GitHead(commit=_resolve_ref(location, ref), branch=branch)
 
 
-def _resolve_ref(location: GitLocation, ref: str, depth: int = 0) -> Optional[str]:
+def _resolve_ref(location: GitLocation, ref: str, depth: int = 0) -> str | None:
     if depth > 5:  # a symbolic-ref cycle; git itself gives up too
         return None
     for base in dict.fromkeys((location.git_dir, location.common_dir)):
@@ -107,7 +118,7 @@ def _packed_refs(common_dir: str) -> dict[str, str]:
     return refs
 
 
-def _read_text(path: str) -> Optional[str]:
+def _read_text(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
@@ -115,10 +126,10 @@ def _read_text(path: str) -> Optional[str]:
         return None
 
 
-def _run_git(work_tree: str, *args: str) -> Optional[str]:
+def _run_git(work_tree: str, *args: str) -> str | None:
     # GIT_OPTIONAL_LOCKS=0: `git status` must not rewrite the user's index (or fight their
     # own git command for index.lock) just because we looked.
-    import subprocess  # noqa: PLC0415  (only the dirty flag and the diff need it)
+    import subprocess
 
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
     try:
@@ -142,23 +153,21 @@ class GitWorktreeState:
     def __init__(self, work_tree: str) -> None:
         self.work_tree = work_tree
         self._lock = threading.Lock()
-        self._dirty: Optional[bool] = None
+        self._dirty: bool | None = None
         self._dirty_known = False
-        self._diff: Optional[str] = None
+        self._diff: str | None = None
         self._diff_known = False
 
-    def is_dirty(self) -> Optional[bool]:
+    def is_dirty(self) -> bool | None:
         """True when tracked files differ from HEAD (untracked files do not count); None if unknown."""
         with self._lock:
             if not self._dirty_known:
-                status = _run_git(
-                    self.work_tree, "status", "--porcelain", "--untracked-files=no"
-                )
+                status = _run_git(self.work_tree, "status", "--porcelain", "--untracked-files=no")
                 self._dirty = None if status is None else bool(status.strip())
                 self._dirty_known = True
             return self._dirty
 
-    def diff(self) -> Optional[str]:
+    def diff(self) -> str | None:
         """``git diff HEAD`` when dirty (capped at :data:`DIFF_SIZE_CAP` with a marker), else None.
 
         Files matching :data:`SECRET_FILE_PATTERNS` (``.env``, ``*.pem``, ``*secret*`` ...) are left out.
@@ -168,8 +177,15 @@ class GitWorktreeState:
         with self._lock:
             if not self._diff_known:
                 text = _run_git(
-                    self.work_tree, "diff", "HEAD", "--no-color", "--no-ext-diff", "--no-textconv",
-                    "--", ".", *_SECRET_PATHSPECS,
+                    self.work_tree,
+                    "diff",
+                    "HEAD",
+                    "--no-color",
+                    "--no-ext-diff",
+                    "--no-textconv",
+                    "--",
+                    ".",
+                    *_SECRET_PATHSPECS,
                 )
                 self._diff = _cap_diff(text) if text else None
                 self._diff_known = True

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 import threading
 import types
-from typing import Iterable, Optional
+from collections.abc import Iterable
+
 from autolog._core._process import PROCESS, StatePart
 
 # Top-level modules whose distribution name differs; saves the 100+ ms that
@@ -30,11 +31,12 @@ _MAX_DEPTH = 6
 _HOMOGENEOUS_AFTER = 8
 
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
 def _metadata():
-    import importlib.metadata  # noqa: PLC0415  (about 20 ms; only needed on first lookup)
+    import importlib.metadata
 
     return importlib.metadata
-
 
 
 class _PackageCache(StatePart):
@@ -42,9 +44,9 @@ class _PackageCache(StatePart):
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.versions: dict[str, Optional[str]] = {}
-        self.module_distributions: dict[str, Optional[str]] = {}
-        self.all_packages_distributions: Optional[dict] = None
+        self.versions: dict[str, str | None] = {}
+        self.module_distributions: dict[str, str | None] = {}
+        self.all_packages_distributions: dict | None = None
         self.requirements_by_classes: dict[frozenset, tuple[str, ...]] = {}
 
 
@@ -72,7 +74,7 @@ def package_versions(names: Iterable[str]) -> dict[str, str]:
     return versions
 
 
-def _installed_version(distribution: str) -> Optional[str]:
+def _installed_version(distribution: str) -> str | None:
     if distribution not in _cache.versions:
         try:
             _cache.versions[distribution] = _metadata().version(distribution)
@@ -113,14 +115,14 @@ def requirements_for(obj: object) -> list[str]:
     return list(cached)
 
 
-def distribution_for_module(top_level_module: str) -> Optional[str]:
+def distribution_for_module(top_level_module: str) -> str | None:
     """Return the distribution that installs ``top_level_module``, or None (e.g. stdlib, local code)."""
     if top_level_module not in _cache.module_distributions:
         _cache.module_distributions[top_level_module] = _find_distribution(top_level_module)
     return _cache.module_distributions[top_level_module]
 
 
-def _find_distribution(module: str) -> Optional[str]:
+def _find_distribution(module: str) -> str | None:
     if module in _KNOWN_DISTRIBUTIONS:
         return _KNOWN_DISTRIBUTIONS[module]
     if module in sys.stdlib_module_names or module in _SKIPPED_MODULES:
@@ -226,7 +228,7 @@ def _collect_attributes(obj, modules, seen_ids, seen_types, depth) -> None:
         _collect(item, modules, seen_ids, seen_types, depth + 1)
 
 
-def _add_module(module_name: Optional[str], modules: set[str]) -> None:
+def _add_module(module_name: str | None, modules: set[str]) -> None:
     if not module_name:
         return
     top = module_name.partition(".")[0]

@@ -12,11 +12,7 @@ import json
 import os
 import sys
 import threading
-from typing import Optional
 
-from autolog._core._redact import redact_argv
-from autolog.context._git import GitWorktreeState, find_git_location, read_head
-from autolog._core._process import PROCESS, StatePart
 from autolog._core._constants import (
     TAG_GIT_BRANCH,
     TAG_GIT_COMMIT,
@@ -28,9 +24,11 @@ from autolog._core._constants import (
     TAG_SOURCE_NAME,
     TAG_USER,
 )
+from autolog._core._process import PROCESS, StatePart
+from autolog._core._redact import redact_argv
+from autolog.context._git import GitWorktreeState, find_git_location, read_head
 
 INTERACTIVE_SOURCE = "<interactive>"
-
 
 
 class _RunContextState(StatePart):
@@ -38,10 +36,10 @@ class _RunContextState(StatePart):
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.context: Optional[dict[str, str]] = None
-        self.worktree: Optional[GitWorktreeState] = None
+        self.context: dict[str, str] | None = None
+        self.worktree: GitWorktreeState | None = None
         self.worktree_known = False
-        self.prefetch_thread: Optional[threading.Thread] = None
+        self.prefetch_thread: threading.Thread | None = None
 
     def reset(self) -> None:
         refresh()
@@ -72,7 +70,7 @@ def collect_run_context() -> dict[str, str]:
         return dict(_state.context)
 
 
-def git_diff() -> Optional[str]:
+def git_diff() -> str | None:
     """Return ``git diff HEAD`` of the entry script's checkout when it is dirty, else None.
 
     Computed once per process (see :func:`refresh`); a diff over 5 MB is cut with a marker line.
@@ -99,7 +97,9 @@ def prefetch() -> None:
     work again. Calling it when the context is already cached does nothing.
     """
     with _state.lock:
-        if _state.context is not None or (_state.prefetch_thread is not None and _state.prefetch_thread.is_alive()):
+        if _state.context is not None or (
+            _state.prefetch_thread is not None and _state.prefetch_thread.is_alive()
+        ):
             return
         _state.prefetch_thread = threading.Thread(
             target=_prefetch_quietly, name="autolog-context-prefetch", daemon=True
@@ -118,8 +118,8 @@ def _prefetch_quietly() -> None:
 
 
 def _compute_context() -> dict[str, str]:
-    import platform  # noqa: PLC0415  (imported on first use: keeps `import autolog` fast)
-    import socket  # noqa: PLC0415
+    import platform
+    import socket
 
     script = entry_script()
     context = {
@@ -151,7 +151,7 @@ def _git_tags() -> dict[str, str]:
     return tags
 
 
-def _current_worktree() -> Optional[GitWorktreeState]:
+def _current_worktree() -> GitWorktreeState | None:
     if not _state.worktree_known:
         location = find_git_location(_code_directory())
         _state.worktree = GitWorktreeState(location.work_tree) if location else None
@@ -172,13 +172,13 @@ def _code_directory() -> str:
 
 
 def _is_installed_code(path: str) -> bool:
-    import sysconfig  # noqa: PLC0415
+    import sysconfig
 
     roots = {sysconfig.get_paths()[name] for name in ("purelib", "platlib", "stdlib")}
     return any(path.startswith(os.path.join(root, "")) for root in roots)
 
 
-def entry_script() -> Optional[str]:
+def entry_script() -> str | None:
     """Absolute path of the script this process runs, or None when interactive.
 
     Taken from ``__main__.__file__`` rather than ``argv[0]``: a notebook kernel's argv[0] is the
@@ -191,7 +191,7 @@ def entry_script() -> Optional[str]:
 
 
 def _user() -> str:
-    import getpass  # noqa: PLC0415
+    import getpass
 
     try:
         return getpass.getuser()

@@ -106,6 +106,14 @@ else ONE ``AutologWarning`` per (kind, exception type) per process. ``warn_once(
 
 from autolog.engine._api import autolog
 from autolog.engine._arguments import argument_value, bound_arguments, with_argument
+from autolog.engine._contract import (
+    AutologWarning,
+    attempt,
+    guarded_call,
+    report_internal_error,
+    strict_mode,
+    warn_once,
+)
 from autolog.engine._flags import (
     InTrainingCall,
     carry_training_flag,
@@ -116,35 +124,34 @@ from autolog.engine._flags import (
     suppressed,
     training_call,
 )
-from autolog.engine._contract import (
-    AutologWarning,
-    attempt,
-    guarded_call,
-    report_internal_error,
-    strict_mode,
-    warn_once,
-)
 from autolog.engine._integration import ENTRY_POINT_GROUP, Integration, discover_integrations
 from autolog.engine._options import SERIALIZATION_FORMATS, AutologOptions, build_options
 from autolog.engine._params import qualified_name, stable_params, stable_repr, storable_keys
 from autolog.engine._patcher import Patcher, is_autolog_wrapper
 from autolog.engine._recorder import FitRecorder, first_rows
 from autolog.engine._registration import register_autologged_model
-from autolog.engine._runs import RunHandle, RunSpec, finite_metrics, nest_fits_under, open_run, status_for_exception
+from autolog.engine._runs import (
+    RunHandle,
+    RunSpec,
+    finite_metrics,
+    nest_fits_under,
+    open_run,
+    status_for_exception,
+)
 from autolog.engine._state import get_options, integration_setting, is_enabled, set_integration_setting
 from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
+    "SERIALIZATION_FORMATS",
     "AutologOptions",
     "AutologWarning",
-    "ENTRY_POINT_GROUP",
     "FitRecorder",
     "InTrainingCall",
     "Integration",
     "Patcher",
     "RunHandle",
     "RunSpec",
-    "SERIALIZATION_FORMATS",
     "TrainingRecorder",
     "argument_value",
     "attempt",
@@ -169,13 +176,13 @@ __all__ = [
     "open_run",
     "qualified_name",
     "register_autologged_model",
+    "report_internal_error",
     "run_training_call",
     "set_integration_setting",
-    "report_internal_error",
     "stable_params",
     "stable_repr",
-    "storable_keys",
     "status_for_exception",
+    "storable_keys",
     "strict_mode",
     "suppressed",
     "training_call",

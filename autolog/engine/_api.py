@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Hashable, Iterable, Mapping, Optional
+from collections.abc import Hashable, Iterable, Mapping
 
-from autolog.engine._flags import disabled
 from autolog.engine._contract import LOGGER, warn_once
+from autolog.engine._flags import disabled
 from autolog.engine._integration import Integration, discover_integrations
 from autolog.engine._options import build_options
 from autolog.engine._patcher import Patcher
@@ -23,16 +23,16 @@ def autolog(
     log_input_examples: bool = False,
     log_model_signatures: bool = True,
     log_post_training_metrics: bool = True,
-    max_tuning_runs: Optional[int] = 5,
-    extra_tags: Optional[Mapping[str, str]] = None,
-    registered_model_name: Optional[str] = None,
+    max_tuning_runs: int | None = 5,
+    extra_tags: Mapping[str, str] | None = None,
+    registered_model_name: str | None = None,
     serialization_format: str = "pickle",
-    pos_label: Optional[Hashable] = None,
+    pos_label: Hashable | None = None,
     disable_for_unsupported_versions: bool = False,
-    include: Optional[Iterable[str]] = None,
-    exclude: Optional[Iterable[str]] = None,
-    log_system_metrics: Optional[bool] = None,
-    system_metrics_interval: Optional[float] = None,
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    log_system_metrics: bool | None = None,
+    system_metrics_interval: float | None = None,
     log_argv: bool = True,
     log_git_diff: bool = True,
 ) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from autolog._core._process import PROCESS, StatePart
 
@@ -16,8 +17,8 @@ class _SignatureCache(StatePart):
     """Signatures by function; a bound method's (``self`` left out) by its underlying function."""
 
     def __init__(self) -> None:
-        self.functions: "weakref.WeakKeyDictionary[Any, inspect.Signature]" = weakref.WeakKeyDictionary()
-        self.methods: "weakref.WeakKeyDictionary[Any, inspect.Signature]" = weakref.WeakKeyDictionary()
+        self.functions: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
+        self.methods: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
 
 
 _signatures = PROCESS.part("engine.arguments.signatures", _SignatureCache)
@@ -26,7 +27,9 @@ _signatures = PROCESS.part("engine.arguments.signatures", _SignatureCache)
 def signature_of(function: Callable[..., Any]) -> inspect.Signature:
     """``inspect.signature(function)``, cached (a bound method's without ``self``)."""
     underlying = getattr(function, "__func__", None)
-    cache, key = (_signatures.methods, underlying) if underlying is not None else (_signatures.functions, function)
+    cache, key = (
+        (_signatures.methods, underlying) if underlying is not None else (_signatures.functions, function)
+    )
     try:
         return cache[key]
     except (KeyError, TypeError):
@@ -47,7 +50,9 @@ def bound_arguments(function: Callable[..., Any], args: tuple, kwargs: dict) -> 
         return {}
 
 
-def argument_value(function: Callable[..., Any], args: tuple, kwargs: dict, name: str, default: Any = None) -> Any:
+def argument_value(
+    function: Callable[..., Any], args: tuple, kwargs: dict, name: str, default: Any = None
+) -> Any:
     """The value the caller gave for the argument ``name`` of ``function`` (or ``default``)."""
     if name in kwargs:
         return kwargs[name]
@@ -57,7 +62,9 @@ def argument_value(function: Callable[..., Any], args: tuple, kwargs: dict, name
     return default
 
 
-def with_argument(function: Callable[..., Any], args: tuple, kwargs: dict, name: str, value: Any) -> tuple[tuple, dict]:
+def with_argument(
+    function: Callable[..., Any], args: tuple, kwargs: dict, name: str, value: Any
+) -> tuple[tuple, dict]:
     """``(args, kwargs)`` with the argument ``name`` of ``function`` set to ``value``.
 
     Replaced where the user passed it (by position or keyword), added as a keyword otherwise.
@@ -71,7 +78,7 @@ def with_argument(function: Callable[..., Any], args: tuple, kwargs: dict, name:
     return args, {**kwargs, name: value}
 
 
-def _positional_index(function: Callable[..., Any], name: str) -> Optional[int]:
+def _positional_index(function: Callable[..., Any], name: str) -> int | None:
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     for index, parameter in enumerate(signature_of(function).parameters.values()):
         if parameter.name == name:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Callable, Optional
+from typing import Any
 
 from autolog._core._process import PROCESS, StatePart
 from autolog.engine._flags import suppressed
@@ -34,7 +35,6 @@ class _LazyLogger:
 LOGGER = _LazyLogger()
 
 
-
 class _ReportedFailures(StatePart):
     """The (kind, exception type) pairs already warned about in this process."""
 
@@ -45,7 +45,7 @@ class _ReportedFailures(StatePart):
 
 _reported = PROCESS.part("engine.reported_failures", _ReportedFailures)
 # Inside one guarded call: the failures already warned about (the first one only is shown).
-_warned_in_call: ContextVar[Optional[list]] = ContextVar("autolog_warned_in_call", default=None)
+_warned_in_call: ContextVar[list | None] = ContextVar("autolog_warned_in_call", default=None)
 
 
 class AutologWarning(UserWarning):
@@ -112,7 +112,7 @@ def attempt(kind: str, function: Callable[..., Any], *args: Any, **kwargs: Any) 
     try:
         with suppressed():
             return True, function(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - the point of the contract
+    except Exception as error:
         report_internal_error(kind, error)
         return False, None
 
@@ -123,9 +123,9 @@ def guarded_call(
     kwargs: dict,
     *,
     kind: str,
-    before: Optional[Callable[[], Any]] = None,
-    on_success: Optional[Callable[[Any, Any], None]] = None,
-    on_error: Optional[Callable[[Any, BaseException], None]] = None,
+    before: Callable[[], Any] | None = None,
+    on_success: Callable[[Any, Any], None] | None = None,
+    on_error: Callable[[Any, BaseException], None] | None = None,
 ) -> Any:
     """Call ``original(*args, **kwargs)`` once, with autolog code around it held to the contract.
 

@@ -15,7 +15,7 @@ import importlib
 import os
 import re
 import sys
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 _SEPARATORS = re.compile(r"[-_.]+")
 
@@ -55,7 +55,7 @@ def entry_points(group: str) -> list[EntryPoint]:
     return found
 
 
-def distribution_version(name: str) -> Optional[str]:
+def distribution_version(name: str) -> str | None:
     """The installed version of distribution ``name``, or None when it is not installed."""
     distributions = _distribution_dirs()
     if distributions is not None:
@@ -76,13 +76,13 @@ def distribution_version(name: str) -> Optional[str]:
         return None
 
 
-def _distribution_dirs() -> Optional[dict[str, tuple[str, Optional[str]]]]:
+def _distribution_dirs() -> dict[str, tuple[str, str | None]] | None:
     """``{normalized name: (metadata directory, version from its name)}`` in importlib's order,
     or None when this fast path cannot vouch for giving importlib.metadata's answer."""
     for finder in sys.meta_path:
         if getattr(finder, "find_distributions", None) is not None and not _is_path_finder(finder):
             return None
-    found: dict[str, tuple[str, Optional[str]]] = {}
+    found: dict[str, tuple[str, str | None]] = {}
     for entry in sys.path:
         if not isinstance(entry, str):
             return None
@@ -114,7 +114,7 @@ def _distribution_dirs() -> Optional[dict[str, tuple[str, Optional[str]]]]:
 def _is_path_finder(finder: Any) -> bool:
     from importlib.machinery import PathFinder
 
-    return finder is PathFinder or isinstance(finder, type) and issubclass(finder, PathFinder)
+    return finder is PathFinder or (isinstance(finder, type) and issubclass(finder, PathFinder))
 
 
 def _parse(text: str, group: str) -> list[EntryPoint]:
@@ -134,7 +134,7 @@ def _parse(text: str, group: str) -> list[EntryPoint]:
     return found
 
 
-def _version_from_metadata(path: str) -> Optional[str]:
+def _version_from_metadata(path: str) -> str | None:
     text = _read(os.path.join(path, "METADATA")) or _read(os.path.join(path, "PKG-INFO"))
     if text is None and os.path.isfile(path):  # a bare ``name.egg-info`` file
         text = _read(path)
@@ -146,7 +146,7 @@ def _version_from_metadata(path: str) -> Optional[str]:
     return None
 
 
-def _read(path: str) -> Optional[str]:
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()

@@ -7,8 +7,9 @@ joblib's worker threads start with an empty context, which is why :class:`InTrai
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import Any, Callable, Iterator
+from typing import Any
 
 _IN_TRAINING_CALL: ContextVar[bool] = ContextVar("autolog_in_training_call", default=False)
 _SUPPRESSED: ContextVar[bool] = ContextVar("autolog_suppressed", default=False)

@@ -6,9 +6,14 @@ imports nothing beyond the standard library and the bottom layer.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-from autolog._core._constants import TAG_GIT_DIFF_ARTIFACT, TAG_GIT_DIFF_SHA256, TAG_GIT_DIRTY, TAG_SOURCE_ARGV
+from autolog._core._constants import (
+    TAG_GIT_DIFF_ARTIFACT,
+    TAG_GIT_DIFF_SHA256,
+    TAG_GIT_DIRTY,
+    TAG_SOURCE_ARGV,
+)
 from autolog._core._process import PROCESS, StatePart
 from autolog.engine._state import get_options
 
@@ -17,7 +22,7 @@ GIT_DIFF_ARTIFACT = "code/git_diff.patch"
 
 class _GitDiffState(StatePart):
     def __init__(self) -> None:
-        self.last_digest: Optional[tuple[str, str]] = None  # (diff text, sha256 hex) of the last diff seen
+        self.last_digest: tuple[str, str] | None = None  # (diff text, sha256 hex) of the last diff seen
         # (tracking URI, sha256) -> "runs:/<run_id>/code/git_diff.patch" of the run holding that diff.
         self.locations: dict[tuple[str, str], str] = {}
 

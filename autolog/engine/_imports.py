@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Optional, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from autolog._core._process import PROCESS, StatePart
 
@@ -30,7 +31,7 @@ class _ImportHooks(StatePart):
         self.callbacks: dict[str, list[ImportCallback]] = {}
         self.hooked_names: set[str] = set()
         self.lock = threading.RLock()
-        self.finder: Optional[_PostImportFinder] = None
+        self.finder: _PostImportFinder | None = None
 
     def reset(self) -> None:
         """Forget every waiting callback and take our finder off ``sys.meta_path``."""

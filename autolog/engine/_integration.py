@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar, Optional
+from typing import TYPE_CHECKING, ClassVar
 
 from autolog.engine._contract import report_internal_error
 from autolog.engine._entry_points import distribution_version, entry_points
@@ -35,19 +35,19 @@ class Integration:
 
     identifier: ClassVar[str] = ""
     module: ClassVar[str] = ""
-    distribution: ClassVar[Optional[str]] = None
-    min_version: ClassVar[Optional[str]] = None
-    max_version: ClassVar[Optional[str]] = None
+    distribution: ClassVar[str | None] = None
+    min_version: ClassVar[str | None] = None
+    max_version: ClassVar[str | None] = None
 
-    def patch(self, patcher: "Patcher") -> None:
+    def patch(self, patcher: Patcher) -> None:
         """Install the integration's wrappers through ``patcher`` (its module is imported)."""
         raise NotImplementedError
 
-    def installed_version(self) -> Optional[str]:
+    def installed_version(self) -> str | None:
         """The framework's installed version, or None when unknown."""
         return distribution_version(self.distribution or self.module)
 
-    def supports(self, version: Optional[str]) -> bool:
+    def supports(self, version: str | None) -> bool:
         """Whether ``version`` lies in ``[min_version, max_version]`` (unknown: assumed yes)."""
         if version is None:
             return True
@@ -85,7 +85,7 @@ def discover_integrations() -> dict[str, Integration]:
     for entry_point in entry_points(ENTRY_POINT_GROUP):
         try:
             integration = entry_point.load()()
-        except Exception as error:  # noqa: BLE001 - a broken plug-in must not break autolog()
+        except Exception as error:
             report_internal_error(f"loading integration {entry_point.name!r}", error)
             continue
         found[integration.identifier or entry_point.name] = integration

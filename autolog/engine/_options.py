@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Mapping, Optional
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError
 
@@ -41,16 +42,16 @@ class AutologOptions:
     log_input_examples: bool = False
     log_model_signatures: bool = True
     log_post_training_metrics: bool = True
-    max_tuning_runs: Optional[int] = 5
+    max_tuning_runs: int | None = 5
     extra_tags: Mapping[str, str] = field(default_factory=dict)
-    registered_model_name: Optional[str] = None
+    registered_model_name: str | None = None
     serialization_format: str = "pickle"
-    pos_label: Optional[Hashable] = None
+    pos_label: Hashable | None = None
     disable_for_unsupported_versions: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    log_system_metrics: Optional[bool] = None
-    system_metrics_interval: Optional[float] = None
+    log_system_metrics: bool | None = None
+    system_metrics_interval: float | None = None
     log_argv: bool = True
     log_git_diff: bool = True
 
@@ -102,7 +103,9 @@ def build_options(**values: Any) -> AutologOptions:
 def _check_system_metrics(values: dict) -> None:
     enabled = values.get("log_system_metrics")
     if enabled is not None and not isinstance(enabled, bool):
-        raise InvalidInputError(f"autolog option 'log_system_metrics' must be True, False or None, got {enabled!r}")
+        raise InvalidInputError(
+            f"autolog option 'log_system_metrics' must be True, False or None, got {enabled!r}"
+        )
     interval = values.get("system_metrics_interval")
     if interval is None:
         return
@@ -117,7 +120,9 @@ def _check_max_tuning_runs(value: Any) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(f"autolog option 'max_tuning_runs' must be None or an integer >= 0, got {value!r}")
+        raise InvalidInputError(
+            f"autolog option 'max_tuning_runs' must be None or an integer >= 0, got {value!r}"
+        )
 
 
 def _check_serialization_format(value: Any) -> None:
@@ -135,7 +140,7 @@ def _check_optional_string(name: str, value: Any) -> None:
 def _check_registered_model_name(value: Any) -> None:
     _check_optional_string("registered_model_name", value)
     if value is not None:
-        from autolog.tracking import validate_model_name  # noqa: PLC0415 - keeps import autolog light
+        from autolog.tracking import validate_model_name
 
         try:
             validate_model_name(value)
@@ -154,7 +159,9 @@ def _normalized_tags(value: Any) -> Mapping[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise InvalidInputError(f"autolog option 'extra_tags' must be a mapping of tag names to values, got {value!r}")
+        raise InvalidInputError(
+            f"autolog option 'extra_tags' must be a mapping of tag names to values, got {value!r}"
+        )
     tags = {}
     for key, tag_value in value.items():
         if not isinstance(key, str) or not key:
@@ -174,5 +181,7 @@ def _normalized_names(option: str, value: Any) -> tuple[str, ...]:
         raise InvalidInputError(f"autolog option {option!r} must be a list of names, got {value!r}") from None
     for name in names:
         if not isinstance(name, str) or not name:
-            raise InvalidInputError(f"autolog option {option!r} holds {name!r}, which is not a non-empty string")
+            raise InvalidInputError(
+                f"autolog option {option!r} holds {name!r}, which is not a non-empty string"
+            )
     return names

@@ -29,7 +29,7 @@ class _DefaultParamsCache(StatePart):
     """Constructor defaults by estimator class (weakly keyed: a class can go away)."""
 
     def __init__(self) -> None:
-        self.by_class: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionary()
+        self.by_class: weakref.WeakKeyDictionary[type, dict] = weakref.WeakKeyDictionary()
 
 
 _defaults = PROCESS.part("engine.params.default_params", _DefaultParamsCache)
@@ -52,12 +52,12 @@ def _get_params(estimator: Any, deep: bool) -> dict:
     class, not an instance: scikit-learn itself rejects that in ``fit``, with its own message)."""
     try:
         return estimator.get_params(deep=deep)
-    except Exception:  # noqa: BLE001 - the estimator's own failure: fewer params, not an error
+    except Exception:
         if not deep:
             return {}
     try:
         return estimator.get_params(deep=False)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return {}
 
 
@@ -117,7 +117,7 @@ def stable_repr(value: Any, depth: int = 0) -> str:
         args = [qualified_name(value.func)] + [stable_repr(a, depth + 1) for a in value.args]
         args += [f"{k}={stable_repr(v, depth + 1)}" for k, v in sorted(value.keywords.items())]
         return f"partial({', '.join(args)})"
-    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
         return qualified_name(value)
     return _object_repr(value)
 
@@ -170,7 +170,9 @@ def _default_params(cls: type[object]) -> dict:
     try:
         signature = inspect.signature(cls.__init__)
         defaults = {
-            name: p.default for name, p in signature.parameters.items() if p.default is not inspect.Parameter.empty
+            name: p.default
+            for name, p in signature.parameters.items()
+            if p.default is not inspect.Parameter.empty
         }
     except (TypeError, ValueError):
         defaults = {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from autolog.engine._contract import report_internal_error
 from autolog.engine._imports import when_imported, withdraw
@@ -160,7 +161,9 @@ class Patcher:
             self._installed[(owner, attr_name)] = replacement
             return True
 
-    def replace_cell(self, function: Any, cell_name: str, replacement: Any, *, expected: Any = _ABSENT) -> bool:
+    def replace_cell(
+        self, function: Any, cell_name: str, replacement: Any, *, expected: Any = _ABSENT
+    ) -> bool:
         """Swap what the closure cell ``cell_name`` of ``function`` holds for ``replacement``.
 
         ``function`` itself stays the same object (identity, ``__wrapped__``, signature, pickling
@@ -226,7 +229,7 @@ class Patcher:
                 return
             try:
                 callback(module)
-            except Exception as error:  # noqa: BLE001 - an import must never fail because of us
+            except Exception as error:
                 report_internal_error(f"{self.name}: patching {module.__name__}", error)
 
         self._import_callbacks.append(guarded)

@@ -8,7 +8,7 @@ registering it under ``registered_model_name``), and the git diff of a dirty che
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from autolog._core._constants import (
     TAG_ESTIMATOR_CLASS,
@@ -95,7 +95,9 @@ class FitRecorder(TrainingRecorder):
         """The formats to save the model in, tried in order until one can save it."""
         return [self.serialization_format or self.options.serialization_format]
 
-    def log_model(self, run: RunHandle, model: Any, name: str = MODEL_ARTIFACT, *, signature: Any = None) -> None:
+    def log_model(
+        self, run: RunHandle, model: Any, name: str = MODEL_ARTIFACT, *, signature: Any = None
+    ) -> None:
         """Log ``model`` as the run's artifact ``name``; the ``model`` artifact is then registered
         if asked to.
 
@@ -104,14 +106,16 @@ class FitRecorder(TrainingRecorder):
         failure goes through the safety contract. ``signature`` overrides the one inferred.
         """
         try:
-            self._save_model(run, model, name, self.options.log_model_signatures if signature is None else signature)
+            self._save_model(
+                run, model, name, self.options.log_model_signatures if signature is None else signature
+            )
         except self.unsaveable_errors as error:
             warn_once(
                 f"{self.framework}: model not saved {type(model).__name__}",
                 f"autolog: the {type(model).__name__} model could not be saved "
                 f"({type(error).__name__}: {error}); the run is recorded without it.",
             )
-        except Exception as error:  # noqa: BLE001 - contract: report, never break the training call
+        except Exception as error:
             report_internal_error(f"{self.framework}: logging the model", error)
         else:
             if name == MODEL_ARTIFACT:
@@ -125,8 +129,16 @@ class FitRecorder(TrainingRecorder):
         for position, serialization_format in enumerate(formats):
             try:
                 # wait=False: a remote artifact root uploads in the background, not in the fit
-                log_model(model, name, run_id=run.run_id, serialization_format=serialization_format,
-                          input_example=self.input_example(), signature=signature, wait=False, **flavor)
+                log_model(
+                    model,
+                    name,
+                    run_id=run.run_id,
+                    serialization_format=serialization_format,
+                    input_example=self.input_example(),
+                    signature=signature,
+                    wait=False,
+                    **flavor,
+                )
                 return
             except self.unsaveable_errors:
                 if position == len(formats) - 1:
@@ -137,13 +149,13 @@ class FitRecorder(TrainingRecorder):
         attempt(f"{self.framework}: git diff", log_git_diff, run)
 
 
-def first_rows(X: Any, rows: int = INPUT_EXAMPLE_ROWS) -> Optional[Any]:
+def first_rows(X: Any, rows: int = INPUT_EXAMPLE_ROWS) -> Any | None:
     """The first ``rows`` rows of ``X`` (None when ``X`` cannot be sliced)."""
     if hasattr(X, "iloc"):
         return X.iloc[:rows]
     try:
         return X[:rows]
-    except Exception:  # noqa: BLE001 - an input that cannot be sliced has no example
+    except Exception:
         return None
 
 

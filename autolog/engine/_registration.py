@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from autolog.engine._contract import attempt
 from autolog.engine._runs import RunHandle
 from autolog.engine._state import get_options
 
 
-def register_autologged_model(run: RunHandle, artifact_path: str = "model") -> Optional[int]:
+def register_autologged_model(run: RunHandle, artifact_path: str = "model") -> int | None:
     """Register the model just logged at ``artifact_path`` of ``run`` as a new version.
 
     Does nothing unless ``registered_model_name`` is set. Call it only after the model artifact
@@ -25,7 +23,9 @@ def register_autologged_model(run: RunHandle, artifact_path: str = "model") -> O
     if not name:
         return None
     ok, version = attempt(
-        "registering the autologged model", run.client.register_model,
-        f"runs:/{run.run_id}/{artifact_path}", name,
+        "registering the autologged model",
+        run.client.register_model,
+        f"runs:/{run.run_id}/{artifact_path}",
+        name,
     )
     return version.version if ok else None

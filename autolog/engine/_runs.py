@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 
-from autolog.engine._state import STATE
 from autolog._core._constants import AUTOLOG_VERSION, TAG_AUTOLOG_VERSION
+from autolog.engine._state import STATE
 
 if TYPE_CHECKING:
     from autolog.tracking import Client
@@ -36,7 +37,7 @@ class RunSpec:
         Tags; ``extra_tags`` and ``autolog.version`` are added by the engine.
     """
 
-    name: Optional[str] = None
+    name: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -56,7 +57,7 @@ class RunHandle:
 
     run_id: str
     managed: bool
-    client: "Client"
+    client: Client
     experiment_id: str
     # While ``deferring`` (the engine sets it around ``log_results``), metrics and tags are
     # collected and written together with the end of the run: one store transaction instead of
@@ -106,7 +107,9 @@ class RunHandle:
         from autolog.tracking import Metric
 
         timestamp = _now_ms()
-        batch = [Metric(key, float(v), timestamp, step) for step, v in enumerate(values) if _is_real_number(v)]
+        batch = [
+            Metric(key, float(v), timestamp, step) for step, v in enumerate(values) if _is_real_number(v)
+        ]
         if batch:
             self.client.log_batch(self.run_id, metrics=batch)
 
@@ -168,7 +171,9 @@ class RunHandle:
             metrics, tags = self._pending_metrics, self._pending_tags
             self._pending_metrics, self._pending_tags = [], {}
             try:
-                finish_run(self.run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()], status=status)
+                finish_run(
+                    self.run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()], status=status
+                )
                 return
             except BaseException:
                 self.client.set_terminated(self.run_id, status)
@@ -193,7 +198,7 @@ def _with_engine_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return merged
 
 
-def open_run(spec: RunSpec) -> Optional[RunHandle]:
+def open_run(spec: RunSpec) -> RunHandle | None:
     """Start logging a training call described by ``spec``.
 
     - No active user run in this thread: create a managed run (params and tags included).
@@ -239,7 +244,9 @@ def _open_in_user_run(user_run: Any, spec: RunSpec) -> RunHandle:
     return handle
 
 
-def _create_managed_run(client: "Client", experiment_id: str, spec: RunSpec, parent_run_id: Optional[str]) -> RunHandle:
+def _create_managed_run(
+    client: Client, experiment_id: str, spec: RunSpec, parent_run_id: str | None
+) -> RunHandle:
     run = client.create_run(
         experiment_id,
         run_name=spec.name,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from autolog._core._process import PROCESS, StatePart
-
 from autolog.engine._options import AutologOptions
 
 if TYPE_CHECKING:
@@ -36,8 +35,8 @@ class AutologState(StatePart):
         self.lock = threading.RLock()
         self.options = AutologOptions(disable=True)
         self.enabled = False
-        self.integrations: Optional[dict[str, "Integration"]] = None
-        self.patchers: dict[str, "Patcher"] = {}
+        self.integrations: dict[str, Integration] | None = None
+        self.patchers: dict[str, Patcher] = {}
         self.runs_with_autologged_fit: set[str] = set()
         self.integration_settings: dict[str, dict[str, Any]] = {}
 

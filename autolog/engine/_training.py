@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
-from autolog.engine._flags import disabled_here, in_training_call, is_suppressed, training_call
 from autolog.engine._contract import attempt, guarded_call
+from autolog.engine._flags import disabled_here, in_training_call, is_suppressed, training_call
 from autolog.engine._runs import RunHandle, RunSpec, open_run, remember_last_run, status_for_exception
 from autolog.engine._state import STATE
 
@@ -30,7 +31,7 @@ class TrainingRecorder:
 
     kind: str = "training call"
 
-    def run_spec(self) -> Optional[RunSpec]:
+    def run_spec(self) -> RunSpec | None:
         """Name, params and tags of the run, computed before the user's call."""
         return RunSpec()
 
@@ -59,7 +60,7 @@ def run_training_call(
     original: Callable[..., Any],
     args: tuple,
     kwargs: dict,
-    make_recorder: Optional[Callable[[], Optional[TrainingRecorder]]],
+    make_recorder: Callable[[], TrainingRecorder | None] | None,
 ) -> Any:
     """Call ``original(*args, **kwargs)`` as a training call, recording a run when outermost.
 
@@ -93,7 +94,9 @@ def run_training_call(
         )
 
 
-def _start(make_recorder: Callable[[], Optional[TrainingRecorder]]) -> tuple[Optional[TrainingRecorder], Optional[RunHandle]]:
+def _start(
+    make_recorder: Callable[[], TrainingRecorder | None],
+) -> tuple[TrainingRecorder | None, RunHandle | None]:
     recorder = make_recorder()
     if recorder is None:
         return None, None
@@ -106,7 +109,7 @@ def _start(make_recorder: Callable[[], Optional[TrainingRecorder]]) -> tuple[Opt
     return recorder, run
 
 
-def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], result: Any) -> None:
+def _finish(started: tuple[TrainingRecorder | None, RunHandle | None], result: Any) -> None:
     recorder, run = started
     if recorder is None or run is None:
         return
@@ -121,7 +124,7 @@ def _finish(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], res
     attempt(f"{recorder.kind}: after the run", recorder.after_run, run, result)
 
 
-def _fail(started: tuple[Optional[TrainingRecorder], Optional[RunHandle]], error: BaseException) -> None:
+def _fail(started: tuple[TrainingRecorder | None, RunHandle | None], error: BaseException) -> None:
     recorder, run = started
     if recorder is None or run is None:
         return

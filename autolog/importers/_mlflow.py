@@ -19,8 +19,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterable, Optional, Sequence
+from typing import IO, Any
 
 from autolog._core._entities import Metric, RunStatus, ViewType
 from autolog._core._exceptions import AutologError, InvalidInputError, NotFoundError
@@ -59,7 +60,9 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return {
-            "source": self.source, "dry_run": self.dry_run, "imported": dict(self.counts),
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "imported": dict(self.counts),
             "skipped": [{"item": i, "reason": r} for i, r in self.skipped],
             "failed": [{"item": i, "reason": r} for i, r in self.failed],
             "models_imported_as_plain_artifacts": list(self.plain_models),
@@ -69,11 +72,11 @@ class ImportReport:
 def import_mlflow(
     source: str,
     *,
-    tracking_uri: Optional[str] = None,
+    tracking_uri: str | None = None,
     experiments: Sequence[str] = (),
     dry_run: bool = False,
-    mlflow_python: Optional[str] = None,
-    progress: Optional[IO[str]] = None,
+    mlflow_python: str | None = None,
+    progress: IO[str] | None = None,
 ) -> ImportReport:
     """Import an MLflow tracking store into the autolog store at ``tracking_uri``.
 
@@ -105,7 +108,7 @@ def import_mlflow(
     AutologError
         MLflow could not read the source (its message is included).
     """
-    from autolog.tracking._uri import get_store, resolve_tracking_uri  # noqa: PLC0415
+    from autolog.tracking._uri import get_store, resolve_tracking_uri
 
     uri = resolve_tracking_uri(tracking_uri)
     importer = _Importer(get_store(uri), uri, ImportReport(_display_uri(source), dry_run), dry_run)
@@ -113,19 +116,26 @@ def import_mlflow(
         skip_file = os.path.join(work_dir, "skip.txt")
         with open(skip_file, "w") as f:
             f.write("\n".join(importer.complete_run_ids()))
-        command = [_python(mlflow_python), _EXPORTER, source, os.path.join(work_dir, "files"),
-                   "--skip", skip_file, *(f"--experiment={name}" for name in experiments)]
+        command = [
+            _python(mlflow_python),
+            _EXPORTER,
+            source,
+            os.path.join(work_dir, "files"),
+            "--skip",
+            skip_file,
+            *(f"--experiment={name}" for name in experiments),
+        ]
         if dry_run:
             command.append("--dry-run")
         importer.consume(_exporter_lines(command), Progress(progress))
     return importer.report
 
 
-def _python(mlflow_python: Optional[str]) -> str:
+def _python(mlflow_python: str | None) -> str:
     if mlflow_python:
         return mlflow_python
     if importlib.util.find_spec("mlflow") is None:
-        from autolog.models._serialization import MissingDependencyError  # noqa: PLC0415
+        from autolog.models._serialization import MissingDependencyError
 
         raise MissingDependencyError(
             "importing from MLflow needs MLflow: pip install 'autolog[mlflow-import]', or give "
@@ -149,8 +159,12 @@ class _Exporter:
         # stderr goes to a file: MLflow's warnings must not fill a pipe nobody reads until the end.
         self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
-            text=True, env=env,
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+            env=env,
         )
 
     def records(self) -> Iterable[dict]:
@@ -191,8 +205,13 @@ class _Importer:
         experiment_ids = [e.experiment_id for e in self.store.search_experiments(ViewType.ALL)]
         token = None
         while experiment_ids:
-            page = self.store.search_runs(experiment_ids, f"tags.`{IMPORTED_TAG}` LIKE 'mlflow:%'",
-                                          view_type=ViewType.ALL, max_results=50000, page_token=token)
+            page = self.store.search_runs(
+                experiment_ids,
+                f"tags.`{IMPORTED_TAG}` LIKE 'mlflow:%'",
+                view_type=ViewType.ALL,
+                max_results=50000,
+                page_token=token,
+            )
             ids.extend(run.info.run_id for run in page)
             token = page.token
             if not token:
@@ -263,10 +282,14 @@ class _Importer:
             parent = None  # the parent was not imported (filtered out or failed): keep the tag only
         mapped = map_tags(tags, keep_parent_tag=parent is None)
         self.store.create_run(
-            self.experiment_ids[record["experiment_id"]], run_id=run_id,
+            self.experiment_ids[record["experiment_id"]],
+            run_id=run_id,
             run_name=record["run_name"] or tags.get("mlflow.runName"),
-            start_time=record["start_time"], tags=mapped, params=record["params"],
-            parent_run_id=parent, user_id=record["user_id"] or tags.get("mlflow.user"),
+            start_time=record["start_time"],
+            tags=mapped,
+            params=record["params"],
+            parent_run_id=parent,
+            user_id=record["user_id"] or tags.get("mlflow.user"),
             source=tags.get("mlflow.source.name"),
         )
         self._log_metrics(run_id, record["metrics"])
@@ -302,7 +325,9 @@ class _Importer:
         run_id = record["run_id"]
         repository = self.store.artifacts(run_id)
         if record.get("artifacts_dir"):
-            self.report.add("artifact_files", sum(len(files) for _, _, files in os.walk(record["artifacts_dir"])))
+            self.report.add(
+                "artifact_files", sum(len(files) for _, _, files in os.walk(record["artifacts_dir"]))
+            )
             repository.log_artifacts(record["artifacts_dir"])
         models = {}
         for model in record.get("artifact_models", []) + record.get("logged_models", []):
@@ -345,10 +370,13 @@ class _Importer:
         try:
             self.store.get_registered_model(name)
         except NotFoundError:
-            self.store.create_registered_model(name, tags=record["tags"], description=record["description"] or None)
+            self.store.create_registered_model(
+                name, tags=record["tags"], description=record["description"] or None
+            )
             self.report.add("registered_models")
         done = {
-            v.tags.get(MLFLOW_VERSION_TAG): v.version for v in self.store.search_model_versions(name, max_results=50000)
+            v.tags.get(MLFLOW_VERSION_TAG): v.version
+            for v in self.store.search_model_versions(name, max_results=50000)
         }
         for version in record["versions"]:
             if version["version"] in done:
@@ -363,7 +391,7 @@ class _Importer:
                 self.store.set_registered_model_alias(name, alias, done[version])
                 self.report.add("aliases")
 
-    def _alias_target(self, name: str, alias: str) -> Optional[str]:
+    def _alias_target(self, name: str, alias: str) -> str | None:
         try:
             return str(self.store.get_model_version_by_alias(name, alias).version)
         except NotFoundError:
@@ -380,7 +408,9 @@ class _Importer:
 
     def _version_location(self, version: dict) -> tuple[str, str]:
         source, run_id = version["source"] or "", version["run_id"]
-        model_id = version.get("model_id") or (source[len("models:/"):] if source.startswith("models:/") else None)
+        model_id = version.get("model_id") or (
+            source[len("models:/") :] if source.startswith("models:/") else None
+        )
         if model_id:
             if model_id in self.logged_models:
                 return self.logged_models[model_id]
@@ -390,7 +420,7 @@ class _Importer:
                     return run_id, known[model_id]
             raise NotFoundError(f"its logged model {model_id} was not imported with run {run_id}")
         if source.startswith("runs:/"):
-            run_id, _, path = source[len("runs:/"):].partition("/")
+            run_id, _, path = source[len("runs:/") :].partition("/")
             return run_id, path.strip("/")
         marker = f"/{run_id}/artifacts/"
         if run_id and marker in source:

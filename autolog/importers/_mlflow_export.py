@@ -45,8 +45,9 @@ def _all_runs(client, experiment_ids):
 
     runs, token = [], None
     while experiment_ids:
-        page = client.search_runs(experiment_ids, run_view_type=ViewType.ALL,
-                                  max_results=_PAGE, page_token=token)
+        page = client.search_runs(
+            experiment_ids, run_view_type=ViewType.ALL, max_results=_PAGE, page_token=token
+        )
         runs.extend(page)
         token = page.token
         if not token:
@@ -91,7 +92,9 @@ def _sql_metric_histories(client, run_id):
     histories = {}
     with sql_store.ManagedSessionMaker() as session:
         rows = (
-            session.query(SqlMetric.key, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
+            session.query(
+                SqlMetric.key, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan
+            )
             .filter(SqlMetric.run_uuid == run_id)
             .order_by(SqlMetric.key, SqlMetric.step, SqlMetric.timestamp)
             .all()
@@ -134,10 +137,17 @@ def _logged_models(client, experiment_ids):
 def _run_record(client, run, work_dir, logged_models, dry_run):
     info = run.info
     record = {
-        "kind": "run", "run_id": info.run_id, "experiment_id": info.experiment_id,
-        "run_name": info.run_name, "status": info.status, "start_time": info.start_time,
-        "end_time": info.end_time, "user_id": info.user_id, "lifecycle_stage": info.lifecycle_stage,
-        "params": dict(run.data.params), "tags": dict(run.data.tags),
+        "kind": "run",
+        "run_id": info.run_id,
+        "experiment_id": info.experiment_id,
+        "run_name": info.run_name,
+        "status": info.status,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "user_id": info.user_id,
+        "lifecycle_stage": info.lifecycle_stage,
+        "params": dict(run.data.params),
+        "tags": dict(run.data.tags),
     }
     if dry_run:
         return record
@@ -149,8 +159,9 @@ def _run_record(client, run, work_dir, logged_models, dry_run):
         files = _download(f"runs:/{info.run_id}/", os.path.join(folder, "artifacts"))
     for model in logged_models.get(info.run_id, []):
         target = _download(model.artifact_location, os.path.join(folder, "models", model.model_id))
-        models.append({"model_id": model.model_id, "name": model.name, "dir": target,
-                       "flavors": _flavors(target)})
+        models.append(
+            {"model_id": model.model_id, "name": model.name, "dir": target, "flavors": _flavors(target)}
+        )
     record["artifacts_dir"] = files
     record["artifact_models"] = _take_models_out(files, os.path.join(folder, "artifact-models"))
     record["logged_models"] = models
@@ -191,9 +202,13 @@ def _registered_models(client, experiment_ids, run_ids):
     for model in client.search_registered_models(max_results=1000):
         versions = [
             {
-                "version": str(v.version), "run_id": v.run_id, "source": v.source,
-                "model_id": getattr(v, "model_id", None), "description": v.description or "",
-                "tags": dict(v.tags or {}), "creation_timestamp": v.creation_timestamp,
+                "version": str(v.version),
+                "run_id": v.run_id,
+                "source": v.source,
+                "model_id": getattr(v, "model_id", None),
+                "description": v.description or "",
+                "tags": dict(v.tags or {}),
+                "creation_timestamp": v.creation_timestamp,
             }
             for v in client.search_model_versions(f"name='{model.name}'", max_results=10000)
         ]
@@ -202,7 +217,9 @@ def _registered_models(client, experiment_ids, run_ids):
             if not versions:
                 continue
         yield {
-            "kind": "registered_model", "name": model.name, "description": model.description or "",
+            "kind": "registered_model",
+            "name": model.name,
+            "description": model.description or "",
             "tags": dict(model.tags or {}),
             "aliases": {alias: str(v) for alias, v in (model.aliases or {}).items()},
             "versions": sorted(versions, key=lambda v: int(v["version"])),
@@ -233,8 +250,15 @@ def main(argv):
     _emit({"kind": "source", "mlflow_version": mlflow.__version__})
     experiments = _experiments(client, args.experiment)
     for e in experiments:
-        _emit({"kind": "experiment", "experiment_id": e.experiment_id, "name": e.name,
-               "lifecycle_stage": e.lifecycle_stage, "tags": dict(e.tags or {})})
+        _emit(
+            {
+                "kind": "experiment",
+                "experiment_id": e.experiment_id,
+                "name": e.name,
+                "lifecycle_stage": e.lifecycle_stage,
+                "tags": dict(e.tags or {}),
+            }
+        )
     experiment_ids = [e.experiment_id for e in experiments]
     runs = _parents_first(_all_runs(client, experiment_ids))
     _emit({"kind": "plan", "runs": len(runs)})

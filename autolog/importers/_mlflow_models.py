@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pickletools
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 # MLflow's sklearn serialization formats that autolog loads the same way.
 _FORMATS = {"pickle": "pickle", "cloudpickle": "cloudpickle"}
@@ -30,14 +30,19 @@ def import_logged_model(model: dict, run_id: str, repository: Any, tracking_uri:
     flavors = model.get("flavors") or {}
     sklearn = _sklearn_file(model["dir"], flavors)
     if sklearn is not None:
-        from autolog.models._api import log_model_files  # noqa: PLC0415
+        from autolog.models._api import log_model_files
 
         file_name, serialization_format, version = sklearn
         log_model_files(
-            model["dir"], path, run_id=run_id, flavor="sklearn",
+            model["dir"],
+            path,
+            run_id=run_id,
+            flavor="sklearn",
             model_class=pickled_class(os.path.join(model["dir"], file_name)) or "unknown.Unknown",
-            serialization_format=serialization_format, model_file=file_name,
-            framework_version=version, requirements=_requirements(model["dir"]),
+            serialization_format=serialization_format,
+            model_file=file_name,
+            framework_version=version,
+            requirements=_requirements(model["dir"]),
             tracking_uri=tracking_uri,
         )
         return ImportedModel(path, True, "sklearn")
@@ -45,13 +50,13 @@ def import_logged_model(model: dict, run_id: str, repository: Any, tracking_uri:
     return ImportedModel(path, False, ", ".join(sorted(flavors)) or "no MLmodel flavors")
 
 
-def _free_path(repository: Any, name: str, model_id: Optional[str]) -> str:
+def _free_path(repository: Any, name: str, model_id: str | None) -> str:
     if not repository.list_artifacts(name):
         return name
     return f"{name}-{model_id}" if model_id else f"{name}-mlflow"
 
 
-def _sklearn_file(directory: str, flavors: dict) -> Optional[tuple]:
+def _sklearn_file(directory: str, flavors: dict) -> tuple | None:
     sklearn = flavors.get("sklearn")
     if not isinstance(sklearn, dict):
         return None
@@ -64,7 +69,7 @@ def _sklearn_file(directory: str, flavors: dict) -> Optional[tuple]:
     return file_name, serialization_format, sklearn.get("sklearn_version")
 
 
-def pickled_class(path: str) -> Optional[str]:
+def pickled_class(path: str) -> str | None:
     """``module.qualname`` of the object a pickle builds first, read without unpickling."""
     strings: list = []
     try:

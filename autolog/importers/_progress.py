@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import IO, Optional
+from typing import IO
 
 _WIDTH = 30
 _REDRAW_SECONDS = 0.2
@@ -16,7 +16,7 @@ class Progress:
     final line, so logs stay readable.
     """
 
-    def __init__(self, stream: Optional[IO[str]]):
+    def __init__(self, stream: IO[str] | None):
         self.stream, self.total, self.done, self.unit = stream, 0, 0, ""
         self.started = self.drawn = 0.0
         self.interactive = bool(stream is not None and getattr(stream, "isatty", lambda: False)())

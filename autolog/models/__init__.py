@@ -33,17 +33,17 @@ from autolog.models._serialization import (
 from autolog.models._signature import INPUT_EXAMPLE_FILE_NAME, infer_signature
 
 __all__ = [
-    "DisallowedFormatError",
-    "PICKLE_FORMATS",
     "FLAVOR_ENTRY_POINT_GROUP",
-    "Flavor",
     "INPUT_EXAMPLE_FILE_NAME",
     "METADATA_FILE_NAME",
-    "MissingDependencyError",
+    "PICKLE_FORMATS",
     "PREDICTION_METHODS",
+    "SERIALIZATION_FORMATS",
+    "DisallowedFormatError",
+    "Flavor",
+    "MissingDependencyError",
     "ModelInfo",
     "ModelMetadata",
-    "SERIALIZATION_FORMATS",
     "SavedModelFile",
     "SklearnFlavor",
     "UntrustedTypesError",

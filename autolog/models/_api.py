@@ -17,12 +17,12 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any
 
 from autolog._core._constants import AUTOLOG_VERSION as _autolog_version
-from autolog.context import package_versions, requirements_for
 from autolog._core._exceptions import (
     AutologError,
     ConflictError,
@@ -32,6 +32,7 @@ from autolog._core._exceptions import (
 )
 from autolog._core._process import PROCESS, StatePart
 from autolog._files import DIR_MODE, make_dirs, open_no_follow
+from autolog.context import package_versions, requirements_for
 from autolog.models._flavors import Flavor, SavedModelFile, get_flavor
 from autolog.models._metadata import METADATA_FILE_NAME, ModelMetadata, read_metadata, write_metadata
 from autolog.models._serialization import (
@@ -82,12 +83,12 @@ class ModelInfo:
 
 def save_model(
     model: Any,
-    path: Union[str, os.PathLike],
+    path: str | os.PathLike,
     *,
     flavor: str = "sklearn",
     serialization_format: str = "pickle",
     input_example: Any = None,
-    signature: Union[bool, dict, None] = True,
+    signature: bool | dict | None = True,
 ) -> ModelMetadata:
     """Save ``model`` into a new model directory.
 
@@ -130,11 +131,11 @@ def log_model(
     model: Any,
     name: str = "model",
     *,
-    run_id: Optional[str] = None,
+    run_id: str | None = None,
     flavor: str = "sklearn",
     serialization_format: str = "pickle",
     input_example: Any = None,
-    signature: Union[bool, dict, None] = True,
+    signature: bool | dict | None = True,
     wait: bool = True,
 ) -> ModelInfo:
     """Save ``model`` as the artifact directory ``name`` of a run.
@@ -221,9 +222,7 @@ def _checked_new_directory(path: str) -> str:
     if os.path.isfile(target):
         raise InvalidInputError(f"cannot save a model to {target}: it is an existing file")
     if _is_non_empty_directory(target):
-        raise InvalidInputError(
-            f"cannot save a model to {target}: the directory exists and is not empty"
-        )
+        raise InvalidInputError(f"cannot save a model to {target}: the directory exists and is not empty")
     return target
 
 
@@ -262,7 +261,7 @@ def _is_non_empty_directory(path: str) -> bool:
 
 
 def log_model_files(
-    directory: Union[str, os.PathLike],
+    directory: str | os.PathLike,
     name: str,
     *,
     run_id: str,
@@ -270,10 +269,10 @@ def log_model_files(
     model_class: str,
     serialization_format: str,
     model_file: str,
-    framework_version: Optional[str] = None,
+    framework_version: str | None = None,
     requirements: Sequence[str] = (),
-    signature: Optional[dict] = None,
-    tracking_uri: Optional[str] = None,
+    signature: dict | None = None,
+    tracking_uri: str | None = None,
 ) -> ModelInfo:
     """Log a model whose file was written elsewhere (an imported MLflow model) as the artifact
     directory ``name`` of a run, with autolog's metadata: the sha256 is computed now.
@@ -302,11 +301,18 @@ def log_model_files(
         shutil.copytree(source, staging, dirs_exist_ok=True)
         digest, size = sha256_of_file(os.path.join(staging, model_file))
         metadata = ModelMetadata(
-            flavor=flavor_object.name, model_class=model_class,
-            serialization_format=serialization_format, model_file=model_file, sha256=digest,
-            size_bytes=size, framework_version=framework_version,
-            python_version=platform.python_version(), autolog_version=_autolog_version,
-            created=int(time.time() * 1000), signature=signature, requirements=sorted(requirements),
+            flavor=flavor_object.name,
+            model_class=model_class,
+            serialization_format=serialization_format,
+            model_file=model_file,
+            sha256=digest,
+            size_bytes=size,
+            framework_version=framework_version,
+            python_version=platform.python_version(),
+            autolog_version=_autolog_version,
+            created=int(time.time() * 1000),
+            signature=signature,
+            requirements=sorted(requirements),
         )
         write_metadata(staging, metadata, atomic=False)
         repository.log_artifacts(staging, name)
@@ -355,7 +361,7 @@ def _write_model_directory(
     flavor: Flavor,
     serialization_format: str,
     input_example: Any,
-    signature: Union[bool, dict, None],
+    signature: bool | dict | None,
 ) -> ModelMetadata:
     saved = _described(flavor.save(model, directory, serialization_format), directory)
     example_file = _write_example_quietly(directory, input_example)
@@ -380,14 +386,14 @@ def _write_model_directory(
     return metadata
 
 
-def _described(saved: Union[SavedModelFile, str], directory: str) -> SavedModelFile:
+def _described(saved: SavedModelFile | str, directory: str) -> SavedModelFile:
     if isinstance(saved, SavedModelFile):
         return saved
     digest, size = sha256_of_file(os.path.join(directory, saved))
     return SavedModelFile(saved, digest, size)
 
 
-def _write_example_quietly(directory: str, input_example: Any) -> Optional[str]:
+def _write_example_quietly(directory: str, input_example: Any) -> str | None:
     if input_example is None:
         return None
     try:
@@ -397,7 +403,7 @@ def _write_example_quietly(directory: str, input_example: Any) -> Optional[str]:
         return None
 
 
-def _resolved_signature(model: Any, signature: Any, input_example: Any) -> Optional[dict]:
+def _resolved_signature(model: Any, signature: Any, input_example: Any) -> dict | None:
     if signature is True:
         return infer_signature(model, input_example)
     return signature or None
@@ -411,7 +417,7 @@ def _requirements(model: Any, serialization_format: str) -> list:
     return sorted(pins, key=str.lower)
 
 
-def _installed_framework_version(flavor: Flavor) -> Optional[str]:
+def _installed_framework_version(flavor: Flavor) -> str | None:
     if not flavor.framework:
         return None
     return package_versions([flavor.framework]).get(flavor.framework)
@@ -422,10 +428,10 @@ def _installed_framework_version(flavor: Flavor) -> Optional[str]:
 
 
 def load_model(
-    model_uri: Union[str, os.PathLike],
+    model_uri: str | os.PathLike,
     *,
-    trusted_types: Optional[Sequence[str]] = None,
-    allowed_formats: Optional[Sequence[str]] = None,
+    trusted_types: Sequence[str] | None = None,
+    allowed_formats: Sequence[str] | None = None,
     trusted: bool = False,
 ) -> Any:
     """Load a model saved by :func:`save_model` or :func:`log_model`.
@@ -475,7 +481,7 @@ def load_model(
 
 
 def _load_checked(
-    model_uri: Union[str, os.PathLike], trusted_types: Optional[Sequence[str]], allowed_formats: Any, trusted: bool
+    model_uri: str | os.PathLike, trusted_types: Sequence[str] | None, allowed_formats: Any, trusted: bool
 ) -> tuple[Any, ModelMetadata]:
     allowed = _checked_allowed_formats(allowed_formats)
     with _model_directory(model_uri) as (directory, expected):
@@ -485,7 +491,7 @@ def _load_checked(
         return model, read_metadata(directory)
 
 
-def _checked_allowed_formats(allowed_formats: Any) -> Optional[frozenset]:
+def _checked_allowed_formats(allowed_formats: Any) -> frozenset | None:
     if allowed_formats is None:
         return None
     if isinstance(allowed_formats, str) or not all(isinstance(f, str) for f in allowed_formats):
@@ -525,10 +531,10 @@ class _StoreRecord:
 
 
 def load_model_with_metadata(
-    model_uri: Union[str, os.PathLike],
+    model_uri: str | os.PathLike,
     *,
-    trusted_types: Optional[Sequence[str]] = None,
-    allowed_formats: Optional[Sequence[str]] = None,
+    trusted_types: Sequence[str] | None = None,
+    allowed_formats: Sequence[str] | None = None,
     trusted: bool = False,
 ) -> tuple[Any, ModelMetadata]:
     """Load a model like :func:`load_model` (same checks and options) and return its metadata too.
@@ -539,7 +545,7 @@ def load_model_with_metadata(
     return _load_checked(model_uri, trusted_types, allowed_formats, trusted)
 
 
-def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
+def load_input_example(model_uri: str | os.PathLike) -> Any:
     """Return the saved input example of a model (DataFrame or ndarray), or None if it has none."""
     with _model_directory(model_uri) as (directory, _expected):
         metadata = read_metadata(directory)
@@ -550,10 +556,10 @@ def load_input_example(model_uri: Union[str, os.PathLike]) -> Any:
 
 def _load_from_directory(
     directory: str,
-    trusted_types: Optional[Sequence[str]],
+    trusted_types: Sequence[str] | None,
     *,
-    expected: Optional[_StoreRecord] = None,
-    allowed: Optional[frozenset] = None,
+    expected: _StoreRecord | None = None,
+    allowed: frozenset | None = None,
 ) -> Any:
     if not os.path.isdir(directory):
         raise NotFoundError(f"no model directory at {directory}")
@@ -621,7 +627,7 @@ def _warn_on_framework_version_change(flavor: Flavor, metadata: ModelMetadata, d
 
 
 @contextmanager
-def _model_directory(model_uri: Union[str, os.PathLike]) -> Iterator[tuple]:
+def _model_directory(model_uri: str | os.PathLike) -> Iterator[tuple]:
     """Yield ``(directory, _StoreRecord or None)``; None for local paths (no store to ask)."""
     if isinstance(model_uri, os.PathLike):
         yield os.fspath(model_uri), None
@@ -708,7 +714,7 @@ def _parse_runs_uri(model_uri: str) -> tuple[str, str]:
 
 
 def _file_uri_path(model_uri: str) -> str:
-    from urllib.parse import unquote, urlparse  # noqa: PLC0415
+    from urllib.parse import unquote, urlparse
 
     parsed = urlparse(model_uri)
     if parsed.netloc not in ("", "localhost"):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError
 from autolog._core._process import PROCESS, StatePart
@@ -24,7 +25,14 @@ from autolog.models._serialization import (
 )
 
 FLAVOR_ENTRY_POINT_GROUP = "autolog.flavors"
-PREDICTION_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score_samples")
+PREDICTION_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "transform",
+    "score_samples",
+)
 """The methods :meth:`Flavor.predict` may call, and the only ones a model server exposes."""
 
 
@@ -57,7 +65,7 @@ class Flavor:
     """
 
     name: str = ""
-    framework: Optional[str] = None
+    framework: str | None = None
     serialization_formats: tuple = tuple(SERIALIZATION_FORMATS)
 
     def check_format(self, serialization_format: str) -> None:
@@ -69,9 +77,7 @@ class Flavor:
                 f"{serialization_format!r}; valid formats: {', '.join(self.serialization_formats)}"
             )
 
-    def save(
-        self, model: Any, directory: str, serialization_format: str
-    ) -> Union[SavedModelFile, str]:
+    def save(self, model: Any, directory: str, serialization_format: str) -> SavedModelFile | str:
         """Write ``model`` into ``directory`` (existing, empty) and describe the file written.
 
         May return just the file name; the sha256 is then computed by reading the file back.
@@ -84,8 +90,8 @@ class Flavor:
         path: str,
         metadata: Any,
         *,
-        data: Optional[bytes] = None,
-        trusted_types: Optional[Sequence[str]] = None,
+        data: bytes | None = None,
+        trusted_types: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Read the model saved at ``path`` (the model file) as described by ``metadata``.
@@ -99,7 +105,7 @@ class Flavor:
         return self.load_bytes(data, metadata, path=path, trusted_types=trusted_types)
 
     def load_bytes(
-        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Sequence[str] | None = None
     ) -> Any:
         """The model deserialized from ``data``, the verified bytes of the model file ``path``.
 
@@ -136,7 +142,9 @@ class Flavor:
         return getattr(model, method)(X)
 
     @staticmethod
-    def write_model_file(directory: str, file_name: str, write: Callable[[HashingWriter], Any]) -> SavedModelFile:
+    def write_model_file(
+        directory: str, file_name: str, write: Callable[[HashingWriter], Any]
+    ) -> SavedModelFile:
         """Create ``directory/file_name`` (never world-writable), let ``write`` fill it, describe it.
 
         Parameters
@@ -213,8 +221,8 @@ def get_flavor(name: str) -> Flavor:
     return flavor
 
 
-def _flavor_from_entry_point(name: str) -> Optional[Flavor]:
-    from importlib.metadata import entry_points  # noqa: PLC0415  (only for unknown flavors)
+def _flavor_from_entry_point(name: str) -> Flavor | None:
+    from importlib.metadata import entry_points
 
     for entry_point in entry_points(group=FLAVOR_ENTRY_POINT_GROUP, name=name):
         loaded = entry_point.load()
@@ -222,4 +230,3 @@ def _flavor_from_entry_point(name: str) -> Optional[Flavor]:
         register_flavor(flavor, replace=True)
         return flavor
     return None
-

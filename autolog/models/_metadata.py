@@ -7,13 +7,13 @@ import os
 import re
 import secrets
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Optional
+from typing import Any
 
+from autolog._core._constants import MODEL_METADATA_FILE as METADATA_FILE_NAME
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog._core._json import MAX_METADATA_BYTES, loads_bounded
 from autolog._files import open_new, open_no_follow, write_new
 
-from autolog._core._constants import MODEL_METADATA_FILE as METADATA_FILE_NAME  # noqa: E402
 _REQUIRED_FIELDS = ("flavor", "model_class", "serialization_format", "model_file", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -56,28 +56,26 @@ class ModelMetadata:
     model_file: str
     sha256: str
     size_bytes: int = 0
-    framework_version: Optional[str] = None
+    framework_version: str | None = None
     python_version: str = ""
     autolog_version: str = ""
     created: int = 0
-    signature: Optional[dict] = None
+    signature: dict | None = None
     requirements: list = field(default_factory=list)
-    input_example: Optional[str] = None
+    input_example: str | None = None
 
     def to_dict(self) -> dict:
         """Return the JSON-serializable dict written to ``autolog-model.json``."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = METADATA_FILE_NAME) -> "ModelMetadata":
+    def from_dict(cls, data: Any, *, source: str = METADATA_FILE_NAME) -> ModelMetadata:
         """Validate ``data`` (read from ``source``) and build the metadata; unknown keys are ignored."""
         if not isinstance(data, dict):
             raise InvalidInputError(f"model metadata {source} is not a JSON object")
         missing = [name for name in _REQUIRED_FIELDS if not data.get(name)]
         if missing:
-            raise InvalidInputError(
-                f"model metadata {source} lacks required field(s): {', '.join(missing)}"
-            )
+            raise InvalidInputError(f"model metadata {source} lacks required field(s): {', '.join(missing)}")
         known = {f.name for f in fields(cls)}
         metadata = cls(**{key: value for key, value in data.items() if key in known})
         _check_file_name(metadata.model_file, "model_file", source)
@@ -92,13 +90,7 @@ class ModelMetadata:
 
 def _check_file_name(name: Any, key: str, source: str) -> None:
     # The metadata names a file in its own directory, never a path elsewhere.
-    if (
-        not isinstance(name, str)
-        or name in ("", ".", "..")
-        or "/" in name
-        or "\\" in name
-        or "\x00" in name
-    ):
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name:
         raise InvalidInputError(
             f"model metadata {source}: {key} {name!r} must be a plain file name in the model directory"
         )

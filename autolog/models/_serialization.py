@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Optional, Protocol, Sequence
+from typing import IO, Any, Protocol
 
 from autolog._core._exceptions import AutologError, InvalidInputError
 
@@ -51,9 +52,9 @@ class SerializationFormat:
 
     name: str
     file_name: str
-    package: Optional[str]
+    package: str | None
     dump: Callable[[Any, BinaryWriter], None]
-    loads: Callable[[bytes, Optional[Sequence[str]]], Any]
+    loads: Callable[[bytes, Sequence[str] | None], Any]
 
 
 def _require(module_name: str, package: str, purpose: str):
@@ -69,7 +70,7 @@ def _dump_pickle(model: Any, file: BinaryWriter) -> None:
     pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _loads_pickle(data: bytes, trusted_types: Optional[Sequence[str]]) -> Any:
+def _loads_pickle(data: bytes, trusted_types: Sequence[str] | None) -> Any:
     return pickle.loads(data)
 
 
@@ -78,7 +79,7 @@ def _dump_cloudpickle(model: Any, file: BinaryWriter) -> None:
     cloudpickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _loads_cloudpickle(data: bytes, trusted_types: Optional[Sequence[str]]) -> Any:
+def _loads_cloudpickle(data: bytes, trusted_types: Sequence[str] | None) -> Any:
     # cloudpickle output is read by plain pickle, but it refers to cloudpickle's own functions
     # for classes defined by value: check it is there to give a clear error.
     _require("cloudpickle", "cloudpickle", "a model saved with cloudpickle")
@@ -90,7 +91,7 @@ def _dump_joblib(model: Any, file: BinaryWriter) -> None:
     joblib.dump(model, file)
 
 
-def _loads_joblib(data: bytes, trusted_types: Optional[Sequence[str]]) -> Any:
+def _loads_joblib(data: bytes, trusted_types: Sequence[str] | None) -> Any:
     joblib = _require("joblib", "joblib", "a model saved with joblib")
     return joblib.load(io.BytesIO(data))
 
@@ -100,7 +101,7 @@ def _dump_skops(model: Any, file: BinaryWriter) -> None:
     file.write(skops_io.dumps(model))  # the zip writer seeks, so build it in memory
 
 
-def _loads_skops(data: bytes, trusted_types: Optional[Sequence[str]]) -> Any:
+def _loads_skops(data: bytes, trusted_types: Sequence[str] | None) -> Any:
     skops_io = _require("skops.io", "skops", "a model saved with skops")
     untrusted = skops_io.get_untrusted_types(data=data)
     refused = sorted(set(untrusted) - set(trusted_types or ()))

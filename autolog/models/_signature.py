@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError
 from autolog._core._json import MAX_INPUT_EXAMPLE_BYTES, read_bounded
@@ -20,7 +20,7 @@ INPUT_EXAMPLE_FILE_NAME = "input_example.json"
 INPUT_EXAMPLE_ROWS = 5
 
 
-def infer_signature(model: Any, X: Any = None) -> Optional[dict]:
+def infer_signature(model: Any, X: Any = None) -> dict | None:
     """Describe a model's inputs and outputs.
 
     Parameters
@@ -106,7 +106,7 @@ def _outputs(model: Any, head: Any) -> dict:
     return outputs
 
 
-def _estimator_kind(model: Any) -> Optional[str]:
+def _estimator_kind(model: Any) -> str | None:
     try:
         kind = model.__sklearn_tags__().estimator_type
     except Exception:
@@ -132,7 +132,7 @@ def _outputs_from_prediction(model: Any, head: Any) -> dict:
     return {"dtype": str(array.dtype), "shape": [-1, *(int(n) for n in array.shape[1:])]}
 
 
-def write_input_example(directory: str, X: Any) -> Optional[str]:
+def write_input_example(directory: str, X: Any) -> str | None:
     """Write the first rows of ``X`` as ``input_example.json``; return the file name or None."""
     document = _example_document(take_head(X))
     if document is None:
@@ -143,7 +143,7 @@ def write_input_example(directory: str, X: Any) -> Optional[str]:
     return INPUT_EXAMPLE_FILE_NAME
 
 
-def _example_document(head: Any) -> Optional[dict]:
+def _example_document(head: Any) -> dict | None:
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(head, pandas.Series):
         head = head.to_frame()
@@ -173,7 +173,7 @@ def read_input_example(path: str) -> Any:
     if not isinstance(document, dict):
         raise InvalidInputError(f"input example {path} is not a JSON object")
     if document.get("type") == "dataframe":
-        import pandas  # noqa: PLC0415
+        import pandas
 
         frame = pandas.DataFrame(document["data"], columns=document["columns"])
         for column, dtype in zip(frame.columns, document.get("dtypes", [])):
@@ -182,6 +182,6 @@ def read_input_example(path: str) -> Any:
             except (TypeError, ValueError):
                 pass  # keep what JSON gave; the values are still right
         return frame
-    import numpy  # noqa: PLC0415
+    import numpy
 
     return numpy.asarray(document["data"], dtype=document.get("dtype"))

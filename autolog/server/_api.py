@@ -8,8 +8,9 @@ results in the wire format of :mod:`autolog.store._http._codec`. Errors are
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

@@ -13,7 +13,6 @@ import os
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
-from typing import Optional
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -46,7 +45,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SESSION_COOKIE = "autolog_session"
 OPTIONS_ENV = "AUTOLOG_SERVER_OPTIONS"
 _AUTH_CHECK_TTL_S = 2.0
-_STATUS = {InvalidInputError: 400, Unauthenticated: 401, PermissionDenied: 403, NotFoundError: 404, ConflictError: 409}
+_STATUS = {
+    InvalidInputError: 400,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+}
 
 
 @dataclass
@@ -54,7 +59,7 @@ class ServerOptions:
     """What ``autolog server`` passes to each worker (through the environment)."""
 
     backend_store_uri: str
-    artifact_root: Optional[str] = None
+    artifact_root: str | None = None
     bind_host: str = "127.0.0.1"
     default_permission: str = "READ"
     allowed_hosts: list = field(default_factory=list)
@@ -86,8 +91,12 @@ def create_server_app(options: ServerOptions) -> Starlette:
     store = open_store(options.backend_store_uri, options.artifact_root)
     policy = Policy(store, default_level=auth.level_of(options.default_permission))
     guarded = GuardedStore(store, policy)
-    ui = create_ui_app(options.backend_store_uri, artifact_root=options.artifact_root,
-                       bind_host=options.bind_host, allowed_hosts=options.allowed_hosts)
+    ui = create_ui_app(
+        options.backend_store_uri,
+        artifact_root=options.artifact_root,
+        bind_host=options.bind_host,
+        allowed_hosts=options.allowed_hosts,
+    )
     ui.state.client._store = guarded  # the pages read through the permission checks
     ui.state.templates.env.globals["tracking_uri"] = "autolog server"  # never the database URL
     app = Starlette(
@@ -99,8 +108,14 @@ def create_server_app(options: ServerOptions) -> Starlette:
             Route("/logout", _logout, methods=["POST"]),
             Mount("/", app=ui),
         ],
-        middleware=[Middleware(AuthMiddleware, store=store, allowed_hosts=default_allowed_hosts(
-            options.bind_host, options.allowed_hosts), any_ip=options.bind_host in ALL_INTERFACES)],
+        middleware=[
+            Middleware(
+                AuthMiddleware,
+                store=store,
+                allowed_hosts=default_allowed_hosts(options.bind_host, options.allowed_hosts),
+                any_ip=options.bind_host in ALL_INTERFACES,
+            )
+        ],
         exception_handlers={AutologError: _api_error},
     )
     app.state.store = store
@@ -155,17 +170,25 @@ class AuthMiddleware:
             CURRENT_CALLER.set(caller or Caller("", False))
             return await self.app(scope, receive, send)
         if path.startswith("/api/"):  # the UI's own JSON routes answer 401 too
-            response = JSONResponse({"error": "authentication required: send Authorization: Bearer "
-                                              "<token> (AUTOLOG_TRACKING_TOKEN)", "type": "Unauthenticated"},
-                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            response = JSONResponse(
+                {
+                    "error": "authentication required: send Authorization: Bearer "
+                    "<token> (AUTOLOG_TRACKING_TOKEN)",
+                    "type": "Unauthenticated",
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         elif scope["method"] == "GET":
-            target = path + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
+            target = path + (
+                "?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else ""
+            )
             response = RedirectResponse("/login?" + urllib.parse.urlencode({"next": target}), status_code=303)
         else:
             response = Response("Sign in first.", status_code=401)
         await response(scope, receive, send)
 
-    def _caller(self, request: Request, is_api: bool) -> Optional[Caller]:
+    def _caller(self, request: Request, is_api: bool) -> Caller | None:
         header = request.headers.get("authorization", "")
         if is_api:
             if header[:7].lower() != "bearer ":
@@ -214,8 +237,15 @@ async def _login(request: Request) -> Response:
         return await _login_page(request, "That token is not valid.", 401)
     session = await run_in_threadpool(auth.create_session, store, found[0])
     response = _secured(RedirectResponse(next_path, status_code=303))
-    response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https", max_age=auth.SESSION_LIFETIME_MS // 1000)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session,
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https",
+        max_age=auth.SESSION_LIFETIME_MS // 1000,
+    )
     return response
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextvars
 import inspect
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from autolog._core._entities import ViewType
 from autolog._core._exceptions import AutologError, NotFoundError
@@ -35,7 +36,7 @@ class Unauthenticated(AutologError):
 class Caller:
     """The authenticated user of a request (``None`` user: authentication is off)."""
 
-    user: Optional[str]
+    user: str | None
     is_admin: bool
 
 
@@ -252,7 +253,9 @@ class GuardedStore:
             self.policy.require("experiment", experiment.experiment_id, READ)
         return experiment
 
-    def search_experiments(self, view_type: Any = ViewType.ACTIVE_ONLY, name_like: Any = None, max_results: Any = None):
+    def search_experiments(
+        self, view_type: Any = ViewType.ACTIVE_ONLY, name_like: Any = None, max_results: Any = None
+    ):
         found = self._store.search_experiments(view_type=view_type, name_like=name_like, max_results=None)
         readable = self.policy.readable("experiment", [e.experiment_id for e in found])
         visible = [e for e in found if e.experiment_id in readable]
@@ -300,8 +303,12 @@ class GuardedStore:
         auth.rename_model_permissions(self.policy.store, name, model.name)
         return model
 
-    def search_registered_models(self, filter_string: str = "", *, name_like: Any = None, max_results: Any = 100):
-        found = self._store.search_registered_models(filter_string, name_like=name_like, max_results=max_results)
+    def search_registered_models(
+        self, filter_string: str = "", *, name_like: Any = None, max_results: Any = 100
+    ):
+        found = self._store.search_registered_models(
+            filter_string, name_like=name_like, max_results=max_results
+        )
         readable = self.policy.readable("registered_model", [m.name for m in found])
         return [m for m in found if m.name in readable]
 
@@ -325,12 +332,23 @@ class GuardedStore:
 
     def whoami(self) -> dict:
         caller = self.policy.caller()
-        return {"user": caller.user, "is_admin": caller.is_admin,
-                "default_permission": _LEVEL_NAMES[self.policy.default_level],
-                "artifact_root": self.artifact_root}
+        return {
+            "user": caller.user,
+            "is_admin": caller.is_admin,
+            "default_permission": _LEVEL_NAMES[self.policy.default_level],
+            "artifact_root": self.artifact_root,
+        }
 
     def close(self) -> None:
         self._store.close()
 
 
-__all__ = ["Caller", "CURRENT_CALLER", "GuardedStore", "NONE", "PermissionDenied", "Policy", "Unauthenticated"]
+__all__ = [
+    "CURRENT_CALLER",
+    "NONE",
+    "Caller",
+    "GuardedStore",
+    "PermissionDenied",
+    "Policy",
+    "Unauthenticated",
+]

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
@@ -28,8 +28,9 @@ _JSON_TYPES = ("application/json", "")
 _CSV_TYPES = ("text/csv", "application/csv")
 
 
-def build_app(served: ServedModel, *, limits: Limits = Limits(), token: Optional[str] = None) -> ASGIApp:
+def build_app(served: ServedModel, *, limits: Optional[Limits] = None, token: str | None = None) -> ASGIApp:
     """The application serving ``served``; with ``token``, every route but /ping needs it."""
+    limits = limits or Limits()
 
     async def invocations(request: Request) -> Response:
         body = await _read_body(request, limits)
@@ -46,8 +47,13 @@ def build_app(served: ServedModel, *, limits: Limits = Limits(), token: Optional
         return _json(_health(served))
 
     async def version(request: Request) -> Response:
-        return _json({"autolog": __version__, "python": platform.python_version(),
-                      "framework_version": served.metadata.framework_version})
+        return _json(
+            {
+                "autolog": __version__,
+                "python": platform.python_version(),
+                "framework_version": served.metadata.framework_version,
+            }
+        )
 
     routes = [
         Route("/invocations", invocations, methods=["POST"]),
@@ -62,7 +68,9 @@ def build_app(served: ServedModel, *, limits: Limits = Limits(), token: Optional
 def app_from_environment() -> Any:
     """The application of one worker process, configured by ``autolog models serve`` (env vars)."""
     served = load_served_model(os.environ["AUTOLOG_SERVE_MODEL_URI"])
-    limits = Limits(int(os.environ["AUTOLOG_SERVE_MAX_BODY_BYTES"]), int(os.environ["AUTOLOG_SERVE_MAX_ROWS"]))
+    limits = Limits(
+        int(os.environ["AUTOLOG_SERVE_MAX_BODY_BYTES"]), int(os.environ["AUTOLOG_SERVE_MAX_ROWS"])
+    )
     token_file = os.environ.get("AUTOLOG_SERVE_TOKEN_FILE")
     configure_access_log()
     return build_app(served, limits=limits, token=read_token(token_file) if token_file else None)
@@ -117,13 +125,15 @@ async def _read_body(request: Request, limits: Limits) -> bytes:
     return b"".join(chunks)
 
 
-def _parse(body: bytes, content_type: str) -> tuple[Any, Optional[str]]:
+def _parse(body: bytes, content_type: str) -> tuple[Any, str | None]:
     media_type = content_type.split(";")[0].strip().lower()
     if media_type in _JSON_TYPES:
         return parse_json(body)
     if media_type in _CSV_TYPES:
         return parse_csv(body), None
-    raise _UnsupportedMediaType(f"content type {media_type!r} is not accepted; send application/json or text/csv")
+    raise _UnsupportedMediaType(
+        f"content type {media_type!r} is not accepted; send application/json or text/csv"
+    )
 
 
 class _UnsupportedMediaType(InvalidInputError):
@@ -131,7 +141,9 @@ class _UnsupportedMediaType(InvalidInputError):
 
 
 def _json(document: Any, status_code: int = 200) -> Response:
-    return Response(json.dumps(document, allow_nan=False), status_code=status_code, media_type="application/json")
+    return Response(
+        json.dumps(document, allow_nan=False), status_code=status_code, media_type="application/json"
+    )
 
 
 def _error(status_code: int, error_code: str, message: str) -> Response:
@@ -164,7 +176,9 @@ class _Authenticated:
         if scope["type"] == "http" and scope["path"] != "/ping":
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
-                response = _error(401, "UNAUTHENTICATED", "send the server's token as 'Authorization: Bearer <token>'")
+                response = _error(
+                    401, "UNAUTHENTICATED", "send the server's token as 'Authorization: Bearer <token>'"
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -196,7 +210,14 @@ class _AccessLog:
         if not self.logger.isEnabledFor(logging.INFO):
             return
         rows = scope.get("state", {}).get("rows")  # set by /invocations through request.state
-        self.logger.info(json.dumps({
-            "method": scope["method"], "path": scope["path"], "status": status, "rows": rows,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-        }))
+        self.logger.info(
+            json.dumps(
+                {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "rows": rows,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+            )
+        )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-from typing import IO, Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import IO, Any
 
 from autolog._core._exceptions import InvalidInputError
 from autolog.serving._inputs import parse_json
@@ -19,9 +20,9 @@ def predict_file(
     input_path: str,
     output: IO[str],
     *,
-    method: Optional[str] = None,
+    method: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    progress: Optional[IO[str]] = None,
+    progress: IO[str] | None = None,
 ) -> int:
     """Write predictions for every row of ``input_path`` to ``output`` as CSV; return the row count.
 
@@ -103,7 +104,7 @@ def _parquet_chunks(path: str, chunk_rows: int) -> Iterator[tuple[Any, int]]:
 class _PredictionWriter:
     """CSV out: ``prediction`` for one value per row, one column per output otherwise."""
 
-    def __init__(self, output: IO[str], served: ServedModel, method: Optional[str]) -> None:
+    def __init__(self, output: IO[str], served: ServedModel, method: str | None) -> None:
         self.output, self.served = output, served
         self.method = method or served.methods[0]
         self.header_written = False
@@ -133,7 +134,7 @@ class _PredictionWriter:
 
 
 class _Progress:
-    def __init__(self, stream: Optional[IO[str]], total_bytes: int) -> None:
+    def __init__(self, stream: IO[str] | None, total_bytes: int) -> None:
         self.stream, self.total = stream, max(total_bytes, 1)
 
     def update(self, rows: int, position: int) -> None:

@@ -8,12 +8,12 @@ came.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError
 
 
-def conform(data: Any, signature: Optional[dict]) -> Any:
+def conform(data: Any, signature: dict | None) -> Any:
     """``data`` (a DataFrame or an ndarray) shaped the way the signature says the model takes it."""
     inputs = (signature or {}).get("inputs")
     if isinstance(inputs, list) and inputs and all(column.get("name") for column in inputs):
@@ -124,8 +124,14 @@ def _conform_array(data: Any, inputs: dict) -> Any:
     dtype = inputs.get("dtype")
     if dtype and numpy.dtype(dtype).kind in "fciu":
         if array.dtype.kind not in "fciub":
-            raise InvalidInputError(f"the model takes numbers ({dtype}); the request holds {array.dtype} values")
-        if numpy.dtype(dtype).kind in "iu" and array.dtype.kind == "f" and not numpy.all(array == numpy.round(array)):
+            raise InvalidInputError(
+                f"the model takes numbers ({dtype}); the request holds {array.dtype} values"
+            )
+        if (
+            numpy.dtype(dtype).kind in "iu"
+            and array.dtype.kind == "f"
+            and not numpy.all(array == numpy.round(array))
+        ):
             raise InvalidInputError(f"the model takes integers ({dtype}); the request holds fractions")
         array = array.astype(dtype)
     return array

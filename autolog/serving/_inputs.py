@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError
 
@@ -36,7 +36,7 @@ class Limits:
     max_rows: int = 100_000
 
 
-def parse_json(body: bytes) -> tuple[Any, Optional[str]]:
+def parse_json(body: bytes) -> tuple[Any, str | None]:
     """``(data, method)`` from a JSON body in one of MLflow's formats (``method`` may be None)."""
     try:
         document = json.loads(body)
@@ -46,7 +46,11 @@ def parse_json(body: bytes) -> tuple[Any, Optional[str]]:
         raise InvalidInputError(f"the body must be a JSON object with one of the keys {_keys_text()}")
     present = [key for key in JSON_KEYS if key in document]
     if len(present) != 1:
-        found = f"found {', '.join(present)}" if present else f"found {', '.join(map(repr, list(document)[:5])) or 'no key'}"
+        found = (
+            f"found {', '.join(present)}"
+            if present
+            else f"found {', '.join(map(repr, list(document)[:5])) or 'no key'}"
+        )
         raise InvalidInputError(f"the body must have exactly one of the keys {_keys_text()}; {found}")
     key = present[0]
     method = document.get("method")

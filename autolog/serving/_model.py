@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError
 from autolog.models import Flavor, ModelMetadata, get_flavor, load_model_with_metadata
@@ -33,20 +34,24 @@ class ServedModel:
     flavor: Flavor
     methods: list = field(default_factory=list)
 
-    def predict(self, data: Any, method: Optional[str] = None) -> Any:
+    def predict(self, data: Any, method: str | None = None) -> Any:
         """Predictions for ``data`` (conformed to the signature first) with ``method``."""
         method = method or self.methods[0]
         if method not in self.methods:
-            raise InvalidInputError(f"unknown method {method!r}; this model answers: {', '.join(self.methods)}")
+            raise InvalidInputError(
+                f"unknown method {method!r}; this model answers: {', '.join(self.methods)}"
+            )
         inputs = conform(data, self.metadata.signature)
         try:
             return self.flavor.predict(self.model, inputs, method)
         except (ValueError, TypeError) as error:
             message = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
-            raise InvalidInputError(f"the model could not {method} this input: {message}{_culprit(inputs)}") from None
+            raise InvalidInputError(
+                f"the model could not {method} this input: {message}{_culprit(inputs)}"
+            ) from None
 
 
-def load_served_model(model_uri: str, *, trusted_types: Optional[Sequence[str]] = None) -> ServedModel:
+def load_served_model(model_uri: str, *, trusted_types: Sequence[str] | None = None) -> ServedModel:
     """Load ``model_uri`` with the usual integrity checks; refuse a model that cannot predict."""
     model, metadata = load_model_with_metadata(model_uri, trusted_types=trusted_types)
     flavor = get_flavor(metadata.flavor)

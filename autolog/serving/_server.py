@@ -21,8 +21,8 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 5001,
     workers: int = 1,
-    token_file: Optional[str] = None,
-    limits: Limits = Limits(),
+    token_file: str | None = None,
+    limits: Optional[Limits] = None,
 ) -> None:
     """Serve ``model_uri`` over HTTP until SIGTERM or SIGINT (in-flight requests finish first).
 
@@ -36,9 +36,10 @@ def serve(
         Worker processes (each loads the model once).
     token_file : str, optional
         File whose first line is the bearer token every request but ``/ping`` must send.
-    limits : Limits
-        Request body and row limits.
+    limits : Limits, optional
+        Request body and row limits (default: 10 MiB, 100,000 rows).
     """
+    limits = limits or Limits()
     if workers < 1:
         raise InvalidInputError(f"--workers must be at least 1, got {workers}")
     token = read_token(token_file) if token_file else None
@@ -47,8 +48,12 @@ def serve(
     configure_access_log()
     import uvicorn
 
-    print(f"autolog: serving {model_uri} ({served.metadata.model_class}, sha256 {served.metadata.sha256[:12]}) "
-          f"at http://{_url_host(host)}:{port}/invocations", file=sys.stderr, flush=True)
+    print(
+        f"autolog: serving {model_uri} ({served.metadata.model_class}, sha256 {served.metadata.sha256[:12]}) "
+        f"at http://{_url_host(host)}:{port}/invocations",
+        file=sys.stderr,
+        flush=True,
+    )
     if workers == 1:
         uvicorn.run(
             build_app(served, limits=limits, token=token),
@@ -59,11 +64,13 @@ def serve(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
         return
-    os.environ.update({
-        "AUTOLOG_SERVE_MODEL_URI": model_uri,
-        "AUTOLOG_SERVE_MAX_BODY_BYTES": str(limits.max_body_bytes),
-        "AUTOLOG_SERVE_MAX_ROWS": str(limits.max_rows),
-    })
+    os.environ.update(
+        {
+            "AUTOLOG_SERVE_MODEL_URI": model_uri,
+            "AUTOLOG_SERVE_MAX_BODY_BYTES": str(limits.max_body_bytes),
+            "AUTOLOG_SERVE_MAX_ROWS": str(limits.max_rows),
+        }
+    )
     if token_file:
         os.environ["AUTOLOG_SERVE_TOKEN_FILE"] = os.path.abspath(token_file)
     uvicorn.run(

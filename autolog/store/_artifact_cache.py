@@ -18,7 +18,7 @@ import os
 import secrets
 import shutil
 import threading
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from autolog._files import make_dirs
 from autolog.store._artifacts import ArtifactRecord, ArtifactRepository, Progress, _check
@@ -44,7 +44,7 @@ def _max_bytes() -> int:
         return DEFAULT_MAX_BYTES
 
 
-def read_cache() -> "ReadCache":
+def read_cache() -> ReadCache:
     """The cache for the current settings (one object per directory and cap)."""
     key = (default_directory(), _max_bytes())
     with _lock:
@@ -76,9 +76,9 @@ class ReadCache:
         self,
         repository: ArtifactRepository,
         artifact_path: str,
-        expected: Optional[ArtifactRecord],
+        expected: ArtifactRecord | None,
         local_file: str,
-        progress: Optional[Progress] = None,
+        progress: Progress | None = None,
     ) -> bool:
         """Put the artifact's content at ``local_file``; returns whether it came from the cache."""
         if expected is not None and self._copy_hit(expected, local_file, progress):
@@ -106,7 +106,7 @@ class ReadCache:
 
     def directory_for(
         self, repository: ArtifactRepository, path: str, records: Mapping[str, ArtifactRecord]
-    ) -> Optional[str]:
+    ) -> str | None:
         """A read-only local directory holding the files ``records`` lists under ``path``.
 
         Built once from verified blobs (hard links) under ``<cache>/trees/<digest of the
@@ -115,7 +115,7 @@ class ReadCache:
         """
         if self.max_bytes == 0 or sum(r.size for r in records.values()) > self.max_bytes:
             return None
-        inner = {name[len(path):].lstrip("/") if path else name: record for name, record in records.items()}
+        inner = {name[len(path) :].lstrip("/") if path else name: record for name, record in records.items()}
         tree = os.path.join(self.directory, "trees", _tree_key(inner))
         if os.path.isdir(tree):
             os.utime(tree)

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 import posixpath
-from typing import Optional
 from urllib.parse import urlparse
 
 
-def store_root_of(db_path: Optional[str]) -> Optional[str]:
+def store_root_of(db_path: str | None) -> str | None:
     """The root of a SQLite store (its database file's directory); ``None`` for other stores."""
     return os.path.dirname(os.path.abspath(db_path)) if db_path else None
 
@@ -26,7 +25,7 @@ def is_relative_location(value: str) -> bool:
     return bool(value) and not os.path.isabs(value) and len(urlparse(value).scheme) <= 1
 
 
-def to_stored(location: str, store_root: Optional[str]) -> str:
+def to_stored(location: str, store_root: str | None) -> str:
     """The value to store for an absolute location: relative when inside ``store_root``."""
     if store_root is None or not os.path.isabs(location):
         return location
@@ -36,7 +35,7 @@ def to_stored(location: str, store_root: Optional[str]) -> str:
     return relative.replace(os.sep, "/")
 
 
-def to_absolute(stored: str, store_root: Optional[str]) -> str:
+def to_absolute(stored: str, store_root: str | None) -> str:
     """The absolute location of a stored value (relative ones resolve against ``store_root``)."""
     if store_root is None or not is_relative_location(stored):
         return stored

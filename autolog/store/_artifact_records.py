@@ -7,7 +7,7 @@ store's ``_writer()``/``_reader()`` engines and ``artifact_root``.
 from __future__ import annotations
 
 import time
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam
@@ -34,7 +34,7 @@ _UNDER = _BY_RUN.where(
 class RunArtifactLedger:
     """An :class:`~autolog.store._artifacts.ArtifactLedger` bound to one run of a store."""
 
-    def __init__(self, store: "ArtifactRecordsMixin", run_id: str):
+    def __init__(self, store: ArtifactRecordsMixin, run_id: str):
         self.store = store
         self.run_id = run_id
 
@@ -63,12 +63,15 @@ class ArtifactRecordsMixin:
     def artifact_records(self, run_id: str, path: str = "") -> dict[str, ArtifactRecord]:
         """The records of the file ``path`` or of every file under it (all files for ``""``)."""
         if path:
-            query, values = _UNDER, {"run_id": run_id, "path": path, "prefix": path + "/", "prefix_end": path + "0"}
+            query, values = (
+                _UNDER,
+                {"run_id": run_id, "path": path, "prefix": path + "/", "prefix_end": path + "0"},
+            )
         else:
             query, values = _BY_RUN, {"run_id": run_id}
         with self._reader().connect() as connection:
             rows = connection.execute(query, values).all()
         return {row[0]: ArtifactRecord(row[0], row[1], row[2]) for row in rows}
 
-    def artifact_ledger(self, run_id: str) -> Optional[RunArtifactLedger]:
+    def artifact_ledger(self, run_id: str) -> RunArtifactLedger | None:
         return RunArtifactLedger(self, run_id)

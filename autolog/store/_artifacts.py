@@ -16,11 +16,12 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping, Optional, Protocol, Sequence
+from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-from autolog._files import FILE_MODE, make_dirs, open_no_follow
+from autolog._core._entities import FileInfo
 from autolog._core._exceptions import (
     ArtifactIntegrityError,
     InvalidInputError,
@@ -28,7 +29,7 @@ from autolog._core._exceptions import (
     StoreError,
 )
 from autolog._core._validation import storable_text
-from autolog._core._entities import FileInfo
+from autolog._files import FILE_MODE, make_dirs, open_no_follow
 
 _COPY_CHUNK = 1024 * 1024
 TEMP_PREFIX = ".tmp-"  # a write in progress: listings skip names starting with it
@@ -125,8 +126,8 @@ def _file_path(artifact_path: str) -> str:
 
 
 def artifact_repository(
-    root: str, *, ledger: Optional[ArtifactLedger] = None, anchor: Optional[str] = None
-) -> "ArtifactRepository":
+    root: str, *, ledger: ArtifactLedger | None = None, anchor: str | None = None
+) -> ArtifactRepository:
     """The repository for an artifact root: local disk for paths and ``file:``, fsspec otherwise.
 
     Parameters
@@ -138,7 +139,7 @@ def artifact_repository(
     """
     if is_local_uri(root):
         return LocalArtifactRepository(root, ledger=ledger, anchor=anchor)
-    from autolog.store._fsspec_artifacts import FsspecArtifactRepository  # noqa: PLC0415
+    from autolog.store._fsspec_artifacts import FsspecArtifactRepository
 
     return FsspecArtifactRepository(root, ledger=ledger)
 
@@ -178,7 +179,7 @@ class ArtifactRepository(abc.ABC):
             return artifact_repository(root, ledger=kwargs.get("ledger"), anchor=kwargs.get("anchor"))
         return super().__new__(cls)
 
-    def __init__(self, root: str, *, ledger: Optional[ArtifactLedger] = None):
+    def __init__(self, root: str, *, ledger: ArtifactLedger | None = None):
         self.root = root
         self.ledger = ledger
 
@@ -203,7 +204,7 @@ class ArtifactRepository(abc.ABC):
 
     @abc.abstractmethod
     def get_file(
-        self, artifact_path: str, local_file: str, *, progress: Optional[Progress] = None
+        self, artifact_path: str, local_file: str, *, progress: Progress | None = None
     ) -> ArtifactRecord:
         """Copy the artifact file ``artifact_path`` to ``local_file`` (created atomically).
 
@@ -212,7 +213,7 @@ class ArtifactRepository(abc.ABC):
         """
 
     @abc.abstractmethod
-    def list_artifacts(self, path: Optional[str] = None) -> list[FileInfo]:
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         """The direct children of the directory ``path``, sorted by name; ``[]`` if none."""
 
     @abc.abstractmethod
@@ -223,7 +224,7 @@ class ArtifactRepository(abc.ABC):
     def delete_all(self) -> None:
         """Delete every artifact of the run (the whole root); nothing if there is none."""
 
-    def local_path(self, path: str = "") -> Optional[str]:
+    def local_path(self, path: str = "") -> str | None:
         """The on-disk path of ``path`` when the artifacts are local files, else ``None``."""
         check_relative_path(path)
         return None
@@ -236,7 +237,7 @@ class ArtifactRepository(abc.ABC):
         self._record([self.put_bytes(bytes(data), relative)])
         return relative
 
-    def log_artifact(self, local_path: str, artifact_path: Optional[str] = None) -> str:
+    def log_artifact(self, local_path: str, artifact_path: str | None = None) -> str:
         """Copy one local file into the run, under the directory ``artifact_path``.
 
         Returns the artifact path of the copied file.
@@ -248,7 +249,7 @@ class ArtifactRepository(abc.ABC):
         return target
 
     def log_artifacts(
-        self, local_dir: str, artifact_path: Optional[str] = None, *, wait: bool = True
+        self, local_dir: str, artifact_path: str | None = None, *, wait: bool = True
     ) -> list[str]:
         """Copy the files of a local directory tree into the run, under ``artifact_path``.
 
@@ -267,8 +268,8 @@ class ArtifactRepository(abc.ABC):
         self._record(records)
         return [record.path for record in records]
 
-    def _log_artifacts_in_background(self, local_dir: str, artifact_path: Optional[str]) -> list[str]:
-        from autolog.store._uploads import background_uploads  # noqa: PLC0415
+    def _log_artifacts_in_background(self, local_dir: str, artifact_path: str | None) -> list[str]:
+        from autolog.store._uploads import background_uploads
 
         staging = tempfile.mkdtemp(prefix="autolog-upload-")
         try:
@@ -285,7 +286,7 @@ class ArtifactRepository(abc.ABC):
         return [target for _source, target in pairs]
 
     def record_tree(
-        self, path: str, *, known: Optional[Mapping[str, tuple[str, int]]] = None
+        self, path: str, *, known: Mapping[str, tuple[str, int]] | None = None
     ) -> list[ArtifactRecord]:
         """Record the local files under ``path`` (written in place) in the ledger.
 
@@ -300,7 +301,7 @@ class ArtifactRepository(abc.ABC):
         records = []
         relative = check_relative_path(path)
         for source, target in _tree_files(local, relative):
-            digest, size = (known or {}).get(target[len(relative):].lstrip("/")) or sha256_of_file(source)
+            digest, size = (known or {}).get(target[len(relative) :].lstrip("/")) or sha256_of_file(source)
             records.append(ArtifactRecord(target, size, digest))
         self._record(records)
         return records
@@ -318,7 +319,7 @@ class ArtifactRepository(abc.ABC):
                 digest, size = sha256_of_file(os.path.join(local, *name.split("/")))
                 _check(record, ArtifactRecord(record.path, size, digest), self)
 
-    def cached_directory(self, path: str) -> Optional[str]:
+    def cached_directory(self, path: str) -> str | None:
         """A read-only local directory with the recorded files under ``path``, from the read cache.
 
         For remote backends whose files under ``path`` all have records: verified once, then
@@ -330,12 +331,12 @@ class ArtifactRepository(abc.ABC):
         records = self._records(check_relative_path(path))
         if not records:
             return None
-        from autolog.store._artifact_cache import read_cache  # noqa: PLC0415
+        from autolog.store._artifact_cache import read_cache
 
         return read_cache().directory_for(self, check_relative_path(path), records)
 
     def download_artifacts(
-        self, path: str = "", dst_path: Optional[str] = None, *, progress: Optional[Progress] = None
+        self, path: str = "", dst_path: str | None = None, *, progress: Progress | None = None
     ) -> str:
         """Copy a file or directory of the run to ``dst_path`` (a new temp dir if ``None``).
 
@@ -357,7 +358,7 @@ class ArtifactRepository(abc.ABC):
         target = os.path.join(destination_dir, name) if name else destination_dir
         is_single_file = len(files) == 1 and files[0].path == relative and relative
         for info in files:
-            inner = info.path[len(relative):].lstrip("/") if relative else info.path
+            inner = info.path[len(relative) :].lstrip("/") if relative else info.path
             local_file = target if is_single_file else os.path.join(target, *inner.split("/"))
             self._download_verified(info.path, local_file, progress, known.get(info.path))
         if not is_single_file:
@@ -376,7 +377,7 @@ class ArtifactRepository(abc.ABC):
     def _download_verified(self, artifact_path: str, local_file: str, progress, expected) -> None:
         make_dirs(os.path.dirname(local_file))
         if self.uses_read_cache:
-            from autolog.store._artifact_cache import read_cache  # noqa: PLC0415
+            from autolog.store._artifact_cache import read_cache
 
             read_cache().fetch(self, artifact_path, expected, local_file, progress)
             return
@@ -390,7 +391,7 @@ class ArtifactRepository(abc.ABC):
 
     def wait_for_uploads(self) -> None:
         """Wait for this process's background uploads under this root (see ``log_artifacts``)."""
-        from autolog.store._uploads import wait_for_uploads  # noqa: PLC0415
+        from autolog.store._uploads import wait_for_uploads
 
         wait_for_uploads(self.root)
 
@@ -416,7 +417,7 @@ def _check(expected: ArtifactRecord, received: ArtifactRecord, repository, local
     )
 
 
-def _tree_files(local_dir: str, artifact_path: Optional[str]) -> Iterator[tuple[str, str]]:
+def _tree_files(local_dir: str, artifact_path: str | None) -> Iterator[tuple[str, str]]:
     """(local file, artifact path) of every file under ``local_dir``, placed under ``artifact_path``."""
     for directory, subdirs, files in os.walk(local_dir):
         subdirs.sort()
@@ -424,10 +425,13 @@ def _tree_files(local_dir: str, artifact_path: Optional[str]) -> Iterator[tuple[
         for name in sorted(files):
             if name.startswith(TEMP_PREFIX):
                 continue
-            yield os.path.join(directory, name), _join(artifact_path, "" if relative == "." else relative, name)
+            yield (
+                os.path.join(directory, name),
+                _join(artifact_path, "" if relative == "." else relative, name),
+            )
 
 
-def _join(*parts: Optional[str]) -> str:
+def _join(*parts: str | None) -> str:
     return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
 
 
@@ -464,7 +468,7 @@ class LocalArtifactRepository(ArtifactRepository):
     anywhere on the way (the run's own ``artifacts`` folder included) is refused, never followed.
     """
 
-    def __init__(self, root: str, *, ledger: Optional[ArtifactLedger] = None, anchor: Optional[str] = None):
+    def __init__(self, root: str, *, ledger: ArtifactLedger | None = None, anchor: str | None = None):
         super().__init__(local_path_from_uri(root), ledger=ledger)
         anchor = self.root if anchor is None else local_path_from_uri(anchor)
         relative = os.path.relpath(self.root, anchor)
@@ -515,7 +519,7 @@ class LocalArtifactRepository(ArtifactRepository):
             size, digest = copy_stream(reader, handle, progress)
         return ArtifactRecord(artifact_path, size, digest)
 
-    def list_artifacts(self, path: Optional[str] = None) -> list[FileInfo]:
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         relative = check_relative_path(path or "")
         directory = self.local_path(relative)
         if not os.path.isdir(directory):
@@ -548,7 +552,7 @@ class LocalArtifactRepository(ArtifactRepository):
         if os.path.isdir(self.root) and not os.path.islink(self.root):
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def download_artifacts(self, path: str = "", dst_path: Optional[str] = None, *, progress=None) -> str:
+    def download_artifacts(self, path: str = "", dst_path: str | None = None, *, progress=None) -> str:
         if not os.path.exists(self.local_path(path)):
             raise NotFoundError(f"no artifact {path!r} in {self.root}")
         return super().download_artifacts(path, dst_path, progress=progress)
@@ -567,7 +571,7 @@ def confined_path(anchor: str, parts: Sequence[str], shown: str) -> str:
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
-            return os.path.join(path, *parts[index + 1:])
+            return os.path.join(path, *parts[index + 1 :])
         except NotADirectoryError:
             raise InvalidInputError(f"invalid artifact path {shown!r}: a parent of it is a file") from None
         if stat.S_ISLNK(mode):
@@ -578,7 +582,7 @@ def confined_path(anchor: str, parts: Sequence[str], shown: str) -> str:
     return path
 
 
-def run_anchor(run_root: str, store_root: Optional[str]) -> str:
+def run_anchor(run_root: str, store_root: str | None) -> str:
     """The trusted directory a run's artifact root is confined under: the store's artifact root
     when the run's folder is inside it, else (an experiment with its own artifact location) the
     folder holding ``<run_id>/artifacts``."""
@@ -590,7 +594,7 @@ def run_anchor(run_root: str, store_root: Optional[str]) -> str:
     return os.path.dirname(os.path.dirname(run_root))
 
 
-def copy_stream(reader, writer, progress: Optional[Progress] = None) -> tuple[int, str]:
+def copy_stream(reader, writer, progress: Progress | None = None) -> tuple[int, str]:
     """Copy ``reader`` to ``writer`` in 1 MiB chunks; returns (size, hex sha256) of the bytes."""
     digest, size = hashlib.sha256(), 0
     while chunk := reader.read(_COPY_CHUNK):

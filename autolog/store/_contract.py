@@ -31,7 +31,8 @@ Shared rules of every method:
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Union
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Union
 
 from autolog._core._entities import (
     Experiment,
@@ -73,7 +74,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def create_experiment(
-        self, name: str, artifact_location: Optional[str] = None, tags: KeyValues = None
+        self, name: str, artifact_location: str | None = None, tags: KeyValues = None
     ) -> str:
         """Create an active experiment and return its id.
 
@@ -100,7 +101,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get_experiment_by_name(self, name: str) -> Optional[Experiment]:
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment with this exact name (active or deleted), or ``None``; never raises
         for a name that no experiment could have."""
 
@@ -108,8 +109,8 @@ class Store(abc.ABC):
     def search_experiments(
         self,
         view_type: str = ViewType.ACTIVE_ONLY,
-        name_like: Optional[str] = None,
-        max_results: Optional[int] = None,
+        name_like: str | None = None,
+        max_results: int | None = None,
     ) -> list[Experiment]:
         """Experiments in id order.
 
@@ -167,14 +168,14 @@ class Store(abc.ABC):
         self,
         experiment_id: str,
         *,
-        run_name: Optional[str] = None,
-        start_time: Optional[int] = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
         tags: KeyValues = None,
         params: KeyValues = None,
-        parent_run_id: Optional[str] = None,
-        user_id: Optional[str] = None,
-        source: Optional[str] = None,
-        run_id: Optional[str] = None,
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+        run_id: str | None = None,
     ) -> Run:
         """Create a RUNNING run with its tags and params, all or nothing.
 
@@ -210,9 +211,9 @@ class Store(abc.ABC):
         self,
         run_id: str,
         *,
-        status: Optional[str] = None,
-        end_time: Optional[int] = None,
-        run_name: Optional[str] = None,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
     ) -> None:
         """Change a run's status, end time and/or name (only what is given).
 
@@ -234,7 +235,7 @@ class Store(abc.ABC):
         metrics: Metrics = (),
         tags: KeyValues = (),
         status: str = RunStatus.FINISHED,
-        end_time: Optional[int] = None,
+        end_time: int | None = None,
     ) -> None:
         """Log the last metrics and tags of a run and end it, in ONE transaction.
 
@@ -251,7 +252,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def heartbeat(self, run_ids: Union[str, Iterable[str]]) -> None:
+    def heartbeat(self, run_ids: str | Iterable[str]) -> None:
         """Record that the owners of these runs are alive; unknown ids are ignored."""
 
     @abc.abstractmethod
@@ -280,8 +281,8 @@ class Store(abc.ABC):
         key: str,
         value: float,
         *,
-        timestamp: Optional[int] = None,
-        step: Optional[int] = None,
+        timestamp: int | None = None,
+        step: int | None = None,
     ) -> None:
         """Append one metric value (step 0 and now by default) and update the run's latest
         value of ``key`` (the greatest (step, timestamp); a later write wins a tie).
@@ -347,8 +348,8 @@ class Store(abc.ABC):
         filter_string: str = "",
         view_type: str = ViewType.ACTIVE_ONLY,
         max_results: int = 1000,
-        order_by: Optional[list[str]] = None,
-        page_token: Optional[str] = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
     ) -> PagedList:
         """Runs of the experiments that match the filter, ordered and paged.
 
@@ -392,9 +393,7 @@ class Store(abc.ABC):
     # --- purge and artifacts -------------------------------------------------------------------
 
     @abc.abstractmethod
-    def purge_deleted_runs(
-        self, run_ids: Optional[Iterable[str]] = None, *, force: bool = False
-    ) -> list[str]:
+    def purge_deleted_runs(self, run_ids: Iterable[str] | None = None, *, force: bool = False) -> list[str]:
         """Permanently remove deleted runs (all of them, or the given ones) with their data and
         artifacts, and return the purged run ids.
 
@@ -442,8 +441,8 @@ class Store(abc.ABC):
         key: str,
         *,
         max_points: int = 2000,
-        min_step: Optional[int] = None,
-        max_step: Optional[int] = None,
+        min_step: int | None = None,
+        max_step: int | None = None,
     ) -> list[SeriesSample]:
         """One metric of up to 1000 runs, each series down-sampled to at most ``max_points``.
 
@@ -457,7 +456,9 @@ class Store(abc.ABC):
         """``{key: (first_step, last_step)}`` of every metric of a run."""
 
     @abc.abstractmethod
-    def metric_histories_since(self, run_id: str, cursors: dict, *, limit: int = 20000) -> dict[str, SeriesSample]:
+    def metric_histories_since(
+        self, run_id: str, cursors: dict, *, limit: int = 20000
+    ) -> dict[str, SeriesSample]:
         """The points of a run logged after each series' cursor (``{key: (step, id)}`` or None).
 
         A point is new when its step is greater than the cursor's, or equal with a greater id.
@@ -489,7 +490,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get_model_record(self, run_id: str, artifact_path: str) -> Optional[ModelRecord]:
+    def get_model_record(self, run_id: str, artifact_path: str) -> ModelRecord | None:
         """The record of the model at ``runs:/<run_id>/<artifact_path>``; None when there is none."""
 
     @abc.abstractmethod
@@ -497,14 +498,14 @@ class Store(abc.ABC):
         """Record a registered version's model files (once; ``ConflictError`` if recorded already)."""
 
     @abc.abstractmethod
-    def get_model_version_record(self, name: str, version: Any) -> Optional[ModelRecord]:
+    def get_model_version_record(self, name: str, version: Any) -> ModelRecord | None:
         """The record of a registered version's model files; None when there is none."""
 
     # --- model registry: registered models -----------------------------------------------------
 
     @abc.abstractmethod
     def create_registered_model(
-        self, name: str, tags: KeyValues = None, description: Optional[str] = None
+        self, name: str, tags: KeyValues = None, description: str | None = None
     ) -> RegisteredModel:
         """Create an empty registered model and return it.
 
@@ -525,7 +526,7 @@ class Store(abc.ABC):
         self,
         filter_string: str = "",
         *,
-        name_like: Optional[str] = None,
+        name_like: str | None = None,
         max_results: int = 1000,
     ) -> list[RegisteredModel]:
         """Registered models in name order.
@@ -558,7 +559,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def update_registered_model(self, name: str, description: Optional[str]) -> RegisteredModel:
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         """Set a model's description and return the model; ``NotFoundError`` if unknown."""
 
     @abc.abstractmethod
@@ -584,7 +585,7 @@ class Store(abc.ABC):
         run_id: str,
         artifact_path: str,
         tags: KeyValues = None,
-        description: Optional[str] = None,
+        description: str | None = None,
     ) -> ModelVersion:
         """Register ``runs:/<run_id>/<artifact_path>`` as the next version of ``name`` (created
         when missing) and return it.
@@ -612,18 +613,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def search_model_versions(
         self,
-        name: Optional[str] = None,
+        name: str | None = None,
         *,
-        run_ids: Optional[Iterable[str]] = None,
+        run_ids: Iterable[str] | None = None,
         max_results: int = 1000,
     ) -> list[ModelVersion]:
         """Versions of one model (or of all), optionally only those made from ``run_ids``,
         ordered by model name, then newest version first."""
 
     @abc.abstractmethod
-    def update_model_version(
-        self, name: str, version: Any, description: Optional[str]
-    ) -> ModelVersion:
+    def update_model_version(self, name: str, version: Any, description: str | None) -> ModelVersion:
         """Set a version's description and return the version; ``NotFoundError`` if unknown."""
 
     @abc.abstractmethod

@@ -13,15 +13,15 @@ import fcntl
 import os
 import threading
 import weakref
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from autolog._core._redact import redact_uri
 from autolog._core._exceptions import InvalidInputError, StoreError
+from autolog._core._redact import redact_uri
 from autolog.store import _schema
 
 MMAP_SIZE_BYTES = 256 * 1024 * 1024
@@ -31,14 +31,14 @@ _WRITE_OPTION = "autolog_write"
 _PG_ADVISORY_LOCK_KEY = 0x6175746F6C6F67  # "autolog"
 _MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
-_live_engines: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+_live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def normalize_db_uri(db_uri: str) -> str:
     """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver; check the scheme."""
     for prefix in ("postgresql://", "postgres://"):
         if db_uri.startswith(prefix):
-            return "postgresql+psycopg://" + db_uri[len(prefix):]
+            return "postgresql+psycopg://" + db_uri[len(prefix) :]
     if db_uri.startswith(("sqlite:", "postgresql+psycopg:")):
         return db_uri
     raise InvalidInputError(
@@ -62,7 +62,7 @@ def create_engine(db_uri: str) -> Engine:
             engine = _create_sqlite_engine(url)
         else:
             engine = sa.create_engine(url, pool_size=5, max_overflow=20)
-    except Exception as exc:  # noqa: BLE001 - any driver error means the store cannot be reached
+    except Exception as exc:
         raise StoreError(f"cannot open database {url.render_as_string()}: {exc}") from exc
     _live_engines.add(engine)
     return engine
@@ -160,7 +160,7 @@ class HotConnections:
     def _rollback_or_discard(self, proxied, connection) -> None:
         try:
             connection.rollback()
-        except Exception:  # noqa: BLE001 - a broken connection is replaced on the next call
+        except Exception:
             self._local.held = None
             with contextlib.suppress(Exception):
                 proxied.close()
@@ -216,9 +216,7 @@ def is_at_head(engine: Engine) -> bool:
         if current_revision(connection) != _schema.HEAD_REVISION:
             return False
         table = _schema.experiments
-        found = connection.execute(
-            sa.select(table.c.experiment_id).where(table.c.experiment_id == 0)
-        ).first()
+        found = connection.execute(sa.select(table.c.experiment_id).where(table.c.experiment_id == 0)).first()
         return found is not None
 
 

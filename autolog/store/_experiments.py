@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -27,9 +27,7 @@ from autolog.store._sql_common import (
 class ExperimentsMixin(SqlStoreParts):
     """Experiment methods of :class:`autolog.store.SqlStore` (uses its engines)."""
 
-    def create_experiment(
-        self, name: str, artifact_location: str | None = None, tags: Any = None
-    ) -> str:
+    def create_experiment(self, name: str, artifact_location: str | None = None, tags: Any = None) -> str:
         """Create an experiment and return its id.
 
         Raises
@@ -41,7 +39,8 @@ class ExperimentsMixin(SqlStoreParts):
         tag_rows = _validation.tag_values(key_value_pairs(tags))
         location = (
             to_stored(normalize_artifact_root(artifact_location), self._store_root)
-            if artifact_location else None
+            if artifact_location
+            else None
         )
         now = now_ms()
         with _engine.write_transaction(self._writer()) as connection:
@@ -114,9 +113,13 @@ class ExperimentsMixin(SqlStoreParts):
         with self._reader().connect() as connection:
             rows = connection.execute(query.limit(limit)).all()
             ids = [row.experiment_id for row in rows]
-            tag_rows = connection.execute(
-                sa.select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
-            ).all() if ids else []
+            tag_rows = (
+                connection.execute(
+                    sa.select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
+                ).all()
+                if ids
+                else []
+            )
         tags_by_id: dict[int, dict] = {}
         for row in tag_rows:
             tags_by_id.setdefault(row.experiment_id, {})[row.key] = row.value
@@ -185,7 +188,7 @@ class ExperimentsMixin(SqlStoreParts):
         return row[0], row[1]
 
 
-def _experiment(row, tag_values: dict, store_root: Optional[str]) -> Experiment:
+def _experiment(row, tag_values: dict, store_root: str | None) -> Experiment:
     return Experiment(
         experiment_id=str(row.experiment_id),
         name=row.name,

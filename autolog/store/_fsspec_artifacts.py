@@ -18,7 +18,8 @@ import hashlib
 import os
 import secrets
 import time
-from typing import Callable, Optional, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from autolog._core._entities import FileInfo
@@ -54,11 +55,9 @@ def part_size() -> int:
 
 def _filesystem(root: str):
     try:
-        import fsspec  # noqa: PLC0415
+        import fsspec
     except ImportError:
-        raise StoreError(
-            f"artifact root {root!r} needs fsspec: pip install 'autolog[s3]'"
-        ) from None
+        raise StoreError(f"artifact root {root!r} needs fsspec: pip install 'autolog[s3]'") from None
     protocol = urlparse(root).scheme.lower()
     options: dict = {}
     if protocol in ("s3", "s3a"):
@@ -87,7 +86,7 @@ def with_retries(action: Callable[[], _T], what: str) -> _T:
     for attempt in range(RETRY_ATTEMPTS):
         try:
             return action()
-        except Exception as exc:  # noqa: BLE001 - classified below
+        except Exception as exc:
             if not _is_transient(exc) or attempt == RETRY_ATTEMPTS - 1:
                 if isinstance(exc, FileNotFoundError):
                     raise NotFoundError(f"{what}: not found") from exc
@@ -109,7 +108,7 @@ class FsspecArtifactRepository(ArtifactRepository):
 
     uses_read_cache = True
 
-    def __init__(self, root: str, *, ledger: Optional[ArtifactLedger] = None):
+    def __init__(self, root: str, *, ledger: ArtifactLedger | None = None):
         super().__init__(root.rstrip("/"), ledger=ledger)
         self.fs, self._base = _filesystem(self.root)
         self.part_size = part_size()
@@ -122,7 +121,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         key = key.rstrip("/")
         base = self._base.split("://", 1)[-1]
         key = key.split("://", 1)[-1]
-        return key[len(base):].lstrip("/")
+        return key[len(base) :].lstrip("/")
 
     # --- writes ----------------------------------------------------------------------------------
 
@@ -171,7 +170,9 @@ class FsspecArtifactRepository(ArtifactRepository):
 
     # --- reads -----------------------------------------------------------------------------------
 
-    def get_file(self, artifact_path: str, local_file: str, *, progress: Optional[Progress] = None) -> ArtifactRecord:
+    def get_file(
+        self, artifact_path: str, local_file: str, *, progress: Progress | None = None
+    ) -> ArtifactRecord:
         key = self._key(check_relative_path(artifact_path))
 
         def download() -> ArtifactRecord:
@@ -185,8 +186,10 @@ class FsspecArtifactRepository(ArtifactRepository):
 
             self.fs.invalidate_cache(key)  # another process may have replaced it
             try:
-                with self.fs.open(key, "rb", block_size=self.part_size, cache_type="none") as source, \
-                        _atomic_file(local_file) as handle:
+                with (
+                    self.fs.open(key, "rb", block_size=self.part_size, cache_type="none") as source,
+                    _atomic_file(local_file) as handle,
+                ):
                     size, digest = _copy(source, handle, self.part_size, counted)
             except BaseException:
                 if progress is not None and sent:
@@ -196,7 +199,7 @@ class FsspecArtifactRepository(ArtifactRepository):
 
         return with_retries(download, f"downloading {artifact_path!r} from {self.root}")
 
-    def list_artifacts(self, path: Optional[str] = None) -> list[FileInfo]:
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         relative = check_relative_path(path or "")
         self.wait_for_uploads()
         try:
@@ -242,7 +245,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         self.fs.invalidate_cache(self._base)
 
 
-def _copy(reader, writer, chunk_size: int, progress: Optional[Progress] = None) -> tuple[int, str]:
+def _copy(reader, writer, chunk_size: int, progress: Progress | None = None) -> tuple[int, str]:
     digest, size = hashlib.sha256(), 0
     while chunk := reader.read(chunk_size):
         writer.write(chunk)
@@ -256,8 +259,8 @@ def _copy(reader, writer, chunk_size: int, progress: Optional[Progress] = None) 
 def _quietly(action: Callable) -> None:
     try:
         action()
-    except Exception:  # noqa: BLE001 - best-effort cleanup of a failed write
+    except Exception:
         pass
 
 
-__all__ = ["FsspecArtifactRepository", "part_size", "with_retries", "_join"]
+__all__ = ["FsspecArtifactRepository", "_join", "part_size", "with_retries"]

@@ -19,8 +19,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -77,16 +76,26 @@ class HistoryMixin(SqlStoreParts):
         if not prefix or any(c not in "0123456789abcdef" for c in prefix) or len(prefix) > 32:
             return []
         upper = prefix + "g"  # every id with the prefix sorts between prefix and prefix + "g"
-        query = (sa.select(runs.c.run_id).where(runs.c.run_id >= prefix, runs.c.run_id < upper)
-                 .order_by(runs.c.run_id).limit(limit))
+        query = (
+            sa.select(runs.c.run_id)
+            .where(runs.c.run_id >= prefix, runs.c.run_id < upper)
+            .order_by(runs.c.run_id)
+            .limit(limit)
+        )
         with self._reader().connect() as connection:
             return [row[0] for row in connection.execute(query)]
 
     # --- histories ----------------------------------------------------------------------------
 
-    def sample_metric_histories(self, run_ids: Iterable[str], key: str, *,
-                                max_points: int = DEFAULT_MAX_POINTS, min_step: Optional[int] = None,
-                                max_step: Optional[int] = None) -> list:
+    def sample_metric_histories(
+        self,
+        run_ids: Iterable[str],
+        key: str,
+        *,
+        max_points: int = DEFAULT_MAX_POINTS,
+        min_step: int | None = None,
+        max_step: int | None = None,
+    ) -> list:
         """One metric of several runs, each series down-sampled to at most ``max_points``.
 
         Parameters
@@ -116,7 +125,9 @@ class HistoryMixin(SqlStoreParts):
             extents = _extents(connection, ids, key)
             large = [r for r in ids if r in extents and extents[r][1] - extents[r][0] > LARGE_SPAN]
             small = [r for r in ids if r in extents and r not in large]
-            found = {s.run_id: s for s in _sample_small(connection, small, key, extents, max_points, low, high)}
+            found = {
+                s.run_id: s for s in _sample_small(connection, small, key, extents, max_points, low, high)
+            }
             for run_id in large:
                 envelope = self._envelope(connection, run_id, key)
                 found[run_id] = envelope.sample(connection, max_points, low, high)
@@ -125,10 +136,12 @@ class HistoryMixin(SqlStoreParts):
     def metric_step_ranges(self, run_id: str) -> dict:
         """``{key: (first_step, last_step)}`` of every metric of a run (index seeks, no scan)."""
         query = sa.select(latest_metrics.c.key, _first_step(), latest_metrics.c.step).where(
-            latest_metrics.c.run_id == run_id)
+            latest_metrics.c.run_id == run_id
+        )
         with self._reader().connect() as connection:
-            return {key: (low if low is not None else high, high)
-                    for key, low, high in connection.execute(query)}
+            return {
+                key: (low if low is not None else high, high) for key, low, high in connection.execute(query)
+            }
 
     def metric_histories_since(self, run_id: str, cursors: dict, *, limit: int = SINCE_LIMIT) -> dict:
         """The points of a run logged after each series' cursor.
@@ -163,12 +176,14 @@ class HistoryMixin(SqlStoreParts):
         ids = list(dict.fromkeys(run_ids))
         since_ms = _validation.integer(since_ms, "since")
         out: dict = {}
-        query = sa.select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value,
-                          latest_metrics.c.is_nan)
+        query = sa.select(
+            latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
+        )
         with self._reader().connect() as connection:
             for chunk in _chunks(ids):
-                rows = connection.execute(query.where(latest_metrics.c.run_id.in_(chunk),
-                                                      latest_metrics.c.timestamp > since_ms))
+                rows = connection.execute(
+                    query.where(latest_metrics.c.run_id.in_(chunk), latest_metrics.c.timestamp > since_ms)
+                )
                 for run_id, key, value, is_nan in rows:
                     out.setdefault(run_id, {})[key] = _float(value, is_nan)
         return out
@@ -178,13 +193,19 @@ class HistoryMixin(SqlStoreParts):
     def experiment_keys(self, experiment_ids, *, contains: str = "") -> ExperimentKeys:
         """Every metric and param key of the experiments' active runs (see :class:`ExperimentKeys`)."""
         numbers = [_validation.experiment_id(e) for e in _as_list(experiment_ids)]
-        active = sa.select(runs.c.run_id).where(runs.c.experiment_id.in_(numbers),
-                                                runs.c.lifecycle_stage == "active")
-        metric_query = (sa.select(latest_metrics.c.key, sa.func.max(latest_metrics.c.timestamp),
-                                  sa.func.count()).where(latest_metrics.c.run_id.in_(active))
-                        .group_by(latest_metrics.c.key))
-        param_query = (sa.select(params.c.key, sa.func.count(sa.distinct(params.c.value)), sa.func.count())
-                       .where(params.c.run_id.in_(active)).group_by(params.c.key))
+        active = sa.select(runs.c.run_id).where(
+            runs.c.experiment_id.in_(numbers), runs.c.lifecycle_stage == "active"
+        )
+        metric_query = (
+            sa.select(latest_metrics.c.key, sa.func.max(latest_metrics.c.timestamp), sa.func.count())
+            .where(latest_metrics.c.run_id.in_(active))
+            .group_by(latest_metrics.c.key)
+        )
+        param_query = (
+            sa.select(params.c.key, sa.func.count(sa.distinct(params.c.value)), sa.func.count())
+            .where(params.c.run_id.in_(active))
+            .group_by(params.c.key)
+        )
         if contains:
             pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             metric_query = metric_query.where(latest_metrics.c.key.ilike(pattern, escape="\\"))
@@ -199,7 +220,7 @@ class HistoryMixin(SqlStoreParts):
 
     # --- envelope cache -----------------------------------------------------------------------
 
-    def _envelope(self, connection, run_id: str, key: str) -> "_Envelope":
+    def _envelope(self, connection, run_id: str, key: str) -> _Envelope:
         cache = self.__dict__.get("_envelopes")
         if cache is None:
             cache = self.__dict__.setdefault("_envelopes", _EnvelopeCache())
@@ -208,7 +229,7 @@ class HistoryMixin(SqlStoreParts):
 
 def _chunks(items: list, size: int = _IN_CHUNK):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _as_list(value) -> list:
@@ -229,9 +250,11 @@ def _float(value, is_nan) -> float:
 def _first_step():
     """The first step of the (run, key) of the enclosing ``latest_metrics`` row (an index seek)."""
     inner = metrics.alias("m")
-    return (sa.select(sa.func.min(inner.c.step))
-            .where(inner.c.run_id == latest_metrics.c.run_id, inner.c.key == latest_metrics.c.key)
-            .scalar_subquery())
+    return (
+        sa.select(sa.func.min(inner.c.step))
+        .where(inner.c.run_id == latest_metrics.c.run_id, inner.c.key == latest_metrics.c.key)
+        .scalar_subquery()
+    )
 
 
 def _extents(connection, run_ids: list, key: str) -> dict:
@@ -240,7 +263,8 @@ def _extents(connection, run_ids: list, key: str) -> dict:
     out = {}
     for chunk in _chunks(run_ids):
         query = sa.select(latest_metrics.c.run_id, first, latest_metrics.c.step).where(
-            latest_metrics.c.run_id.in_(chunk), latest_metrics.c.key == key)
+            latest_metrics.c.run_id.in_(chunk), latest_metrics.c.key == key
+        )
         for run_id, low, high in connection.execute(query):
             out[run_id] = (low if low is not None else high, high)
     return out
@@ -265,8 +289,13 @@ def _sample_small(connection, run_ids: list, key: str, extents: dict, max_points
     if width == 1:
         return _raw_series(connection, run_ids, key, low, high)
     if connection.dialect.name == "sqlite":
-        return [sample for sample in (_ranged_sample(connection, r, key, width, first, extents[r], low, high)
-                                      for r in run_ids) if sample is not None]
+        return [
+            sample
+            for sample in (
+                _ranged_sample(connection, r, key, width, first, extents[r], low, high) for r in run_ids
+            )
+            if sample is not None
+        ]
     return _bucketed_series(connection, run_ids, key, width, first, low, high)
 
 
@@ -295,30 +324,47 @@ def _raw_series(connection, run_ids: list, key: str, low, high) -> list:
         chunk_query = _in_range(query.where(metrics.c.run_id.in_(chunk), metrics.c.key == key), low, high)
         for run_id, step, value, is_nan, row_id in connection.execute(chunk_query):
             series.setdefault(run_id, []).append((step, _float(value, is_nan), row_id))
-    return [_raw_sample(run_id, key, sorted(rows, key=lambda r: (r[0], r[2])))
-            for run_id, rows in series.items()]
+    return [
+        _raw_sample(run_id, key, sorted(rows, key=lambda r: (r[0], r[2]))) for run_id, rows in series.items()
+    ]
 
 
 def _raw_sample(run_id: str, key: str, rows: list) -> SeriesSample:
     """``rows``: ``(step, value, id)`` ordered by step then id."""
     last = rows[-1] if rows else None
-    return SeriesSample(run_id, key, [r[0] for r in rows], [r[1] for r in rows], len(rows), False,
-                        (last[0], last[2]) if last else None)
+    return SeriesSample(
+        run_id,
+        key,
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        len(rows),
+        False,
+        (last[0], last[2]) if last else None,
+    )
 
 
 def _bucket_columns(width: int, origin: int):
     bucket = ((metrics.c.step - origin) // width).label("bucket")
     return bucket, (
-        sa.func.min(metrics.c.step), sa.func.max(metrics.c.step), sa.func.min(metrics.c.value),
-        sa.func.max(metrics.c.value), sa.func.count(), sa.func.max(metrics.c.id),
+        sa.func.min(metrics.c.step),
+        sa.func.max(metrics.c.step),
+        sa.func.min(metrics.c.value),
+        sa.func.max(metrics.c.value),
+        sa.func.count(),
+        sa.func.max(metrics.c.id),
     )
 
 
 def _bucketed_series(connection, run_ids: list, key: str, width: int, origin: int, low, high) -> list:
     """One grouped query per run: many small sorts cost less than one over every run's rows."""
     bucket, aggregates = _bucket_columns(width, origin)
-    query = _in_range(sa.select(bucket, *aggregates).where(
-        metrics.c.run_id == sa.bindparam("run_id"), metrics.c.key == key).group_by(bucket), low, high)
+    query = _in_range(
+        sa.select(bucket, *aggregates)
+        .where(metrics.c.run_id == sa.bindparam("run_id"), metrics.c.key == key)
+        .group_by(bucket),
+        low,
+        high,
+    )
     samples = []
     for run_id in run_ids:
         rows = [list(row[1:]) for row in connection.execute(query, {"run_id": run_id})]
@@ -348,14 +394,18 @@ def _envelope_sample(run_id: str, key: str, buckets: list) -> SeriesSample:
 
 
 def _rows_after(connection, run_id: str, key: str, cursor, limit: int) -> list:
-    query = (sa.select(metrics.c.step, metrics.c.value, metrics.c.is_nan, metrics.c.id)
-             .where(metrics.c.run_id == run_id, metrics.c.key == key))
+    query = sa.select(metrics.c.step, metrics.c.value, metrics.c.is_nan, metrics.c.id).where(
+        metrics.c.run_id == run_id, metrics.c.key == key
+    )
     last_step, last_id = (None, None) if cursor is None else (int(c) for c in cursor)
     if last_step is not None:
         query = query.where(metrics.c.step >= last_step)  # an index range; the seen ties drop below
     query = query.order_by(metrics.c.step, metrics.c.id).limit(limit)
-    return [(step, _float(value, is_nan), row_id) for step, value, is_nan, row_id in connection.execute(query)
-            if last_step is None or step > last_step or row_id > last_id]
+    return [
+        (step, _float(value, is_nan), row_id)
+        for step, value, is_nan, row_id in connection.execute(query)
+        if last_step is None or step > last_step or row_id > last_id
+    ]
 
 
 _RANGE_AGGREGATE = (
@@ -372,7 +422,7 @@ class _EnvelopeCache:
         self.entries: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, connection, run_id: str, key: str) -> "_Envelope":
+    def get(self, connection, run_id: str, key: str) -> _Envelope:
         with self.lock:
             envelope = self.entries.pop((run_id, key), None) or _Envelope(run_id, key)
             self.entries[(run_id, key)] = envelope
@@ -408,8 +458,11 @@ class _Envelope:
             self._build_by_ranges(connection, low, high)
         else:
             bucket, aggregates = _bucket_columns(self.width, 0)
-            query = (sa.select(bucket, *aggregates)
-                     .where(metrics.c.run_id == self.run_id, metrics.c.key == self.key).group_by(bucket))
+            query = (
+                sa.select(bucket, *aggregates)
+                .where(metrics.c.run_id == self.run_id, metrics.c.key == self.key)
+                .group_by(bucket)
+            )
             for number, *row in connection.execute(query):
                 self.buckets[int(number)] = list(row)
         self._refit()
@@ -422,7 +475,9 @@ class _Envelope:
         try:
             for number in range(low // self.width, high // self.width + 1):
                 start = number * self.width
-                row = cursor.execute(_RANGE_AGGREGATE, (self.run_id, self.key, start, start + self.width)).fetchone()
+                row = cursor.execute(
+                    _RANGE_AGGREGATE, (self.run_id, self.key, start, start + self.width)
+                ).fetchone()
                 if row[4]:
                     self.buckets[number] = list(row)
         finally:
@@ -453,14 +508,19 @@ class _Envelope:
             self.buckets, self.width = merged, self.width * 2
 
     def sample(self, connection, max_points: int, low, high) -> SeriesSample:
-        chosen = [(n, b) for n, b in sorted(self.buckets.items())
-                  if (low is None or b[1] >= low) and (high is None or b[0] <= high)]
+        chosen = [
+            (n, b)
+            for n, b in sorted(self.buckets.items())
+            if (low is None or b[1] >= low) and (high is None or b[0] <= high)
+        ]
         total = sum(b[4] for _, b in chosen)
         if total <= max_points:
             rows = _rows_in_range(connection, self.run_id, self.key, low, high)
             sample = _raw_sample(self.run_id, self.key, rows)
         elif len(chosen) * 4 < max_points:  # too few cached buckets in range: ask SQL
-            width = max(1, math.ceil(((high or chosen[-1][1][1]) - (low or chosen[0][1][0]) + 1) / (max_points // 2)))
+            width = max(
+                1, math.ceil(((high or chosen[-1][1][1]) - (low or chosen[0][1][0]) + 1) / (max_points // 2))
+            )
             found = _bucketed_series(connection, [self.run_id], self.key, width, low or 0, low, high)
             sample = found[0] if found else SeriesSample(self.run_id, self.key)
         else:
@@ -474,8 +534,11 @@ class _Envelope:
 
 
 def _rows_in_range(connection, run_id: str, key: str, low, high) -> list:
-    query = (sa.select(metrics.c.step, metrics.c.value, metrics.c.is_nan, metrics.c.id)
-             .where(metrics.c.run_id == run_id, metrics.c.key == key).order_by(metrics.c.step, metrics.c.id))
+    query = (
+        sa.select(metrics.c.step, metrics.c.value, metrics.c.is_nan, metrics.c.id)
+        .where(metrics.c.run_id == run_id, metrics.c.key == key)
+        .order_by(metrics.c.step, metrics.c.id)
+    )
     return [(s, _float(v, n), i) for s, v, n, i in connection.execute(_in_range(query, low, high))]
 
 

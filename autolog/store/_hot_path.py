@@ -25,8 +25,20 @@ METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "timestamp", "step")
 _INT64_MAX = 2**63 - 1
 
 RUN_INSERT_COLUMNS = (
-    "run_id", "experiment_id", "name", "status", "start_time", "end_time", "user_id", "source",
-    "parent_run_id", "lifecycle_stage", "artifact_uri", "owner_host", "owner_pid", "heartbeat_time",
+    "run_id",
+    "experiment_id",
+    "name",
+    "status",
+    "start_time",
+    "end_time",
+    "user_id",
+    "source",
+    "parent_run_id",
+    "lifecycle_stage",
+    "artifact_uri",
+    "owner_host",
+    "owner_pid",
+    "heartbeat_time",
 )
 
 
@@ -57,15 +69,13 @@ def sqlalchemy_statements(dialect) -> dict:
         "insert_param": _engine.insert_for(dialect, params)
         .values(_bound("run_id", "key", "value"))
         .on_conflict_do_nothing(),
-        "run_params": sa.select(params.c.key, params.c.value).where(
-            params.c.run_id == bindparam("run_id")
-        ),
+        "run_params": sa.select(params.c.key, params.c.value).where(params.c.run_id == bindparam("run_id")),
         "upsert_tag": _engine.upsert(dialect, tags, ["run_id", "key"]).values(
             _bound("run_id", "key", "value")
         ),
-        "experiment_stage": sa.select(
-            experiments.c.lifecycle_stage, experiments.c.artifact_location
-        ).where(experiments.c.experiment_id == bindparam("experiment_id")),
+        "experiment_stage": sa.select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
+            experiments.c.experiment_id == bindparam("experiment_id")
+        ),
         "insert_run": sa.insert(runs).values(_bound(*RUN_INSERT_COLUMNS)),
         "artifact_uri": sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id")),
     }
@@ -136,7 +146,9 @@ def to_metric_rows(run_id: str, items: Any) -> list[tuple]:
     append = rows.append
     valid_keys: set[str] = set()
     validate_key, metric_value, integer = (
-        _validation.validate_key, _validation.metric_value, _validation.integer,
+        _validation.validate_key,
+        _validation.metric_value,
+        _validation.integer,
     )
     low, high = -_INT64_MAX, _INT64_MAX
     for item in items:
@@ -144,9 +156,7 @@ def to_metric_rows(run_id: str, items: Any) -> list[tuple]:
             key = item.key
             value = item.value
         except AttributeError:
-            raise InvalidInputError(
-                f"expected a Metric(key, value, timestamp, step), got {item!r}"
-            ) from None
+            raise InvalidInputError(f"expected a Metric(key, value, timestamp, step), got {item!r}") from None
         if type(key) is not str or key not in valid_keys:
             valid_keys.add(validate_key(key, "metric"))
         if type(value) is float:

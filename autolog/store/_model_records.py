@@ -11,18 +11,17 @@ skops model into a pickle).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Integer, String, Table
 
 from autolog._core import _validation
-from autolog._core._entities import MODEL_RECORD_FIELDS, MODEL_RECORD_NAME_LENGTH as _NAME_LENGTH, ModelRecord
+from autolog._core._entities import MODEL_RECORD_FIELDS, ModelRecord
+from autolog._core._entities import MODEL_RECORD_NAME_LENGTH as _NAME_LENGTH
 from autolog._core._exceptions import ConflictError, InvalidInputError
 from autolog.store import _engine
 from autolog.store._schema import MAX_MODEL_NAME_LENGTH, RUN_ID_LENGTH, metadata
-
 
 model_records = Table(
     "model_records",
@@ -62,8 +61,7 @@ model_version_records = Table(
 )
 
 
-
-def _record(row: Any) -> Optional[ModelRecord]:
+def _record(row: Any) -> ModelRecord | None:
     return None if row is None else ModelRecord(*row)
 
 
@@ -94,7 +92,7 @@ class ModelRecordsMixin:
                 sa.insert(model_records).values(run_id=run_id, artifact_path=artifact_path, **values)
             )
 
-    def get_model_record(self, run_id: str, artifact_path: str) -> Optional[ModelRecord]:
+    def get_model_record(self, run_id: str, artifact_path: str) -> ModelRecord | None:
         """The record of the model at ``runs:/<run_id>/<artifact_path>``; None when there is none."""
         _validation.run_id(run_id)
         artifact_path = _checked_path(artifact_path)
@@ -115,11 +113,9 @@ class ModelRecordsMixin:
         with _engine.write_transaction(self._writer()) as connection:
             if connection.execute(sa.select(model_version_records.c.name).where(*key)).first():
                 raise ConflictError(f"version {number} of {name!r} already has a model record")
-            connection.execute(
-                sa.insert(model_version_records).values(name=name, version=number, **values)
-            )
+            connection.execute(sa.insert(model_version_records).values(name=name, version=number, **values))
 
-    def get_model_version_record(self, name: str, version: Any) -> Optional[ModelRecord]:
+    def get_model_version_record(self, name: str, version: Any) -> ModelRecord | None:
         """The record of a registered version's model files; None when there is none."""
         name = _validation.model_name(name)
         number = _validation.model_version(version)
@@ -133,5 +129,7 @@ class ModelRecordsMixin:
 
 def _checked_path(artifact_path: Any) -> str:
     if not isinstance(artifact_path, str) or not artifact_path.strip("/") or len(artifact_path) > 1000:
-        raise InvalidInputError(f"artifact path must be a non-empty str of at most 1000 characters, got {artifact_path!r}")
+        raise InvalidInputError(
+            f"artifact path must be a non-empty str of at most 1000 characters, got {artifact_path!r}"
+        )
     return artifact_path.strip("/")

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
-from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog._core import _validation
+from autolog._core._entities import LifecycleStage, ModelVersion, ModelVersionStatus, RegisteredModel
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
 from autolog.store._schema import (
     model_version_tags,
@@ -27,7 +29,6 @@ from autolog.store._schema import (
     registered_models,
 )
 from autolog.store._sql_common import SqlStoreParts
-from autolog._core._entities import LifecycleStage, ModelVersion, ModelVersionStatus, RegisteredModel
 
 DEFAULT_MAX_RESULTS = 1000
 MAX_RESULTS_LIMIT = 50000
@@ -48,7 +49,7 @@ class ModelRegistryMixin(SqlStoreParts):
     # --- registered models ---------------------------------------------------------------------
 
     def create_registered_model(
-        self, name: str, tags: Any = None, description: Optional[str] = None
+        self, name: str, tags: Any = None, description: str | None = None
     ) -> RegisteredModel:
         """Create an empty registered model.
 
@@ -87,7 +88,7 @@ class ModelRegistryMixin(SqlStoreParts):
         self,
         filter_string: str = "",
         *,
-        name_like: Optional[str] = None,
+        name_like: str | None = None,
         max_results: int = DEFAULT_MAX_RESULTS,
     ) -> list[RegisteredModel]:
         """Registered models in name order.
@@ -125,7 +126,7 @@ class ModelRegistryMixin(SqlStoreParts):
                 )
         return self.get_registered_model(new_name)
 
-    def update_registered_model(self, name: str, description: Optional[str]) -> RegisteredModel:
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         """Set a model's description."""
         name = _validation.model_name(name)
         description = _validation.description(description)
@@ -140,8 +141,13 @@ class ModelRegistryMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             _require_model(connection, name)
             # Children explicitly too: SQLite enforces cascades only with foreign_keys=ON.
-            for table in (registered_model_aliases, model_version_tags, model_versions,
-                          registered_model_tags, registered_models):
+            for table in (
+                registered_model_aliases,
+                model_version_tags,
+                model_versions,
+                registered_model_tags,
+                registered_models,
+            ):
                 connection.execute(sa.delete(table).where(table.c.name == name))
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
@@ -171,7 +177,7 @@ class ModelRegistryMixin(SqlStoreParts):
         run_id: str,
         artifact_path: str,
         tags: Any = None,
-        description: Optional[str] = None,
+        description: str | None = None,
     ) -> ModelVersion:
         """Register the model at ``runs:/<run_id>/<artifact_path>`` as the next version of ``name``.
 
@@ -196,11 +202,19 @@ class ModelRegistryMixin(SqlStoreParts):
                 raise ConflictError(f"run {run_id} is deleted; restore it before registering its model")
             _create_model_if_missing(connection, name, now)
             version = _take_next_version(connection, name)
-            connection.execute(sa.insert(model_versions).values(
-                name=name, version=version, run_id=run_id, artifact_path=artifact_path,
-                source=runs_uri(run_id, artifact_path), status=ModelVersionStatus.READY,
-                description=description, creation_time=now, last_update_time=now,
-            ))
+            connection.execute(
+                sa.insert(model_versions).values(
+                    name=name,
+                    version=version,
+                    run_id=run_id,
+                    artifact_path=artifact_path,
+                    source=runs_uri(run_id, artifact_path),
+                    status=ModelVersionStatus.READY,
+                    description=description,
+                    creation_time=now,
+                    last_update_time=now,
+                )
+            )
             _upsert_version_tags(connection, name, version, tag_rows)
             _touch_model(connection, name, now=now)
         return self.get_model_version(name, version)
@@ -234,9 +248,9 @@ class ModelRegistryMixin(SqlStoreParts):
 
     def search_model_versions(
         self,
-        name: Optional[str] = None,
+        name: str | None = None,
         *,
-        run_ids: Optional[Iterable[str]] = None,
+        run_ids: Iterable[str] | None = None,
         max_results: int = DEFAULT_MAX_RESULTS,
     ) -> list[ModelVersion]:
         """Versions of one model (or of all), optionally only those made from ``run_ids``.
@@ -253,7 +267,7 @@ class ModelRegistryMixin(SqlStoreParts):
         with self._reader().connect() as connection:
             return _load_versions(connection, *conditions, limit=limit)
 
-    def update_model_version(self, name: str, version: Any, description: Optional[str]) -> ModelVersion:
+    def update_model_version(self, name: str, version: Any, description: str | None) -> ModelVersion:
         """Set a version's description."""
         name = _validation.model_name(name)
         number = _validation.model_version(version)
@@ -293,9 +307,9 @@ class ModelRegistryMixin(SqlStoreParts):
         table = model_version_tags
         with _engine.write_transaction(self._writer()) as connection:
             _require_version(connection, name, number)
-            result = connection.execute(sa.delete(table).where(
-                table.c.name == name, table.c.version == number, table.c.key == key
-            ))
+            result = connection.execute(
+                sa.delete(table).where(table.c.name == name, table.c.version == number, table.c.key == key)
+            )
             if result.rowcount == 0:
                 raise NotFoundError(f"version {number} of {name!r} has no tag {key!r}")
 
@@ -351,8 +365,10 @@ class ModelRegistryMixin(SqlStoreParts):
         by_run: dict[str, list[str]] = {}
         for name, version, run_id in referenced:
             by_run.setdefault(run_id, []).append(f"{name}/{version}")
-        details = "; ".join(f"run {run_id} is the source of model version(s) {', '.join(labels)}"
-                            for run_id, labels in by_run.items())
+        details = "; ".join(
+            f"run {run_id} is the source of model version(s) {', '.join(labels)}"
+            for run_id, labels in by_run.items()
+        )
         raise ConflictError(
             f"cannot {action}: {details}. Delete those model versions first, or pass force=True"
         )
@@ -362,7 +378,7 @@ def registered_versions_of(connection, run_ids: list[str]) -> list[tuple[str, in
     """``(name, version, run_id)`` of every version made from one of ``run_ids``."""
     found = []
     for start in range(0, len(run_ids), 500):
-        chunk = run_ids[start:start + 500]
+        chunk = run_ids[start : start + 500]
         found += connection.execute(
             sa.select(model_versions.c.name, model_versions.c.version, model_versions.c.run_id)
             .where(model_versions.c.run_id.in_(chunk))
@@ -375,9 +391,12 @@ def registered_versions_of(connection, run_ids: list[str]) -> list[tuple[str, in
 
 
 def _model_exists(connection, name: str) -> bool:
-    return connection.execute(
-        sa.select(registered_models.c.name).where(registered_models.c.name == name)
-    ).first() is not None
+    return (
+        connection.execute(
+            sa.select(registered_models.c.name).where(registered_models.c.name == name)
+        ).first()
+        is not None
+    )
 
 
 def _require_model(connection, name: str) -> None:
@@ -387,8 +406,9 @@ def _require_model(connection, name: str) -> None:
 
 def _require_version(connection, name: str, number: int) -> None:
     found = connection.execute(
-        sa.select(model_versions.c.version)
-        .where(model_versions.c.name == name, model_versions.c.version == number)
+        sa.select(model_versions.c.version).where(
+            model_versions.c.name == name, model_versions.c.version == number
+        )
     ).first()
     if found is None:
         _require_model(connection, name)
@@ -415,7 +435,7 @@ def _take_next_version(connection, name: str) -> int:
     return connection.execute(sa.select(table.c.last_version).where(table.c.name == name)).scalar()
 
 
-def _touch_model(connection, name: str, *, now: Optional[int] = None, **values: Any) -> None:
+def _touch_model(connection, name: str, *, now: int | None = None, **values: Any) -> None:
     connection.execute(
         sa.update(registered_models)
         .where(registered_models.c.name == name)
@@ -466,16 +486,20 @@ def _check_max_results(value: Any) -> int:
 # --- reads ---------------------------------------------------------------------------------------
 
 
-def _load_models(connection, *conditions, limit: Optional[int] = None) -> list[RegisteredModel]:
+def _load_models(connection, *conditions, limit: int | None = None) -> list[RegisteredModel]:
     query = sa.select(registered_models).where(*conditions).order_by(registered_models.c.name)
     rows = connection.execute(query.limit(limit)).all()
     names = [row.name for row in rows]
     tags, aliases, latest = _model_details(connection, names)
     return [
         RegisteredModel(
-            name=row.name, creation_time=row.creation_time, last_update_time=row.last_update_time,
-            description=row.description, tags=tags.get(row.name, {}),
-            aliases=aliases.get(row.name, {}), latest_version=latest.get(row.name),
+            name=row.name,
+            creation_time=row.creation_time,
+            last_update_time=row.last_update_time,
+            description=row.description,
+            tags=tags.get(row.name, {}),
+            aliases=aliases.get(row.name, {}),
+            latest_version=latest.get(row.name),
         )
         for row in rows
     ]
@@ -486,7 +510,7 @@ def _model_details(connection, names: list[str]) -> tuple[dict, dict, dict]:
     aliases: dict = {}
     latest: dict = {}
     for start in range(0, len(names), 500):
-        chunk = names[start:start + 500]
+        chunk = names[start : start + 500]
         table = registered_model_tags
         for name, key, value in connection.execute(
             sa.select(table.c.name, table.c.key, table.c.value).where(table.c.name.in_(chunk))
@@ -495,18 +519,22 @@ def _model_details(connection, names: list[str]) -> tuple[dict, dict, dict]:
         table = registered_model_aliases
         for name, alias, version in connection.execute(
             sa.select(table.c.name, table.c.alias, table.c.version)
-            .where(table.c.name.in_(chunk)).order_by(table.c.alias)
+            .where(table.c.name.in_(chunk))
+            .order_by(table.c.alias)
         ):
             aliases.setdefault(name, {})[alias] = version
         table = model_versions
-        latest.update(connection.execute(
-            sa.select(table.c.name, sa.func.max(table.c.version))
-            .where(table.c.name.in_(chunk)).group_by(table.c.name)
-        ).all())
+        latest.update(
+            connection.execute(
+                sa.select(table.c.name, sa.func.max(table.c.version))
+                .where(table.c.name.in_(chunk))
+                .group_by(table.c.name)
+            ).all()
+        )
     return tags, aliases, latest
 
 
-def _load_versions(connection, *conditions, limit: Optional[int] = None) -> list[ModelVersion]:
+def _load_versions(connection, *conditions, limit: int | None = None) -> list[ModelVersion]:
     query = (
         sa.select(model_versions)
         .where(*conditions)
@@ -516,9 +544,15 @@ def _load_versions(connection, *conditions, limit: Optional[int] = None) -> list
     tags, aliases = _version_details(connection, {row.name for row in rows})
     return [
         ModelVersion(
-            name=row.name, version=row.version, run_id=row.run_id, artifact_path=row.artifact_path,
-            source=row.source, status=row.status, creation_time=row.creation_time,
-            last_update_time=row.last_update_time, description=row.description,
+            name=row.name,
+            version=row.version,
+            run_id=row.run_id,
+            artifact_path=row.artifact_path,
+            source=row.source,
+            status=row.status,
+            creation_time=row.creation_time,
+            last_update_time=row.last_update_time,
+            description=row.description,
             tags=tags.get((row.name, row.version), {}),
             aliases=tuple(aliases.get((row.name, row.version), ())),
         )
@@ -531,16 +565,19 @@ def _version_details(connection, names: set) -> tuple[dict, dict]:
     aliases: dict = {}
     names_list = sorted(names)
     for start in range(0, len(names_list), 500):
-        chunk = names_list[start:start + 500]
+        chunk = names_list[start : start + 500]
         table = model_version_tags
         for name, version, key, value in connection.execute(
-            sa.select(table.c.name, table.c.version, table.c.key, table.c.value).where(table.c.name.in_(chunk))
+            sa.select(table.c.name, table.c.version, table.c.key, table.c.value).where(
+                table.c.name.in_(chunk)
+            )
         ):
             tags.setdefault((name, version), {})[key] = value
         table = registered_model_aliases
         for name, version, alias in connection.execute(
             sa.select(table.c.name, table.c.version, table.c.alias)
-            .where(table.c.name.in_(chunk)).order_by(table.c.alias)
+            .where(table.c.name.in_(chunk))
+            .order_by(table.c.alias)
         ):
             aliases.setdefault((name, version), []).append(alias)
     return tags, aliases
@@ -590,7 +627,7 @@ def _condition(match: re.Match):
     value = match.group("value")[1:-1].replace(quote * 2, quote)
     if field.lower() == "name":
         return _compare(registered_models.c.name, op, value)
-    key = field[len("tags."):].strip("`")
+    key = field[len("tags.") :].strip("`")
     table = registered_model_tags
     return registered_models.c.name.in_(
         sa.select(table.c.name).where(table.c.key == key, _compare(table.c.value, op, value))

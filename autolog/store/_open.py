@@ -6,8 +6,8 @@ import os
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from autolog._core._redact import redact_uri
 from autolog._core._exceptions import InvalidInputError
+from autolog._core._redact import redact_uri
 from autolog._core._validation import storable_text
 
 if TYPE_CHECKING:

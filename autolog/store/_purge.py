@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -20,9 +20,7 @@ from autolog.store._sql_common import DELETED, SqlStoreParts, chunks, known_run_
 class PurgeMixin(SqlStoreParts):
     """``purge_deleted_runs`` of :class:`autolog.store.SqlStore` (uses its engines)."""
 
-    def purge_deleted_runs(
-        self, run_ids: Iterable[str] | None = None, *, force: bool = False
-    ) -> list[str]:
+    def purge_deleted_runs(self, run_ids: Iterable[str] | None = None, *, force: bool = False) -> list[str]:
         """Permanently remove deleted runs (all of them, or the given ones) and their artifacts.
 
         Returns the purged run ids. A given run that is not deleted raises ``ConflictError``.
@@ -43,10 +41,12 @@ class PurgeMixin(SqlStoreParts):
         for run_id, artifact_uri in targets:
             try:
                 _remove_run_artifacts(run_id, to_absolute(artifact_uri, self._store_root))
-            except Exception as exc:  # noqa: BLE001 - the other runs' objects still go
+            except Exception as exc:
                 failed.append(f"{run_id} ({exc})")
         if failed:
-            raise StoreError(f"purged {len(ids)} run(s), but could not delete the artifacts of: {'; '.join(failed)}")
+            raise StoreError(
+                f"purged {len(ids)} run(s), but could not delete the artifacts of: {'; '.join(failed)}"
+            )
         return ids
 
     def _without_registered(self, connection, targets: list, *, explicit: bool) -> list:

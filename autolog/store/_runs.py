@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,7 +20,13 @@ from autolog._core._entities import Metric, Run, RunData, RunInfo, RunStatus
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
 from autolog.store._artifact_locations import join_location, to_absolute
-from autolog.store._artifacts import ArtifactRepository, artifact_repository, is_local_uri, local_path_from_uri, run_anchor
+from autolog.store._artifacts import (
+    ArtifactRepository,
+    artifact_repository,
+    is_local_uri,
+    local_path_from_uri,
+    run_anchor,
+)
 from autolog.store._hot_path import latest_per_key, to_metric_rows
 from autolog.store._schema import metrics, runs, tags
 from autolog.store._sql_common import (
@@ -78,8 +85,17 @@ class RunsMixin(SqlStoreParts):
             if cursor.fetchone() is not None:
                 raise ConflictError(f"a run with id {run_id!r} exists")
             info = RunInfo(
-                run_id, str(number), run_name, RunStatus.RUNNING, start, None, user_id, source,
-                parent_run_id, ACTIVE, join_location(location, run_id, "artifacts"),  # as stored
+                run_id,
+                str(number),
+                run_name,
+                RunStatus.RUNNING,
+                start,
+                None,
+                user_id,
+                source,
+                parent_run_id,
+                ACTIVE,
+                join_location(location, run_id, "artifacts"),  # as stored
             )
             self._insert_run(cursor, info)
             self._write_tags(cursor, run_id, tag_rows)
@@ -109,22 +125,25 @@ class RunsMixin(SqlStoreParts):
 
     def _insert_run(self, cursor, info: RunInfo) -> None:
         """The new run's row, owned by this process, with a first heartbeat."""
-        cursor.execute(self._hot.insert_run, {
-            "run_id": info.run_id,
-            "experiment_id": int(info.experiment_id),
-            "name": info.run_name,
-            "status": info.status,
-            "start_time": info.start_time,
-            "end_time": info.end_time,
-            "user_id": info.user_id,
-            "source": info.source,
-            "parent_run_id": info.parent_run_id,
-            "lifecycle_stage": info.lifecycle_stage,
-            "artifact_uri": info.artifact_uri,
-            "owner_host": self._host,
-            "owner_pid": os.getpid(),
-            "heartbeat_time": now_ms(),
-        })
+        cursor.execute(
+            self._hot.insert_run,
+            {
+                "run_id": info.run_id,
+                "experiment_id": int(info.experiment_id),
+                "name": info.run_name,
+                "status": info.status,
+                "start_time": info.start_time,
+                "end_time": info.end_time,
+                "user_id": info.user_id,
+                "source": info.source,
+                "parent_run_id": info.parent_run_id,
+                "lifecycle_stage": info.lifecycle_stage,
+                "artifact_uri": info.artifact_uri,
+                "owner_host": self._host,
+                "owner_pid": os.getpid(),
+                "heartbeat_time": now_ms(),
+            },
+        )
 
     def _write_tags(self, cursor, run_id: str, tag_rows: list[tuple[str, str]]) -> None:
         if tag_rows:
@@ -134,9 +153,7 @@ class RunsMixin(SqlStoreParts):
 
     def _run_stage(self, connection, run_id: str) -> str:
         known_run_id(run_id)
-        stage = connection.execute(
-            sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)
-        ).scalar()
+        stage = connection.execute(sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).scalar()
         if stage is None:
             raise NotFoundError(f"no run with id {run_id!r}")
         return stage
@@ -241,25 +258,26 @@ class RunsMixin(SqlStoreParts):
         """Mark a deleted run active again."""
         self._update_runs([run_id], {"lifecycle_stage": ACTIVE})
 
-    def _update_runs(
-        self, run_ids: list[str], values: dict, *, must_exist: bool = True, guard=None
-    ) -> None:
+    def _update_runs(self, run_ids: list[str], values: dict, *, must_exist: bool = True, guard=None) -> None:
         for run_id in run_ids:
             known_run_id(run_id)
         with _engine.write_transaction(self._writer()) as connection:
             if guard is not None:
                 guard(connection, run_ids)
             for chunk in chunks(run_ids):
-                result = connection.execute(
-                    sa.update(runs).where(runs.c.run_id.in_(chunk)).values(**values)
-                )
+                result = connection.execute(sa.update(runs).where(runs.c.run_id.in_(chunk)).values(**values))
                 if must_exist and result.rowcount != len(chunk):
                     raise NotFoundError(f"no run with id {chunk[0]!r}")
 
     # --- logging -------------------------------------------------------------------------------
 
     def log_metric(
-        self, run_id: str, key: str, value: float, *, timestamp: int | None = None,
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        *,
+        timestamp: int | None = None,
         step: int | None = None,
     ) -> None:
         """Append one metric value (NaN and +/-inf allowed) and update the run's latest value."""
@@ -337,9 +355,7 @@ class RunsMixin(SqlStoreParts):
         _validation.lookup_text(key, "tag key")
         with _engine.write_transaction(self._writer()) as connection:
             self._run_stage(connection, run_id)
-            result = connection.execute(
-                sa.delete(tags).where(tags.c.run_id == run_id, tags.c.key == key)
-            )
+            result = connection.execute(sa.delete(tags).where(tags.c.run_id == run_id, tags.c.key == key))
             if result.rowcount == 0:
                 raise NotFoundError(f"run {run_id} has no tag {key!r}")
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 HEAD_REVISION = "0005"
 
 from autolog._core._constants import MAX_KEY_LENGTH  # noqa: E402
+
 RUN_ID_LENGTH = 32
 
 metadata = MetaData()
@@ -111,9 +112,7 @@ metrics = Table(
     "metrics",
     metadata,
     # INTEGER PRIMARY KEY is SQLite's rowid alias (autoincrement); PostgreSQL gets a bigint.
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("run_id", String(RUN_ID_LENGTH), _run_fk(), nullable=False),
     Column("key", String(MAX_KEY_LENGTH), nullable=False),
     Column("value", Double),

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 import sqlalchemy as sa
 from sqlalchemy import Double, and_, literal, not_
@@ -145,12 +146,16 @@ class _Source:
         position = 0
         while position < len(self.text):
             match = _TOKEN_PATTERN.match(self.text, position)
-            if match is not None and match.lastgroup == "number" and _AFTER_NUMBER.match(self.text, match.end()):
+            if (
+                match is not None
+                and match.lastgroup == "number"
+                and _AFTER_NUMBER.match(self.text, match.end())
+            ):
                 match = None
             if match is None:
                 char = self.text[position]
                 expected = "expected a closing quote" if char in "'\"`" else "expected a valid token"
-                raise self.error(Token("char", self.text[position:position + 20], position), expected)
+                raise self.error(Token("char", self.text[position : position + 20], position), expected)
             assert match.lastgroup is not None  # every alternative of _TOKEN_PATTERN is named
             if match.lastgroup != "space":
                 tokens.append(Token(match.lastgroup, match.group(), position))
@@ -191,9 +196,7 @@ def parse_filter(text: str | None) -> list[Comparison]:
         raise InvalidInputError(f"filter must be a string, got {type(text).__name__}")
     storable_text(text, "filter")
     if len(text) > MAX_FILTER_LENGTH:
-        raise InvalidInputError(
-            f"filter is {len(text)} characters long; the limit is {MAX_FILTER_LENGTH}"
-        )
+        raise InvalidInputError(f"filter is {len(text)} characters long; the limit is {MAX_FILTER_LENGTH}")
     source = _Source(text, "filter")
     comparisons = [_parse_comparison(source)]
     while source.peek().kind != "end":
@@ -219,16 +222,16 @@ def parse_order_by(terms: list[str] | tuple[str, ...] | str | None) -> list[Orde
         terms = [terms]
     terms = list(terms)
     if len(terms) > MAX_ORDER_BY_TERMS:
-        raise InvalidInputError(
-            f"order_by has {len(terms)} terms; the limit is {MAX_ORDER_BY_TERMS}"
-        )
+        raise InvalidInputError(f"order_by has {len(terms)} terms; the limit is {MAX_ORDER_BY_TERMS}")
     parsed = []
     for term in terms:
         if not isinstance(term, str):
             raise InvalidInputError(f"order_by entries must be strings, got {term!r}")
         storable_text(term, "order_by term")
         if len(term) > MAX_FILTER_LENGTH:
-            raise InvalidInputError(f"order_by term is {len(term)} characters; the limit is {MAX_FILTER_LENGTH}")
+            raise InvalidInputError(
+                f"order_by term is {len(term)} characters; the limit is {MAX_FILTER_LENGTH}"
+            )
         source = _Source(term, "order_by")
         entity = _parse_entity(source)
         direction = source.next_keyword("ASC", "DESC")
@@ -303,9 +306,7 @@ def _parse_string_comparison(source: _Source, entity: Entity) -> Comparison:
     if keyword is None and negated:
         raise source.error(source.peek(), "expected LIKE, ILIKE or IN after NOT")
     if keyword is None:
-        operator = _parse_operator(
-            source, _STRING_EQUALITY, "one of =, !=, LIKE, ILIKE, IN, NOT IN"
-        )
+        operator = _parse_operator(source, _STRING_EQUALITY, "one of =, !=, LIKE, ILIKE, IN, NOT IN")
         return Comparison(entity, operator, _parse_string(source, entity))
     operator = f"NOT {keyword}" if negated else keyword
     if keyword == "IN":
@@ -404,7 +405,9 @@ def build_search_queries(
         if first.entity.kind != ATTRIBUTE:
             _add_key_window(queries, compiler, first, comparisons, order_terms, columns, base_conditions)
         elif first.entity.key == "start_time":
-            _add_start_time_window(queries, compiler, first, comparisons, order_terms, columns, base_conditions)
+            _add_start_time_window(
+                queries, compiler, first, comparisons, order_terms, columns, base_conditions
+            )
     return queries
 
 
@@ -429,9 +432,7 @@ def _add_key_window(queries, compiler, first, comparisons, order_terms, columns,
     table = compiler.tables[first.entity.kind]
     ordered = table.alias("o_first")
     key_matches = [ordered.c.key == literal(first.entity.key), ordered.c.value.is_not(None)]
-    on = and_(
-        ordered.c.run_id == runs.c.run_id, *key_matches, _beyond(ordered.c.value, first.ascending)
-    )
+    on = and_(ordered.c.run_id == runs.c.run_id, *key_matches, _beyond(ordered.c.value, first.ascending))
     window, window_conditions = compiler.join_filters(
         FixedOrderJoin(ordered, runs, on), comparisons, fixed_order=True
     )
@@ -522,9 +523,7 @@ class FixedOrderJoin(Join):
 @compiles(FixedOrderJoin, "sqlite")
 def _render_cross_join(join, compiler, asfrom=False, from_linter=None, **kw):
     if from_linter:
-        from_linter.edges.update(
-            itertools.product(join.left._from_objects, join.right._from_objects)
-        )
+        from_linter.edges.update(itertools.product(join.left._from_objects, join.right._from_objects))
     return (
         join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
         + " CROSS JOIN "

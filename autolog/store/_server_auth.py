@@ -8,26 +8,25 @@ reveals no usable token (a random token needs no slow, salted hash: it cannot be
 from __future__ import annotations
 
 import functools
-
 import hashlib
 import secrets
 import time
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
-from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog._core import _validation
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
 from autolog.store._hot_path import latest_per_key, to_metric_rows
-from autolog.store._schema import latest_metrics, metrics, params, runs, tags
-from autolog.store._sql_common import key_value_pairs
+from autolog.store._schema import params, runs
 from autolog.store._server_schema import (
     server_batches,
     server_permissions,
     server_tokens,
     server_users,
 )
+from autolog.store._sql_common import key_value_pairs
 
 NONE, READ, EDIT, MANAGE = 0, 1, 2, 3
 LEVEL_NAMES = {"NONE": NONE, "READ": READ, "EDIT": EDIT, "MANAGE": MANAGE}
@@ -63,10 +62,15 @@ def create_token(store, user: str, *, admin: bool = False) -> str:
     with _engine.write_transaction(store._writer()) as connection:
         upsert = _engine.upsert(connection.dialect, server_users, ["name"])
         connection.execute(upsert, {"name": user, "is_admin": bool(admin), "creation_time": now})
-        connection.execute(sa.insert(server_tokens).values(
-            token_hash=token_hash(token), user_name=user, kind="api", creation_time=now,
-            expiry_time=None,
-        ))
+        connection.execute(
+            sa.insert(server_tokens).values(
+                token_hash=token_hash(token),
+                user_name=user,
+                kind="api",
+                creation_time=now,
+                expiry_time=None,
+            )
+        )
     return token
 
 
@@ -81,25 +85,34 @@ def create_session(store, user: str) -> str:
     token = secrets.token_urlsafe(32)
     now = _now_ms()
     with _engine.write_transaction(store._writer()) as connection:
-        connection.execute(sa.delete(server_tokens).where(
-            server_tokens.c.kind == "session", server_tokens.c.expiry_time < now
-        ))
-        connection.execute(sa.insert(server_tokens).values(
-            token_hash=token_hash(token), user_name=user, kind="session", creation_time=now,
-            expiry_time=now + SESSION_LIFETIME_MS,
-        ))
+        connection.execute(
+            sa.delete(server_tokens).where(
+                server_tokens.c.kind == "session", server_tokens.c.expiry_time < now
+            )
+        )
+        connection.execute(
+            sa.insert(server_tokens).values(
+                token_hash=token_hash(token),
+                user_name=user,
+                kind="session",
+                creation_time=now,
+                expiry_time=now + SESSION_LIFETIME_MS,
+            )
+        )
     return token
 
 
 def delete_session(store, token: str) -> None:
     """Forget a session token (logout)."""
     with _engine.write_transaction(store._writer()) as connection:
-        connection.execute(sa.delete(server_tokens).where(
-            server_tokens.c.token_hash == token_hash(token), server_tokens.c.kind == "session"
-        ))
+        connection.execute(
+            sa.delete(server_tokens).where(
+                server_tokens.c.token_hash == token_hash(token), server_tokens.c.kind == "session"
+            )
+        )
 
 
-def authenticate(store, token: str, *, kind: str) -> Optional[tuple[str, bool]]:
+def authenticate(store, token: str, *, kind: str) -> tuple[str, bool] | None:
     """``(user, is_admin)`` for a valid token of ``kind`` ("api" or "session"), else ``None``."""
     query = (
         sa.select(server_users.c.name, server_users.c.is_admin, server_tokens.c.expiry_time)
@@ -119,7 +132,7 @@ def has_users(store) -> bool:
         return connection.execute(sa.select(server_users.c.name).limit(1)).first() is not None
 
 
-def permission(store, kind: str, resource_id: str, user: str) -> Optional[int]:
+def permission(store, kind: str, resource_id: str, user: str) -> int | None:
     """The level granted to ``user`` on one resource, ``None`` when nothing was granted."""
     query = sa.select(server_permissions.c.level).where(
         server_permissions.c.resource_kind == kind,
@@ -148,9 +161,15 @@ def set_permission(store, kind: str, resource_id: str, user: str, level: int) ->
         statement = _engine.upsert(
             connection.dialect, server_permissions, ["resource_kind", "resource_id", "user_name"]
         )
-        connection.execute(statement, {
-            "resource_kind": kind, "resource_id": str(resource_id), "user_name": user, "level": level,
-        })
+        connection.execute(
+            statement,
+            {
+                "resource_kind": kind,
+                "resource_id": str(resource_id),
+                "user_name": user,
+                "level": level,
+            },
+        )
 
 
 def rename_model_permissions(store, old_name: str, new_name: str) -> None:
@@ -158,13 +177,15 @@ def rename_model_permissions(store, old_name: str, new_name: str) -> None:
     with _engine.write_transaction(store._writer()) as connection:
         connection.execute(
             sa.update(server_permissions)
-            .where(server_permissions.c.resource_kind == "registered_model",
-                   server_permissions.c.resource_id == old_name)
+            .where(
+                server_permissions.c.resource_kind == "registered_model",
+                server_permissions.c.resource_id == old_name,
+            )
             .values(resource_id=new_name)
         )
 
 
-def run_for_request(store, request_id: str) -> Optional[str]:
+def run_for_request(store, request_id: str) -> str | None:
     """The run a ``create_run`` with this client request id made, if any."""
     query = sa.select(server_batches.c.run_id).where(server_batches.c.batch_id == "run:" + request_id)
     with store._writer().connect() as connection:
@@ -198,8 +219,10 @@ def log_batch_once(store, batch_id: str, run_id: str, metric_items=(), param_ite
     hot = store._hot
     with store._hot_connections.write_cursor() as cursor:
         store._check_run_writable(cursor, run_id)
-        cursor.execute(_insert_batch_statement(store._engine.dialect),
-                       {"batch_id": batch_id, "run_id": run_id, "creation_time": _now_ms()})
+        cursor.execute(
+            _insert_batch_statement(store._engine.dialect),
+            {"batch_id": batch_id, "run_id": run_id, "creation_time": _now_ms()},
+        )
         # RETURNING, not rowcount: PostgreSQL reports a row count for the skipped insert too.
         if cursor.fetchone() is None:
             return False
@@ -242,9 +265,9 @@ def _write_params(connection, run_id: str, param_rows: list) -> None:
         _engine.insert_for(connection.dialect, params).on_conflict_do_nothing(),
         [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows],
     )
-    stored = dict(connection.execute(
-        sa.select(params.c.key, params.c.value).where(params.c.run_id == run_id)
-    ).all())
+    stored = dict(
+        connection.execute(sa.select(params.c.key, params.c.value).where(params.c.run_id == run_id)).all()
+    )
     for key, value in param_rows:
         if stored[key] != value:
             raise ConflictError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, case
@@ -143,8 +143,12 @@ def _page_data_query():
 
     def part(kind: int, table, text, number, is_nan):
         return sa.select(
-            sa.literal(kind).label("kind"), table.c.run_id, table.c.key,
-            text.label("text"), number.label("number"), is_nan.label("is_nan"),
+            sa.literal(kind).label("kind"),
+            table.c.run_id,
+            table.c.key,
+            text.label("text"),
+            number.label("number"),
+            is_nan.label("is_nan"),
         ).where(table.c.run_id.in_(run_ids))
 
     return sa.union_all(
@@ -159,7 +163,7 @@ RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 ARTIFACT_URI_QUERY = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
 
 
-def runs_with_data(connection, rows, store_root: Optional[str]) -> list[Run]:
+def runs_with_data(connection, rows, store_root: str | None) -> list[Run]:
     """Build runs from run rows, loading their params, latest metrics and tags in one query."""
     ids = [row[0] for row in rows]
     data: dict[str, tuple[dict, dict, dict]] = {run_id: ({}, {}, {}) for run_id in ids}
@@ -171,7 +175,16 @@ def runs_with_data(connection, rows, store_root: Optional[str]) -> list[Run]:
     result = []
     for row in rows:
         info = RunInfo(
-            row[0], str(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+            row[0],
+            str(row[1]),
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
             to_absolute(row[10], store_root),
         )
         run_params, run_metrics, run_tags = data[row[0]]
@@ -204,4 +217,4 @@ def check_max_results(max_results: Any) -> int:
 def chunks(items: list, size: int = _IN_CHUNK):
     """Consecutive slices of ``items`` short enough for one ``IN (...)`` list."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -23,8 +23,8 @@ from autolog.store._artifacts import make_dirs, normalize_artifact_root
 from autolog.store._contract import Store
 from autolog.store._experiments import ExperimentsMixin
 from autolog.store._history import HistoryMixin
-from autolog.store._model_records import ModelRecordsMixin
 from autolog.store._hot_path import HotStatements
+from autolog.store._model_records import ModelRecordsMixin
 from autolog.store._model_registry import ModelRegistryMixin
 from autolog.store._purge import PurgeMixin
 from autolog.store._run_search import RunSearchMixin
@@ -118,9 +118,7 @@ class SqlStore(
                 self._engine = _engine.create_engine(self.db_uri)
             try:
                 if not _engine.is_at_head(self._engine):
-                    _engine.upgrade_to_head(
-                        self._engine, default_artifact_location=self._default_location(0)
-                    )
+                    _engine.upgrade_to_head(self._engine, default_artifact_location=self._default_location(0))
             except sa.exc.SQLAlchemyError as exc:
                 raise StoreError(redact_text(f"cannot open the store at {self._safe_uri()}: {exc}")) from exc
             self._hot = HotStatements(self._engine.dialect)

@@ -15,7 +15,7 @@ import queue
 import shutil
 import threading
 import warnings
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from autolog._core._exceptions import StoreError
 
@@ -24,13 +24,13 @@ class BackgroundUploads:
     """A queue of upload jobs, keyed by artifact root, run by one daemon thread."""
 
     def __init__(self) -> None:
-        self._jobs: "queue.Queue[tuple[str, Callable[[], None], Optional[str]]]" = queue.Queue()
+        self._jobs: queue.Queue[tuple[str, Callable[[], None], str | None]] = queue.Queue()
         self._pending: dict[str, int] = {}
         self._errors: dict[str, BaseException] = {}
         self._condition = threading.Condition()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
-    def submit(self, root: str, job: Callable[[], None], *, cleanup: Optional[str] = None) -> None:
+    def submit(self, root: str, job: Callable[[], None], *, cleanup: str | None = None) -> None:
         """Queue ``job`` (uploads under ``root``); ``cleanup`` is a staging directory removed after."""
         with self._condition:
             self._pending[root] = self._pending.get(root, 0) + 1
@@ -39,13 +39,15 @@ class BackgroundUploads:
                 self._thread.start()
         self._jobs.put((root, job, cleanup))
 
-    def wait(self, root: Optional[str] = None) -> None:
+    def wait(self, root: str | None = None) -> None:
         """Block until the uploads queued under ``root`` (all roots if ``None``) are done.
 
         Raises ``StoreError`` for an upload under ``root`` that failed since the last wait.
         """
         with self._condition:
-            self._condition.wait_for(lambda: not (self._pending.get(root) if root else any(self._pending.values())))
+            self._condition.wait_for(
+                lambda: not (self._pending.get(root) if root else any(self._pending.values()))
+            )
             error = self._errors.pop(root, None) if root else None
         if error is not None:
             raise StoreError(f"a background upload to {root} failed: {error}") from error
@@ -58,8 +60,10 @@ class BackgroundUploads:
             root, job, cleanup = self._jobs.get()
             try:
                 job()
-            except BaseException as exc:  # noqa: BLE001 - reported, never kills the thread
-                warnings.warn(f"autolog: uploading artifacts to {root} failed: {exc}", RuntimeWarning, stacklevel=1)
+            except BaseException as exc:
+                warnings.warn(
+                    f"autolog: uploading artifacts to {root} failed: {exc}", RuntimeWarning, stacklevel=1
+                )
                 with self._condition:
                     self._errors[root] = exc
             finally:
@@ -72,7 +76,7 @@ class BackgroundUploads:
                     self._condition.notify_all()
 
 
-_uploads: Optional[BackgroundUploads] = None
+_uploads: BackgroundUploads | None = None
 _lock = threading.Lock()
 
 
@@ -86,7 +90,7 @@ def background_uploads() -> BackgroundUploads:
         return _uploads
 
 
-def wait_for_uploads(root: Optional[str] = None) -> None:
+def wait_for_uploads(root: str | None = None) -> None:
     """Wait for queued uploads (under ``root``, or all); nothing to do if none were ever queued."""
     if _uploads is not None:
         _uploads.wait(root)

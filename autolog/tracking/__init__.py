@@ -3,6 +3,23 @@
 Nothing here imports SQLAlchemy at import time; the store is opened on first use.
 """
 
+from autolog._core._entities import (
+    Experiment,
+    FileInfo,
+    LifecycleStage,
+    Metric,
+    ModelVersion,
+    ModelVersionStatus,
+    PagedList,
+    Param,
+    RegisteredModel,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from autolog.tracking._client import Client
 from autolog.tracking._fluent import (
     ActiveRun,
@@ -36,7 +53,6 @@ from autolog.tracking._fluent import (
     start_run,
 )
 from autolog.tracking._fluent_registry import (
-    MODULE_FUNCTIONS as _REGISTRY_FUNCTIONS,
     create_registered_model,
     delete_model_version,
     delete_model_version_tag,
@@ -59,26 +75,8 @@ from autolog.tracking._fluent_registry import (
 )
 from autolog.tracking._model_registry import resolve_model_version, validate_model_name
 from autolog.tracking._uri import get_store, get_tracking_uri, set_tracking_uri
-from autolog._core._entities import (
-    Experiment,
-    FileInfo,
-    LifecycleStage,
-    Metric,
-    ModelVersion,
-    ModelVersionStatus,
-    PagedList,
-    Param,
-    RegisteredModel,
-    Run,
-    RunData,
-    RunInfo,
-    RunStatus,
-    RunTag,
-    ViewType,
-)
 
 __all__ = [
-    "validate_model_name",
     "ActiveRun",
     "Client",
     "Experiment",
@@ -98,12 +96,22 @@ __all__ = [
     "ViewType",
     "active_run",
     "create_experiment",
+    "create_registered_model",
     "current_client",
+    "delete_model_version",
+    "delete_model_version_tag",
+    "delete_registered_model",
+    "delete_registered_model_alias",
+    "delete_registered_model_tag",
     "delete_tag",
     "download_artifacts",
     "end_run",
     "get_experiment",
     "get_experiment_by_name",
+    "get_latest_model_version",
+    "get_model_version",
+    "get_model_version_by_alias",
+    "get_registered_model",
     "get_run",
     "get_store",
     "get_tracking_uri",
@@ -118,15 +126,24 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
+    "rename_registered_model",
     "resolve_experiment_id",
     "resolve_model_version",
     "run_activated",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_last_active_run",
+    "set_model_version_tag",
+    "set_registered_model_alias",
+    "set_registered_model_tag",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
     "start_run",
-    *_REGISTRY_FUNCTIONS,
+    "update_model_version",
+    "update_registered_model",
+    "validate_model_name",
 ]

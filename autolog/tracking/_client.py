@@ -13,13 +13,9 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from autolog._core._exceptions import InvalidInputError
-from autolog.tracking._heartbeat import KEEPER
-from autolog.tracking._system_metrics import stop_system_metrics
-from autolog.tracking._model_registry import ModelRegistryCalls
-from autolog.tracking._uri import get_store, resolve_artifact_root, resolve_tracking_uri
 from autolog._core._entities import (
     Experiment,
     FileInfo,
@@ -31,6 +27,11 @@ from autolog._core._entities import (
     RunTag,
     ViewType,
 )
+from autolog._core._exceptions import InvalidInputError
+from autolog.tracking._heartbeat import KEEPER
+from autolog.tracking._model_registry import ModelRegistryCalls
+from autolog.tracking._system_metrics import stop_system_metrics
+from autolog.tracking._uri import get_store, resolve_artifact_root, resolve_tracking_uri
 
 if TYPE_CHECKING:
     from autolog.store import Store
@@ -45,14 +46,14 @@ def now_ms() -> int:
 
 
 @functools.lru_cache(maxsize=1)
-def _default_user() -> Optional[str]:
+def _default_user() -> str | None:
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return None
 
 
-def _default_source() -> Optional[str]:
+def _default_source() -> str | None:
     entry = sys.argv[0] if sys.argv and sys.argv[0] else None
     return os.path.abspath(entry) if entry and os.path.exists(entry) else entry
 
@@ -85,13 +86,13 @@ class Client(ModelRegistryCalls):
     >>> client.set_terminated(run.info.run_id)                        # doctest: +SKIP
     """
 
-    def __init__(self, tracking_uri: Optional[str] = None, artifact_root: Optional[str] = None):
+    def __init__(self, tracking_uri: str | None = None, artifact_root: str | None = None):
         self._tracking_uri = resolve_tracking_uri(tracking_uri)
         self._artifact_root = resolve_artifact_root(artifact_root)
-        self._store: Optional["Store"] = None
+        self._store: Store | None = None
 
     def __repr__(self) -> str:
-        from autolog._core._redact import redact_uri  # noqa: PLC0415
+        from autolog._core._redact import redact_uri
 
         return f"Client(tracking_uri={redact_uri(self._tracking_uri)!r})"
 
@@ -101,7 +102,7 @@ class Client(ModelRegistryCalls):
         return self._tracking_uri
 
     @property
-    def store(self) -> "Store":
+    def store(self) -> Store:
         """The underlying :class:`autolog.store.Store` (opened on first use, shared per URI)."""
         if self._store is None:
             self._store = get_store(self._tracking_uri, self._artifact_root)
@@ -110,7 +111,7 @@ class Client(ModelRegistryCalls):
     # -- experiments -------------------------------------------------------------------------
 
     def create_experiment(
-        self, name: str, artifact_location: Optional[str] = None, tags: Optional[Mapping] = None
+        self, name: str, artifact_location: str | None = None, tags: Mapping | None = None
     ) -> str:
         """Create an experiment and return its id.
 
@@ -125,7 +126,7 @@ class Client(ModelRegistryCalls):
         """Return the experiment; :class:`~autolog.exceptions.NotFoundError` if it does not exist."""
         return self.store.get_experiment(str(experiment_id))
 
-    def get_experiment_by_name(self, name: str) -> Optional[Experiment]:
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
         """Return the experiment called ``name`` (active or deleted), or ``None``."""
         return self.store.get_experiment_by_name(name)
 
@@ -133,11 +134,13 @@ class Client(ModelRegistryCalls):
         self,
         view_type: str = ViewType.ACTIVE_ONLY,
         *,
-        name_like: Optional[str] = None,
-        max_results: Optional[int] = None,
+        name_like: str | None = None,
+        max_results: int | None = None,
     ) -> list[Experiment]:
         """Return experiments in ``view_type``, optionally whose name matches a SQL LIKE pattern."""
-        return self.store.search_experiments(view_type=view_type, name_like=name_like, max_results=max_results)
+        return self.store.search_experiments(
+            view_type=view_type, name_like=name_like, max_results=max_results
+        )
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         """Rename an experiment; :class:`~autolog.exceptions.ConflictError` if the name is taken."""
@@ -161,13 +164,13 @@ class Client(ModelRegistryCalls):
         self,
         experiment_id: str,
         *,
-        start_time: Optional[int] = None,
-        tags: Optional[Mapping[str, Any]] = None,
-        run_name: Optional[str] = None,
-        params: Optional[Mapping[str, Any]] = None,
-        parent_run_id: Optional[str] = None,
-        user_id: Optional[str] = None,
-        source: Optional[str] = None,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
     ) -> Run:
         """Create a RUNNING run (tags and params in the same transaction) and keep it alive.
 
@@ -205,13 +208,15 @@ class Client(ModelRegistryCalls):
         self,
         run_id: str,
         *,
-        status: Optional[str] = None,
-        end_time: Optional[int] = None,
-        run_name: Optional[str] = None,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
     ) -> None:
         """Change a run's status, end time or name; ``None`` leaves a field as it is."""
         if status is not None and status not in RunStatus.ALL:
-            raise InvalidInputError(f"invalid run status {status!r}: expected one of {', '.join(RunStatus.ALL)}")
+            raise InvalidInputError(
+                f"invalid run status {status!r}: expected one of {', '.join(RunStatus.ALL)}"
+            )
         if status is not None and status != RunStatus.RUNNING:
             stop_system_metrics(run_id)  # no sample is written after the end
         # Setting RUNNING (resuming) also refreshes the heartbeat in the store.
@@ -221,7 +226,9 @@ class Client(ModelRegistryCalls):
         elif status is not None:
             KEEPER.discard(run_id)
 
-    def set_terminated(self, run_id: str, status: str = RunStatus.FINISHED, end_time: Optional[int] = None) -> None:
+    def set_terminated(
+        self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None
+    ) -> None:
         """End a run: ``status`` is FINISHED, FAILED or KILLED; ``end_time`` defaults to now."""
         if status not in RunStatus.TERMINAL:
             raise InvalidInputError(
@@ -236,7 +243,7 @@ class Client(ModelRegistryCalls):
         metrics: Iterable[Metric] = (),
         tags: Iterable[RunTag] = (),
         status: str = RunStatus.FINISHED,
-        end_time: Optional[int] = None,
+        end_time: int | None = None,
     ) -> None:
         """Log the last metrics and tags of a run and end it with ``status``, in ONE transaction.
 
@@ -257,7 +264,9 @@ class Client(ModelRegistryCalls):
         )
         KEEPER.discard(run_id)
 
-    def set_terminated_later(self, run_id: str, status: str = RunStatus.FINISHED, end_time: Optional[int] = None) -> None:
+    def set_terminated_later(
+        self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None
+    ) -> None:
         """Like :meth:`set_terminated`, for when the store refused it (locked, disk full): the end is
         written as soon as the store accepts it (retried by the heartbeat thread and at exit)."""
         if status not in RunStatus.TERMINAL:
@@ -286,8 +295,8 @@ class Client(ModelRegistryCalls):
         filter_string: str = "",
         view_type: str = ViewType.ACTIVE_ONLY,
         max_results: int = 1000,
-        order_by: Optional[Sequence[str]] = None,
-        page_token: Optional[str] = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
     ) -> PagedList:
         """Search runs with the filter grammar, e.g. ``"metrics.acc > 0.9 and params.C = '1'"``.
 
@@ -340,8 +349,8 @@ class Client(ModelRegistryCalls):
         run_id: str,
         key: str,
         value: float,
-        timestamp: Optional[int] = None,
-        step: Optional[int] = None,
+        timestamp: int | None = None,
+        step: int | None = None,
     ) -> None:
         """Log one metric value; ``timestamp`` defaults to now (ms), ``step`` to 0."""
         self.store.log_metric(run_id, key, value, timestamp=timestamp, step=step)
@@ -370,18 +379,20 @@ class Client(ModelRegistryCalls):
 
     # -- artifacts -----------------------------------------------------------------------------
 
-    def log_artifact(self, run_id: str, local_path: str, artifact_path: Optional[str] = None) -> None:
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
         """Copy a local file into the run's artifacts, under ``artifact_path`` when given."""
         self.store.artifacts(run_id).log_artifact(os.fspath(local_path), artifact_path)
 
-    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: Optional[str] = None) -> None:
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
         """Copy a local directory's content into the run's artifacts."""
         self.store.artifacts(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Write ``text`` (UTF-8) as the artifact ``artifact_file``."""
         if not isinstance(text, str):
-            raise InvalidInputError(f"log_text expects a str for {artifact_file!r}, got {type(text).__name__}")
+            raise InvalidInputError(
+                f"log_text expects a str for {artifact_file!r}, got {type(text).__name__}"
+            )
         self.store.artifacts(run_id).write_bytes(artifact_file, text.encode("utf-8"))
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
@@ -390,13 +401,13 @@ class Client(ModelRegistryCalls):
         self.store.artifacts(run_id).write_bytes(artifact_file, data)
 
     def log_figure(
-        self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: Optional[Mapping] = None
+        self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: Mapping | None = None
     ) -> None:
         """Save a matplotlib figure as the artifact ``artifact_file`` (.png, .svg, .pdf, .jpg)."""
         data = _render_figure(figure, artifact_file, save_kwargs or {})
         self.store.artifacts(run_id).write_bytes(artifact_file, data)
 
-    def list_artifacts(self, run_id: str, path: Optional[str] = None) -> list[FileInfo]:
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """List the run's artifacts directly under ``path`` (the root by default)."""
         return self.store.artifacts(run_id).list_artifacts(path)
 
@@ -404,9 +415,9 @@ class Client(ModelRegistryCalls):
         self,
         run_id: str,
         path: str = "",
-        dst_path: Optional[str] = None,
+        dst_path: str | None = None,
         *,
-        progress: Optional[Callable[[int], None]] = None,
+        progress: Callable[[int], None] | None = None,
     ) -> str:
         """Copy an artifact file or directory to ``dst_path`` (a new temp dir by default).
 
@@ -422,7 +433,7 @@ class Client(ModelRegistryCalls):
         return self.store.artifacts(run_id).download_artifacts(path or "", dst_path, progress=progress)
 
 
-def _metric(key: str, value: Any, timestamp: Optional[int], step: Optional[int]) -> Metric:
+def _metric(key: str, value: Any, timestamp: int | None, step: int | None) -> Metric:
     return Metric(
         key,
         value,
@@ -431,7 +442,7 @@ def _metric(key: str, value: Any, timestamp: Optional[int], step: Optional[int])
     )
 
 
-def _stringify(mapping: Optional[Mapping[str, Any]]) -> Optional[dict[str, str]]:
+def _stringify(mapping: Mapping[str, Any] | None) -> dict[str, str] | None:
     if not mapping:
         return None
     return {key: str(value) for key, value in mapping.items()}

@@ -11,13 +11,9 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Iterator, Literal, Mapping, Optional, Sequence, Union
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
 
-from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog._core._process import PROCESS, StatePart
-from autolog.tracking._client import Client, _metric, now_ms
-from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
-from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
 from autolog._core._entities import (
     Experiment,
     FileInfo,
@@ -28,6 +24,11 @@ from autolog._core._entities import (
     RunTag,
     ViewType,
 )
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog._core._process import PROCESS, StatePart
+from autolog.tracking._client import Client, _metric, now_ms
+from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
+from autolog.tracking._uri import get_tracking_uri, resolve_artifact_root
 
 EXPERIMENT_NAME_ENV = "AUTOLOG_EXPERIMENT_NAME"
 EXPERIMENT_ID_ENV = "AUTOLOG_EXPERIMENT_ID"
@@ -56,7 +57,7 @@ class ActiveRun(Run):
         """The :class:`Client` of the store this run lives in."""
         return self._client
 
-    def __enter__(self) -> "ActiveRun":
+    def __enter__(self) -> ActiveRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> Literal[False]:
@@ -66,7 +67,9 @@ class ActiveRun(Run):
         try:
             _end_from_stack(self, _status_for_exception(exc_type))
         except Exception as end_error:  # never replace the user's exception with ours
-            warnings.warn(f"autolog: could not end run {self.info.run_id}: {end_error}", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"autolog: could not end run {self.info.run_id}: {end_error}", RuntimeWarning, stacklevel=2
+            )
         return False
 
     def __repr__(self) -> str:
@@ -76,8 +79,8 @@ class ActiveRun(Run):
 class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.stack: list[ActiveRun] = []
-        self.last_run_id: Optional[str] = None
-        self.last_client: Optional[Client] = None
+        self.last_run_id: str | None = None
+        self.last_client: Client | None = None
 
 
 class _FluentState(StatePart):
@@ -85,7 +88,7 @@ class _FluentState(StatePart):
 
     def __init__(self) -> None:
         self.thread = _ThreadState()
-        self.active_experiment_id: Optional[str] = None
+        self.active_experiment_id: str | None = None
         self.clients: dict = {}
         self.clients_lock = threading.Lock()
         # Runs started by start_run and not yet ended, across all threads: what atexit ends.
@@ -97,7 +100,7 @@ class _FluentState(StatePart):
         while self.thread.stack:
             try:
                 end_run()
-            except Exception:  # noqa: BLE001 - a run whose store is gone: just drop it
+            except Exception:
                 self.thread.stack.pop()
         _FluentState.__init__(self)
 
@@ -130,10 +133,10 @@ _current_client = current_client  # older private name, still used by autolog.en
 
 
 def set_experiment(
-    name: Optional[str] = None,
-    experiment_id: Optional[str] = None,
+    name: str | None = None,
+    experiment_id: str | None = None,
     *,
-    experiment_name: Optional[str] = None,
+    experiment_name: str | None = None,
 ) -> Experiment:
     """Make an experiment the active one for new runs of this process, creating it if missing.
 
@@ -193,17 +196,17 @@ def get_experiment(experiment_id: str) -> Experiment:
     return current_client().get_experiment(str(experiment_id))
 
 
-def get_experiment_by_name(name: str) -> Optional[Experiment]:
+def get_experiment_by_name(name: str) -> Experiment | None:
     """Return an experiment by name, or ``None``."""
     return current_client().get_experiment_by_name(name)
 
 
-def create_experiment(name: str, artifact_location: Optional[str] = None, tags: Optional[Mapping] = None) -> str:
+def create_experiment(name: str, artifact_location: str | None = None, tags: Mapping | None = None) -> str:
     """Create an experiment and return its id."""
     return current_client().create_experiment(name, artifact_location=artifact_location, tags=tags)
 
 
-def resolve_experiment_id(client: Optional[Client] = None, experiment_id: Optional[str] = None) -> str:
+def resolve_experiment_id(client: Client | None = None, experiment_id: str | None = None) -> str:
     """The experiment a new run goes to: ``experiment_id``, else :func:`set_experiment`'s, else
     ``AUTOLOG_EXPERIMENT_NAME`` (created if missing) / ``AUTOLOG_EXPERIMENT_ID``, else ``"0"``."""
     client = client or current_client()
@@ -223,13 +226,13 @@ _resolve_experiment_id = resolve_experiment_id  # older private name, still used
 
 
 def start_run(
-    run_id: Optional[str] = None,
-    experiment_id: Optional[str] = None,
-    run_name: Optional[str] = None,
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
     nested: bool = False,
-    tags: Optional[Mapping[str, Any]] = None,
-    parent_run_id: Optional[str] = None,
-    log_system_metrics: Optional[bool] = None,
+    tags: Mapping[str, Any] | None = None,
+    parent_run_id: str | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a run (or resume one) and make it this thread's active run.
 
@@ -294,15 +297,15 @@ def start_run(
 
 def _context_tags() -> dict[str, str]:
     """The source/user/git tags autologged runs get, for manual runs too (empty if unavailable)."""
-    from autolog.context import collect_run_context  # noqa: PLC0415 - git runs on first use only
+    from autolog.context import collect_run_context
 
     try:
         return collect_run_context()
-    except Exception:  # noqa: BLE001 - describing the process must never stop a run
+    except Exception:
         return {}
 
 
-def _resume_run(client: Client, run_id: str, *, run_name: Optional[str], tags: Optional[Mapping]) -> Run:
+def _resume_run(client: Client, run_id: str, *, run_name: str | None, tags: Mapping | None) -> Run:
     if any(entry.info.run_id == run_id for entry in _state.thread.stack):
         raise ConflictError(f"run {run_id!r} is already active in this thread")
     run = client.get_run(run_id)
@@ -359,13 +362,13 @@ def _terminate(active: ActiveRun, status: str) -> None:
     active._client.set_terminated(run_id, status)
 
 
-def active_run() -> Optional[ActiveRun]:
+def active_run() -> ActiveRun | None:
     """This thread's active run, or ``None``."""
     stack = _state.thread.stack
     return stack[-1] if stack else None
 
 
-def last_active_run() -> Optional[Run]:
+def last_active_run() -> Run | None:
     """The active run of this thread, else the run it ended last (fetched fresh), else ``None``."""
     stack = _state.thread.stack
     if stack:
@@ -375,7 +378,7 @@ def last_active_run() -> Optional[Run]:
     return _state.thread.last_client.get_run(_state.thread.last_run_id)
 
 
-def set_last_active_run(run_id: str, client: Optional[Client] = None) -> None:
+def set_last_active_run(run_id: str, client: Client | None = None) -> None:
     """Make ``run_id`` what :func:`last_active_run` returns in this thread (for the engine's
     managed runs, which are not on the stack)."""
     _state.thread.last_run_id = run_id
@@ -387,7 +390,7 @@ def get_run(run_id: str) -> Run:
     return current_client().get_run(run_id)
 
 
-def _target(run_id: Optional[str]) -> tuple[Client, str]:
+def _target(run_id: str | None) -> tuple[Client, str]:
     """The client and run id a logging call writes to; starts a run when none is active."""
     if run_id is not None:
         return current_client(), run_id
@@ -401,13 +404,13 @@ def _target(run_id: Optional[str]) -> tuple[Client, str]:
 # -- params, metrics, tags --------------------------------------------------------------------
 
 
-def log_param(key: str, value: Any, *, run_id: Optional[str] = None) -> Any:
+def log_param(key: str, value: Any, *, run_id: str | None = None) -> Any:
     """Log a param on the active run (or ``run_id``); returns ``value``."""
     client, target = _target(run_id)
     return client.log_param(target, key, value)
 
 
-def log_params(params: Mapping[str, Any], *, run_id: Optional[str] = None) -> None:
+def log_params(params: Mapping[str, Any], *, run_id: str | None = None) -> None:
     """Log several params in one transaction."""
     client, target = _target(run_id)
     client.log_batch(target, params=[Param(key, str(value)) for key, value in params.items()])
@@ -416,10 +419,10 @@ def log_params(params: Mapping[str, Any], *, run_id: Optional[str] = None) -> No
 def log_metric(
     key: str,
     value: float,
-    step: Optional[int] = None,
-    timestamp: Optional[int] = None,
+    step: int | None = None,
+    timestamp: int | None = None,
     *,
-    run_id: Optional[str] = None,
+    run_id: str | None = None,
 ) -> None:
     """Log a metric value; ``step`` defaults to 0, ``timestamp`` to now (ms). NaN/inf allowed."""
     client, target = _target(run_id)
@@ -428,10 +431,10 @@ def log_metric(
 
 def log_metrics(
     metrics: Mapping[str, float],
-    step: Optional[int] = None,
-    timestamp: Optional[int] = None,
+    step: int | None = None,
+    timestamp: int | None = None,
     *,
-    run_id: Optional[str] = None,
+    run_id: str | None = None,
 ) -> None:
     """Log several metrics in one transaction, with the same step and timestamp."""
     client, target = _target(run_id)
@@ -440,19 +443,19 @@ def log_metrics(
     client.log_batch(target, metrics=[_metric(key, value, timestamp, step) for key, value in metrics.items()])
 
 
-def set_tag(key: str, value: Any, *, run_id: Optional[str] = None) -> None:
+def set_tag(key: str, value: Any, *, run_id: str | None = None) -> None:
     """Set a tag on the active run (or ``run_id``)."""
     client, target = _target(run_id)
     client.set_tag(target, key, value)
 
 
-def set_tags(tags: Mapping[str, Any], *, run_id: Optional[str] = None) -> None:
+def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
     """Set several tags in one transaction."""
     client, target = _target(run_id)
     client.log_batch(target, tags=[RunTag(key, str(value)) for key, value in tags.items()])
 
 
-def delete_tag(key: str, *, run_id: Optional[str] = None) -> None:
+def delete_tag(key: str, *, run_id: str | None = None) -> None:
     """Remove a tag from the active run (or ``run_id``)."""
     client, target = _target(run_id)
     client.delete_tag(target, key)
@@ -461,39 +464,39 @@ def delete_tag(key: str, *, run_id: Optional[str] = None) -> None:
 # -- artifacts --------------------------------------------------------------------------------
 
 
-def log_artifact(local_path: str, artifact_path: Optional[str] = None, *, run_id: Optional[str] = None) -> None:
+def log_artifact(local_path: str, artifact_path: str | None = None, *, run_id: str | None = None) -> None:
     """Copy a local file into the active run's artifacts."""
     client, target = _target(run_id)
     client.log_artifact(target, local_path, artifact_path)
 
 
-def log_artifacts(local_dir: str, artifact_path: Optional[str] = None, *, run_id: Optional[str] = None) -> None:
+def log_artifacts(local_dir: str, artifact_path: str | None = None, *, run_id: str | None = None) -> None:
     """Copy a local directory's content into the active run's artifacts."""
     client, target = _target(run_id)
     client.log_artifacts(target, local_dir, artifact_path)
 
 
-def log_text(text: str, artifact_file: str, *, run_id: Optional[str] = None) -> None:
+def log_text(text: str, artifact_file: str, *, run_id: str | None = None) -> None:
     """Write text as an artifact file, e.g. ``log_text(report, "report.txt")``."""
     client, target = _target(run_id)
     client.log_text(target, text, artifact_file)
 
 
-def log_dict(dictionary: Any, artifact_file: str, *, run_id: Optional[str] = None) -> None:
+def log_dict(dictionary: Any, artifact_file: str, *, run_id: str | None = None) -> None:
     """Write a dict as JSON, or YAML when ``artifact_file`` ends in .yaml/.yml (needs PyYAML)."""
     client, target = _target(run_id)
     client.log_dict(target, dictionary, artifact_file)
 
 
 def log_figure(
-    figure: Any, artifact_file: str, *, save_kwargs: Optional[Mapping] = None, run_id: Optional[str] = None
+    figure: Any, artifact_file: str, *, save_kwargs: Mapping | None = None, run_id: str | None = None
 ) -> None:
     """Save a matplotlib figure as an artifact; the format follows the extension (.png, .svg ...)."""
     client, target = _target(run_id)
     client.log_figure(target, figure, artifact_file, save_kwargs=save_kwargs)
 
 
-def list_artifacts(path: Optional[str] = None, *, run_id: Optional[str] = None) -> list[FileInfo]:
+def list_artifacts(path: str | None = None, *, run_id: str | None = None) -> list[FileInfo]:
     """List artifacts of the active run (or ``run_id``) directly under ``path``.
 
     ``list_artifacts(run_id)`` (MLflow's client argument order) lists that run's root: a first
@@ -520,14 +523,14 @@ def _run_known(client: Client, run_id: str) -> bool:
 
 
 def download_artifacts(
-    artifact_path: str = "", dst_path: Optional[str] = None, *, run_id: Optional[str] = None
+    artifact_path: str = "", dst_path: str | None = None, *, run_id: str | None = None
 ) -> str:
     """Download an artifact file or directory of the active run (or ``run_id``); returns its local path."""
     client, target = _existing_target(run_id)
     return client.download_artifacts(target, artifact_path, dst_path)
 
 
-def _existing_target(run_id: Optional[str]) -> tuple[Client, str]:
+def _existing_target(run_id: str | None) -> tuple[Client, str]:
     """Like :func:`_target`, but reading calls never start a run."""
     if run_id is not None:
         return current_client(), run_id
@@ -543,14 +546,14 @@ def _existing_target(run_id: Optional[str]) -> tuple[Client, str]:
 
 
 def search_runs(
-    experiment_ids: Union[None, str, Sequence[str]] = None,
+    experiment_ids: str | Sequence[str] | None = None,
     filter_string: str = "",
     run_view_type: str = ViewType.ACTIVE_ONLY,
     max_results: int = 100_000,
-    order_by: Optional[Sequence[str]] = None,
+    order_by: Sequence[str] | None = None,
     output_format: str = "pandas",
     *,
-    experiment_names: Optional[Sequence[str]] = None,
+    experiment_names: Sequence[str] | None = None,
 ):
     """Search runs; a pandas DataFrame by default, or a list of :class:`Run`.
 
@@ -593,7 +596,11 @@ def search_runs(
 
 def _search_experiment_ids(client: Client, experiment_ids, experiment_names) -> list[str]:
     if experiment_ids is not None:
-        return [str(experiment_ids)] if isinstance(experiment_ids, (str, int)) else [str(e) for e in experiment_ids]
+        return (
+            [str(experiment_ids)]
+            if isinstance(experiment_ids, (str, int))
+            else [str(e) for e in experiment_ids]
+        )
     if experiment_names is not None:
         experiments = (client.get_experiment_by_name(name) for name in experiment_names)
         return [e.experiment_id for e in experiments if e is not None]
@@ -643,4 +650,3 @@ def _end_open_runs_at_exit() -> None:
             active._client.set_terminated(active.info.run_id, status)
         except Exception as exc:  # the interpreter is going away: report, never raise
             print(f"autolog: could not end run {active.info.run_id}: {exc}", file=sys.stderr)
-

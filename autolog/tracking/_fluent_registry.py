@@ -6,26 +6,28 @@ the tracking URI in effect (:func:`autolog.tracking.current_client`).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from autolog._core._entities import ModelVersion, RegisteredModel
 from autolog.tracking._client import Client
 from autolog.tracking._fluent import current_client
 
 
-
 def _client() -> Client:
     return current_client()
 
 
-def register_model(model_uri: str, name: str, *, tags: Optional[Mapping[str, Any]] = None,
-                   description: Optional[str] = None) -> ModelVersion:
+def register_model(
+    model_uri: str, name: str, *, tags: Mapping[str, Any] | None = None, description: str | None = None
+) -> ModelVersion:
     """Register ``runs:/<run_id>/<path>`` as a new version of ``name``; see :meth:`Client.register_model`."""
     return _client().register_model(model_uri, name, tags=tags, description=description)
 
 
-def create_registered_model(name: str, *, tags: Optional[Mapping[str, Any]] = None,
-                            description: Optional[str] = None) -> RegisteredModel:
+def create_registered_model(
+    name: str, *, tags: Mapping[str, Any] | None = None, description: str | None = None
+) -> RegisteredModel:
     """Create an empty registered model; see :meth:`Client.create_registered_model`."""
     return _client().create_registered_model(name, tags=tags, description=description)
 
@@ -35,8 +37,9 @@ def get_registered_model(name: str) -> RegisteredModel:
     return _client().get_registered_model(name)
 
 
-def search_registered_models(filter_string: str = "", *, name_like: Optional[str] = None,
-                             max_results: int = 1000) -> list[RegisteredModel]:
+def search_registered_models(
+    filter_string: str = "", *, name_like: str | None = None, max_results: int = 1000
+) -> list[RegisteredModel]:
     """Registered models in name order; see :meth:`Client.search_registered_models`."""
     return _client().search_registered_models(filter_string, name_like=name_like, max_results=max_results)
 
@@ -46,7 +49,7 @@ def rename_registered_model(name: str, new_name: str) -> RegisteredModel:
     return _client().rename_registered_model(name, new_name)
 
 
-def update_registered_model(name: str, description: Optional[str]) -> RegisteredModel:
+def update_registered_model(name: str, description: str | None) -> RegisteredModel:
     """Set a registered model's description."""
     return _client().update_registered_model(name, description)
 
@@ -76,13 +79,14 @@ def get_latest_model_version(name: str) -> ModelVersion:
     return _client().get_latest_model_version(name)
 
 
-def search_model_versions(name: Optional[str] = None, *, run_id: Optional[str] = None,
-                          max_results: int = 1000) -> list[ModelVersion]:
+def search_model_versions(
+    name: str | None = None, *, run_id: str | None = None, max_results: int = 1000
+) -> list[ModelVersion]:
     """Versions of ``name`` (or of all models), newest first; ``run_id`` filters by source run."""
     return _client().search_model_versions(name, run_id=run_id, max_results=max_results)
 
 
-def update_model_version(name: str, version: Any, description: Optional[str]) -> ModelVersion:
+def update_model_version(name: str, version: Any, description: str | None) -> ModelVersion:
     """Set a version's description."""
     return _client().update_model_version(name, version, description)
 
@@ -118,10 +122,23 @@ def get_model_version_by_alias(name: str, alias: str) -> ModelVersion:
 
 
 MODULE_FUNCTIONS = (
-    "register_model", "create_registered_model", "get_registered_model", "search_registered_models",
-    "rename_registered_model", "update_registered_model", "delete_registered_model",
-    "set_registered_model_tag", "delete_registered_model_tag", "get_model_version",
-    "get_latest_model_version", "search_model_versions", "update_model_version",
-    "delete_model_version", "set_model_version_tag", "delete_model_version_tag",
-    "set_registered_model_alias", "delete_registered_model_alias", "get_model_version_by_alias",
+    "register_model",
+    "create_registered_model",
+    "get_registered_model",
+    "search_registered_models",
+    "rename_registered_model",
+    "update_registered_model",
+    "delete_registered_model",
+    "set_registered_model_tag",
+    "delete_registered_model_tag",
+    "get_model_version",
+    "get_latest_model_version",
+    "search_model_versions",
+    "update_model_version",
+    "delete_model_version",
+    "set_model_version_tag",
+    "delete_model_version_tag",
+    "set_registered_model_alias",
+    "delete_registered_model_alias",
+    "get_model_version_by_alias",
 )

@@ -7,11 +7,18 @@ import pandas as pd
 from autolog._core._entities import Run
 
 _INFO_COLUMNS = (
-    "run_id", "experiment_id", "status", "start_time", "end_time", "run_name", "artifact_uri", "parent_run_id",
+    "run_id",
+    "experiment_id",
+    "status",
+    "start_time",
+    "end_time",
+    "run_name",
+    "artifact_uri",
+    "parent_run_id",
 )
 
 
-def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":
+def runs_to_frame(runs: list[Run]) -> pd.DataFrame:
     """One row per run: info columns, then ``params.*``, ``metrics.*``, ``tags.*`` (sorted)."""
     rows = [_row(run) for run in runs]
     columns = list(_INFO_COLUMNS)
@@ -31,4 +38,3 @@ def _row(run: Run) -> dict:
     row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
     row.update({f"tags.{k}": v for k, v in run.data.tags.items()})
     return row
-

@@ -79,7 +79,7 @@ class HeartbeatKeeper(StatePart):
                 store.update_run(run_id, status=status, end_time=end_time)
             except NotFoundError:
                 pass  # the run is gone: nothing left to end
-            except Exception:  # noqa: BLE001 - still unavailable: next beat
+            except Exception:
                 continue
             with self._lock:
                 if self._ends.get(run_id, (None,))[0] is store:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import os
 import posixpath
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog._core._entities import ModelVersion, RegisteredModel
+from autolog._core._exceptions import InvalidInputError
 
 if TYPE_CHECKING:
     from autolog.store import Store
 
 #: The file every model directory written by ``autolog.models`` holds (``METADATA_FILE_NAME``
 #: there; repeated here because tracking sits below the models layer).
-from autolog._core._constants import MODEL_METADATA_FILE  # noqa: E402
+from autolog._core._constants import MODEL_METADATA_FILE
+
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
 LATEST = "latest"
@@ -28,7 +30,7 @@ LATEST = "latest"
 
 def validate_model_name(name: Any) -> str:
     """Return ``name`` if it is a valid registered model name, else raise ``InvalidInputError``."""
-    from autolog._core import _validation  # noqa: PLC0415
+    from autolog._core import _validation
 
     return _validation.model_name(name)
 
@@ -40,7 +42,7 @@ def parse_runs_uri(model_uri: Any) -> tuple[str, str]:
             f"model_uri must look like runs:/<run_id>/<artifact path> (e.g. runs:/<run_id>/model), "
             f"got {model_uri!r}"
         )
-    run_id, _, path = model_uri[len(RUNS_SCHEME):].lstrip("/").partition("/")
+    run_id, _, path = model_uri[len(RUNS_SCHEME) :].lstrip("/").partition("/")
     path = posixpath.normpath(path.strip("/")) if path.strip("/") else ""
     if not run_id or not path or path.startswith("..") or "\\" in path:
         raise InvalidInputError(
@@ -50,12 +52,12 @@ def parse_runs_uri(model_uri: Any) -> tuple[str, str]:
     return run_id, path
 
 
-def parse_models_uri(model_uri: str) -> tuple[str, Optional[str], Optional[str]]:
+def parse_models_uri(model_uri: str) -> tuple[str, str | None, str | None]:
     """``(name, version, alias)`` of ``models:/NAME/VERSION|latest`` or ``models:/NAME@ALIAS``.
 
     Exactly one of ``version`` (a string of digits, or ``"latest"``) and ``alias`` is set.
     """
-    rest = model_uri[len(MODELS_SCHEME):] if model_uri.startswith(MODELS_SCHEME) else ""
+    rest = model_uri[len(MODELS_SCHEME) :] if model_uri.startswith(MODELS_SCHEME) else ""
     rest = rest.rstrip("/")
     if "@" in rest and "/" not in rest:
         name, _, alias = rest.partition("@")
@@ -71,7 +73,7 @@ def parse_models_uri(model_uri: str) -> tuple[str, Optional[str], Optional[str]]
     )
 
 
-def resolve_model_version(store: "Store", model_uri: str) -> ModelVersion:
+def resolve_model_version(store: Store, model_uri: str) -> ModelVersion:
     """The version a ``models:/`` URI names (``NotFoundError`` for an unknown model/version/alias)."""
     name, version, alias = parse_models_uri(model_uri)
     if alias is not None:
@@ -85,7 +87,7 @@ class ModelRegistryCalls:
     """Registry methods mixed into :class:`autolog.Client` (which provides ``self.store``)."""
 
     @property
-    def store(self) -> "Store":  # provided by Client
+    def store(self) -> Store:  # provided by Client
         raise NotImplementedError
 
     # -- registered models ---------------------------------------------------------------------
@@ -95,8 +97,8 @@ class ModelRegistryCalls:
         model_uri: str,
         name: str,
         *,
-        tags: Optional[Mapping[str, Any]] = None,
-        description: Optional[str] = None,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
     ) -> ModelVersion:
         """Register the model at ``model_uri`` as a new version of ``name``.
 
@@ -158,7 +160,7 @@ class ModelRegistryCalls:
             )
 
     def create_registered_model(
-        self, name: str, *, tags: Optional[Mapping[str, Any]] = None, description: Optional[str] = None
+        self, name: str, *, tags: Mapping[str, Any] | None = None, description: str | None = None
     ) -> RegisteredModel:
         """Create an empty registered model; ``ConflictError`` if the name is taken."""
         return self.store.create_registered_model(name, tags=tags, description=description)
@@ -171,7 +173,7 @@ class ModelRegistryCalls:
         self,
         filter_string: str = "",
         *,
-        name_like: Optional[str] = None,
+        name_like: str | None = None,
         max_results: int = 1000,
     ) -> list[RegisteredModel]:
         """Registered models in name order, e.g. ``filter_string="name LIKE 'churn%'"``.
@@ -194,7 +196,7 @@ class ModelRegistryCalls:
         """Rename a model; its versions, tags and aliases follow."""
         return self.store.rename_registered_model(name, new_name)
 
-    def update_registered_model(self, name: str, description: Optional[str]) -> RegisteredModel:
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         """Set a model's description."""
         return self.store.update_registered_model(name, description)
 
@@ -222,9 +224,9 @@ class ModelRegistryCalls:
 
     def search_model_versions(
         self,
-        name: Optional[str] = None,
+        name: str | None = None,
         *,
-        run_id: Optional[str] = None,
+        run_id: str | None = None,
         max_results: int = 1000,
     ) -> list[ModelVersion]:
         """Versions of ``name`` (or of every model), newest first; ``run_id`` keeps those made
@@ -232,7 +234,7 @@ class ModelRegistryCalls:
         run_ids = None if run_id is None else [run_id]
         return self.store.search_model_versions(name, run_ids=run_ids, max_results=max_results)
 
-    def update_model_version(self, name: str, version: Any, description: Optional[str]) -> ModelVersion:
+    def update_model_version(self, name: str, version: Any, description: str | None) -> ModelVersion:
         """Set a version's description."""
         return self.store.update_model_version(name, version, description)
 
@@ -265,4 +267,3 @@ class ModelRegistryCalls:
     def resolve_model_uri(self, model_uri: str) -> ModelVersion:
         """The version named by ``models:/NAME/VERSION``, ``models:/NAME/latest`` or ``models:/NAME@ALIAS``."""
         return resolve_model_version(self.store, model_uri)
-

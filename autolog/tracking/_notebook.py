@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 420, 220, 56, 26, 22, 10
 MAX_POINTS = 600
@@ -28,16 +28,19 @@ class MetricCharts:
             return "<div>No metric has more than one step to chart.</div>"
         legend = " ".join(
             f'<span style="color:{COLORS[i % len(COLORS)]}">&#9632;</span> {html.escape(name)}'
-            for i, name in enumerate(self.names.values()))
+            for i, name in enumerate(self.names.values())
+        )
         cells = "".join(f'<div style="margin:4px">{svg}</div>' for svg in self.charts.values())
-        return (f'<div style="font-size:12px">{legend}</div>'
-                f'<div style="display:flex;flex-wrap:wrap">{cells}</div>')
+        return (
+            f'<div style="font-size:12px">{legend}</div>'
+            f'<div style="display:flex;flex-wrap:wrap">{cells}</div>'
+        )
 
     def __repr__(self) -> str:
         return f"MetricCharts({list(self.charts)})"
 
 
-def show(runs, *, keys: Optional[Iterable[str]] = None, client=None) -> Optional[MetricCharts]:
+def show(runs, *, keys: Iterable[str] | None = None, client=None) -> MetricCharts | None:
     """Chart the metric histories of one run or several (overlaid), inline in a notebook.
 
     Parameters
@@ -78,7 +81,7 @@ def _multi_step_keys(store, names: dict) -> list:
     return sorted(keys)
 
 
-def _display(result: MetricCharts) -> Optional[MetricCharts]:
+def _display(result: MetricCharts) -> MetricCharts | None:
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -104,22 +107,28 @@ def chart_svg(key: str, samples: list, order: list) -> str:
     def sy(y):
         return HEIGHT - BOTTOM - (HEIGHT - BOTTOM - TOP) * (y - y_low) / (y_high - y_low)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" style="background:#fff;border:1px solid #d8dee4;border-radius:6px">',
-             f'<text x="{LEFT}" y="15" font-size="12" font-family="sans-serif" font-weight="600">{html.escape(key)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" style="background:#fff;border:1px solid #d8dee4;border-radius:6px">',
+        f'<text x="{LEFT}" y="15" font-size="12" font-family="sans-serif" font-weight="600">{html.escape(key)}</text>',
+    ]
     for i in range(5):
         y = y_low + (y_high - y_low) * i / 4
         x = x_low + (x_high - x_low) * i / 4
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#eaeef2"/>'
-                     f'<text x="{LEFT - 4}" y="{sy(y) + 3:.1f}" font-size="10" text-anchor="end" fill="#656d76" '
-                     f'font-family="sans-serif">{y:.3g}</text>'
-                     f'<text x="{sx(x):.1f}" y="{HEIGHT - 8}" font-size="10" text-anchor="middle" fill="#656d76" '
-                     f'font-family="sans-serif">{_step_label(x, x_high - x_low)}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#eaeef2"/>'
+            f'<text x="{LEFT - 4}" y="{sy(y) + 3:.1f}" font-size="10" text-anchor="end" fill="#656d76" '
+            f'font-family="sans-serif">{y:.3g}</text>'
+            f'<text x="{sx(x):.1f}" y="{HEIGHT - 8}" font-size="10" text-anchor="middle" fill="#656d76" '
+            f'font-family="sans-serif">{_step_label(x, x_high - x_low)}</text>'
+        )
     for sample in samples:
         colour = COLORS[order.index(sample.run_id) % len(COLORS)]
         for segment in _segments(sample.steps, sample.values):
             coordinates = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in segment)
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{coordinates}"/>')
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{coordinates}"/>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 

@@ -29,7 +29,8 @@ import os
 import threading
 import time
 import warnings
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from autolog._core._process import PROCESS, StatePart
 
@@ -41,14 +42,13 @@ DEFAULT_INTERVAL_SECONDS = 10.0
 _MB = 1024 * 1024
 
 
-
 class _SystemMetricsState(StatePart):
     """The process default (``autolog(log_system_metrics=...)``) and the live samplers."""
 
     def __init__(self) -> None:
-        self.default_enabled: Optional[bool] = None
-        self.default_interval: Optional[float] = None
-        self.samplers: dict[str, "SystemMetricsSampler"] = {}
+        self.default_enabled: bool | None = None
+        self.default_interval: float | None = None
+        self.samplers: dict[str, SystemMetricsSampler] = {}
         self.lock = threading.Lock()
         self.warned = False
         self.fork_hook_registered = getattr(self, "fork_hook_registered", False)
@@ -75,7 +75,7 @@ class _SystemMetricsState(StatePart):
 _state = PROCESS.part("tracking.system_metrics", _SystemMetricsState)
 
 
-def set_system_metrics_default(enabled: Optional[bool], interval: Optional[float] = None) -> None:
+def set_system_metrics_default(enabled: bool | None, interval: float | None = None) -> None:
     """Whether runs of this process sample system metrics unless told otherwise.
 
     ``None`` leaves the decision to ``AUTOLOG_SYSTEM_METRICS``. ``interval`` (seconds) replaces
@@ -85,7 +85,7 @@ def set_system_metrics_default(enabled: Optional[bool], interval: Optional[float
     _state.default_interval = interval
 
 
-def system_metrics_wanted(explicit: Optional[bool] = None) -> bool:
+def system_metrics_wanted(explicit: bool | None = None) -> bool:
     """The argument if given, else the process default, else ``AUTOLOG_SYSTEM_METRICS``."""
     if explicit is not None:
         return bool(explicit)
@@ -113,7 +113,7 @@ def node_id() -> str:
     return os.environ.get(NODE_ID_ENV) or socket.gethostname() or "node"
 
 
-def start_system_metrics(client: Any, run_id: str, *, interval: Optional[float] = None) -> bool:
+def start_system_metrics(client: Any, run_id: str, *, interval: float | None = None) -> bool:
     """Start sampling into ``run_id`` (no-op if already sampling it); False without psutil."""
     try:
         import psutil  # noqa: F401
@@ -160,7 +160,9 @@ class SystemMetricsSampler:
         self.run_id = run_id
         self.interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"autolog-system-metrics-{run_id[:8]}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"autolog-system-metrics-{run_id[:8]}", daemon=True
+        )
         self._step = 0
         self._prefix = "system/"
 
@@ -176,7 +178,7 @@ class SystemMetricsSampler:
         try:
             read = _make_reader()
             self._label_node()
-        except Exception as error:  # noqa: BLE001 - a sampler must never disturb the run
+        except Exception as error:
             _warn_once(f"system metrics are off for run {self.run_id}: {error}")
             return
         failures = 0
@@ -184,7 +186,7 @@ class SystemMetricsSampler:
             try:
                 self._log(read())
                 failures = 0
-            except Exception as error:  # noqa: BLE001 - transient (store locked): next sample
+            except Exception as error:
                 failures += 1
                 if failures >= 3:
                     _warn_once(f"system metrics stopped for run {self.run_id}: {error}")
@@ -202,7 +204,9 @@ class SystemMetricsSampler:
         from autolog._core._entities import Metric
 
         timestamp = time.time_ns() // 1_000_000
-        batch = [Metric(self._prefix + key, float(value), timestamp, self._step) for key, value in values.items()]
+        batch = [
+            Metric(self._prefix + key, float(value), timestamp, self._step) for key, value in values.items()
+        ]
         if self._stop.is_set():
             return  # the run ended while we read: write nothing after its end
         self.client.log_batch(self.run_id, metrics=batch)
@@ -267,17 +271,17 @@ class _ChildrenCpu:
         return total
 
 
-def _disk_counters(psutil: Any) -> Optional[tuple[float, float]]:
+def _disk_counters(psutil: Any) -> tuple[float, float] | None:
     counters = psutil.disk_io_counters()
     return None if counters is None else (counters.read_bytes / _MB, counters.write_bytes / _MB)
 
 
-def _net_counters(psutil: Any) -> Optional[tuple[float, float]]:
+def _net_counters(psutil: Any) -> tuple[float, float] | None:
     counters = psutil.net_io_counters()
     return None if counters is None else (counters.bytes_recv / _MB, counters.bytes_sent / _MB)
 
 
-def _since(now: Optional[tuple], start: Optional[tuple], keys: tuple[str, str]) -> dict[str, float]:
+def _since(now: tuple | None, start: tuple | None, keys: tuple[str, str]) -> dict[str, float]:
     if now is None or start is None:
         return {}
     return {key: max(0.0, value - first) for key, value, first in zip(keys, now, start)}
@@ -293,7 +297,7 @@ def _gpu_reader() -> Callable[[], dict[str, float]]:
 
         pynvml.nvmlInit()
         handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
-    except Exception:  # noqa: BLE001 - no nvidia-ml-py, no driver, or no device
+    except Exception:
         return dict
     if not handles:
         return dict
@@ -304,8 +308,9 @@ def _gpu_reader() -> Callable[[], dict[str, float]]:
             memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
             values[f"gpu_{index}/utilization_percent"] = pynvml.nvmlDeviceGetUtilizationRates(handle).gpu
             values[f"gpu_{index}/memory_used_mb"] = memory.used / _MB
-            values[f"gpu_{index}/memory_percent"] = 100.0 * memory.used / memory.total if memory.total else 0.0
+            values[f"gpu_{index}/memory_percent"] = (
+                100.0 * memory.used / memory.total if memory.total else 0.0
+            )
         return values
 
     return read
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from autolog._core._exceptions import InvalidInputError
 from autolog._core._process import PROCESS, StatePart
@@ -29,13 +29,12 @@ TRACKING_TOKEN_ENV = "AUTOLOG_TRACKING_TOKEN"
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
 
 
-
 class _UriState(StatePart):
     """The URI set by ``set_tracking_uri``, the default one, and the stores opened per URI."""
 
     def __init__(self) -> None:
-        self.explicit_uri: Optional[str] = None
-        self.default_uri: Optional[str] = None
+        self.explicit_uri: str | None = None
+        self.default_uri: str | None = None
         self.stores: dict = {}
         self.stores_lock = threading.Lock()
 
@@ -64,7 +63,9 @@ def normalize_tracking_uri(uri: str) -> str:
         If the URI is empty or names an unknown scheme.
     """
     if not isinstance(uri, (str, os.PathLike)):
-        raise InvalidInputError(f"invalid tracking URI of type {type(uri).__name__}: expected a string or a path")
+        raise InvalidInputError(
+            f"invalid tracking URI of type {type(uri).__name__}: expected a string or a path"
+        )
     uri = os.fspath(uri)
     if not uri.strip():
         raise InvalidInputError(f"invalid tracking URI {uri!r}: it is empty")
@@ -81,7 +82,7 @@ def normalize_tracking_uri(uri: str) -> str:
     return uri
 
 
-def set_tracking_uri(uri: Optional[str]) -> None:
+def set_tracking_uri(uri: str | None) -> None:
     """Set the tracking URI for this process; ``None`` returns to the environment/default.
 
     Parameters
@@ -109,12 +110,12 @@ def _default_tracking_uri() -> str:
     return _state.default_uri
 
 
-def resolve_tracking_uri(uri: Optional[str] = None) -> str:
+def resolve_tracking_uri(uri: str | None = None) -> str:
     """Return ``uri`` validated, or the URI in effect when it is ``None``."""
     return get_tracking_uri() if uri is None else normalize_tracking_uri(uri)
 
 
-def resolve_artifact_root(artifact_root: Optional[str] = None) -> Optional[str]:
+def resolve_artifact_root(artifact_root: str | None = None) -> str | None:
     """Return the artifact root from the argument, else ``AUTOLOG_ARTIFACT_ROOT``, else ``None``.
 
     ``None`` lets the store pick its default (``artifacts/`` inside a directory store).
@@ -131,7 +132,7 @@ def resolve_artifact_root(artifact_root: Optional[str] = None) -> Optional[str]:
     return artifact_root
 
 
-def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] = None) -> "Store":
+def get_store(tracking_uri: str | None = None, artifact_root: str | None = None) -> Store:
     """Return the store for a tracking URI (default: the one in effect), opened once per process.
 
     Parameters
@@ -158,7 +159,7 @@ def get_store(tracking_uri: Optional[str] = None, artifact_root: Optional[str] =
     return store
 
 
-def _open(uri: str, artifact_root: Optional[str]):
+def _open(uri: str, artifact_root: str | None):
     if uri.lower().startswith(("http://", "https://")):
         from autolog.store._http import HttpStore
 
@@ -166,4 +167,3 @@ def _open(uri: str, artifact_root: Optional[str]):
     from autolog.store import open_store
 
     return open_store(uri, artifact_root)
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
@@ -19,18 +18,33 @@ MAX_API_PAGE = 1000
 # (method, path, description): rendered by /api and returned by /api/endpoints.
 ENDPOINTS = [
     ("GET", "/api/endpoints", "This list, as JSON."),
-    ("GET", "/api/experiments?q=NAME", "Active experiments (name contains q) with run_count and last_activity."),
+    (
+        "GET",
+        "/api/experiments?q=NAME",
+        "Active experiments (name contains q) with run_count and last_activity.",
+    ),
     ("GET", "/api/experiments/{experiment_id}", "One experiment with its run count."),
-    ("GET", "/api/experiments/{experiment_id}/runs?filter=F&order_by=K&max_results=N&page_token=T",
-     "One page of runs: filter in the search grammar, order_by repeatable (e.g. 'metrics.acc DESC'), "
-     "total count and next_page_token."),
+    (
+        "GET",
+        "/api/experiments/{experiment_id}/runs?filter=F&order_by=K&max_results=N&page_token=T",
+        "One page of runs: filter in the search grammar, order_by repeatable (e.g. 'metrics.acc DESC'), "
+        "total count and next_page_token.",
+    ),
     ("GET", "/api/runs/{run_id}", "A run: info, params, latest metrics, tags."),
-    ("GET", "/api/runs/{run_id}/metrics/history?key=K", "Every recorded point of one metric: step, value, timestamp."),
+    (
+        "GET",
+        "/api/runs/{run_id}/metrics/history?key=K",
+        "Every recorded point of one metric: step, value, timestamp.",
+    ),
     ("GET", "/api/runs/{run_id}/artifacts?path=P", "The artifact listing under P (the root by default)."),
     ("GET", "/api/runs/{run_id}/models", "Metadata (autolog-model.json) of every model logged in the run."),
-    ("GET", "/api/diff?a=RUN_A&b=RUN_B", "What changed from run A to run B: params, data, code, environment, metrics."),
+    (
+        "GET",
+        "/api/diff?a=RUN_A&b=RUN_B",
+        "What changed from run A to run B: params, data, code, environment, metrics.",
+    ),
     ("GET", "/api/csrf-token", "The token that write requests send in the X-CSRF-Token header."),
-    ("POST", "/api/runs/{run_id}/rename", "Body {\"name\": \"...\"}: rename a run (JSON + CSRF token)."),
+    ("POST", "/api/runs/{run_id}/rename", 'Body {"name": "..."}: rename a run (JSON + CSRF token).'),
     ("POST", "/api/runs/{run_id}/delete", "Mark a run deleted (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/restore", "Restore a deleted run (JSON + CSRF token)."),
     *_live_api.ENDPOINTS,
@@ -91,11 +105,17 @@ def experiment_runs(request: Request):
     order_by = params.getlist("order_by") or RunsQuery().order_by()
     max_results = _int(params.get("max_results"), 100, 1, MAX_API_PAGE)
     filter_string = params.get("filter", "")
-    runs = client.store.search_runs([found.experiment_id], filter_string=filter_string, max_results=max_results,
-                                    order_by=order_by, page_token=params.get("page_token") or None)
+    runs = client.store.search_runs(
+        [found.experiment_id],
+        filter_string=filter_string,
+        max_results=max_results,
+        order_by=order_by,
+        page_token=params.get("page_token") or None,
+    )
     total = client.store.count_runs([found.experiment_id], filter_string=filter_string)
-    return SafeJSONResponse({"runs": [_queries.run_to_dict(r) for r in runs], "total": total,
-                             "next_page_token": runs.token})
+    return SafeJSONResponse(
+        {"runs": [_queries.run_to_dict(r) for r in runs], "total": total, "next_page_token": runs.token}
+    )
 
 
 def _int(raw, default: int, low: int, high: int) -> int:
@@ -120,8 +140,9 @@ def metric_history(request: Request):
         raise NotFoundError(f"metric {key!r} not found in run {found.info.run_id}")
     history = client.get_metric_history(found.info.run_id, key)
     points = sorted((_queries.metric_to_dict(m) for m in history), key=lambda p: (p["step"], p["timestamp"]))
-    return SafeJSONResponse({"run_id": found.info.run_id, "run_name": found.info.run_name, "key": key,
-                             "history": points})
+    return SafeJSONResponse(
+        {"run_id": found.info.run_id, "run_name": found.info.run_name, "key": key, "history": points}
+    )
 
 
 def artifacts(request: Request):
@@ -129,17 +150,26 @@ def artifacts(request: Request):
     found = _queries.find_run_or_404(client, request.path_params["run_id"])
     path, _ = resolve_local_file(client.store, found.info.run_id, request.query_params.get("path"))
     entries = list_dir(client.store, found.info.run_id, path)
-    return SafeJSONResponse({"path": path, "files": [
-        {"path": e.path, "is_dir": e.is_dir, "file_size": e.file_size} for e in entries]})
+    return SafeJSONResponse(
+        {
+            "path": path,
+            "files": [{"path": e.path, "is_dir": e.is_dir, "file_size": e.file_size} for e in entries],
+        }
+    )
 
 
 def models(request: Request):
     client = _client(request)
     found = _queries.find_run_or_404(client, request.path_params["run_id"])
     run_id = found.info.run_id
-    return SafeJSONResponse({"models": [
-        {"path": path, "metadata": metadata, "load": f'autolog.load_model("runs:/{run_id}/{path}")'}
-        for path, metadata in find_models(client.store, run_id)]})
+    return SafeJSONResponse(
+        {
+            "models": [
+                {"path": path, "metadata": metadata, "load": f'autolog.load_model("runs:/{run_id}/{path}")'}
+                for path, metadata in find_models(client.store, run_id)
+            ]
+        }
+    )
 
 
 def diff(request: Request):

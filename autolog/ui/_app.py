@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,12 +26,12 @@ ALL_INTERFACES = ("0.0.0.0", "::", "")
 
 
 def create_app(
-    tracking_uri: Optional[str] = None,
+    tracking_uri: str | None = None,
     *,
-    artifact_root: Optional[str] = None,
+    artifact_root: str | None = None,
     bind_host: str = "127.0.0.1",
     allowed_hosts: Iterable[str] = (),
-    csrf_token: Optional[str] = None,
+    csrf_token: str | None = None,
 ) -> Starlette:
     """Build the UI application for one store.
 
@@ -110,7 +110,9 @@ def _templates(csrf_token: str, tracking_uri: str) -> Jinja2Templates:
         lstrip_blocks=True,
     )
     templates = Jinja2Templates(env=env)
-    env.globals.update(csrf_token=csrf_token, tracking_uri=tracking_uri, qs=_format.query_string, note_tag=NOTE_TAG)
+    env.globals.update(
+        csrf_token=csrf_token, tracking_uri=tracking_uri, qs=_format.query_string, note_tag=NOTE_TAG
+    )
     env.filters.update(
         time=_format.format_time,
         duration=_format.format_duration,

@@ -11,7 +11,6 @@ import json
 import mimetypes
 import os
 from dataclasses import dataclass, field
-from typing import Optional
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog._core._json import MAX_METADATA_BYTES, loads_bounded, read_bounded
@@ -20,6 +19,7 @@ from autolog.ui._security import clean_artifact_path
 PREVIEW_BYTES = 256 * 1024
 CSV_PREVIEW_ROWS = 200
 from autolog._core._constants import MODEL_METADATA_FILE  # noqa: E402
+
 # Raster formats a browser can show in <img> without running anything, by magic bytes.
 _IMAGE_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
@@ -28,8 +28,27 @@ _IMAGE_SIGNATURES = {
     b"GIF89a": "image/gif",
 }
 _TEXT_EXTENSIONS = {
-    ".txt", ".log", ".md", ".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".diff", ".patch",
-    ".html", ".htm", ".svg", ".xml", ".sh", ".rst", ".tsv", ".requirements", ".json", ".csv",
+    ".txt",
+    ".log",
+    ".md",
+    ".py",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".diff",
+    ".patch",
+    ".html",
+    ".htm",
+    ".svg",
+    ".xml",
+    ".sh",
+    ".rst",
+    ".tsv",
+    ".requirements",
+    ".json",
+    ".csv",
 }
 
 
@@ -39,15 +58,15 @@ class Preview:
 
     path: str
     kind: str  # "text", "json", "csv", "image", "binary"
-    size: Optional[int]
-    text: Optional[str] = None
+    size: int | None
+    text: str | None = None
     truncated: bool = False
     header: list = field(default_factory=list)
     rows: list = field(default_factory=list)
-    note: Optional[str] = None
+    note: str | None = None
 
 
-def resolve_local_file(store, run_id: str, raw_path: Optional[str]) -> tuple:
+def resolve_local_file(store, run_id: str, raw_path: str | None) -> tuple:
     """Return ``(clean_path, absolute_local_path)`` of an artifact, confined to the run's root.
 
     Raises
@@ -100,7 +119,7 @@ def read_preview(path: str, local: str) -> Preview:
     return Preview(path, "text", size, text=text, truncated=truncated)
 
 
-def image_type(head: bytes) -> Optional[str]:
+def image_type(head: bytes) -> str | None:
     """The MIME type of a PNG, JPEG or GIF recognized by its magic bytes, else ``None``."""
     for signature, mime in _IMAGE_SIGNATURES.items():
         if head.startswith(signature):
@@ -110,7 +129,7 @@ def image_type(head: bytes) -> Optional[str]:
     return None
 
 
-def _as_text(head: bytes, path: str) -> Optional[str]:
+def _as_text(head: bytes, path: str) -> str | None:
     if b"\x00" in head[:8192]:
         return None
     try:
@@ -185,7 +204,7 @@ def find_models(store, run_id: str) -> list:
     return models
 
 
-def read_model_metadata(store, run_id: str, directory: str) -> Optional[dict]:
+def read_model_metadata(store, run_id: str, directory: str) -> dict | None:
     """Parse ``<directory>/autolog-model.json`` (JSON only: the model itself is never loaded)."""
     try:
         _, local = resolve_local_file(store, run_id, f"{directory}/{MODEL_METADATA_FILE}")

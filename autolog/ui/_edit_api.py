@@ -12,16 +12,28 @@ from starlette.routing import Route
 from autolog._core._constants import MAX_KEY_LENGTH, NOTE_TAG
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui import _queries
-from autolog.ui._markdown import render_markdown
 from autolog.ui._json import SafeJSONResponse, json_body
+from autolog.ui._markdown import render_markdown
 
 MAX_NOTE_LENGTH = 50_000
 
 ENDPOINTS = [
-    ("POST", "/api/runs/{run_id}/tags", "Body {\"key\": \"...\", \"value\": \"...\"}: set a tag (JSON + CSRF token)."),
-    ("POST", "/api/runs/{run_id}/tags/delete", "Body {\"key\": \"...\"}: remove a tag (JSON + CSRF token)."),
-    ("POST", "/api/runs/{run_id}/note", "Body {\"content\": \"markdown\"}: set the run's note; empty removes it."),
-    ("POST", "/api/experiments/{experiment_id}/note", "Body {\"content\": \"markdown\"}: set the experiment's note."),
+    (
+        "POST",
+        "/api/runs/{run_id}/tags",
+        'Body {"key": "...", "value": "..."}: set a tag (JSON + CSRF token).',
+    ),
+    ("POST", "/api/runs/{run_id}/tags/delete", 'Body {"key": "..."}: remove a tag (JSON + CSRF token).'),
+    (
+        "POST",
+        "/api/runs/{run_id}/note",
+        'Body {"content": "markdown"}: set the run\'s note; empty removes it.',
+    ),
+    (
+        "POST",
+        "/api/experiments/{experiment_id}/note",
+        'Body {"content": "markdown"}: set the experiment\'s note.',
+    ),
 ]
 
 
@@ -45,7 +57,9 @@ async def _body(request: Request) -> dict:
 def _text(body: dict, name: str, *, limit: int, allow_empty: bool = False) -> str:
     value = body.get(name)
     if not isinstance(value, str) or (not allow_empty and not value.strip()) or len(value) > limit:
-        raise InvalidInputError(f"{name!r} must be a {'' if allow_empty else 'non-empty '}string of at most {limit} characters")
+        raise InvalidInputError(
+            f"{name!r} must be a {'' if allow_empty else 'non-empty '}string of at most {limit} characters"
+        )
     return value
 
 

@@ -5,30 +5,30 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import urllib.parse
-from typing import Any, Optional
+from typing import Any
 
 
-def format_time(ms: Optional[int]) -> str:
+def format_time(ms: int | None) -> str:
     """``2026-11-28 08:52:05`` in the server's local time zone, or an empty string."""
     if ms is None:
         return ""
     return _dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def iso_time(ms: Optional[int]) -> str:
+def iso_time(ms: int | None) -> str:
     """ISO 8601 with the UTC offset, for machine-readable output."""
     if ms is None:
         return ""
     return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def duration_ms(start: Optional[int], end: Optional[int]) -> Optional[int]:
+def duration_ms(start: int | None, end: int | None) -> int | None:
     if start is None or end is None:
         return None
     return max(0, end - start)
 
 
-def format_duration(ms: Optional[int]) -> str:
+def format_duration(ms: int | None) -> str:
     """``850 ms``, ``12.3 s``, ``4 min 05 s``, ``2 h 03 min``."""
     if ms is None:
         return ""
@@ -57,7 +57,7 @@ def format_number(value: Any) -> str:
     return str(value)
 
 
-def format_signed(value: Optional[float], percent: bool = False) -> str:
+def format_signed(value: float | None, percent: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and not math.isfinite(value):
@@ -67,7 +67,7 @@ def format_signed(value: Optional[float], percent: bool = False) -> str:
     return f"{value:+.4g}"
 
 
-def format_bytes(size: Optional[float]) -> str:
+def format_bytes(size: float | None) -> str:
     if size is None:
         return ""
     for unit in ("B", "KB", "MB", "GB"):

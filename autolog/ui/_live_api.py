@@ -15,17 +15,29 @@ from autolog.ui._json import SafeJSONResponse
 MAX_KEYS_LISTED = 500
 
 ENDPOINTS = [
-    ("GET", "/api/metrics/histories?key=K&run=R1&run=R2&max_points=N&min_step=A&max_step=B",
-     "One metric of many runs in one request, each series down-sampled (min/max per step bucket) to "
-     "at most max_points over the step range; runs without the metric are left out. Each series "
-     "has a cursor for /live."),
-    ("GET", "/api/runs/{run_id}/live?key=K&cursor=STEP:ID",
-     "A run's status and latest metrics, plus the points logged after each series' cursor "
-     "(key/cursor pairs; an empty cursor reads from the start)."),
-    ("GET", "/api/live/runs?run=R1&run=R2&since=MS",
-     "Status of the given runs and the latest metric values written after since (ms)."),
-    ("GET", "/api/experiments/{experiment_id}/keys?q=TEXT",
-     "Metric keys (most recently logged first) and param keys (varying first) containing TEXT."),
+    (
+        "GET",
+        "/api/metrics/histories?key=K&run=R1&run=R2&max_points=N&min_step=A&max_step=B",
+        "One metric of many runs in one request, each series down-sampled (min/max per step bucket) to "
+        "at most max_points over the step range; runs without the metric are left out. Each series "
+        "has a cursor for /live.",
+    ),
+    (
+        "GET",
+        "/api/runs/{run_id}/live?key=K&cursor=STEP:ID",
+        "A run's status and latest metrics, plus the points logged after each series' cursor "
+        "(key/cursor pairs; an empty cursor reads from the start).",
+    ),
+    (
+        "GET",
+        "/api/live/runs?run=R1&run=R2&since=MS",
+        "Status of the given runs and the latest metric values written after since (ms).",
+    ),
+    (
+        "GET",
+        "/api/experiments/{experiment_id}/keys?q=TEXT",
+        "Metric keys (most recently logged first) and param keys (varying first) containing TEXT.",
+    ),
 ]
 
 
@@ -52,8 +64,14 @@ def _optional_int(raw, name: str):
 
 
 def series_to_dict(sample) -> dict:
-    return {"run_id": sample.run_id, "steps": sample.steps, "values": sample.values, "total": sample.total,
-            "sampled": sample.sampled, "cursor": list(sample.cursor) if sample.cursor else None}
+    return {
+        "run_id": sample.run_id,
+        "steps": sample.steps,
+        "values": sample.values,
+        "total": sample.total,
+        "sampled": sample.sampled,
+        "cursor": list(sample.cursor) if sample.cursor else None,
+    }
 
 
 def histories(request: Request):
@@ -64,7 +82,9 @@ def histories(request: Request):
         raise InvalidInputError("give a metric key and at least one run: ?key=K&run=R")
     store = request.app.state.client.store
     samples = store.sample_metric_histories(
-        run_ids, key, max_points=_optional_int(params.get("max_points"), "max_points") or 2000,
+        run_ids,
+        key,
+        max_points=_optional_int(params.get("max_points"), "max_points") or 2000,
         min_step=_optional_int(params.get("min_step"), "min_step"),
         max_step=_optional_int(params.get("max_step"), "max_step"),
     )
@@ -89,23 +109,38 @@ def run_live(request: Request):
         cursors += [""] * (len(keys) - len(cursors))
     wanted = {key: _cursor(cursor) for key, cursor in zip(keys, cursors) if key in run.data.metrics}
     new = client.store.metric_histories_since(run.info.run_id, wanted) if wanted else {}
-    return _json({
-        "run_id": run.info.run_id, "status": run.info.status, "end_time": run.info.end_time,
-        "running": run.info.status == RunStatus.RUNNING, "metrics": dict(run.data.metrics),
-        "series": {key: series_to_dict(sample) for key, sample in new.items()},
-    })
+    return _json(
+        {
+            "run_id": run.info.run_id,
+            "status": run.info.status,
+            "end_time": run.info.end_time,
+            "running": run.info.status == RunStatus.RUNNING,
+            "metrics": dict(run.data.metrics),
+            "series": {key: series_to_dict(sample) for key, sample in new.items()},
+        }
+    )
 
 
 def runs_live(request: Request):
     client = request.app.state.client
-    run_ids = [r for r in request.query_params.getlist("run") if r][:_queries.MAX_COMPARE_RUNS]
+    run_ids = [r for r in request.query_params.getlist("run") if r][: _queries.MAX_COMPARE_RUNS]
     since = _optional_int(request.query_params.get("since"), "since") or 0
     now = int(time.time() * 1000)
     runs = client.store.get_runs(run_ids) if run_ids else []
     changed = client.store.latest_metrics_since(run_ids, since) if run_ids else {}
-    return _json({"now": now, "runs": {
-        r.info.run_id: {"status": r.info.status, "end_time": r.info.end_time, "metrics": changed.get(r.info.run_id, {})}
-        for r in runs}})
+    return _json(
+        {
+            "now": now,
+            "runs": {
+                r.info.run_id: {
+                    "status": r.info.status,
+                    "end_time": r.info.end_time,
+                    "metrics": changed.get(r.info.run_id, {}),
+                }
+                for r in runs
+            },
+        }
+    )
 
 
 def experiment_keys(request: Request):
@@ -115,8 +150,10 @@ def experiment_keys(request: Request):
     keys = client.store.experiment_keys(ids, contains=request.query_params.get("q", "").strip())
     varying = set(keys.varying_params())
     params_sorted = sorted((k for k, _, _ in keys.params), key=lambda k: (k not in varying, k))
-    return _json({
-        "metrics": [k for k, _, _ in keys.metrics][:MAX_KEYS_LISTED],
-        "params": params_sorted[:MAX_KEYS_LISTED],
-        "total": len(keys.metrics) + len(keys.params),
-    })
+    return _json(
+        {
+            "metrics": [k for k, _, _ in keys.metrics][:MAX_KEYS_LISTED],
+            "params": params_sorted[:MAX_KEYS_LISTED],
+            "total": len(keys.metrics) + len(keys.params),
+        }
+    )

@@ -35,8 +35,10 @@ def render_markdown(source: str) -> Markup:
 def _block(lines: list, index: int, out: list) -> int:
     line = lines[index]
     if line.strip().startswith("```"):
-        end = next((j for j in range(index + 1, len(lines)) if lines[j].strip().startswith("```")), len(lines))
-        out.append("<pre><code>" + html.escape("\n".join(lines[index + 1:end])) + "</code></pre>")
+        end = next(
+            (j for j in range(index + 1, len(lines)) if lines[j].strip().startswith("```")), len(lines)
+        )
+        out.append("<pre><code>" + html.escape("\n".join(lines[index + 1 : end])) + "</code></pre>")
         return end + 1
     if not line.strip():
         return index + 1
@@ -69,8 +71,13 @@ def _block(lines: list, index: int, out: list) -> int:
 
 
 def _starts_block(line: str) -> bool:
-    return bool(line.strip().startswith("```") or _HEADING.match(line) or _BULLET.match(line)
-                or _NUMBERED.match(line) or line.startswith(">"))
+    return bool(
+        line.strip().startswith("```")
+        or _HEADING.match(line)
+        or _BULLET.match(line)
+        or _NUMBERED.match(line)
+        or line.startswith(">")
+    )
 
 
 def _inline(text: str) -> str:
@@ -90,6 +97,8 @@ def _inline(text: str) -> str:
 
 def _link(match: re.Match) -> str:
     text, url = match.group(1), html.unescape(match.group(2))
-    if not _SAFE_URL.match(url) or ":" in url.split("/")[0] and not url.lower().startswith(("http:", "https:", "mailto:")):
+    if not _SAFE_URL.match(url) or (
+        ":" in url.split("/")[0] and not url.lower().startswith(("http:", "https:", "mailto:"))
+    ):
         return match.group(0)
     return f'<a href="{html.escape(url, quote=True)}" rel="noopener noreferrer">{text}</a>'

@@ -7,7 +7,6 @@ middleware checks ``Content-Type: application/json`` and the CSRF token before t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,9 +22,16 @@ MAX_VERSIONS_COMPARED = _queries.MAX_COMPARE_RUNS
 ENDPOINTS = [
     ("GET", "/api/models?q=NAME", "Registered models (name contains q): latest version and aliases."),
     ("GET", "/api/models/{name}", "A registered model with its versions (source run, aliases, tags)."),
-    ("POST", "/api/models/{name}/aliases",
-     "Body {\"alias\": \"champion\", \"version\": 3}: point an alias at a version (JSON + CSRF token)."),
-    ("POST", "/api/models/{name}/aliases/delete", "Body {\"alias\": \"champion\"}: remove an alias (JSON + CSRF token)."),
+    (
+        "POST",
+        "/api/models/{name}/aliases",
+        'Body {"alias": "champion", "version": 3}: point an alias at a version (JSON + CSRF token).',
+    ),
+    (
+        "POST",
+        "/api/models/{name}/aliases/delete",
+        'Body {"alias": "champion"}: remove an alias (JSON + CSRF token).',
+    ),
 ]
 
 
@@ -45,7 +51,7 @@ class VersionRow:
     """A version with its source run (``None`` when the run is gone)."""
 
     version: object
-    run: Optional[object]
+    run: object | None
 
 
 def _client(request: Request):
@@ -87,23 +93,36 @@ def model_page(request: Request):
     compared = [row for row in rows if row.run is not None][:MAX_VERSIONS_COMPARED]
     metrics = _queries.compare_rows([row.run for row in compared], "metrics")
     hint = serving_hint(client.store, model, [row.version for row in rows])
-    return _render(request, "model.html", model=model, rows=rows, compared=compared, metrics=metrics, serving=hint)
+    return _render(
+        request, "model.html", model=model, rows=rows, compared=compared, metrics=metrics, serving=hint
+    )
 
 
 def model_to_dict(model) -> dict:
     return {
-        "name": model.name, "description": model.description, "tags": dict(model.tags),
-        "aliases": dict(model.aliases), "latest_version": model.latest_version,
-        "creation_time": model.creation_time, "last_update_time": model.last_update_time,
+        "name": model.name,
+        "description": model.description,
+        "tags": dict(model.tags),
+        "aliases": dict(model.aliases),
+        "latest_version": model.latest_version,
+        "creation_time": model.creation_time,
+        "last_update_time": model.last_update_time,
     }
 
 
 def version_to_dict(version) -> dict:
     return {
-        "name": version.name, "version": version.version, "run_id": version.run_id,
-        "artifact_path": version.artifact_path, "source": version.source, "status": version.status,
-        "description": version.description, "tags": dict(version.tags), "aliases": list(version.aliases),
-        "creation_time": version.creation_time, "last_update_time": version.last_update_time,
+        "name": version.name,
+        "version": version.version,
+        "run_id": version.run_id,
+        "artifact_path": version.artifact_path,
+        "source": version.source,
+        "status": version.status,
+        "description": version.description,
+        "tags": dict(version.tags),
+        "aliases": list(version.aliases),
+        "creation_time": version.creation_time,
+        "last_update_time": version.last_update_time,
         "load": f'autolog.load_model("models:/{version.name}/{version.version}")',
     }
 

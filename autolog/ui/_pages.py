@@ -15,7 +15,6 @@ from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.diff import diff_runs
 from autolog.ui import _queries
 from autolog.ui._api import ENDPOINTS
-from autolog.ui._tuning import tuning_view
 from autolog.ui._artifacts import (
     download_media_type,
     find_models,
@@ -27,6 +26,7 @@ from autolog.ui._artifacts import (
 from autolog.ui._parallel import parallel_coordinates
 from autolog.ui._runs_table import RunsQuery, csv_header, csv_row, fetch_page, iter_all_runs
 from autolog.ui._security import ARTIFACT_CSP
+from autolog.ui._tuning import tuning_view
 
 
 def _client(request: Request):
@@ -59,7 +59,9 @@ def all_runs_page(request: Request):
     """Runs of several experiments (``?exp=ID``, repeatable) or of every active one, in one table."""
     client = _client(request)
     chosen = [e for e in request.query_params.getlist("exp") if e]
-    experiments = [_experiment_or_404(client, e) for e in dict.fromkeys(chosen)] or client.search_experiments()
+    experiments = [
+        _experiment_or_404(client, e) for e in dict.fromkeys(chosen)
+    ] or client.search_experiments()
     return _runs_view(request, experiments, None)
 
 
@@ -76,9 +78,18 @@ def _runs_view(request: Request, experiments: list, single):
     base = query.base_params()
     if single is None:
         base["exp"] = [e.experiment_id for e in experiments] if request.query_params.getlist("exp") else None
-    return _render(request, "runs.html", experiment=single, experiments={e.experiment_id: e.name for e in experiments},
-                   query=query, page=page, error=error, base=base, column_filter=column_filter,
-                   keys_url="/api/experiments/" + ",".join(ids) + "/keys")
+    return _render(
+        request,
+        "runs.html",
+        experiment=single,
+        experiments={e.experiment_id: e.name for e in experiments},
+        query=query,
+        page=page,
+        error=error,
+        base=base,
+        column_filter=column_filter,
+        keys_url="/api/experiments/" + ",".join(ids) + "/keys",
+    )
 
 
 def search_page(request: Request):
@@ -132,8 +143,17 @@ def run_page(request: Request):
     models = find_models(client.store, run.info.run_id)
     versions = client.search_model_versions(run_id=run.info.run_id)
     tuning = tuning_view(client, run)
-    return _render(request, "run.html", run=run, experiment=experiment, overview=overview,
-                   artifacts=artifacts, models=models, versions=versions, tuning=tuning)
+    return _render(
+        request,
+        "run.html",
+        run=run,
+        experiment=experiment,
+        overview=overview,
+        artifacts=artifacts,
+        models=models,
+        versions=versions,
+        tuning=tuning,
+    )
 
 
 def artifacts_page(request: Request):
@@ -144,8 +164,13 @@ def artifacts_page(request: Request):
     experiment = client.get_experiment(run.info.experiment_id)
     context = dict(run=run, experiment=experiment, path=path, crumbs=crumbs)
     if os.path.isdir(local):
-        return _render(request, "artifacts.html", entries=list_dir(client.store, run.info.run_id, path),
-                       preview=None, **context)
+        return _render(
+            request,
+            "artifacts.html",
+            entries=list_dir(client.store, run.info.run_id, path),
+            preview=None,
+            **context,
+        )
     return _render(request, "artifacts.html", entries=None, preview=read_preview(path, local), **context)
 
 
@@ -200,9 +225,18 @@ def compare_page(request: Request):
     only_diff = request.query_params.get("only_diff") == "1"
     parallel = parallel_coordinates(runs, params, metrics)
     chart_runs = [{"id": r.info.run_id, "name": r.info.run_name or r.info.run_id[:8]} for r in runs]
-    return _render(request, "compare.html", runs=runs, params=params, metrics=metrics, scatter=scatter,
-                   only_diff=only_diff, run_ids=[r.info.run_id for r in runs], parallel=parallel,
-                   chart_runs=chart_runs)
+    return _render(
+        request,
+        "compare.html",
+        runs=runs,
+        params=params,
+        metrics=metrics,
+        scatter=scatter,
+        only_diff=only_diff,
+        run_ids=[r.info.run_id for r in runs],
+        parallel=parallel,
+        chart_runs=chart_runs,
+    )
 
 
 def _first_differing(rows: list):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
 MAX_AXES = 12
 MAX_CATEGORIES = 40
@@ -42,8 +41,9 @@ class Parallel:
     bottom: int = 24
 
 
-def parallel_coordinates(runs: list, param_rows: list, metric_rows: list, *, width: int = 1100,
-                         height: int = 340) -> Optional[Parallel]:
+def parallel_coordinates(
+    runs: list, param_rows: list, metric_rows: list, *, width: int = 1100, height: int = 340
+) -> Parallel | None:
     """Axes: params whose values differ, then metrics; ``None`` when fewer than two axes."""
     axes = [Axis("params", r.key) for r in param_rows if r.differs][: MAX_AXES // 2]
     metric_axes = [Axis("metrics", r.key) for r in metric_rows if _numeric_count(runs, r.key) > 0]
@@ -69,7 +69,7 @@ def _value(run, axis: Axis):
     return getattr(run.data, axis.kind).get(axis.key)
 
 
-def _number(value) -> Optional[float]:
+def _number(value) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -98,11 +98,16 @@ def _scale(axis: Axis, runs: list, chart: Parallel):
     if present and len(numbers) == len(present):
         low, high = min(numbers), max(numbers)
         span = (high - low) or 1.0
-        axis.ticks = [(bottom - (bottom - top) * i / 4, f"{low + (high - low) * i / 4:.4g}") for i in range(5)]
+        axis.ticks = [
+            (bottom - (bottom - top) * i / 4, f"{low + (high - low) * i / 4:.4g}") for i in range(5)
+        ]
         return lambda v: None if (n := _number(v)) is None else bottom - (bottom - top) * (n - low) / span
     categories = sorted({str(v) for v in present}, key=_natural)[:MAX_CATEGORIES]
     step = (bottom - top) / max(1, len(categories) - 1)
-    where = {c: (bottom - step * i if len(categories) > 1 else (top + bottom) / 2) for i, c in enumerate(categories)}
+    where = {
+        c: (bottom - step * i if len(categories) > 1 else (top + bottom) / 2)
+        for i, c in enumerate(categories)
+    }
     axis.ticks = [(y, c[:14]) for c, y in where.items()]
     return lambda v: None if v is None else where.get(str(v))
 

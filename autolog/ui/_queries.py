@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
-from autolog._core._constants import NOTE_TAG
-from autolog._core._entities import Experiment
-from autolog._run_diff import dataset_fingerprints
-from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog.ui._format import duration_ms
 from autolog._core._constants import (
+    NOTE_TAG,
     TAG_GIT_BRANCH,
     TAG_GIT_COMMIT,
     TAG_GIT_DIRTY,
@@ -19,6 +14,10 @@ from autolog._core._constants import (
     TAG_SOURCE_NAME,
     TAG_USER,
 )
+from autolog._core._entities import Experiment
+from autolog._core._exceptions import InvalidInputError, NotFoundError
+from autolog._run_diff import dataset_fingerprints
+from autolog.ui._format import duration_ms
 
 MAX_COMPARE_RUNS = 200
 SYSTEM_TAG_PREFIX = "autolog."
@@ -28,15 +27,20 @@ SYSTEM_TAG_PREFIX = "autolog."
 class ExperimentSummary:
     experiment: Experiment
     run_count: int
-    last_activity: Optional[int]
+    last_activity: int | None
 
     def to_dict(self) -> dict:
         e = self.experiment
         return {
-            "experiment_id": e.experiment_id, "name": e.name, "lifecycle_stage": e.lifecycle_stage,
-            "artifact_location": e.artifact_location, "tags": dict(e.tags or {}),
-            "creation_time": e.creation_time, "last_update_time": e.last_update_time,
-            "run_count": self.run_count, "last_activity": self.last_activity,
+            "experiment_id": e.experiment_id,
+            "name": e.name,
+            "lifecycle_stage": e.lifecycle_stage,
+            "artifact_location": e.artifact_location,
+            "tags": dict(e.tags or {}),
+            "creation_time": e.creation_time,
+            "last_update_time": e.last_update_time,
+            "run_count": self.run_count,
+            "last_activity": self.last_activity,
         }
 
 
@@ -61,13 +65,24 @@ def run_to_dict(run) -> dict:
     info = run.info
     return {
         "info": {
-            "run_id": info.run_id, "experiment_id": info.experiment_id, "run_name": info.run_name,
-            "status": info.status, "start_time": info.start_time, "end_time": info.end_time,
-            "duration_ms": duration_ms(info.start_time, info.end_time), "user_id": info.user_id,
-            "source": info.source, "parent_run_id": info.parent_run_id,
-            "lifecycle_stage": info.lifecycle_stage, "artifact_uri": info.artifact_uri,
+            "run_id": info.run_id,
+            "experiment_id": info.experiment_id,
+            "run_name": info.run_name,
+            "status": info.status,
+            "start_time": info.start_time,
+            "end_time": info.end_time,
+            "duration_ms": duration_ms(info.start_time, info.end_time),
+            "user_id": info.user_id,
+            "source": info.source,
+            "parent_run_id": info.parent_run_id,
+            "lifecycle_stage": info.lifecycle_stage,
+            "artifact_uri": info.artifact_uri,
         },
-        "data": {"params": dict(run.data.params), "metrics": dict(run.data.metrics), "tags": dict(run.data.tags)},
+        "data": {
+            "params": dict(run.data.params),
+            "metrics": dict(run.data.metrics),
+            "tags": dict(run.data.tags),
+        },
     }
 
 
@@ -79,13 +94,13 @@ def metric_to_dict(metric) -> dict:
 class RunOverview:
     """The facts at the top of a run page, pulled from the run's info and tags."""
 
-    user: Optional[str]
-    source: Optional[str]
-    git_commit: Optional[str]
-    git_branch: Optional[str]
-    git_dirty: Optional[str]
-    git_repo: Optional[str]
-    estimator: Optional[str]
+    user: str | None
+    source: str | None
+    git_commit: str | None
+    git_branch: str | None
+    git_dirty: str | None
+    git_repo: str | None
+    estimator: str | None
     datasets: dict
     system_tags: dict
     user_tags: dict
@@ -121,12 +136,20 @@ def run_overview(client, run) -> RunOverview:
     )
 
 
-def _estimator(tags: dict) -> Optional[str]:
-    for key in ("autolog.estimator.class", "autolog.estimator_class", "estimator_class",
-                "autolog.estimator.name", "autolog.estimator_name", "estimator_name"):
+def _estimator(tags: dict) -> str | None:
+    for key in (
+        "autolog.estimator.class",
+        "autolog.estimator_class",
+        "estimator_class",
+        "autolog.estimator.name",
+        "autolog.estimator_name",
+        "estimator_name",
+    ):
         if tags.get(key):
             return tags[key]
-    return next((v for k, v in sorted(tags.items()) if "estimator" in k.lower() and "class" in k.lower()), None)
+    return next(
+        (v for k, v in sorted(tags.items()) if "estimator" in k.lower() and "class" in k.lower()), None
+    )
 
 
 def get_runs(client, run_ids: list) -> list:
@@ -173,8 +196,8 @@ class ScatterPoint:
 class Scatter:
     """A server-rendered SVG scatter of one param (x) against one metric (y)."""
 
-    x_key: Optional[str]
-    y_key: Optional[str]
+    x_key: str | None
+    y_key: str | None
     points: list
     x_ticks: list
     y_ticks: list
@@ -184,14 +207,12 @@ class Scatter:
     bottom: int = 40
 
 
-def param_metric_scatter(runs: list, x_key: Optional[str], y_key: Optional[str]) -> Scatter:
+def param_metric_scatter(runs: list, x_key: str | None, y_key: str | None) -> Scatter:
     """Place each run at (param value, metric value); numeric params on a linear axis."""
     scatter = Scatter(x_key, y_key, [], [], [])
     if not x_key or not y_key:
         return scatter
-    points = [
-        (r, r.data.params.get(x_key), r.data.metrics.get(y_key)) for r in runs
-    ]
+    points = [(r, r.data.params.get(x_key), r.data.metrics.get(y_key)) for r in runs]
     points = [(r, x, y) for r, x, y in points if x is not None and y is not None and math.isfinite(y)]
     if not points:
         return scatter
@@ -201,7 +222,9 @@ def param_metric_scatter(runs: list, x_key: Optional[str], y_key: Optional[str])
     plot_h = scatter.height - scatter.bottom - 16
     for (run, x, y), cx in zip(points, x_positions):
         cy = 16 + plot_h * (1 - (y - y_low) / (y_high - y_low))
-        scatter.points.append(ScatterPoint(run.info.run_id, run.info.run_name or run.info.run_id[:8], x, y, cx, cy))
+        scatter.points.append(
+            ScatterPoint(run.info.run_id, run.info.run_name or run.info.run_id[:8], x, y, cx, cy)
+        )
     scatter.y_ticks = [(16 + plot_h * (1 - i / 4), y_low + (y_high - y_low) * i / 4) for i in range(5)]
     return scatter
 
@@ -216,11 +239,13 @@ def _x_axis(values: list, scatter: Scatter) -> tuple:
         return positions, ticks
     categories = sorted(set(values))
     step = (right - left) / max(1, len(categories) - 1) if len(categories) > 1 else 0
-    where = {c: left + step * i if len(categories) > 1 else (left + right) / 2 for i, c in enumerate(categories)}
+    where = {
+        c: left + step * i if len(categories) > 1 else (left + right) / 2 for i, c in enumerate(categories)
+    }
     return [where[v] for v in values], [(where[c], c[:14]) for c in categories]
 
 
-def _as_numbers(values: list) -> Optional[list]:
+def _as_numbers(values: list) -> list | None:
     try:
         numbers = [float(v) for v in values]
     except (TypeError, ValueError):

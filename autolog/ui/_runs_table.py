@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from autolog._core._process import PROCESS, StatePart
 from autolog.ui._format import csv_safe, duration_ms, iso_time
@@ -37,13 +37,13 @@ class RunsQuery:
     filter: str = ""
     sort: str = "start"
     descending: bool = True
-    columns: Optional[list] = None  # None: choose automatically
+    columns: list | None = None  # None: choose automatically
     page_size: int = DEFAULT_PAGE_SIZE
-    page_token: Optional[str] = None
+    page_token: str | None = None
     start: int = 0
 
     @classmethod
-    def from_params(cls, params) -> "RunsQuery":
+    def from_params(cls, params) -> RunsQuery:
         """Parse Starlette ``QueryParams`` (or any mapping with ``getlist``)."""
         chosen = params.getlist("col")
         return cls(
@@ -58,7 +58,9 @@ class RunsQuery:
 
     def order_by(self) -> list:
         """The store's ``order_by`` for this sort, with the run id as a stable tie-breaker."""
-        key = ATTRIBUTE_SORTS.get(self.sort) or (sort_expression(self.sort) if _is_column(self.sort) else None)
+        key = ATTRIBUTE_SORTS.get(self.sort) or (
+            sort_expression(self.sort) if _is_column(self.sort) else None
+        )
         key = key or ATTRIBUTE_SORTS["start"]
         direction = "DESC" if self.descending else "ASC"
         return [f"{key} {direction}"]
@@ -77,7 +79,7 @@ class RunsQuery:
         return params
 
 
-def _int_in(raw: Optional[str], default: int, low: int, high: int) -> int:
+def _int_in(raw: str | None, default: int, low: int, high: int) -> int:
     try:
         return min(high, max(low, int(raw))) if raw else default
     except ValueError:
@@ -101,7 +103,7 @@ class RunsPage:
 
     rows: list
     total: int
-    next_token: Optional[str]
+    next_token: str | None
     params: list
     metrics: list
     available_params: list = field(default_factory=list)
@@ -114,7 +116,7 @@ class Row:
     run: object
     depth: int = 0
     children: int = 0
-    parent_elsewhere: Optional[str] = None
+    parent_elsewhere: str | None = None
 
 
 def fetch_page(store, experiment_ids, query: RunsQuery, *, column_filter: str = "") -> RunsPage:
@@ -131,8 +133,11 @@ def fetch_page(store, experiment_ids, query: RunsQuery, *, column_filter: str = 
     listing = _count_pool().submit(store.experiment_keys, ids)
     try:
         runs = store.search_runs(
-            ids, filter_string=query.filter, max_results=query.page_size,
-            order_by=query.order_by(), page_token=query.page_token,
+            ids,
+            filter_string=query.filter,
+            max_results=query.page_size,
+            order_by=query.order_by(),
+            page_token=query.page_token,
         )
     finally:
         total = counting.result()
@@ -144,9 +149,13 @@ def fetch_page(store, experiment_ids, query: RunsQuery, *, column_filter: str = 
     params = [k for k in _params_varying_first(keys, varying) if needle in k.lower()]
     metrics = [k for k in recent_metrics if needle in k.lower()]
     return RunsPage(
-        rows=group_children(runs), total=total, next_token=runs.token,
-        params=shown_params, metrics=shown_metrics,
-        available_params=params[:MAX_CHOOSER_KEYS], available_metrics=metrics[:MAX_CHOOSER_KEYS],
+        rows=group_children(runs),
+        total=total,
+        next_token=runs.token,
+        params=shown_params,
+        metrics=shown_metrics,
+        available_params=params[:MAX_CHOOSER_KEYS],
+        available_metrics=metrics[:MAX_CHOOSER_KEYS],
         key_count=len(keys.metrics) + len(keys.params),
     )
 
@@ -154,7 +163,6 @@ def fetch_page(store, experiment_ids, query: RunsQuery, *, column_filter: str = 
 def _params_varying_first(keys, varying: list) -> list:
     chosen = set(varying)
     return varying + [k for k, _, _ in keys.params if k not in chosen]
-
 
 
 class _CountPool(StatePart):
@@ -216,8 +224,13 @@ def csv_row(run, page_params: list, page_metrics: list) -> list:
     info, data = run.info, run.data
     duration = duration_ms(info.start_time, info.end_time)
     row = [
-        info.run_id, csv_safe(info.run_name or ""), info.status, iso_time(info.start_time),
-        iso_time(info.end_time), "" if duration is None else duration / 1000, info.parent_run_id or "",
+        info.run_id,
+        csv_safe(info.run_name or ""),
+        info.status,
+        iso_time(info.start_time),
+        iso_time(info.end_time),
+        "" if duration is None else duration / 1000,
+        info.parent_run_id or "",
     ]
     row += [csv_safe(data.params.get(k, "")) for k in page_params]
     row += [_csv_number(data.metrics.get(k)) for k in page_metrics]
@@ -233,8 +246,11 @@ def iter_all_runs(store, experiment_id: str, query: RunsQuery):
     token = None
     while True:
         runs = store.search_runs(
-            [experiment_id], filter_string=query.filter, max_results=CSV_BATCH,
-            order_by=query.order_by(), page_token=token,
+            [experiment_id],
+            filter_string=query.filter,
+            max_results=CSV_BATCH,
+            order_by=query.order_by(),
+            page_token=token,
         )
         yield from runs
         token = runs.token

@@ -20,7 +20,7 @@ import ipaddress
 import posixpath
 import secrets
 import urllib.parse
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from autolog._core._exceptions import InvalidInputError
 
@@ -70,7 +70,7 @@ def split_host_header(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def host_allowed(host_header: Optional[str], allowed: frozenset, *, any_ip: bool) -> bool:
+def host_allowed(host_header: str | None, allowed: frozenset, *, any_ip: bool) -> bool:
     """True when the ``Host`` header names this server.
 
     ``any_ip`` (server bound to all interfaces) also accepts any IP literal: DNS cannot rebind an
@@ -92,7 +92,7 @@ def _is_ip_literal(name: str) -> bool:
     return True
 
 
-def origin_allowed(origin: Optional[str], host_header: Optional[str]) -> bool:
+def origin_allowed(origin: str | None, host_header: str | None) -> bool:
     """True when there is no ``Origin`` or it is this server (same scheme-less host and port)."""
     if origin is None:
         return True
@@ -102,7 +102,7 @@ def origin_allowed(origin: Optional[str], host_header: Optional[str]) -> bool:
     return parsed.scheme in ("http", "https") and parsed.netloc.lower() == host_header.strip().lower()
 
 
-def csrf_ok(sent: Optional[str], expected: str) -> bool:
+def csrf_ok(sent: str | None, expected: str) -> bool:
     """Constant-time comparison of the token sent with the server's token."""
     return bool(sent and hmac.compare_digest(sent.encode(), expected.encode()))
 
@@ -125,7 +125,7 @@ class SecurityMiddleware:
             return await _plain_response(send, *refusal)
         await self.app(scope, receive, _with_security_headers(send))
 
-    def _refusal(self, method: str, headers: dict) -> Optional[tuple]:
+    def _refusal(self, method: str, headers: dict) -> tuple | None:
         host = headers.get("host")
         if not host_allowed(host, self.allowed_hosts, any_ip=self.any_ip):
             return 400, "Invalid Host header: this server only answers to its own address."
@@ -168,7 +168,7 @@ async def _plain_response(send, status: int, text: str) -> None:
 # --------------------------------------------------------------------------- artifact paths
 
 
-def clean_artifact_path(raw: Optional[str]) -> str:
+def clean_artifact_path(raw: str | None) -> str:
     """Validate an artifact path from a request and return it normalized ("" is the root).
 
     Refuses, with :class:`InvalidInputError`: ``..`` segments, absolute paths, drive letters,

@@ -6,7 +6,8 @@ import errno
 import ipaddress
 import socket
 import sys
-from typing import Iterable, Optional, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 from autolog._core._exceptions import AutologError
 from autolog._core._redact import redact_uri
@@ -78,7 +79,7 @@ def url_for(host: str, port: int) -> str:
 
 
 def serve(
-    tracking_uri: Optional[str] = None,
+    tracking_uri: str | None = None,
     *,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
@@ -125,7 +126,7 @@ def serve(
             f"warning: serving on {host} WITHOUT authentication (--insecure-no-auth): anyone who can "
             "reach this address can read every run and move model aliases\n"
         )
-    url = url_for(host if host not in ('0.0.0.0', '::') else DEFAULT_HOST, actual_port)
+    url = url_for(host if host not in ("0.0.0.0", "::") else DEFAULT_HOST, actual_port)
     out.write(f"autolog ui: {redact_uri(app.state.client.tracking_uri)}\n")
     out.write(f"Serving at {url} (Ctrl-C to stop)\n")
     register_ui(url, app.state.client.store.artifact_root)

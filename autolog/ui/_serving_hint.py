@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.ui._artifacts import read_model_metadata, resolve_local_file
@@ -26,7 +26,7 @@ class ServingHint:
     from_input_example: bool
 
 
-def serving_hint(store: Any, model: Any, versions: list) -> Optional[ServingHint]:
+def serving_hint(store: Any, model: Any, versions: list) -> ServingHint | None:
     """Commands to serve ``model`` (its champion alias, else first alias, else latest version)."""
     if not versions:
         return None
@@ -35,10 +35,13 @@ def serving_hint(store: Any, model: Any, versions: list) -> Optional[ServingHint
     version = next((v for v in versions if v.version == number), versions[0])
     model_uri = f"models:/{model.name}@{alias}" if alias else f"models:/{model.name}/{version.version}"
     body, from_example = _example_body(store, version)
-    curl = (f"curl -s http://127.0.0.1:{DEFAULT_PORT}/invocations -H 'Content-Type: application/json' "
-            f"-d {shlex.quote(json.dumps(body))}")
-    return ServingHint(model_uri, f"autolog models serve {shlex.quote(model_uri)} --port {DEFAULT_PORT}", curl,
-                       from_example)
+    curl = (
+        f"curl -s http://127.0.0.1:{DEFAULT_PORT}/invocations -H 'Content-Type: application/json' "
+        f"-d {shlex.quote(json.dumps(body))}"
+    )
+    return ServingHint(
+        model_uri, f"autolog models serve {shlex.quote(model_uri)} --port {DEFAULT_PORT}", curl, from_example
+    )
 
 
 def _example_body(store: Any, version: Any) -> tuple[dict, bool]:
@@ -54,7 +57,7 @@ def _example_body(store: Any, version: Any) -> tuple[dict, bool]:
     return {"instances": [[0] * max(int(width), 1)]}, False
 
 
-def _read_example(store: Any, version: Any, file_name: Any) -> Optional[dict]:
+def _read_example(store: Any, version: Any, file_name: Any) -> dict | None:
     if not isinstance(file_name, str) or not file_name:
         return None
     try:

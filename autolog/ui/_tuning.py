@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional
+from typing import Any
 
 from autolog.ui._artifacts import resolve_local_file
 
@@ -19,7 +19,7 @@ MAX_HISTORY_BYTES = 20 * 1024 * 1024
 MAX_PARAM_COLUMNS = 12
 
 
-def tuning_view(client: Any, run: Any) -> Optional[dict]:
+def tuning_view(client: Any, run: Any) -> dict | None:
     """``{"document", "params"}`` for a tuning parent run with a readable history, else None.
 
     The run page renders without it when the artifact is missing, too large or not JSON.
@@ -32,7 +32,7 @@ def tuning_view(client: Any, run: Any) -> Optional[dict]:
             return None
         with open(local, encoding="utf-8") as handle:
             document = json.load(handle)
-    except Exception:  # noqa: BLE001 - missing, unreadable or not JSON: the page renders without it
+    except Exception:
         return None
     if not isinstance(document, dict) or not isinstance(document.get("trials"), list):
         return None

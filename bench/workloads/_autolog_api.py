@@ -9,6 +9,7 @@ NAME = "autolog"
 
 def configure(workdir: str, store: str = "default") -> str:
     import autolog
+
     uri = os.path.join(workdir, "autolog-runs")
     autolog.set_tracking_uri(uri)
     return uri
@@ -16,16 +17,19 @@ def configure(workdir: str, store: str = "default") -> str:
 
 def enable(**opts) -> None:
     import autolog
+
     autolog.autolog(**opts)
 
 
 def disable() -> None:
     import autolog
+
     autolog.autolog(disable=True)
 
 
 def universal_autolog() -> None:
     from autolog import autolog
+
     autolog()
 
 
@@ -35,6 +39,7 @@ def main_module() -> str:
 
 def client():
     import autolog
+
     return autolog.Client()
 
 
@@ -64,6 +69,7 @@ def has_model(cl, run_id: str) -> bool:
 
 def load_model(run_id: str):
     import autolog
+
     return autolog.load_model(f"runs:/{run_id}/model")
 
 
@@ -73,19 +79,24 @@ def create_run(cl, experiment_id: str) -> str:
 
 def start_run():
     import autolog
+
     return autolog.start_run()
 
 
 def fluent():
     import autolog
+
     return autolog
 
 
 def entities(metrics: list, params: dict | None = None) -> tuple[list, list]:
     """(key, value, timestamp_ms, step) tuples and a dict -> Metric and Param entities."""
     from autolog._core._entities import Metric, Param
-    return ([Metric(k, v, ts, s) for k, v, ts, s in metrics],
-            [Param(k, v) for k, v in (params or {}).items()])
+
+    return (
+        [Metric(k, v, ts, s) for k, v, ts, s in metrics],
+        [Param(k, v) for k, v in (params or {}).items()],
+    )
 
 
 def log_batch(cl, run_id: str, metrics: list, params: list = ()) -> None:
@@ -101,8 +112,11 @@ def metric_history(cl, run_id: str, key: str) -> list:
 
 
 def search(cl, experiment_ids, filter_string, order_by, max_results) -> list:
-    return list(cl.search_runs(experiment_ids, filter_string=filter_string, order_by=order_by,
-                               max_results=max_results))
+    return list(
+        cl.search_runs(
+            experiment_ids, filter_string=filter_string, order_by=order_by, max_results=max_results
+        )
+    )
 
 
 def default_experiment(cl) -> str:

@@ -25,11 +25,13 @@ def api(side: str):
 
 def iris():
     from sklearn.datasets import load_iris
+
     return load_iris(return_X_y=True)
 
 
 def classification(n_samples: int, n_features: int = 20):
     from sklearn.datasets import make_classification
+
     return make_classification(n_samples=n_samples, n_features=n_features, random_state=0)
 
 

@@ -10,8 +10,9 @@ NAME = "mlflow"
 def configure(workdir: str, store: str = "sqlite") -> str:
     """store 'sqlite' is MLflow 3's default (sqlite:///mlflow.db, artifacts in ./mlruns)."""
     import mlflow
+
     if store == "file":
-        os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"      # 3.x refuses the file store otherwise
+        os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # 3.x refuses the file store otherwise
         uri = "file://" + os.path.join(workdir, "mlruns-file")
     else:
         uri = "sqlite:///" + os.path.join(workdir, "mlflow.db")
@@ -21,16 +22,19 @@ def configure(workdir: str, store: str = "sqlite") -> str:
 
 def enable(**opts) -> None:
     import mlflow.sklearn
+
     mlflow.sklearn.autolog(**opts)
 
 
 def disable() -> None:
     import mlflow.sklearn
+
     mlflow.sklearn.autolog(disable=True)
 
 
 def universal_autolog() -> None:
     import mlflow
+
     mlflow.autolog()
 
 
@@ -40,6 +44,7 @@ def main_module() -> str:
 
 def client():
     from mlflow import MlflowClient
+
     return MlflowClient()
 
 
@@ -71,6 +76,7 @@ def has_model(cl, run_id: str) -> bool:
 
 def load_model(run_id: str):
     import mlflow.sklearn
+
     return mlflow.sklearn.load_model(f"runs:/{run_id}/model")
 
 
@@ -80,19 +86,24 @@ def create_run(cl, experiment_id: str) -> str:
 
 def start_run():
     import mlflow
+
     return mlflow.start_run()
 
 
 def fluent():
     import mlflow
+
     return mlflow
 
 
 def entities(metrics: list, params: dict | None = None) -> tuple[list, list]:
     """(key, value, timestamp_ms, step) tuples and a dict -> Metric and Param entities."""
     from mlflow.entities import Metric, Param
-    return ([Metric(k, v, ts, s) for k, v, ts, s in metrics],
-            [Param(k, str(v)) for k, v in (params or {}).items()])
+
+    return (
+        [Metric(k, v, ts, s) for k, v, ts, s in metrics],
+        [Param(k, str(v)) for k, v in (params or {}).items()],
+    )
 
 
 def log_batch(cl, run_id: str, metrics: list, params: list = ()) -> None:
@@ -108,8 +119,11 @@ def metric_history(cl, run_id: str, key: str) -> list:
 
 
 def search(cl, experiment_ids, filter_string, order_by, max_results) -> list:
-    return list(cl.search_runs(experiment_ids, filter_string=filter_string, order_by=order_by,
-                               max_results=max_results))
+    return list(
+        cl.search_runs(
+            experiment_ids, filter_string=filter_string, order_by=order_by, max_results=max_results
+        )
+    )
 
 
 def default_experiment(cl) -> str:

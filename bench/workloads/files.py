@@ -11,9 +11,10 @@ from workloads._common import api, check, diff_snapshots, iris, snapshot
 
 def run(side: str, fits: int) -> dict:
     from sklearn.linear_model import LogisticRegression
+
     a = api(side)
     workdir = tempfile.mkdtemp(prefix=f"bench-{side}-")
-    os.chdir(workdir)                                # MLflow's default artifact root is ./mlruns
+    os.chdir(workdir)  # MLflow's default artifact root is ./mlruns
     a.configure(workdir)
     a.enable()
     X, y = iris()

@@ -16,14 +16,17 @@ from workloads._common import api, check, classification, iris, ms_since, now
 def make_estimator(model: str):
     if model == "logreg":
         from sklearn.linear_model import LogisticRegression
+
         return LogisticRegression(max_iter=200)
     if model == "rf":
         from sklearn.ensemble import RandomForestClassifier
+
         return RandomForestClassifier(n_estimators=50, random_state=0)
     if model == "pipeline":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import StandardScaler
+
         return Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=200))])
     raise ValueError(model)
 
@@ -36,7 +39,7 @@ def paired_fits(a, model: str, X, y, n: int, opts: dict) -> tuple[list, list]:
     """n pairs of (plain fit with autologging disabled, autologged fit), adjacent in time."""
     plain, auto = [], []
     for _ in range(n):
-        a.disable()                                  # both libraries restore the originals
+        a.disable()  # both libraries restore the originals
         plain += timed_fits(model, X, y, 1)
         a.enable(**opts)
         auto += timed_fits(model, X, y, 1)
@@ -84,8 +87,7 @@ def verify(a, cl, n_fits: int, mode: str) -> dict:
         check(bool(r.data.params), f"{a.NAME}: run {r.info.run_id} has no params")
     if mode == "default":
         check(all(a.has_model(cl, r.info.run_id) for r in top), f"{a.NAME}: a run has no model")
-    return {"runs": len(runs), "top_level_runs": len(top),
-            "metric_keys": sorted(top[0].data.metrics)}
+    return {"runs": len(runs), "top_level_runs": len(top), "metric_keys": sorted(top[0].data.metrics)}
 
 
 def run(side: str, model: str, mode: str, plain_n: int, auto_n: int) -> dict:
@@ -93,7 +95,7 @@ def run(side: str, model: str, mode: str, plain_n: int, auto_n: int) -> dict:
     X, y = dataset(model)
     workdir = tempfile.mkdtemp(prefix=f"bench-{side}-")
     a.configure(workdir)
-    make_estimator(model).fit(X, y)                  # warm-up: imports, BLAS threads, caches
+    make_estimator(model).fit(X, y)  # warm-up: imports, BLAS threads, caches
     plain = timed_fits(model, X, y, plain_n)
     t0 = now()
     a.enable(**options(mode))

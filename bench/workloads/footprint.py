@@ -16,13 +16,16 @@ from pathlib import Path
 
 
 def _pip(py: Path, *args: str) -> str:
-    return subprocess.run([str(py), "-m", "pip", *args], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run([str(py), "-m", "pip", *args], check=True, capture_output=True, text=True).stdout
 
 
 def _site_packages(py: Path) -> Path:
-    out = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         check=True, capture_output=True, text=True).stdout.strip()
+    out = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return Path(out)
 
 
@@ -50,13 +53,13 @@ def _venv(path: Path, base_python: str, pins: list[str]) -> Path:
 
 def _diff(base: dict, other: dict) -> dict:
     extra = sorted(set(other["packages"]) - set(base["packages"]))
-    return {"packages": len(extra), "names": extra,
-            "mb": round((other["bytes"] - base["bytes"]) / 1e6, 1)}
+    return {"packages": len(extra), "names": extra, "mb": round((other["bytes"] - base["bytes"]) / 1e6, 1)}
 
 
 def measure(bench: Path, root: Path, base_python: str, pins: list[str], mlflow_py: Path) -> dict:
-    key = hashlib.sha256(((root / "pyproject.toml").read_bytes() + repr(pins).encode()
-                          + str(mlflow_py).encode())).hexdigest()[:12]
+    key = hashlib.sha256(
+        (root / "pyproject.toml").read_bytes() + repr(pins).encode() + str(mlflow_py).encode()
+    ).hexdigest()[:12]
     cache = bench / ".cache" / f"footprint-{key}.json"
     if cache.exists():
         return json.loads(cache.read_text()) | {"cached": True}

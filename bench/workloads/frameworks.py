@@ -38,12 +38,14 @@ CASES = ("xgb_train", "xgb_sklearn", "lgb_train", "lgb_sklearn", "lightning", "k
 def breast_cancer():
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
+
     X, y = load_breast_cancer(return_X_y=True)
     return train_test_split(X, y, random_state=0)
 
 
 def tiny(n: int = 256, d: int = 8):
     import numpy as np
+
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, d)).astype("float32")
     y = (X[:, : d // 2].sum(axis=1) > 0).astype("float32")
@@ -55,48 +57,59 @@ def tiny(n: int = 256, d: int = 8):
 # prepare() -> the fresh objects of one call (untimed), call(obj) runs the training entry point
 # (timed), work(obj, result) -> rounds or epochs actually done (checked == ROUNDS / EPOCHS).
 
+
 def xgb_train():
     import xgboost as xgb
+
     X_tr, X_te, y_tr, y_te = breast_cancer()
     dtrain, dtest = xgb.DMatrix(X_tr, y_tr), xgb.DMatrix(X_te, y_te)
-    params = {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"], "max_depth": 3,
-              "nthread": 1}
+    params = {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"], "max_depth": 3, "nthread": 1}
 
     def call(_):
-        return xgb.train(params, dtrain, num_boost_round=ROUNDS,
-                         evals=[(dtrain, "train"), (dtest, "test")], verbose_eval=False)
+        return xgb.train(
+            params,
+            dtrain,
+            num_boost_round=ROUNDS,
+            evals=[(dtrain, "train"), (dtest, "test")],
+            verbose_eval=False,
+        )
+
     return (lambda: None), call, (lambda _, booster: booster.num_boosted_rounds())
 
 
 def xgb_sklearn():
     import xgboost as xgb
+
     X_tr, X_te, y_tr, y_te = breast_cancer()
 
     def prepare():
-        return xgb.XGBClassifier(n_estimators=ROUNDS, max_depth=3, eval_metric="logloss",
-                                 n_jobs=1)
+        return xgb.XGBClassifier(n_estimators=ROUNDS, max_depth=3, eval_metric="logloss", n_jobs=1)
 
     def call(model):
         return model.fit(X_tr, y_tr, eval_set=[(X_te, y_te)], verbose=False)
+
     return prepare, call, (lambda model, _: model.get_booster().num_boosted_rounds())
 
 
 def lgb_train():
     import lightgbm as lgb
+
     X_tr, X_te, y_tr, y_te = breast_cancer()
     params = {"objective": "binary", "verbose": -1, "num_threads": 1}
 
-    def prepare():                                   # a Dataset is constructed by train()
+    def prepare():  # a Dataset is constructed by train()
         train_set = lgb.Dataset(X_tr, y_tr)
         return train_set, lgb.Dataset(X_te, y_te, reference=train_set)
 
     def call(sets):
         return lgb.train(params, sets[0], ROUNDS, valid_sets=[sets[1]], valid_names=["test"])
+
     return prepare, call, (lambda _, booster: booster.current_iteration())
 
 
 def lgb_sklearn():
     import lightgbm as lgb
+
     X_tr, X_te, y_tr, y_te = breast_cancer()
 
     def prepare():
@@ -104,6 +117,7 @@ def lgb_sklearn():
 
     def call(model):
         return model.fit(X_tr, y_tr, eval_set=[(X_te, y_te)])
+
     return prepare, call, (lambda model, _: model.booster_.current_iteration())
 
 
@@ -111,6 +125,7 @@ def lightning():
     import lightning.pytorch as pl
     import torch
     from torch.utils.data import DataLoader, TensorDataset
+
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     logging.getLogger("lightning.fabric").setLevel(logging.ERROR)
     X_tr, y_tr, X_va, y_va = tiny()
@@ -119,8 +134,9 @@ def lightning():
         def __init__(self, hidden: int = 16, lr: float = 0.02):
             super().__init__()
             self.save_hyperparameters()
-            self.net = torch.nn.Sequential(torch.nn.Linear(8, hidden), torch.nn.ReLU(),
-                                           torch.nn.Linear(hidden, 1))
+            self.net = torch.nn.Sequential(
+                torch.nn.Linear(8, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
+            )
 
         def forward(self, x):
             return self.net(x).squeeze(-1)
@@ -139,43 +155,62 @@ def lightning():
             return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
 
     def loader(X, y, shuffle=False):
-        return DataLoader(TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), batch_size=32,
-                          shuffle=shuffle)
+        return DataLoader(
+            TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), batch_size=32, shuffle=shuffle
+        )
 
     def prepare():
         torch.manual_seed(0)
-        trainer = pl.Trainer(max_epochs=EPOCHS, accelerator="cpu", devices=1, logger=False,
-                             enable_checkpointing=False, enable_progress_bar=False,
-                             enable_model_summary=False)
+        trainer = pl.Trainer(
+            max_epochs=EPOCHS,
+            accelerator="cpu",
+            devices=1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
         return trainer, MLP(), loader(X_tr, y_tr, True), loader(X_va, y_va)
 
     def call(objs):
         trainer, model, train_dl, val_dl = objs
         return trainer.fit(model, train_dl, val_dl)
+
     return prepare, call, (lambda objs, _: objs[0].current_epoch)
 
 
 def keras_fit():
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
+
     X_tr, y_tr, X_va, y_va = tiny()
 
     def prepare():
         keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
-                                  keras.layers.Dense(1, activation="sigmoid")])
-        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
-                      metrics=["accuracy"])
+        model = keras.Sequential(
+            [
+                keras.Input((8,)),
+                keras.layers.Dense(16, activation="relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
         return model
 
     def call(model):
-        return model.fit(X_tr, y_tr, epochs=EPOCHS, batch_size=32, validation_data=(X_va, y_va),
-                         verbose=0)
+        return model.fit(X_tr, y_tr, epochs=EPOCHS, batch_size=32, validation_data=(X_va, y_va), verbose=0)
+
     return prepare, call, (lambda _, history: len(history.history["loss"]))
 
 
-BUILDERS = {"xgb_train": xgb_train, "xgb_sklearn": xgb_sklearn, "lgb_train": lgb_train,
-            "lgb_sklearn": lgb_sklearn, "lightning": lightning, "keras": keras_fit}
+BUILDERS = {
+    "xgb_train": xgb_train,
+    "xgb_sklearn": xgb_sklearn,
+    "lgb_train": lgb_train,
+    "lgb_sklearn": lgb_sklearn,
+    "lightning": lightning,
+    "keras": keras_fit,
+}
 EXPECTED_WORK = {"lightning": EPOCHS, "keras": EPOCHS}
 
 
@@ -195,8 +230,11 @@ def timed(prepare, call, work, case: str, n: int) -> list[float]:
 def verify(a, cl, case: str, n_auto: int, mode: str) -> dict:
     runs = a.all_runs(cl)
     top = [r for r in runs if not a.parent_id(r)]
-    check(len(runs) == n_auto, f"{case}: {len(runs)} runs ({len(top)} top-level) for {n_auto} "
-          "autologged calls: plain calls must make none, autologged calls exactly one")
+    check(
+        len(runs) == n_auto,
+        f"{case}: {len(runs)} runs ({len(top)} top-level) for {n_auto} "
+        "autologged calls: plain calls must make none, autologged calls exactly one",
+    )
     steps = EXPECTED_WORK.get(case, ROUNDS)
     for r in top:
         check(r.info.status == "FINISHED", f"{case}: run {r.info.run_id} is {r.info.status}")
@@ -204,16 +242,19 @@ def verify(a, cl, case: str, n_auto: int, mode: str) -> dict:
         check(bool(r.data.metrics), f"{case}: run {r.info.run_id} has no metrics")
     r = top[0]
     histories = {k: len(a.metric_history(cl, r.info.run_id, k)) for k in sorted(r.data.metrics)}
-    check(any(n == steps for n in histories.values()),
-          f"{case}: no metric with {steps} steps: {histories}")
+    check(any(n == steps for n in histories.values()), f"{case}: no metric with {steps} steps: {histories}")
     models = [a.has_model(cl, x.info.run_id) for x in top]
     if mode == "default":
         check(all(models), f"{case}: a run has no model")
     else:
         check(not any(models), f"{case}: log_models=False but a run has a model")
-    return {"runs": len(runs), "top_level_runs": len(top), "params": len(r.data.params),
-            "metric_steps": histories,
-            "artifacts": sorted(f.path for f in cl.list_artifacts(r.info.run_id))}
+    return {
+        "runs": len(runs),
+        "top_level_runs": len(top),
+        "params": len(r.data.params),
+        "metric_steps": histories,
+        "artifacts": sorted(f.path for f in cl.list_artifacts(r.info.run_id)),
+    }
 
 
 def run(side: str, case: str, mode: str, warm_n: int, plain_n: int, pairs: int) -> dict:
@@ -221,7 +262,7 @@ def run(side: str, case: str, mode: str, warm_n: int, plain_n: int, pairs: int) 
     a = api(side)
     a.configure(tempfile.mkdtemp(prefix=f"bench-{side}-"))
     prepare, call, work = BUILDERS[case]()
-    timed(prepare, call, work, case, warm_n)         # imports, thread pools, caches
+    timed(prepare, call, work, case, warm_n)  # imports, thread pools, caches
     plain = timed(prepare, call, work, case, plain_n)
     opts = {"log_models": False} if mode == "no_models" else {}
     t0 = now()
@@ -229,10 +270,11 @@ def run(side: str, case: str, mode: str, warm_n: int, plain_n: int, pairs: int) 
     enable_ms = ms_since(t0)
     first = timed(prepare, call, work, case, 1)[0]
     import autolog
+
     paired_plain, auto = [], []
-    for i in range(pairs):                           # plain, auto / auto, plain / ...: whatever
-        for plain_turn in ((True, False) if i % 2 == 0 else (False, True)):   # spills into
-            if plain_turn:                           # the next call hits both sides alike
+    for i in range(pairs):  # plain, auto / auto, plain / ...: whatever
+        for plain_turn in (True, False) if i % 2 == 0 else (False, True):  # spills into
+            if plain_turn:  # the next call hits both sides alike
                 with autolog.disabled():
                     paired_plain += timed(prepare, call, work, case, 1)
             else:

@@ -17,6 +17,7 @@ C_VALUES = [0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 def make_search():
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
+
     grid = {"C": C_VALUES, "penalty": ["l1", "l2"]}
     return GridSearchCV(LogisticRegression(solver="liblinear", max_iter=200), grid, cv=5)
 
@@ -46,7 +47,7 @@ def run(side: str, plain_n: int, auto_n: int) -> dict:
     a = api(side)
     X, y = classification(2000)
     a.configure(tempfile.mkdtemp(prefix=f"bench-{side}-"))
-    make_search().fit(X, y)                          # warm-up
+    make_search().fit(X, y)  # warm-up
     plain = timed_searches(X, y, plain_n)
     a.enable()
     first = timed_searches(X, y, 1)[0]

@@ -24,7 +24,9 @@ def _verify_hook(a) -> dict:
     """A fit after the import must be autologged (the hook patched the module)."""
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
+
     from workloads._common import check
+
     X, y = load_iris(return_X_y=True)
     LogisticRegression(max_iter=200).fit(X, y)
     runs = a.all_runs(a.client())
@@ -34,6 +36,7 @@ def _verify_hook(a) -> dict:
 
 def hooked(side: str, verify: bool) -> dict:
     from workloads._common import api, check
+
     check("sklearn" not in sys.modules, "sklearn already imported before measuring")
     a = api(side)
     import_ms = _timed_import(a.main_module())
@@ -47,9 +50,15 @@ def hooked(side: str, verify: bool) -> dict:
     if verify:
         a.configure(tempfile.mkdtemp(prefix=f"bench-{side}-"))
         checks.update(_verify_hook(a))
-    return {"samples": {"import_ms": [import_ms], "import_autolog_ms": [import_ms + autolog_ms],
-                        "sklearn_lm_hooked_ms": [lm_ms],
-                        "total_ms": [import_ms + autolog_ms + lm_ms]}, "checks": checks}
+    return {
+        "samples": {
+            "import_ms": [import_ms],
+            "import_autolog_ms": [import_ms + autolog_ms],
+            "sklearn_lm_hooked_ms": [lm_ms],
+            "total_ms": [import_ms + autolog_ms + lm_ms],
+        },
+        "checks": checks,
+    }
 
 
 def mlflow_flavor() -> dict:

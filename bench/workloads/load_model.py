@@ -10,6 +10,7 @@ from workloads._common import api, check, iris, ms_since, now
 
 def autologged_fit(a):
     from sklearn.linear_model import LogisticRegression
+
     X, y = iris()
     a.enable()
     model = LogisticRegression(max_iter=200).fit(X, y)
@@ -20,6 +21,7 @@ def autologged_fit(a):
 
 def run(side: str, k: int) -> dict:
     import numpy as np
+
     a = api(side)
     a.configure(tempfile.mkdtemp(prefix=f"bench-{side}-"))
     model, run_id, X = autologged_fit(a)
@@ -34,10 +36,11 @@ def run(side: str, k: int) -> dict:
         check(loaded is not model, f"{a.NAME}: load_model returned the live object")
     check(type(loaded) is type(model), f"{a.NAME}: loaded a {type(loaded).__name__}")
     check(np.array_equal(loaded.predict(X), model.predict(X)), f"{a.NAME}: predictions differ")
-    check(np.allclose(loaded.predict_proba(X), model.predict_proba(X), rtol=0, atol=0),
-          f"{a.NAME}: probabilities differ")
-    return {"samples": {"load_ms": out, "first_load_ms": [first]},
-            "checks": {"predictions_equal": True}}
+    check(
+        np.allclose(loaded.predict_proba(X), model.predict_proba(X), rtol=0, atol=0),
+        f"{a.NAME}: probabilities differ",
+    )
+    return {"samples": {"load_ms": out, "first_load_ms": [first]}, "checks": {"predictions_equal": True}}
 
 
 def autolog_side(**kw) -> dict:

@@ -23,12 +23,13 @@ def rss_kib() -> int:
 
 def run(side: str, n: int) -> dict:
     from sklearn.linear_model import LogisticRegression
+
     a = api(side)
     a.configure(tempfile.mkdtemp(prefix=f"bench-{side}-"))
     a.enable()
     X, y = iris()
     refs = []
-    for _ in range(3):                               # warm-up: lazy imports, store, caches
+    for _ in range(3):  # warm-up: lazy imports, store, caches
         LogisticRegression(max_iter=200).fit(X, y)
     gc.collect()
     tracemalloc.start()

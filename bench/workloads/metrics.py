@@ -24,13 +24,13 @@ def time_create_runs(a, cl, n: int) -> list[float]:
 def time_log_metric(a, cl, n: int) -> tuple[list[float], str]:
     fl = a.fluent()
     with a.start_run() as active:
-        for i in range(20):                          # warm-up: connection, statement caches
+        for i in range(20):  # warm-up: connection, statement caches
             fl.log_metric("warm", float(i), step=i)
         out = []
         for i in range(n):
             t0 = now()
             fl.log_metric("loss", 1.0 / (i + 1), step=i)
-            out.append(ms_since(t0) * 1e3)          # microseconds
+            out.append(ms_since(t0) * 1e3)  # microseconds
         run_id = active.info.run_id
     hist = a.metric_history(cl, run_id, "loss")
     check(len(hist) == n, f"{a.NAME}: {len(hist)} of {n} log_metric values stored")
@@ -46,8 +46,10 @@ def time_log_metrics(a, cl, n_keys: int) -> float:
         took = ms_since(t0)
         run_id = active.info.run_id
     stored = cl.get_run(run_id).data.metrics
-    check(len(stored) == n_keys and stored["m0007"] == 3.5,
-          f"{a.NAME}: log_metrics stored {len(stored)} of {n_keys} keys")
+    check(
+        len(stored) == n_keys and stored["m0007"] == 3.5,
+        f"{a.NAME}: log_metrics stored {len(stored)} of {n_keys} keys",
+    )
     return took
 
 
@@ -68,7 +70,7 @@ def time_log_batch(a, cl, n_values: int) -> float:
 def measure(a, store: str, create_n: int, metric_n: int) -> dict:
     a.configure(tempfile.mkdtemp(prefix=f"bench-{a.NAME}-{store}-"), store)
     cl = a.client()
-    a.create_run(cl, a.default_experiment(cl))       # first write creates the store
+    a.create_run(cl, a.default_experiment(cl))  # first write creates the store
     return {
         "create_run_ms": time_create_runs(a, cl, create_n),
         "log_metric_us": time_log_metric(a, cl, metric_n)[0],

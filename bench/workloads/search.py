@@ -21,7 +21,7 @@ ORDER_BY = ["metrics.m1 DESC"]
 MAX_RESULTS = 100
 
 
-BASE = 1000          # runs created through the API; larger fixtures repeat them (see replicate)
+BASE = 1000  # runs created through the API; larger fixtures repeat them (see replicate)
 
 
 def rows(n: int) -> list[tuple[dict, dict]]:
@@ -65,7 +65,7 @@ def fast_fixture_writes() -> None:
             cur.close()
 
 
-RUN_ID_COLUMNS = ("run_uuid", "run_id")       # MLflow's name, autolog's name
+RUN_ID_COLUMNS = ("run_uuid", "run_id")  # MLflow's name, autolog's name
 
 
 def replicate(db_path: str, copies: int) -> None:
@@ -77,17 +77,19 @@ def replicate(db_path: str, copies: int) -> None:
     """
     import sqlite3
     import uuid
+
     con = sqlite3.connect(db_path)
-    tables = [r[0] for r in con.execute("select name from sqlite_master where type='table' "
-                                        "and name not like 'sqlite_%'")]
+    tables = [
+        r[0]
+        for r in con.execute("select name from sqlite_master where type='table' and name not like 'sqlite_%'")
+    ]
     runs_table = "runs"
     id_col = next(c for c in RUN_ID_COLUMNS if c in _columns(con, runs_table))
     base_ids = [r[0] for r in con.execute(f"select {id_col} from {runs_table}")]
     con.execute("create temp table idmap (old text, new text)")
     for _ in range(copies):
         con.execute("delete from idmap")
-        con.executemany("insert into idmap values (?, ?)",
-                        [(old, uuid.uuid4().hex) for old in base_ids])
+        con.executemany("insert into idmap values (?, ?)", [(old, uuid.uuid4().hex) for old in base_ids])
         for table in [runs_table] + [t for t in tables if t != runs_table]:
             _copy_rows(con, table)
     con.commit()
@@ -103,11 +105,16 @@ def _copy_rows(con, table: str) -> None:
     run_col = next((c for c in RUN_ID_COLUMNS if c in cols), None)
     if run_col is None:
         return
-    keep = [c for c, (ctype, pk) in cols.items() if not (pk and ctype.startswith("INT")
-                                                        and sum(p for _, p in cols.values()) == 1)]
+    keep = [
+        c
+        for c, (ctype, pk) in cols.items()
+        if not (pk and ctype.startswith("INT") and sum(p for _, p in cols.values()) == 1)
+    ]
     select = ", ".join("idmap.new" if c == run_col else f"t.{c}" for c in keep)
-    con.execute(f"insert into {table} ({', '.join(keep)}) select {select} from {table} t "
-                f"join idmap on t.{run_col} = idmap.old")
+    con.execute(
+        f"insert into {table} ({', '.join(keep)}) select {select} from {table} t "
+        f"join idmap on t.{run_col} = idmap.old"
+    )
 
 
 def db_file(fixture_dir: str) -> str:
@@ -127,8 +134,12 @@ def open_fixture(a, store: str, n: int, fixture_dir: str) -> tuple[object, dict]
     fast_fixture_writes()
     a.configure(fixture_dir, store)
     cl = a.client()
-    info = {"populate_ms_per_run": populate(a, cl, min(n, BASE)), "n": n,
-            "api_created": min(n, BASE), "copied": max(0, n - BASE)}
+    info = {
+        "populate_ms_per_run": populate(a, cl, min(n, BASE)),
+        "n": n,
+        "api_created": min(n, BASE),
+        "copied": max(0, n - BASE),
+    }
     if n > BASE:
         check(n % BASE == 0, f"fixture size {n} must be a multiple of {BASE}")
         replicate(db_file(fixture_dir), n // BASE - 1)
@@ -142,8 +153,10 @@ def time_searches(a, cl, k: int, n: int) -> tuple[list[float], float]:
     first = a.search(cl, exp, FILTER, ORDER_BY, MAX_RESULTS)
     first_ms = ms_since(t0)
     got = [round(r.data.metrics["m1"], 6) for r in first]
-    check(got == expected(n), f"{a.NAME}: search returned {len(got)} runs, not the expected "
-                              f"{len(expected(n))} in order")
+    check(
+        got == expected(n),
+        f"{a.NAME}: search returned {len(got)} runs, not the expected {len(expected(n))} in order",
+    )
     out = []
     for _ in range(k):
         t0 = now()
@@ -159,8 +172,11 @@ def measure(side: str, store: str, n: int, k: int, fixture_dir: str) -> dict:
     total = len(a.search(cl, [a.default_experiment(cl)], "", None, 1))
     check(total == 1, f"{a.NAME}: empty store")
     times, first_ms = time_searches(a, cl, k, n)
-    return {"search_ms": times, "first_search_ms": [first_ms],
-            "populate_ms_per_run": [info["populate_ms_per_run"]]}, info
+    return {
+        "search_ms": times,
+        "first_search_ms": [first_ms],
+        "populate_ms_per_run": [info["populate_ms_per_run"]],
+    }, info
 
 
 def autolog_side(n: int, k: int, fixtures: dict, file_k: int | None = None) -> dict:

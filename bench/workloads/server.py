@@ -31,9 +31,11 @@ def _median_ms(samples: list[float]) -> float:
 def _set_uri(side: str, url: str) -> None:
     if side == "autolog":
         import autolog
+
         autolog.set_tracking_uri(url)
     else:
         import mlflow
+
         mlflow.set_tracking_uri(url)
 
 
@@ -42,8 +44,9 @@ def time_search(a, cl, k: int, n: int) -> list[float]:
     samples = []
     for _ in range(k):
         t0 = time.perf_counter()
-        found = cl.search_runs(experiment, search.FILTER, max_results=search.MAX_RESULTS,
-                               order_by=search.ORDER_BY)
+        found = cl.search_runs(
+            experiment, search.FILTER, max_results=search.MAX_RESULTS, order_by=search.ORDER_BY
+        )
         samples.append((time.perf_counter() - t0) * 1000)
     expected = search.expected(n)
     assert [round(r.data.metrics["m1"], 6) for r in found] == expected, (len(found), len(expected))
@@ -92,18 +95,23 @@ def fit_overhead(a, fits: int) -> dict:
     LogisticRegression(max_iter=200).fit(X, y)  # warm-up: first run, imports
     logged = times()
     a.disable()
-    return {"fit_plain_ms": _median_ms(plain), "fit_autologged_ms": _median_ms(logged),
-            "fit_overhead_ms": round(_median_ms(logged) - _median_ms(plain), 3)}
+    return {
+        "fit_plain_ms": _median_ms(plain),
+        "fit_autologged_ms": _median_ms(logged),
+        "fit_overhead_ms": round(_median_ms(logged) - _median_ms(plain), 3),
+    }
 
 
 def measure(side: str, url: str, n: int, k: int, metric_values: int, fits: int) -> None:
     a = api(side)
     _set_uri(side, url)
     cl = a.client()
-    result = {"search_ms": _median_ms(time_search(a, cl, k, n)),
-              "log_batch_2000_ms": _median_ms(time_log_batch(a, cl, k)),
-              "log_metric_values_per_s": round(log_metric_rate(a, metric_values)),
-              "log_metric_values": metric_values}
+    result = {
+        "search_ms": _median_ms(time_search(a, cl, k, n)),
+        "log_batch_2000_ms": _median_ms(time_log_batch(a, cl, k)),
+        "log_metric_values_per_s": round(log_metric_rate(a, metric_values)),
+        "log_metric_values": metric_values,
+    }
     result.update(fit_overhead(a, fits))
     print(json.dumps(result))
 

@@ -16,18 +16,25 @@ from workloads.search import FILTER
 def autolog_side(fixture_dir: str = "", k: int = 5, case: str = "runs_page") -> dict:
     if case == "browser":
         from workloads.ui_browser import measure
+
         return measure(k)
     from starlette.testclient import TestClient
+
     from autolog.ui._app import create_app
+
     store = os.path.join(fixture_dir, "autolog-runs")
-    check(os.path.exists(os.path.join(fixture_dir, "ready.json")),
-          f"no search fixture at {fixture_dir}: run the search workload first")
+    check(
+        os.path.exists(os.path.join(fixture_dir, "ready.json")),
+        f"no search fixture at {fixture_dir}: run the search workload first",
+    )
     client = TestClient(create_app(store, allowed_hosts=["testserver"]))
-    urls = {"default": "/experiments/0",
-            "filtered": "/experiments/0?" + urlencode({"q": FILTER, "sort": "metrics.m1"})}
+    urls = {
+        "default": "/experiments/0",
+        "filtered": "/experiments/0?" + urlencode({"q": FILTER, "sort": "metrics.m1"}),
+    }
     samples = {}
     for name, url in urls.items():
-        first = client.get(url)                      # warm-up: templates, store, caches
+        first = client.get(url)  # warm-up: templates, store, caches
         check(first.status_code == 200, f"autolog UI {url}: HTTP {first.status_code}")
         check("m1" in first.text, f"autolog UI {url}: no metric column in the page")
         times = []

@@ -38,35 +38,51 @@ def _fill(store: str) -> dict:
     ids = {"compare": [], "wide": None}
     compare = client.create_experiment("compare-200")
     for i in range(200):
-        run = client.create_run(compare, run_name=f"trial-{i:03d}",
-                                params={"lr": str(0.001 * (1 + i % 10)), "depth": str(2 + i % 5)})
-        rows = [Metric(f"m{k:02d}", math.exp(-s / (100 + 3 * i + 11 * k)) + 0.01 * ((s + i) % 7), T0 + s, s)
-                for k in range(20) for s in range(1000)]
+        run = client.create_run(
+            compare,
+            run_name=f"trial-{i:03d}",
+            params={"lr": str(0.001 * (1 + i % 10)), "depth": str(2 + i % 5)},
+        )
+        rows = [
+            Metric(f"m{k:02d}", math.exp(-s / (100 + 3 * i + 11 * k)) + 0.01 * ((s + i) % 7), T0 + s, s)
+            for k in range(20)
+            for s in range(1000)
+        ]
         for start in range(0, len(rows), BATCH):
-            client.log_batch(run.info.run_id, metrics=rows[start:start + BATCH])
+            client.log_batch(run.info.run_id, metrics=rows[start : start + BATCH])
         client.set_terminated(run.info.run_id)
         ids["compare"].append(run.info.run_id)
     long = client.create_run(client.create_experiment("long"), run_name="long")
     for start in range(0, 1_000_000, BATCH):
-        client.log_batch(long.info.run_id, metrics=[
-            Metric("loss", 2 * math.exp(-5e-6 * s) + 0.05 * math.sin(s / 50), T0 + s, s)
-            for s in range(start, start + BATCH)])
+        client.log_batch(
+            long.info.run_id,
+            metrics=[
+                Metric("loss", 2 * math.exp(-5e-6 * s) + 0.05 * math.sin(s / 50), T0 + s, s)
+                for s in range(start, start + BATCH)
+            ],
+        )
     client.set_terminated(long.info.run_id)
     ids["long"] = long.info.run_id
     wide = client.create_experiment("wide")
     for i in range(100):
         run = client.create_run(wide, run_name=f"wide-{i:03d}")
-        client.log_batch(run.info.run_id,
-                         metrics=[Metric(f"metric_{i * 50 + j:05d}", float(j), T0 + j, 0) for j in range(50)],
-                         params=[(f"param_{i * 50 + j:05d}", str(j)) for j in range(50)])
+        client.log_batch(
+            run.info.run_id,
+            metrics=[Metric(f"metric_{i * 50 + j:05d}", float(j), T0 + j, 0) for j in range(50)],
+            params=[(f"param_{i * 50 + j:05d}", str(j)) for j in range(50)],
+        )
         client.set_terminated(run.info.run_id)
     ids["wide"] = wide
     return ids
 
 
 def _serve(store: str):
-    process = subprocess.Popen([sys.executable, "-m", "autolog.cli", "--store", store, "ui", "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autolog.cli", "--store", store, "ui", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for _ in range(200):
         match = re.search(r"Serving at (http://\S+)", process.stdout.readline())
         if match:
@@ -82,7 +98,9 @@ def _nav(page) -> dict:
 
 def _compare(page, url: str, ids: list) -> dict:
     page.goto(url + "/compare?" + "&".join(f"run={r}" for r in ids))
-    page.wait_for_function("() => document.querySelectorAll('[data-chart][data-drawn]').length >= 4", timeout=120000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-chart][data-drawn]').length >= 4", timeout=120000
+    )
     first = page.evaluate("() => Math.max(...performance.getEntriesByType('mark').map(m => m.startTime))")
     nav = _nav(page)
     page.evaluate("() => document.getElementById('histories').scrollIntoView()")
@@ -90,11 +108,18 @@ def _compare(page, url: str, ids: list) -> dict:
     for _ in range(12):
         page.mouse.wheel(0, 900)
         page.wait_for_timeout(100)
-    page.wait_for_function("() => document.querySelectorAll('[data-chart][data-drawn]').length === 20", timeout=120000)
-    requests = page.evaluate("() => performance.getEntriesByType('resource').filter(e => e.name.includes('/api/metrics/histories')).length")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-chart][data-drawn]').length === 20", timeout=120000
+    )
+    requests = page.evaluate(
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('/api/metrics/histories')).length"
+    )
     assert requests == 20, requests
-    return {"compare_interactive_ms": nav["dom"], "compare_first_charts_ms": first,
-            "compare_all_charts_ms": first + (time.perf_counter() - started) * 1000}
+    return {
+        "compare_interactive_ms": nav["dom"],
+        "compare_first_charts_ms": first,
+        "compare_all_charts_ms": first + (time.perf_counter() - started) * 1000,
+    }
 
 
 def _chart(page, url: str, run_id: str) -> dict:
@@ -105,7 +130,8 @@ def _chart(page, url: str, run_id: str) -> dict:
         chart.wait_for(timeout=120000)
         out[name] = float(chart.get_attribute("data-render-ms"))
         out[name.replace("_ms", "_page_ms")] = page.evaluate(
-            "() => performance.getEntriesByType('mark')[0].startTime")
+            "() => performance.getEntriesByType('mark')[0].startTime"
+        )
     box = page.locator("[data-chart] .u-over").bounding_box()
     started = time.perf_counter()
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + 30)
@@ -129,7 +155,9 @@ def measure(k: int) -> dict:
     process, url = _serve(store)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless"])
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
+            )
             for _ in range(k):
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 for key, value in _chart(page, url, ids["long"]).items():

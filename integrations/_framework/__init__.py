@@ -25,7 +25,11 @@ from autolog.integrations._framework._importance import (
     log_feature_importance,
 )
 from autolog.integrations._framework._loading import recorded_class
-from autolog.integrations._framework._patching import installed_distribution, installed_version, patch_train_and_fit
+from autolog.integrations._framework._patching import (
+    installed_distribution,
+    installed_version,
+    patch_train_and_fit,
+)
 from autolog.integrations._framework._recorder import FrameworkRecorder, link_post_training_metrics
 
 __all__ = [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
 
-def callbacks_with(ours: Any, callbacks: Optional[Iterable[Any]]) -> list:
+def callbacks_with(ours: Any, callbacks: Iterable[Any] | None) -> list:
     """A NEW list: ``ours`` first, then the user's callbacks (their list is left as it was).
 
     First, so a user callback that stops training cannot keep ours from seeing that iteration,
@@ -50,4 +51,3 @@ class CallbackHandoff:
         if callback is not None:
             self._offered.set(None)
         return callback
-

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import re
 import time
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from autolog._core._constants import MAX_KEY_LENGTH as MAX_METRIC_KEY_LENGTH
 from autolog.engine import RunHandle
@@ -41,8 +42,8 @@ class MetricHistory:
 
     def __init__(self) -> None:
         self._points: list[tuple[str, float, int, int]] = []
-        self.last_step: Optional[int] = None
-        self._run: Optional[RunHandle] = None  # attached: written periodically while training
+        self.last_step: int | None = None
+        self._run: RunHandle | None = None  # attached: written periodically while training
         self._next_flush_ms = 0
         self._logged = 0  # self._points[:self._logged] are in the store
 
@@ -110,4 +111,3 @@ def history_from_evals_result(evals_result: Mapping[str, Mapping[str, Sequence[f
 def _scalar(value: Any) -> float:
     # ``cv`` histories hold (mean, std) pairs.
     return float(value[0]) if isinstance(value, (tuple, list)) else float(value)
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 from autolog.engine import RunHandle
 
@@ -14,7 +14,9 @@ PLOT_MIN_FIT_SECONDS = 2.0
 PLOT_MAX_FEATURES = 20
 
 
-def log_feature_importance(run: RunHandle, importance: Mapping[str, Mapping[str, float]], fit_seconds: float) -> None:
+def log_feature_importance(
+    run: RunHandle, importance: Mapping[str, Mapping[str, float]], fit_seconds: float
+) -> None:
     """Log ``{importance_type: {feature: value}}`` as JSON, and as a plot when that is cheap.
 
     The plot is drawn only when matplotlib is already imported (no import cost) and the
@@ -37,4 +39,3 @@ def _log_importance_plot(run: RunHandle, importance: Mapping[str, Mapping[str, f
     axes.set_xlabel(f"importance ({kind})")
     figure.tight_layout()
     run.client.log_figure(run.run_id, figure, IMPORTANCE_PLOT_ARTIFACT)
-

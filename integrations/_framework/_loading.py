@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 
-def recorded_class(qualified_name: str, package: str, base: type) -> Optional[type]:
+def recorded_class(qualified_name: str, package: str, base: type) -> type | None:
     """The class ``module.Name`` recorded with a model, if it is a subclass of ``base``.
 
     Only modules of ``package`` are imported; another module (the user's own subclass) is used

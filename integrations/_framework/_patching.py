@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 from autolog.engine import Patcher
 
@@ -39,14 +40,18 @@ def patch_train_and_fit(
     """
     for module_name in train_modules:
         patcher.when_imported(module_name, functools.partial(_wrap_train, patcher, train_wrapper))
-    patcher.when_imported(wrapper_module, functools.partial(_wrap_fits, patcher, wrapper_classes, fit_wrapper))
+    patcher.when_imported(
+        wrapper_module, functools.partial(_wrap_fits, patcher, wrapper_classes, fit_wrapper)
+    )
 
 
 def _wrap_train(patcher: Patcher, train_wrapper: Callable[..., Any], module: ModuleType) -> None:
     patcher.wrap(module, "train", train_wrapper)
 
 
-def _wrap_fits(patcher: Patcher, class_names: Sequence[str], fit_wrapper: Callable[..., Any], module: ModuleType) -> None:
+def _wrap_fits(
+    patcher: Patcher, class_names: Sequence[str], fit_wrapper: Callable[..., Any], module: ModuleType
+) -> None:
     for class_name in class_names:
         cls = getattr(module, class_name, None)
         owner = _defining_class(cls, "fit") if cls is not None else None
@@ -54,14 +59,14 @@ def _wrap_fits(patcher: Patcher, class_names: Sequence[str], fit_wrapper: Callab
             patcher.wrap(owner, "fit", fit_wrapper)
 
 
-def _defining_class(cls: type, attr_name: str) -> Optional[type]:
+def _defining_class(cls: type, attr_name: str) -> type | None:
     return next((klass for klass in cls.__mro__ if attr_name in vars(klass)), None)
 
 
 # -- versions -------------------------------------------------------------------------------------
 
 
-def installed_version(distributions: Sequence[str]) -> Optional[str]:
+def installed_version(distributions: Sequence[str]) -> str | None:
     """Version of the first installed distribution among ``distributions`` (e.g. xgboost, xgboost-cpu)."""
     from autolog.context import package_versions
 
@@ -80,4 +85,3 @@ def installed_distribution(distributions: Sequence[str]) -> str:
         if package_versions([distribution]):
             return distribution
     return distributions[0]
-

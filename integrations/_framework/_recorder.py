@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from autolog.integrations._framework._history import MetricHistory
+from autolog.integrations._framework._importance import log_feature_importance
+from autolog.integrations._framework._patching import installed_version
 
 from autolog.engine import (
     FitRecorder,
@@ -15,9 +20,6 @@ from autolog.engine import (
     finite_metrics,
     stable_params,
 )
-from autolog.integrations._framework._history import MetricHistory
-from autolog.integrations._framework._importance import log_feature_importance
-from autolog.integrations._framework._patching import installed_version
 
 
 class FrameworkRecorder(FitRecorder):
@@ -64,7 +66,7 @@ class FrameworkRecorder(FitRecorder):
     @classmethod
     def for_wrapper_fit(
         cls, estimator: Any, fit: Callable[..., Any], args: tuple, kwargs: dict, history: MetricHistory
-    ) -> "FrameworkRecorder":
+    ) -> FrameworkRecorder:
         """The recorder of a scikit-learn-style wrapper's ``estimator.fit(*args, **kwargs)``.
 
         Parameters
@@ -108,7 +110,7 @@ class FrameworkRecorder(FitRecorder):
         """``{importance_type: {feature: value}}``; ``{}`` when the model has none."""
         return {}
 
-    def fallback_history(self, model: Any) -> Optional[MetricHistory]:
+    def fallback_history(self, model: Any) -> MetricHistory | None:
         """The history from the model itself, used when the callback saw no iteration."""
         return None
 
@@ -146,7 +148,9 @@ class FrameworkRecorder(FitRecorder):
             run.log_metrics(finite_metrics(best))
         ok, importance = attempt(f"{self.framework}: feature importance", self.feature_importance, model)
         if ok and importance:
-            attempt(f"{self.framework}: feature importance", log_feature_importance, run, importance, fit_seconds)
+            attempt(
+                f"{self.framework}: feature importance", log_feature_importance, run, importance, fit_seconds
+            )
         if self.options.log_models:
             self.log_model(run, model)
         self.log_git_diff(run)
@@ -182,4 +186,3 @@ def link_post_training_metrics(estimator: Any, run_id: str) -> None:
     hook = getattr(module, "on_fit_finished", None)
     if hook is not None:
         attempt("post-training metrics link", hook, estimator, run_id)
-

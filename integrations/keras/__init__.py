@@ -35,11 +35,10 @@ class KerasIntegration(Integration):
     def patch(self, patcher: Patcher) -> None:
         """Wrap ``keras.Model.fit``."""
         import keras
-
-        from autolog.models import register_flavor
-
         from autolog.integrations.keras._flavor import KerasFlavor
         from autolog.integrations.keras._patching import install
+
+        from autolog.models import register_flavor
 
         register_flavor(KerasFlavor())
         install(patcher, keras)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from autolog.models import Flavor
 
@@ -43,7 +44,7 @@ class KerasFlavor(Flavor):
         return model.predict(_as_array(X), verbose=0)
 
     def load_bytes(
-        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Sequence[str] | None = None
     ) -> Any:
         """The Keras model, loaded from the verified ``data``."""
         import keras

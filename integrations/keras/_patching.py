@@ -12,6 +12,9 @@ import functools
 from types import ModuleType
 from typing import Any
 
+from autolog.integrations._framework import callbacks_with
+from autolog.integrations.keras._recorder import KerasRecorder, new_callback
+
 from autolog.engine import (
     Patcher,
     argument_value,
@@ -20,9 +23,6 @@ from autolog.engine import (
     run_training_call,
     with_argument,
 )
-
-from autolog.integrations._framework import callbacks_with
-from autolog.integrations.keras._recorder import KerasRecorder, new_callback
 
 
 def install(patcher: Patcher, keras: ModuleType) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Mapping, Optional
-
-from autolog.engine import RunHandle, attempt, bound_arguments, qualified_name, stable_repr
+from collections.abc import Mapping
+from typing import Any
 
 from autolog.integrations._framework import FrameworkRecorder, MetricHistory, metric_key
+
+from autolog.engine import RunHandle, attempt, bound_arguments, qualified_name, stable_repr
 
 SUMMARY_ARTIFACT = "model_summary.txt"
 # fit() arguments logged as params, with fit()'s defaults (Keras 3).
@@ -23,7 +24,15 @@ FIT_ARGUMENTS = {
     "validation_batch_size": None,
     "validation_freq": 1,
 }
-EARLY_STOPPING_SETTINGS = ("monitor", "patience", "min_delta", "mode", "baseline", "restore_best_weights", "start_from_epoch")
+EARLY_STOPPING_SETTINGS = (
+    "monitor",
+    "patience",
+    "min_delta",
+    "mode",
+    "baseline",
+    "restore_best_weights",
+    "start_from_epoch",
+)
 
 
 # -- the callback ------------------------------------------------------------------------------
@@ -46,10 +55,10 @@ def _callback_class() -> type:
             self.history = MetricHistory()
             self.fit_params: dict = {}
 
-        def on_train_begin(self, logs: Optional[Mapping] = None) -> None:
+        def on_train_begin(self, logs: Mapping | None = None) -> None:
             self.fit_params = dict(self.params or {})
 
-        def on_epoch_end(self, epoch: int, logs: Optional[Mapping] = None) -> None:
+        def on_epoch_end(self, epoch: int, logs: Mapping | None = None) -> None:
             attempt("keras: epoch metrics", self._record_epoch, epoch, logs or {})
 
         def _record_epoch(self, epoch: int, logs: Mapping) -> None:
@@ -149,7 +158,9 @@ def compile_params(model: Any) -> dict[str, str]:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
         params["optimizer"] = _public_optimizer_name(optimizer)
-        params.update({f"optimizer.{key}": stable_repr(value) for key, value in optimizer.get_config().items()})
+        params.update(
+            {f"optimizer.{key}": stable_repr(value) for key, value in optimizer.get_config().items()}
+        )
     loss = getattr(model, "loss", None)
     if loss is not None:
         params["loss"] = stable_repr(loss)
@@ -175,7 +186,7 @@ def early_stopping_params(callback: Any) -> dict[str, str]:
     }
 
 
-def _early_stopping_callback(callbacks: Any) -> Optional[Any]:
+def _early_stopping_callback(callbacks: Any) -> Any | None:
     import keras
 
     return next((cb for cb in callbacks or () if isinstance(cb, keras.callbacks.EarlyStopping)), None)

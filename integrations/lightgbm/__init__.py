@@ -29,10 +29,10 @@ class LightGBMIntegration(Integration):
 
     def patch(self, patcher: Patcher) -> None:
         """Wrap ``lightgbm.train`` and the wrappers' ``fit``."""
-        from autolog.models import register_flavor
-
         from autolog.integrations.lightgbm._flavor import LightGBMFlavor
         from autolog.integrations.lightgbm._patching import install
+
+        from autolog.models import register_flavor
 
         register_flavor(LightGBMFlavor())
         install(patcher)

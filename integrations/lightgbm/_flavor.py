@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional, Sequence
-
-from autolog.engine import warn_once
-from autolog._core._exceptions import ModelIntegrityError
-from autolog.models import Flavor, SavedModelFile
+from collections.abc import Sequence
+from typing import Any
 
 from autolog.integrations._framework import recorded_class
+
+from autolog._core._exceptions import ModelIntegrityError
+from autolog.engine import warn_once
+from autolog.models import Flavor, SavedModelFile
 
 MODEL_FILE_NAME = "model.txt"
 WRAPPER_FILE_NAME = "lightgbm_wrapper.json"
@@ -42,7 +43,7 @@ class LightGBMFlavor(Flavor):
         return saved
 
     def load_bytes(
-        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Sequence[str] | None = None
     ) -> Any:
         """A ``Booster``, or the wrapper rebuilt around it, from the verified ``data``."""
         import lightgbm
@@ -61,7 +62,9 @@ def _booster_of(model: Any) -> Any:
         return model
     if isinstance(model, lightgbm.LGBMModel):
         return model.booster_
-    raise TypeError(f"the lightgbm flavor saves a lightgbm.Booster or an LGBMModel wrapper, not {type(model).__name__}")
+    raise TypeError(
+        f"the lightgbm flavor saves a lightgbm.Booster or an LGBMModel wrapper, not {type(model).__name__}"
+    )
 
 
 # -- the wrapper's state ---------------------------------------------------------------------

@@ -13,6 +13,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from autolog.integrations._framework import callbacks_with, patch_train_and_fit
+from autolog.integrations.lightgbm._recorder import AutologEvalCallback, LightGBMRecorder, make_train_recorder
+
 from autolog.engine import (
     Patcher,
     argument_value,
@@ -21,9 +24,6 @@ from autolog.engine import (
     run_training_call,
     with_argument,
 )
-
-from autolog.integrations._framework import callbacks_with, patch_train_and_fit
-from autolog.integrations.lightgbm._recorder import AutologEvalCallback, LightGBMRecorder, make_train_recorder
 
 TRAIN_MODULES = ("lightgbm", "lightgbm.engine")
 WRAPPER_CLASSES = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Optional, Sequence
-
-from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from autolog.integrations._framework import (
     FrameworkRecorder,
@@ -13,7 +12,9 @@ from autolog.integrations._framework import (
     history_from_evals_result,
     metric_key,
 )
+
 from autolog._core._constants import TAG_DATA_SOURCE
+from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
 
 IMPORTANCE_TYPES = ("split", "gain")
 TRAIN_RUN_NAME = "lightgbm.train"
@@ -45,7 +46,7 @@ class AutologEvalCallback:
         try:
             if env.evaluation_result_list:
                 self.history.add(env.iteration, latest_values(env.evaluation_result_list))
-        except Exception as error:  # noqa: BLE001 - the contract: training goes on
+        except Exception as error:
             report_internal_error("lightgbm: metric callback", error)
 
 
@@ -61,7 +62,7 @@ class LightGBMRecorder(FrameworkRecorder):
     framework_distributions = ("lightgbm",)
     flavor = "lightgbm"
     serialization_format = "text"
-    data_source: Optional[str] = None
+    data_source: str | None = None
 
     def early_stopping_metrics(self, model: Any) -> dict[str, float]:
         booster = _booster(model)
@@ -85,7 +86,7 @@ class LightGBMRecorder(FrameworkRecorder):
             for kind in IMPORTANCE_TYPES
         }
 
-    def fallback_history(self, model: Any) -> Optional[MetricHistory]:
+    def fallback_history(self, model: Any) -> MetricHistory | None:
         evals_result = getattr(model, "evals_result_", None) if self.estimator is not None else None
         return history_from_evals_result(evals_result) if evals_result else None
 
@@ -120,8 +121,12 @@ def train_params(bound: Mapping[str, Any]) -> dict[str, str]:
         params["valid_names"] = stable_repr(list(bound["valid_names"]))
     if bound.get("feval") is not None:
         feval = bound["feval"]
-        params["feval"] = stable_repr([qualified_name(f) for f in feval] if isinstance(feval, (list, tuple)) else qualified_name(feval))
+        params["feval"] = stable_repr(
+            [qualified_name(f) for f in feval] if isinstance(feval, (list, tuple)) else qualified_name(feval)
+        )
     if bound.get("init_model") is not None:
         init_model = bound["init_model"]
-        params["init_model"] = os.fspath(init_model) if isinstance(init_model, (str, os.PathLike)) else type(init_model).__name__
+        params["init_model"] = (
+            os.fspath(init_model) if isinstance(init_model, (str, os.PathLike)) else type(init_model).__name__
+        )
     return params

@@ -23,15 +23,15 @@ The autolog ``Callback`` is in ``trainer.callbacks`` only during the fit.
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
-from autolog.engine import Integration, Patcher
-from autolog._core._exceptions import InvalidInputError
+from typing import Any
 
 from autolog.integrations.lightning._recorder import LIGHTNING, PYTORCH_LIGHTNING, LightningPackage
 
+from autolog._core._exceptions import InvalidInputError
+from autolog.engine import Integration, Patcher
 
-def configure(*, log_every_n_step: Optional[int] = None) -> None:
+
+def configure(*, log_every_n_step: int | None = None) -> None:
     """Lightning-specific autolog settings for later fits, until the next ``autolog()`` call.
 
     Call it after ``autolog()``: like every autolog option, each ``autolog()`` call puts these
@@ -62,10 +62,10 @@ class _LightningIntegrationBase(Integration):
         """Wrap ``Trainer.fit`` of this package."""
         import importlib
 
-        from autolog.models import register_flavor
-
         from autolog.integrations.lightning._flavor import PyTorchFlavor
         from autolog.integrations.lightning._patching import install
+
+        from autolog.models import register_flavor
 
         register_flavor(PyTorchFlavor())
         install(patcher, self.package, importlib.import_module(self.package.import_name))

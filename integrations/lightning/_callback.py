@@ -12,17 +12,21 @@ what ``LightningModule.on_train_epoch_end`` logs only after the (non-monitoring)
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping, Optional
-
-from autolog.engine import attempt
+from collections.abc import Mapping
+from typing import Any
 
 from autolog.integrations._framework import MetricHistory, metric_key
 
+from autolog.engine import attempt
+
 STEP_METRIC_PREFIX = "step/"
-_CLASS_NAMES = {"lightning.pytorch": "LightningAutologCallback", "pytorch_lightning": "PytorchLightningAutologCallback"}
+_CLASS_NAMES = {
+    "lightning.pytorch": "LightningAutologCallback",
+    "pytorch_lightning": "PytorchLightningAutologCallback",
+}
 
 
-def new_callback(package: str, log_every_n_step: Optional[int]) -> Any:
+def new_callback(package: str, log_every_n_step: int | None) -> Any:
     """A fresh autolog callback for a trainer of ``package`` (``"lightning.pytorch"``...)."""
     return callback_class(package)(log_every_n_step)
 
@@ -61,12 +65,12 @@ class AutologCallbackMixin:
         step = ``trainer.global_step``.
     """
 
-    def __init__(self, log_every_n_step: Optional[int] = None) -> None:
+    def __init__(self, log_every_n_step: int | None = None) -> None:
         self.history = MetricHistory()
         self.log_every_n_step = log_every_n_step
         self.optimizer_params: dict[str, str] = {}
-        self._pending_epoch: Optional[int] = None
-        self._last_logged_step: Optional[int] = None
+        self._pending_epoch: int | None = None
+        self._last_logged_step: int | None = None
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         attempt("lightning: optimizer params", self._record_optimizers, trainer)
@@ -83,7 +87,9 @@ class AutologCallbackMixin:
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
         self._flush_pending_epoch(trainer)
 
-    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         step = trainer.global_step
         if self.log_every_n_step and step % self.log_every_n_step == 0 and step != self._last_logged_step:
             self._last_logged_step = step

@@ -19,7 +19,8 @@ import io
 import json
 import sys
 import warnings
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from autolog.models import Flavor, SavedModelFile
 
@@ -74,7 +75,7 @@ class PyTorchFlavor(Flavor):
         return output.numpy()
 
     def load_bytes(
-        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Sequence[str] | None = None
     ) -> Any:
         """The rebuilt module, or its state dict when it cannot be rebuilt here."""
         import torch
@@ -83,7 +84,7 @@ class PyTorchFlavor(Flavor):
         return rebuild_module(payload)
 
 
-def init_kwargs_json(model: Any) -> Optional[str]:
+def init_kwargs_json(model: Any) -> str | None:
     """The module's ``hparams`` as JSON (``"{}"`` without any), or None when not representable."""
     hparams = dict(getattr(model, "hparams", None) or {})
     try:
@@ -105,13 +106,13 @@ def rebuild_module(payload: dict) -> Any:
     init_kwargs = json.loads(payload["init_kwargs"])
     try:
         module = cls(**init_kwargs)
-    except Exception as error:  # noqa: BLE001 - any constructor failure means "cannot rebuild"
+    except Exception as error:
         return _state_dict_instead(state_dict, class_name, f"{class_name}(**hparams) failed: {error!r}")
     module.load_state_dict(state_dict)
     return module.eval()
 
 
-def _module_class(qualified_name: str) -> tuple[Optional[type], str]:
+def _module_class(qualified_name: str) -> tuple[type | None, str]:
     import torch
 
     module_name, _, class_name = qualified_name.rpartition(".")

@@ -8,7 +8,8 @@ param-group hyperparameters, ``params`` excluded), further optimizers as ``optim
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from autolog.engine import qualified_name, stable_repr
 
@@ -29,12 +30,21 @@ TRAINER_SETTINGS = (
     "num_nodes",
     "num_devices",
 )
-EARLY_STOPPING_SETTINGS = ("monitor", "patience", "mode", "min_delta", "stopping_threshold", "divergence_threshold")
+EARLY_STOPPING_SETTINGS = (
+    "monitor",
+    "patience",
+    "mode",
+    "min_delta",
+    "stopping_threshold",
+    "divergence_threshold",
+)
 
 
 def hyperparameters(model: Any, datamodule: Any = None) -> dict[str, str]:
     """``save_hyperparameters`` values of the module, then the datamodule's where not clashing."""
-    params = {str(key): stable_repr(value) for key, value in dict(getattr(model, "hparams", None) or {}).items()}
+    params = {
+        str(key): stable_repr(value) for key, value in dict(getattr(model, "hparams", None) or {}).items()
+    }
     for key, value in dict(getattr(datamodule, "hparams", None) or {}).items():
         params.setdefault(str(key), stable_repr(value))
     return params
@@ -46,7 +56,7 @@ def trainer_settings(trainer: Any) -> dict[str, str]:
     for name in TRAINER_SETTINGS:
         try:
             params[f"trainer.{name}"] = stable_repr(getattr(trainer, name))
-        except Exception:  # noqa: BLE001 - a property Lightning cannot answer yet: not a setting
+        except Exception:
             continue
     for name in ("accelerator", "strategy"):
         component = getattr(trainer, name, None)
@@ -66,7 +76,9 @@ def optimizer_params(optimizers: Sequence[Any], scheduler_configs: Iterable[Any]
         params.update({f"{prefix}.{key}": stable_repr(value) for key, value in first.items()})
         for number, group in enumerate(groups[1:], start=1):
             differing = {key: value for key, value in group.items() if first.get(key) != value}
-            params.update({f"{prefix}.group_{number}.{key}": stable_repr(value) for key, value in differing.items()})
+            params.update(
+                {f"{prefix}.group_{number}.{key}": stable_repr(value) for key, value in differing.items()}
+            )
     for index, config in enumerate(scheduler_configs):
         name = "lr_scheduler" if index == 0 else f"lr_scheduler_{index}"
         params[name] = qualified_name(type(config.scheduler))

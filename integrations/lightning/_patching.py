@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import functools
 from types import ModuleType
-from typing import Any, Optional
+from typing import Any
+
+from autolog.integrations._framework import callbacks_with
+from autolog.integrations.lightning._callback import new_callback
+from autolog.integrations.lightning._recorder import LightningPackage, LightningRecorder
 
 from autolog.engine import (
     Patcher,
@@ -21,14 +25,10 @@ from autolog.engine import (
     set_integration_setting,
 )
 
-from autolog.integrations._framework import callbacks_with
-from autolog.integrations.lightning._callback import new_callback
-from autolog.integrations.lightning._recorder import LightningPackage, LightningRecorder
-
 SETTINGS = "lightning"  # both Lightning packages share their settings
 
 
-def set_log_every_n_step(n: Optional[int]) -> None:
+def set_log_every_n_step(n: int | None) -> None:
     """Record step metrics every ``n`` optimizer steps in later fits (None: per epoch only)."""
     set_integration_setting(SETTINGS, "log_every_n_step", n)
 
@@ -42,7 +42,9 @@ def fit_wrapper(package: LightningPackage, wrapped: Any, instance: Any, args: tu
     """``Trainer.fit``: one run per outermost fit, recorded through an injected callback."""
     if instance is None or not autologging_active():
         return wrapped(*args, **kwargs)
-    ok, prepared = attempt(f"{package.framework}: preparing fit", _prepare, package, instance, wrapped, args, kwargs)
+    ok, prepared = attempt(
+        f"{package.framework}: preparing fit", _prepare, package, instance, wrapped, args, kwargs
+    )
     if not ok or prepared is None:
         return run_training_call(wrapped, args, kwargs, None)
     callback, make_recorder = prepared
@@ -50,7 +52,7 @@ def fit_wrapper(package: LightningPackage, wrapped: Any, instance: Any, args: tu
     return run_training_call(fit, args, kwargs, make_recorder)
 
 
-def _prepare(package: LightningPackage, trainer: Any, fit: Any, args: tuple, kwargs: dict) -> Optional[tuple]:
+def _prepare(package: LightningPackage, trainer: Any, fit: Any, args: tuple, kwargs: dict) -> tuple | None:
     if getattr(trainer, "global_rank", 0) != 0:
         return None  # a worker process of a multi-process strategy: rank 0 records the run
     callback = new_callback(package.import_name, integration_setting(SETTINGS, "log_every_n_step"))
@@ -60,7 +62,9 @@ def _prepare(package: LightningPackage, trainer: Any, fit: Any, args: tuple, kwa
     return callback, make_recorder
 
 
-def fit_with_callback(package: LightningPackage, trainer: Any, callback: Any, fit: Any, *args: Any, **kwargs: Any) -> Any:
+def fit_with_callback(
+    package: LightningPackage, trainer: Any, callback: Any, fit: Any, *args: Any, **kwargs: Any
+) -> Any:
     """Call ``fit(*args, **kwargs)`` with ``callback`` in ``trainer.callbacks``, then take it out."""
     ok, users_list = attempt(f"{package.framework}: injecting the callback", _inject, trainer, callback)
     try:

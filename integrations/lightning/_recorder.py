@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
-
-from autolog.engine import RunHandle, attempt, qualified_name
+from typing import Any
 
 from autolog.integrations._framework import FrameworkRecorder, MetricHistory
 from autolog.integrations.lightning._params import (
@@ -14,6 +12,8 @@ from autolog.integrations.lightning._params import (
     hyperparameters,
     trainer_settings,
 )
+
+from autolog.engine import RunHandle, attempt, qualified_name
 
 SUMMARY_ARTIFACT = "model_summary.txt"
 SUMMARY_MAX_DEPTH = 2
@@ -89,7 +89,7 @@ class LightningRecorder(FrameworkRecorder):
 
     # internals ------------------------------------------------------------------------------------
 
-    def _early_stopping_callback(self) -> Optional[Any]:
+    def _early_stopping_callback(self) -> Any | None:
         import importlib
 
         early_stopping = importlib.import_module(f"{self.package.import_name}.callbacks").EarlyStopping
@@ -112,4 +112,3 @@ class LightningRecorder(FrameworkRecorder):
         summary = importlib.import_module(f"{self.package.import_name}.utilities.model_summary")
         text = str(summary.ModelSummary(self.model, max_depth=SUMMARY_MAX_DEPTH))
         run.log_text(text, SUMMARY_ARTIFACT)
-

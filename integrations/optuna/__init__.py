@@ -31,7 +31,6 @@ class OptunaIntegration(Integration):
     def patch(self, patcher: Patcher) -> None:
         """Wrap ``Study.optimize``."""
         import optuna.study
-
         from autolog.integrations.optuna._study import optimize_wrapper
 
         patcher.wrap(optuna.study.Study, "optimize", optimize_wrapper)

@@ -13,14 +13,22 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from typing import Any, Callable, Optional
-
-from autolog.engine import RunHandle, RunSpec, attempt, autologging_active, guarded_call, open_run
-from autolog.engine import finite_metrics, status_for_exception
+from collections.abc import Callable
+from typing import Any
 
 from autolog.integrations._trials import FRAMEWORK_TAG, ROLE_TAG, TRIAL_TAG, TrialRun
 from autolog.integrations._tuning_history import HISTORY_ARTIFACT, history_document
 
+from autolog.engine import (
+    RunHandle,
+    RunSpec,
+    attempt,
+    autologging_active,
+    finite_metrics,
+    guarded_call,
+    open_run,
+    status_for_exception,
+)
 
 
 def optimize_wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
@@ -60,8 +68,8 @@ class StudyRecorder:
     def __init__(self, study: Any, args: tuple, kwargs: dict):
         self.study = study
         self.args, self.kwargs = args, kwargs
-        self.parent: Optional[RunHandle] = None
-        self.call_arguments: Optional[dict] = None
+        self.parent: RunHandle | None = None
+        self.call_arguments: dict | None = None
         self.trials: dict[int, TrialRun] = {}
         self.finished: dict[int, Any] = {}  # trial number -> FrozenTrial
         self.lock = threading.Lock()
@@ -82,7 +90,7 @@ class StudyRecorder:
             return wrapped(*self.args, **self.kwargs)
         return wrapped(**self.call_arguments)
 
-    def finish(self, error: Optional[BaseException]) -> None:
+    def finish(self, error: BaseException | None) -> None:
         if self.parent is None:
             return
         self._end_leftover_trials()
@@ -102,7 +110,9 @@ class StudyRecorder:
             TRIAL_TAG: str(trial.number),
             "optuna.study_name": self.study.study_name,
         }
-        trial_run = TrialRun(parent.client, parent.experiment_id, parent.run_id, f"trial-{trial.number}", tags)
+        trial_run = TrialRun(
+            parent.client, parent.experiment_id, parent.run_id, f"trial-{trial.number}", tags
+        )
         with self.lock:
             self.trials[trial.number] = trial_run
         return trial_run

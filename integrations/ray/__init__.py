@@ -32,11 +32,10 @@ class RayTuneIntegration(Integration):
 
     def patch(self, patcher: Patcher) -> None:
         """Wrap the fresh-fit path of ``TunerInternal`` and the trial session's ``report``."""
-        from ray.train._internal.session import _TrainSession
-        from ray.tune.impl.tuner_internal import TunerInternal
-
         from autolog.integrations.ray._driver import fit_internal_wrapper
         from autolog.integrations.ray._worker import report_wrapper
+        from ray.train._internal.session import _TrainSession
+        from ray.tune.impl.tuner_internal import TunerInternal
 
         patcher.wrap(TunerInternal, "_fit_internal", fit_internal_wrapper)
         patcher.wrap(_TrainSession, "report", report_wrapper)

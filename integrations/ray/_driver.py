@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, Callable, Optional
-
-from autolog.engine import RunHandle, RunSpec, attempt, autologging_active, get_options, guarded_call, open_run
-from autolog.engine import finite_metrics, status_for_exception
+from collections.abc import Callable
+from typing import Any
 
 from autolog.integrations._trials import FRAMEWORK_TAG, ROLE_TAG, TRIAL_TAG
 from autolog.integrations._tuning_history import HISTORY_ARTIFACT, history_document
 from autolog.integrations.ray._worker import TrialContext, flat_params, make_trial_function
+
+from autolog.engine import (
+    RunHandle,
+    RunSpec,
+    attempt,
+    autologging_active,
+    finite_metrics,
+    get_options,
+    guarded_call,
+    open_run,
+    status_for_exception,
+)
 
 
 def fit_internal_wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
@@ -36,8 +46,8 @@ class TuneRecorder:
     def __init__(self, tuner: Any, args: tuple, kwargs: dict):
         self.tuner = tuner
         self.args, self.kwargs = args, kwargs
-        self.parent: Optional[RunHandle] = None
-        self.call_args: Optional[tuple] = None
+        self.parent: RunHandle | None = None
+        self.call_args: tuple | None = None
 
     def start(self) -> None:
         trainable = self.args[0] if self.args else self.kwargs.get("trainable")
@@ -53,7 +63,7 @@ class TuneRecorder:
         kwargs = {k: v for k, v in self.kwargs.items() if k not in ("trainable", "param_space")}
         return wrapped(*self.call_args, **kwargs)
 
-    def finish(self, analysis: Any, error: Optional[BaseException]) -> None:
+    def finish(self, analysis: Any, error: BaseException | None) -> None:
         if self.parent is None:
             return
         try:
@@ -120,7 +130,7 @@ class TuneRecorder:
         self.parent.client.log_dict(self.parent.run_id, document, HISTORY_ARTIFACT)
 
 
-def _history_row(index: int, trial: Any, metric: Optional[str], run_ids: dict) -> dict:
+def _history_row(index: int, trial: Any, metric: str | None, run_ids: dict) -> dict:
     return {
         "number": index,
         "trial": trial.trial_id,

@@ -12,14 +12,15 @@ from __future__ import annotations
 import functools
 import math
 import os
-import time
 import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
-
-from autolog.engine import attempt, warn_once
+from typing import Any
 
 from autolog.integrations._trials import FRAMEWORK_TAG, ROLE_TAG, TRIAL_TAG, TrialRun
+
+from autolog.engine import attempt, warn_once
 
 CHECKPOINT_TAG = "ray.checkpoint"
 STATUS_TAG = "ray.trial.status"
@@ -33,11 +34,11 @@ class TrialContext:
     """What a trial's worker needs to write its run (pickled with the trial function)."""
 
     tracking_uri: str
-    artifact_root: Optional[str]
+    artifact_root: str | None
     experiment_id: str
     parent_run_id: str
     options: Mapping[str, Any]
-    driver_node_id: Optional[str]
+    driver_node_id: str | None
 
 
 def make_trial_function(train: Callable, context: TrialContext) -> Callable:
@@ -50,7 +51,7 @@ def make_trial_function(train: Callable, context: TrialContext) -> Callable:
     return autolog_trial
 
 
-def remote_node_refusal(tracking_uri: str, driver_node: Optional[str], this_node: Optional[str]) -> Optional[str]:
+def remote_node_refusal(tracking_uri: str, driver_node: str | None, this_node: str | None) -> str | None:
     """Why a trial on ``this_node`` cannot write to ``tracking_uri`` (None when it can).
 
     A local store (directory or SQLite file) is only shared by the processes of one machine: a
@@ -94,11 +95,13 @@ def _entered(context: Any) -> Any:
     return context
 
 
-def _start_trial(context: TrialContext, config: dict) -> Optional["WorkerTrial"]:
+def _start_trial(context: TrialContext, config: dict) -> WorkerTrial | None:
     import ray
     from ray import tune
 
-    refusal = remote_node_refusal(context.tracking_uri, context.driver_node_id, ray.get_runtime_context().get_node_id())
+    refusal = remote_node_refusal(
+        context.tracking_uri, context.driver_node_id, ray.get_runtime_context().get_node_id()
+    )
     if refusal:
         warn_once("ray: trial on another node", refusal)
         return None
@@ -144,11 +147,12 @@ class WorkerTrial:
     def __init__(self, run: TrialRun):
         self.run = run
         self.iteration = 0
-        self.checkpoint: Optional[str] = None
+        self.checkpoint: str | None = None
 
     def on_report(self, session: Any, metrics: Mapping[str, Any], checkpoint: Any) -> None:
-        from autolog.tracking import Metric, RunTag
         from autolog.integrations._framework import metric_key
+
+        from autolog.tracking import Metric, RunTag
 
         self.iteration += 1
         timestamp = time.time_ns() // 1_000_000
@@ -163,7 +167,7 @@ class WorkerTrial:
             tags.append(RunTag(CHECKPOINT_TAG, self.checkpoint))
         self.run.client.log_batch(self.run.run_id, metrics=batch, tags=tags)
 
-    def end(self, error: Optional[BaseException]) -> None:
+    def end(self, error: BaseException | None) -> None:
         if error is None:
             status, ray_status = "FINISHED", "TERMINATED"
         elif isinstance(error, SystemExit):  # Tune stopped the trial (scheduler, stopper)
@@ -172,7 +176,9 @@ class WorkerTrial:
             status, ray_status = "FAILED", "ERROR"
         else:
             status, ray_status = "KILLED", "ERROR"
-        self.run.finish(status, metrics={"training_iterations": self.iteration}, tags={STATUS_TAG: ray_status})
+        self.run.finish(
+            status, metrics={"training_iterations": self.iteration}, tags={STATUS_TAG: ray_status}
+        )
 
 
 def report_wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
@@ -200,5 +206,7 @@ def flat_params(config: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 def _is_number(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return type(value).__name__ in ("float32", "float64", "int32", "int64") and math.isfinite(float(value))
+        return type(value).__name__ in ("float32", "float64", "int32", "int64") and math.isfinite(
+            float(value)
+        )
     return math.isfinite(value)

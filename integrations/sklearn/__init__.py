@@ -21,10 +21,10 @@ class SklearnIntegration(Integration):
 
     def patch(self, patcher: Patcher) -> None:
         """Patch scikit-learn's training methods (and the companion modules) via ``patcher``."""
-        from autolog.context import prefetch
-
         from autolog.integrations.sklearn._patching import install
         from autolog.integrations.sklearn._warmup import prefetch_store
+
+        from autolog.context import prefetch
 
         prefetch()  # git state in a background thread, ready for the first fit
         prefetch_store()  # SQLAlchemy and the store object too

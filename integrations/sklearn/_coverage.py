@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import weakref
-from typing import Optional
 
 from autolog._core._process import PROCESS, StatePart
 from autolog.engine import get_options, warn_once
@@ -35,7 +34,7 @@ class _CoverageDecisions(StatePart):
     """Whether each estimator class is recorded, with the options that decided it."""
 
     def __init__(self) -> None:
-        self.by_class: "weakref.WeakKeyDictionary[type, tuple[object, bool]]" = weakref.WeakKeyDictionary()
+        self.by_class: weakref.WeakKeyDictionary[type, tuple[object, bool]] = weakref.WeakKeyDictionary()
         self.checked_options: object = None  # the options whose include/exclude names were checked
 
 
@@ -78,7 +77,7 @@ def _excluded_by_default(klass: type) -> bool:
     return _under_any(klass.__module__, DEFAULT_EXCLUDED_MODULES) or _path(klass) in DEFAULT_EXCLUDED_CLASSES
 
 
-def _nearest_sklearn_class(cls: type) -> Optional[type]:
+def _nearest_sklearn_class(cls: type) -> type | None:
     for klass in cls.__mro__:
         if klass.__module__.startswith("sklearn."):
             return klass
@@ -153,7 +152,7 @@ def _import_quietly(name: str) -> None:
 
     try:
         importlib.import_module(name)
-    except Exception:  # noqa: BLE001 - not a module: the name is judged by what is loaded
+    except Exception:
         pass
 
 

@@ -28,7 +28,8 @@ import functools
 import inspect
 import re
 import time
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from autolog.engine import RunSpec, TrainingRecorder, run_training_call
 
@@ -56,9 +57,8 @@ def patch(patcher: Any) -> None:
         Records every replacement so ``restore()`` puts the original objects back.
     """
     import sklearn.model_selection as public
-    from sklearn.model_selection import _validation
-
     from autolog.integrations.sklearn._post_training import _replace_attribute
+    from sklearn.model_selection import _validation
 
     for name in CV_FUNCTIONS:
         original = getattr(_validation, name, None)
@@ -109,7 +109,7 @@ class CrossValidationRecorder(TrainingRecorder):
         self.args = args
         self.kwargs = kwargs
 
-    def _arguments(self) -> Optional[dict[str, Any]]:
+    def _arguments(self) -> dict[str, Any] | None:
         try:
             bound = self.signature.bind(*self.args, **self.kwargs)
         except TypeError:
@@ -117,7 +117,7 @@ class CrossValidationRecorder(TrainingRecorder):
         bound.apply_defaults()
         return bound.arguments
 
-    def run_spec(self) -> Optional[RunSpec]:
+    def run_spec(self) -> RunSpec | None:
         """The fit integration's run spec for the estimator and data, plus the call's own tags.
 
         None (no run) when the arguments do not bind: scikit-learn then raises its own error.

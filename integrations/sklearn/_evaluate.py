@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Hashable, Optional
+from collections.abc import Hashable
+from typing import Any
 
 from autolog._core._exceptions import InvalidInputError
 
@@ -18,8 +19,8 @@ def evaluate(
     *,
     name: str = "holdout",
     sample_weight: Any = None,
-    pos_label: Optional[Hashable] = None,
-    run_id: Optional[str] = None,
+    pos_label: Hashable | None = None,
+    run_id: str | None = None,
 ) -> dict[str, float]:
     """Log a fitted model's metrics and evaluation plot data on ``(X, y)`` (MLflow's ``evaluate``
     for scikit-learn models).
@@ -59,19 +60,24 @@ def evaluate(
     return metrics
 
 
-def _compute(model: Any, X: Any, y: Any, name: str, sample_weight: Any, pos_label: Any) -> tuple[dict, Optional[dict]]:
-    from autolog.engine import finite_metrics, suppressed
+def _compute(
+    model: Any, X: Any, y: Any, name: str, sample_weight: Any, pos_label: Any
+) -> tuple[dict, dict | None]:
     from autolog.integrations.sklearn._evaluation import evaluation_data
     from autolog.integrations.sklearn._metrics import training_metrics
 
+    from autolog.engine import finite_metrics, suppressed
+
     collected: dict = {}
     with suppressed():  # our predict calls are not the user's: no post-training metrics from them
-        metrics = training_metrics(model, X, y, sample_weight, pos_label, prefix=f"{name}_", collected=collected)
+        metrics = training_metrics(
+            model, X, y, sample_weight, pos_label, prefix=f"{name}_", collected=collected
+        )
         plots = evaluation_data(model, X, collected)
     return finite_metrics(metrics), plots
 
 
-def _log(metrics: dict, plots: Optional[dict], name: str, run_id: Optional[str]) -> None:
+def _log(metrics: dict, plots: dict | None, name: str, run_id: str | None) -> None:
     from autolog import tracking
 
     if run_id is None and tracking.active_run() is None:
@@ -81,10 +87,11 @@ def _log(metrics: dict, plots: Optional[dict], name: str, run_id: Optional[str])
     _write(run_id or tracking.active_run().info.run_id, metrics, plots, name)
 
 
-def _write(run_id: str, metrics: dict, plots: Optional[dict], name: str) -> None:
+def _write(run_id: str, metrics: dict, plots: dict | None, name: str) -> None:
+    from autolog.integrations.sklearn._evaluation import artifact_file, to_json
+
     from autolog import tracking
     from autolog.engine import finite_metrics
-    from autolog.integrations.sklearn._evaluation import artifact_file, to_json
 
     client = tracking.Client()
     now = time.time_ns() // 1_000_000

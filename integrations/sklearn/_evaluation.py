@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def artifact_file(name: str) -> str:
     return f"{ARTIFACT_DIR}/{name}.json"
 
 
-def evaluation_data(estimator: Any, X: Any, collected: dict) -> Optional[dict]:
+def evaluation_data(estimator: Any, X: Any, collected: dict) -> dict | None:
     """The plot data of one dataset, from what :func:`training_metrics` collected (None if empty)."""
     data: dict[str, Any] = {}
     kind = collected.get("kind")
@@ -96,7 +96,9 @@ def _label_texts(labels: Any) -> list[str]:
     return [str(label) for label in np.asarray(labels).tolist()]
 
 
-def _curves(is_positive: np.ndarray, score: np.ndarray, weights: Optional[np.ndarray]) -> Optional[tuple[dict, dict]]:
+def _curves(
+    is_positive: np.ndarray, score: np.ndarray, weights: np.ndarray | None
+) -> tuple[dict, dict] | None:
     """ROC and precision-recall points (scikit-learn's ``roc_curve``/``precision_recall_curve``
     thresholds: one point per distinct score), down-sampled, with their AUC / average precision."""
     order = np.argsort(-score, kind="mergesort")
@@ -114,12 +116,15 @@ def _curves(is_positive: np.ndarray, score: np.ndarray, weights: Optional[np.nda
     recall = true_positives / true_positives[-1]
     average_precision = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
     roc = {"x": _downsample(fpr), "y": _downsample(tpr), "auc": float(_trapezoid(tpr, fpr))}
-    pr = {"x": _downsample(np.r_[0.0, recall]), "y": _downsample(np.r_[1.0, precision]),
-          "average_precision": average_precision}
+    pr = {
+        "x": _downsample(np.r_[0.0, recall]),
+        "y": _downsample(np.r_[1.0, precision]),
+        "average_precision": average_precision,
+    }
     return roc, pr
 
 
-_trapezoid = getattr(np, "trapezoid", None) or getattr(np, "trapz")  # numpy 2 renamed it
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 2 renamed it
 
 
 def _downsample(values: np.ndarray, points: int = MAX_CURVE_POINTS) -> list[float]:
@@ -128,7 +133,7 @@ def _downsample(values: np.ndarray, points: int = MAX_CURVE_POINTS) -> list[floa
     return np.round(values, 6).tolist()
 
 
-def _calibration(is_positive: np.ndarray, probability: np.ndarray, weights: Optional[np.ndarray]) -> dict:
+def _calibration(is_positive: np.ndarray, probability: np.ndarray, weights: np.ndarray | None) -> dict:
     """``sklearn.calibration.calibration_curve`` (uniform bins), with each bin's count."""
     w = np.ones(len(probability)) if weights is None else weights
     bins = np.clip((probability * CALIBRATION_BINS).astype(np.intp), 0, CALIBRATION_BINS - 1)
@@ -159,7 +164,7 @@ def _regressor_plots(collected: dict) -> dict:
         "predicted_vs_actual": {
             "actual": np.round(y_true[rows], 6).tolist(),
             "predicted": np.round(y_pred[rows], 6).tolist(),
-            "rows": int(len(y_true)),
+            "rows": len(y_true),
         },
         "residual_histogram": {"edges": np.round(edges, 6).tolist(), "counts": counts.tolist()},
     }
@@ -168,7 +173,7 @@ def _regressor_plots(collected: dict) -> dict:
 # -- feature importance ------------------------------------------------------------------------
 
 
-def feature_importance(model: Any, estimator: Any, X: Any) -> Optional[dict]:
+def feature_importance(model: Any, estimator: Any, X: Any) -> dict | None:
     """``{"kind", "features", "values"}`` (top ``MAX_FEATURES`` by magnitude) or None."""
     model = getattr(model, "best_estimator_", model)
     kind, values = _importance_values(model)
@@ -179,12 +184,12 @@ def feature_importance(model: Any, estimator: Any, X: Any) -> Optional[dict]:
     return {"kind": kind, "features": [names[i] for i in top], "values": np.round(values[top], 6).tolist()}
 
 
-def _importance_values(model: Any) -> tuple[str, Optional[np.ndarray]]:
+def _importance_values(model: Any) -> tuple[str, np.ndarray | None]:
     for attribute, kind in (("feature_importances_", "importance"), ("coef_", "coefficient")):
         try:
             raw = _forest_importances(model) if attribute == "feature_importances_" else None
             raw = getattr(model, attribute, None) if raw is None else raw
-        except Exception:  # noqa: BLE001 - a property that raises (e.g. unfitted sub-estimators)
+        except Exception:
             raw = None
         if raw is None or not hasattr(raw, "shape") or hasattr(raw, "tocsr"):
             continue
@@ -198,7 +203,7 @@ def _importance_values(model: Any) -> tuple[str, Optional[np.ndarray]]:
     return "", None
 
 
-def _forest_importances(model: Any) -> Optional[np.ndarray]:
+def _forest_importances(model: Any) -> np.ndarray | None:
     """A scikit-learn forest's ``feature_importances_`` without its joblib round trip (which
     costs more than the arithmetic): the same mean of the trees' normalized importances."""
     forest_module = sys.modules.get("sklearn.ensemble._forest")
@@ -209,7 +214,9 @@ def _forest_importances(model: Any) -> Optional[np.ndarray]:
     trees = [tree for tree in getattr(model, "estimators_", ()) if tree.tree_.node_count > 1]
     if not trees:
         return None
-    importances = np.mean([tree.tree_.compute_feature_importances() for tree in trees], axis=0, dtype=np.float64)
+    importances = np.mean(
+        [tree.tree_.compute_feature_importances() for tree in trees], axis=0, dtype=np.float64
+    )
     total = importances.sum()
     return importances / total if total else None
 
@@ -229,20 +236,20 @@ def _feature_names(model: Any, estimator: Any, X: Any, count: int) -> list[str]:
     return [f"x{i}" for i in range(count)]
 
 
-def _pipeline_output_names(estimator: Any, final: Any) -> Optional[list[str]]:
+def _pipeline_output_names(estimator: Any, final: Any) -> list[str] | None:
     pipeline_module = sys.modules.get("sklearn.pipeline")
     if pipeline_module is None or not isinstance(estimator, pipeline_module.Pipeline) or final is estimator:
         return None
     try:
         return [str(name) for name in estimator[:-1].get_feature_names_out()]
-    except Exception:  # noqa: BLE001 - a step without get_feature_names_out: positional names
+    except Exception:
         return None
 
 
 # -- searches --------------------------------------------------------------------------------
 
 
-def search_data(search: Any) -> Optional[dict]:
+def search_data(search: Any) -> dict | None:
     """Each candidate's params and mean test score, for parallel coordinates and param vs score."""
     results = getattr(search, "cv_results_", None)
     if not results or "params" not in results:
@@ -262,11 +269,13 @@ def search_data(search: Any) -> Optional[dict]:
         "score": score_key,
         "params": params,
         "scores": [None if not np.isfinite(v) else round(float(v), 6) for v in scores],
-        "rank": [int(v) for v in results.get(score_key.replace("mean_test_", "rank_test_"), [0] * rows)[:rows]],
+        "rank": [
+            int(v) for v in results.get(score_key.replace("mean_test_", "rank_test_"), [0] * rows)[:rows]
+        ],
     }
 
 
-def _score_key(search: Any, results: dict) -> Optional[str]:
+def _score_key(search: Any, results: dict) -> str | None:
     refit = getattr(search, "refit", True)
     for key in (f"mean_test_{refit}" if isinstance(refit, str) else "", "mean_test_score"):
         if key in results:
@@ -284,4 +293,7 @@ def _column(values: Any) -> dict:
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
         numbers = [None if missing or not np.isfinite(v) else float(v) for v, missing in zip(raw, masked)]
         return {"type": "number", "values": numbers}
-    return {"type": "category", "values": [None if missing else stable_repr(v) for v, missing in zip(raw, masked)]}
+    return {
+        "type": "category",
+        "values": [None if missing else stable_repr(v) for v, missing in zip(raw, masked)],
+    }

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Any, Hashable, Optional
+from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 
@@ -25,10 +26,10 @@ def training_metrics(
     X: Any,
     y: Any,
     sample_weight: Any = None,
-    pos_label: Optional[Hashable] = None,
+    pos_label: Hashable | None = None,
     *,
     prefix: str = PREFIX,
-    collected: Optional[dict] = None,
+    collected: dict | None = None,
 ) -> dict[str, float]:
     """Compute ``training_*`` metrics of a fitted ``estimator`` on its training data.
 
@@ -77,7 +78,7 @@ class EstimatorCallFailed(Exception):
 def _estimator_call(method: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return method(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - the estimator's own failure, see EstimatorCallFailed
+    except Exception as error:
         raise EstimatorCallFailed(f"{type(error).__name__}: {error}") from error
 
 
@@ -104,7 +105,9 @@ def _final_model(estimator: Any, X: Any) -> tuple[Any, Any, bool]:
         return estimator, X, False
     pipeline_class = pipeline_module.Pipeline
     for method in ("predict", "predict_proba", "score", "_iter"):
-        if _unwrapped(getattr(type(estimator), method, None)) is not _unwrapped(getattr(pipeline_class, method)):
+        if _unwrapped(getattr(type(estimator), method, None)) is not _unwrapped(
+            getattr(pipeline_class, method)
+        ):
             return estimator, X, False
     import sklearn
 
@@ -123,7 +126,7 @@ def _final_model(estimator: Any, X: Any) -> tuple[Any, Any, bool]:
     return model, Xt, True
 
 
-def _pipeline_final_score(final: Any, Xt: Any, y: Any, sample_weight: Any) -> Optional[float]:
+def _pipeline_final_score(final: Any, Xt: Any, y: Any, sample_weight: Any) -> float | None:
     """``Pipeline.score`` without routing: the final step's score, sample_weight only if given."""
     kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
     value = _estimator_call(final.score, Xt, y, **kwargs)
@@ -152,7 +155,7 @@ def _classifier_metrics(estimator, X, y_true, weights, pos_label, collected) -> 
     y_pred, proba = _predict(estimator, X)
     y_pred = np.asarray(y_pred).ravel()
     labels, encoded = _encode(np.concatenate([y_true, y_pred]))
-    true_idx, pred_idx = encoded[: len(y_true)], encoded[len(y_true):]
+    true_idx, pred_idx = encoded[: len(y_true)], encoded[len(y_true) :]
     confusion = _confusion_matrix(true_idx, pred_idx, len(labels), weights)
     collected.update(kind="classifier", labels=labels, confusion=confusion, weights=weights)
     metrics = {"accuracy_score": np.trace(confusion) / confusion.sum()}
@@ -174,7 +177,9 @@ def _encode(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.unique(values, return_inverse=True)
     except TypeError:  # e.g. ints and strings in one object array: not orderable
         index: dict = {}
-        encoded = np.fromiter((index.setdefault(v, len(index)) for v in values.tolist()), dtype=np.intp, count=len(values))
+        encoded = np.fromiter(
+            (index.setdefault(v, len(index)) for v in values.tolist()), dtype=np.intp, count=len(values)
+        )
         labels = np.empty(len(index), dtype=object)
         labels[:] = list(index)
         return labels, encoded
@@ -198,8 +203,14 @@ _ARGMAX_OF_PROBA = (
     ("sklearn.ensemble._bagging", "BaggingClassifier", lambda e: True),
     # VotingClassifier.predict (voting="soft"): maj = np.argmax(self.predict_proba(X), axis=1);
     #   maj = self.le_.inverse_transform(maj)  == take(self.le_.classes_, maj); classes_ is le_.classes_
-    ("sklearn.ensemble._voting", "VotingClassifier",
-     lambda e: getattr(e, "voting", None) == "soft" and getattr(e, "classes_", None) is getattr(getattr(e, "le_", None), "classes_", 0)),
+    (
+        "sklearn.ensemble._voting",
+        "VotingClassifier",
+        lambda e: (
+            getattr(e, "voting", None) == "soft"
+            and getattr(e, "classes_", None) is getattr(getattr(e, "le_", None), "classes_", 0)
+        ),
+    ),
     # CalibratedClassifierCV.predict: class_indices = xp.argmax(self.predict_proba(X), axis=1);
     #   return self.classes_[class_indices]
     ("sklearn.calibration", "CalibratedClassifierCV", lambda e: True),
@@ -224,7 +235,7 @@ def _predict_is_argmax_of_proba(estimator: Any) -> bool:
     return False
 
 
-def _predict(estimator: Any, X: Any) -> tuple[Any, Optional[np.ndarray]]:
+def _predict(estimator: Any, X: Any) -> tuple[Any, np.ndarray | None]:
     """``(estimator.predict(X), predict_proba(X) or None)``: ONE pass when predict is its argmax."""
     if _predict_is_argmax_of_proba(estimator) and _has(estimator, "predict_proba"):
         proba = _estimator_call(estimator.predict_proba, X)
@@ -245,7 +256,7 @@ def _confusion_matrix(true_idx, pred_idx, n_labels: int, weights) -> np.ndarray:
     return flat.reshape(n_labels, n_labels).astype(float)
 
 
-def _positive_label(labels: np.ndarray, pos_label: Optional[Hashable]) -> Any:
+def _positive_label(labels: np.ndarray, pos_label: Hashable | None) -> Any:
     """The positive class for binary averaging; None for weighted averaging (MLflow's default).
 
     Like MLflow: ``average="binary"`` only when ``pos_label`` is given. A ``pos_label`` that the
@@ -314,7 +325,7 @@ def _probability_metrics(estimator, X, y_true, weights, proba, collected) -> dic
     return metrics
 
 
-def _column_of_each_label(classes: np.ndarray, y_true: np.ndarray) -> Optional[np.ndarray]:
+def _column_of_each_label(classes: np.ndarray, y_true: np.ndarray) -> np.ndarray | None:
     """The ``classes`` column of each label, or None if one is unknown (vectorized when sorted)."""
     try:
         if len(classes) and bool(np.all(classes[:-1] < classes[1:])):  # sklearn's classes_ are np.unique'd
@@ -332,7 +343,7 @@ def _column_of_each_label(classes: np.ndarray, y_true: np.ndarray) -> Optional[n
         return None
 
 
-def _roc_auc(proba, true_columns, classes, weights) -> Optional[float]:
+def _roc_auc(proba, true_columns, classes, weights) -> float | None:
     """MLflow's ``training_roc_auc``: ``roc_auc_score(y, proba[:, 1])`` for two classes, else
     ``roc_auc_score(y, proba, multi_class="ovo", average="weighted")``.
 
@@ -348,7 +359,7 @@ def _roc_auc(proba, true_columns, classes, weights) -> Optional[float]:
     return _ovo_weighted_auc(proba, true_columns, len(classes))
 
 
-def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: int) -> Optional[float]:
+def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: int) -> float | None:
     """scikit-learn's ``_average_multiclass_ovo_score`` with ``average="weighted"``."""
     scores, prevalence = [], []
     for a in range(n_classes):
@@ -364,7 +375,7 @@ def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: in
     return float(np.average(scores, weights=prevalence))
 
 
-def _binary_auc(is_positive: np.ndarray, score: np.ndarray, weights) -> Optional[float]:
+def _binary_auc(is_positive: np.ndarray, score: np.ndarray, weights) -> float | None:
     """Area under the ROC curve: the weighted probability that a positive outranks a negative."""
     w = np.ones(len(score)) if weights is None else weights
     positive_total, negative_total = w[is_positive].sum(), w[~is_positive].sum()
@@ -440,7 +451,7 @@ def _unwrapped(function: Any) -> Any:
         return function
 
 
-def _score(estimator: Any, X: Any, y: Any, sample_weight: Any) -> Optional[float]:
+def _score(estimator: Any, X: Any, y: Any, sample_weight: Any) -> float | None:
     kwargs = {}
     if sample_weight is not None and "sample_weight" in _parameters(estimator.score):
         kwargs["sample_weight"] = sample_weight

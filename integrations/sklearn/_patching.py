@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import weakref
 from types import ModuleType
-from typing import Any, Optional
+from typing import Any
+
+from autolog.integrations.sklearn._run_recorder import make_recorder
 
 from autolog.engine import (
     InTrainingCall,
@@ -21,8 +23,6 @@ from autolog.engine import (
     is_suppressed,
     run_training_call,
 )
-
-from autolog.integrations.sklearn._run_recorder import make_recorder
 
 TRAINING_METHODS = ("fit", "fit_transform", "fit_predict")
 _SKIPPED_SUBMODULES = ("externals",)
@@ -50,8 +50,14 @@ def install(patcher: Patcher) -> None:
 
 def _public_submodules(sklearn: ModuleType) -> list[str]:
     names = getattr(sklearn, "_submodules", None) or getattr(sklearn, "__all__", [])
-    return [f"sklearn.{name}" for name in names if name not in _SKIPPED_SUBMODULES and name.islower() and "_" != name[0]
-            and name not in ("clone", "get_config", "set_config", "config_context", "show_versions")]
+    return [
+        f"sklearn.{name}"
+        for name in names
+        if name not in _SKIPPED_SUBMODULES
+        and name.islower()
+        and name[0] != "_"
+        and name not in ("clone", "get_config", "set_config", "config_context", "show_versions")
+    ]
 
 
 class _EstimatorPatcher:
@@ -59,7 +65,7 @@ class _EstimatorPatcher:
 
     def __init__(self, patcher: Patcher):
         self.patcher = patcher
-        self.seen: "weakref.WeakSet[type]" = weakref.WeakSet()
+        self.seen: weakref.WeakSet[type] = weakref.WeakSet()
 
     def patch_loaded_estimators(self, _module: Any = None) -> None:
         from sklearn.base import BaseEstimator
@@ -88,7 +94,7 @@ def _subclasses(root: type) -> list[type]:
     return found
 
 
-def defining_class(cls: type, attr_name: str) -> Optional[type]:
+def defining_class(cls: type, attr_name: str) -> type | None:
     """The class in ``cls``'s MRO whose ``__dict__`` holds ``attr_name``."""
     for klass in cls.__mro__:
         if attr_name in vars(klass):
@@ -131,4 +137,8 @@ def _flag_task(function: Any, suppressed_now: bool) -> Any:
         if not isinstance(inner, InTrainingCall):
             function.function = InTrainingCall(inner, suppressed=suppressed_now)
         return function
-    return function if isinstance(function, InTrainingCall) else InTrainingCall(function, suppressed=suppressed_now)
+    return (
+        function
+        if isinstance(function, InTrainingCall)
+        else InTrainingCall(function, suppressed=suppressed_now)
+    )

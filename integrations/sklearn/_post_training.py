@@ -43,8 +43,9 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Callable, Optional
+from typing import Any
 
 from autolog._core._process import PROCESS, StatePart
 from autolog.engine import (
@@ -171,14 +172,14 @@ class _RunNames:
             self._runs.clear()
 
 
-def _identity_ref(obj: Any) -> tuple[int, Optional[weakref.ref]]:
+def _identity_ref(obj: Any) -> tuple[int, weakref.ref | None]:
     try:
         return id(obj), weakref.ref(obj)
     except TypeError:
         return id(obj), None
 
 
-def _same_object(ref: tuple[int, Optional[weakref.ref]], obj: Any) -> bool:
+def _same_object(ref: tuple[int, weakref.ref | None], obj: Any) -> bool:
     object_id, weak = ref
     if object_id != id(obj):
         return False
@@ -194,7 +195,7 @@ class _State(StatePart):
         self.runs_by_model = IdentityWeakMap()
         self.origins = IdentityWeakMap()
         self.names = _RunNames()
-        self.patched_classes: "weakref.WeakSet[type]" = weakref.WeakSet()
+        self.patched_classes: weakref.WeakSet[type] = weakref.WeakSet()
 
 
 _STATE = PROCESS.part("sklearn.post_training", _State)
@@ -258,7 +259,7 @@ def _replace_attributes(patcher: Any, public_module: Any, wrappers: dict) -> Non
             _replace_attribute(patcher, scorer, "_score_func", wrapper)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validate_params_wrapper_code() -> Any:
     """The code object shared by every wrapper ``validate_params`` makes (None if unavailable)."""
     try:
@@ -272,7 +273,7 @@ def _validate_params_wrapper_code() -> Any:
     return validate_params({}, prefer_skip_nested_validation=True)(probe).__code__
 
 
-def validated_inner_function(function: Any) -> Optional[Callable[..., Any]]:
+def validated_inner_function(function: Any) -> Callable[..., Any] | None:
     """The undecorated function if ``function`` is a ``validate_params`` wrapper, else None."""
     code = _validate_params_wrapper_code()
     if code is None or getattr(function, "__code__", None) is not code:
@@ -312,7 +313,7 @@ def _replace_attribute(patcher: Any, owner: Any, attr_name: str, replacement: An
     patcher.replace(owner, attr_name, replacement)
 
 
-def _prediction_parameter(function: Callable[..., Any]) -> Optional[tuple[int, str]]:
+def _prediction_parameter(function: Callable[..., Any]) -> tuple[int, str] | None:
     """Position (-1 if keyword-only) and name of the first parameter that takes a model's output."""
     positional_kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     for position, parameter in enumerate(inspect.signature(function).parameters.values()):
@@ -321,7 +322,9 @@ def _prediction_parameter(function: Callable[..., Any]) -> Optional[tuple[int, s
     return None
 
 
-def _metric_hook(original: Callable[..., Any], metric_name: str, parameter: tuple[int, str]) -> Callable[..., Any]:
+def _metric_hook(
+    original: Callable[..., Any], metric_name: str, parameter: tuple[int, str]
+) -> Callable[..., Any]:
     """A plain function behaving like ``original`` that logs values on remembered predictions.
 
     ``original`` is the undecorated function (the hook then lives in the ``validate_params``
@@ -369,7 +372,7 @@ def called_by_user(frame: Any) -> bool:
     return frame is None or not frame.f_code.co_filename.startswith(_library_prefixes())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _forwarding_prefixes() -> tuple[str, ...]:
     """Files whose frames stand between a caller and a metric function (see :func:`called_by_user`)."""
     import sklearn.utils
@@ -399,7 +402,7 @@ def _patch_prediction_methods(estimator_class: type) -> None:
         patcher.wrap(owner, method_name, wrapper)
 
 
-def _defining_class(cls: type, attr_name: str) -> Optional[type]:
+def _defining_class(cls: type, attr_name: str) -> type | None:
     for klass in cls.__mro__:
         if attr_name in vars(klass):
             return klass
@@ -441,7 +444,7 @@ def post_training_logging_allowed() -> bool:
     )
 
 
-def _tracked_run(estimator: Any) -> Optional[str]:
+def _tracked_run(estimator: Any) -> str | None:
     """The run of ``estimator`` if a prediction or score on it should be tracked now."""
     run_id = _STATE.runs_by_model.get(estimator)
     if run_id is None or not post_training_logging_allowed():
@@ -493,7 +496,7 @@ def _remember_output(output: Any, run_id: str, name: str) -> None:
 # -- naming and logging ---------------------------------------------------------------------
 
 
-def prediction_origin(prediction: Any) -> Optional[tuple[str, str]]:
+def prediction_origin(prediction: Any) -> tuple[str, str] | None:
     """``(run_id, dataset name)`` of a remembered output, also through numpy views of it."""
     for _ in range(_MAX_VIEW_DEPTH):
         if prediction is None:
@@ -511,13 +514,13 @@ def dataset_name(run_id: str, dataset: Any, frame: Any) -> str:
     return _STATE.names.dataset_name(run_id, base_name, dataset)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _library_prefixes() -> tuple[str, ...]:
+    import autolog.integrations as integrations_package  # its own folder, outside autolog/
     import sklearn
     import wrapt
 
     import autolog
-    import autolog.integrations as integrations_package  # its own folder, outside autolog/
 
     modules = (sklearn, wrapt, autolog, integrations_package)
     return tuple(os.path.dirname(module.__file__) + os.sep for module in modules)
@@ -531,7 +534,7 @@ def user_frame(frame: Any) -> Any:
     return frame
 
 
-def variable_name(obj: Any, frame: Any) -> Optional[str]:
+def variable_name(obj: Any, frame: Any) -> str | None:
     """A name bound to ``obj`` in ``frame``'s locals, then globals; public names first.
 
     Notes
@@ -569,7 +572,7 @@ def log_post_training_metric(origin: tuple[str, str], metric_name: str, value: A
     Client().log_batch(run_id, metrics=[Metric(key, scalar, timestamp, 0)])
 
 
-def _as_scalar(value: Any) -> Optional[float]:
+def _as_scalar(value: Any) -> float | None:
     if isinstance(value, bool):
         return float(value)
     if getattr(value, "ndim", 0) != 0:

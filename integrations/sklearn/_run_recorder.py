@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import pickle
-from typing import Any, Optional
-
-from autolog._core._constants import FAILURE_TAG
-from autolog.engine import FitRecorder, RunHandle, RunSpec, attempt, bound_arguments, finite_metrics, stable_params
-from autolog.engine._recorder import first_rows
+from typing import Any
 
 from autolog.integrations.sklearn import _search
 from autolog.integrations.sklearn._coverage import is_covered
 
+from autolog._core._constants import FAILURE_TAG
+from autolog.engine import (
+    FitRecorder,
+    RunHandle,
+    RunSpec,
+    attempt,
+    bound_arguments,
+    finite_metrics,
+    stable_params,
+)
+from autolog.engine._recorder import first_rows
 
-def make_recorder(estimator: Any, method: str, bound_method: Any, args: tuple, kwargs: dict) -> Optional["SklearnFitRecorder"]:
+
+def make_recorder(
+    estimator: Any, method: str, bound_method: Any, args: tuple, kwargs: dict
+) -> SklearnFitRecorder | None:
     """The recorder for ``estimator.<method>(*args, **kwargs)``, or None if not covered."""
     if estimator is None or not is_covered(type(estimator)):
         return None
@@ -38,7 +48,9 @@ def _training_data(bound_method: Any, args: tuple, kwargs: dict) -> tuple[Any, A
     extra = bound.get("kwargs") or bound.get("fit_params") or bound.get("params") or {}
     X = bound.get("X", args[0] if args else None)
     y = bound.get("y", bound.get("Y"))
-    sample_weight = bound.get("sample_weight", extra.get("sample_weight") if isinstance(extra, dict) else None)
+    sample_weight = bound.get(
+        "sample_weight", extra.get("sample_weight") if isinstance(extra, dict) else None
+    )
     return X, y, sample_weight
 
 
@@ -178,14 +190,14 @@ def _cloudpickle_installed() -> bool:
     return importlib.util.find_spec("cloudpickle") is not None
 
 
-def _columns(X: Any) -> Optional[list]:
+def _columns(X: Any) -> list | None:
     columns = getattr(X, "columns", None)
     if columns is None or not hasattr(X, "iloc"):
         return None
     return list(columns)
 
 
-def _as_passed(X: Any, columns: Optional[list]) -> Any:
+def _as_passed(X: Any, columns: list | None) -> Any:
     """``X`` with the columns it had when passed (a step may have added some during the fit)."""
     if columns is None or list(X.columns) == columns:
         return X

@@ -6,11 +6,9 @@ import csv
 import io
 import numbers
 import sys
-from typing import Any, Optional
+from typing import Any
 
-from autolog.engine import RunHandle, RunSpec, finite_metrics, stable_params, stable_repr
-
-from autolog.engine import stable_params, stable_repr, storable_keys
+from autolog.engine import RunHandle, RunSpec, finite_metrics, stable_params, stable_repr, storable_keys
 
 CV_RESULTS_ARTIFACT = "cv_results.csv"
 # MLflow's child metrics: every numeric column but the ``param_*`` and ``split*`` ones.
@@ -32,7 +30,9 @@ def search_params(search: Any) -> dict[str, str]:
 def best_params(search: Any) -> dict[str, str]:
     """``best_<param>`` params of a fitted search (empty when it has no ``best_params_``)."""
     chosen = getattr(search, "best_params_", None) or {}
-    return storable_keys({f"best_{key}": stable_repr(value) for key, value in sorted(chosen.items())}, "param")
+    return storable_keys(
+        {f"best_{key}": stable_repr(value) for key, value in sorted(chosen.items())}, "param"
+    )
 
 
 def best_score_metrics(search: Any) -> dict[str, float]:
@@ -60,7 +60,7 @@ def _cell(value: Any) -> str:
 
 
 def log_child_runs(
-    run: RunHandle, search: Any, max_tuning_runs: Optional[int], context_tags: Optional[dict] = None
+    run: RunHandle, search: Any, max_tuning_runs: int | None, context_tags: dict | None = None
 ) -> list[str]:
     """One finished child run per top-ranked candidate (all when ``max_tuning_runs`` is None).
 
@@ -111,7 +111,7 @@ def _child(results: dict, index: int, base_params: dict, base_tags: dict, ranks)
     return RunSpec(name=name, params=params, tags=tags), finite_metrics(metrics)
 
 
-def _number(value: Any) -> Optional[float]:
+def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Number):
         return None
     try:

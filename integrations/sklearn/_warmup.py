@@ -10,14 +10,13 @@ failure here is left for the foreground call to report.
 from __future__ import annotations
 
 import threading
-from typing import Optional
 
 from autolog._core._process import PROCESS, StatePart
 
 
 class _Prefetch(StatePart):
     def __init__(self) -> None:
-        self.thread: Optional[threading.Thread] = None
+        self.thread: threading.Thread | None = None
 
 
 _prefetch = PROCESS.part("sklearn.store_prefetch", _Prefetch)
@@ -36,5 +35,5 @@ def _open_quietly() -> None:
         from autolog.tracking import get_store
 
         get_store()
-    except Exception:  # noqa: BLE001 - the first fit opens it again and reports what fails
+    except Exception:
         pass

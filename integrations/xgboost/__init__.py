@@ -13,11 +13,11 @@ by an ``xgboost.callback.TrainingCallback`` injected into the call, ``best_itera
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
-from autolog.engine import Integration, Patcher
+from typing import Any
 
 from autolog.integrations._framework import installed_version
+
+from autolog.engine import Integration, Patcher
 
 # The full xgboost wheel and the CPU-only one install the same module.
 DISTRIBUTIONS = ("xgboost", "xgboost-cpu")
@@ -32,16 +32,16 @@ class XGBoostIntegration(Integration):
     min_version = "2.1"
     max_version = "3"
 
-    def installed_version(self) -> Optional[str]:
+    def installed_version(self) -> str | None:
         """XGBoost's version, whichever of its distributions is installed."""
         return installed_version(DISTRIBUTIONS)
 
     def patch(self, patcher: Patcher) -> None:
         """Wrap ``xgboost.train`` (where the package and its wrappers call it) and the wrappers' ``fit``."""
-        from autolog.models import register_flavor
-
         from autolog.integrations.xgboost._flavor import XGBoostFlavor
         from autolog.integrations.xgboost._patching import install
+
+        from autolog.models import register_flavor
 
         register_flavor(XGBoostFlavor())
         install(patcher)

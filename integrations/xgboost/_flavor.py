@@ -8,16 +8,22 @@ its class, through XGBoost's ``save_model``/``load_model``, which keep the wrapp
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
+
+from autolog.integrations._framework import installed_distribution, recorded_class
+from autolog.integrations.xgboost import DISTRIBUTIONS
 
 from autolog._core._exceptions import InvalidInputError
 from autolog.engine import warn_once
 from autolog.models import Flavor
 
-from autolog.integrations._framework import installed_distribution, recorded_class
-from autolog.integrations.xgboost import DISTRIBUTIONS
 _BOOSTER_CLASS = "xgboost.core.Booster"
-_WRAPPER_BY_ESTIMATOR_TYPE = {"classifier": "XGBClassifier", "regressor": "XGBRegressor", "ranker": "XGBRanker"}
+_WRAPPER_BY_ESTIMATOR_TYPE = {
+    "classifier": "XGBClassifier",
+    "regressor": "XGBRegressor",
+    "ranker": "XGBRanker",
+}
 
 
 class XGBoostFlavor(Flavor):
@@ -58,7 +64,7 @@ class XGBoostFlavor(Flavor):
         return model.predict(xgboost.DMatrix(X))
 
     def load_bytes(
-        self, data: bytes, metadata: Any, *, path: str, trusted_types: Optional[Sequence[str]] = None
+        self, data: bytes, metadata: Any, *, path: str, trusted_types: Sequence[str] | None = None
     ) -> Any:
         """A ``Booster``, or the wrapper class the model was fitted as, loaded from ``data``."""
         if metadata.model_class == _BOOSTER_CLASS:

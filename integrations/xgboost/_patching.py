@@ -13,6 +13,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from autolog.integrations._framework import CallbackHandoff, callbacks_with, patch_train_and_fit
+from autolog.integrations.xgboost._recorder import XGBoostRecorder, make_train_recorder, new_callback
+
 from autolog.engine import (
     Patcher,
     argument_value,
@@ -22,11 +25,15 @@ from autolog.engine import (
     with_argument,
 )
 
-from autolog.integrations._framework import CallbackHandoff, callbacks_with, patch_train_and_fit
-from autolog.integrations.xgboost._recorder import XGBoostRecorder, make_train_recorder, new_callback
-
 TRAIN_MODULES = ("xgboost", "xgboost.training", "xgboost.sklearn")
-WRAPPER_CLASSES = ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")
+WRAPPER_CLASSES = (
+    "XGBModel",
+    "XGBClassifier",
+    "XGBRegressor",
+    "XGBRanker",
+    "XGBRFClassifier",
+    "XGBRFRegressor",
+)
 HANDOFF = CallbackHandoff("autolog_xgboost_fit_callback")
 
 
@@ -65,7 +72,9 @@ def fit_wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
     ok, callback = attempt("xgboost: preparing fit", new_callback)
     if not ok:
         return run_training_call(wrapped, args, kwargs, None)
-    make_recorder = functools.partial(XGBoostRecorder.for_wrapper_fit, instance, wrapped, args, kwargs, callback.history)
+    make_recorder = functools.partial(
+        XGBoostRecorder.for_wrapper_fit, instance, wrapped, args, kwargs, callback.history
+    )
     return run_training_call(HANDOFF.offering(callback, wrapped), args, kwargs, make_recorder)
 
 

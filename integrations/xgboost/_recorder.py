@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Mapping, Optional
-
-from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
+from collections.abc import Mapping
+from typing import Any
 
 from autolog.integrations._framework import (
     FrameworkRecorder,
@@ -15,7 +14,9 @@ from autolog.integrations._framework import (
     metric_key,
 )
 from autolog.integrations.xgboost import DISTRIBUTIONS
+
 from autolog._core._constants import TAG_DATA_COLUMNS, TAG_DATA_NUM_ROWS, TAG_DATA_SHAPE
+from autolog.engine import bound_arguments, qualified_name, report_internal_error, stable_repr
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover")
 TRAIN_RUN_NAME = "xgboost.train"
@@ -46,7 +47,7 @@ def _callback_class() -> type:
             # Not ``attempt``: its suppression context costs more than the recording itself.
             try:
                 self.history.add(epoch, latest_values(evals_log))
-            except Exception as error:  # noqa: BLE001 - the contract: training goes on
+            except Exception as error:
                 report_internal_error("xgboost: metric callback", error)
             return False  # never asks training to stop
 
@@ -60,7 +61,9 @@ def latest_values(evals_log: Mapping[str, Mapping[str, list]]) -> dict[str, floa
         for metric_name, history in metrics.items():
             if history:
                 latest = history[-1]
-                values[metric_key(eval_name, metric_name)] = float(latest[0] if isinstance(latest, tuple) else latest)
+                values[metric_key(eval_name, metric_name)] = float(
+                    latest[0] if isinstance(latest, tuple) else latest
+                )
     return values
 
 
@@ -95,11 +98,11 @@ class XGBoostRecorder(FrameworkRecorder):
         for kind in IMPORTANCE_TYPES:
             try:
                 importance[kind] = booster.get_score(importance_type=kind)
-            except Exception:  # noqa: BLE001 - e.g. gblinear has only "weight"
+            except Exception:
                 continue
         return {kind: values for kind, values in importance.items() if values}
 
-    def fallback_history(self, model: Any) -> Optional[MetricHistory]:
+    def fallback_history(self, model: Any) -> MetricHistory | None:
         evals_result = getattr(model, "evals_result_", None)  # set by fit only with an eval_set
         return history_from_evals_result(evals_result) if evals_result else None
 

@@ -15,12 +15,16 @@ from autolog import Client
 REPO = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, store=None, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, store=None, stdin: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "autolog.cli", *([f"--store={store}"] if store else []), *args]
     full_env = dict(os.environ, PYTHONPATH=str(REPO))
     full_env.pop("AUTOLOG_TRACKING_URI", None)
     full_env.update(env or {})
-    return subprocess.run(command, cwd=REPO, env=full_env, input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        command, cwd=REPO, env=full_env, input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -72,7 +76,7 @@ def test_experiments_list_table_and_json(store, populated):
     assert any(row.split()[:2] == [populated["experiment_id"], "iris"] for row in rows)
     # aligned: the NAME column starts at the same offset in every line
     offset = header.index("NAME")
-    assert all(row[offset - 2: offset] == "  " for row in rows)
+    assert all(row[offset - 2 : offset] == "  " for row in rows)
 
     data = json.loads(cli("experiments", "list", "--json", store=store).stdout)
     assert {e["name"] for e in data} == {"Default", "iris"}
@@ -113,14 +117,36 @@ def test_runs_list_table(store, populated):
 
 def test_runs_list_experiment_filter_order_max_json(store, populated):
     runs = populated["runs"]
-    done = cli("runs", "list", "-e", "iris", "--filter", "metrics.acc > 0.75",
-               "--order-by", "metrics.acc DESC", "--json", store=store)
+    done = cli(
+        "runs",
+        "list",
+        "-e",
+        "iris",
+        "--filter",
+        "metrics.acc > 0.75",
+        "--order-by",
+        "metrics.acc DESC",
+        "--json",
+        store=store,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert [r["run_id"] for r in data] == [runs[1], runs[2]]
     assert data[0]["metrics"] == {"acc": 0.9} and data[0]["params"] == {"C": "1"}
-    by_id = json.loads(cli("runs", "list", "-e", populated["experiment_id"], "--max", "1", "--json",
-                           "--order-by", "metrics.acc", store=store).stdout)
+    by_id = json.loads(
+        cli(
+            "runs",
+            "list",
+            "-e",
+            populated["experiment_id"],
+            "--max",
+            "1",
+            "--json",
+            "--order-by",
+            "metrics.acc",
+            store=store,
+        ).stdout
+    )
     assert [r["run_id"] for r in by_id] == [runs[0]]
 
 
@@ -138,7 +164,7 @@ def test_runs_show_table_and_json(store, populated):
     run_id = populated["runs"][0]
     done = cli("runs", "show", run_id, store=store)
     assert done.returncode == 0, done.stderr
-    assert f"Run:" in done.stdout and run_id in done.stdout
+    assert "Run:" in done.stdout and run_id in done.stdout
     assert "Params (1)" in done.stdout and "Metrics (2)" in done.stdout
     assert "iris" in done.stdout and "FINISHED" in done.stdout
     data = json.loads(cli("runs", "show", run_id, "--json", store=store).stdout)

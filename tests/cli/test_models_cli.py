@@ -36,8 +36,12 @@ def test_register_list_show_alias_delete(model_run):
     done = cli("models", "register", f"runs:/{run_id}/model", "churn", "--description", "first", store=store)
     assert done.returncode == 0, done.stderr
     assert "Registered churn version 1" in done.stdout
-    assert json.loads(cli("models", "register", f"runs:/{run_id}/model", "churn", "--json", store=store).stdout)[
-        "version"] == 2
+    assert (
+        json.loads(cli("models", "register", f"runs:/{run_id}/model", "churn", "--json", store=store).stdout)[
+            "version"
+        ]
+        == 2
+    )
 
     done = cli("models", "alias", "churn", "champion", "1", store=store)
     assert "churn@champion -> version 1" in done.stdout
@@ -67,15 +71,19 @@ def test_errors_are_one_line(model_run):
     store, run_id = model_run
     assert_one_line_error(cli("models", "show", "nope", store=store), "no registered model named 'nope'")
     assert_one_line_error(cli("models", "register", "model", "churn", store=store), "runs:/<run_id>/")
-    assert_one_line_error(cli("models", "register", f"runs:/{run_id}/nothing", "churn", store=store),
-                          "holds no model")
-    assert_one_line_error(cli("models", "register", f"runs:/{run_id}/model", "a@b", store=store),
-                          "invalid model name 'a@b'")
+    assert_one_line_error(
+        cli("models", "register", f"runs:/{run_id}/nothing", "churn", store=store), "holds no model"
+    )
+    assert_one_line_error(
+        cli("models", "register", f"runs:/{run_id}/model", "a@b", store=store), "invalid model name 'a@b'"
+    )
     cli("models", "register", f"runs:/{run_id}/model", "churn", store=store)
     assert_one_line_error(cli("models", "alias", "churn", "latest", "1", store=store), "'latest' is reserved")
     assert_one_line_error(cli("models", "alias", "churn", "champion", "5", store=store), "no version 5")
     assert_one_line_error(cli("models", "alias", "churn", "champion", store=store), "VERSION")
-    assert_one_line_error(cli("models", "delete", "churn", "--version", "x", store=store), "invalid model version")
+    assert_one_line_error(
+        cli("models", "delete", "churn", "--version", "x", store=store), "invalid model version"
+    )
     assert_one_line_error(cli("runs", "delete", run_id, store=store), "churn/1", "force=True")
     done = cli("runs", "delete", run_id, "--force", store=store)
     assert done.returncode == 0, done.stderr

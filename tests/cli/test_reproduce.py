@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -99,7 +98,12 @@ def test_an_old_run_reproduces_its_numbers_then_a_data_change_is_called_out(proj
     assert report["data_changed"] == []
     # The user's checkout is untouched, the worktree gone, no hook ran.
     assert (repo / "train.py").read_text() == head_before
-    assert subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout.count("\n") == 1
+    assert (
+        subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout.count(
+            "\n"
+        )
+        == 1
+    )
     assert not (repo.parent / "hook-ran").exists()
 
     _write_data(data, seed=1)
@@ -116,12 +120,15 @@ def _recorded_run(client, **tags):
 
 def test_refusals_say_why(project, capsys):
     repo, _, client = project
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
     cases = {
         _recorded_run(client): "recorded no git commit",
         _recorded_run(client, **{"autolog.git.commit": "f" * 40}): f"commit {'f' * 40}",
-        _recorded_run(client, **{"autolog.git.commit": head, "autolog.source.name": "<interactive>"}):
-            "was not a file",
+        _recorded_run(
+            client, **{"autolog.git.commit": head, "autolog.source.name": "<interactive>"}
+        ): "was not a file",
     }
     for run_id, message in cases.items():
         status, _, err = _reproduce(capsys, run_id)
@@ -130,12 +137,19 @@ def test_refusals_say_why(project, capsys):
 
 def test_redacted_argv_values_must_be_given(project, capsys):
     repo, data, client = project
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
     argv = ["train.py", "--data", str(data), "--token=[REDACTED]"]
-    run_id = _recorded_run(client, **{
-        "autolog.git.commit": head, "autolog.git.repo": str(repo),
-        "autolog.source.name": str(repo / "train.py"), "autolog.source.argv": json.dumps(argv),
-    })
+    run_id = _recorded_run(
+        client,
+        **{
+            "autolog.git.commit": head,
+            "autolog.git.repo": str(repo),
+            "autolog.source.name": str(repo / "train.py"),
+            "autolog.source.argv": json.dumps(argv),
+        },
+    )
     status, _, err = _reproduce(capsys, run_id)
     assert status == 1 and "redacted values for: token" in err and "--arg token=VALUE" in err
 

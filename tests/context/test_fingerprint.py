@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autolog.context import DatasetFingerprint, fingerprint
-from autolog.context import _fingerprint
+from autolog.context import DatasetFingerprint, _fingerprint, fingerprint
 
 
 def digest(X, y=None) -> str:
@@ -134,7 +133,11 @@ def test_any_single_element_change_changes_the_digest(array, data):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    values=st.lists(st.one_of(st.text(max_size=5), st.integers(), st.none(), st.floats(allow_nan=False)), min_size=1, max_size=8),
+    values=st.lists(
+        st.one_of(st.text(max_size=5), st.integers(), st.none(), st.floats(allow_nan=False)),
+        min_size=1,
+        max_size=8,
+    ),
     data=st.data(),
 )
 def test_object_array_single_change(values, data):
@@ -292,8 +295,10 @@ def test_throughput_is_reported(capsys):
     fingerprint(data)
     elapsed = time.perf_counter() - start
     with capsys.disabled():
-        print(f"\nfingerprint throughput: {data.nbytes / elapsed / 1e9:.2f} GB/s "
-              f"(256 MB float64, leaves of {_fingerprint._LEAF_SIZE >> 20} MiB)")
+        print(
+            f"\nfingerprint throughput: {data.nbytes / elapsed / 1e9:.2f} GB/s "
+            f"(256 MB float64, leaves of {_fingerprint._LEAF_SIZE >> 20} MiB)"
+        )
 
 
 def test_uniform_dtype_shortcut_hashes_like_the_column_walk():

@@ -192,9 +192,16 @@ def test_collect_run_context_in_a_script(repo):
 
 def test_python_dash_c_is_interactive(repo):
     completed = subprocess.run(
-        [sys.executable, "-c", "import json; from autolog.context import collect_run_context; "
-         "print(json.dumps(collect_run_context()))"],
-        check=True, capture_output=True, text=True, cwd=repo,
+        [
+            sys.executable,
+            "-c",
+            "import json; from autolog.context import collect_run_context; "
+            "print(json.dumps(collect_run_context()))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=repo,
         env={**os.environ, **GIT_ENV, "PYTHONPATH": os.getcwd()},
     )
     context = json.loads(completed.stdout)

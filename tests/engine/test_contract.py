@@ -1,10 +1,10 @@
 import asyncio
-import sys
 import threading
 import warnings
 
 import pytest
 
+from autolog._core._process import PROCESS
 from autolog.engine import (
     AutologWarning,
     attempt,
@@ -16,7 +16,6 @@ from autolog.engine import (
     report_internal_error,
     training_call,
 )
-from autolog._core._process import PROCESS
 
 
 @pytest.fixture

@@ -91,7 +91,9 @@ def test_distribution_versions_match_importlib_metadata():
 
     names = {dist.metadata["Name"] for dist in metadata.distributions()}
     assert names
-    assert {name: distribution_version(name) for name in names} == {name: metadata.version(name) for name in names}
+    assert {name: distribution_version(name) for name in names} == {
+        name: metadata.version(name) for name in names
+    }
     assert distribution_version("surely-not-an-installed-distribution") is None
 
 

@@ -85,11 +85,19 @@ def _dump() -> dict:
         "experiments": {e.experiment_id: e.name for e in experiments},
         "runs": {
             run.info.run_id: {
-                "experiment": run.info.experiment_id, "name": run.info.run_name,
-                "status": run.info.status, "start": run.info.start_time, "end": run.info.end_time,
-                "user": run.info.user_id, "params": run.data.params, "tags": run.data.tags,
+                "experiment": run.info.experiment_id,
+                "name": run.info.run_name,
+                "status": run.info.status,
+                "start": run.info.start_time,
+                "end": run.info.end_time,
+                "user": run.info.user_id,
+                "params": run.data.params,
+                "tags": run.data.tags,
                 "metrics": {
-                    key: [[m.step, m.timestamp, m.value] for m in client.get_metric_history(run.info.run_id, key)]
+                    key: [
+                        [m.step, m.timestamp, m.value]
+                        for m in client.get_metric_history(run.info.run_id, key)
+                    ]
                     for key in run.data.metrics
                 },
                 "files": _files(client, run.info.run_id),
@@ -98,7 +106,8 @@ def _dump() -> dict:
         },
         "models": {
             m.name: {
-                "description": m.description, "tags": m.tags,
+                "description": m.description,
+                "tags": m.tags,
                 "aliases": {a: str(v) for a, v in m.aliases.items()},
                 "versions": {
                     str(v.version): {"run_id": v.run_id, "tags": v.tags, "description": v.description}

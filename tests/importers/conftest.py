@@ -57,7 +57,9 @@ def mlflow_stores(mlflow_python, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("mlflow")
     forms = {
         "sqlite": f"sqlite:///{folder / 'mlflow.db'}",
-        "file": str(folder / "file-store" / "mlruns"),  # not ./mlruns: the sqlite form keeps its artifacts there
+        "file": str(
+            folder / "file-store" / "mlruns"
+        ),  # not ./mlruns: the sqlite form keeps its artifacts there
     }
     command = [mlflow_python, str(PRODUCER)]
     for form, uri in forms.items():
@@ -65,6 +67,4 @@ def mlflow_stores(mlflow_python, tmp_path_factory) -> dict:
     env = {**os.environ, "MLFLOW_TRACKING_URI": "", "GIT_PYTHON_REFRESH": "quiet"}
     result = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
-    return {
-        form: (uri, json.loads((folder / f"{form}.json").read_text())) for form, uri in forms.items()
-    }
+    return {form: (uri, json.loads((folder / f"{form}.json").read_text())) for form, uri in forms.items()}

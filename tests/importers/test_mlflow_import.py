@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+
 import numpy as np
 import pytest
 
@@ -23,10 +24,12 @@ pytestmark = pytest.mark.slow
 
 
 def _tree_digest(uri: str) -> str:
-    path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else uri
+    path = uri[len("sqlite:///") :] if uri.startswith("sqlite:///") else uri
     digest = hashlib.sha256()
-    paths = [path] if os.path.isfile(path) else sorted(
-        os.path.join(d, f) for d, _, files in os.walk(path) for f in files
+    paths = (
+        [path]
+        if os.path.isfile(path)
+        else sorted(os.path.join(d, f) for d, _, files in os.walk(path) for f in files)
     )
     for name in paths:
         digest.update(name.encode())
@@ -38,8 +41,19 @@ def _tree_digest(uri: str) -> str:
 def _import(uri: str, store_dir, mlflow_python: str, capsys=None, *extra: str) -> dict:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        status = cli(["--store", str(store_dir), "import", "mlflow", uri, "--mlflow-python", mlflow_python,
-                      "--json", *extra])
+        status = cli(
+            [
+                "--store",
+                str(store_dir),
+                "import",
+                "mlflow",
+                uri,
+                "--mlflow-python",
+                mlflow_python,
+                "--json",
+                *extra,
+            ]
+        )
     report = json.loads(out.getvalue())
     assert status == 0, report["failed"]
     return report
@@ -76,7 +90,11 @@ def _check_run(store, run_id: str, expected: dict, dump: dict) -> None:
     experiment = store.get_experiment(info.experiment_id).name
     assert experiment == dump["experiments"][expected["experiment"]]
     assert (info.run_name, info.status, info.start_time, info.end_time, info.user_id) == (
-        expected["name"], expected["status"], expected["start"], expected["end"], expected["user"]
+        expected["name"],
+        expected["status"],
+        expected["start"],
+        expected["end"],
+        expected["user"],
     )
     assert info.parent_run_id == expected["tags"].get("mlflow.parentRunId")
     assert run.data.params == expected["params"]
@@ -95,7 +113,8 @@ def _check_run(store, run_id: str, expected: dict, dump: dict) -> None:
 def _artifact_files(root: str) -> dict:
     return {
         os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/"): os.path.getsize(os.path.join(d, f))
-        for d, _, names in os.walk(root) for f in names
+        for d, _, names in os.walk(root)
+        for f in names
     }
 
 
@@ -147,7 +166,9 @@ def test_champion_loads_by_alias_and_predicts_like_mlflow(imported):
             f.write(original)
 
 
-def test_reimport_skips_complete_runs_and_redoes_a_half_written_one(mlflow_stores, mlflow_python, tmp_path, capsys):
+def test_reimport_skips_complete_runs_and_redoes_a_half_written_one(
+    mlflow_stores, mlflow_python, tmp_path, capsys
+):
     uri, facts = mlflow_stores["sqlite"]
     first = _import(uri, tmp_path, mlflow_python, capsys)
     store = open_store(str(tmp_path))
@@ -177,7 +198,19 @@ def test_dry_run_counts_one_experiment_and_writes_nothing(mlflow_stores, mlflow_
 
 def test_an_unknown_experiment_is_a_one_line_error(mlflow_stores, mlflow_python, tmp_path, capsys):
     uri, _ = mlflow_stores["sqlite"]
-    status = cli(["--store", str(tmp_path), "import", "mlflow", uri, "--mlflow-python", mlflow_python,
-                  "--experiment", "nope", "--no-progress"])
+    status = cli(
+        [
+            "--store",
+            str(tmp_path),
+            "import",
+            "mlflow",
+            uri,
+            "--mlflow-python",
+            mlflow_python,
+            "--experiment",
+            "nope",
+            "--no-progress",
+        ]
+    )
     assert status == 1
     assert "no MLflow experiment named 'nope'" in capsys.readouterr().err

@@ -15,11 +15,18 @@ from autolog.importers._mlflow_models import pickled_class
 
 def test_system_tags_are_mapped_and_others_kept():
     tags = {
-        "mlflow.user": "ann", "mlflow.source.git.commit": "abc", "mlflow.runName": "r",
-        "mlflow.parentRunId": "p" * 32, "mlflow.autologging": "sklearn", "team": "x",
+        "mlflow.user": "ann",
+        "mlflow.source.git.commit": "abc",
+        "mlflow.runName": "r",
+        "mlflow.parentRunId": "p" * 32,
+        "mlflow.autologging": "sklearn",
+        "team": "x",
     }
     assert map_tags(tags) == {
-        "autolog.user": "ann", "autolog.git.commit": "abc", "mlflow.autologging": "sklearn", "team": "x",
+        "autolog.user": "ann",
+        "autolog.git.commit": "abc",
+        "mlflow.autologging": "sklearn",
+        "team": "x",
     }
     assert map_tags(tags, keep_parent_tag=True)["mlflow.parentRunId"] == "p" * 32
 

@@ -26,16 +26,6 @@ def require(module_name: str) -> ModuleType:
         pytest.skip(f"{module_name} is not installed (pip install -e '.[test]')", allow_module_level=True)
 
 
-@pytest.fixture
-def store(tracking_dir):
-    """Autologging on (models included) with a fresh SQLite store; a Client on it."""
-    autolog.set_tracking_uri(str(tracking_dir))
-    enable_autolog()
-    yield autolog.Client(str(tracking_dir))
-    enable_autolog(disable=True)
-    autolog.set_tracking_uri(None)
-
-
 def runs_of(client) -> list:
     return list(client.search_runs(["0"]))
 
@@ -75,9 +65,10 @@ def assert_one_warning_and_same_error(monkeypatch, train, error, match: str = "i
     ``error`` itself, with exactly one ``AutologWarning`` naming our failure."""
     import warnings
 
+    from autolog.integrations._framework import FrameworkRecorder
+
     from autolog._core._process import PROCESS
     from autolog.engine import AutologWarning
-    from autolog.integrations._framework import FrameworkRecorder
 
     def broken(self, run, exc):
         raise RuntimeError(match)

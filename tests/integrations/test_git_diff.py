@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.integrations._framework_fixtures import require, runs_of, store  # noqa: F401
+from tests.integrations._framework_fixtures import require, runs_of
 
 lgb = require("lightgbm")
 
@@ -43,7 +43,7 @@ def dirty_checkout(tmp_path, monkeypatch):
         context.refresh()
 
 
-def test_framework_runs_share_one_copy_of_the_diff(store, dirty_checkout, tmp_path):  # noqa: F811
+def test_framework_runs_share_one_copy_of_the_diff(store, dirty_checkout, tmp_path):
     params = {"objective": "binary", "num_leaves": 4, "verbose": -1, "num_threads": 1}
     for _ in range(3):
         lgb.train(params, lgb.Dataset(X, y), 3)
@@ -58,4 +58,3 @@ def test_framework_runs_share_one_copy_of_the_diff(store, dirty_checkout, tmp_pa
     path = store.download_artifacts(holders[0], "code/git_diff.patch", str(tmp_path / "dl"))
     with open(path, "rb") as handle:
         assert hashlib.sha256(handle.read()).hexdigest() == digest
-

@@ -31,7 +31,12 @@ def test_flavor_entry_points_load_without_the_framework(name):
 
 @pytest.mark.parametrize(
     "package, attribute",
-    [("xgboost", "XGBoostFlavor"), ("lightgbm", "LightGBMFlavor"), ("lightning", "PyTorchFlavor"), ("keras", "KerasFlavor")],
+    [
+        ("xgboost", "XGBoostFlavor"),
+        ("lightgbm", "LightGBMFlavor"),
+        ("lightning", "PyTorchFlavor"),
+        ("keras", "KerasFlavor"),
+    ],
 )
 def test_flavor_classes_still_reachable_from_the_package(package, attribute):
     import importlib

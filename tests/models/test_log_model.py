@@ -45,7 +45,9 @@ def test_only_two_files_are_written(tracking_dir, logistic):
     with autolog.start_run() as run:
         info = log_model(logistic)
     files = get_store().artifacts(run.info.run_id).list_files("")
-    assert [f.path for f in files] == sorted(f"model/{name}" for name in (METADATA_FILE_NAME, info.metadata.model_file))
+    assert [f.path for f in files] == sorted(
+        f"model/{name}" for name in (METADATA_FILE_NAME, info.metadata.model_file)
+    )
     directory = get_store().artifacts(run.info.run_id).local_path("model")
     if directory is not None:  # no staging directory left next to it
         assert os.listdir(os.path.dirname(directory)) == ["model"]
@@ -164,9 +166,8 @@ def test_load_latency_is_reported(tracking_dir, logistic, capsys):
 def test_failed_serialization_leaves_no_trace_in_the_run(tracking_dir):
     from sklearn.preprocessing import FunctionTransformer
 
-    with autolog.start_run() as run:
-        with pytest.raises(Exception):
-            log_model(FunctionTransformer(func=lambda X: X))
+    with autolog.start_run() as run, pytest.raises(Exception):
+        log_model(FunctionTransformer(func=lambda X: X))
     assert_no_artifacts(run.info.run_id)
 
 
@@ -175,4 +176,6 @@ def test_name_taken_by_a_file(tracking_dir, logistic):
         autolog.log_text("x", "model")
         with pytest.raises(ConflictError, match="already has artifacts under 'model'"):
             log_model(logistic)
-    assert [(f.path, f.is_dir) for f in get_store().artifacts(run.info.run_id).list_files("model")] == [("model", False)]
+    assert [(f.path, f.is_dir) for f in get_store().artifacts(run.info.run_id).list_files("model")] == [
+        ("model", False)
+    ]

@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import autolog
+from autolog._core._process import PROCESS
 from autolog.exceptions import InvalidInputError, ModelIntegrityError, NotFoundError
 from autolog.models import (
     METADATA_FILE_NAME,
@@ -31,7 +32,6 @@ from autolog.models import (
     register_flavor,
     save_model,
 )
-from autolog._core._process import PROCESS
 from tests.models._helpers import double
 
 FORMATS = list(SERIALIZATION_FORMATS)
@@ -394,7 +394,9 @@ class TextFlavor(Flavor):
 
 def test_registered_flavor_round_trip(tmp_path):
     register_flavor(TextFlavor())
-    metadata = save_model(TextModel(["a", "b"]), tmp_path / "m", flavor="test-text", serialization_format="text")
+    metadata = save_model(
+        TextModel(["a", "b"]), tmp_path / "m", flavor="test-text", serialization_format="text"
+    )
     assert metadata.model_file == "words.txt"
     assert metadata.sha256 == hashlib.sha256(b"a\nb").hexdigest()
     assert load_model(tmp_path / "m").words == ["a", "b"]
@@ -428,8 +430,13 @@ def test_write_metadata_compact_and_read_back(tmp_path, atomic):
     from autolog.models._metadata import read_metadata, write_metadata
 
     metadata = ModelMetadata(
-        flavor="sklearn", model_class="x.Y", serialization_format="pickle", model_file="model.pkl",
-        sha256="a" * 64, signature={"inputs": [{"name": "é", "type": "double"}]}, requirements=["a==1"],
+        flavor="sklearn",
+        model_class="x.Y",
+        serialization_format="pickle",
+        model_file="model.pkl",
+        sha256="a" * 64,
+        signature={"inputs": [{"name": "é", "type": "double"}]},
+        requirements=["a==1"],
     )
     path = write_metadata(str(tmp_path), metadata, atomic=atomic)
     assert os.listdir(tmp_path) == [METADATA_FILE_NAME]  # no temp file left

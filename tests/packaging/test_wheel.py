@@ -36,7 +36,18 @@ print("RUNS", len(runs), runs[0].data.tags["estimator_class"] if runs else None)
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -63,7 +74,11 @@ def test_users_own_integrations_package_does_not_shadow_autologs(wheel, tmp_path
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
-    site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
@@ -80,9 +95,15 @@ def test_users_own_integrations_package_does_not_shadow_autologs(wheel, tmp_path
         [str(python), "train.py"], cwd=project, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    assert "RUNS 1 sklearn.linear_model._logistic.LogisticRegression" in result.stdout, result.stdout + result.stderr
+    assert "RUNS 1 sklearn.linear_model._logistic.LogisticRegression" in result.stdout, (
+        result.stdout + result.stderr
+    )
     where = subprocess.run(
         [str(python), "-c", "import autolog.integrations.sklearn as m; print(m.__file__)"],
-        cwd=project, env=env, capture_output=True, text=True, check=True,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert str(site) in where

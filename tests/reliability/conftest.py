@@ -16,8 +16,8 @@ import pytest
 import autolog
 from autolog import autolog as enable_autolog
 from autolog._core._process import PROCESS
-from autolog.store import open_store
 from autolog.entities import ViewType
+from autolog.store import open_store
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def _fit(make, args, kwargs):
         warnings.simplefilter("always")
         try:
             result = estimator.fit(*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 - returned for comparison
+        except BaseException as error:
             return estimator, caught, error
     assert result is estimator, "fit() must return the estimator itself"
     return result, caught, None
@@ -64,7 +64,9 @@ def _fit(make, args, kwargs):
 
 def fitted_state(estimator) -> dict:
     """The learned attributes (ending in ``_``) of an estimator, for equality checks."""
-    return {key: value for key, value in vars(estimator).items() if key.endswith("_") and not key.startswith("_")}
+    return {
+        key: value for key, value in vars(estimator).items() if key.endswith("_") and not key.startswith("_")
+    }
 
 
 def assert_same_value(a, b, where="") -> None:
@@ -153,8 +155,11 @@ def can_mount() -> bool:
 def tmpfs(path, size: str):
     """A real tmpfs of ``size`` at ``path`` (root only); unmounted afterwards."""
     os.makedirs(path, exist_ok=True)
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
     try:

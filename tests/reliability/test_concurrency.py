@@ -72,19 +72,28 @@ def _check_every_row_once(client, processes, runs, steps) -> None:
     with store._reader().connect() as connection:
         names = connection.execute(sa.text("SELECT name, count(*) FROM runs GROUP BY name")).all()
         assert sorted(names) == sorted((f"w{w}-r{r}", 1) for w in range(processes) for r in range(runs))
-        per_run = connection.execute(sa.text(
-            "SELECT r.name, count(*), count(DISTINCT m.step), min(m.step), max(m.step), "
-            "sum(CASE WHEN m.value = m.step THEN 1 ELSE 0 END) "
-            "FROM metrics m JOIN runs r ON r.run_id = m.run_id GROUP BY r.name")).all()
+        per_run = connection.execute(
+            sa.text(
+                "SELECT r.name, count(*), count(DISTINCT m.step), min(m.step), max(m.step), "
+                "sum(CASE WHEN m.value = m.step THEN 1 ELSE 0 END) "
+                "FROM metrics m JOIN runs r ON r.run_id = m.run_id GROUP BY r.name"
+            )
+        ).all()
         assert len(per_run) == processes * runs
         assert all(row[1:] == (steps, steps, 0, steps - 1, steps) for row in per_run), per_run[:3]
-        params = connection.execute(sa.text(
-            "SELECT r.name, p.value FROM params p JOIN runs r ON r.run_id = p.run_id WHERE p.key = 'name'")).all()
+        params = connection.execute(
+            sa.text(
+                "SELECT r.name, p.value FROM params p JOIN runs r ON r.run_id = p.run_id WHERE p.key = 'name'"
+            )
+        ).all()
         assert sorted(params) == sorted((name, name) for name, _ in names)
-        tag_rows = connection.execute(sa.text(
-            "SELECT count(*) FROM tags WHERE key IN ('worker', 'number')")).scalar()
+        tag_rows = connection.execute(
+            sa.text("SELECT count(*) FROM tags WHERE key IN ('worker', 'number')")
+        ).scalar()
         assert tag_rows == 2 * processes * runs
-        latest = connection.execute(sa.text("SELECT count(*), min(step), max(step) FROM latest_metrics")).one()
+        latest = connection.execute(
+            sa.text("SELECT count(*), min(step), max(step) FROM latest_metrics")
+        ).one()
         assert tuple(latest) == (processes * runs, steps - 1, steps - 1)
 
 
@@ -100,7 +109,9 @@ def test_eight_processes_with_threads_into_one_directory_store(tmp_path):
 @pytest.mark.postgres
 def test_concurrent_processes_into_postgresql(fresh_postgres_uri, tmp_path):
     """Promise: the same concurrent load on PostgreSQL (8 processes x 15 runs x 100 steps) loses nothing."""
-    _run_workers(fresh_postgres_uri, processes=8, runs=15, steps=100, artifact_root=str(tmp_path / "artifacts"))
+    _run_workers(
+        fresh_postgres_uri, processes=8, runs=15, steps=100, artifact_root=str(tmp_path / "artifacts")
+    )
     _check_every_row_once(autolog.Client(fresh_postgres_uri), 8, 15, 100)
 
 
@@ -108,7 +119,10 @@ def test_concurrent_processes_into_postgresql(fresh_postgres_uri, tmp_path):
 def test_grid_search_n_jobs_2_makes_one_parent_and_its_children(tmp_path, backend):
     """Promise: GridSearchCV(n_jobs=2) on processes or threads: 1 parent + max_tuning_runs children, no stray runs."""
     grid = {"C": [0.01, 0.1, 1.0, 10.0], "fit_intercept": [True, False]}  # 8 candidates x 3 folds
-    with autologging(tmp_path / "store", log_models=False, max_tuning_runs=5), parallel_backend(backend, n_jobs=2):
+    with (
+        autologging(tmp_path / "store", log_models=False, max_tuning_runs=5),
+        parallel_backend(backend, n_jobs=2),
+    ):
         GridSearchCV(LogisticRegression(max_iter=300), grid, cv=3, n_jobs=2).fit(X, y)
     runs = list(autolog.Client(str(tmp_path / "store")).search_runs(["0"], max_results=1000))
     parents = [run for run in runs if run.info.parent_run_id is None]
@@ -129,7 +143,7 @@ def test_autologged_fits_in_threads_keep_their_own_runs(tmp_path):
             for number in range(6):
                 model = LogisticRegression(C=thread + number / 100, max_iter=300).fit(X, y)
                 accuracy_score(y, model.predict(X))
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
 
     with autologging(tmp_path / "store", log_models=False):
@@ -140,5 +154,7 @@ def test_autologged_fits_in_threads_keep_their_own_runs(tmp_path):
             thread.join()
     assert errors == []
     runs = list(autolog.Client(str(tmp_path / "store")).search_runs(["0"], max_results=1000))
-    assert sorted(float(run.data.params["C"]) for run in runs) == sorted(t + 1 + n / 100 for t in range(4) for n in range(6))
+    assert sorted(float(run.data.params["C"]) for run in runs) == sorted(
+        t + 1 + n / 100 for t in range(4) for n in range(6)
+    )
     assert all(run.info.status == "FINISHED" and "accuracy_score_X" in run.data.metrics for run in runs)

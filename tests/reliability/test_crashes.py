@@ -54,9 +54,19 @@ _CHILD = textwrap.dedent("""
 
 
 def _start(store_dir, trial: int) -> subprocess.Popen:
-    env = {**os.environ, "AUTOLOG_HEARTBEAT_INTERVAL": "0.2", "AUTOLOG_STRICT": "1", "AUTOLOG_TRACKING_URI": str(store_dir)}
-    return subprocess.Popen([sys.executable, "-c", _CHILD, str(store_dir), str(trial), REPO],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "AUTOLOG_HEARTBEAT_INTERVAL": "0.2",
+        "AUTOLOG_STRICT": "1",
+        "AUTOLOG_TRACKING_URI": str(store_dir),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(store_dir), str(trial), REPO],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _wait_for_logging(child: subprocess.Popen) -> list:
@@ -113,14 +123,18 @@ def test_sigkill_at_random_points_loses_nothing_committed(tmp_path, monkeypatch)
     for first in range(0, TRIALS, AT_ONCE):
         children = [_start(store_dir, trial) for trial in range(first, first + AT_ONCE)]
         started = [_wait_for_logging(child) for child in children]
-        trials += [_kill_after(child, rng.uniform(0.0, 0.3), lines) for child, lines in zip(children, started)]
+        trials += [
+            _kill_after(child, rng.uniform(0.0, 0.3), lines) for child, lines in zip(children, started)
+        ]
     monkeypatch.setenv("AUTOLOG_HEARTBEAT_TIMEOUT", "1")
     time.sleep(1.2)
     assert_store_consistent(store_dir)
     store = open_store(str(store_dir))
     for lines in trials:
         _check_committed(store, lines)
-    assert sum(line[0] == "model" for lines in trials for line in lines) >= TRIALS  # models were being written
+    assert (
+        sum(line[0] == "model" for lines in trials for line in lines) >= TRIALS
+    )  # models were being written
     statuses = [store.get_run(lines[0][1]).info.status for lines in trials]
     assert statuses == ["KILLED"] * TRIALS
     assert store.count_runs("0", "attributes.status = 'KILLED'") == TRIALS

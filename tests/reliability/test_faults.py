@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -205,8 +204,11 @@ def test_database_locked_longer_than_the_busy_timeout(tmp_path, lenient, monkeyp
     lockers = []
 
     def lock_the_database():
-        locker = subprocess.Popen([sys.executable, "-c", _LOCKER, str(store_dir / "autolog.db"), "2.0"],
-                                  stdout=subprocess.PIPE, text=True)
+        locker = subprocess.Popen(
+            [sys.executable, "-c", _LOCKER, str(store_dir / "autolog.db"), "2.0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert locker.stdout.readline().strip() == "locked"
         lockers.append(locker)
 
@@ -224,8 +226,11 @@ def test_database_locked_before_the_run_starts(tmp_path, lenient, monkeypatch):
     store_dir = tmp_path / "store"
     with autologging(store_dir):
         LogisticRegression(max_iter=300).fit(X, y)  # the store exists
-        locker = subprocess.Popen([sys.executable, "-c", _LOCKER, str(store_dir / "autolog.db"), "2.5"],
-                                  stdout=subprocess.PIPE, text=True)
+        locker = subprocess.Popen(
+            [sys.executable, "-c", _LOCKER, str(store_dir / "autolog.db"), "2.5"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert locker.stdout.readline().strip() == "locked"
         _check_fit_unchanged(store_dir, lambda: LogisticRegression(max_iter=300, C=0.5), X, y)
     assert locker.wait(30) == 0
@@ -338,7 +343,9 @@ def test_nan_and_inf_in_data(tmp_path, lenient, bad):
     data = X.copy()
     data[::7, 1] = bad
     with autologging(tmp_path / "store"):
-        _check_fit_unchanged(tmp_path, lambda: HistGradientBoostingClassifier(max_iter=5, random_state=0), data, y)
+        _check_fit_unchanged(
+            tmp_path, lambda: HistGradientBoostingClassifier(max_iter=5, random_state=0), data, y
+        )
         _, _, error = _check_fit_unchanged(tmp_path, LinearRegression, data, y)
     runs = assert_store_consistent(tmp_path / "store")
     statuses = {run.info.run_name: run.info.status for run in runs}
@@ -354,6 +361,7 @@ THE_ERROR = ValueError("the user's own error")
 def _raise(error):
     def action():
         raise error
+
     return action
 
 

@@ -36,7 +36,9 @@ def test_reprs_and_connection_errors_hide_the_password(uri):
     assert PASSWORD not in str(raised.value) and "cannot open the store" in str(raised.value)
 
 
-@pytest.mark.parametrize("uri", [f"mysql://alice:{PASSWORD}@host/db", f"ftp://alice:{PASSWORD}@host/x?token=abc"])
+@pytest.mark.parametrize(
+    "uri", [f"mysql://alice:{PASSWORD}@host/db", f"ftp://alice:{PASSWORD}@host/x?token=abc"]
+)
 def test_unsupported_scheme_errors_hide_the_password(uri):
     for attempt in (lambda: Client(uri), lambda: open_store(uri), lambda: SqlStore(uri, "/tmp/a")):
         with pytest.raises(AutologError) as raised:
@@ -46,7 +48,9 @@ def test_unsupported_scheme_errors_hide_the_password(uri):
 
 def test_redaction_of_text():
     assert redact_uri(f"postgresql://alice:{PASSWORD}@h/db") == "postgresql://alice:***@h/db"
-    assert redact_uri(f"postgresql://h/db?user=a&password={PASSWORD}") == "postgresql://h/db?user=a&password=***"
+    assert (
+        redact_uri(f"postgresql://h/db?user=a&password={PASSWORD}") == "postgresql://h/db?user=a&password=***"
+    )
     message = f"failed for postgresql+psycopg://a:{PASSWORD}@h/db and https://ghp_abc@github.com/x"
     assert PASSWORD not in redact_text(message) and "ghp_abc" not in redact_text(message)
     assert redact_uri("/home/me/store") == "/home/me/store"
@@ -56,8 +60,9 @@ def _cli(*args, env_uri):
     import os
 
     env = {**os.environ, "AUTOLOG_TRACKING_URI": env_uri}
-    return subprocess.run([sys.executable, "-m", "autolog.cli", *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "autolog.cli", *args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 @pytest.mark.parametrize("uri", FORMS[:2])
@@ -78,7 +83,10 @@ def password_uri(postgres_server, fresh_postgres_uri):
         connection.execute(f"{verb} ROLE alice LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
     parsed = urllib.parse.urlsplit(fresh_postgres_uri)
     host = parsed.hostname + (f":{parsed.port}" if parsed.port else "")
-    return f"postgresql://alice:{PASSWORD}@{host}{parsed.path}", f"postgresql://alice@{host}{parsed.path}?password={PASSWORD}"
+    return (
+        f"postgresql://alice:{PASSWORD}@{host}{parsed.path}",
+        f"postgresql://alice@{host}{parsed.path}?password={PASSWORD}",
+    )
 
 
 def test_ui_pages_and_startup_output_hide_the_password_of_a_real_postgres(password_uri, tmp_path):
@@ -102,10 +110,19 @@ def test_ui_startup_output_hides_the_password(password_uri, tmp_path):
     import os
     import signal
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "AUTOLOG_TRACKING_URI": password_uri[1],
-           "AUTOLOG_ARTIFACT_ROOT": str(tmp_path / "artifacts")}
-    process = subprocess.Popen([sys.executable, "-m", "autolog.cli", "ui", "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "AUTOLOG_TRACKING_URI": password_uri[1],
+        "AUTOLOG_ARTIFACT_ROOT": str(tmp_path / "artifacts"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autolog.cli", "ui", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         lines = [process.stdout.readline() for _ in range(2)]
     finally:

@@ -39,7 +39,9 @@ def test_the_exported_file_has_no_live_formula(tmp_path):
     names = [" =1+1", "\n=1+1", "\t =1+1", " @SUM(A1)"]
     for index, name in enumerate(names):
         client.create_run(experiment_id, run_name=name, params={"p": " +cmd|' /C calc'!A0", "i": str(index)})
-    with TestClient(create_app(client.tracking_uri, csrf_token="t"), base_url="http://127.0.0.1:5000") as http:
+    with TestClient(
+        create_app(client.tracking_uri, csrf_token="t"), base_url="http://127.0.0.1:5000"
+    ) as http:
         text = http.get(f"/experiments/{experiment_id}/runs.csv").text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(names)

@@ -22,10 +22,16 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not 
 
 
 def _git(repo, *args) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a",
-           "GIT_COMMITTER_EMAIL": "a@b"}
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True,
-                          env=env).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@b",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@b",
+    }
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env
+    ).stdout.strip()
 
 
 def _crafted_repository(path, marker) -> tuple[str, str]:
@@ -41,9 +47,13 @@ def _crafted_repository(path, marker) -> tuple[str, str]:
     second = _git(path, "rev-parse", "HEAD")
     blob = _git(path, "rev-parse", f"{second}:f")
     os.remove(path / ".git" / "objects" / blob[:2] / blob[2:])
-    for key, value in (("core.repositoryformatversion", "1"), ("extensions.partialClone", "origin"),
-                       ("remote.origin.url", "ssh://example.invalid/x"), ("remote.origin.promisor", "true"),
-                       ("core.sshCommand", f"touch {marker}; false")):
+    for key, value in (
+        ("core.repositoryformatversion", "1"),
+        ("extensions.partialClone", "origin"),
+        ("remote.origin.url", "ssh://example.invalid/x"),
+        ("remote.origin.promisor", "true"),
+        ("core.sshCommand", f"touch {marker}; false"),
+    ):
         _git(path, "config", key, value)
     return first, second
 
@@ -77,15 +87,22 @@ def test_diff_runs_and_the_ui_never_run_git_in_a_tagged_folder(attack):
     client, (a, b), marker, _repo = attack
     code = diff_runs(a, b, client=client).code
     assert code.git_diff is None and "--git" in code.note
-    with TestClient(create_app(client.tracking_uri, csrf_token="t"), base_url="http://127.0.0.1:5000") as http:
+    with TestClient(
+        create_app(client.tracking_uri, csrf_token="t"), base_url="http://127.0.0.1:5000"
+    ) as http:
         assert http.get(f"/diff?a={a}&b={b}").status_code == 200
         assert http.get("/api/diff", params={"a": a, "b": b}).status_code == 200
     assert not marker.exists()
 
 
 def _cli(*args, store, cwd):
-    return subprocess.run([sys.executable, "-m", "autolog.cli", "--store", store, *args],
-                          capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "autolog.cli", "--store", store, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
 
 
 def test_cli_runs_no_git_by_default_and_hardened_git_in_the_cwd_with_git(attack, tmp_path):

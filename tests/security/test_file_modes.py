@@ -49,8 +49,13 @@ def test_store_after_a_full_autologged_fit_has_nothing_world_writable(tmp_path, 
     store_dir, private_tmp = tmp_path / "store", tmp_path / "tmp"
     private_tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(private_tmp), "AUTOLOG_STRICT": "1"}
-    result = subprocess.run([sys.executable, "-c", _SCRIPT, str(store_dir), REPO, umask],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(store_dir), REPO, umask],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0 and "done" in result.stdout, result.stderr[-3000:]
     offending, leftovers = [], []
     for directory, subdirs, files in os.walk(store_dir):

@@ -66,7 +66,9 @@ def test_the_ui_shows_the_limit_and_the_api_answers_400(tmp_path):
     client.create_run(experiment_id)
     many = " and ".join(f"metrics.m{i} > 0" for i in range(70))
     huge = "metrics.a > " + "1" * 15_000 + "a"
-    with TestClient(create_app(client.tracking_uri, csrf_token="t"), base_url="http://127.0.0.1:5000") as http:
+    with TestClient(
+        create_app(client.tracking_uri, csrf_token="t"), base_url="http://127.0.0.1:5000"
+    ) as http:
         for text in (many, huge):
             page = http.get(f"/experiments/{experiment_id}", params={"q": text})  # the error on the page
             assert page.status_code == 200 and "the limit is" in page.text
@@ -78,9 +80,13 @@ def test_parent_run_id_in_the_grammar_and_the_mlflow_tag_alias(store):
     parent = store.create_run("0").info.run_id
     children = {store.create_run("0", parent_run_id=parent).info.run_id for _ in range(2)}
     store.create_run("0")
-    for text in (f"attributes.parent_run_id = '{parent}'", f"parent_run_id = '{parent}'",
-                 f"tags.mlflow.parentRunId = '{parent}'", f"tags.`mlflow.parentRunId` = '{parent}'",
-                 f"attributes.parent_run_id IN ('{parent}', 'x')"):
+    for text in (
+        f"attributes.parent_run_id = '{parent}'",
+        f"parent_run_id = '{parent}'",
+        f"tags.mlflow.parentRunId = '{parent}'",
+        f"tags.`mlflow.parentRunId` = '{parent}'",
+        f"attributes.parent_run_id IN ('{parent}', 'x')",
+    ):
         assert {r.info.run_id for r in store.search_runs(["0"], text)} == children, text
         assert store.count_runs(["0"], text) == 2
     assert store.search_runs(["0"], "attributes.parent_run_id LIKE 'zz%'") == []
@@ -92,17 +98,20 @@ def test_search_runs_frame_has_a_parent_run_id_column_and_the_ui_filters_on_it(t
     from autolog.ui import create_app
 
     monkeypatch.setenv("AUTOLOG_TRACKING_URI", str(tmp_path / "store"))
-    with autolog.start_run() as parent:
-        with autolog.start_run(nested=True) as child:
-            pass
+    with autolog.start_run() as parent, autolog.start_run(nested=True) as child:
+        pass
     frame = autolog.search_runs(experiment_ids=["0"])
     by_id = dict(zip(frame["run_id"], frame["parent_run_id"]))
     import pandas as pd
 
     assert by_id[child.info.run_id] == parent.info.run_id and pd.isna(by_id[parent.info.run_id])
-    with TestClient(create_app(str(tmp_path / "store"), csrf_token="t"), base_url="http://127.0.0.1:5000") as http:
+    with TestClient(
+        create_app(str(tmp_path / "store"), csrf_token="t"), base_url="http://127.0.0.1:5000"
+    ) as http:
         page = http.get("/experiments/0", params={"q": f"tags.mlflow.parentRunId = '{parent.info.run_id}'"})
         assert page.status_code == 200 and child.info.run_id in page.text
         assert "child of" in page.text  # the parent is not among the results
-        api = http.get("/api/experiments/0/runs", params={"filter": f"attributes.parent_run_id = '{parent.info.run_id}'"})
+        api = http.get(
+            "/api/experiments/0/runs", params={"filter": f"attributes.parent_run_id = '{parent.info.run_id}'"}
+        )
         assert [r["info"]["run_id"] for r in api.json()["runs"]] == [child.info.run_id]

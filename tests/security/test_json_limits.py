@@ -42,9 +42,15 @@ def site(tmp_path, monkeypatch):
 
 
 def _pages(http, run_id, other_id):
-    return {path: http.get(path) for path in (
-        f"/runs/{run_id}", f"/api/runs/{run_id}/models", f"/diff?a={other_id}&b={run_id}",
-        f"/api/diff?a={other_id}&b={run_id}")}
+    return {
+        path: http.get(path)
+        for path in (
+            f"/runs/{run_id}",
+            f"/api/runs/{run_id}/models",
+            f"/diff?a={other_id}&b={run_id}",
+            f"/api/diff?a={other_id}&b={run_id}",
+        )
+    }
 
 
 def test_a_deeply_nested_json_artifact_is_shown_as_text_with_a_note(site):

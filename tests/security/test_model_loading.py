@@ -78,14 +78,17 @@ def test_skops_refuses_a_dangerous_type_even_with_a_matching_digest(logged):
         load_model(uri, trusted_types=["sklearn.pipeline.Pipeline"])  # listing others is not enough
 
 
-@pytest.mark.parametrize(("change", "error"), [
-    ("delete", NotFoundError),
-    ("garbage", InvalidInputError),
-    ("empty object", InvalidInputError),
-    ("model file outside", InvalidInputError),
-    ("unknown format", AutologError),
-    ("sha256 missing", InvalidInputError),
-])
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ("delete", NotFoundError),
+        ("garbage", InvalidInputError),
+        ("empty object", InvalidInputError),
+        ("model file outside", InvalidInputError),
+        ("unknown format", AutologError),
+        ("sha256 missing", InvalidInputError),
+    ],
+)
 def test_missing_or_malformed_metadata_gets_a_clear_error(logged, change, error):
     """Promise: a model directory with missing or malformed metadata raises autolog's error naming the problem."""
     uri, directory = logged()

@@ -20,11 +20,10 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 import autolog
-from autolog.exceptions import ModelIntegrityError
-from autolog.models import PICKLE_FORMATS, DisallowedFormatError, load_model, log_model
-from autolog.exceptions import ConflictError
-from autolog.store import SqlStore, _engine, _schema
 from autolog.entities import ModelRecord
+from autolog.exceptions import ConflictError, ModelIntegrityError
+from autolog.models import PICKLE_FORMATS, DisallowedFormatError, load_model, log_model
+from autolog.store import SqlStore, _engine, _schema
 
 X, y = load_iris(return_X_y=True)
 
@@ -68,8 +67,12 @@ def _swap_in_pickle(directory, marker):
     os.remove(os.path.join(directory, metadata["model_file"]))
     with open(os.path.join(directory, "model.pkl"), "wb") as handle:
         handle.write(payload)
-    metadata.update(serialization_format="pickle", model_file="model.pkl",
-                    sha256=hashlib.sha256(payload).hexdigest(), size_bytes=len(payload))
+    metadata.update(
+        serialization_format="pickle",
+        model_file="model.pkl",
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size_bytes=len(payload),
+    )
     with open(metadata_path, "w") as handle:
         json.dump(metadata, handle)
 
@@ -103,7 +106,11 @@ def test_the_store_records_the_model_when_logged_and_when_registered(store_env):
     record = store.get_model_record(run_id, "model")
     with open(os.path.join(directory, "model.skops"), "rb") as handle:
         assert record.sha256 == hashlib.sha256(handle.read()).hexdigest()
-    assert (record.flavor, record.serialization_format, record.model_file) == ("sklearn", "skops", "model.skops")
+    assert (record.flavor, record.serialization_format, record.model_file) == (
+        "sklearn",
+        "skops",
+        "model.skops",
+    )
     version = autolog.register_model(uri, "churn")
     assert store.get_model_version_record("churn", version.version) == record
     assert load_model("models:/churn/1").predict(X[:2]).shape == (2,)

@@ -29,23 +29,52 @@ SCRIPT = textwrap.dedent("""
     autolog.autolog(**options)
     LogisticRegression(max_iter=50).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
 """)
-ARGV = ["--db-password=hunter2", "--token", "ghp_abcdef123", "--API_KEY", "s3cr3tkey",
-        "--db", "postgresql://bob:pw-in-url@db/x", "--url=https://h/x?access_token=tok-in-query",
-        "--epochs", "3"]
+ARGV = [
+    "--db-password=hunter2",
+    "--token",
+    "ghp_abcdef123",
+    "--API_KEY",
+    "s3cr3tkey",
+    "--db",
+    "postgresql://bob:pw-in-url@db/x",
+    "--url=https://h/x?access_token=tok-in-query",
+    "--epochs",
+    "3",
+]
 
 
 def test_redact_argv():
     assert redact_argv(["train.py", *ARGV]) == [
-        "train.py", "--db-password=***", "--token", "***", "--API_KEY", "***",
-        "--db", "postgresql://bob:***@db/x", "--url=https://h/x?access_token=***", "--epochs", "3"]
+        "train.py",
+        "--db-password=***",
+        "--token",
+        "***",
+        "--API_KEY",
+        "***",
+        "--db",
+        "postgresql://bob:***@db/x",
+        "--url=https://h/x?access_token=***",
+        "--epochs",
+        "3",
+    ]
     assert redact_argv(["--aws-secret-access-key=x", "--credentials", "c", "--password", "--verbose"]) == [
-        "--aws-secret-access-key=***", "--credentials", "***", "--password", "--verbose"]
+        "--aws-secret-access-key=***",
+        "--credentials",
+        "***",
+        "--password",
+        "--verbose",
+    ]
     assert redact_argv(["--keys-file", "k.txt", "--passes=3"]) == ["--keys-file", "***", "--passes=***"]
 
 
 def _git(repo, *args):
-    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a",
-           "GIT_COMMITTER_EMAIL": "a@b"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@b",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@b",
+    }
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
 
 
@@ -71,8 +100,14 @@ def dirty_checkout(tmp_path):
 def _train(repo, store, *extra):
     env = {**os.environ, "AUTOLOG_TRACKING_URI": str(store)}
     env.pop("AUTOLOG_STRICT", None)
-    result = subprocess.run([sys.executable, "train.py", *ARGV, *extra], cwd=repo, env=env,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "train.py", *ARGV, *extra],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     (run,) = Client(str(store)).search_runs(["0"])
     return run

@@ -54,8 +54,11 @@ def test_a_symlinked_run_folder_is_neither_listed_nor_copied(client, outside, tm
     run_id = client.create_run(experiment_id).info.run_id
     client.log_text(run_id, "mine", "notes.txt")
     root = client.store.artifacts(run_id).local_path("")
-    victim = {"run artifacts folder": root, "run folder": os.path.dirname(root),
-              "experiment folder": os.path.dirname(os.path.dirname(root))}[level]
+    victim = {
+        "run artifacts folder": root,
+        "run folder": os.path.dirname(root),
+        "experiment folder": os.path.dirname(os.path.dirname(root)),
+    }[level]
     if level != "run artifacts folder":  # make the target look like the run's layout
         shutil.copytree(outside, tmp_path / "fake" / run_id / "artifacts")
         target = tmp_path / "fake" if level == "experiment folder" else tmp_path / "fake" / run_id
@@ -77,9 +80,13 @@ def _ui_refuses(client, run_id):
 
     app = create_app(client.tracking_uri, artifact_root=client.store.artifact_root, csrf_token="t")
     with TestClient(app, base_url="http://127.0.0.1:5000") as http:
-        for path in (f"/runs/{run_id}/artifacts", f"/runs/{run_id}/artifacts?path=passwd",
-                     f"/runs/{run_id}/artifacts/download?path=passwd", f"/runs/{run_id}",
-                     f"/api/runs/{run_id}/artifacts"):
+        for path in (
+            f"/runs/{run_id}/artifacts",
+            f"/runs/{run_id}/artifacts?path=passwd",
+            f"/runs/{run_id}/artifacts/download?path=passwd",
+            f"/runs/{run_id}",
+            f"/api/runs/{run_id}/artifacts",
+        ):
             response = http.get(path)
             assert SECRET not in response.text and response.status_code < 500, path
 

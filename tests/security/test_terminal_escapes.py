@@ -17,16 +17,21 @@ EVIL_NAME = "ok\x1b]0;PWNED\x07\x1b[2J\r\u202efdp.exe"
 
 
 def _cli(store, *args):
-    return subprocess.run([sys.executable, "-m", "autolog.cli", "--store", store, *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "autolog.cli", "--store", store, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     uri = str(tmp_path_factory.mktemp("escapes") / "store")
     client = Client(uri)
-    run = client.create_run("0", run_name=EVIL_NAME, params={"p": "v\x1b]8;;http://x\x07"},
-                            tags={"t": "\x9b31m"})
+    run = client.create_run(
+        "0", run_name=EVIL_NAME, params={"p": "v\x1b]8;;http://x\x07"}, tags={"t": "\x9b31m"}
+    )
     client.set_terminated(run.info.run_id)
     return uri, run.info.run_id
 

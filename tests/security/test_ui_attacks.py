@@ -18,7 +18,7 @@ SECRET = "TOP-SECRET-OUTSIDE-THE-STORE"
 MARK = "window.__xss"
 PAYLOADS = {
     "script": f"<script>{MARK}=1</script>",
-    "img": f"<img src=x onerror=\"{MARK}=2\">",
+    "img": f'<img src=x onerror="{MARK}=2">',
     "attr": f"\"'><svg onload={MARK}=3>",
     "js-url": f"javascript:{MARK}=4",
 }
@@ -39,8 +39,12 @@ def site(tmp_path_factory):
     experiment_id = client.create_experiment("exp " + XSS)
     run_ids = []
     for number in range(2):
-        run = client.create_run(experiment_id, run_name=f"{number} {XSS}", params={"payload": XSS, "n": str(number)},
-                                tags={"payload": XSS, "note": PAYLOADS["js-url"]})
+        run = client.create_run(
+            experiment_id,
+            run_name=f"{number} {XSS}",
+            params={"payload": XSS, "n": str(number)},
+            tags={"payload": XSS, "note": PAYLOADS["js-url"]},
+        )
         run_id = run.info.run_id
         client.log_metric(run_id, "loss", 1.0 / (number + 1))
         client.log_text(run_id, XSS, ARTIFACT_NAME)
@@ -71,17 +75,36 @@ def _raw(site, target: str, *, method="GET", headers=None, body=b"") -> tuple[in
 
 
 TRAVERSALS = [
-    "../../../secret.txt", "..%2f..%2f..%2fsecret.txt", "%2e%2e%2f%2e%2e%2f%2e%2e%2fsecret.txt",
-    "%252e%252e%252f%252e%252e%252f%252e%252e%252fsecret.txt", "..\\..\\..\\secret.txt", "..%5c..%5c..%5csecret.txt",
-    "notes/..;/..;/..;/secret.txt", "..;/..;/..;/secret.txt", "notes;/../../../../secret.txt", "/etc/passwd",
-    "%2fetc%2fpasswd", "escape.txt", "escape-dir/secret.txt", "escape-dir", "notes/%00../../secret.txt",
-    "%c0%ae%c0%ae/%c0%ae%c0%ae/secret.txt", "notes/./../../../secret.txt",
+    "../../../secret.txt",
+    "..%2f..%2f..%2fsecret.txt",
+    "%2e%2e%2f%2e%2e%2f%2e%2e%2fsecret.txt",
+    "%252e%252e%252f%252e%252e%252f%252e%252e%252fsecret.txt",
+    "..\\..\\..\\secret.txt",
+    "..%5c..%5c..%5csecret.txt",
+    "notes/..;/..;/..;/secret.txt",
+    "..;/..;/..;/secret.txt",
+    "notes;/../../../../secret.txt",
+    "/etc/passwd",
+    "%2fetc%2fpasswd",
+    "escape.txt",
+    "escape-dir/secret.txt",
+    "escape-dir",
+    "notes/%00../../secret.txt",
+    "%c0%ae%c0%ae/%c0%ae%c0%ae/secret.txt",
+    "notes/./../../../secret.txt",
 ]
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)
-@pytest.mark.parametrize("endpoint", ["/runs/{run}/artifacts/download", "/runs/{run}/artifacts",
-                                      "/runs/{run}/artifacts/image", "/api/runs/{run}/artifacts"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "/runs/{run}/artifacts/download",
+        "/runs/{run}/artifacts",
+        "/runs/{run}/artifacts/image",
+        "/api/runs/{run}/artifacts",
+    ],
+)
 def test_traversal_over_the_wire_serves_nothing_outside(site, endpoint, path):
     """Promise: encoded, double-encoded, backslash, ';', absolute and symlink paths never serve outside the store."""
     status, response = _raw(site, endpoint.format(run=site.run_ids[0]) + "?path=" + path)
@@ -89,11 +112,19 @@ def test_traversal_over_the_wire_serves_nothing_outside(site, endpoint, path):
     assert status in (400, 403, 404), response[:300]
 
 
-@pytest.mark.parametrize("target", [
-    "/static/../../../../../../etc/passwd", "/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-    "/static/..%2f..%2f..%2f..%2fetc%2fpasswd", "/static/..;/..;/..;/etc/passwd", "/static/..\\..\\..\\etc\\passwd",
-    "/static/%252e%252e/%252e%252e/etc/passwd", "//etc/passwd", "/runs/../../../../etc/passwd",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/static/../../../../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+        "/static/..;/..;/..;/etc/passwd",
+        "/static/..\\..\\..\\etc\\passwd",
+        "/static/%252e%252e/%252e%252e/etc/passwd",
+        "//etc/passwd",
+        "/runs/../../../../etc/passwd",
+    ],
+)
 def test_traversal_through_the_url_path(site, target):
     """Promise: the URL path itself (static files, routes) cannot reach files outside the UI."""
     status, response = _raw(site, target)
@@ -114,13 +145,18 @@ def test_cross_origin_text_plain_post_changes_nothing(site, action):
     run_id = site.run_ids[1]
     before = site.client.get_run(run_id)
     body = b'{"name": "pwned"}'
-    for headers in ({"Origin": "http://evil.example", "Content-Type": "text/plain", "Sec-Fetch-Site": "cross-site"},
-                    {"Content-Type": "text/plain"},  # an old browser sending no Origin at all
-                    {"Origin": "null", "Content-Type": "text/plain;charset=UTF-8"}):
+    for headers in (
+        {"Origin": "http://evil.example", "Content-Type": "text/plain", "Sec-Fetch-Site": "cross-site"},
+        {"Content-Type": "text/plain"},  # an old browser sending no Origin at all
+        {"Origin": "null", "Content-Type": "text/plain;charset=UTF-8"},
+    ):
         status, _ = _raw(site, f"/api/runs/{run_id}/{action}", method="POST", headers=headers, body=body)
         assert status in (400, 403, 415)
     after = site.client.get_run(run_id)
-    assert (after.info.run_name, after.info.lifecycle_stage) == (before.info.run_name, before.info.lifecycle_stage)
+    assert (after.info.run_name, after.info.lifecycle_stage) == (
+        before.info.run_name,
+        before.info.lifecycle_stage,
+    )
 
 
 # --- the real browser --------------------------------------------------------------------------
@@ -151,9 +187,16 @@ def browser():
 
 def _pages(site) -> list[str]:
     a, b = site.run_ids
-    return ["/", f"/experiments/{site.experiment_id}", f"/experiments/{site.experiment_id}?columns=tags.payload",
-            f"/runs/{a}", f"/runs/{a}/artifacts", f"/runs/{a}/artifacts?path=" + urllib.parse.quote(ARTIFACT_NAME),
-            f"/compare?run={a}&run={b}", f"/diff?a={a}&b={b}"]
+    return [
+        "/",
+        f"/experiments/{site.experiment_id}",
+        f"/experiments/{site.experiment_id}?columns=tags.payload",
+        f"/runs/{a}",
+        f"/runs/{a}/artifacts",
+        f"/runs/{a}/artifacts?path=" + urllib.parse.quote(ARTIFACT_NAME),
+        f"/compare?run={a}&run={b}",
+        f"/diff?a={a}&b={b}",
+    ]
 
 
 def test_xss_payloads_are_inert_in_the_browser(site, browser):
@@ -171,9 +214,17 @@ def test_xss_payloads_are_inert_in_the_browser(site, browser):
             assert response.status == 200, (path, response.status)
             page.wait_for_timeout(150)
             assert page.evaluate(f"typeof {MARK}") == "undefined", path
-            assert page.evaluate("document.querySelectorAll('img[src=\"x\"], svg[onload], [onerror]').length") == 0, path
-            assert page.evaluate("[...document.querySelectorAll('[href], [src], [action]')].filter(e => ['href', 'src', 'action']"
-                                 ".some(n => (e.getAttribute(n) || '').trim().toLowerCase().startsWith('javascript:'))).length") == 0, path
+            assert (
+                page.evaluate("document.querySelectorAll('img[src=\"x\"], svg[onload], [onerror]').length")
+                == 0
+            ), path
+            assert (
+                page.evaluate(
+                    "[...document.querySelectorAll('[href], [src], [action]')].filter(e => ['href', 'src', 'action']"
+                    ".some(n => (e.getAttribute(n) || '').trim().toLowerCase().startsWith('javascript:'))).length"
+                )
+                == 0
+            ), path
             body = page.inner_text("body")
             seen_text |= {name for name, payload in PAYLOADS.items() if payload in body}
             if ARTIFACT_NAME in body:

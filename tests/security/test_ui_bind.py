@@ -30,8 +30,22 @@ def test_serve_refuses_a_non_loopback_host(tmp_path, host):
 def test_cli_refuses_with_one_line_saying_how_and_listens_nowhere(tmp_path):
     port = _free_port()
     result = subprocess.run(
-        [sys.executable, "-m", "autolog.cli", "--store", str(tmp_path / "store"), "ui", "--host", "0.0.0.0",
-         "--port", str(port)], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "autolog.cli",
+            "--store",
+            str(tmp_path / "store"),
+            "ui",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "refusing to serve the UI on 0.0.0.0" in lines[0]

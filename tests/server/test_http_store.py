@@ -22,8 +22,12 @@ def served(request, tmp_path):
 def test_a_retried_batch_is_applied_once(served):
     store = HttpStore(served.url, background_logging=False)
     run_id = store.create_run("0").info.run_id
-    body = {"batch_id": "b" * 32, "metrics": [["loss", 0.5, 1, 0], ["loss", 0.4, 2, 1]],
-            "params": [["C", "1"]], "tags": [["t", "v"]]}
+    body = {
+        "batch_id": "b" * 32,
+        "metrics": [["loss", 0.5, 1, 0], ["loss", 0.4, 2, 1]],
+        "params": [["C", "1"]],
+        "tags": [["t", "v"]],
+    }
     for _ in range(3):  # what the transport does after a lost answer
         store.transport.call("POST", f"/runs/{run_id}/batch", body)
     assert [m.value for m in store.get_metric_history(run_id, "loss")] == [0.5, 0.4]

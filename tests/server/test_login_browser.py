@@ -12,8 +12,15 @@ from tests.server.conftest import AuthServer
 
 pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("AUTOLOG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +49,11 @@ def world(tmp_path_factory):
     secret = admin.create_experiment("secret-exp")
     public_run = admin.create_run(public, run_name="visible-run").info.run_id
     secret_run = admin.create_run(secret, run_name="hidden-run").info.run_id
-    admin._call("POST", "/permissions", {"kind": "experiment", "resource_id": secret, "user": "alice",
-                                          "level": "NONE"})
+    admin._call(
+        "POST",
+        "/permissions",
+        {"kind": "experiment", "resource_id": secret, "user": "alice", "level": "NONE"},
+    )
     yield server, {"public": public, "secret": secret, "public_run": public_run, "secret_run": secret_run}
     server.server.stop()
 

@@ -37,10 +37,16 @@ class World:
         admin.create_model_version(self.model, run_id=self.run_id, artifact_path="model")
         admin.set_registered_model_alias(self.model, "prod", 1)
         if level is not None:
-            admin._call("POST", "/permissions", {"kind": "experiment", "resource_id": self.experiment_id,
-                                                  "user": user, "level": level})
-            admin._call("POST", "/permissions", {"kind": "registered_model", "resource_id": self.model,
-                                                  "user": user, "level": level})
+            admin._call(
+                "POST",
+                "/permissions",
+                {"kind": "experiment", "resource_id": self.experiment_id, "user": user, "level": level},
+            )
+            admin._call(
+                "POST",
+                "/permissions",
+                {"kind": "registered_model", "resource_id": self.model, "user": user, "level": level},
+            )
 
 
 # (name, needed level, call(store, world))
@@ -71,14 +77,24 @@ OPERATIONS = [
     ("update_registered_model", EDIT, lambda s, w: s.update_registered_model(w.model, "d")),
     ("set_registered_model_tag", EDIT, lambda s, w: s.set_registered_model_tag(w.model, "k", "v")),
     ("set_registered_model_alias", EDIT, lambda s, w: s.set_registered_model_alias(w.model, "a", 1)),
-    ("create_model_version", EDIT,
-     lambda s, w: s.create_model_version(w.model, run_id=w.run_id, artifact_path="model")),
+    (
+        "create_model_version",
+        EDIT,
+        lambda s, w: s.create_model_version(w.model, run_id=w.run_id, artifact_path="model"),
+    ),
     ("update_model_version", EDIT, lambda s, w: s.update_model_version(w.model, 1, "d")),
     ("set_model_version_tag", EDIT, lambda s, w: s.set_model_version_tag(w.model, 1, "k", "v")),
     ("rename_experiment", MANAGE, lambda s, w: s.rename_experiment(w.experiment_id, f"renamed-{w.model}")),
     ("delete_experiment", MANAGE, lambda s, w: s.delete_experiment(w.experiment_id)),
-    ("grant_permission", MANAGE, lambda s, w: s._call("POST", "/permissions", {
-        "kind": "experiment", "resource_id": w.experiment_id, "user": "bob", "level": "EDIT"})),
+    (
+        "grant_permission",
+        MANAGE,
+        lambda s, w: s._call(
+            "POST",
+            "/permissions",
+            {"kind": "experiment", "resource_id": w.experiment_id, "user": "bob", "level": "EDIT"},
+        ),
+    ),
     ("rename_registered_model", MANAGE, lambda s, w: s.rename_registered_model(w.model, w.model + "-new")),
     ("delete_model_version", MANAGE, lambda s, w: s.delete_model_version(w.model, 1)),
     ("delete_registered_model", MANAGE, lambda s, w: s.delete_registered_model(w.model)),
@@ -86,8 +102,14 @@ OPERATIONS = [
 
 
 # Calls after which the experiment, run or model cannot serve the next call: a fresh world each.
-DESTRUCTIVE = {"delete_run", "rename_experiment", "delete_experiment", "rename_registered_model",
-               "delete_model_version", "delete_registered_model"}
+DESTRUCTIVE = {
+    "delete_run",
+    "rename_experiment",
+    "delete_experiment",
+    "rename_registered_model",
+    "delete_model_version",
+    "delete_registered_model",
+}
 _shared_worlds: dict = {}
 
 

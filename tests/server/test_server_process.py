@@ -20,8 +20,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _cli(*args: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autolog.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "autolog.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +37,9 @@ def backend(postgres_server, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def token(backend):
-    created = _cli("server", "token", "create", "--user", "alice", "--admin", "--backend-store-uri", backend[0])
+    created = _cli(
+        "server", "token", "create", "--user", "alice", "--admin", "--backend-store-uri", backend[0]
+    )
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
     assert token.startswith("alt_") and len(token) > 40 and "\n" not in token
@@ -47,8 +55,13 @@ def server(backend, token):
 
 
 def _client_env(server, token, **extra) -> dict:
-    return {**os.environ, "AUTOLOG_TRACKING_URI": server.url, "AUTOLOG_TRACKING_TOKEN": token,
-            "AUTOLOG_STRICT": "1", **extra}
+    return {
+        **os.environ,
+        "AUTOLOG_TRACKING_URI": server.url,
+        "AUTOLOG_TRACKING_TOKEN": token,
+        "AUTOLOG_STRICT": "1",
+        **extra,
+    }
 
 
 def _count(db_uri: str, sql: str, **params) -> list:
@@ -76,17 +89,33 @@ LOGGER = textwrap.dedent("""
 
 def test_eight_client_processes_log_exactly_every_value(server, token, backend):
     env = _client_env(server, token)
-    subprocess.run([sys.executable, "-c", "import autolog; autolog.Client().create_experiment('concurrent')"],
-                   env=env, check=True, cwd=REPO, timeout=120)
-    clients = [subprocess.Popen([sys.executable, "-c", LOGGER, str(i), str(RUNS), str(STEPS)], env=env,
-                                cwd=REPO, stderr=subprocess.PIPE, text=True) for i in range(CLIENTS)]
+    subprocess.run(
+        [sys.executable, "-c", "import autolog; autolog.Client().create_experiment('concurrent')"],
+        env=env,
+        check=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    clients = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOGGER, str(i), str(RUNS), str(STEPS)],
+            env=env,
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(CLIENTS)
+    ]
     for process in clients:
         assert process.wait(timeout=300) == 0, process.stderr.read()
-    runs, finished, rows, distinct = _count(backend[0], """
+    runs, finished, rows, distinct = _count(
+        backend[0],
+        """
         SELECT count(DISTINCT r.run_id), count(DISTINCT r.run_id) FILTER (WHERE r.status = 'FINISHED'),
                count(m.id), count(DISTINCT (m.run_id, m.step))
         FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
-        LEFT JOIN metrics m ON m.run_id = r.run_id WHERE e.name = 'concurrent'""")
+        LEFT JOIN metrics m ON m.run_id = r.run_id WHERE e.name = 'concurrent'""",
+    )
     assert (runs, finished) == (CLIENTS * RUNS, CLIENTS * RUNS)
     assert rows == distinct == CLIENTS * RUNS * STEPS
 
@@ -108,8 +137,14 @@ GRID_SEARCH = textwrap.dedent("""
 
 
 def test_autologged_grid_search_through_the_server(server, token, backend):
-    done = subprocess.run([sys.executable, "-c", GRID_SEARCH], env=_client_env(server, token),
-                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", GRID_SEARCH],
+        env=_client_env(server, token),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     parent, same = done.stdout.split()
     assert same == "True"
@@ -121,7 +156,9 @@ def test_autologged_grid_search_through_the_server(server, token, backend):
     children = [r for r in runs if r.info.parent_run_id == parent]
     assert len(runs) == 3 and len(children) == 2
     assert {r.data.params["C"] for r in children} == {"0.1", "1.0"}
-    assert "autolog-model.json" in {f.path.rsplit("/", 1)[-1] for f in store.artifacts(parent).list_artifacts("model")}
+    assert "autolog-model.json" in {
+        f.path.rsplit("/", 1)[-1] for f in store.artifacts(parent).list_artifacts("model")
+    }
 
 
 KILLED_LOGGER = textwrap.dedent("""
@@ -138,9 +175,14 @@ KILLED_LOGGER = textwrap.dedent("""
 
 
 def test_server_killed_and_restarted_while_a_client_logs(server, token, backend):
-    client = subprocess.Popen([sys.executable, "-c", KILLED_LOGGER], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, cwd=REPO,
-                              env=_client_env(server, token, AUTOLOG_HTTP_RETRY_SECONDS="120"))
+    client = subprocess.Popen(
+        [sys.executable, "-c", KILLED_LOGGER],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=_client_env(server, token, AUTOLOG_HTTP_RETRY_SECONDS="120"),
+    )
     run_id = client.stdout.readline().strip()
     assert len(run_id) == 32, client.stderr.read()
     time.sleep(0.3)
@@ -148,9 +190,13 @@ def test_server_killed_and_restarted_while_a_client_logs(server, token, backend)
     time.sleep(1.0)
     server.start()
     assert client.wait(timeout=300) == 0, client.stderr.read()
-    rows, distinct, status = _count(backend[0], """
+    rows, distinct, status = _count(
+        backend[0],
+        """
         SELECT count(m.id), count(DISTINCT m.step), max(r.status)
-        FROM runs r LEFT JOIN metrics m ON m.run_id = r.run_id WHERE r.run_id = :run_id""", run_id=run_id)
+        FROM runs r LEFT JOIN metrics m ON m.run_id = r.run_id WHERE r.run_id = :run_id""",
+        run_id=run_id,
+    )
     assert (rows, distinct, status) == (3000, 3000, "FINISHED")
 
 
@@ -176,29 +222,37 @@ def test_runs_made_while_the_server_is_down_spool_and_sync_exactly_once(server, 
     from autolog.store import open_store
     from autolog.store._http._spool import DONE
 
-    env = _client_env(server, token, AUTOLOG_SPOOL_DIR=str(tmp_path / "spool"), AUTOLOG_HTTP_RETRY_SECONDS="1")
+    env = _client_env(
+        server, token, AUTOLOG_SPOOL_DIR=str(tmp_path / "spool"), AUTOLOG_HTTP_RETRY_SECONDS="1"
+    )
     server.kill()
     try:
-        offline = subprocess.run([sys.executable, "-c", OFFLINE], env=env, capture_output=True, text=True,
-                                 cwd=REPO, timeout=300)
+        offline = subprocess.run(
+            [sys.executable, "-c", OFFLINE], env=env, capture_output=True, text=True, cwd=REPO, timeout=300
+        )
     finally:
         server.start()
     assert offline.returncode == 0, offline.stderr
     assert offline.stderr.count("runs are written to the spool") == 1
     dry = _cli("sync", "--dry-run", env=env)
     assert dry.returncode == 0 and "would sync 2 run(s)" in dry.stdout, dry.stderr
-    assert _cli("sync", env=env).stdout.endswith("synced 2 run(s) from " + str(tmp_path / "spool") + " to " + server.url + "\n")
+    assert _cli("sync", env=env).stdout.endswith(
+        "synced 2 run(s) from " + str(tmp_path / "spool") + " to " + server.url + "\n"
+    )
     spool = open_store(str(tmp_path / "spool"))
     for run in spool.search_runs([e.experiment_id for e in spool.search_experiments()]):
         spool.delete_tag(run.info.run_id, DONE)  # as if the sync died just before finishing
     spool.close()
     assert "synced 2 run(s)" in _cli("sync", env=env).stdout
     assert "synced 0 run(s)" in _cli("sync", env=env).stdout
-    runs, rows, steps, linked, params = _count(backend[0], """
+    runs, rows, steps, linked, params = _count(
+        backend[0],
+        """
         SELECT count(DISTINCT r.run_id), count(m.id), count(DISTINCT m.step),
                count(DISTINCT r.run_id) FILTER (WHERE r.parent_run_id IS NOT NULL),
                (SELECT count(*) FROM params p JOIN runs q ON q.run_id = p.run_id
                 JOIN experiments x ON x.experiment_id = q.experiment_id WHERE x.name = 'offline')
         FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
-        LEFT JOIN metrics m ON m.run_id = r.run_id WHERE e.name = 'offline'""")
+        LEFT JOIN metrics m ON m.run_id = r.run_id WHERE e.name = 'offline'""",
+    )
     assert (runs, rows, steps, linked, params) == (2, 500, 500, 1, 1)

@@ -28,8 +28,11 @@ def log_sklearn(X: pd.DataFrame, y: np.ndarray) -> str:
 def log_xgboost_booster(X: pd.DataFrame, y: np.ndarray) -> str:
     import xgboost
 
-    booster = xgboost.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 2},
-                            xgboost.DMatrix(X, label=y), num_boost_round=5)
+    booster = xgboost.train(
+        {"objective": "multi:softprob", "num_class": 3, "max_depth": 2},
+        xgboost.DMatrix(X, label=y),
+        num_boost_round=5,
+    )
     with autolog.start_run() as run:
         log_model(booster, "model", flavor="xgboost", serialization_format="json", input_example=X)
     return run.info.run_id
@@ -52,7 +55,9 @@ def log_keras(X: pd.DataFrame, y: np.ndarray) -> str:
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(X.to_numpy("float32"), y, epochs=1, verbose=0)
     with autolog.start_run() as run:
-        log_model(model, "model", flavor="keras", serialization_format="keras", input_example=X.to_numpy("float32"))
+        log_model(
+            model, "model", flavor="keras", serialization_format="keras", input_example=X.to_numpy("float32")
+        )
     return run.info.run_id
 
 

@@ -49,17 +49,25 @@ def free_port() -> int:
 
 def serving_env(store: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOLOG_")}
-    env.update(AUTOLOG_TRACKING_URI=str(store), KERAS_BACKEND="torch",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    env.update(
+        AUTOLOG_TRACKING_URI=str(store),
+        KERAS_BACKEND="torch",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    )
     return env
 
 
 def start_server(store: Path, model_uri: str, log: Path, *extra: str) -> Server:
     """Start ``autolog models serve`` (not waiting for it)."""
     port = free_port()
-    handle = open(log, "wb")  # noqa: SIM115 - the server writes here for its whole life
-    process = subprocess.Popen([*AUTOLOG, "models", "serve", model_uri, "--port", str(port), *extra],
-                               env=serving_env(store), cwd=store.parent, stdout=handle, stderr=subprocess.STDOUT)
+    handle = open(log, "wb")
+    process = subprocess.Popen(
+        [*AUTOLOG, "models", "serve", model_uri, "--port", str(port), *extra],
+        env=serving_env(store),
+        cwd=store.parent,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
     handle.close()
     return Server(process, f"http://127.0.0.1:{port}", log)
 
@@ -100,8 +108,10 @@ def flavor_servers(serving_store, tmp_path_factory) -> dict:
     logs = tmp_path_factory.mktemp("serving-logs")
     uris = {flavor: f"runs:/{run_id}/model" for flavor, run_id in serving_store["runs"].items()}
     uris["sklearn"] = "models:/iris@champion"
-    servers = {flavor: start_server(serving_store["store"], uri, logs / f"{flavor}.log", "--max-rows", "200")
-               for flavor, uri in uris.items()}
+    servers = {
+        flavor: start_server(serving_store["store"], uri, logs / f"{flavor}.log", "--max-rows", "200")
+        for flavor, uri in uris.items()
+    }
     try:
         yield {flavor: wait_ready(server) for flavor, server in servers.items()}
     finally:

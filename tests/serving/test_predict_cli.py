@@ -16,8 +16,14 @@ X, y = iris_frame()
 
 
 def predict(serving_store, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([*AUTOLOG, "models", "predict", *args], env=serving_env(serving_store["store"]),
-                          cwd=serving_store["store"].parent, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*AUTOLOG, "models", "predict", *args],
+        env=serving_env(serving_store["store"]),
+        cwd=serving_store["store"].parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +37,16 @@ def reference(serving_store):
 
 def test_csv_in_small_chunks_equals_load_model(serving_store, reference, tmp_path):
     X.to_csv(tmp_path / "in.csv", index=False)
-    result = predict(serving_store, "models:/iris@champion", "-i", str(tmp_path / "in.csv"),
-                     "-o", str(tmp_path / "out.csv"), "--chunk-rows", "7")
+    result = predict(
+        serving_store,
+        "models:/iris@champion",
+        "-i",
+        str(tmp_path / "in.csv"),
+        "-o",
+        str(tmp_path / "out.csv"),
+        "--chunk-rows",
+        "7",
+    )
     assert result.returncode == 0, result.stderr
     assert "wrote 150 predictions" in result.stderr
     scored = pd.read_csv(tmp_path / "out.csv")
@@ -42,8 +56,9 @@ def test_csv_in_small_chunks_equals_load_model(serving_store, reference, tmp_pat
 
 def test_probabilities_get_one_column_per_class(serving_store, reference, tmp_path):
     X.to_csv(tmp_path / "in.csv", index=False)
-    result = predict(serving_store, "models:/iris@champion", "-i", str(tmp_path / "in.csv"), "--method",
-                     "predict_proba")
+    result = predict(
+        serving_store, "models:/iris@champion", "-i", str(tmp_path / "in.csv"), "--method", "predict_proba"
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "predict_proba_0,predict_proba_1,predict_proba_2" and len(lines) == 151
@@ -51,7 +66,9 @@ def test_probabilities_get_one_column_per_class(serving_store, reference, tmp_pa
 
 
 def test_json_input_in_an_mlflow_format(serving_store, reference, tmp_path):
-    (tmp_path / "in.json").write_text(X.head(20).to_json(orient="split", index=False).join(['{"dataframe_split": ', "}"]))
+    (tmp_path / "in.json").write_text(
+        X.head(20).to_json(orient="split", index=False).join(['{"dataframe_split": ', "}"])
+    )
     result = predict(serving_store, "models:/iris@champion", "-i", str(tmp_path / "in.json"))
     assert result.returncode == 0, result.stderr
     assert [int(v) for v in result.stdout.split()[1:]] == list(reference.predict(X.head(20)))
@@ -62,10 +79,21 @@ def test_a_bad_chunk_names_its_rows_and_leaves_no_output(serving_store, tmp_path
     frame["petal_width"] = frame["petal_width"].astype(object)
     frame.loc[120, "petal_width"] = "wide"
     frame.to_csv(tmp_path / "in.csv", index=False)
-    result = predict(serving_store, "models:/iris@champion", "-i", str(tmp_path / "in.csv"),
-                     "-o", str(tmp_path / "out.csv"), "--chunk-rows", "50")
+    result = predict(
+        serving_store,
+        "models:/iris@champion",
+        "-i",
+        str(tmp_path / "in.csv"),
+        "-o",
+        str(tmp_path / "out.csv"),
+        "--chunk-rows",
+        "50",
+    )
     assert result.returncode == 1
-    assert "rows 101-150" in result.stderr and "column 'petal_width' expects float64: row 20 holds 'wide'" in result.stderr
+    assert (
+        "rows 101-150" in result.stderr
+        and "column 'petal_width' expects float64: row 20 holds 'wide'" in result.stderr
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 

@@ -36,8 +36,13 @@ def expected_predictions(flavor: str, model) -> np.ndarray:
 
 def invoke(server, body, *, params=None, content_type="application/json") -> httpx.Response:
     content = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return httpx.post(server.url + "/invocations", content=content, params=params,
-                      headers={"Content-Type": content_type}, timeout=60)
+    return httpx.post(
+        server.url + "/invocations",
+        content=content,
+        params=params,
+        headers={"Content-Type": content_type},
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("flavor", ["sklearn", "xgboost", "lightgbm", "keras", "pytorch"])
@@ -96,20 +101,51 @@ def test_another_method_by_query_or_json_field(flavor_servers):
     ("body", "content_type", "status", "message"),
     [
         (b"{not json", "application/json", 400, "not valid JSON"),
-        ({"dataframe_split": {"columns": FEATURES[:3], "data": [[1, 2, 3]]}}, "application/json", 400,
-         "missing column(s) 'petal_width'"),
-        ({"dataframe_records": [{**dict.fromkeys(FEATURES, 1.0), "colour": 1}]}, "application/json", 400,
-         "unknown column(s) 'colour'"),
-        ({"dataframe_records": [{**dict.fromkeys(FEATURES, 1.0), "sepal_width": "wide"}]}, "application/json", 400,
-         "column 'sepal_width' expects float64: row 0 holds 'wide'"),
+        (
+            {"dataframe_split": {"columns": FEATURES[:3], "data": [[1, 2, 3]]}},
+            "application/json",
+            400,
+            "missing column(s) 'petal_width'",
+        ),
+        (
+            {"dataframe_records": [{**dict.fromkeys(FEATURES, 1.0), "colour": 1}]},
+            "application/json",
+            400,
+            "unknown column(s) 'colour'",
+        ),
+        (
+            {"dataframe_records": [{**dict.fromkeys(FEATURES, 1.0), "sepal_width": "wide"}]},
+            "application/json",
+            400,
+            "column 'sepal_width' expects float64: row 0 holds 'wide'",
+        ),
         ({"instances": [[1.0, 2.0, 3.0]]}, "application/json", 400, "must hold 4 values"),
         ({"rows": []}, "application/json", 400, "exactly one of the keys"),
-        ({"instances": [[1.0] * 4] * 201}, "application/json", 413, "201 rows in one request; the limit is 200"),
-        ({"instances": [[1.0] * 4], "method": "explode"}, "application/json", 400, "unknown method 'explode'"),
+        (
+            {"instances": [[1.0] * 4] * 201},
+            "application/json",
+            413,
+            "201 rows in one request; the limit is 200",
+        ),
+        (
+            {"instances": [[1.0] * 4], "method": "explode"},
+            "application/json",
+            400,
+            "unknown method 'explode'",
+        ),
         (b"a,b\n1", "text/plain", 415, "content type 'text/plain' is not accepted"),
     ],
-    ids=["malformed-json", "missing-column", "unknown-column", "wrong-dtype", "short-row", "no-format-key",
-         "too-many-rows", "unknown-method", "wrong-content-type"],
+    ids=[
+        "malformed-json",
+        "missing-column",
+        "unknown-column",
+        "wrong-dtype",
+        "short-row",
+        "no-format-key",
+        "too-many-rows",
+        "unknown-method",
+        "wrong-content-type",
+    ],
 )
 def test_a_bad_request_gets_a_4xx_naming_the_problem(flavor_servers, body, content_type, status, message):
     response = invoke(flavor_servers["sklearn"], body, content_type=content_type)
@@ -139,20 +175,33 @@ def test_access_log_has_one_json_line_per_request(flavor_servers):
 
 
 def test_oversized_body_is_refused(serving_store, tmp_path):
-    server = wait_ready(start_server(serving_store["store"], f"runs:/{serving_store['runs']['sklearn']}/model",
-                                     tmp_path / "server.log", "--max-body-mb", "0.001"))
+    server = wait_ready(
+        start_server(
+            serving_store["store"],
+            f"runs:/{serving_store['runs']['sklearn']}/model",
+            tmp_path / "server.log",
+            "--max-body-mb",
+            "0.001",
+        )
+    )
     try:
         response = invoke(server, {"instances": [[1.0] * 4] * 100})
         assert response.status_code == 413
-        assert "limit of 1048 bytes" in response.json()["message"] or "limit is 1048" in response.json()["message"]
+        assert (
+            "limit of 1048 bytes" in response.json()["message"]
+            or "limit is 1048" in response.json()["message"]
+        )
     finally:
         server.stop()
 
 
 @pytest.mark.slow
 def test_concurrent_clients_on_two_workers(serving_store, tmp_path):
-    server = wait_ready(start_server(serving_store["store"], "models:/iris@champion", tmp_path / "server.log",
-                                     "--workers", "2"))
+    server = wait_ready(
+        start_server(
+            serving_store["store"], "models:/iris@champion", tmp_path / "server.log", "--workers", "2"
+        )
+    )
     try:
         answers = []
 

@@ -20,8 +20,14 @@ from tests.serving.conftest import AUTOLOG, serving_env, start_server, wait_read
 
 
 def run_cli(store, *args, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([*AUTOLOG, *args], env=serving_env(store), cwd=store.parent, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [*AUTOLOG, *args],
+        env=serving_env(store),
+        cwd=store.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -71,8 +77,15 @@ def test_with_a_token_every_route_but_ping_needs_it(serving_store, tmp_path):
     token = "s3cret-token-" + "x" * 20
     token_file = tmp_path / "token"
     token_file.write_text(token + "\n")
-    server = wait_ready(start_server(serving_store["store"], f"runs:/{serving_store['runs']['sklearn']}/model",
-                                     tmp_path / "server.log", "--token-file", str(token_file)))
+    server = wait_ready(
+        start_server(
+            serving_store["store"],
+            f"runs:/{serving_store['runs']['sklearn']}/model",
+            tmp_path / "server.log",
+            "--token-file",
+            str(token_file),
+        )
+    )
     try:
         body = json.dumps({"instances": [[5.1, 3.5, 1.4, 0.2]]})
         headers = {"Content-Type": "application/json"}
@@ -81,7 +94,9 @@ def test_with_a_token_every_route_but_ping_needs_it(serving_store, tmp_path):
         assert httpx.post(server.url + "/invocations", content=body, headers=wrong).status_code == 401
         assert httpx.get(server.url + "/health").status_code == 401
         right = {**headers, "Authorization": f"Bearer {token}"}
-        assert httpx.post(server.url + "/invocations", content=body, headers=right).json() == {"predictions": [0]}
+        assert httpx.post(server.url + "/invocations", content=body, headers=right).json() == {
+            "predictions": [0]
+        }
         assert httpx.get(server.url + "/ping").status_code == 200
     finally:
         server.stop()
@@ -108,7 +123,9 @@ def test_sigterm_finishes_the_requests_in_flight(tmp_path):
     answers = []
 
     def client() -> None:
-        answers.append(httpx.post(server.url + "/invocations", json={"instances": [[1.0], [2.0]]}, timeout=60))
+        answers.append(
+            httpx.post(server.url + "/invocations", json={"instances": [[1.0], [2.0]]}, timeout=60)
+        )
 
     threads = [threading.Thread(target=client) for _ in range(3)]
     for thread in threads:

@@ -24,7 +24,7 @@ import autolog
 from autolog.cli import main
 from autolog.exceptions import ArtifactIntegrityError, ModelIntegrityError, NotFoundError
 from autolog.models import METADATA_FILE_NAME, load_model, log_model
-from autolog.store import ArtifactRepository, SqlStore, _engine, _schema, open_store
+from autolog.store import ArtifactRepository, _engine, open_store
 from autolog.store._artifact_cache import ReadCache
 from autolog.store._artifacts import ArtifactRecord, LocalArtifactRepository
 from autolog.store._fsspec_artifacts import FsspecArtifactRepository, with_retries
@@ -115,7 +115,9 @@ def test_multipart_upload_and_download_stream_and_verify(s3_server, tmp_path, mo
     copy = repository.download_artifacts("data", str(tmp_path / "out"), progress=seen.append)
     assert open(os.path.join(copy, "big.bin"), "rb").read() == data
     assert sum(seen) == len(data)
-    assert store.artifact_records(run_id)["data/big.bin"] == ArtifactRecord("data/big.bin", len(data), _sha256(data))
+    assert store.artifact_records(run_id)["data/big.bin"] == ArtifactRecord(
+        "data/big.bin", len(data), _sha256(data)
+    )
 
 
 _UPLOADER = textwrap.dedent("""
@@ -139,7 +141,9 @@ def test_kill_9_during_a_multipart_upload_leaves_no_visible_object(s3_server, tm
     while time.monotonic() < deadline and child.poll() is None:
         uploads = client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
         mine = [u for u in uploads if u["Key"].startswith(root.split(f"s3://{BUCKET}/", 1)[1])]
-        if mine and client.list_parts(Bucket=BUCKET, Key=mine[0]["Key"], UploadId=mine[0]["UploadId"]).get("Parts"):
+        if mine and client.list_parts(Bucket=BUCKET, Key=mine[0]["Key"], UploadId=mine[0]["UploadId"]).get(
+            "Parts"
+        ):
             break
         time.sleep(0.02)
     assert child.poll() is None, "the upload finished before a part was seen; use a bigger file"
@@ -190,12 +194,16 @@ def test_a_second_load_is_served_from_the_cache(s3_server, tracking_dir, model, 
         info = log_model(estimator)
     np.testing.assert_array_equal(load_model(info.model_uri).predict(X), estimator.predict(X))
     for key in s3_server.keys(run.info.artifact_uri):  # gone from the bucket: only the cache has it
-        s3_server.client().delete_object(Bucket=BUCKET, Key=run.info.artifact_uri.split(f"s3://{BUCKET}/", 1)[1] + "/" + key)
+        s3_server.client().delete_object(
+            Bucket=BUCKET, Key=run.info.artifact_uri.split(f"s3://{BUCKET}/", 1)[1] + "/" + key
+        )
     np.testing.assert_array_equal(load_model(info.model_uri).predict(X), estimator.predict(X))
 
 
 @pytest.mark.s3
-def test_a_background_upload_is_awaited_by_reads_in_the_process(s3_server, tracking_dir, model, monkeypatch, tmp_path):
+def test_a_background_upload_is_awaited_by_reads_in_the_process(
+    s3_server, tracking_dir, model, monkeypatch, tmp_path
+):
     monkeypatch.setenv("AUTOLOG_ARTIFACT_ROOT", s3_server.new_root())
     monkeypatch.setenv("AUTOLOG_ARTIFACT_CACHE_DIR", str(tmp_path / "cache"))
     estimator, X = model
@@ -203,7 +211,10 @@ def test_a_background_upload_is_awaited_by_reads_in_the_process(s3_server, track
         info = log_model(estimator, wait=False)
     np.testing.assert_array_equal(load_model(info.model_uri).predict(X), estimator.predict(X))
     keys = s3_server.keys(run.info.artifact_uri)
-    assert keys == sorted(get_store().artifact_records(run.info.run_id)) and f"model/{METADATA_FILE_NAME}" in keys
+    assert (
+        keys == sorted(get_store().artifact_records(run.info.run_id))
+        and f"model/{METADATA_FILE_NAME}" in keys
+    )
     with pytest.raises(Exception, match="already has artifacts"):
         log_model(estimator, run_id=run.info.run_id, wait=False)
 
@@ -220,7 +231,9 @@ def test_the_cache_evicts_least_recently_used_blobs(tmp_path):
     assert cache.fetch(source, "a", records["a"], str(tmp_path / "a2")) is True
     cache.fetch(source, "c", records["c"], str(tmp_path / "c1"))
     assert not os.path.exists(cache.blob_path(records["b"].sha256))
-    assert os.path.exists(cache.blob_path(records["a"].sha256)) and os.path.exists(cache.blob_path(records["c"].sha256))
+    assert os.path.exists(cache.blob_path(records["a"].sha256)) and os.path.exists(
+        cache.blob_path(records["c"].sha256)
+    )
     assert open(tmp_path / "c1", "rb").read() == b"c" * 100
 
 
@@ -253,7 +266,10 @@ def _load_all_in_a_new_process(store_dir, uris, X) -> list:
     """)
     out = subprocess.run(
         [sys.executable, "-c", code, str(store_dir), json.dumps(uris), json.dumps(X[:5].tolist())],
-        capture_output=True, text=True, cwd=REPO, check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
     ).stdout
     return json.loads(out)
 
@@ -286,7 +302,9 @@ def test_a_store_from_revision_2_with_absolute_locations_migrates_and_moves(tmp_
     store = open_store(str(original))
     assert store.get_run(uris[0].split("/")[1]).info.artifact_uri == stored  # migrated on open
     with store._reader().connect() as connection:
-        assert connection.execute(sa.text("SELECT artifact_uri FROM runs")).scalar().startswith("artifacts/0/")
+        assert (
+            connection.execute(sa.text("SELECT artifact_uri FROM runs")).scalar().startswith("artifacts/0/")
+        )
     store.close()
     moved = tmp_path / "moved"
     shutil.move(str(original), str(moved))
@@ -347,11 +365,23 @@ def test_autologged_fit_on_s3_loads_in_another_process(s3_server, tmp_path, monk
         DecisionTreeClassifier(random_state=0).fit(X, y)
         print(autolog.last_active_run().info.run_id)
     """)
-    environment = {**os.environ, "AUTOLOG_ARTIFACT_ROOT": root, "AUTOLOG_ARTIFACT_CACHE_DIR": str(tmp_path / "c")}
-    run_id = subprocess.run(
-        [sys.executable, "-c", code, str(store_dir)], capture_output=True, text=True, cwd=REPO,
-        env=environment, check=True,
-    ).stdout.strip().splitlines()[-1]
+    environment = {
+        **os.environ,
+        "AUTOLOG_ARTIFACT_ROOT": root,
+        "AUTOLOG_ARTIFACT_CACHE_DIR": str(tmp_path / "c"),
+    }
+    run_id = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(store_dir)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=environment,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     assert any(key.startswith("model/") for key in s3_server.keys(f"{root}/0/{run_id}/artifacts"))
     monkeypatch.setenv("AUTOLOG_ARTIFACT_CACHE_DIR", str(tmp_path / "other-cache"))
     predictions = _load_all_in_a_new_process(store_dir, [f"runs:/{run_id}/model"], X)

@@ -54,7 +54,8 @@ def test_log_artifact_and_artifacts(repo, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "path", ["../escape.txt", "a/../../b", "/etc/passwd", "a\\b", "nul\x00l", "C:/x", "a/.."],
+    "path",
+    ["../escape.txt", "a/../../b", "/etc/passwd", "a\\b", "nul\x00l", "C:/x", "a/.."],
 )
 def test_paths_are_confined(repo, path):
     with pytest.raises(InvalidInputError) as caught:
@@ -102,10 +103,9 @@ def test_nothing_is_world_writable(local_repo, tmp_path):
 
 def test_writes_are_atomic_and_temp_files_cleaned(local_repo):
     local_repo.write_bytes("f.txt", b"old")
-    with pytest.raises(RuntimeError):
-        with _atomic_file(local_repo.local_path("f.txt")) as handle:
-            handle.write(b"half")
-            raise RuntimeError("writer died")
+    with pytest.raises(RuntimeError), _atomic_file(local_repo.local_path("f.txt")) as handle:
+        handle.write(b"half")
+        raise RuntimeError("writer died")
     assert open(local_repo.local_path("f.txt"), "rb").read() == b"old"
     assert os.listdir(local_repo.root) == ["f.txt"]
 

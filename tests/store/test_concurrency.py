@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from autolog.store import open_store
 from autolog.entities import Metric
+from autolog.store import open_store
 
 PROCESSES, RUNS, METRICS = 4, 25, 50
 
@@ -53,7 +53,7 @@ def test_threads_share_one_store(store):
         try:
             for step in range(50):
                 store.log_metric(run_id, f"t{thread}", float(step), step=step)
-        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=log, args=(n,)) for n in range(4)]

@@ -57,7 +57,9 @@ def _calls_on_stores(path: Path):
 
 def test_every_store_call_above_the_store_is_in_the_contract():
     sources = [
-        path for folder in ("autolog", "integrations") for path in (REPO / folder).rglob("*.py")
+        path
+        for folder in ("autolog", "integrations")
+        for path in (REPO / folder).rglob("*.py")
         if "store" not in path.relative_to(REPO).parts[:2]
     ]
     calls = [call for path in sources for call in _calls_on_stores(path)]

@@ -1,7 +1,7 @@
 import pytest
 
-from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.entities import LifecycleStage, ViewType
+from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
 
 
 def test_default_experiment_exists(store):
@@ -25,7 +25,10 @@ def test_create_and_get(store):
 def test_default_locations_are_under_the_artifact_root(sql_store):
     experiment_id = sql_store.create_experiment("exp")
     assert sql_store.get_experiment("0").artifact_location == f"{sql_store.artifact_root}/0"
-    assert sql_store.get_experiment(experiment_id).artifact_location == f"{sql_store.artifact_root}/{experiment_id}"
+    assert (
+        sql_store.get_experiment(experiment_id).artifact_location
+        == f"{sql_store.artifact_root}/{experiment_id}"
+    )
 
 
 def test_custom_artifact_location(store, tmp_path):

@@ -13,13 +13,17 @@ from autolog.store import _history
 
 
 def _log(store, run_id, key, values, start=0):
-    store.log_batch(run_id, metrics=[Metric(key, v, 1000 + start + i, start + i) for i, v in enumerate(values)])
+    store.log_batch(
+        run_id, metrics=[Metric(key, v, 1000 + start + i, start + i) for i, v in enumerate(values)]
+    )
 
 
 @pytest.fixture
 def runs(store):
-    ids = [store.create_run("0", run_name=f"r{i}", params={"C": str(i % 2), "same": "x"}).info.run_id
-           for i in range(3)]
+    ids = [
+        store.create_run("0", run_name=f"r{i}", params={"C": str(i % 2), "same": "x"}).info.run_id
+        for i in range(3)
+    ]
     for i, run_id in enumerate(ids[:2]):
         _log(store, run_id, "loss", [math.sin(s / 10) + i for s in range(1000)])
     _log(store, ids[2], "other", [1.0, 2.0])

@@ -67,12 +67,25 @@ def _write_with_sqlalchemy(store, run_id: str, artifact_uri: str) -> None:
             connection.execute(statements["insert_param"], {"run_id": run_id, "key": key, "value": value})
 
     with _engine.write_transaction(engine) as connection:
-        connection.execute(statements["insert_run"], {
-            "run_id": run_id, "experiment_id": 0, "name": "r", "status": "RUNNING", "start_time": 5,
-            "end_time": None, "user_id": "u", "source": "s", "parent_run_id": None,
-            "lifecycle_stage": "active", "artifact_uri": artifact_uri,
-            "owner_host": socket.gethostname(), "owner_pid": os.getpid(), "heartbeat_time": 0,
-        })
+        connection.execute(
+            statements["insert_run"],
+            {
+                "run_id": run_id,
+                "experiment_id": 0,
+                "name": "r",
+                "status": "RUNNING",
+                "start_time": 5,
+                "end_time": None,
+                "user_id": "u",
+                "source": "s",
+                "parent_run_id": None,
+                "lifecycle_stage": "active",
+                "artifact_uri": artifact_uri,
+                "owner_host": socket.gethostname(),
+                "owner_pid": os.getpid(),
+                "heartbeat_time": 0,
+            },
+        )
         tags_and_params(connection, {"t": "x"}, {"C": "1"})
         tags_and_params(connection, {}, {"C": "1", "D": "2"})
         _log_metric_rows(connection, statements, run_id, BATCH)

@@ -39,8 +39,8 @@ def test_migrated_schema_matches_the_tables_used_by_queries(sql_store):
 
 
 def test_head_revision_constant_matches_the_migrations():
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", _engine._MIGRATIONS_DIR)

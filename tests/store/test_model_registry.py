@@ -25,8 +25,9 @@ def _register(store, name="churn", run_id=None, **kwargs):
 
 
 def test_first_registration_creates_the_model_and_numbers_versions_from_1(store, run_id):
-    first = store.create_model_version("churn", run_id=run_id, artifact_path="model",
-                                       tags={"stage": "dev"}, description="first")
+    first = store.create_model_version(
+        "churn", run_id=run_id, artifact_path="model", tags={"stage": "dev"}, description="first"
+    )
     second = store.create_model_version("churn", run_id=run_id, artifact_path="/model/")
     assert (first.version, second.version) == (1, 2)
     assert first.source == f"runs:/{run_id}/model" and second.artifact_path == "model"
@@ -107,7 +108,9 @@ def test_get_search_update_delete_versions(store):
     store.create_model_version("fraud", run_id=run_b, artifact_path="model")
     assert [v.version for v in store.search_model_versions("churn")] == [3, 2, 1]
     assert [(v.name, v.version) for v in store.search_model_versions(run_ids=[run_b])] == [
-        ("churn", 2), ("fraud", 1)]
+        ("churn", 2),
+        ("fraud", 1),
+    ]
     assert store.update_model_version("churn", 2, "best so far").description == "best so far"
 
     store.set_registered_model_alias("churn", "champion", 3)
@@ -138,7 +141,9 @@ def test_aliases_move_and_resolve(store, run_id):
         store.set_registered_model_alias("churn", "champion", 9)
 
 
-@pytest.mark.parametrize("bad_name", ["", "a/b", "a@b", "runs:x", " lead", "trail ", "..", 7, None, "x" * 257])
+@pytest.mark.parametrize(
+    "bad_name", ["", "a/b", "a@b", "runs:x", " lead", "trail ", "..", 7, None, "x" * 257]
+)
 def test_bad_model_names_are_refused_naming_them(store, run_id, bad_name):
     with pytest.raises(InvalidInputError, match="model name"):
         store.create_model_version(bad_name, run_id=run_id, artifact_path="model")
@@ -179,7 +184,9 @@ def test_unknown_models_versions_and_bad_versions(store, run_id):
 def test_deleting_a_registered_run_is_refused_unless_forced(store, run_id):
     _register(store, run_id=run_id)
     _register(store, run_id=run_id)
-    with pytest.raises(ConflictError, match=rf"run {run_id} is the source of model version\(s\) churn/1, churn/2"):
+    with pytest.raises(
+        ConflictError, match=rf"run {run_id} is the source of model version\(s\) churn/1, churn/2"
+    ):
         store.delete_run(run_id)
     assert store.get_run(run_id).info.lifecycle_stage == "active"
     store.delete_run(run_id, force=True)
@@ -217,9 +224,14 @@ def test_concurrent_registration_from_four_processes_numbers_1_to_40(sql_store):
     store = sql_store
     store.create_run("0")  # schema exists before the processes race
     processes = [
-        subprocess.Popen([sys.executable, "-c", _REGISTER_SCRIPT, store.db_uri, store.artifact_root],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, cwd=REPO)
+        subprocess.Popen(
+            [sys.executable, "-c", _REGISTER_SCRIPT, store.db_uri, store.artifact_root],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
         for _ in range(4)
     ]
     for process in processes:
@@ -239,22 +251,38 @@ def test_concurrent_registration_from_four_processes_numbers_1_to_40(sql_store):
 # --- migration 0001 -> 0002 --------------------------------------------------------------------------
 
 
-def test_store_at_revision_1_with_a_run_upgrades_on_open_and_registers(sql_store, upgrade_schema_to, tmp_path):
+def test_store_at_revision_1_with_a_run_upgrades_on_open_and_registers(
+    sql_store, upgrade_schema_to, tmp_path
+):
     store = sql_store
     upgrade_schema_to(store.db_uri, "0001")
     run_id = "a" * 32
     engine = _engine.create_engine(store.db_uri)
     with _engine.write_transaction(engine) as connection:
         _engine._insert_default_experiment(connection, str(tmp_path / "artifacts" / "0"))
-        connection.execute(sa.insert(_schema.runs).values(
-            run_id=run_id, experiment_id=0, name="old", status="FINISHED", start_time=1, end_time=2,
-            lifecycle_stage="active", artifact_uri=str(tmp_path / "artifacts" / "0" / run_id / "artifacts"),
-        ))
+        connection.execute(
+            sa.insert(_schema.runs).values(
+                run_id=run_id,
+                experiment_id=0,
+                name="old",
+                status="FINISHED",
+                start_time=1,
+                end_time=2,
+                lifecycle_stage="active",
+                artifact_uri=str(tmp_path / "artifacts" / "0" / run_id / "artifacts"),
+            )
+        )
         connection.execute(sa.insert(_schema.params).values(run_id=run_id, key="C", value="1.0"))
-        connection.execute(sa.insert(_schema.metrics).values(
-            run_id=run_id, key="acc", value=0.9, is_nan=False, timestamp=1, step=0))
-        connection.execute(sa.insert(_schema.latest_metrics).values(
-            run_id=run_id, key="acc", value=0.9, is_nan=False, timestamp=1, step=0))
+        connection.execute(
+            sa.insert(_schema.metrics).values(
+                run_id=run_id, key="acc", value=0.9, is_nan=False, timestamp=1, step=0
+            )
+        )
+        connection.execute(
+            sa.insert(_schema.latest_metrics).values(
+                run_id=run_id, key="acc", value=0.9, is_nan=False, timestamp=1, step=0
+            )
+        )
     engine.dispose()
     store.close()
 

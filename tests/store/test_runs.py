@@ -4,16 +4,22 @@ import warnings
 
 import pytest
 
-from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog._core._validation import TRUNCATION_MARKER
 from autolog.entities import LifecycleStage, Metric, Param, RunStatus, RunTag
+from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
 
 
 def test_create_run_records_everything(store):
     parent = store.create_run("0").info.run_id
     run = store.create_run(
-        "0", run_name="r1", start_time=123, tags={"t": "x"}, params={"C": 1.5},
-        parent_run_id=parent, user_id="ann", source="train.py",
+        "0",
+        run_name="r1",
+        start_time=123,
+        tags={"t": "x"},
+        params={"C": 1.5},
+        parent_run_id=parent,
+        user_id="ann",
+        source="train.py",
     )
     info = run.info
     assert len(info.run_id) == 32 and int(info.run_id, 16) >= 0
@@ -137,8 +143,9 @@ def test_params_are_immutable(store, run_id):
     store.log_param(run_id, "C", 1.0)
     store.log_param(run_id, "C", "1.0")  # same value again is fine
     with pytest.raises(ConflictError) as caught:
-        store.log_batch(run_id, params=[Param("new", "x"), Param("C", "2.0")],
-                        metrics=[Metric("m", 1.0, 1, 0)])
+        store.log_batch(
+            run_id, params=[Param("new", "x"), Param("C", "2.0")], metrics=[Metric("m", 1.0, 1, 0)]
+        )
     message = str(caught.value)
     assert "'C'" in message and "'1.0'" in message and "'2.0'" in message
     run = store.get_run(run_id)
@@ -178,8 +185,12 @@ def test_tags(store, run_id):
 
 def test_log_batch_validates_everything_first(store, run_id):
     with pytest.raises(InvalidInputError):
-        store.log_batch(run_id, metrics=[Metric("ok", 1.0, 1, 0), Metric("bad", "x", 1, 0)],
-                        params={"p": 1}, tags={"t": "v"})
+        store.log_batch(
+            run_id,
+            metrics=[Metric("ok", 1.0, 1, 0), Metric("bad", "x", 1, 0)],
+            params={"p": 1},
+            tags={"t": "v"},
+        )
     run = store.get_run(run_id)
     assert (run.data.metrics, run.data.params, run.data.tags) == ({}, {}, {})
 
@@ -211,9 +222,14 @@ def test_log_batch_rejects_a_bad_item_among_many_repeated_keys(store, run_id, ba
 
 def test_log_batch_values_and_latest(store, run_id):
     metrics = [
-        Metric("a", float("nan"), 5, 1), Metric("a", 2, 5, 0), Metric("b", float("inf"), 1, 0),
-        Metric("b", -float("inf"), 1, 0), Metric("c", 3, 7, 2), Metric("c", 4.5, 7, 2),
-        Metric("d", float("nan"), 1, 0), Metric("e", 2**70, 1, 0),
+        Metric("a", float("nan"), 5, 1),
+        Metric("a", 2, 5, 0),
+        Metric("b", float("inf"), 1, 0),
+        Metric("b", -float("inf"), 1, 0),
+        Metric("c", 3, 7, 2),
+        Metric("c", 4.5, 7, 2),
+        Metric("d", float("nan"), 1, 0),
+        Metric("e", 2**70, 1, 0),
     ]
     store.log_batch(run_id, metrics=metrics)
     latest = store.get_run(run_id).data.metrics
@@ -268,6 +284,7 @@ def test_purge_deleted_runs(store):
     with pytest.raises(NotFoundError):
         store.get_run(gone)
     import os
+
     assert not os.path.exists(run_dir)
     assert store.artifacts(keep).list_artifacts()[0].path == "a.txt"
     assert store.purge_deleted_runs() == []

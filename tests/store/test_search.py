@@ -1,8 +1,8 @@
 import pytest
 
+from autolog.entities import ViewType
 from autolog.exceptions import InvalidInputError
 from autolog.store._search import like_to_glob, parse_filter
-from autolog.entities import ViewType
 
 
 def seed_runs(store):
@@ -194,7 +194,7 @@ def test_bad_order_by(store, order_by):
         store.search_runs("0", order_by=order_by)
 
 
-@pytest.mark.parametrize("token", ["garbage!", "e30=", "eyJvZmZzZXQiOiAtMX0=", 'eyJvZmZzZXQiOiAieCJ9'])
+@pytest.mark.parametrize("token", ["garbage!", "e30=", "eyJvZmZzZXQiOiAtMX0=", "eyJvZmZzZXQiOiAieCJ9"])
 def test_bad_page_token(store, token):
     with pytest.raises(InvalidInputError, match="page_token"):
         store.search_runs("0", page_token=token)
@@ -254,8 +254,9 @@ def test_index_window_agrees_with_the_full_query(seeded_ties, monkeypatch, filte
     def all_pages(page_size):
         seen, token = [], None
         while True:
-            page = store.search_runs("0", filter_string, max_results=page_size, order_by=order_by,
-                                     page_token=token)
+            page = store.search_runs(
+                "0", filter_string, max_results=page_size, order_by=order_by, page_token=token
+            )
             seen += [run.info.run_name for run in page]
             token = page.token
             if token is None:
@@ -278,8 +279,11 @@ def seeded_ties(make_store):
     for number in range(40):
         tags = {"parity": "even" if number % 2 == 0 else "odd"} if number % 5 else {}
         run = store.create_run(
-            "0", run_name=f"t{number:02d}", start_time=1000 + number // 3,
-            params={"group": "abc"[number % 3]}, tags=tags,
+            "0",
+            run_name=f"t{number:02d}",
+            start_time=1000 + number // 3,
+            params={"group": "abc"[number % 3]},
+            tags=tags,
         )
         metrics = {"score": float(number % 4)}
         if number % 7 == 0:
@@ -307,8 +311,9 @@ def test_growing_window_agrees_with_the_full_query(seeded_many, monkeypatch, fil
     def all_pages(page_size):
         seen, token = [], None
         while True:
-            page = store.search_runs("0", filter_string, max_results=page_size, order_by=order_by,
-                                     page_token=token)
+            page = store.search_runs(
+                "0", filter_string, max_results=page_size, order_by=order_by, page_token=token
+            )
             seen += [run.info.run_name for run in page]
             token = page.token
             if token is None:
@@ -338,8 +343,11 @@ def seeded_many(make_store):
     for number in range(2000):
         tags = {"rare": "yes"} if number % 67 == 0 else {}
         run = store.create_run(
-            "0", run_name=f"r{number:04d}", start_time=1000 + number // 4,
-            params={"group": f"g{number % 10}"}, tags=tags,
+            "0",
+            run_name=f"r{number:04d}",
+            start_time=1000 + number // 4,
+            params={"group": f"g{number % 10}"},
+            tags=tags,
         )
         metrics = [Metric("x", round(rng.random(), 2), 1, 0)]
         if number % 13:

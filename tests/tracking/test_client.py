@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from autolog import Client, RunStatus, ViewType
-from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
+from autolog import RunStatus, ViewType
 from autolog.entities import LifecycleStage, Metric, Param, RunTag
+from autolog.exceptions import ConflictError, InvalidInputError, NotFoundError
 
 
 def _user_tags(run) -> dict:
@@ -167,8 +167,12 @@ def test_search_runs_filter_order_and_paging(client):
     assert [r.info.run_id for r in found] == [ids[4], ids[3], ids[2]]
     first = client.search_runs([experiment_id], order_by=["metrics.acc"], max_results=2)
     assert len(first) == 2 and first.token is not None
-    second = client.search_runs([experiment_id], order_by=["metrics.acc"], max_results=2, page_token=first.token)
-    third = client.search_runs([experiment_id], order_by=["metrics.acc"], max_results=2, page_token=second.token)
+    second = client.search_runs(
+        [experiment_id], order_by=["metrics.acc"], max_results=2, page_token=first.token
+    )
+    third = client.search_runs(
+        [experiment_id], order_by=["metrics.acc"], max_results=2, page_token=second.token
+    )
     assert [r.info.run_id for r in [*first, *second, *third]] == ids
     assert third.token is None
 
@@ -204,8 +208,11 @@ def test_finish_run_logs_ends_and_stops_the_heartbeat(client):
     run_id = client.create_run("0").info.run_id
     assert run_id in KEEPER.run_ids()
     client.finish_run(
-        run_id, metrics=[Metric("acc", 0.9, 1, 0)], tags=[RunTag("t", "1")],
-        status=RunStatus.KILLED, end_time=777,
+        run_id,
+        metrics=[Metric("acc", 0.9, 1, 0)],
+        tags=[RunTag("t", "1")],
+        status=RunStatus.KILLED,
+        end_time=777,
     )
     run = client.get_run(run_id)
     assert (run.info.status, run.info.end_time) == (RunStatus.KILLED, 777)

@@ -43,17 +43,15 @@ def test_start_run_as_context_manager_ends_finished():
 
 
 def test_exception_marks_failed_and_propagates():
-    with pytest.raises(ZeroDivisionError):
-        with autolog.start_run() as run:
-            1 / 0
+    with pytest.raises(ZeroDivisionError), autolog.start_run() as run:
+        1 / 0
     assert _fresh(run.info.run_id).info.status == RunStatus.FAILED
     assert autolog.active_run() is None
 
 
 def test_keyboard_interrupt_marks_killed():
-    with pytest.raises(KeyboardInterrupt):
-        with autolog.start_run() as run:
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), autolog.start_run() as run:
+        raise KeyboardInterrupt
     assert _fresh(run.info.run_id).info.status == RunStatus.KILLED
 
 
@@ -85,10 +83,9 @@ def test_nested_run_gets_parent_and_stack_unwinds():
 
 
 def test_leaving_parent_by_exception_ends_open_children_too():
-    with pytest.raises(RuntimeError):
-        with autolog.start_run() as parent:
-            child = autolog.start_run(nested=True)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), autolog.start_run() as parent:
+        child = autolog.start_run(nested=True)
+        raise RuntimeError("boom")
     assert _fresh(parent.info.run_id).info.status == RunStatus.FAILED
     assert _fresh(child.info.run_id).info.status == RunStatus.FAILED
     assert autolog.active_run() is None
@@ -241,7 +238,10 @@ def test_log_metrics_is_one_batch_with_shared_step_and_timestamp():
     with autolog.start_run() as run:
         autolog.log_metrics({"a": 1, "b": 2.5}, step=7)
     client = autolog.Client()
-    (a,), (b,) = client.get_metric_history(run.info.run_id, "a"), client.get_metric_history(run.info.run_id, "b")
+    (a,), (b,) = (
+        client.get_metric_history(run.info.run_id, "a"),
+        client.get_metric_history(run.info.run_id, "b"),
+    )
     assert (a.value, b.value) == (1.0, 2.5) and a.step == b.step == 7 and a.timestamp == b.timestamp
 
 
@@ -329,9 +329,8 @@ def test_log_dict_yaml_and_missing_pyyaml(monkeypatch, tmp_path):
 
 
 def test_log_dict_rejects_unserializable_values():
-    with autolog.start_run():
-        with pytest.raises(InvalidInputError, match="bad.json"):
-            autolog.log_dict({"x": object()}, "bad.json")
+    with autolog.start_run(), pytest.raises(InvalidInputError, match="bad.json"):
+        autolog.log_dict({"x": object()}, "bad.json")
 
 
 def test_log_figure_png_and_svg(tmp_path):
@@ -354,9 +353,8 @@ def test_log_figure_png_and_svg(tmp_path):
 
 
 def test_log_text_rejects_non_text():
-    with autolog.start_run():
-        with pytest.raises(InvalidInputError):
-            autolog.log_text(b"bytes", "x.txt")
+    with autolog.start_run(), pytest.raises(InvalidInputError):
+        autolog.log_text(b"bytes", "x.txt")
 
 
 def test_reading_artifacts_without_any_run_is_a_clear_error():
@@ -384,7 +382,13 @@ def test_search_runs_dataframe_columns_and_values():
     frame = autolog.search_runs(order_by=["metrics.acc DESC"])
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.columns[:7]) == [
-        "run_id", "experiment_id", "status", "start_time", "end_time", "run_name", "artifact_uri",
+        "run_id",
+        "experiment_id",
+        "status",
+        "start_time",
+        "end_time",
+        "run_name",
+        "artifact_uri",
     ]
     assert {"params.C", "metrics.acc", "tags.kind"} <= set(frame.columns)
     assert list(frame["run_id"]) == [ids[1], ids[2], ids[0]]
@@ -398,7 +402,9 @@ def test_search_runs_list_filter_and_max_results():
     found = autolog.search_runs(filter_string="metrics.acc > 0.75", output_format="list")
     assert {run.info.run_id for run in found} == {ids[1], ids[2]}
     assert len(autolog.search_runs(output_format="list", max_results=2)) == 2
-    assert autolog.search_runs(filter_string="tags.kind = 'odd'", output_format="list")[0].info.run_id == ids[1]
+    assert (
+        autolog.search_runs(filter_string="tags.kind = 'odd'", output_format="list")[0].info.run_id == ids[1]
+    )
 
 
 def test_search_runs_by_experiment_names_and_deleted_view():
@@ -407,7 +413,9 @@ def test_search_runs_by_experiment_names_and_deleted_view():
         pass
     autolog.Client().delete_run(run.info.run_id)
     assert autolog.search_runs(experiment_names=["one"], output_format="list") == []
-    deleted = autolog.search_runs(experiment_names=["one"], run_view_type=ViewType.DELETED_ONLY, output_format="list")
+    deleted = autolog.search_runs(
+        experiment_names=["one"], run_view_type=ViewType.DELETED_ONLY, output_format="list"
+    )
     assert [r.info.run_id for r in deleted] == [run.info.run_id]
 
 
@@ -444,11 +452,10 @@ def test_running_runs_are_kept_alive_until_they_end():
 
 
 def test_a_store_error_while_ending_never_hides_the_users_exception():
-    with pytest.warns(RuntimeWarning, match="could not end run"):
-        with pytest.raises(ZeroDivisionError):
-            with autolog.start_run() as run:
-                object.__setattr__(run, "_client", _BrokenClient())  # the store fails at the end
-                1 / 0
+    with pytest.warns(RuntimeWarning, match="could not end run"), pytest.raises(ZeroDivisionError):
+        with autolog.start_run() as run:
+            object.__setattr__(run, "_client", _BrokenClient())  # the store fails at the end
+            1 / 0
     assert autolog.active_run() is None
 
 

@@ -24,7 +24,9 @@ print(json.dumps({{"seconds": elapsed, "loaded": [m for m in {HEAVY!r} if m in s
 
 
 def _probe() -> dict:
-    done = subprocess.run([sys.executable, "-c", _PROBE], cwd=REPO, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE], cwd=REPO, capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
@@ -38,7 +40,10 @@ def test_import_autolog_loads_no_heavy_dependency_and_is_fast():
 
 
 def test_tracking_import_loads_no_heavy_dependency():
-    code = "import sys, autolog, autolog.tracking, autolog.cli; print([m for m in %r if m in sys.modules])" % HEAVY
+    code = (
+        "import sys, autolog, autolog.tracking, autolog.cli; print([m for m in %r if m in sys.modules])"
+        % HEAVY
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -55,14 +60,23 @@ def test_public_names_resolve_lazily():
 
 def test_dir_lists_lazy_names_including_other_layers():
     names = dir(autolog)
-    for name in ("start_run", "log_metric", "Client", "RunStatus", "autolog", "disabled", "load_model",
-                 "log_model", "save_model"):
+    for name in (
+        "start_run",
+        "log_metric",
+        "Client",
+        "RunStatus",
+        "autolog",
+        "disabled",
+        "load_model",
+        "log_model",
+        "save_model",
+    ):
         assert name in names
 
 
 def test_unknown_attribute_raises_attribute_error():
     with pytest.raises(AttributeError):
-        autolog.no_such_name  # noqa: B018
+        autolog.no_such_name
 
 
 def test_from_autolog_import_autolog_gives_the_engine_function():

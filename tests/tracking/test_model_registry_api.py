@@ -58,8 +58,13 @@ def test_register_and_load_by_every_uri_form(tracking, iris):
     assert (v1.version, v2.version, v1.tags, v1.description) == (1, 2, {"C": "0.01"}, "small C")
     autolog.set_registered_model_alias("iris", "champion", 1)
 
-    expected = {"models:/iris/1": first, "models:/iris@champion": first,
-                "models:/iris/2": second, "models:/iris/latest": second, f"runs:/{run_b}/model": second}
+    expected = {
+        "models:/iris/1": first,
+        "models:/iris@champion": first,
+        "models:/iris/2": second,
+        "models:/iris/latest": second,
+        f"runs:/{run_b}/model": second,
+    }
     for uri, model in expected.items():
         assert (autolog.load_model(uri).predict_proba(X) == model.predict_proba(X)).all(), uri
 
@@ -78,7 +83,10 @@ def test_module_level_functions_cover_the_client(tracking, iris):
     autolog.update_registered_model("churn", "churn model")
     model = autolog.get_registered_model("churn")
     assert (model.tags, model.description, model.latest_version) == (
-        {"team": "risk", "owner": "ana"}, "churn model", 1)
+        {"team": "risk", "owner": "ana"},
+        "churn model",
+        1,
+    )
     version = autolog.get_model_version("churn", 1)
     assert (version.tags, version.description, version.run_id) == ({"validated": "yes"}, "first", run_id)
     assert [m.name for m in autolog.search_registered_models("name LIKE 'ch%'")] == ["churn"]
@@ -142,7 +150,9 @@ def test_models_uri_load_checks_the_sha256(tracking, iris):
 def test_deleting_a_registered_run_needs_force(tracking, iris):
     run_id = _run_with_model(tracking, _fitted(iris, 1.0))
     tracking.register_model(f"runs:/{run_id}/model", "iris")
-    with pytest.raises(ConflictError, match=rf"{run_id} is the source of model version\(s\) iris/1.*force=True"):
+    with pytest.raises(
+        ConflictError, match=rf"{run_id} is the source of model version\(s\) iris/1.*force=True"
+    ):
         tracking.delete_run(run_id)
     tracking.delete_run(run_id, force=True)
     # The artifact stays: the version still loads.
@@ -151,14 +161,21 @@ def test_deleting_a_registered_run_needs_force(tracking, iris):
 
 def test_best_grid_search_run_registered_as_champion_loads_in_another_process(tmp_path):
     env = {**os.environ, "AUTOLOG_TRACKING_URI": str(tmp_path / "store"), "PYTHONPATH": REPO}
-    train = subprocess.run([sys.executable, EXAMPLE], env=env, cwd=tmp_path, capture_output=True,
-                           text=True, timeout=300)
+    train = subprocess.run(
+        [sys.executable, EXAMPLE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert train.returncode == 0, train.stderr
     assert "registered breast-cancer version 1; champion -> 1" in train.stdout
     best_run = train.stdout.split("best run ", 1)[1].split(":", 1)[0]
 
-    predict = subprocess.run([sys.executable, EXAMPLE, "predict"], env=env, cwd=tmp_path,
-                             capture_output=True, text=True, timeout=300)
+    predict = subprocess.run(
+        [sys.executable, EXAMPLE, "predict"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert predict.returncode == 0, predict.stderr
     assert f"loaded models:/breast-cancer@champion = version 1 (run {best_run})" in predict.stdout
     accuracy = float(predict.stdout.rsplit("test accuracy ", 1)[1])
@@ -172,6 +189,7 @@ def test_best_grid_search_run_registered_as_champion_loads_in_another_process(tm
         f"b = autolog.load_model('runs:/{best_run}/model').predict(X);"
         "print(bool((a == b).all()))"
     )
-    same = subprocess.run([sys.executable, "-c", check], env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
+    same = subprocess.run(
+        [sys.executable, "-c", check], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert same.stdout.strip() == "True", same.stderr

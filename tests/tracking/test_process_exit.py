@@ -25,8 +25,14 @@ def _env(store_dir, **extra) -> dict:
 
 def _run_script(store_dir, body: str, **env) -> tuple[str, subprocess.CompletedProcess]:
     code = "import autolog\n" + body
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=_env(store_dir, **env),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=_env(store_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     run_ids = done.stdout.split()
     return run_ids, done
 
@@ -86,7 +92,10 @@ def test_heartbeat_keeps_a_live_run_running_and_a_killed_process_shows_killed(tm
         "time.sleep(120)\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
         env=_env(store_dir, AUTOLOG_HEARTBEAT_INTERVAL="0.2"),
     )
     try:

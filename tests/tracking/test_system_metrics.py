@@ -75,7 +75,9 @@ def test_busy_child_process_shows_in_cpu_and_the_sampler_stops_with_the_run(trac
     assert _history(client, run_id, "system/disk_read_mb")[-1] >= 0
     assert client.get_run(run_id).data.tags[NODE_TAG]
     time.sleep(0.5)
-    assert len(_history(client, run_id, "system/process_cpu_percent")) == len(samples)  # nothing after the end
+    assert len(_history(client, run_id, "system/process_cpu_percent")) == len(
+        samples
+    )  # nothing after the end
 
 
 def test_off_by_default_and_on_through_autolog_option_and_environment(tracking_dir, monkeypatch):
@@ -113,7 +115,7 @@ def test_the_sampler_never_keeps_the_process_alive(tmp_path):
     script = textwrap.dedent(
         f"""
         import autolog, os
-        autolog.set_tracking_uri({str(tmp_path / 'store')!r})
+        autolog.set_tracking_uri({str(tmp_path / "store")!r})
         run = autolog.start_run(log_system_metrics=True)
         print(run.info.run_id)
         os.environ  # the run is left open: atexit ends it, the daemon sampler must not block exit
@@ -143,6 +145,10 @@ def _nvidia_devices() -> int:
 def test_gpu_metrics_per_device_only_where_nvml_reports_a_device():
     devices = _nvidia_devices()
     values = _system_metrics._gpu_reader()()
-    expected = {f"gpu_{i}/{key}" for i in range(devices) for key in ("utilization_percent", "memory_used_mb", "memory_percent")}
+    expected = {
+        f"gpu_{i}/{key}"
+        for i in range(devices)
+        for key in ("utilization_percent", "memory_used_mb", "memory_percent")
+    }
     assert set(values) == expected  # no device: no gpu keys at all, never invented values
     assert all(0 <= values[key] <= 100 for key in expected if key.endswith("percent"))

@@ -38,7 +38,12 @@ def test_relative_path_is_made_absolute(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "uri",
-    ["sqlite:////tmp/x.db", "postgresql://u@localhost/db", "postgresql+psycopg://u@h/db", "file:///tmp/store"],
+    [
+        "sqlite:////tmp/x.db",
+        "postgresql://u@localhost/db",
+        "postgresql+psycopg://u@h/db",
+        "file:///tmp/store",
+    ],
 )
 def test_database_and_file_uris_are_kept_as_given(uri):
     autolog.set_tracking_uri(uri)

@@ -16,13 +16,23 @@ def compare_runs(client, experiment_id: str, *, runs: int, metrics: int, steps: 
     """``runs`` finished runs, each with ``metrics`` metrics of ``steps`` steps and 4 params."""
     ids = []
     for i in range(runs):
-        run = client.create_run(experiment_id, run_name=f"trial-{i:03d}",
-                                params={"lr": str(round(0.001 * (1 + i % 10), 4)), "depth": str(2 + i % 5),
-                                        "optimizer": ("adam", "sgd", "rmsprop")[i % 3], "seed": "0"})
-        rows = [Metric(f"m{k:02d}", math.exp(-s / (100 + 7 * i + 13 * k)) + 0.01 * ((s * 7 + i) % 11),
-                       T0 + s, s) for k in range(metrics) for s in range(steps)]
+        run = client.create_run(
+            experiment_id,
+            run_name=f"trial-{i:03d}",
+            params={
+                "lr": str(round(0.001 * (1 + i % 10), 4)),
+                "depth": str(2 + i % 5),
+                "optimizer": ("adam", "sgd", "rmsprop")[i % 3],
+                "seed": "0",
+            },
+        )
+        rows = [
+            Metric(f"m{k:02d}", math.exp(-s / (100 + 7 * i + 13 * k)) + 0.01 * ((s * 7 + i) % 11), T0 + s, s)
+            for k in range(metrics)
+            for s in range(steps)
+        ]
         for start in range(0, len(rows), BATCH):
-            client.log_batch(run.info.run_id, metrics=rows[start:start + BATCH])
+            client.log_batch(run.info.run_id, metrics=rows[start : start + BATCH])
         client.set_terminated(run.info.run_id)
         ids.append(run.info.run_id)
     return ids
@@ -32,8 +42,12 @@ def long_run(client, experiment_id: str, *, steps: int, key: str = "loss") -> st
     """One finished run with a ``steps``-long, noisy, spiky metric."""
     run = client.create_run(experiment_id, run_name=f"long-{steps}")
     for start in range(0, steps, BATCH):
-        client.log_batch(run.info.run_id, metrics=[
-            Metric(key, _noisy(s, steps), T0 + s, s) for s in range(start, min(steps, start + BATCH))])
+        client.log_batch(
+            run.info.run_id,
+            metrics=[
+                Metric(key, _noisy(s, steps), T0 + s, s) for s in range(start, min(steps, start + BATCH))
+            ],
+        )
     client.set_terminated(run.info.run_id)
     return run.info.run_id
 
@@ -54,7 +68,8 @@ def wide_experiment(client, experiment_id: str, *, keys: int, runs: int = 100) -
             run.info.run_id,
             metrics=[Metric(f"metric_{base + j:05d}", float(j), T0 + i * 1000 + j, 0) for j in range(per_run)]
             + [Metric("accuracy", 0.5 + i / (2 * runs), T0 + 10**7 + i, 0)],
-            params=[(f"param_{base + j:05d}", str(j)) for j in range(per_run)] + [("model", "cnn"), ("lr", str(i % 7))],
+            params=[(f"param_{base + j:05d}", str(j)) for j in range(per_run)]
+            + [("model", "cnn"), ("lr", str(i % 7))],
         )
         client.set_terminated(run.info.run_id)
         ids.append(run.info.run_id)

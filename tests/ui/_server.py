@@ -17,7 +17,9 @@ class UiProcess:
     def __init__(self, store: str, *extra: str):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autolog.cli", "--store", store, "ui", "--port", "0", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.url = self._read_address()

@@ -24,19 +24,29 @@ def test_experiments_with_counts_and_name_search(http, populated):
 
 def test_runs_page_filter_order_and_paging(http, populated):
     url = f"/api/experiments/{populated.experiment_id}/runs"
-    first = http.get(url, params={"filter": "params.penalty = 'l1'", "order_by": "metrics.accuracy DESC",
-                                  "max_results": 2}).json()
+    first = http.get(
+        url, params={"filter": "params.penalty = 'l1'", "order_by": "metrics.accuracy DESC", "max_results": 2}
+    ).json()
     assert first["total"] == 3
     assert [r["data"]["params"]["penalty"] for r in first["runs"]] == ["l1", "l1"]
     accuracies = [r["data"]["metrics"]["accuracy"] for r in first["runs"]]
     assert accuracies == sorted(accuracies, reverse=True)
-    second = http.get(url, params={"filter": "params.penalty = 'l1'", "order_by": "metrics.accuracy DESC",
-                                   "max_results": 2, "page_token": first["next_page_token"]}).json()
+    second = http.get(
+        url,
+        params={
+            "filter": "params.penalty = 'l1'",
+            "order_by": "metrics.accuracy DESC",
+            "max_results": 2,
+            "page_token": first["next_page_token"],
+        },
+    ).json()
     assert len(second["runs"]) == 1 and second["next_page_token"] is None
 
 
 def test_bad_filter_is_a_400_with_the_position(http, populated):
-    response = http.get(f"/api/experiments/{populated.experiment_id}/runs", params={"filter": "metrics.acc >> 1"})
+    response = http.get(
+        f"/api/experiments/{populated.experiment_id}/runs", params={"filter": "metrics.acc >> 1"}
+    )
     assert response.status_code == 400
     assert "error" in response.json()
 
@@ -82,7 +92,10 @@ def test_unknown_things_are_404(http, populated):
     assert http.get("/api/runs/not-a-run").status_code == 404
     missing = http.get(f"/api/runs/{populated.run_ids[0]}/artifacts", params={"path": "nope"})
     assert missing.status_code == 404
-    assert http.get(f"/api/runs/{populated.run_ids[0]}/metrics/history", params={"key": "nope"}).status_code == 404
+    assert (
+        http.get(f"/api/runs/{populated.run_ids[0]}/metrics/history", params={"key": "nope"}).status_code
+        == 404
+    )
     assert http.get("/api/nothing-here").status_code == 404
 
 

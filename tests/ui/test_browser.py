@@ -16,8 +16,15 @@ import pytest
 from tests.conftest import IN_CI
 from tests.ui._server import UiProcess
 
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 FIT_SCRIPT = textwrap.dedent("""
     import autolog

@@ -48,8 +48,13 @@ def page(browser):  # noqa: F811
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.dialogs, page.answer = [], ""
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message),
-                                      dialog.accept(page.answer) if dialog.type == "prompt" else dialog.accept()))
+    page.on(
+        "dialog",
+        lambda dialog: (
+            page.dialogs.append(dialog.message),
+            dialog.accept(page.answer) if dialog.type == "prompt" else dialog.accept(),
+        ),
+    )
     yield page
     context.close()
 
@@ -79,8 +84,12 @@ def test_compare_50_runs_one_request_per_chart(page, big, shots):
     visible_charts = page.locator("[data-chart]").first
     visible_charts.wait_for()
     page.wait_for_selector("[data-chart][data-drawn]")
-    print("[timing] compare 50 runs:", _navigation_ms(page),
-          "first chart ms:", page.evaluate("performance.getEntriesByType('mark')[0].startTime"))
+    print(
+        "[timing] compare 50 runs:",
+        _navigation_ms(page),
+        "first chart ms:",
+        page.evaluate("performance.getEntriesByType('mark')[0].startTime"),
+    )
     # header cells and value cells share the columns of one table
     header = page.locator("#compare-table thead th").nth(3).bounding_box()
     cell = page.locator("#compare-metrics tr:not(.section) td").nth(2).bounding_box()
@@ -109,8 +118,12 @@ def test_million_step_chart_is_sampled_and_zooms_to_full_resolution(page, big, s
     chart = page.locator("[data-chart][data-drawn]")
     chart.wait_for(timeout=30000)
     points = int(chart.get_attribute("data-points"))
-    print("[timing] 1M-step chart (cold cache): fetch+draw ms", chart.get_attribute("data-render-ms"),
-          "navigation", _navigation_ms(page))
+    print(
+        "[timing] 1M-step chart (cold cache): fetch+draw ms",
+        chart.get_attribute("data-render-ms"),
+        "navigation",
+        _navigation_ms(page),
+    )
     assert 100 < points <= 2000
     page.reload()
     chart = page.locator("[data-chart][data-drawn]")
@@ -145,7 +158,9 @@ def test_wide_table_default_columns_and_key_search(page, big, shots):
     assert "10,00" in page.locator("#key-count").inner_text()
     headers = page.locator("table#runs thead th").all_inner_texts()
     assert "accuracy" in headers[5]  # the most recently logged metric comes first
-    assert any("lr" in h for h in headers) and not any(h.endswith("model") for h in headers)  # varying params only
+    assert any("lr" in h for h in headers) and not any(
+        h.endswith("model") for h in headers
+    )  # varying params only
     page.click("details#columns summary")
     page.fill("#column-search", "param_0424")
     page.wait_for_selector("#column-search[data-found]")
@@ -172,7 +187,9 @@ def test_editing_and_search(page, big, shots):
     page.click("#tag-form button")
     page.wait_for_selector("tr[data-tag=team]")
     page.click("#edit-note")
-    page.fill("#note-form textarea", "# Why\nBecause **bold** <script>alert(1)</script> [x](javascript:alert(2))")
+    page.fill(
+        "#note-form textarea", "# Why\nBecause **bold** <script>alert(1)</script> [x](javascript:alert(2))"
+    )
     page.click("#note-form button[type=submit]")
     page.wait_for_selector("#note-body strong")
     assert page.locator("#note-body script").count() == 0 and page.locator("#note-body a").count() == 0
@@ -200,14 +217,20 @@ def test_live_run_updates_with_cursors_and_stops(page, big, shots):
     client = big["client"]
     run = client.create_run(big["long_exp"], run_name="training")
     run_id = run.info.run_id
-    client.log_batch(run_id, metrics=[Metric("loss", 1.0 / (s + 1), 1_760_000_000_000 + s, s) for s in range(50)])
+    client.log_batch(
+        run_id, metrics=[Metric("loss", 1.0 / (s + 1), 1_760_000_000_000 + s, s) for s in range(50)]
+    )
     stop = threading.Event()
 
     def train():
         step = 50
         while not stop.is_set() and step < 400:
-            client.log_batch(run_id, metrics=[Metric("loss", 1.0 / (s + 1), 1_760_000_000_000 + s, s)
-                                              for s in range(step, step + 25)])
+            client.log_batch(
+                run_id,
+                metrics=[
+                    Metric("loss", 1.0 / (s + 1), 1_760_000_000_000 + s, s) for s in range(step, step + 25)
+                ],
+            )
             client.store.heartbeat(run_id)
             step += 25
             time.sleep(0.5)
@@ -218,13 +241,19 @@ def test_live_run_updates_with_cursors_and_stops(page, big, shots):
         page.goto(big["url"] + f"/runs/{run_id}")
         page.wait_for_selector("[data-chart][data-drawn]")
         first = int(page.locator("[data-chart]").get_attribute("data-points"))
-        page.wait_for_function("() => Number(document.body.getAttribute('data-live-polls') || 0) >= 2", timeout=20000)
-        page.wait_for_function(f"() => Number(document.querySelector('[data-chart]').getAttribute('data-points')) > {first}")
+        page.wait_for_function(
+            "() => Number(document.body.getAttribute('data-live-polls') || 0) >= 2", timeout=20000
+        )
+        page.wait_for_function(
+            f"() => Number(document.querySelector('[data-chart]').getAttribute('data-points')) > {first}"
+        )
         page.screenshot(path=str(shots / "live-run.png"), full_page=False)
         live = _requests(page, "/live?")
         assert live and all("cursor=" in u and "cursor=&" not in u for u in live)  # never a whole history
         page.goto(big["url"] + f"/experiments/{big['long_exp']}")
-        page.wait_for_function("() => Number(document.body.getAttribute('data-live-polls') || 0) >= 1", timeout=20000)
+        page.wait_for_function(
+            "() => Number(document.body.getAttribute('data-live-polls') || 0) >= 1", timeout=20000
+        )
         page.screenshot(path=str(shots / "live-table.png"), full_page=False)
     finally:
         stop.set()

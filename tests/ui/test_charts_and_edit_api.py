@@ -13,19 +13,26 @@ def test_one_request_returns_every_run_that_has_the_metric(http, populated):
     body = http.get("/api/metrics/histories", params={"key": "loss", "run": runs, "max_points": 10}).json()
     assert [s["run_id"] for s in body["series"]] == populated.run_ids[:3]
     assert all(len(s["steps"]) <= 10 and s["sampled"] and s["total"] == 20 for s in body["series"])
-    full = http.get("/api/metrics/histories", params={"key": "loss", "run": runs[0], "min_step": 5,
-                                                      "max_step": 9}).json()["series"][0]
+    full = http.get(
+        "/api/metrics/histories", params={"key": "loss", "run": runs[0], "min_step": 5, "max_step": 9}
+    ).json()["series"][0]
     assert full["steps"] == [5, 6, 7, 8, 9] and not full["sampled"] and full["cursor"][0] == 9
     nan = http.get("/api/metrics/histories", params={"key": "accuracy", "run": populated.xss_run_id}).json()
     assert nan["series"][0]["values"] == ["NaN"]
     assert http.get("/api/metrics/histories", params={"key": "loss"}).status_code == 400
-    assert http.get("/api/metrics/histories", params={"key": "loss", "run": runs[0],
-                                                      "max_points": "x"}).status_code == 400
+    assert (
+        http.get(
+            "/api/metrics/histories", params={"key": "loss", "run": runs[0], "max_points": "x"}
+        ).status_code
+        == 400
+    )
 
 
 def test_live_reads_only_points_after_the_cursor(http, populated):
     run_id = populated.run_ids[0]
-    body = http.get(f"/api/runs/{run_id[:10]}/live", params={"key": ["loss", "nope"], "cursor": ["17:0", ""]}).json()
+    body = http.get(
+        f"/api/runs/{run_id[:10]}/live", params={"key": ["loss", "nope"], "cursor": ["17:0", ""]}
+    ).json()
     assert body["run_id"] == run_id and body["running"] is False
     assert list(body["series"]) == ["loss"] and body["series"]["loss"]["steps"] == [17, 18, 19]
     assert http.get(f"/api/runs/{run_id}/live", params={"key": "loss", "cursor": "x"}).status_code == 400
@@ -57,7 +64,10 @@ def test_tags_and_notes_need_json_and_the_csrf_token(http, own_run):
     client, run_id = own_run
     url = f"/api/runs/{run_id}/tags"
     assert http.post(url, json={"key": "team", "value": "x"}).status_code == 403  # no token
-    assert http.post(url, content="key=team", headers={"X-CSRF-Token": "test-token"}).status_code in (403, 415)
+    assert http.post(url, content="key=team", headers={"X-CSRF-Token": "test-token"}).status_code in (
+        403,
+        415,
+    )
     assert http.post(url, json={"key": "team", "value": "vision"}, headers=HEADERS).status_code == 200
     assert http.post(url, json={"key": "", "value": "v"}, headers=HEADERS).status_code == 400
     assert client.get_run(run_id).data.tags["team"] == "vision"
@@ -66,7 +76,11 @@ def test_tags_and_notes_need_json_and_the_csrf_token(http, own_run):
 
     note = "# Title\n<img src=x onerror=alert(1)> [a](javascript:alert(1)) [b](https://example.org)"
     body = http.post(f"/api/runs/{run_id}/note", json={"content": note}, headers=HEADERS).json()
-    assert "<h3>Title</h3>" in body["html"] and "<img" not in body["html"] and "javascript:" not in body["html"].split("href")[-1]
+    assert (
+        "<h3>Title</h3>" in body["html"]
+        and "<img" not in body["html"]
+        and "javascript:" not in body["html"].split("href")[-1]
+    )
     assert 'href="https://example.org"' in body["html"]
     assert client.get_run(run_id).data.tags["mlflow.note.content"] == note
     page = http.get(f"/runs/{run_id}").text
@@ -79,8 +93,12 @@ def test_experiment_note_and_prefix_search(http, populated, own_run):
     client, run_id = own_run
     experiment = populated.experiment_id
     try:
-        assert http.post(f"/api/experiments/{experiment}/note", json={"content": "**iris** runs"},
-                         headers=HEADERS).status_code == 200
+        assert (
+            http.post(
+                f"/api/experiments/{experiment}/note", json={"content": "**iris** runs"}, headers=HEADERS
+            ).status_code
+            == 200
+        )
         assert "<strong>iris</strong> runs" in http.get(f"/experiments/{experiment}").text
     finally:
         client.set_experiment_tag(experiment, "mlflow.note.content", "")

@@ -29,7 +29,9 @@ def test_busy_port_is_one_clear_line(populated):
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "autolog.cli", "--store", populated.uri, "ui", "--port", str(port)],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()

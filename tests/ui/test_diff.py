@@ -13,10 +13,16 @@ from autolog.diff import diff_runs
 
 
 def _git(repo, *args) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@x"}
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True,
-                          env=env).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x",
+    }
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -54,16 +60,41 @@ def _pair(client, repo, first, second):
     found = client.get_experiment_by_name("diff")
     experiment = found.experiment_id if found else client.create_experiment("diff")
     common = {"autolog.git.repo": str(repo), "autolog.python.version": "3.11.7"}
-    a = _run(client, experiment, params={"C": "1.0", "solver": "lbfgs"}, metrics={"acc": 0.9, "loss": 0.0},
-             tags={**common, "autolog.git.commit": first, "autolog.git.branch": "main", "autolog.git.dirty": "false",
-                   "autolog.data.digest": "aaa", "autolog.data.shape": "100x3",
-                   "autolog.data.columns": '["x1", "x2", "x3"]', "autolog.framework": "sklearn",
-                   "autolog.framework.version": "1.5.0"})
-    b = _run(client, experiment, params={"C": "0.1", "max_iter": "500"}, metrics={"acc": 0.8, "f1": 0.7},
-             tags={**common, "autolog.python.version": "3.12.1", "autolog.git.commit": second,
-                   "autolog.git.branch": "main", "autolog.git.dirty": "true", "autolog.data.digest": "bbb",
-                   "autolog.data.shape": "120x3", "autolog.data.columns": '["x1", "x3", "x4"]',
-                   "autolog.framework": "sklearn", "autolog.framework.version": "1.6.1"})
+    a = _run(
+        client,
+        experiment,
+        params={"C": "1.0", "solver": "lbfgs"},
+        metrics={"acc": 0.9, "loss": 0.0},
+        tags={
+            **common,
+            "autolog.git.commit": first,
+            "autolog.git.branch": "main",
+            "autolog.git.dirty": "false",
+            "autolog.data.digest": "aaa",
+            "autolog.data.shape": "100x3",
+            "autolog.data.columns": '["x1", "x2", "x3"]',
+            "autolog.framework": "sklearn",
+            "autolog.framework.version": "1.5.0",
+        },
+    )
+    b = _run(
+        client,
+        experiment,
+        params={"C": "0.1", "max_iter": "500"},
+        metrics={"acc": 0.8, "f1": 0.7},
+        tags={
+            **common,
+            "autolog.python.version": "3.12.1",
+            "autolog.git.commit": second,
+            "autolog.git.branch": "main",
+            "autolog.git.dirty": "true",
+            "autolog.data.digest": "bbb",
+            "autolog.data.shape": "120x3",
+            "autolog.data.columns": '["x1", "x3", "x4"]',
+            "autolog.framework": "sklearn",
+            "autolog.framework.version": "1.6.1",
+        },
+    )
     return a, b
 
 
@@ -89,7 +120,9 @@ def test_diff_runs_reports_every_kind_of_change(client, repo_with_two_commits):
     assert [(c.key, c.a, c.b) for c in env.changed] == [("scikit-learn", "1.5.0", "1.6.1")]
 
     metrics = {m.key: m for m in diff.metrics}
-    assert metrics["acc"].delta == pytest.approx(-0.1) and metrics["acc"].relative == pytest.approx(-0.1 / 0.9)
+    assert metrics["acc"].delta == pytest.approx(-0.1) and metrics["acc"].relative == pytest.approx(
+        -0.1 / 0.9
+    )
     assert metrics["loss"].b is None and metrics["f1"].a is None and metrics["loss"].relative is None
 
     as_json = json.loads(json.dumps(diff.to_dict()))
@@ -118,15 +151,22 @@ def test_model_requirements_feed_the_environment(client, tmp_path):
     ids = []
     for version in ("1.0.0", "2.0.0"):
         run_id = _run(client, experiment, params={}, metrics={}, tags={})
-        client.log_dict(run_id, {"flavor": "sklearn", "requirements": [f"numpy=={version}"]}, "model/autolog-model.json")
+        client.log_dict(
+            run_id, {"flavor": "sklearn", "requirements": [f"numpy=={version}"]}, "model/autolog-model.json"
+        )
         ids.append(run_id)
     env = diff_runs(*ids, client=client).environment
     assert [(c.key, c.a, c.b) for c in env.changed] == [("numpy", "1.0.0", "2.0.0")]
 
 
 def _cli(*args, store, cwd=None):
-    return subprocess.run([sys.executable, "-m", "autolog.cli", "--store", store, *args],
-                          capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "autolog.cli", "--store", store, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
 
 
 def test_cli_runs_diff_readable_and_json(client, repo_with_two_commits):
@@ -134,8 +174,21 @@ def test_cli_runs_diff_readable_and_json(client, repo_with_two_commits):
     a, b = _pair(client, repo, first, second)
     text = _cli("runs", "diff", a, b, "--git", store=client.tracking_uri, cwd=str(repo))
     assert text.returncode == 0, text.stderr
-    for expected in ("Metrics", "acc", "-11.1%", "Params", "max_iter", "added", "DIFFERENT data",
-                     "columns +x4 -x2", "train.py", "python", "3.11.7", "3.12.1", "scikit-learn"):
+    for expected in (
+        "Metrics",
+        "acc",
+        "-11.1%",
+        "Params",
+        "max_iter",
+        "added",
+        "DIFFERENT data",
+        "columns +x4 -x2",
+        "train.py",
+        "python",
+        "3.11.7",
+        "3.12.1",
+        "scikit-learn",
+    ):
         assert expected in text.stdout, expected
     as_json = _cli("runs", "diff", a, b, "--json", store=client.tracking_uri)
     assert json.loads(as_json.stdout)["params"]["added"] == {"max_iter": "500"}

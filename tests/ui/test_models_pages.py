@@ -97,13 +97,27 @@ def test_api_lists_and_shows_models(http):
 
 
 def test_alias_writes_need_json_and_the_csrf_token(http):
-    assert _write(http, "/api/models/churn/aliases", {"alias": "staging", "version": 2}, token=None).status_code == 403
-    assert _write(http, "/api/models/churn/aliases", {"alias": "staging", "version": 2}, token="wrong").status_code == 403
-    form = http.post("/api/models/churn/aliases", data={"alias": "staging", "version": "2"},
-                     headers={"X-CSRF-Token": TOKEN})
+    assert (
+        _write(http, "/api/models/churn/aliases", {"alias": "staging", "version": 2}, token=None).status_code
+        == 403
+    )
+    assert (
+        _write(
+            http, "/api/models/churn/aliases", {"alias": "staging", "version": 2}, token="wrong"
+        ).status_code
+        == 403
+    )
+    form = http.post(
+        "/api/models/churn/aliases",
+        data={"alias": "staging", "version": "2"},
+        headers={"X-CSRF-Token": TOKEN},
+    )
     assert form.status_code == 415
-    cross_site = http.post("/api/models/churn/aliases", json={"alias": "staging", "version": 2},
-                           headers={"X-CSRF-Token": TOKEN, "Origin": "http://evil.example"})
+    cross_site = http.post(
+        "/api/models/churn/aliases",
+        json={"alias": "staging", "version": 2},
+        headers={"X-CSRF-Token": TOKEN, "Origin": "http://evil.example"},
+    )
     assert cross_site.status_code == 403
     assert http.get("/api/models/churn").json()["aliases"] == {"champion": 1}
 
@@ -111,7 +125,9 @@ def test_alias_writes_need_json_and_the_csrf_token(http):
 def test_alias_set_move_delete_and_errors(http):
     done = _write(http, "/api/models/churn/aliases", {"alias": "staging", "version": 2})
     assert done.json() == {"name": "churn", "alias": "staging", "version": 2}
-    assert _write(http, "/api/models/churn/aliases", {"alias": "staging", "version": "1"}).json()["version"] == 1
+    assert (
+        _write(http, "/api/models/churn/aliases", {"alias": "staging", "version": "1"}).json()["version"] == 1
+    )
     assert _write(http, "/api/models/churn/aliases/delete", {"alias": "staging"}).status_code == 200
     assert http.get("/api/models/churn").json()["aliases"] == {"champion": 1}
     bad = _write(http, "/api/models/churn/aliases", {"alias": "latest", "version": 1})

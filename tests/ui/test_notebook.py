@@ -65,7 +65,9 @@ def test_notebook_renders_tables_and_svg_charts(store, tmp_path):
         f"autolog.show({ids[1]!r}, keys=['m01'])",
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
     html_of = [[o.get("data", {}).get("text/html", "") for o in cell.outputs] for cell in notebook.cells]
     assert "3 runs" in html_of[1][0] and XSS not in html_of[1][0]

@@ -30,10 +30,23 @@ FIT_SCRIPT = textwrap.dedent("""
     print("search", autolog.last_active_run().info.run_id)
 """)
 EXPECTED = {
-    "classifier": ["confusion_matrix", "roc_curve", "precision_recall_curve", "calibration_curve", "feature_importance"],
+    "classifier": [
+        "confusion_matrix",
+        "roc_curve",
+        "precision_recall_curve",
+        "calibration_curve",
+        "feature_importance",
+    ],
     "regressor": ["predicted_vs_actual", "residual_histogram", "feature_importance"],
-    "search": ["confusion_matrix", "roc_curve", "precision_recall_curve", "feature_importance",
-               "parallel_coordinates", "param_vs_score", "param_vs_score"],
+    "search": [
+        "confusion_matrix",
+        "roc_curve",
+        "precision_recall_curve",
+        "feature_importance",
+        "parallel_coordinates",
+        "param_vs_score",
+        "param_vs_score",
+    ],
 }
 
 
@@ -41,8 +54,9 @@ EXPECTED = {
 def served_runs(tmp_path_factory):
     store = str(tmp_path_factory.mktemp("plots") / "store")
     env = {**os.environ, "AUTOLOG_TRACKING_URI": store, "AUTOLOG_STRICT": "1"}
-    done = subprocess.run([sys.executable, "-c", FIT_SCRIPT], check=True, env=env, timeout=300,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", FIT_SCRIPT], check=True, env=env, timeout=300, capture_output=True, text=True
+    )
     run_ids = dict(line.split() for line in done.stdout.splitlines())
     server = UiProcess(store)
     yield server, run_ids
@@ -59,7 +73,8 @@ def test_the_run_page_draws_every_plot(browser, served_runs, kind, tmp_path):  #
     page.goto(f"{server.url}/runs/{run_ids[kind]}")
     page.wait_for_selector("#evaluation[data-loaded]", timeout=30000)
     plots = page.eval_on_selector_all(
-        "[data-plot]", "cards => cards.map(c => [c.dataset.plot, Number((c.querySelector('[data-drawn]') || {dataset: {drawn: 0}}).dataset.drawn)])"
+        "[data-plot]",
+        "cards => cards.map(c => [c.dataset.plot, Number((c.querySelector('[data-drawn]') || {dataset: {drawn: 0}}).dataset.drawn)])",
     )
     assert [name for name, _ in plots] == EXPECTED[kind]
     assert all(drawn > 0 for _, drawn in plots), plots

@@ -26,15 +26,33 @@ def _bulk_runs(store, experiment_id: str, count: int, seed: int) -> str:
     for i in range(count):
         run_id = uuid.UUID(int=rng.getrandbits(128), version=4).hex
         start = now - (count - i) * 1000
-        run_rows.append(dict(run_id=run_id, experiment_id=int(experiment_id), name=f"run-{i}", status="FINISHED",
-                             start_time=start, end_time=start + 500, user_id="bench", source="bulk.py",
-                             parent_run_id=None, lifecycle_stage="active", artifact_uri=f"{location}/{run_id}",
-                             owner_host=None, owner_pid=None, heartbeat_time=start))
-        param_rows += [dict(run_id=run_id, key="C", value=str(i % 50)),
-                       dict(run_id=run_id, key="penalty", value="l1" if i % 2 else "l2")]
+        run_rows.append(
+            dict(
+                run_id=run_id,
+                experiment_id=int(experiment_id),
+                name=f"run-{i}",
+                status="FINISHED",
+                start_time=start,
+                end_time=start + 500,
+                user_id="bench",
+                source="bulk.py",
+                parent_run_id=None,
+                lifecycle_stage="active",
+                artifact_uri=f"{location}/{run_id}",
+                owner_host=None,
+                owner_pid=None,
+                heartbeat_time=start,
+            )
+        )
+        param_rows += [
+            dict(run_id=run_id, key="C", value=str(i % 50)),
+            dict(run_id=run_id, key="penalty", value="l1" if i % 2 else "l2"),
+        ]
         acc = rng.random()
-        metric_rows += [dict(run_id=run_id, key="accuracy", value=acc, is_nan=False, timestamp=start, step=0),
-                        dict(run_id=run_id, key="loss", value=1 - acc, is_nan=False, timestamp=start, step=0)]
+        metric_rows += [
+            dict(run_id=run_id, key="accuracy", value=acc, is_nan=False, timestamp=start, step=0),
+            dict(run_id=run_id, key="loss", value=1 - acc, is_nan=False, timestamp=start, step=0),
+        ]
     # Rows in primary-key order and a large page cache keep SQLite's B-tree inserts sequential.
     run_rows.sort(key=lambda row: row["run_id"])
     param_rows.sort(key=lambda row: (row["run_id"], row["key"]))
@@ -84,11 +102,15 @@ def test_runs_pages_on_a_large_store(big_store):
         cases = {
             "big first page (newest first)": (f"/experiments/{big}", None),
             "big sorted by metric": (f"/experiments/{big}", {"sort": "metrics.accuracy", "dir": "desc"}),
-            "big filtered + sorted": (f"/experiments/{big}", {"q": "metrics.accuracy > 0.5 and params.penalty = 'l1'",
-                                                                "sort": "metrics.accuracy"}),
+            "big filtered + sorted": (
+                f"/experiments/{big}",
+                {"q": "metrics.accuracy > 0.5 and params.penalty = 'l1'", "sort": "metrics.accuracy"},
+            ),
             "10k first page": (f"/experiments/{medium}", None),
-            "10k sorted by metric + filtered": (f"/experiments/{medium}", {"q": "metrics.accuracy > 0.5",
-                                                                           "sort": "metrics.accuracy"}),
+            "10k sorted by metric + filtered": (
+                f"/experiments/{medium}",
+                {"q": "metrics.accuracy > 0.5", "sort": "metrics.accuracy"},
+            ),
             "big API page of 100": (f"/api/experiments/{big}/runs", {"order_by": "metrics.loss ASC"}),
             "run page": (f"/runs/{last_run}", None),
             "experiments page": ("/", None),

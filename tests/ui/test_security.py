@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.ui.conftest import ARTIFACT_XSS_NAME, XSS
+from tests.ui.conftest import ARTIFACT_XSS_NAME
 
 TRAVERSALS = [
     "../../../../etc/passwd",
@@ -22,8 +22,12 @@ TRAVERSALS = [
     "notes/readme.txt\x00.png",
     "%00",
 ]
-ARTIFACT_ENDPOINTS = ["/runs/{run}/artifacts", "/runs/{run}/artifacts/download", "/runs/{run}/artifacts/image",
-                      "/api/runs/{run}/artifacts"]
+ARTIFACT_ENDPOINTS = [
+    "/runs/{run}/artifacts",
+    "/runs/{run}/artifacts/download",
+    "/runs/{run}/artifacts/image",
+    "/api/runs/{run}/artifacts",
+]
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)
@@ -63,7 +67,9 @@ def test_symlink_leading_outside_is_refused(http, populated, tmp_path):
         os.unlink(dir_link)
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:5000", "127.0.0.1.nip.io:5000", "attacker.localhost"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:5000", "127.0.0.1.nip.io:5000", "attacker.localhost"]
+)
 def test_foreign_host_header_is_refused(http, host):
     response = http.get("/", headers={"Host": host})
     assert response.status_code == 400
@@ -78,8 +84,11 @@ def test_loopback_host_headers_are_accepted(http, host):
 def test_cross_origin_requests_are_refused(http, populated):
     evil = {"Origin": "http://evil.example"}
     assert http.get("/api/experiments", headers=evil).status_code == 403
-    write = http.post(f"/api/runs/{populated.run_ids[0]}/rename", json={"name": "pwned"},
-                      headers={**evil, "X-CSRF-Token": "test-token"})
+    write = http.post(
+        f"/api/runs/{populated.run_ids[0]}/rename",
+        json={"name": "pwned"},
+        headers={**evil, "X-CSRF-Token": "test-token"},
+    )
     assert write.status_code == 403
     same = http.get("/api/experiments", headers={"Origin": "http://127.0.0.1:5000"})
     assert same.status_code == 200
@@ -91,11 +100,13 @@ def test_writes_need_json_and_the_csrf_token(http, populated):
     assert http.post(url, json={"name": "x"}, headers={"X-CSRF-Token": "wrong"}).status_code == 403
     form = http.post(url, data={"name": "x"}, headers={"X-CSRF-Token": "test-token"})
     assert form.status_code == 415  # a cross-site <form> cannot send JSON
-    text = http.post(url, content='{"name": "x"}', headers={"X-CSRF-Token": "test-token",
-                                                              "Content-Type": "text/plain"})
+    text = http.post(
+        url, content='{"name": "x"}', headers={"X-CSRF-Token": "test-token", "Content-Type": "text/plain"}
+    )
     assert text.status_code == 415
-    cross_site = http.post(url, json={"name": "x"}, headers={"X-CSRF-Token": "test-token",
-                                                             "Sec-Fetch-Site": "cross-site"})
+    cross_site = http.post(
+        url, json={"name": "x"}, headers={"X-CSRF-Token": "test-token", "Sec-Fetch-Site": "cross-site"}
+    )
     assert cross_site.status_code == 403
     assert http.get(f"/api/runs/{populated.run_ids[0]}").json()["info"]["run_name"] == "lr-0"
 
@@ -112,9 +123,13 @@ def _assert_inert(html: str) -> None:
 
 def test_xss_payloads_are_rendered_as_text(http, populated):
     run_id = populated.xss_run_id
-    for url in (f"/runs/{run_id}", f"/experiments/{populated.experiment_id}",
-                f"/compare?run={run_id}&run={populated.run_ids[0]}", f"/diff?a={run_id}&b={populated.run_ids[0]}",
-                f"/runs/{run_id}/artifacts"):
+    for url in (
+        f"/runs/{run_id}",
+        f"/experiments/{populated.experiment_id}",
+        f"/compare?run={run_id}&run={populated.run_ids[0]}",
+        f"/diff?a={run_id}&b={populated.run_ids[0]}",
+        f"/runs/{run_id}/artifacts",
+    ):
         _assert_inert(http.get(url).text)
     preview = http.get(f"/runs/{run_id}/artifacts", params={"path": ARTIFACT_XSS_NAME}).text
     _assert_inert(preview)
@@ -139,8 +154,12 @@ def test_security_headers_on_every_response(http, populated):
 def test_pages_have_no_inline_scripts(http, populated):
     import re
 
-    for url in ("/", f"/experiments/{populated.experiment_id}", f"/runs/{populated.run_ids[0]}",
-                f"/compare?run={populated.run_ids[0]}&run={populated.run_ids[1]}"):
+    for url in (
+        "/",
+        f"/experiments/{populated.experiment_id}",
+        f"/runs/{populated.run_ids[0]}",
+        f"/compare?run={populated.run_ids[0]}&run={populated.run_ids[1]}",
+    ):
         for tag in re.findall(r"<script[^>]*>", http.get(url).text):
             assert "src=" in tag, tag
 
@@ -172,7 +191,9 @@ def test_ui_never_imports_model_loading():
     import subprocess
     import sys
 
-    code = ("import sys, autolog.ui, autolog.ui._app, autolog.ui._pages, autolog.ui._api;"
-            "print([m for m in sys.modules if m.startswith('autolog.models')])")
+    code = (
+        "import sys, autolog.ui, autolog.ui._app, autolog.ui._pages, autolog.ui._api;"
+        "print([m for m in sys.modules if m.startswith('autolog.models')])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

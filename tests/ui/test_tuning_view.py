@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("optuna")
 
-from tests.ui._server import UiProcess  # noqa: E402
+from tests.ui._server import UiProcess
 
 STUDY_SCRIPT = textwrap.dedent(
     """
@@ -51,10 +51,14 @@ def test_the_run_page_lists_the_trials_with_links_to_their_runs(study_store):
     store, client, parent = study_store
     with TestClient(create_app(store, csrf_token="t"), base_url="http://127.0.0.1:5000") as http:
         page = http.get(f"/runs/{parent.info.run_id}").text
-        plain = http.get(f"/runs/{[r for r in client.search_runs(['0']) if r.info.parent_run_id][0].info.run_id}").text
-    table = page[page.index('id="tuning-trials"'): page.index("</table>", page.index('id="tuning-trials"'))]
+        plain = http.get(
+            f"/runs/{[r for r in client.search_runs(['0']) if r.info.parent_run_id][0].info.run_id}"
+        ).text
+    table = page[page.index('id="tuning-trials"') : page.index("</table>", page.index('id="tuning-trials"'))]
     assert table.count("<tr>") == 1 + 6 and "PRUNED" in table and "COMPLETE" in table
-    children = {r.info.run_id for r in client.search_runs(["0"]) if r.info.parent_run_id == parent.info.run_id}
+    children = {
+        r.info.run_id for r in client.search_runs(["0"]) if r.info.parent_run_id == parent.info.run_id
+    }
     assert set(re.findall(r'href="/runs/([0-9a-f]+)"', table)) == children
     assert "<b>quad</b>" not in page and 'id="tuning-data"' in page and "/static/tuning.js" in page
     assert 'id="tuning-trials"' not in plain and "/static/tuning.js" not in plain
@@ -69,11 +73,15 @@ def test_chromium_draws_the_history_and_parallel_coordinates(study_store, chromi
     server = UiProcess(store)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox", "--headless"])
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path, args=["--no-sandbox", "--headless"]
+            )
             page = browser.new_page()
             problems = []
             page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+            page.on(
+                "console", lambda message: problems.append(message.text) if message.type == "error" else None
+            )
             page.goto(f"{server.url}/runs/{parent.info.run_id}")
             page.wait_for_selector("#tuning-history[data-drawn]")
             assert page.get_attribute("#tuning-history", "data-drawn") == "5"  # the 5 complete trials

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Optional
 
 from autolog._core._entities import FileInfo
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog._files import make_dirs
 
 
-def _check_relative(path: Optional[str]) -> str:
+def _check_relative(path: str | None) -> str:
     from autolog.store._artifacts import check_relative_path
 
     return check_relative_path(path or "")
 
 
-def _join(*parts: Optional[str]) -> str:
+def _join(*parts: str | None) -> str:
     return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
 
 
@@ -46,18 +45,19 @@ class HttpArtifactRepository:
         relative = _check_relative(artifact_path)
         if not relative:
             raise InvalidInputError(f"invalid artifact path {artifact_path!r}: names no file")
-        answer = self._transport.call("PUT", f"/runs/{self.run_id}/artifacts/file", query={"path": relative},
-                                      raw_body=bytes(data))
+        answer = self._transport.call(
+            "PUT", f"/runs/{self.run_id}/artifacts/file", query={"path": relative}, raw_body=bytes(data)
+        )
         return answer["path"]
 
-    def log_artifact(self, local_path: str, artifact_path: Optional[str] = None) -> str:
+    def log_artifact(self, local_path: str, artifact_path: str | None = None) -> str:
         """Upload one local file under the directory ``artifact_path``."""
         if not os.path.isfile(local_path):
             raise NotFoundError(f"no such file to log as an artifact: {local_path!r}")
         with open(local_path, "rb") as handle:
             return self.write_bytes(_join(artifact_path, os.path.basename(local_path)), handle.read())
 
-    def log_artifacts(self, local_dir: str, artifact_path: Optional[str] = None) -> list[str]:
+    def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> list[str]:
         """Upload the files of a local directory tree under ``artifact_path``."""
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"no such directory to log as artifacts: {local_dir!r}")
@@ -69,12 +69,12 @@ class HttpArtifactRepository:
                 logged.append(self.log_artifact(os.path.join(directory, name), subdir or None))
         return logged
 
-    def list_artifacts(self, path: Optional[str] = None) -> list[FileInfo]:
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         """The direct children of ``path``, sorted by name; ``[]`` if none."""
         relative = _check_relative(path)
         return self._transport.call("GET", f"/runs/{self.run_id}/artifacts", query={"path": relative or None})
 
-    def download_artifacts(self, path: str = "", dst_path: Optional[str] = None) -> str:
+    def download_artifacts(self, path: str = "", dst_path: str | None = None) -> str:
         """Download a file or directory of the run to ``dst_path`` (a new temp dir if ``None``)."""
         relative = _check_relative(path)
         destination_dir = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp()
@@ -84,7 +84,7 @@ class HttpArtifactRepository:
         children = self.list_artifacts(relative)
         if children or not relative:
             for file_path in self._files_under(relative, children):
-                inner = file_path[len(relative):].lstrip("/") if relative else file_path
+                inner = file_path[len(relative) :].lstrip("/") if relative else file_path
                 self._download_file(file_path, os.path.join(target, inner))
             make_dirs(target)
             return target
@@ -99,8 +99,9 @@ class HttpArtifactRepository:
                 yield info.path
 
     def _download_file(self, path: str, destination: str) -> None:
-        data = self._transport.call("GET", f"/runs/{self.run_id}/artifacts/file", query={"path": path},
-                                    raw_response=True)
+        data = self._transport.call(
+            "GET", f"/runs/{self.run_id}/artifacts/file", query={"path": path}, raw_response=True
+        )
         make_dirs(os.path.dirname(destination))
         temp = destination + ".part"
         with open(temp, "wb") as handle:

@@ -16,7 +16,7 @@ import uuid
 import warnings
 import weakref
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 MAX_QUEUE = 20_000
 MAX_BATCH = 5_000
@@ -109,11 +109,11 @@ class Batcher:
         for run_id, (metrics, tags) in by_run.items():
             try:
                 self._send(run_id, uuid.uuid4().hex, metrics, tags)
-            except Exception as exc:  # noqa: BLE001 - reported, never raised into the user's fit
+            except Exception as exc:
                 self._on_failure(exc, run_id, metrics, tags)
 
 
-_LIVE: "weakref.WeakSet[Batcher]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[Batcher] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
@@ -130,5 +130,5 @@ def _flush_all_at_exit() -> None:
     for batcher in list(_LIVE):
         try:
             batcher.flush()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             warnings.warn(f"autolog: could not send the last metrics to the server: {exc}", stacklevel=1)

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 
 from autolog._core._entities import ViewType
-from typing import Callable, Optional
 
 SPOOL_ENV = "AUTOLOG_SPOOL_DIR"
 PREFIX = "autolog.sync."
@@ -39,13 +39,13 @@ def default_spool_dir() -> str:
     return os.path.abspath(os.path.expanduser(os.environ.get(SPOOL_ENV) or "~/.autolog/spool"))
 
 
-def open_spool(directory: Optional[str] = None):
+def open_spool(directory: str | None = None):
     from autolog.store import open_store
 
     return open_store(directory or default_spool_dir())
 
 
-def spool_experiment(spool, *, server_id: Optional[str] = None, name: Optional[str] = None) -> str:
+def spool_experiment(spool, *, server_id: str | None = None, name: str | None = None) -> str:
     """The spool experiment standing for a server experiment (by id) or a name; made if missing."""
     local_name = name if name is not None else f"server experiment {server_id}"
     found = spool.get_experiment_by_name(local_name)
@@ -58,7 +58,9 @@ def spool_experiment(spool, *, server_id: Optional[str] = None, name: Optional[s
 def mirror_run(spool, server_run_id: str, experiment_id: str) -> str:
     """The spool run holding what could not be sent for a server run (made if missing)."""
     experiment = spool_experiment(spool, server_id=experiment_id)
-    existing = spool.search_runs([experiment], f"tags.`{SERVER_RUN_ID}` = '{server_run_id}'", view_type=ViewType.ALL)
+    existing = spool.search_runs(
+        [experiment], f"tags.`{SERVER_RUN_ID}` = '{server_run_id}'", view_type=ViewType.ALL
+    )
     if existing:
         return existing[0].info.run_id
     return spool.create_run(experiment, tags={SERVER_RUN_ID: server_run_id}).info.run_id
@@ -74,8 +76,13 @@ def pending_runs(spool) -> list:
     runs = []
     token = None
     while ids:
-        page = spool.search_runs(ids, view_type=ViewType.ALL, max_results=5000, page_token=token,
-                                 order_by=["attributes.start_time ASC"])
+        page = spool.search_runs(
+            ids,
+            view_type=ViewType.ALL,
+            max_results=5000,
+            page_token=token,
+            order_by=["attributes.start_time ASC"],
+        )
         runs.extend(r for r in page if r.data.tags.get(DONE) != "1")
         token = page.token
         if token is None:
@@ -90,7 +97,9 @@ def sync(spool, server, *, dry_run: bool = False, echo: Callable[[str], None] = 
     mapped: dict[str, str] = {}
     for run in runs:
         info = run.info
-        what = f"run {info.run_id} ({info.run_name or '-'}, experiment {experiments[info.experiment_id].name!r})"
+        what = (
+            f"run {info.run_id} ({info.run_name or '-'}, experiment {experiments[info.experiment_id].name!r})"
+        )
         if dry_run:
             echo(f"would sync {what}: {len(run.data.params)} params, {len(run.data.metrics)} metric keys")
             continue
@@ -110,9 +119,14 @@ def _sync_run(spool, server, run, experiment, mapped: dict) -> str:
         # id below gets the same server run back when it runs again.
         request_id = hashlib.sha256(("run/" + run.info.run_id).encode()).hexdigest()[:32]
         created = server._create_run(
-            _server_experiment(server, experiment), request_id, run_name=run.info.run_name,
-            start_time=run.info.start_time, params=run.data.params, parent_run_id=parent,
-            user_id=run.info.user_id, source=run.info.source,
+            _server_experiment(server, experiment),
+            request_id,
+            run_name=run.info.run_name,
+            start_time=run.info.start_time,
+            params=run.data.params,
+            parent_run_id=parent,
+            user_id=run.info.user_id,
+            source=run.info.source,
             tags={k: v for k, v in tags.items() if not k.startswith(PREFIX)},
         )
         target = created.info.run_id
@@ -142,7 +156,7 @@ def _upload_data(spool, server, run, target: str) -> None:
     for key in sorted(run.data.metrics):
         history = spool.get_metric_history(run.info.run_id, key)
         for start in range(0, len(history), CHUNK):
-            rows = [[m.key, m.value, m.timestamp, m.step] for m in history[start:start + CHUNK]]
+            rows = [[m.key, m.value, m.timestamp, m.step] for m in history[start : start + CHUNK]]
             batch_id = hashlib.sha256(f"{run.info.run_id}/{key}/{start}".encode()).hexdigest()
             server._send_batch(target, batch_id, rows, [])
 

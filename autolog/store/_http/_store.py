@@ -15,16 +15,16 @@ import threading
 import time
 import uuid
 import warnings
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from autolog._core import _validation
 from autolog._core._entities import Metric, RunStatus, ViewType
 from autolog._core._exceptions import InvalidInputError
 from autolog.store._contract import Store
-from autolog.store._http import _codec
+from autolog.store._http import _spool
 from autolog.store._http._artifacts import HttpArtifactRepository
 from autolog.store._http._batcher import Batcher
-from autolog.store._http import _spool
 from autolog.store._http._transport import ServerUnreachableError, Transport
 
 _INT64_MAX = 2**63 - 1
@@ -78,10 +78,10 @@ class HttpStore(Store):
         Send metrics and tags of this store's own runs from a background thread (default).
     """
 
-    def __init__(self, base_url: str, token: Optional[str] = None, *, background_logging: bool = True):
+    def __init__(self, base_url: str, token: str | None = None, *, background_logging: bool = True):
         self.transport = Transport(base_url, token, retry_budget_s=retry_budget_s())
         self.base_url = self.transport.base_url
-        self._artifact_root: Optional[str] = None
+        self._artifact_root: str | None = None
         self._own_runs: dict[str, str] = {}  # run id -> experiment id, of runs this store made
         self._spooled: dict[str, str] = {}  # run id given out -> spool run id (the same)
         self._spool_experiments: set[str] = set()
@@ -95,7 +95,7 @@ class HttpStore(Store):
         return f"HttpStore({self.base_url!r})"
 
     @property
-    def artifact_root(self) -> Optional[str]:
+    def artifact_root(self) -> str | None:
         """The server's artifact root (as the server sees it)."""
         if self._artifact_root is None:
             self._artifact_root = self.whoami()["artifact_root"]
@@ -142,10 +142,17 @@ class HttpStore(Store):
         except ServerUnreachableError as exc:
             return self.get_experiment(self._spool_experiment(exc, name=name))
 
-    def search_experiments(self, view_type: str = ViewType.ACTIVE_ONLY, name_like: str | None = None,
-                           max_results: int | None = None):
-        query = {"view_type": view_type, "name_like": name_like,
-                 "max_results": None if max_results is None else _query_int(max_results)}
+    def search_experiments(
+        self,
+        view_type: str = ViewType.ACTIVE_ONLY,
+        name_like: str | None = None,
+        max_results: int | None = None,
+    ):
+        query = {
+            "view_type": view_type,
+            "name_like": name_like,
+            "max_results": None if max_results is None else _query_int(max_results),
+        }
         return self._call("GET", "/experiments", query=query)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
@@ -163,20 +170,56 @@ class HttpStore(Store):
 
     # --- runs ------------------------------------------------------------------------------
 
-    def create_run(self, experiment_id: str, *, run_id: str | None = None, run_name: str | None = None,
-                   start_time: int | None = None, tags: Any = None, params: Any = None,
-                   parent_run_id: str | None = None, user_id: str | None = None, source: str | None = None):
-        return self._create_run(experiment_id, uuid.uuid4().hex, run_id=run_id, run_name=run_name,
-                                start_time=start_time, tags=tags, params=params, parent_run_id=parent_run_id,
-                                user_id=user_id, source=source)
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_id: str | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Any = None,
+        params: Any = None,
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+    ):
+        return self._create_run(
+            experiment_id,
+            uuid.uuid4().hex,
+            run_id=run_id,
+            run_name=run_name,
+            start_time=start_time,
+            tags=tags,
+            params=params,
+            parent_run_id=parent_run_id,
+            user_id=user_id,
+            source=source,
+        )
 
-    def _create_run(self, experiment_id: Any, request_id: str, *, run_id=None, run_name=None, start_time=None,
-                    tags=None, params=None, parent_run_id=None, user_id=None, source=None):
+    def _create_run(
+        self,
+        experiment_id: Any,
+        request_id: str,
+        *,
+        run_id=None,
+        run_name=None,
+        start_time=None,
+        tags=None,
+        params=None,
+        parent_run_id=None,
+        user_id=None,
+        source=None,
+    ):
         """``create_run`` with the client's request id: the server creates one run per id."""
         body = {
-            "experiment_id": _text_id(experiment_id), "run_name": run_name, "start_time": start_time,
-            "tags": _validation.tag_values(_pairs(tags)), "params": _validation.param_values(_pairs(params)),
-            "parent_run_id": parent_run_id, "user_id": user_id, "source": source,
+            "experiment_id": _text_id(experiment_id),
+            "run_name": run_name,
+            "start_time": start_time,
+            "tags": _validation.tag_values(_pairs(tags)),
+            "params": _validation.param_values(_pairs(params)),
+            "parent_run_id": parent_run_id,
+            "user_id": user_id,
+            "source": source,
             **({"run_id": _validation.run_id(run_id)} if run_id is not None else {}),
             "request_id": request_id,  # makes the create idempotent: it can be retried
         }
@@ -195,20 +238,37 @@ class HttpStore(Store):
         return self._call("GET", f"/runs/{_segment(run_id)}")
 
     @_routed
-    def update_run(self, run_id: str, *, status: str | None = None, end_time: int | None = None,
-                   run_name: str | None = None) -> None:
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> None:
         body = {"status": status, "end_time": end_time, "run_name": run_name}
         self._call("PATCH", f"/runs/{_segment(run_id)}", body)
 
     @_routed
-    def finish_run(self, run_id: str, *, metrics: Any = (), tags: Any = (),
-                   status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        metrics: Any = (),
+        tags: Any = (),
+        status: str = RunStatus.FINISHED,
+        end_time: int | None = None,
+    ) -> None:
         if status not in RunStatus.TERMINAL:
             raise InvalidInputError(
                 f"invalid end status {status!r} for run {run_id!r}: one of {RunStatus.TERMINAL}"
             )
-        body = {"metrics": _metric_rows(metrics), "tags": _validation.tag_values(_pairs(tags)),
-                "status": status, "end_time": end_time}
+        body = {
+            "metrics": _metric_rows(metrics),
+            "tags": _validation.tag_values(_pairs(tags)),
+            "status": status,
+            "end_time": end_time,
+        }
         self._call("POST", f"/runs/{_segment(run_id)}/finish", body, idempotent=False)
 
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
@@ -237,11 +297,17 @@ class HttpStore(Store):
     # --- logging ---------------------------------------------------------------------------
 
     @_routed
-    def log_metric(self, run_id: str, key: str, value: float, *, timestamp: int | None = None,
-                   step: int | None = None) -> None:
-        if (self._batcher is not None and run_id in self._own_runs and key in self._valid_keys
-                and type(value) is float and (step is None or (type(step) is int and -_INT64_MAX <= step <= _INT64_MAX))
-                and (timestamp is None or (type(timestamp) is int and 0 <= timestamp <= _INT64_MAX))):
+    def log_metric(
+        self, run_id: str, key: str, value: float, *, timestamp: int | None = None, step: int | None = None
+    ) -> None:
+        if (
+            self._batcher is not None
+            and run_id in self._own_runs
+            and key in self._valid_keys
+            and type(value) is float
+            and (step is None or (type(step) is int and -_INT64_MAX <= step <= _INT64_MAX))
+            and (timestamp is None or (type(timestamp) is int and 0 <= timestamp <= _INT64_MAX))
+        ):
             # The common call, already known valid: a float for a key validated before.
             now = timestamp if timestamp is not None else time.time_ns() // 1_000_000
             self._batcher.put(run_id, "m", [key, value, now, step or 0])
@@ -274,7 +340,12 @@ class HttpStore(Store):
         self._log_batch_now(run_id, metrics=metric_rows, params=param_rows, tags=tag_rows)
 
     def _log_batch_now(self, run_id: str, *, metrics=(), params=(), tags=()) -> None:
-        body = {"batch_id": uuid.uuid4().hex, "metrics": list(metrics), "params": list(params), "tags": list(tags)}
+        body = {
+            "batch_id": uuid.uuid4().hex,
+            "metrics": list(metrics),
+            "params": list(params),
+            "tags": list(tags),
+        }
         self.transport.call("POST", f"/runs/{_segment(run_id)}/batch", body)
 
     def _send_batch(self, run_id: str, batch_id: str, metrics: list, tags: list) -> None:
@@ -289,7 +360,8 @@ class HttpStore(Store):
             return
         warnings.warn(
             f"autolog: {len(metrics)} metric values and {len(tags)} tags of run {run_id} could not "
-            f"be sent to {self.base_url}: {exc}", stacklevel=2,
+            f"be sent to {self.base_url}: {exc}",
+            stacklevel=2,
         )
 
     # --- offline spool ---------------------------------------------------------------------
@@ -304,7 +376,8 @@ class HttpStore(Store):
             self._warned_offline = True
             warnings.warn(
                 f"autolog: {exc}; runs are written to the spool {_spool.default_spool_dir()} until "
-                "it answers: upload them later with `autolog sync`", stacklevel=3,
+                "it answers: upload them later with `autolog sync`",
+                stacklevel=3,
             )
 
     def _spool_experiment(self, exc: Exception, *, name: str) -> str:
@@ -313,7 +386,7 @@ class HttpStore(Store):
         self._spool_experiments.add(experiment_id)
         return experiment_id
 
-    def _spool_run(self, exc: Optional[Exception], experiment_id: Any, body: dict):
+    def _spool_run(self, exc: Exception | None, experiment_id: Any, body: dict):
         if exc is not None:
             self._warn_offline(exc)
         spool = self._spool_store()
@@ -327,9 +400,16 @@ class HttpStore(Store):
         if parent is not None and parent not in self._spooled:
             tags[_spool.PARENT_RUN_ID] = parent  # a server run: linked at sync time
             parent = None
-        run = spool.create_run(local_experiment, run_name=body["run_name"], start_time=body["start_time"],
-                               tags=tags, params=body["params"], parent_run_id=parent,
-                               user_id=body["user_id"], source=body["source"])
+        run = spool.create_run(
+            local_experiment,
+            run_name=body["run_name"],
+            start_time=body["start_time"],
+            tags=tags,
+            params=body["params"],
+            parent_run_id=parent,
+            user_id=body["user_id"],
+            source=body["source"],
+        )
         self._spooled[run.info.run_id] = run.info.run_id
         return run
 
@@ -350,15 +430,33 @@ class HttpStore(Store):
 
     # --- search, purge, artifacts ----------------------------------------------------------
 
-    def search_runs(self, experiment_ids, filter_string: str = "", view_type: str = ViewType.ACTIVE_ONLY,
-                    max_results: int = 1000, order_by: list[str] | None = None, page_token: str | None = None):
-        body = {"experiment_ids": _id_list(experiment_ids), "filter_string": filter_string,
-                "view_type": view_type, "max_results": max_results, "order_by": order_by,
-                "page_token": page_token}
+    def search_runs(
+        self,
+        experiment_ids,
+        filter_string: str = "",
+        view_type: str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ):
+        body = {
+            "experiment_ids": _id_list(experiment_ids),
+            "filter_string": filter_string,
+            "view_type": view_type,
+            "max_results": max_results,
+            "order_by": order_by,
+            "page_token": page_token,
+        }
         return self._call("POST", "/runs/search", body)
 
-    def count_runs(self, experiment_ids, filter_string: str = "", view_type: str = ViewType.ACTIVE_ONLY) -> int:
-        body = {"experiment_ids": _id_list(experiment_ids), "filter_string": filter_string, "view_type": view_type}
+    def count_runs(
+        self, experiment_ids, filter_string: str = "", view_type: str = ViewType.ACTIVE_ONLY
+    ) -> int:
+        body = {
+            "experiment_ids": _id_list(experiment_ids),
+            "filter_string": filter_string,
+            "view_type": view_type,
+        }
         return self._call("POST", "/runs/count", body)
 
     def purge_deleted_runs(self, run_ids: Iterable[str] | None = None, *, force: bool = False) -> list[str]:
@@ -380,10 +478,22 @@ class HttpStore(Store):
     def find_run_ids(self, prefix: str, *, limit: int = 2) -> list:
         return self._call("GET", "/runs/find-ids", query={"prefix": prefix, "limit": _query_int(limit)})
 
-    def sample_metric_histories(self, run_ids: Iterable[str], key: str, *, max_points: int = 2000,
-                                min_step: Optional[int] = None, max_step: Optional[int] = None) -> list:
-        body = {"run_ids": list(run_ids), "key": key, "max_points": max_points, "min_step": min_step,
-                "max_step": max_step}
+    def sample_metric_histories(
+        self,
+        run_ids: Iterable[str],
+        key: str,
+        *,
+        max_points: int = 2000,
+        min_step: int | None = None,
+        max_step: int | None = None,
+    ) -> list:
+        body = {
+            "run_ids": list(run_ids),
+            "key": key,
+            "max_points": max_points,
+            "min_step": min_step,
+            "max_step": max_step,
+        }
         return self._call("POST", "/runs/metric-samples", body)
 
     @_routed
@@ -393,16 +503,21 @@ class HttpStore(Store):
 
     @_routed
     def metric_histories_since(self, run_id: str, cursors: dict, *, limit: int = 20000) -> dict:
-        body = {"cursors": {key: None if cursor is None else list(cursor) for key, cursor in cursors.items()},
-                "limit": limit}
+        body = {
+            "cursors": {key: None if cursor is None else list(cursor) for key, cursor in cursors.items()},
+            "limit": limit,
+        }
         return self._call("POST", f"/runs/{_segment(run_id)}/metric-histories-since", body)
 
     def latest_metrics_since(self, run_ids: Iterable[str], since_ms: int) -> dict:
-        return self._call("POST", "/runs/latest-metrics-since", {"run_ids": list(run_ids), "since_ms": since_ms})
+        return self._call(
+            "POST", "/runs/latest-metrics-since", {"run_ids": list(run_ids), "since_ms": since_ms}
+        )
 
     def experiment_keys(self, experiment_ids: Iterable[str], *, contains: str = ""):
-        return self._call("POST", "/experiments/keys", {"experiment_ids": _id_list(experiment_ids),
-                                                         "contains": contains})
+        return self._call(
+            "POST", "/experiments/keys", {"experiment_ids": _id_list(experiment_ids), "contains": contains}
+        )
 
     # --- model records ---------------------------------------------------------------------
 
@@ -413,7 +528,9 @@ class HttpStore(Store):
 
     @_routed
     def get_model_record(self, run_id: str, artifact_path: str):
-        return self._call("GET", f"/runs/{_segment(run_id)}/model-records", query={"artifact_path": artifact_path})
+        return self._call(
+            "GET", f"/runs/{_segment(run_id)}/model-records", query={"artifact_path": artifact_path}
+        )
 
     def record_model_version(self, name: str, version: Any, record: Any) -> None:
         body = {"name": name, "version": version, "record": dataclasses.asdict(record)}
@@ -424,37 +541,50 @@ class HttpStore(Store):
 
     # --- model registry --------------------------------------------------------------------
 
-    def create_registered_model(self, name: str, tags: Any = None, description: Optional[str] = None):
+    def create_registered_model(self, name: str, tags: Any = None, description: str | None = None):
         body = {"name": name, "tags": _pairs(tags), "description": description}
         return self._call("POST", "/registered-models", body, idempotent=False)
 
     def get_registered_model(self, name: str):
         return self._call("GET", "/registered-models/get", query={"name": _query_text(name)})
 
-    def search_registered_models(self, filter_string: str = "", *, name_like: Optional[str] = None,
-                                 max_results: int = 1000):
-        query = {"filter_string": filter_string, "name_like": name_like, "max_results": _query_int(max_results)}
+    def search_registered_models(
+        self, filter_string: str = "", *, name_like: str | None = None, max_results: int = 1000
+    ):
+        query = {
+            "filter_string": filter_string,
+            "name_like": name_like,
+            "max_results": _query_int(max_results),
+        }
         return self._call("GET", "/registered-models", query=query)
 
     def rename_registered_model(self, name: str, new_name: str):
         return self._call("POST", "/registered-models/rename", {"name": name, "new_name": new_name})
 
-    def update_registered_model(self, name: str, description: Optional[str]):
+    def update_registered_model(self, name: str, description: str | None):
         return self._call("POST", "/registered-models/update", {"name": name, "description": description})
 
     def delete_registered_model(self, name: str) -> None:
         self._call("POST", "/registered-models/delete", {"name": name})
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
-        self._call("POST", "/registered-models/set-tag", {"name": name, "key": key, "value": _json_safe(value)})
+        self._call(
+            "POST", "/registered-models/set-tag", {"name": name, "key": key, "value": _json_safe(value)}
+        )
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         self._call("POST", "/registered-models/delete-tag", {"name": name, "key": key})
 
-    def create_model_version(self, name: str, *, run_id: str, artifact_path: str, tags: Any = None,
-                             description: Optional[str] = None):
-        body = {"name": name, "run_id": run_id, "artifact_path": artifact_path, "tags": _pairs(tags),
-                "description": description}
+    def create_model_version(
+        self, name: str, *, run_id: str, artifact_path: str, tags: Any = None, description: str | None = None
+    ):
+        body = {
+            "name": name,
+            "run_id": run_id,
+            "artifact_path": artifact_path,
+            "tags": _pairs(tags),
+            "description": description,
+        }
         return self._call("POST", "/model-versions", body, idempotent=False)
 
     def get_model_version(self, name: str, version: Any):
@@ -463,12 +593,17 @@ class HttpStore(Store):
     def get_latest_model_version(self, name: str):
         return self._call("GET", "/model-versions/latest", query={"name": _query_text(name)})
 
-    def search_model_versions(self, name: Optional[str] = None, *, run_ids: Optional[Iterable[str]] = None,
-                              max_results: int = 1000):
-        body = {"name": name, "run_ids": None if run_ids is None else list(run_ids), "max_results": max_results}
+    def search_model_versions(
+        self, name: str | None = None, *, run_ids: Iterable[str] | None = None, max_results: int = 1000
+    ):
+        body = {
+            "name": name,
+            "run_ids": None if run_ids is None else list(run_ids),
+            "max_results": max_results,
+        }
         return self._call("POST", "/model-versions/search", body)
 
-    def update_model_version(self, name: str, version: Any, description: Optional[str]):
+    def update_model_version(self, name: str, version: Any, description: str | None):
         body = {"name": name, "version": version, "description": description}
         return self._call("POST", "/model-versions/update", body)
 
@@ -541,7 +676,7 @@ def _metric_rows(items: Any) -> list:
     return rows
 
 
-def _now_if_none(timestamp: Optional[int]) -> int:
+def _now_if_none(timestamp: int | None) -> int:
     if timestamp is not None:
         return timestamp
     import time

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from typing import Any, Optional
+from typing import Any
 
 from autolog._core._exceptions import (
     AutologError,
@@ -38,7 +38,13 @@ class ServerUnreachableError(StoreError):
     """The server could not be reached (connection refused, reset or timed out) after retries."""
 
 
-_ERRORS = {400: InvalidInputError, 401: AccessDeniedError, 403: AccessDeniedError, 404: NotFoundError, 409: ConflictError}
+_ERRORS = {
+    400: InvalidInputError,
+    401: AccessDeniedError,
+    403: AccessDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+}
 # Errors where the request may not have reached the server, or its answer was lost.
 _CONNECTION_ERRORS = (ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError)
 
@@ -56,7 +62,7 @@ class Transport:
         How long retryable failures are retried (exponential backoff with jitter).
     """
 
-    def __init__(self, base_url: str, token: Optional[str] = None, *, retry_budget_s: float = 10.0):
+    def __init__(self, base_url: str, token: str | None = None, *, retry_budget_s: float = 10.0):
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise InvalidInputError(f"invalid server URL {base_url!r}: expected http(s)://host[:port]")
@@ -90,9 +96,18 @@ class Transport:
         if connection is not None:
             connection.close()
 
-    def call(self, method: str, path: str, body: Any = None, *, query: Optional[dict] = None,
-             idempotent: bool = True, raw_body: Optional[bytes] = None, raw_response: bool = False,
-             budget_s: Optional[float] = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: dict | None = None,
+        idempotent: bool = True,
+        raw_body: bytes | None = None,
+        raw_response: bool = False,
+        budget_s: float | None = None,
+    ) -> Any:
         """Send one request and return the decoded result; map HTTP errors to autolog errors.
 
         Connection errors and 5xx answers are retried with backoff for ``retry_budget_s`` when
@@ -123,7 +138,7 @@ class Transport:
                 continue
             return _result(status, payload, raw_response)
 
-    def _send(self, method: str, url: str, data: Optional[bytes]) -> tuple[int, bytes]:
+    def _send(self, method: str, url: str, data: bytes | None) -> tuple[int, bytes]:
         connection = self._connection()
         for fresh in (False, True):
             try:

@@ -7,14 +7,14 @@ import pytest
 
 pytest.importorskip("distributed")
 
-import joblib  # noqa: E402
-import sklearn.model_selection  # noqa: E402
-from sklearn.datasets import load_iris  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+import joblib
+import sklearn.model_selection
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
 
-import autolog  # noqa: E402
-from autolog import autolog as enable_autolog  # noqa: E402
-from autolog._core._process import PROCESS  # noqa: E402
+import autolog
+from autolog import autolog as enable_autolog
+from autolog._core._process import PROCESS
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,13 @@ def _tree(client, experiment_id):
     def describe(run):
         parent = by_id[run.info.parent_run_id].info.run_name if run.info.parent_run_id else None
         metrics = {k: round(v, 6) for k, v in run.data.metrics.items() if "time" not in k}
-        return (run.info.run_name, parent, run.info.status, tuple(sorted(run.data.params.items())), tuple(sorted(metrics.items())))
+        return (
+            run.info.run_name,
+            parent,
+            run.info.status,
+            tuple(sorted(run.data.params.items())),
+            tuple(sorted(metrics.items())),
+        )
 
     return sorted(describe(run) for run in runs)
 
@@ -78,6 +84,9 @@ def test_grid_search_and_cross_validate_on_dask_record_what_loky_records(dask_cl
     on_dask = _tree(client, dask)
     assert on_dask == _tree(client, loky)
     names = [(name, parent) for name, parent, *_ in on_dask]
-    assert names.count(("GridSearchCV", None)) == 1 and names.count(("LogisticRegression-cross_validate", None)) == 1
+    assert (
+        names.count(("GridSearchCV", None)) == 1
+        and names.count(("LogisticRegression-cross_validate", None)) == 1
+    )
     assert sum(parent == "GridSearchCV" for _, parent in names) == 3 and len(names) == 5
     assert list(client.search_runs(["0"])) == []  # nothing written by a worker elsewhere

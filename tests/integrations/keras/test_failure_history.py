@@ -9,12 +9,11 @@ from tests.integrations._framework_fixtures import require
 
 keras = require("keras")
 
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     assert_history,
     assert_one_warning_and_same_error,
     only_run,
     run_ended_by,
-    store,
 )
 
 rng = np.random.default_rng(0)
@@ -45,7 +44,11 @@ class RaisesAtEpoch(keras.callbacks.Callback):
 def _fit(callback):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
     )
     model.compile(optimizer=keras.optimizers.Adam(0.02), loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(X, y, epochs=8, batch_size=16, validation_split=0.25, verbose=0, callbacks=[callback])
@@ -57,7 +60,9 @@ def _assert_epochs_0_to_3(client, run_id, callback):
     keys = set(callback.epochs[0])
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= keys
     for key in keys:
-        assert_history(client, run_id, key, [(epoch, logs[key]) for epoch, logs in sorted(callback.epochs.items())])
+        assert_history(
+            client, run_id, key, [(epoch, logs[key]) for epoch, logs in sorted(callback.epochs.items())]
+        )
 
 
 def test_callback_raising_at_epoch_3_is_failed_with_epochs_0_to_3_and_steps(store):

@@ -15,13 +15,12 @@ import autolog  # noqa: E402
 from autolog import autolog as enable_autolog  # noqa: E402
 from autolog.engine import AutologWarning, is_autolog_wrapper  # noqa: E402
 from autolog.models import read_metadata  # noqa: E402
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     artifact_path,
     history,
     model_directory_files,
     only_run,
     runs_of,
-    store,
 )
 
 rng = np.random.default_rng(0)
@@ -32,9 +31,15 @@ y = (X.sum(axis=1) > 0).astype("int32")
 def _model(learning_rate=0.01):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
     )
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -77,7 +82,9 @@ def test_metric_histories_equal_history_epoch_by_epoch(store):
     run_id = only_run(store).info.run_id
     assert set(fit_history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     for key, values in fit_history.history.items():
-        assert history(store, run_id, key) == [(epoch, pytest.approx(v)) for epoch, v in enumerate(values)], key
+        assert history(store, run_id, key) == [(epoch, pytest.approx(v)) for epoch, v in enumerate(values)], (
+            key
+        )
 
 
 def test_early_stopping_records_settings_stopped_epoch_and_best(store):

@@ -10,16 +10,21 @@ lgb = require("lightgbm")
 
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     assert_history,
     assert_one_warning_and_same_error,
     only_run,
     run_ended_by,
-    store,
 )
 
 X, y = load_breast_cancer(return_X_y=True)
-PARAMS = {"objective": "binary", "metric": ["binary_logloss", "auc"], "num_leaves": 4, "verbose": -1, "num_threads": 1}
+PARAMS = {
+    "objective": "binary",
+    "metric": ["binary_logloss", "auc"],
+    "num_leaves": 4,
+    "verbose": -1,
+    "num_threads": 1,
+}
 FAIL_AT = 5
 
 
@@ -46,7 +51,14 @@ class RaisesAt:
 def _train(callback, rounds=20):
     train_set = lgb.Dataset(X[:400], y[:400])
     valid_set = lgb.Dataset(X[400:], y[400:], reference=train_set)
-    return lgb.train(PARAMS, train_set, rounds, valid_sets=[train_set, valid_set], valid_names=["train", "valid"], callbacks=[callback])
+    return lgb.train(
+        PARAMS,
+        train_set,
+        rounds,
+        valid_sets=[train_set, valid_set],
+        valid_names=["train", "valid"],
+        callbacks=[callback],
+    )
 
 
 def _assert_history_up_to_the_failure(client, run_id, callback, last=FAIL_AT):
@@ -84,7 +96,12 @@ def test_wrapper_fit_raising_keeps_its_history(store):
     error = ValueError("stop")
     callback = RaisesAt(error)
     model = lgb.LGBMClassifier(n_estimators=20, num_leaves=4, verbose=-1, n_jobs=1)
-    run = run_ended_by(store, lambda: model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], callbacks=[callback]), error, "FAILED")
+    run = run_ended_by(
+        store,
+        lambda: model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], callbacks=[callback]),
+        error,
+        "FAILED",
+    )
     (key,) = callback.seen
     assert len(callback.seen[key]) == FAIL_AT + 1
     assert_history(store, run.info.run_id, key, callback.seen[key])

@@ -20,7 +20,7 @@ import autolog  # noqa: E402
 from autolog.engine import AutologWarning  # noqa: E402
 from autolog.exceptions import ModelIntegrityError  # noqa: E402
 from autolog.models import read_metadata  # noqa: E402
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     artifact_path,
     assert_autolog_wraps_once_and_disable_restores,
     assert_history_equals_evals_result,
@@ -32,13 +32,18 @@ from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     run_ended_by,
     run_python,
     runs_of,
-    store,
     train_with_broken_metric_history,
 )
 
 X, y = load_breast_cancer(return_X_y=True)
 X_train, y_train, X_valid, y_valid = X[:400], y[:400], X[400:], y[400:]
-PARAMS = {"objective": "binary", "metric": ["binary_logloss", "auc"], "num_leaves": 4, "verbose": -1, "num_threads": 1}
+PARAMS = {
+    "objective": "binary",
+    "metric": ["binary_logloss", "auc"],
+    "num_leaves": 4,
+    "verbose": -1,
+    "num_threads": 1,
+}
 
 
 def _train(rounds=8, **kwargs):
@@ -47,8 +52,13 @@ def _train(rounds=8, **kwargs):
     evals_result = {}
     callbacks = kwargs.pop("callbacks", [])
     booster = lgb.train(
-        PARAMS, train_set, rounds, valid_sets=[train_set, valid_set], valid_names=["train", "valid"],
-        callbacks=callbacks + [lgb.record_evaluation(evals_result)], **kwargs,
+        PARAMS,
+        train_set,
+        rounds,
+        valid_sets=[train_set, valid_set],
+        valid_names=["train", "valid"],
+        callbacks=callbacks + [lgb.record_evaluation(evals_result)],
+        **kwargs,
     )
     return booster, evals_result
 
@@ -100,7 +110,9 @@ def test_train_early_stopping_records_best_iteration_and_scores(store):
         for metric_name, value in scores.items():
             assert metrics[f"best_{eval_name}-{metric_name}"] == pytest.approx(value)
     # LightGBM counts the best iteration from 1: its values sit at step best_iteration - 1.
-    assert metrics["best_valid-auc"] == pytest.approx(evals_result["valid"]["auc"][booster.best_iteration - 1])
+    assert metrics["best_valid-auc"] == pytest.approx(
+        evals_result["valid"]["auc"][booster.best_iteration - 1]
+    )
     assert len(history(store, run.info.run_id, "valid-auc")) == len(evals_result["valid"]["auc"])
 
 
@@ -193,15 +205,26 @@ def test_classifier_fit_makes_exactly_one_run(store):
 
 def test_classifier_early_stopping_and_reload_as_the_wrapper(store):
     model = _classifier(n_estimators=300)
-    model.fit(X_train, y_train, eval_X=(X_valid,), eval_y=(y_valid,), callbacks=[lgb.early_stopping(3, verbose=False)])
+    model.fit(
+        X_train,
+        y_train,
+        eval_X=(X_valid,),
+        eval_y=(y_valid,),
+        callbacks=[lgb.early_stopping(3, verbose=False)],
+    )
     run = only_run(store)
     assert run.data.metrics["best_iteration"] == model.best_iteration_ < 300
-    loaded = assert_reloads_with_the_same_predictions(run.info.run_id, model, X_valid, ("predict_proba", "predict"))
+    loaded = assert_reloads_with_the_same_predictions(
+        run.info.run_id, model, X_valid, ("predict_proba", "predict")
+    )
     assert type(loaded) is lgb.LGBMClassifier
     assert loaded.best_iteration_ == model.best_iteration_ and loaded.get_params()["num_leaves"] == 4
     files = model_directory_files(store, run.info.run_id)
     assert set(files) == {"model.txt", "lightgbm_wrapper.json", "autolog-model.json"}
-    assert json.loads(files["lightgbm_wrapper.json"])["model_sha256"] == hashlib.sha256(files["model.txt"]).hexdigest()
+    assert (
+        json.loads(files["lightgbm_wrapper.json"])["model_sha256"]
+        == hashlib.sha256(files["model.txt"]).hexdigest()
+    )
 
 
 def test_string_labels_and_multiclass_reload_with_equal_predictions(store):

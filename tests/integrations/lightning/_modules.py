@@ -11,7 +11,9 @@ class TinyMlp(torch.nn.Module):
     def __init__(self, width: int = 3):
         super().__init__()
         self.hparams = {"width": width}
-        self.layers = torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.Tanh(), torch.nn.Linear(width, 1))
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(3, width), torch.nn.Tanh(), torch.nn.Linear(width, 1)
+        )
 
     def forward(self, x):
         return self.layers(x)

@@ -11,11 +11,10 @@ from tests.integrations._framework_fixtures import require
 torch = require("torch")
 pl = require("lightning.pytorch")
 
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     assert_history,
     assert_one_warning_and_same_error,
     only_run,
-    store,
 )
 from tests.integrations.lightning.test_lightning import EpochSnapshots, Regressor, _loaders, _trainer  # noqa: E402
 
@@ -91,5 +90,7 @@ def test_an_exception_before_the_optimizers_exist_still_fails_cleanly(store):
 
 def test_a_failure_in_our_on_failure_is_one_warning_and_the_error_is_unchanged(store, monkeypatch):
     error = ValueError("user")
-    assert_one_warning_and_same_error(monkeypatch, lambda: _fit_until_it_raises(error, EpochSnapshots()), error)
+    assert_one_warning_and_same_error(
+        monkeypatch, lambda: _fit_until_it_raises(error, EpochSnapshots()), error
+    )
     assert only_run(store).info.status == "FAILED"

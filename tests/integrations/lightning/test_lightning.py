@@ -14,6 +14,7 @@ from tests.integrations._framework_fixtures import require
 torch = require("torch")
 pl = require("lightning.pytorch")
 
+from autolog.integrations.lightning import configure  # noqa: E402
 from lightning.pytorch.callbacks import Callback, Checkpoint, EarlyStopping  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
@@ -21,15 +22,13 @@ import autolog  # noqa: E402
 from autolog import autolog as enable_autolog  # noqa: E402
 from autolog.engine import AutologWarning, is_autolog_wrapper  # noqa: E402
 from autolog.models import read_metadata  # noqa: E402
-from autolog.integrations.lightning import configure  # noqa: E402
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     artifact_path,
     history,
     model_directory_files,
     only_run,
     run_python,
     runs_of,
-    store,
 )
 
 logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)  # "GPU available: False" and tips
@@ -44,7 +43,9 @@ class Regressor(pl.LightningModule):
     def __init__(self, hidden: int = 4, lr: float = 0.05, fail_at_step: int = -1):
         super().__init__()
         self.save_hyperparameters()
-        self.net = torch.nn.Sequential(torch.nn.Linear(3, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(3, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
+        )
         self.step_losses: list[tuple[int, float]] = []
 
     def forward(self, x):

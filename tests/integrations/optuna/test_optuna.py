@@ -11,10 +11,11 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-import autolog  # noqa: E402
-from autolog import autolog as enable_autolog  # noqa: E402
 from autolog.integrations._trials import ROLE_TAG  # noqa: E402
 from autolog.integrations._tuning_history import HISTORY_ARTIFACT  # noqa: E402
+
+import autolog  # noqa: E402
+from autolog import autolog as enable_autolog  # noqa: E402
 from tests.integrations._framework_fixtures import assert_autolog_wraps_once_and_disable_restores  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -34,7 +35,9 @@ def _runs(client):
 
 
 def _children(client, parent_id):
-    return sorted((r for r in _runs(client) if r.info.parent_run_id == parent_id), key=lambda r: r.info.start_time)
+    return sorted(
+        (r for r in _runs(client) if r.info.parent_run_id == parent_id), key=lambda r: r.info.start_time
+    )
 
 
 def _objective(trial):
@@ -68,9 +71,14 @@ def test_study_parent_and_one_child_per_trial_with_states_history_and_summary(st
         run = trials[frozen.number]
         assert run.data.tags["optuna.trial.state"] == frozen.state.name
         assert run.info.status == ("FAILED" if frozen.state.name == "FAIL" else "FINISHED")
-        assert run.data.params["x"] == str(frozen.params["x"]) and run.data.params["kind"] == frozen.params["kind"]
+        assert (
+            run.data.params["x"] == str(frozen.params["x"])
+            and run.data.params["kind"] == frozen.params["kind"]
+        )
         history = store.get_metric_history(run.info.run_id, "intermediate_value")
-        assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == sorted(frozen.intermediate_values.items())
+        assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == sorted(
+            frozen.intermediate_values.items()
+        )
         assert run.data.metrics["duration_seconds"] >= 0
         if frozen.state.name == "COMPLETE":
             assert run.data.metrics["value"] == pytest.approx(frozen.value)
@@ -126,7 +134,10 @@ def test_an_uncaught_error_propagates_unchanged_and_ends_the_runs_failed(store):
     (parent,) = [r for r in _runs(store) if r.info.parent_run_id is None]
     assert parent.info.status == "FAILED"
     trials = _children(store, parent.info.run_id)
-    assert [(r.info.run_name, r.info.status) for r in trials] == [("trial-0", "FINISHED"), ("trial-1", "FAILED")]
+    assert [(r.info.run_name, r.info.status) for r in trials] == [
+        ("trial-0", "FINISHED"),
+        ("trial-1", "FAILED"),
+    ]
     assert trials[1].data.tags["optuna.trial.state"] == "FAIL"
 
 
@@ -149,11 +160,17 @@ study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=3)
 
 
 @pytest.mark.slow
-def test_two_processes_sharing_one_rdb_study_each_write_a_parent_and_their_trials(store, tracking_dir, tmp_path):
+def test_two_processes_sharing_one_rdb_study_each_write_a_parent_and_their_trials(
+    store, tracking_dir, tmp_path
+):
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     optuna.create_study(study_name="shared", storage=storage)
     workers = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(WORKER), str(tracking_dir), storage], stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(WORKER), str(tracking_dir), storage],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     for worker in workers:
@@ -192,4 +209,7 @@ def test_a_boosting_fit_inside_the_objective_nests_under_its_trial(store, framew
     assert len(trials) == 2 and len(runs) == 5
     for trial in trials:
         (fit,) = _children(store, trial.info.run_id)
-        assert fit.info.run_name == model_class.__name__ and fit.data.params["n_estimators"] == trial.data.params["n_estimators"]
+        assert (
+            fit.info.run_name == model_class.__name__
+            and fit.data.params["n_estimators"] == trial.data.params["n_estimators"]
+        )

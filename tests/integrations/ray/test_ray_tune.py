@@ -7,12 +7,12 @@ import os
 import pytest
 
 ray = pytest.importorskip("ray")
+from autolog.integrations._trials import ROLE_TAG, TRIAL_TAG  # noqa: E402
+from autolog.integrations.ray._worker import CHECKPOINT_TAG, STATUS_TAG, remote_node_refusal  # noqa: E402
 from ray import tune  # noqa: E402
 
 import autolog  # noqa: E402
 from autolog import autolog as enable_autolog  # noqa: E402
-from autolog.integrations._trials import ROLE_TAG, TRIAL_TAG  # noqa: E402
-from autolog.integrations.ray._worker import CHECKPOINT_TAG, STATUS_TAG, remote_node_refusal  # noqa: E402
 from tests.integrations._framework_fixtures import assert_autolog_wraps_once_and_disable_restores  # noqa: E402
 
 
@@ -30,7 +30,9 @@ def train(config):
         if step == 2:
             with tempfile.TemporaryDirectory() as folder:
                 open(os.path.join(folder, "state.txt"), "w").write(str(step))
-                tune.report({"loss": config["x"] * (3 - step)}, checkpoint=tune.Checkpoint.from_directory(folder))
+                tune.report(
+                    {"loss": config["x"] * (3 - step)}, checkpoint=tune.Checkpoint.from_directory(folder)
+                )
         else:
             tune.report({"loss": config["x"] * (3 - step)})
 
@@ -85,4 +87,6 @@ def test_the_patches_are_idempotent_and_reversible():
     from ray.train._internal.session import _TrainSession
     from ray.tune.impl.tuner_internal import TunerInternal
 
-    assert_autolog_wraps_once_and_disable_restores([(TunerInternal, "_fit_internal"), (_TrainSession, "report")])
+    assert_autolog_wraps_once_and_disable_restores(
+        [(TunerInternal, "_fit_internal"), (_TrainSession, "report")]
+    )

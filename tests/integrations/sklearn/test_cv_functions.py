@@ -11,6 +11,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn.model_selection
+from autolog.integrations.sklearn._cv_functions import CV_FUNCTIONS
 from sklearn.datasets import load_iris
 from sklearn.ensemble import StackingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -20,7 +21,6 @@ from sklearn.tree import DecisionTreeClassifier
 
 import autolog
 from autolog import autolog as enable_autolog
-from autolog.integrations.sklearn._cv_functions import CV_FUNCTIONS
 
 FINISHED, FAILED = "FINISHED", "FAILED"
 
@@ -42,7 +42,9 @@ def data():
 
 def only_run(client):
     runs = list(client.search_runs(["0"]))
-    assert len(runs) == 1, [(run.info.run_name, run.data.tags.get("autolog.sklearn.function")) for run in runs]
+    assert len(runs) == 1, [
+        (run.info.run_name, run.data.tags.get("autolog.sklearn.function")) for run in runs
+    ]
     return runs[0]
 
 
@@ -68,12 +70,16 @@ def test_cross_val_score_makes_one_run_with_fold_history_and_summary(client, dat
     assert values == scores.tolist()
     assert run.data.metrics["cv_test_score_mean"] == np.mean(scores)
     assert run.data.metrics["cv_test_score_std"] == np.std(scores)
-    np.testing.assert_array_equal(scores, unpatched("cross_val_score", LogisticRegression(C=0.5, max_iter=300), X, y, cv=5))
+    np.testing.assert_array_equal(
+        scores, unpatched("cross_val_score", LogisticRegression(C=0.5, max_iter=300), X, y, cv=5)
+    )
 
 
 def test_cross_val_score_names_metrics_after_the_scoring(client, data):
     X, y = data
-    scores = sklearn.model_selection.cross_val_score(DecisionTreeClassifier(random_state=0), X, y, cv=3, scoring="accuracy")
+    scores = sklearn.model_selection.cross_val_score(
+        DecisionTreeClassifier(random_state=0), X, y, cv=3, scoring="accuracy"
+    )
     run = only_run(client)
     assert history(client, run.info.run_id, "cv_test_accuracy") == ([0, 1, 2], scores.tolist())
     assert run.data.metrics["cv_test_accuracy_mean"] == np.mean(scores)
@@ -82,10 +88,22 @@ def test_cross_val_score_names_metrics_after_the_scoring(client, data):
 def test_cross_validate_with_several_scorers_and_train_scores(client, data):
     X, y = data
     result = sklearn.model_selection.cross_validate(
-        LogisticRegression(max_iter=300), X, y, cv=4, scoring=["accuracy", "f1_macro"], return_train_score=True
+        LogisticRegression(max_iter=300),
+        X,
+        y,
+        cv=4,
+        scoring=["accuracy", "f1_macro"],
+        return_train_score=True,
     )
     run = only_run(client)
-    for key in ("test_accuracy", "test_f1_macro", "train_accuracy", "train_f1_macro", "fit_time", "score_time"):
+    for key in (
+        "test_accuracy",
+        "test_f1_macro",
+        "train_accuracy",
+        "train_f1_macro",
+        "fit_time",
+        "score_time",
+    ):
         steps, values = history(client, run.info.run_id, f"cv_{key}")
         assert steps == [0, 1, 2, 3]
         assert values == result[key].tolist()
@@ -95,7 +113,9 @@ def test_cross_validate_with_several_scorers_and_train_scores(client, data):
 
 def test_cross_validate_single_string_scoring(client, data):
     X, y = data
-    result = sklearn.model_selection.cross_validate(LogisticRegression(max_iter=300), X, y, cv=3, scoring="f1_macro")
+    result = sklearn.model_selection.cross_validate(
+        LogisticRegression(max_iter=300), X, y, cv=3, scoring="f1_macro"
+    )
     assert set(result) == {"fit_time", "score_time", "test_score"}
     run = only_run(client)
     assert history(client, run.info.run_id, "cv_test_f1_macro")[1] == result["test_score"].tolist()
@@ -103,19 +123,28 @@ def test_cross_validate_single_string_scoring(client, data):
 
 def test_cross_val_predict_makes_one_run_and_returns_the_same_predictions(client, data):
     X, y = data
-    predictions = sklearn.model_selection.cross_val_predict(LogisticRegression(max_iter=300), X, y, cv=3, method="predict_proba")
+    predictions = sklearn.model_selection.cross_val_predict(
+        LogisticRegression(max_iter=300), X, y, cv=3, method="predict_proba"
+    )
     run = only_run(client)
     assert run.data.tags["autolog.cv.method"] == "predict_proba"
     assert run.data.params["max_iter"] == "300"
     np.testing.assert_array_equal(
-        predictions, unpatched("cross_val_predict", LogisticRegression(max_iter=300), X, y, cv=3, method="predict_proba")
+        predictions,
+        unpatched("cross_val_predict", LogisticRegression(max_iter=300), X, y, cv=3, method="predict_proba"),
     )
 
 
 def test_learning_curve_steps_are_train_sizes(client, data):
     X, y = data
     sizes, train_scores, test_scores = sklearn.model_selection.learning_curve(
-        DecisionTreeClassifier(random_state=0), X, y, cv=3, train_sizes=[0.3, 0.6, 1.0], shuffle=True, random_state=0
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        cv=3,
+        train_sizes=[0.3, 0.6, 1.0],
+        shuffle=True,
+        random_state=0,
     )
     run = only_run(client)
     steps, means = history(client, run.info.run_id, "cv_test_score_mean")
@@ -127,8 +156,14 @@ def test_learning_curve_steps_are_train_sizes(client, data):
 def test_learning_curve_with_times(client, data):
     X, y = data
     result = sklearn.model_selection.learning_curve(
-        DecisionTreeClassifier(random_state=0), X, y, cv=3, train_sizes=[0.5, 1.0], return_times=True,
-        shuffle=True, random_state=0,
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        cv=3,
+        train_sizes=[0.5, 1.0],
+        return_times=True,
+        shuffle=True,
+        random_state=0,
     )
     assert len(result) == 5
     run = only_run(client)
@@ -146,7 +181,9 @@ def test_validation_curve_steps_are_param_indices(client, data):
     steps, means = history(client, run.info.run_id, "cv_test_score_mean")
     assert steps == [0, 1, 2, 3]
     assert means == np.mean(test_scores, axis=1).tolist()
-    assert history(client, run.info.run_id, "cv_train_score_mean")[1] == np.mean(train_scores, axis=1).tolist()
+    assert (
+        history(client, run.info.run_id, "cv_train_score_mean")[1] == np.mean(train_scores, axis=1).tolist()
+    )
 
 
 def test_permutation_test_score(client, data):
@@ -157,7 +194,10 @@ def test_permutation_test_score(client, data):
     run = only_run(client)
     assert run.data.metrics["cv_test_score"] == score
     assert run.data.metrics["pvalue"] == pvalue
-    assert history(client, run.info.run_id, "permutation_score") == ([0, 1, 2, 3, 4], permutation_scores.tolist())
+    assert history(client, run.info.run_id, "permutation_score") == (
+        [0, 1, 2, 3, 4],
+        permutation_scores.tolist(),
+    )
     assert run.data.metrics["permutation_score_mean"] == np.mean(permutation_scores)
 
 
@@ -165,7 +205,9 @@ def test_permutation_test_score(client, data):
 def test_n_jobs_2_still_makes_one_run(client, data, backend):
     X, y = data
     with joblib.parallel_backend(backend):
-        scores = sklearn.model_selection.cross_val_score(LogisticRegression(max_iter=300), X, y, cv=4, n_jobs=2)
+        scores = sklearn.model_selection.cross_val_score(
+            LogisticRegression(max_iter=300), X, y, cv=4, n_jobs=2
+        )
     run = only_run(client)
     assert history(client, run.info.run_id, "cv_test_score") == ([0, 1, 2, 3], scores.tolist())
 

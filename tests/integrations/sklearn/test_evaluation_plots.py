@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from autolog.integrations.sklearn._evaluation import MAX_CURVE_POINTS, evaluation_data, search_data
+from autolog.integrations.sklearn._metrics import training_metrics
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 from sklearn.datasets import load_diabetes, load_iris, make_classification
@@ -15,9 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 import autolog
 from autolog.exceptions import InvalidInputError
-from autolog.integrations.sklearn._evaluation import MAX_CURVE_POINTS, evaluation_data, search_data
-from autolog.integrations.sklearn._metrics import training_metrics
-from tests.integrations.sklearn._fixtures import runs_of, store  # noqa: F401
+from tests.integrations.sklearn._fixtures import runs_of
 
 
 def plots_of(model, X, y, w=None):
@@ -41,7 +41,9 @@ def test_binary_curves_equal_sklearn(weighted):
     on_curve = {(round(a, 6), round(b, 6)) for a, b in zip(fpr, tpr)}
     assert all((a, b) in on_curve for a, b in zip(roc["x"], roc["y"]))
     (pr,) = data["precision_recall_curve"]
-    assert pr["average_precision"] == pytest.approx(skm.average_precision_score(y, score, sample_weight=w), rel=1e-9)
+    assert pr["average_precision"] == pytest.approx(
+        skm.average_precision_score(y, score, sample_weight=w), rel=1e-9
+    )
     expected_cm = skm.confusion_matrix(y, model.predict(X), sample_weight=w)
     assert np.allclose(data["confusion_matrix"]["counts"], expected_cm)
     if not weighted:
@@ -110,7 +112,9 @@ def test_evaluate_logs_metrics_and_plots_into_the_active_or_a_new_run(store):
         autolog.evaluate(model, X_test, y_test, name="test-set")
     logged = autolog.get_run(active.info.run_id)
     assert "test-set_f1_score" in logged.data.metrics
-    assert [a.path for a in store.list_artifacts(active.info.run_id, "evaluation")] == ["evaluation/test-set.json"]
+    assert [a.path for a in store.list_artifacts(active.info.run_id, "evaluation")] == [
+        "evaluation/test-set.json"
+    ]
     with pytest.raises(InvalidInputError, match="name"):
         autolog.evaluate(model, X_test, y_test, name="../escape")
 
@@ -122,11 +126,32 @@ def test_runs_plot_writes_an_image_per_plot(store, tmp_path, capsys):
     GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
     (parent,) = [run for run in runs_of(store) if run.info.parent_run_id is None]
     out = tmp_path / "plots"
-    assert main(["--store", store.tracking_uri, "runs", "plot", parent.info.run_id, "-o", str(out), "--format", "svg"]) == 0
+    assert (
+        main(
+            [
+                "--store",
+                store.tracking_uri,
+                "runs",
+                "plot",
+                parent.info.run_id,
+                "-o",
+                str(out),
+                "--format",
+                "svg",
+            ]
+        )
+        == 0
+    )
     written = sorted(path.name for path in out.iterdir())
     assert written == sorted(
-        ["search_parallel_coordinates.svg", "search_param_vs_score.svg", "training_confusion_matrix.svg",
-         "training_roc_curve.svg", "training_precision_recall_curve.svg", "training_feature_importance.svg"]
+        [
+            "search_parallel_coordinates.svg",
+            "search_param_vs_score.svg",
+            "training_confusion_matrix.svg",
+            "training_roc_curve.svg",
+            "training_precision_recall_curve.svg",
+            "training_feature_importance.svg",
+        ]
     )
     assert all((out / name).read_text().lstrip().startswith("<?xml") for name in written)
     (child,) = [run for run in runs_of(store) if run.info.parent_run_id][:1]

@@ -1,6 +1,5 @@
 """Run counts, statuses, params and tags of autologged fits."""
 
-import numpy as np
 import pytest
 from joblib import parallel_backend
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -16,7 +15,7 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 import autolog
 from autolog import autolog as enable_autolog
 from autolog.engine import is_autolog_wrapper
-from tests.integrations.sklearn._fixtures import runs_of, store, top_level_runs  # noqa: F401
+from tests.integrations.sklearn._fixtures import runs_of, top_level_runs
 
 X, y = load_iris(return_X_y=True)
 

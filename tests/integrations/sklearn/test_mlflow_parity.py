@@ -19,7 +19,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 import autolog
 from autolog import autolog as enable_autolog
 from autolog.engine import AutologWarning, _contract
-from tests.integrations.sklearn._fixtures import runs_of, store  # noqa: F401
+from tests.integrations.sklearn._fixtures import runs_of
 
 X, y = load_iris(return_X_y=True)
 
@@ -52,7 +52,9 @@ def test_include_and_exclude_take_public_dotted_paths(store):
 
 
 def test_a_name_that_matches_nothing_warns_once(store):
-    enable_autolog(log_models=False, exclude=["sklearn.ensemble.RandomForestClasifier", "xgboost", "sklearn.tree"])
+    enable_autolog(
+        log_models=False, exclude=["sklearn.ensemble.RandomForestClasifier", "xgboost", "sklearn.tree"]
+    )
     with pytest.warns(AutologWarning, match="RandomForestClasifier") as caught:
         LogisticRegression(max_iter=300).fit(X, y)
         LogisticRegression(max_iter=300).fit(X, y)

@@ -15,6 +15,8 @@ import weakref
 import numpy as np
 import pytest
 import sklearn.metrics
+from autolog.integrations.sklearn import _post_training
+from autolog.integrations.sklearn._post_training import IdentityWeakMap
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -26,8 +28,6 @@ from sklearn.tree import DecisionTreeClassifier
 
 import autolog
 from autolog import autolog as enable_autolog
-from autolog.integrations.sklearn import _post_training
-from autolog.integrations.sklearn._post_training import IdentityWeakMap
 
 
 @pytest.fixture
@@ -282,7 +282,9 @@ def test_nothing_logged_inside_a_fit(client, iris):
     model = LogisticRegression(max_iter=300).fit(X_train, y_train)
     # Pipeline.fit is an autologged training call; the step's fit runs inside it.
     make_pipeline(FitUsesAnotherModel(model, X_test, y_test)).fit(X_train, y_train)
-    model_run = next(run for run in all_runs(client) if run.info.run_name and "LogisticRegression" in run.info.run_name)
+    model_run = next(
+        run for run in all_runs(client) if run.info.run_name and "LogisticRegression" in run.info.run_name
+    )
     assert post_training_metrics(client, model_run.info.run_id) == {}
 
 

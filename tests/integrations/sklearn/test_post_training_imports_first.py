@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn.metrics
+from autolog.integrations.sklearn import _post_training
 from sklearn.datasets import load_iris, make_classification
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
@@ -39,7 +40,6 @@ import autolog
 from autolog import autolog as enable_autolog
 from autolog._core._process import PROCESS
 from autolog.engine._patcher import closure_cell
-from autolog.integrations.sklearn import _post_training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CELL = _post_training.VALIDATED_FUNCTION_CELL
@@ -218,7 +218,9 @@ def test_metric_functions_pickle_to_the_same_bytes_as_before_autolog(client):
     assert pickle.loads(pickle.dumps(F1_MACRO))._score_func is f1_score
 
 
-def test_an_unexpected_cell_falls_back_to_attribute_replacement_and_warns_once(iris, tracking_dir, monkeypatch):
+def test_an_unexpected_cell_falls_back_to_attribute_replacement_and_warns_once(
+    iris, tracking_dir, monkeypatch
+):
     X_train, X_test, y_train, y_test = iris
     hamming_loss = ORIGINAL_FUNCTIONS["hamming_loss"]
     cell = closure_cell(hamming_loss, CELL)
@@ -269,7 +271,11 @@ def test_quickstart_runs_without_pandas_and_lists_the_test_accuracy(tmp_path):
     quickstart = os.path.join(ROOT, "examples", "quickstart.py")
     done = subprocess.run(
         [sys.executable, "-c", BLOCK_PANDAS_AND_RUN, quickstart],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

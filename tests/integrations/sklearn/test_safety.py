@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from autolog.integrations.sklearn import _run_recorder
+from autolog.integrations.sklearn._patching import TRAINING_METHODS, defining_class
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_iris
@@ -24,9 +26,7 @@ import autolog
 from autolog import autolog as enable_autolog
 from autolog._core._process import PROCESS
 from autolog.engine import AutologWarning, is_autolog_wrapper
-from autolog.integrations.sklearn import _run_recorder
-from autolog.integrations.sklearn._patching import TRAINING_METHODS, defining_class
-from tests.integrations.sklearn._fixtures import runs_of, store  # noqa: F401
+from tests.integrations.sklearn._fixtures import runs_of
 
 X, y = load_iris(return_X_y=True)
 
@@ -86,7 +86,10 @@ def test_the_users_exception_is_the_same_object(store):
         LogisticRegression().fit(X, y[:10])
     assert str(info.value) == str(plain.value)
     # The traceback still ends where scikit-learn raised it.
-    assert (info.traceback[-1].path, info.traceback[-1].name) == (plain.traceback[-1].path, plain.traceback[-1].name)
+    assert (info.traceback[-1].path, info.traceback[-1].name) == (
+        plain.traceback[-1].path,
+        plain.traceback[-1].name,
+    )
     (run,) = runs_of(store)
     assert run.info.status == "FAILED"
 
@@ -118,7 +121,11 @@ def test_every_estimator_of_all_estimators_is_covered():
         for name, cls in all_estimators():
             for method in TRAINING_METHODS:
                 owner = defining_class(cls, method)
-                if owner is not None and owner.__module__.startswith("sklearn") and not is_autolog_wrapper(owner.__dict__[method]):
+                if (
+                    owner is not None
+                    and owner.__module__.startswith("sklearn")
+                    and not is_autolog_wrapper(owner.__dict__[method])
+                ):
                     uncovered.append(f"{name}.{method}")
         assert uncovered == []
     finally:
@@ -126,10 +133,15 @@ def test_every_estimator_of_all_estimators_is_covered():
 
 
 def test_patched_methods_keep_signature_and_docstring():
-    before = {m: (inspect.signature(getattr(KMeans, m)), getattr(KMeans, m).__doc__) for m in ("fit", "fit_predict")}
+    before = {
+        m: (inspect.signature(getattr(KMeans, m)), getattr(KMeans, m).__doc__) for m in ("fit", "fit_predict")
+    }
     enable_autolog(log_models=False)
     try:
-        after = {m: (inspect.signature(getattr(KMeans, m)), getattr(KMeans, m).__doc__) for m in ("fit", "fit_predict")}
+        after = {
+            m: (inspect.signature(getattr(KMeans, m)), getattr(KMeans, m).__doc__)
+            for m in ("fit", "fit_predict")
+        }
         assert after == before
     finally:
         enable_autolog(disable=True)
@@ -157,7 +169,9 @@ def test_reload_equality_for_each_serialization_format(store, tmp_path):
             from skops.io import get_untrusted_types
 
             local = store.download_artifacts(run_id, "model", str(tmp_path / "skops-model"))
-            (model_file,) = [os.path.join(local, name) for name in os.listdir(local) if name.endswith(".skops")]
+            (model_file,) = [
+                os.path.join(local, name) for name in os.listdir(local) if name.endswith(".skops")
+            ]
             untrusted = get_untrusted_types(file=model_file)
             assert "sklearn.tree._tree.Tree" in untrusted
             with pytest.raises(Exception, match="not trusted"):

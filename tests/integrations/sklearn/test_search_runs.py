@@ -1,7 +1,6 @@
 """Hyperparameter searches: one parent, top-k children, best params, cv_results artifact."""
 
 import csv
-import io
 
 import pytest
 from sklearn.datasets import load_iris
@@ -10,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, RandomizedSearchCV
 
 from autolog import autolog as enable_autolog
-from tests.integrations.sklearn._fixtures import runs_of, store  # noqa: F401
+from tests.integrations.sklearn._fixtures import runs_of
 
 X, y = load_iris(return_X_y=True)
 GRID = {"C": [0.01, 0.1, 1.0, 10.0], "fit_intercept": [True, False]}
@@ -38,8 +37,12 @@ def test_grid_search_parent_and_top_five_children(store):
     for child in children:
         index = int(child.data.tags["autolog.search.candidate_index"])
         assert child.data.params["C"] == repr(search.cv_results_["params"][index]["C"])
-        assert child.data.metrics["mean_test_score"] == pytest.approx(search.cv_results_["mean_test_score"][index])
-        assert child.data.metrics["mean_fit_time"] == pytest.approx(search.cv_results_["mean_fit_time"][index])
+        assert child.data.metrics["mean_test_score"] == pytest.approx(
+            search.cv_results_["mean_test_score"][index]
+        )
+        assert child.data.metrics["mean_fit_time"] == pytest.approx(
+            search.cv_results_["mean_fit_time"][index]
+        )
         assert child.data.metrics["rank_test_score"] == search.cv_results_["rank_test_score"][index]
         assert not any(key.startswith(("split", "param")) for key in child.data.metrics)
         assert child.data.params["max_iter"] == "500"

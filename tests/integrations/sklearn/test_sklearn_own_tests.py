@@ -33,10 +33,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 
 def outcomes(tmp_path, enable: bool) -> dict:
     target = tmp_path / f"outcomes-{enable}.json"
-    env = dict(os.environ, AUTOLOG_PLUGIN_ENABLE="1" if enable else "0", AUTOLOG_PLUGIN_OUTCOMES=str(target),
-               AUTOLOG_PLUGIN_LOG_MODELS="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", PLUGIN, "-W", "ignore",
-               "--pyargs", *SELECTION]
+    env = dict(
+        os.environ,
+        AUTOLOG_PLUGIN_ENABLE="1" if enable else "0",
+        AUTOLOG_PLUGIN_OUTCOMES=str(target),
+        AUTOLOG_PLUGIN_LOG_MODELS="1",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        PLUGIN,
+        "-W",
+        "ignore",
+        "--pyargs",
+        *SELECTION,
+    ]
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert target.exists(), finished.stdout[-3000:] + finished.stderr[-3000:]
     return json.loads(target.read_text())
@@ -47,5 +65,9 @@ def test_sklearn_tests_pass_with_autolog_as_without(tmp_path):
     without = outcomes(tmp_path, enable=False)
     with_autolog = outcomes(tmp_path, enable=True)
     assert sum(outcome == "passed" for outcome in without.values()) > 100
-    changed = {test: (without.get(test), outcome) for test, outcome in with_autolog.items() if without.get(test) != outcome}
+    changed = {
+        test: (without.get(test), outcome)
+        for test, outcome in with_autolog.items()
+        if without.get(test) != outcome
+    }
     assert changed == {}

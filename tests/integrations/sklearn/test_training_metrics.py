@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+from autolog.integrations.sklearn._metrics import training_metrics
 from sklearn import metrics as skm
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.svm import SVC
-
-from autolog.integrations.sklearn._metrics import training_metrics
 
 RNG = np.random.default_rng(0)
 
@@ -60,7 +59,9 @@ def test_pos_label_option_selects_the_positive_class():
     y_pred = model.predict(X)
     for name in ("precision", "recall", "f1"):
         function = getattr(skm, f"{name}_score")
-        assert got[f"training_{name}_score"] == pytest.approx(function(labels, y_pred, pos_label="neg", average="binary"))
+        assert got[f"training_{name}_score"] == pytest.approx(
+            function(labels, y_pred, pos_label="neg", average="binary")
+        )
     # ROC AUC is MLflow's whatever pos_label says: the greater label's column
     assert got["training_roc_auc"] == pytest.approx(skm.roc_auc_score(labels, model.predict_proba(X)[:, 1]))
 
@@ -160,6 +161,7 @@ def test_classifier_without_predict_proba_has_no_probability_metrics():
 
 # -- one predict_proba pass for classes whose predict is its argmax; Pipelines transform once ------
 
+from autolog.integrations.sklearn._metrics import _predict, _predict_is_argmax_of_proba  # noqa: E402
 from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
 from sklearn.ensemble import (  # noqa: E402
     BaggingClassifier,
@@ -170,8 +172,6 @@ from sklearn.ensemble import (  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier  # noqa: E402
-
-from autolog.integrations.sklearn._metrics import _predict, _predict_is_argmax_of_proba  # noqa: E402
 
 ARGMAX_MODELS = {
     "random_forest": lambda: RandomForestClassifier(n_estimators=7, max_depth=3, random_state=0),
@@ -198,7 +198,9 @@ def _expected(model, X, y, w):
     average = dict(average="weighted")
     expected = {
         "training_accuracy_score": skm.accuracy_score(y, y_pred, sample_weight=w),
-        "training_precision_score": skm.precision_score(y, y_pred, sample_weight=w, zero_division=0, **average),
+        "training_precision_score": skm.precision_score(
+            y, y_pred, sample_weight=w, zero_division=0, **average
+        ),
         "training_recall_score": skm.recall_score(y, y_pred, sample_weight=w, zero_division=0, **average),
         "training_f1_score": skm.f1_score(y, y_pred, sample_weight=w, zero_division=0, **average),
         "training_log_loss": skm.log_loss(y, proba, sample_weight=w, labels=model.classes_),
@@ -294,21 +296,27 @@ def test_pipeline_metrics_equal_sklearn_on_the_pipeline(case, monkeypatch):
     expected = _expected(pipeline, X, y, w)
     calls = []
     original = StandardScaler.transform
-    monkeypatch.setattr(StandardScaler, "transform", lambda self, X, copy=None: calls.append(1) or original(self, X))
+    monkeypatch.setattr(
+        StandardScaler, "transform", lambda self, X, copy=None: calls.append(1) or original(self, X)
+    )
     _assert_equal_metrics(training_metrics(pipeline, X, y, w), expected)
     assert len(calls) == 1
 
 
 def test_pipeline_of_a_forest_and_a_regressor_pipeline_equal_sklearn():
     X, y = make_classification(n_samples=150, n_features=5, random_state=0)
-    pipeline = make_pipeline(StandardScaler(), "passthrough", RandomForestClassifier(n_estimators=5, random_state=0))
+    pipeline = make_pipeline(
+        StandardScaler(), "passthrough", RandomForestClassifier(n_estimators=5, random_state=0)
+    )
     pipeline.fit(X, y)
     _assert_equal_metrics(training_metrics(pipeline, X, y), _expected(pipeline, X, y, None))
     Xr, yr = load_diabetes(return_X_y=True)
     w = RNG.uniform(0.1, 2.0, size=len(Xr))
     regressor = make_pipeline(StandardScaler(), Ridge()).fit(Xr, yr, ridge__sample_weight=w)
     got = training_metrics(regressor, Xr, yr, w)
-    assert got["training_r2_score"] == pytest.approx(skm.r2_score(yr, regressor.predict(Xr), sample_weight=w), rel=1e-12)
+    assert got["training_r2_score"] == pytest.approx(
+        skm.r2_score(yr, regressor.predict(Xr), sample_weight=w), rel=1e-12
+    )
     assert got["training_score"] == pytest.approx(regressor.score(Xr, yr, sample_weight=w), rel=1e-12)
 
 

@@ -8,16 +8,15 @@ from tests.integrations._framework_fixtures import require
 
 xgb = require("xgboost")
 
+from autolog.integrations._framework import MetricHistory  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 
-from autolog.integrations._framework import MetricHistory  # noqa: E402
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     assert_history,
     assert_one_warning_and_same_error,
     history,
     only_run,
     run_ended_by,
-    store,
 )
 
 X, y = load_breast_cancer(return_X_y=True)
@@ -34,14 +33,23 @@ class RaisesAt(xgb.callback.TrainingCallback):
 
     def after_iteration(self, model, epoch, evals_log):
         if epoch == self.at:
-            self.seen = {name: {m: list(v) for m, v in metrics.items()} for name, metrics in evals_log.items()}
+            self.seen = {
+                name: {m: list(v) for m, v in metrics.items()} for name, metrics in evals_log.items()
+            }
             raise self.error
         return False
 
 
 def _train(callback, rounds=20):
     dtrain, dvalid = xgb.DMatrix(X[:400], y[:400]), xgb.DMatrix(X[400:], y[400:])
-    return xgb.train(PARAMS, dtrain, rounds, evals=[(dtrain, "train"), (dvalid, "eval")], verbose_eval=False, callbacks=[callback])
+    return xgb.train(
+        PARAMS,
+        dtrain,
+        rounds,
+        evals=[(dtrain, "train"), (dvalid, "eval")],
+        verbose_eval=False,
+        callbacks=[callback],
+    )
 
 
 def _assert_history_up_to_the_failure(client, run_id, seen):
@@ -69,8 +77,15 @@ def test_keyboard_interrupt_is_killed_with_the_history(store):
 def test_wrapper_fit_raising_keeps_its_history(store):
     error = ValueError("stop")
     callback = RaisesAt(error)
-    model = xgb.XGBClassifier(n_estimators=20, max_depth=2, n_jobs=1, eval_metric="logloss", callbacks=[callback])
-    run = run_ended_by(store, lambda: model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], verbose=False), error, "FAILED")
+    model = xgb.XGBClassifier(
+        n_estimators=20, max_depth=2, n_jobs=1, eval_metric="logloss", callbacks=[callback]
+    )
+    run = run_ended_by(
+        store,
+        lambda: model.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], verbose=False),
+        error,
+        "FAILED",
+    )
     expected = list(enumerate(callback.seen["validation_0"]["logloss"]))
     assert_history(store, run.info.run_id, "validation_0-logloss", expected)
 
@@ -91,7 +106,9 @@ class ReadsTheStore(xgb.callback.TrainingCallback):
 
     def after_iteration(self, model, epoch, evals_log):
         (run,) = self.client.search_runs(["0"])
-        self.steps_in_store[epoch] = [m.step for m in self.client.get_metric_history(run.info.run_id, "eval-auc")]
+        self.steps_in_store[epoch] = [
+            m.step for m in self.client.get_metric_history(run.info.run_id, "eval-auc")
+        ]
         return False
 
 

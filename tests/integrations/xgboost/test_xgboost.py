@@ -13,15 +13,15 @@ from tests.integrations._framework_fixtures import require
 
 xgb = require("xgboost")
 
-from sklearn.datasets import load_breast_cancer, load_diabetes  # noqa: E402
 import sklearn.metrics  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_diabetes  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 import autolog  # noqa: E402
 from autolog.engine import AutologWarning  # noqa: E402
 from autolog.exceptions import ModelIntegrityError  # noqa: E402
 from autolog.models import read_metadata  # noqa: E402
-from tests.integrations._framework_fixtures import (  # noqa: E402, F401
+from tests.integrations._framework_fixtures import (  # noqa: E402
     artifact_path,
     assert_autolog_wraps_once_and_disable_restores,
     assert_history_equals_evals_result,
@@ -33,7 +33,6 @@ from tests.integrations._framework_fixtures import (  # noqa: E402, F401
     run_ended_by,
     run_python,
     runs_of,
-    store,
     train_with_broken_metric_history,
 )
 
@@ -50,8 +49,13 @@ def _train(rounds=8, **kwargs):
     dtrain, dvalid = _dmatrices()
     evals_result = {}
     booster = xgb.train(
-        PARAMS, dtrain, rounds, evals=[(dtrain, "train"), (dvalid, "eval")], evals_result=evals_result,
-        verbose_eval=False, **kwargs,
+        PARAMS,
+        dtrain,
+        rounds,
+        evals=[(dtrain, "train"), (dvalid, "eval")],
+        evals_result=evals_result,
+        verbose_eval=False,
+        **kwargs,
     )
     return booster, evals_result, dvalid
 
@@ -163,7 +167,9 @@ def test_an_exception_in_training_propagates_unchanged_and_fails_the_run(store):
 def test_a_failure_in_our_callback_leaves_training_unaffected(store, monkeypatch):
     with autolog.disabled():
         expected, _, dvalid = _train(rounds=5)
-    (booster, evals_result, _), caught = train_with_broken_metric_history(monkeypatch, lambda: _train(rounds=5))
+    (booster, evals_result, _), caught = train_with_broken_metric_history(
+        monkeypatch, lambda: _train(rounds=5)
+    )
     np.testing.assert_array_equal(booster.predict(dvalid), expected.predict(dvalid))
     assert len(evals_result["eval"]["auc"]) == 5
     assert any(issubclass(w.category, AutologWarning) for w in caught)
@@ -206,7 +212,9 @@ def test_classifier_early_stopping_and_reload_as_the_wrapper(store):
     run = only_run(store)
     assert run.data.metrics["best_iteration"] == model.best_iteration
     assert run.data.metrics["best_score"] == pytest.approx(model.best_score)
-    loaded = assert_reloads_with_the_same_predictions(run.info.run_id, model, X_valid, ("predict_proba", "predict"))
+    loaded = assert_reloads_with_the_same_predictions(
+        run.info.run_id, model, X_valid, ("predict_proba", "predict")
+    )
     assert type(loaded) is xgb.XGBClassifier
     assert set(model_directory_files(store, run.info.run_id)) == {"model.json", "autolog-model.json"}
 
@@ -256,7 +264,10 @@ def _patched_attributes():
     import xgboost.training
 
     owners = [(xgb, "train"), (xgboost.training, "train"), (xgboost.sklearn, "train")]
-    owners += [(cls, "fit") for cls in (xgb.XGBModel, xgb.XGBClassifier, xgb.XGBRanker, xgb.XGBRFClassifier, xgb.XGBRFRegressor)]
+    owners += [
+        (cls, "fit")
+        for cls in (xgb.XGBModel, xgb.XGBClassifier, xgb.XGBRanker, xgb.XGBRFClassifier, xgb.XGBRFRegressor)
+    ]
     return owners
 
 

@@ -78,15 +78,11 @@ def _rewrite_locations(convert) -> None:
     ):
         target = sa.table(table, sa.column(key), sa.column(column))
         rows = connection.execute(sa.select(target.c[key], target.c[column])).all()
-        changes = [
-            {"row_key": row[0], "value": new}
-            for row in rows
-            if (new := convert(row[1])) is not None
-        ]
+        changes = [{"row_key": row[0], "value": new} for row in rows if (new := convert(row[1])) is not None]
         statement = (
             sa.update(target)
             .where(target.c[key] == sa.bindparam("row_key"))
             .values({column: sa.bindparam("value")})
         )
         for start in range(0, len(changes), _CHUNK):
-            connection.execute(statement, changes[start:start + _CHUNK])
+            connection.execute(statement, changes[start : start + _CHUNK])
