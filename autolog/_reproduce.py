@@ -262,6 +262,7 @@ def _run_streaming(command: list, cwd: str, env: dict, output: Any) -> int:
         text=True,
         errors="replace",
     ) as process:
+        assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             output.write(line)
             output.flush()

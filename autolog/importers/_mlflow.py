@@ -168,16 +168,19 @@ class _Exporter:
         )
 
     def records(self) -> Iterable[dict]:
+        assert self.process.stdout is not None  # stdout=PIPE
         for line in self.process.stdout:
             yield json.loads(line)
 
     def acknowledge(self) -> None:
+        assert self.process.stdin is not None  # stdin=PIPE
         self.process.stdin.write("\n")
         self.process.stdin.flush()
 
     def finish(self) -> None:
         try:
-            self.process.stdin.close()
+            if self.process.stdin is not None:
+                self.process.stdin.close()
         except BrokenPipeError:  # the reader already exited; its status says why
             pass
         status = self.process.wait()
@@ -201,7 +204,7 @@ class _Importer:
         self.logged_models: dict[str, tuple[str, str]] = {}  # MLflow model id -> (run id, path)
 
     def complete_run_ids(self) -> list[str]:
-        ids = []
+        ids: list[str] = []
         experiment_ids = [e.experiment_id for e in self.store.search_experiments(ViewType.ALL)]
         token = None
         while experiment_ids:

@@ -38,6 +38,8 @@ class Progress:
             self.stream.flush()
 
     def _draw(self, prefix: str) -> None:
+        if self.stream is None:
+            return
         filled = int(_WIDTH * self.done / self.total) if self.total else _WIDTH
         elapsed = time.monotonic() - self.started
         self.stream.write(

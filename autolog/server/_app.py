@@ -265,12 +265,12 @@ def _safe_next(path: str) -> str:
     return path
 
 
-async def _api_error(request: Request, exc: AutologError) -> Response:
+async def _api_error(request: Request, exc: Exception) -> Response:
     status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
     return JSONResponse({"error": str(exc), "type": type(exc).__name__}, status_code=status)
 
 
-async def _page_forbidden(request: Request, exc: PermissionDenied) -> Response:
+async def _page_forbidden(request: Request, exc: Exception) -> Response:
     templates = request.app.state.templates
     return templates.TemplateResponse(
         request, "error.html", {"status": 403, "message": str(exc)}, status_code=403

@@ -61,6 +61,7 @@ class Policy:
         caller = self.caller()
         if caller.is_admin:
             return MANAGE
+        assert caller.user is not None  # only the anonymous caller (auth off) has no name, and it is admin
         granted = auth.permission(self.store, kind, str(resource_id), caller.user)
         return self.default_level if granted is None else granted
 
@@ -76,6 +77,7 @@ class Policy:
         caller = self.caller()
         if caller.is_admin:
             return set(resource_ids)
+        assert caller.user is not None  # as in level()
         grants = auth.grants(self.store, kind, caller.user)
         return {rid for rid in resource_ids if grants.get(rid, self.default_level) >= READ}
 

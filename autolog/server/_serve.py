@@ -35,13 +35,15 @@ def serve(
     """
     import uvicorn
 
+    from autolog.store import SqlStore, open_store
     from autolog.store import _server_auth as auth
-    from autolog.store import open_store
 
     auth.level_of(default_permission)
     if workers < 1:
         raise InvalidInputError(f"--workers must be at least 1, got {workers}")
     store = open_store(backend_store_uri, artifact_root)
+    if not isinstance(store, SqlStore):
+        raise InvalidInputError("--backend-store-uri must be a directory, sqlite:/// or postgresql:// store")
     store._writer()  # create or migrate the schema once, before the workers start
     auth_on = auth.has_users(store)
     store.close()

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["ArtifactRepository", "SqlStore", "Store", "open_store"]
+__all__ = ["ArtifactRepository", "SqlStore", "Store", "artifact_repository", "open_store"]
 
 _EXPORTS = {
     "SqlStore": "autolog.store._sql_store",
     "Store": "autolog.store._contract",
     "open_store": "autolog.store._open",
     "ArtifactRepository": "autolog.store._artifacts",
+    "artifact_repository": "autolog.store._repositories",
 }
 
 if TYPE_CHECKING:
     from autolog.store._artifacts import ArtifactRepository
     from autolog.store._contract import Store
     from autolog.store._open import open_store
+    from autolog.store._repositories import artifact_repository
     from autolog.store._sql_store import SqlStore
 
 

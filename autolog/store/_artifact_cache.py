@@ -19,9 +19,13 @@ import secrets
 import shutil
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from autolog._files import make_dirs
-from autolog.store._artifacts import ArtifactRecord, ArtifactRepository, Progress, _check
+from autolog.store._artifact_files import ArtifactRecord, Progress, check_received
+
+if TYPE_CHECKING:
+    from autolog.store._artifacts import ArtifactRepository
 
 DEFAULT_MAX_BYTES = 5 * 1024**3
 _lock = threading.Lock()
@@ -86,14 +90,14 @@ class ReadCache:
         if self.max_bytes == 0 or (expected is not None and expected.size > self.max_bytes):
             received = repository.get_file(artifact_path, local_file, progress=progress)
             if expected is not None:
-                _check(expected, received, repository, local_file)
+                check_received(expected, received, repository, local_file)
             return False
         make_dirs(os.path.join(self.directory, "tmp"))
         temp = os.path.join(self.directory, "tmp", f"{secrets.token_hex(8)}")
         try:
             received = repository.get_file(artifact_path, temp, progress=progress)
             if expected is not None:
-                _check(expected, received, repository, temp)
+                check_received(expected, received, repository, temp)
             blob = self.blob_path(received.sha256)
             make_dirs(os.path.dirname(blob))
             os.replace(temp, blob)

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy import bindparam
 
 from autolog.store import _engine
-from autolog.store._artifacts import ArtifactRecord
+from autolog.store._artifact_files import ArtifactRecord
 from autolog.store._schema import artifact_records
+from autolog.store._sql_common import SqlStoreParts
 
 _BY_RUN = sa.select(artifact_records.c.path, artifact_records.c.size, artifact_records.c.sha256).where(
     artifact_records.c.run_id == bindparam("run_id")
@@ -45,7 +46,7 @@ class RunArtifactLedger:
         return self.store.artifact_records(self.run_id, path)
 
 
-class ArtifactRecordsMixin:
+class ArtifactRecordsMixin(SqlStoreParts):
     """Record and look up the size and sha256 of each artifact file of a run."""
 
     def record_artifacts(self, run_id: str, records: Sequence[ArtifactRecord]) -> None:

@@ -16,60 +16,28 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import unquote, urlparse
 
 from autolog._core._entities import FileInfo
 from autolog._core._exceptions import (
-    ArtifactIntegrityError,
     InvalidInputError,
     NotFoundError,
     StoreError,
 )
 from autolog._core._validation import storable_text
 from autolog._files import FILE_MODE, make_dirs, open_no_follow
+from autolog.store._artifact_cache import read_cache
+from autolog.store._artifact_files import (
+    TEMP_PREFIX,
+    ArtifactLedger,
+    ArtifactRecord,
+    Progress,
+    check_received,
+)
 
 _COPY_CHUNK = 1024 * 1024
-TEMP_PREFIX = ".tmp-"  # a write in progress: listings skip names starting with it
 _umask_cache: list[int] = []
-
-Progress = Callable[[int], None]
-"""Called with the number of bytes just transferred."""
-
-
-@dataclass(frozen=True)
-class ArtifactRecord:
-    """What the metadata store records of one artifact file when it is written.
-
-    Attributes
-    ----------
-    path : str
-        The file's artifact path, relative to the run's artifact root (``/``-separated).
-    size : int
-        Size in bytes.
-    sha256 : str
-        Hex sha256 of the content.
-    """
-
-    path: str
-    size: int
-    sha256: str
-
-
-class ArtifactLedger(Protocol):
-    """Where a repository records (and looks up) the size and sha256 of the files it writes.
-
-    The store hands each run's repository a ledger bound to that run.
-    """
-
-    def record(self, records: Sequence[ArtifactRecord]) -> None:
-        """Record (insert or replace) these files' records."""
-
-    def lookup(self, path: str = "") -> Mapping[str, ArtifactRecord]:
-        """The records of the file ``path`` or of every file under the directory ``path``."""
-
 
 # --- URIs and paths ------------------------------------------------------------------------------
 
@@ -125,33 +93,13 @@ def _file_path(artifact_path: str) -> str:
     return relative
 
 
-def artifact_repository(
-    root: str, *, ledger: ArtifactLedger | None = None, anchor: str | None = None
-) -> ArtifactRepository:
-    """The repository for an artifact root: local disk for paths and ``file:``, fsspec otherwise.
-
-    Parameters
-    ----------
-    root : str
-        A local path, ``file:`` URI, or any fsspec URL (``s3://bucket/prefix``, ``gs://``, ``az://``).
-    ledger : ArtifactLedger, optional
-        Where sizes and sha256s are recorded and looked up (the store passes one per run).
-    """
-    if is_local_uri(root):
-        return LocalArtifactRepository(root, ledger=ledger, anchor=anchor)
-    from autolog.store._fsspec_artifacts import FsspecArtifactRepository
-
-    return FsspecArtifactRepository(root, ledger=ledger)
-
-
 # --- the interface -------------------------------------------------------------------------------
 
 
 class ArtifactRepository(abc.ABC):
     """The artifacts of one run under a root URI: the interface every backend implements.
 
-    ``ArtifactRepository(root)`` itself returns the implementation for ``root`` (see
-    :func:`artifact_repository`).
+    :func:`autolog.store._repositories.artifact_repository` picks the implementation for a root.
 
     Parameters
     ----------
@@ -173,11 +121,6 @@ class ArtifactRepository(abc.ABC):
 
     #: Whether downloads go through the local content-addressed cache (remote backends).
     uses_read_cache = False
-
-    def __new__(cls, root: str = "", *args, **kwargs):
-        if cls is ArtifactRepository:  # the interface chooses its implementation
-            return artifact_repository(root, ledger=kwargs.get("ledger"), anchor=kwargs.get("anchor"))
-        return super().__new__(cls)
 
     def __init__(self, root: str, *, ledger: ArtifactLedger | None = None):
         self.root = root
@@ -317,7 +260,7 @@ class ArtifactRepository(abc.ABC):
             record = known.get(_join(check_relative_path(path), name))
             if record is not None and local is not None:
                 digest, size = sha256_of_file(os.path.join(local, *name.split("/")))
-                _check(record, ArtifactRecord(record.path, size, digest), self)
+                check_received(record, ArtifactRecord(record.path, size, digest), self)
 
     def cached_directory(self, path: str) -> str | None:
         """A read-only local directory with the recorded files under ``path``, from the read cache.
@@ -331,7 +274,6 @@ class ArtifactRepository(abc.ABC):
         records = self._records(check_relative_path(path))
         if not records:
             return None
-        from autolog.store._artifact_cache import read_cache
 
         return read_cache().directory_for(self, check_relative_path(path), records)
 
@@ -377,13 +319,11 @@ class ArtifactRepository(abc.ABC):
     def _download_verified(self, artifact_path: str, local_file: str, progress, expected) -> None:
         make_dirs(os.path.dirname(local_file))
         if self.uses_read_cache:
-            from autolog.store._artifact_cache import read_cache
-
             read_cache().fetch(self, artifact_path, expected, local_file, progress)
             return
         received = self.get_file(artifact_path, local_file, progress=progress)
         if expected is not None:
-            _check(expected, received, self, local_file)
+            check_received(expected, received, self, local_file)
 
     def recorded_files(self, path: str = "") -> Mapping[str, ArtifactRecord]:
         """The ledger's records of the file ``path`` or of the files under it (``{}`` without one)."""
@@ -403,18 +343,6 @@ class ArtifactRepository(abc.ABC):
 
     def _records(self, path: str) -> Mapping[str, ArtifactRecord]:
         return {} if self.ledger is None else self.ledger.lookup(path)
-
-
-def _check(expected: ArtifactRecord, received: ArtifactRecord, repository, local_file=None) -> None:
-    if (expected.size, expected.sha256) == (received.size, received.sha256):
-        return
-    if local_file is not None and os.path.exists(local_file):
-        os.unlink(local_file)
-    raise ArtifactIntegrityError(
-        f"artifact {expected.path!r} of {repository.root} is {received.size} bytes with sha256 "
-        f"{received.sha256}, but {expected.size} bytes with sha256 {expected.sha256} were "
-        "recorded when it was written: it changed or is corrupt"
-    )
 
 
 def _tree_files(local_dir: str, artifact_path: str | None) -> Iterator[tuple[str, str]]:

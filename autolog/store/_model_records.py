@@ -22,6 +22,7 @@ from autolog._core._entities import MODEL_RECORD_NAME_LENGTH as _NAME_LENGTH
 from autolog._core._exceptions import ConflictError, InvalidInputError
 from autolog.store import _engine
 from autolog.store._schema import MAX_MODEL_NAME_LENGTH, RUN_ID_LENGTH, metadata
+from autolog.store._sql_common import SqlStoreParts
 
 model_records = Table(
     "model_records",
@@ -65,7 +66,7 @@ def _record(row: Any) -> ModelRecord | None:
     return None if row is None else ModelRecord(*row)
 
 
-class ModelRecordsMixin:
+class ModelRecordsMixin(SqlStoreParts):
     """Model-record methods of :class:`autolog.store.SqlStore` (uses its engines and transactions)."""
 
     def record_logged_model(self, run_id: str, artifact_path: str, record: ModelRecord) -> None:

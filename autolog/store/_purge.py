@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from autolog._core._exceptions import ConflictError, NotFoundError, StoreError
 from autolog.store import _engine
 from autolog.store._artifact_locations import to_absolute
-from autolog.store._artifacts import artifact_repository, is_local_uri, local_path_from_uri
+from autolog.store._artifacts import is_local_uri, local_path_from_uri
 from autolog.store._model_registry import registered_versions_of
+from autolog.store._repositories import artifact_repository
 from autolog.store._schema import latest_metrics, metrics, params, runs, tags
 from autolog.store._sql_common import DELETED, SqlStoreParts, chunks, known_run_id
 

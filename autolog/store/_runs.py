@@ -20,14 +20,9 @@ from autolog._core._entities import Metric, Run, RunData, RunInfo, RunStatus
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
 from autolog.store._artifact_locations import join_location, to_absolute
-from autolog.store._artifacts import (
-    ArtifactRepository,
-    artifact_repository,
-    is_local_uri,
-    local_path_from_uri,
-    run_anchor,
-)
+from autolog.store._artifacts import ArtifactRepository, is_local_uri, local_path_from_uri, run_anchor
 from autolog.store._hot_path import latest_per_key, to_metric_rows
+from autolog.store._repositories import artifact_repository
 from autolog.store._schema import metrics, runs, tags
 from autolog.store._sql_common import (
     ACTIVE,

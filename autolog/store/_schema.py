@@ -232,6 +232,3 @@ artifact_records = Table(
     Column("written_time", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
-
-# The tracking server's tables live in their own module, on this same metadata.
-from autolog.store import _server_schema  # noqa: E402,F401

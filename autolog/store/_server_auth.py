@@ -54,9 +54,10 @@ def level_of(name: Any) -> int:
 
 def create_token(store, user: str, *, admin: bool = False) -> str:
     """Create (or update) ``user`` and a new API token for it; return the token (shown once)."""
-    user = _validation.optional_text(user, "user name")
-    if not user or not user.strip():
+    name = _validation.optional_text(user, "user name")
+    if not name or not name.strip():
         raise InvalidInputError("a token needs a user name (--user NAME)")
+    user = name
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = _now_ms()
     with _engine.write_transaction(store._writer()) as connection:

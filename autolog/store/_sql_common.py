@@ -60,6 +60,8 @@ class SqlStoreParts:
     _host: str
     _artifact_uris: dict[str, str]
     _artifact_uris_lock: threading.Lock
+    _store_root: str | None  # the directory of a SQLite store (locations are stored relative to it)
+    artifact_root: str
 
     def _writer(self) -> sa.Engine:
         raise NotImplementedError
@@ -77,6 +79,12 @@ class SqlStoreParts:
         raise NotImplementedError
 
     def _refuse_if_registered(self, connection: Any, run_ids: list[str], action: str) -> None:
+        raise NotImplementedError
+
+    def artifact_ledger(self, run_id: str) -> Any:
+        raise NotImplementedError
+
+    def get_model_version(self, name: str, version: Any) -> Any:
         raise NotImplementedError
 
 

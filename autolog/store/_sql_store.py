@@ -16,7 +16,10 @@ import sqlalchemy as sa
 
 from autolog._core._exceptions import StoreError
 from autolog._core._redact import redact_text, redact_uri
-from autolog.store import _engine
+from autolog.store import (
+    _engine,
+    _server_schema,  # noqa: F401 - registers the server's tables on the shared metadata
+)
 from autolog.store._artifact_locations import join_location, store_root_of, to_stored
 from autolog.store._artifact_records import ArtifactRecordsMixin
 from autolog.store._artifacts import make_dirs, normalize_artifact_root

@@ -24,9 +24,9 @@ import autolog
 from autolog.cli import main
 from autolog.exceptions import ArtifactIntegrityError, ModelIntegrityError, NotFoundError
 from autolog.models import METADATA_FILE_NAME, load_model, log_model
-from autolog.store import ArtifactRepository, _engine, open_store
+from autolog.store import _engine, artifact_repository, open_store
 from autolog.store._artifact_cache import ReadCache
-from autolog.store._artifacts import ArtifactRecord, LocalArtifactRepository
+from autolog.store._artifact_files import ArtifactRecord
 from autolog.store._fsspec_artifacts import FsspecArtifactRepository, with_retries
 from autolog.tracking import Client, get_store
 from tests._moto import BUCKET
@@ -150,7 +150,7 @@ def test_kill_9_during_a_multipart_upload_leaves_no_visible_object(s3_server, tm
     child.kill()  # SIGKILL: no cleanup runs
     child.wait()
     assert s3_server.keys(root) == []
-    assert ArtifactRepository(root + "").list_artifacts() == []
+    assert artifact_repository(root + "").list_artifacts() == []
 
 
 @pytest.mark.s3

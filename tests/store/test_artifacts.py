@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from autolog.exceptions import InvalidInputError, NotFoundError
-from autolog.store import ArtifactRepository
+from autolog.store import artifact_repository
 from autolog.store._artifacts import _atomic_file
 
 
@@ -13,13 +13,13 @@ from autolog.store._artifacts import _atomic_file
 def repo(request, tmp_path, artifact_backend):
     """A run's repository on local disk, and again on the S3 endpoint (moto)."""
     if artifact_backend == "s3":
-        return ArtifactRepository(request.getfixturevalue("s3_server").new_root() + "/run/artifacts")
-    return ArtifactRepository(str(tmp_path / "run" / "artifacts"))
+        return artifact_repository(request.getfixturevalue("s3_server").new_root() + "/run/artifacts")
+    return artifact_repository(str(tmp_path / "run" / "artifacts"))
 
 
 @pytest.fixture
 def local_repo(tmp_path):
-    return ArtifactRepository(str(tmp_path / "run" / "artifacts"))
+    return artifact_repository(str(tmp_path / "run" / "artifacts"))
 
 
 def test_write_list_download(repo, tmp_path):
@@ -89,7 +89,7 @@ def test_symlink_escaping_the_root_is_rejected(local_repo, tmp_path):
 def test_nothing_is_world_writable(local_repo, tmp_path):
     old = os.umask(0)
     try:
-        fresh = ArtifactRepository(str(tmp_path / "deep" / "a" / "b"))
+        fresh = artifact_repository(str(tmp_path / "deep" / "a" / "b"))
         fresh.write_bytes("x/y.txt", b"1")
         fresh.download_artifacts("x", dst_path=str(tmp_path / "dl" / "z"))
     finally:

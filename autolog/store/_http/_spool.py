@@ -73,7 +73,7 @@ def pending_runs(spool) -> list:
     """Spooled runs not synced yet, parents before children (start time order)."""
     experiments = spool.search_experiments(view_type=ViewType.ALL)
     ids = [e.experiment_id for e in experiments]
-    runs = []
+    runs: list = []
     token = None
     while ids:
         page = spool.search_runs(

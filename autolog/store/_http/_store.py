@@ -22,7 +22,7 @@ from autolog._core import _validation
 from autolog._core._entities import Metric, RunStatus, ViewType
 from autolog._core._exceptions import InvalidInputError
 from autolog.store._contract import Store
-from autolog.store._http import _spool
+from autolog.store._http import _codec, _spool
 from autolog.store._http._artifacts import HttpArtifactRepository
 from autolog.store._http._batcher import Batcher
 from autolog.store._http._transport import ServerUnreachableError, Transport
@@ -312,7 +312,7 @@ class HttpStore(Store):
             now = timestamp if timestamp is not None else time.time_ns() // 1_000_000
             self._batcher.put(run_id, "m", [key, value, now, step or 0])
             return
-        row = _metric_rows([Metric(key, value, timestamp, step)])[0]
+        row = _metric_rows([_codec.WireMetric(key, value, timestamp, step)])[0]
         self._valid_keys.add(key)
         if self._batcher is not None and run_id in self._own_runs:
             self._batcher.put(run_id, "m", row)
@@ -657,7 +657,7 @@ def _metric_rows(items: Any) -> list:
     if not items:
         return []
     if isinstance(items, dict):
-        items = [Metric(key, value, None, None) for key, value in items.items()]
+        items = [_codec.WireMetric(key, value, None, None) for key, value in items.items()]
     rows = []
     for item in items:
         try:
