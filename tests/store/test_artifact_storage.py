@@ -27,6 +27,7 @@ from autolog.models import METADATA_FILE_NAME, load_model, log_model
 from autolog.store import _engine, artifact_repository, open_store
 from autolog.store._artifact_cache import ReadCache
 from autolog.store._artifact_files import ArtifactRecord
+from autolog.store._artifacts import LocalArtifactRepository
 from autolog.store._fsspec_artifacts import FsspecArtifactRepository, with_retries
 from autolog.tracking import Client, get_store
 from tests._moto import BUCKET
