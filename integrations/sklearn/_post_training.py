@@ -516,9 +516,9 @@ def _library_prefixes() -> tuple[str, ...]:
     import wrapt
 
     import autolog
-    import integrations
+    import autolog.integrations  # never the bare ``integrations``: it imports only from the repo root
 
-    modules = (sklearn, wrapt, autolog, integrations)
+    modules = (sklearn, wrapt, autolog, autolog.integrations)
     return tuple(os.path.dirname(module.__file__) + os.sep for module in modules)
 
 
