@@ -181,3 +181,30 @@ def test_disable_restores_only_what_autolog_itself_replaced(store):
         assert Ridge.__dict__["fit"] is other_tools_fit
     finally:
         Ridge.fit = original
+
+
+def test_post_training_metrics_work_outside_the_repository_root(tmp_path):
+    """The post-training hook once imported the bare ``integrations`` package (only importable
+    from the repository root): from anywhere else every ``predict`` failed inside autolog."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import autolog
+        from sklearn.datasets import load_iris
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import accuracy_score
+        autolog.set_tracking_uri({str(tmp_path / "store")!r})
+        autolog.autolog(log_models=False)
+        X, y = load_iris(return_X_y=True)
+        model = LogisticRegression(max_iter=300).fit(X, y)
+        accuracy_score(y, model.predict(X))
+        print(sorted(autolog.get_run(autolog.last_active_run().info.run_id).data.metrics))
+    """)
+    import os
+
+    env = {**os.environ, "AUTOLOG_STRICT": "1", "PYTHONPATH": ""}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "accuracy_score_X" in done.stdout
