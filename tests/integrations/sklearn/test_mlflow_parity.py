@@ -205,6 +205,8 @@ def test_post_training_metrics_work_outside_the_repository_root(tmp_path):
     import os
 
     env = {**os.environ, "AUTOLOG_STRICT": "1", "PYTHONPATH": ""}
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "accuracy_score_X" in done.stdout
