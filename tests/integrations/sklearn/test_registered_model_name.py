@@ -7,7 +7,6 @@ import pytest
 import autolog
 from autolog import autolog as enable_autolog
 from autolog.exceptions import InvalidInputError
-from tests.integrations.sklearn._fixtures import store  # noqa: F401 - fixture
 
 
 def _iris():
@@ -16,7 +15,7 @@ def _iris():
     return load_iris(return_X_y=True)
 
 
-def test_each_autologged_model_is_a_new_version(store):  # noqa: F811
+def test_each_autologged_model_is_a_new_version(store):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
 
@@ -33,7 +32,7 @@ def test_each_autologged_model_is_a_new_version(store):  # noqa: F811
     assert (autolog.load_model("models:/iris-lr/latest").predict(X) == search.predict(X)).all()
 
 
-def test_no_registration_without_the_option_or_without_models(store):  # noqa: F811
+def test_no_registration_without_the_option_or_without_models(store):
     from sklearn.linear_model import LogisticRegression
 
     X, y = _iris()
@@ -49,7 +48,7 @@ def test_a_bad_name_fails_at_the_autolog_call():
         enable_autolog(registered_model_name="a/b")
 
 
-def test_a_registration_failure_never_breaks_the_fit(store, monkeypatch):  # noqa: F811
+def test_a_registration_failure_never_breaks_the_fit(store, monkeypatch):
     from sklearn.linear_model import LogisticRegression
 
     from autolog.engine import AutologWarning
