@@ -79,7 +79,7 @@ ENDPOINTS = (
     Endpoint("POST", "/model-versions/delete-tag", "delete_model_version_tag"),
     Endpoint("POST", "/permissions", "set_permission"),
     Endpoint("POST", "/runs/get-many", "get_runs"),
-    Endpoint("GET", "/runs/find-ids", "find_run_ids"),
+    Endpoint("GET", "/run-ids", "find_run_ids"),
     Endpoint("POST", "/runs/metric-samples", "sample_metric_histories"),
     Endpoint("POST", "/runs/latest-metrics-since", "latest_metrics_since"),
     Endpoint("GET", "/runs/{run_id}/metric-step-ranges", "metric_step_ranges"),
@@ -114,15 +114,16 @@ def _handler(endpoint: Endpoint) -> Callable:
     return handle
 
 
-def _call(store, name: str, arguments: dict) -> Any:
+def _call(guarded, name: str, arguments: dict) -> Any:
+    """Call the store method ``name`` through the permission-checking ``GuardedStore``."""
     if name in ("log_batch", "finish_run") and isinstance(arguments.get("metrics"), list):
         arguments["metrics"] = [_codec.metric_from_wire(row) for row in arguments["metrics"]]
     if name == "log_batch" and arguments.get("batch_id") is not None:
-        return store.log_batch_once(**arguments)
+        return guarded.log_batch_once(**arguments)
     arguments.pop("batch_id", None)
     if isinstance(arguments.get("record"), dict):
         arguments["record"] = _codec.model_record_from_wire(arguments["record"])
-    return getattr(store, name)(**arguments)
+    return getattr(guarded, name)(**arguments)
 
 
 async def _arguments(request: Request) -> dict:

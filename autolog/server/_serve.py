@@ -44,7 +44,7 @@ def serve(
     store = open_store(backend_store_uri, artifact_root)
     if not isinstance(store, SqlStore):
         raise InvalidInputError("--backend-store-uri must be a directory, sqlite:/// or postgresql:// store")
-    store._writer()  # create or migrate the schema once, before the workers start
+    auth.prepare_schema(store)  # create or migrate the schema once, before the workers start
     auth_on = auth.has_users(store)
     store.close()
     if not auth_on and not is_loopback(host) and not insecure_no_auth:

@@ -40,16 +40,16 @@ class RunArtifactLedger:
         self.run_id = run_id
 
     def record(self, records: Sequence[ArtifactRecord]) -> None:
-        self.store.record_artifacts(self.run_id, records)
+        self.store._record_artifacts(self.run_id, records)
 
     def lookup(self, path: str = "") -> Mapping[str, ArtifactRecord]:
-        return self.store.artifact_records(self.run_id, path)
+        return self.store._artifact_records(self.run_id, path)
 
 
 class ArtifactRecordsMixin(SqlStoreParts):
     """Record and look up the size and sha256 of each artifact file of a run."""
 
-    def record_artifacts(self, run_id: str, records: Sequence[ArtifactRecord]) -> None:
+    def _record_artifacts(self, run_id: str, records: Sequence[ArtifactRecord]) -> None:
         """Insert or replace the records of files the run's repository just wrote."""
         if not records:
             return
@@ -61,7 +61,7 @@ class ArtifactRecordsMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             connection.execute(_engine.upsert(connection.dialect, artifact_records, ["run_id", "path"]), rows)
 
-    def artifact_records(self, run_id: str, path: str = "") -> dict[str, ArtifactRecord]:
+    def _artifact_records(self, run_id: str, path: str = "") -> dict[str, ArtifactRecord]:
         """The records of the file ``path`` or of every file under it (all files for ``""``)."""
         if path:
             query, values = (
@@ -74,5 +74,5 @@ class ArtifactRecordsMixin(SqlStoreParts):
             rows = connection.execute(query, values).all()
         return {row[0]: ArtifactRecord(row[0], row[1], row[2]) for row in rows}
 
-    def artifact_ledger(self, run_id: str) -> RunArtifactLedger | None:
+    def _artifact_ledger(self, run_id: str) -> RunArtifactLedger | None:
         return RunArtifactLedger(self, run_id)

@@ -382,7 +382,7 @@ class RunsMixin(SqlStoreParts):
             uri = to_absolute(uri, self._store_root)
             self._remember_artifact_uri(run_id, uri)
         anchor = run_anchor(local_path_from_uri(uri), self.artifact_root) if is_local_uri(uri) else None
-        return artifact_repository(uri, ledger=self.artifact_ledger(run_id), anchor=anchor)
+        return artifact_repository(uri, ledger=self._artifact_ledger(run_id), anchor=anchor)
 
     def _remember_artifact_uri(self, run_id: str, uri: str) -> None:
         with self._artifact_uris_lock:

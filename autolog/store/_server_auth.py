@@ -52,6 +52,11 @@ def level_of(name: Any) -> int:
     return level
 
 
+def prepare_schema(store) -> None:
+    """Create or migrate the store's schema (server tables included) now, not on first use."""
+    store._writer()
+
+
 def create_token(store, user: str, *, admin: bool = False) -> str:
     """Create (or update) ``user`` and a new API token for it; return the token (shown once)."""
     name = _validation.optional_text(user, "user name")

@@ -81,7 +81,7 @@ class SqlStoreParts:
     def _refuse_if_registered(self, connection: Any, run_ids: list[str], action: str) -> None:
         raise NotImplementedError
 
-    def artifact_ledger(self, run_id: str) -> Any:
+    def _artifact_ledger(self, run_id: str) -> Any:
         raise NotImplementedError
 
     def get_model_version(self, name: str, version: Any) -> Any:

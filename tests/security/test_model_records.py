@@ -84,7 +84,8 @@ def test_rewritten_metadata_cannot_turn_a_registered_skops_model_into_a_pickle(s
     marker = store_env / "pwned"
     _swap_in_pickle(directory, marker)
     for target in ("models:/churn@champion", "models:/churn/1", uri):
-        with pytest.raises(ModelIntegrityError, match="serialization_format 'pickle'.*recorded 'skops'"):
+        # refused by the store's record of the model, or of the metadata file itself (artifact records)
+        with pytest.raises(ModelIntegrityError, match="recorded"):
             load_model(target, trusted_types=[])
     assert not marker.exists()
 

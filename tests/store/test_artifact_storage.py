@@ -67,14 +67,14 @@ def test_every_written_file_is_recorded_with_size_and_sha256(artifact_backend, t
         autolog.log_text("hello", "texts/a.txt")
         autolog.log_artifact(str(source), "files")
         log_model(model[0])
-    records = get_store().artifact_records(run.info.run_id)
+    records = get_store()._artifact_records(run.info.run_id)
     assert records["texts/a.txt"] == ArtifactRecord("texts/a.txt", 5, _sha256(b"hello"))
     assert records["files/notes.txt"] == ArtifactRecord("files/notes.txt", 5, _sha256(b"notes"))
     model_files = {path for path in records if path.startswith("model/")}
     listed = {info.path for info in get_store().artifacts(run.info.run_id).list_files("model")}
     assert model_files == listed and f"model/{METADATA_FILE_NAME}" in model_files
-    assert set(get_store().artifact_records(run.info.run_id, "texts")) == {"texts/a.txt"}
-    assert get_store().artifact_records(run.info.run_id, "text") == {}  # a prefix is not a directory
+    assert set(get_store()._artifact_records(run.info.run_id, "texts")) == {"texts/a.txt"}
+    assert get_store()._artifact_records(run.info.run_id, "text") == {}  # a prefix is not a directory
 
 
 def test_a_changed_artifact_fails_download_and_model_load(artifact_backend, tracking_dir, model, request):
@@ -116,7 +116,7 @@ def test_multipart_upload_and_download_stream_and_verify(s3_server, tmp_path, mo
     copy = repository.download_artifacts("data", str(tmp_path / "out"), progress=seen.append)
     assert open(os.path.join(copy, "big.bin"), "rb").read() == data
     assert sum(seen) == len(data)
-    assert store.artifact_records(run_id)["data/big.bin"] == ArtifactRecord(
+    assert store._artifact_records(run_id)["data/big.bin"] == ArtifactRecord(
         "data/big.bin", len(data), _sha256(data)
     )
 
@@ -213,7 +213,7 @@ def test_a_background_upload_is_awaited_by_reads_in_the_process(
     np.testing.assert_array_equal(load_model(info.model_uri).predict(X), estimator.predict(X))
     keys = s3_server.keys(run.info.artifact_uri)
     assert (
-        keys == sorted(get_store().artifact_records(run.info.run_id))
+        keys == sorted(get_store()._artifact_records(run.info.run_id))
         and f"model/{METADATA_FILE_NAME}" in keys
     )
     with pytest.raises(Exception, match="already has artifacts"):
@@ -257,16 +257,25 @@ def _log_models(store_dir, model, count=2) -> list[str]:
     return uris
 
 
-def _load_all_in_a_new_process(store_dir, uris, X) -> list:
+def _load_all_in_a_new_process(store_dir, uris, X, *, trusted: bool = False) -> list:
     code = textwrap.dedent("""
         import json, sys, numpy as np, autolog
         from autolog.models import load_model
         autolog.set_tracking_uri(sys.argv[1])
         X = np.array(json.loads(sys.argv[3]))
-        print(json.dumps([load_model(uri).predict(X).tolist() for uri in json.loads(sys.argv[2])]))
+        trusted = sys.argv[4] == "1"
+        print(json.dumps([load_model(uri, trusted=trusted).predict(X).tolist() for uri in json.loads(sys.argv[2])]))
     """)
     out = subprocess.run(
-        [sys.executable, "-c", code, str(store_dir), json.dumps(uris), json.dumps(X[:5].tolist())],
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(store_dir),
+            json.dumps(uris),
+            json.dumps(X[:5].tolist()),
+            "1" if trusted else "0",
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -310,7 +319,9 @@ def test_a_store_from_revision_2_with_absolute_locations_migrates_and_moves(tmp_
     moved = tmp_path / "moved"
     shutil.move(str(original), str(moved))
     assert open_store(str(moved)).get_run(uris[0].split("/")[1]).info.artifact_uri.startswith(str(moved))
-    assert _load_all_in_a_new_process(moved, uris, X) == [estimator.predict(X[:5]).tolist()]
+    # A store from before model records (revision 2) keeps no record of the model: loading it
+    # takes trusted=True (the documented upgrade path; docs/security.md).
+    assert _load_all_in_a_new_process(moved, uris, X, trusted=True) == [estimator.predict(X[:5]).tolist()]
 
 
 def _downgrade_to_revision_2(db_path: str) -> None:

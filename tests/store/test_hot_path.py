@@ -29,7 +29,8 @@ FINAL = [Metric("acc", float("inf"), 30, 3)]
 
 
 def _write_through_the_store(store) -> tuple[str, str]:
-    """The store's public writes (the hot path); returns the run id and artifact URI."""
+    """The store's public writes (the hot path); returns the run id and the artifact URI as stored
+    (relative to a directory store's root, so the reference store can store the same text)."""
     run = store.create_run(
         "0", run_name="r", start_time=5, tags={"t": "x"}, params={"C": "1"}, user_id="u", source="s"
     )
@@ -39,7 +40,11 @@ def _write_through_the_store(store) -> tuple[str, str]:
         store.log_metric(run_id, key, value, timestamp=timestamp, step=step)
     store.update_run(run_id, run_name="renamed")
     store.finish_run(run_id, metrics=FINAL, tags={"done": "1"}, status="FAILED", end_time=99)
-    return run_id, run.info.artifact_uri
+    with store._reader().connect() as connection:
+        stored = connection.execute(
+            sa.select(_schema.runs.c.artifact_uri).where(_schema.runs.c.run_id == run_id)
+        ).scalar()
+    return run_id, stored
 
 
 def _metric_row(run_id: str, metric: Metric) -> dict:

@@ -367,8 +367,9 @@ def test_create_run_in_unknown_or_deleted_experiment(store):
     assert store.count_runs([experiment_id], view_type="all") == 0
 
 
-def test_artifacts_of_a_run(sql_store, run_id):
+def test_artifacts_of_a_run(sql_store):
     store = sql_store
+    run_id = store.create_run("0").info.run_id
     repository = store.artifacts(run_id)
     assert repository.local_path("") == store.get_run(run_id).info.artifact_uri
     other = store.create_run("0").info.run_id

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
+from typing import Any
 
 from autolog._core._entities import FileInfo
 from autolog._core._exceptions import InvalidInputError, NotFoundError
@@ -57,8 +59,11 @@ class HttpArtifactRepository:
         with open(local_path, "rb") as handle:
             return self.write_bytes(_join(artifact_path, os.path.basename(local_path)), handle.read())
 
-    def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> list[str]:
-        """Upload the files of a local directory tree under ``artifact_path``."""
+    def log_artifacts(
+        self, local_dir: str, artifact_path: str | None = None, *, wait: bool = True
+    ) -> list[str]:
+        """Upload the files of a local directory tree under ``artifact_path`` (always before
+        returning: ``wait`` is accepted for the repository interface)."""
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"no such directory to log as artifacts: {local_dir!r}")
         logged = []
@@ -74,7 +79,26 @@ class HttpArtifactRepository:
         relative = _check_relative(path)
         return self._transport.call("GET", f"/runs/{self.run_id}/artifacts", query={"path": relative or None})
 
-    def download_artifacts(self, path: str = "", dst_path: str | None = None) -> str:
+    def list_files(self, path: str = "") -> list[FileInfo]:
+        """Every file under ``path`` (or ``path`` itself when it is a file), recursively."""
+        relative = _check_relative(path)
+        children = self.list_artifacts(relative)
+        return [info for info in children if not info.is_dir] + [
+            info for child in children if child.is_dir for info in self.list_files(child.path)
+        ]
+
+    def recorded_files(self, path: str = "") -> list[FileInfo]:
+        """What is stored under ``path``: the server keeps the records, so this lists the files."""
+        return self.list_files(path)
+
+    def verify(self, path: str, files: Sequence[str]) -> None:
+        """Nothing to compare here: the server verifies what it serves against its records."""
+
+    def cached_directory(self, path: str) -> str | None:
+        """No local read cache for proxied artifacts: every load downloads."""
+        return None
+
+    def download_artifacts(self, path: str = "", dst_path: str | None = None, *, progress: Any = None) -> str:
         """Download a file or directory of the run to ``dst_path`` (a new temp dir if ``None``)."""
         relative = _check_relative(path)
         destination_dir = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp()

@@ -476,7 +476,7 @@ class HttpStore(Store):
         return self._call("POST", "/runs/get-many", {"run_ids": list(run_ids)})
 
     def find_run_ids(self, prefix: str, *, limit: int = 2) -> list:
-        return self._call("GET", "/runs/find-ids", query={"prefix": prefix, "limit": _query_int(limit)})
+        return self._call("GET", "/run-ids", query={"prefix": prefix, "limit": _query_int(limit)})
 
     def sample_metric_histories(
         self,

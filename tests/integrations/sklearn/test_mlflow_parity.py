@@ -18,7 +18,8 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import autolog
 from autolog import autolog as enable_autolog
-from autolog.engine import AutologWarning, _contract
+from autolog._core._process import PROCESS
+from autolog.engine import AutologWarning
 from tests.integrations.sklearn._fixtures import runs_of
 
 X, y = load_iris(return_X_y=True)
@@ -26,7 +27,7 @@ X, y = load_iris(return_X_y=True)
 
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
 
 
 # -- A4: preprocessing alone makes no run; include/exclude by public dotted path ---------------------

@@ -8,6 +8,8 @@ from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.svm import SVC
 
+from autolog._core._process import PROCESS
+
 RNG = np.random.default_rng(0)
 
 
@@ -81,9 +83,9 @@ def test_binary_default_is_weighted_like_mlflow_breast_cancer():
 
 @pytest.mark.parametrize("target", ["multiclass", "multilabel", "absent"])
 def test_an_unusable_pos_label_warns_and_leaves_out_precision(target, monkeypatch):
-    from autolog.engine import AutologWarning, _contract
+    from autolog.engine import AutologWarning
 
-    monkeypatch.setattr(_contract, "_reported_kinds", set())
+    PROCESS.reset("engine.reported_failures")
     X, y = load_iris(return_X_y=True)
     if target == "multilabel":
         from sklearn.neighbors import KNeighborsClassifier
