@@ -149,7 +149,9 @@ def test_run_page_params_chart_and_artifact_preview(page, served, shots):
     page.locator("table#runs").get_by_role("link", name="LogisticRegression", exact=True).first.click()
     page.wait_for_selector("table#params")
     assert page.locator("table#params").inner_text().count("max_iter") == 1
-    assert "autolog.load_model(" in page.locator(".loadline").inner_text()
+    assert (
+        "autolog.load_model(" in page.locator(".loadline", has_text="autolog.load_model(").first.inner_text()
+    )
     page.screenshot(path=str(shots / "run.png"), full_page=True)
     page.locator("#artifacts a", has_text="model/").click()
     page.locator("#artifacts a", has_text="autolog-model.json").click()
