@@ -106,8 +106,7 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
     "save_model": "autolog.models",
     "load_model": "autolog.models",
     "show": "autolog.tracking._notebook",
-    # scikit-learn's evaluation (metrics + plot data on held-out data); imported on first use
-    "evaluate": "autolog.integrations.sklearn._evaluate",
+    "evaluate": "autolog.engine",
 }
 
 __all__ = [  # noqa: PLE0604 - *_LAZY_ATTRIBUTES adds its keys: names resolved on first access

@@ -114,6 +114,7 @@ from autolog.engine._contract import (
     strict_mode,
     warn_once,
 )
+from autolog.engine._evaluate import evaluate
 from autolog.engine._flags import (
     InTrainingCall,
     carry_training_flag,
@@ -163,6 +164,7 @@ __all__ = [
     "disabled",
     "disabled_here",
     "discover_integrations",
+    "evaluate",
     "finite_metrics",
     "first_rows",
     "get_options",

@@ -138,7 +138,7 @@ def autolog(
             _remove_all_patches()
             return
         STATE.enabled = True
-        integrations = _integrations()
+        integrations = installed_integrations()
         for identifier, integration in integrations.items():
             if options.integration_enabled(identifier, integrations):
                 _activate(identifier, integration)
@@ -162,7 +162,8 @@ def _configure_system_metrics(options) -> None:
     set_system_metrics_default(wanted, interval)
 
 
-def _integrations() -> dict[str, Integration]:
+def installed_integrations() -> dict[str, Integration]:
+    """Every integration declared through the entry points, by identifier (discovered once)."""
     if STATE.integrations is None:
         STATE.integrations = discover_integrations()
     return STATE.integrations

@@ -43,6 +43,14 @@ class Integration:
         """Install the integration's wrappers through ``patcher`` (its module is imported)."""
         raise NotImplementedError
 
+    def evaluates(self, model: object) -> bool:
+        """Whether :meth:`evaluate` takes ``model`` (checked without importing the framework)."""
+        return False
+
+    def evaluate(self, model: object, X: object, y: object, **options: object) -> dict[str, float]:
+        """Log ``model``'s metrics and plot data on ``(X, y)``; see :func:`autolog.evaluate`."""
+        raise NotImplementedError(f"the {self.identifier} integration does not evaluate models")
+
     def installed_version(self) -> str | None:
         """The framework's installed version, or None when unknown."""
         return distribution_version(self.distribution or self.module)

@@ -7,6 +7,9 @@ imported and patches each submodule as it is imported.
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 from autolog.engine import Integration, Patcher
 
 
@@ -29,3 +32,14 @@ class SklearnIntegration(Integration):
         prefetch()  # git state in a background thread, ready for the first fit
         prefetch_store()  # SQLAlchemy and the store object too
         install(patcher)
+
+    def evaluates(self, model: object) -> bool:
+        """Fitted scikit-learn estimators and models with its interface (XGBClassifier ...)."""
+        base = sys.modules.get("sklearn.base")
+        return base is not None and isinstance(model, base.BaseEstimator)
+
+    def evaluate(self, model: Any, X: Any, y: Any, **options: Any) -> dict[str, float]:
+        """Log metrics and evaluation plot data on ``(X, y)``; see :func:`autolog.evaluate`."""
+        from autolog.integrations.sklearn._evaluate import evaluate
+
+        return evaluate(model, X, y, **options)

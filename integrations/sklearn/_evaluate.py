@@ -1,15 +1,10 @@
-"""``autolog.evaluate``: metrics and plot data of a fitted scikit-learn model on held-out data."""
+"""The scikit-learn side of ``autolog.evaluate``: metrics and plot data on held-out data."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Hashable
 from typing import Any
-
-from autolog._core._exceptions import InvalidInputError
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
 
 
 def evaluate(
@@ -17,44 +12,12 @@ def evaluate(
     X: Any,
     y: Any,
     *,
-    name: str = "holdout",
+    name: str,
     sample_weight: Any = None,
     pos_label: Hashable | None = None,
     run_id: str | None = None,
 ) -> dict[str, float]:
-    """Log a fitted model's metrics and evaluation plot data on ``(X, y)`` (MLflow's ``evaluate``
-    for scikit-learn models).
-
-    Parameters
-    ----------
-    model : estimator
-        A fitted scikit-learn classifier, regressor, Pipeline or search.
-    X, y : array-like
-        The evaluation data and its labels.
-    name : str, default "holdout"
-        Names the metrics (``holdout_accuracy_score`` ...) and the plot artifact
-        (``evaluation/holdout.json``). Letters, digits, ``_`` and ``-``.
-    sample_weight : array-like, optional
-        Weights of the rows, used by every metric and plot.
-    pos_label : label, optional
-        As the ``pos_label`` option of ``autolog()``: binary precision/recall/F1 on that label.
-    run_id : str, optional
-        The run to log into. Default: the active run, else a new run (ended before returning).
-
-    Returns
-    -------
-    dict of str to float
-        The logged metrics.
-
-    Raises
-    ------
-    InvalidInputError
-        ``name`` is not a valid name, or ``y`` is None.
-    """
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise InvalidInputError(f"evaluate name must be 1-64 letters, digits, '_' or '-', got {name!r}")
-    if y is None:
-        raise InvalidInputError("evaluate needs the labels y of the evaluation data")
+    """Compute and log; ``autolog.evaluate`` (autolog/engine/_evaluate.py) checked the arguments."""
     metrics, plots = _compute(model, X, y, name, sample_weight, pos_label)
     _log(metrics, plots, name, run_id)
     return metrics

@@ -119,6 +119,13 @@ def test_evaluate_logs_metrics_and_plots_into_the_active_or_a_new_run(store):
         autolog.evaluate(model, X_test, y_test, name="../escape")
 
 
+def test_evaluate_names_a_model_no_integration_evaluates(store):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(InvalidInputError, match="builtins.dict"):
+        autolog.evaluate({"not": "a model"}, X, y)
+    assert runs_of(store) == []
+
+
 def test_runs_plot_writes_an_image_per_plot(store, tmp_path, capsys):
     from autolog.cli import main
 
