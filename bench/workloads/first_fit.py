@@ -120,6 +120,9 @@ def _run_child(args: list[str], env: dict) -> dict:
 
 
 def main(n: int) -> None:
+    from _envs import compile_autolog_bytecode
+
+    compile_autolog_bytecode()  # as bench/run.py does
     env = dict(os.environ)
     for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(key, "1")
