@@ -27,16 +27,13 @@ _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STORE_PREFIXES = ("sqlalchemy", "autolog.store")
 
 
-def _base_fit_ms(X, y, n: int = 7) -> float:
+def _base_fit(X, y, n: int = 7) -> dict:
+    """Median CPU and wall time of a plain fit (after a warm-up)."""
     from sklearn.linear_model import LogisticRegression
 
     LogisticRegression(max_iter=200).fit(X, y)  # imports, BLAS threads, caches
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        LogisticRegression(max_iter=200).fit(X, y)
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    samples = [_timed(lambda: LogisticRegression(max_iter=200).fit(X, y)) for _ in range(n)]
+    return {key: statistics.median(s[key] for s in samples) for key in ("cpu_ms", "wall_ms")}
 
 
 def _timed(step) -> dict:
@@ -45,7 +42,7 @@ def _timed(step) -> dict:
     return {"cpu_ms": (time.process_time() - c0) * 1e3, "wall_ms": (time.perf_counter() - w0) * 1e3}
 
 
-def _first_fit(X, y, base_ms: float) -> dict:
+def _first_fit(X, y, base: dict) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     import autolog
@@ -53,8 +50,7 @@ def _first_fit(X, y, base_ms: float) -> dict:
     autolog.autolog()
     before = set(sys.modules)
     phase = _timed(lambda: LogisticRegression(max_iter=200).fit(X, y))
-    phase["wall_ms"] -= base_ms
-    phase["cpu_ms"] -= base_ms  # a plain logreg fit on iris is CPU-bound: wall ~ CPU
+    phase = {key: value - base[key] for key, value in phase.items()}
     return {"phase": phase, "imported": sorted(set(sys.modules) - before)}
 
 
@@ -62,7 +58,7 @@ def child_total(workdir: str) -> dict:
     import autolog
 
     X, y = iris()
-    base = _base_fit_ms(X, y)
+    base = _base_fit(X, y)
     autolog.set_tracking_uri(os.path.join(workdir, "autolog-runs"))
     first = _first_fit(X, y, base)
     return {"first_overhead": first["phase"], "imported": first["imported"]}
@@ -72,7 +68,7 @@ def child_phased(workdir: str, imported: list[str]) -> dict:
     import autolog
 
     X, y = iris()
-    base = _base_fit_ms(X, y)
+    base = _base_fit(X, y)
     autolog.set_tracking_uri(os.path.join(workdir, "autolog-runs"))
     phases = {}
     phases["import sqlalchemy"] = _timed(lambda: importlib.import_module("sqlalchemy"))
