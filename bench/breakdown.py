@@ -3,9 +3,12 @@
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/breakdown.py [logreg|rf|pipeline|grid]
                                                                [--no-models] [--n 30]
+    .venv/bin/python bench/breakdown.py --first [--n 3]   # the first fit of a process, by phase
 
 Wraps the engine's, recorder's, models' and store's entry points with timers (nested times are
 included in their callers), runs N autologged fits after a warm-up, and prints ms per fit.
+``--first`` breaks down the first autologged fit of fresh processes instead (see
+``workloads/first_fit.py``).
 """
 
 from __future__ import annotations
@@ -79,8 +82,16 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("model", nargs="?", default="logreg")
     p.add_argument("--no-models", action="store_true")
-    p.add_argument("--n", type=int, default=30)
+    p.add_argument("--n", type=int, default=None, help="fits (default 30), or processes with --first (3)")
+    p.add_argument("--first", action="store_true", help="the first fit of a process, by phase")
+    p.add_argument("--first-child", choices=("total", "phased"), help=argparse.SUPPRESS)
+    p.add_argument("--workdir", help=argparse.SUPPRESS)
+    p.add_argument("--imported", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.first or args.first_child:
+        first_fit(args)
+        return
+    args.n = args.n or 30
     from workloads import _autolog_api as a
     from workloads.fit import dataset, make_estimator
     from workloads.grid import make_search
@@ -118,6 +129,20 @@ def main() -> None:
             print(f"  {TOTALS[spec] / args.n * 1e3:8.2f} ms  {CALLS[spec] / args.n:5.1f} calls  {spec}")
     if missing:
         print("  (not found: " + ", ".join(missing) + ")")
+
+
+def first_fit(args) -> None:
+    import json
+
+    from workloads import first_fit as ff
+
+    if args.first_child == "total":
+        print(json.dumps(ff.child_total(args.workdir)))
+    elif args.first_child == "phased":
+        with open(args.imported) as listed:
+            print(json.dumps(ff.child_phased(args.workdir, json.load(listed))))
+    else:
+        ff.main(args.n or 3)
 
 
 if __name__ == "__main__":

@@ -171,6 +171,7 @@ def main(argv=None) -> int:
     t_start = time.time()
     load_before = _machine.load()
     _envs.ensure_autolog_installed()
+    _envs.compile_autolog_bytecode()
     pythons = {"autolog": _envs.AUTOLOG_PY, "mlflow": _envs.ensure_mlflow_venv(args.mlflow_version)}
     scratch = Path(tempfile.mkdtemp(prefix="autolog-bench-"))
     threads = (

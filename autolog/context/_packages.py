@@ -44,7 +44,7 @@ class _PackageCache(StatePart):
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.versions: dict[str, str | None] = {}
+        self.headers: dict[str, tuple[str, str] | None] = {}  # distribution -> (Name, Version)
         self.module_distributions: dict[str, str | None] = {}
         self.all_packages_distributions: dict | None = None
         self.requirements_by_classes: dict[frozenset, tuple[str, ...]] = {}
@@ -75,12 +75,37 @@ def package_versions(names: Iterable[str]) -> dict[str, str]:
 
 
 def _installed_version(distribution: str) -> str | None:
-    if distribution not in _cache.versions:
-        try:
-            _cache.versions[distribution] = _metadata().version(distribution)
-        except _metadata().PackageNotFoundError:
-            _cache.versions[distribution] = None
-    return _cache.versions[distribution]
+    headers = _name_and_version(distribution)
+    return headers[1] if headers is not None else None
+
+
+def _name_and_version(distribution: str) -> tuple[str, str] | None:
+    """``(Name, Version)`` of an installed distribution, None when it is not installed."""
+    if distribution not in _cache.headers:
+        _cache.headers[distribution] = _read_name_and_version(distribution)
+    return _cache.headers[distribution]
+
+
+def _read_name_and_version(distribution: str) -> tuple[str, str] | None:
+    # ``importlib.metadata.version()`` and ``metadata()`` parse the whole METADATA file with the
+    # email parser (~1-3 ms each, twice per package on a process's first model); both headers
+    # sit at the top, so read them there and keep the parser for unusual files.
+    try:
+        dist = _metadata().distribution(distribution)
+    except _metadata().PackageNotFoundError:
+        return None
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line:
+            break  # the end of the headers
+        field, _, value = line.partition(":")
+        if field in ("Name", "Version") and field not in found:
+            found[field] = value.strip()
+    if not found.get("Version"):
+        version = dist.version
+        return (dist.metadata["Name"] or distribution, version) if version else None
+    return found.get("Name") or distribution, found["Version"]
 
 
 def requirements_for(obj: object) -> list[str]:
@@ -154,10 +179,8 @@ def _packages_distributions() -> dict:
 
 
 def _canonical_name(distribution: str) -> str:
-    try:
-        return _metadata().metadata(distribution)["Name"] or distribution
-    except _metadata().PackageNotFoundError:
-        return distribution
+    headers = _name_and_version(distribution)
+    return headers[0] if headers is not None else distribution
 
 
 def _top_level_modules(obj: object) -> set[str]:

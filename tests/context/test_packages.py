@@ -84,3 +84,15 @@ def test_no_subprocess_and_no_new_imports():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "[] [] False False"
+
+
+def test_name_and_version_headers_agree_with_importlib_metadata():
+    from autolog.context._packages import _read_name_and_version
+
+    checked = 0
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        assert _read_name_and_version(name) == (name, dist.version), name
+        checked += 1
+    assert checked > 20
+    assert _read_name_and_version("no-such-distribution-here") is None
