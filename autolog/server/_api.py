@@ -23,6 +23,7 @@ from autolog.store._http import _codec
 PREFIX = "/api/v1"
 # Query parameters that are numbers or booleans (every other one is text).
 _TYPED_QUERY = frozenset({"max_results", "version", "force", "limit"})
+_CALLS_WITH_METRICS = frozenset({"log_batch", "finish_run", "create_finished_run"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ ENDPOINTS = (
     Endpoint("POST", "/experiments/{experiment_id}/restore", "restore_experiment"),
     Endpoint("POST", "/experiments/{experiment_id}/tags", "set_experiment_tag"),
     Endpoint("POST", "/runs", "create_run"),
+    Endpoint("POST", "/runs/finished", "create_finished_run"),
     Endpoint("POST", "/runs/search", "search_runs"),
     Endpoint("POST", "/runs/count", "count_runs"),
     Endpoint("POST", "/runs/heartbeat", "heartbeat"),
@@ -116,7 +118,7 @@ def _handler(endpoint: Endpoint) -> Callable:
 
 def _call(guarded, name: str, arguments: dict) -> Any:
     """Call the store method ``name`` through the permission-checking ``GuardedStore``."""
-    if name in ("log_batch", "finish_run") and isinstance(arguments.get("metrics"), list):
+    if name in _CALLS_WITH_METRICS and isinstance(arguments.get("metrics"), list):
         arguments["metrics"] = [_codec.metric_from_wire(row) for row in arguments["metrics"]]
     if name == "log_batch" and arguments.get("batch_id") is not None:
         return guarded.log_batch_once(**arguments)

@@ -168,6 +168,7 @@ RULES: dict[str, Callable] = {
     "restore_experiment": _on_experiment("experiment_id", MANAGE),
     "set_experiment_tag": _on_experiment("experiment_id", EDIT),
     "create_run": _on_experiment("experiment_id", EDIT),
+    "create_finished_run": _on_experiment("experiment_id", EDIT),
     "get_run": _on_run("run_id", READ),
     "update_run": _on_run("run_id", EDIT),
     "finish_run": _on_run("run_id", EDIT),

@@ -197,6 +197,45 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def create_finished_run(
+        self,
+        experiment_id: str,
+        *,
+        status: str = RunStatus.FINISHED,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: KeyValues = None,
+        params: KeyValues = None,
+        metrics: Metrics = (),
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Write a whole run that already ended, in ONE transaction, all or nothing.
+
+        The same as :meth:`create_run` followed by :meth:`finish_run` with ``params`` too, for
+        writers that know a run only once it is over (a tuning trial, a search's candidate):
+        tags, params, metrics (history included) and the terminal ``status`` with ``end_time``
+        (default now). Validation comes first, as in :meth:`log_batch`.
+
+        Returns
+        -------
+        str
+            The run's id (``run_id`` when given).
+
+        Raises
+        ------
+        InvalidInputError
+            A status that is not terminal (FINISHED, FAILED, KILLED), or an invalid item.
+        NotFoundError
+            No such experiment, or no run ``parent_run_id``.
+        ConflictError
+            The experiment is deleted, or a run with ``run_id`` exists.
+        """
+
+    @abc.abstractmethod
     def get_run(self, run_id: str) -> Run:
         """The run with its params, latest metric values and tags (deleted runs too).
 

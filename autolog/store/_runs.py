@@ -42,6 +42,44 @@ from autolog.store._sql_common import (
 _ARTIFACT_URI_CACHE_SIZE = 256
 
 
+@dataclasses.dataclass(frozen=True)
+class _NewRun:
+    """The validated fields of a run about to be created."""
+
+    experiment_number: int
+    run_id: str
+    run_name: str | None
+    start_time: int
+    tag_rows: list
+    param_rows: list
+    parent_run_id: str | None
+    user_id: str | None
+    source: str | None
+
+    @classmethod
+    def validated(
+        cls, experiment_id, run_name, start_time, tags, params, parent_run_id, user_id, source, run_id
+    ) -> _NewRun:
+        """Every field checked (``InvalidInputError`` naming the first bad one); a new id if none."""
+        number = _validation.experiment_id(experiment_id)
+        tag_rows = _validation.tag_values(key_value_pairs(tags))
+        param_rows = _validation.param_values(key_value_pairs(params))
+        start = now_ms() if start_time is None else _validation.integer(start_time, "start_time")
+        if parent_run_id is not None:
+            _validation.run_id(parent_run_id)
+        return cls(
+            number,
+            uuid.uuid4().hex if run_id is None else _validation.run_id(run_id),
+            _validation.optional_text(run_name, "run name"),
+            start,
+            tag_rows,
+            param_rows,
+            parent_run_id,
+            _validation.optional_text(user_id, "user_id"),
+            _validation.optional_text(source, "source"),
+        )
+
+
 class RunsMixin(SqlStoreParts):
     """Run and logging methods of :class:`autolog.store.SqlStore` (uses its engines, hot-path
     statements and connections)."""
@@ -63,45 +101,75 @@ class RunsMixin(SqlStoreParts):
 
         The run records this process as its owner (host, pid) and a first heartbeat.
         """
-        number = _validation.experiment_id(experiment_id)
-        tag_rows = _validation.tag_values(key_value_pairs(tags))
-        param_rows = _validation.param_values(key_value_pairs(params))
-        start = now_ms() if start_time is None else _validation.integer(start_time, "start_time")
-        run_name = _validation.optional_text(run_name, "run name")
-        user_id = _validation.optional_text(user_id, "user_id")
-        source = _validation.optional_text(source, "source")
-        if parent_run_id is not None:
-            _validation.run_id(parent_run_id)
-        run_id = uuid.uuid4().hex if run_id is None else _validation.run_id(run_id)
+        new = _NewRun.validated(
+            experiment_id, run_name, start_time, tags, params, parent_run_id, user_id, source, run_id
+        )
+        info = self._write_new_run(new, RunStatus.RUNNING, None, [])
+        info = dataclasses.replace(info, artifact_uri=to_absolute(info.artifact_uri, self._store_root))
+        self._remember_artifact_uri(new.run_id, info.artifact_uri)
+        return Run(info, RunData(params=dict(new.param_rows), metrics={}, tags=dict(new.tag_rows)))
+
+    def create_finished_run(
+        self,
+        experiment_id: str,
+        *,
+        status: str = RunStatus.FINISHED,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Any = None,
+        params: Any = None,
+        metrics: Any = (),
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Write a whole ended run (tags, params, metrics, status, end time) in ONE transaction."""
+        if status not in RunStatus.TERMINAL:
+            raise InvalidInputError(
+                f"invalid end status {status!r} for a finished run: one of {RunStatus.TERMINAL}"
+            )
+        new = _NewRun.validated(
+            experiment_id, run_name, start_time, tags, params, parent_run_id, user_id, source, run_id
+        )
+        end = now_ms() if end_time is None else _validation.integer(end_time, "end_time")
+        self._write_new_run(new, status, end, to_metric_rows(new.run_id, metrics))
+        return new.run_id
+
+    def _write_new_run(self, new: _NewRun, status: str, end_time: int | None, metric_rows: list) -> RunInfo:
+        """Insert the run with its tags, params and metrics in one write transaction."""
         self._writer()
+        hot = self._hot
         with self._hot_connections.write_cursor() as cursor:
-            location = self._location_for_new_run(cursor, number, parent_run_id)
-            cursor.execute(self._hot.run_stage, {"run_id": run_id})
+            location = self._location_for_new_run(cursor, new.experiment_number, new.parent_run_id)
+            cursor.execute(hot.run_stage, {"run_id": new.run_id})
             if cursor.fetchone() is not None:
-                raise ConflictError(f"a run with id {run_id!r} exists")
+                raise ConflictError(f"a run with id {new.run_id!r} exists")
             info = RunInfo(
-                run_id,
-                str(number),
-                run_name,
-                RunStatus.RUNNING,
-                start,
-                None,
-                user_id,
-                source,
-                parent_run_id,
+                new.run_id,
+                str(new.experiment_number),
+                new.run_name,
+                status,
+                new.start_time,
+                end_time,
+                new.user_id,
+                new.source,
+                new.parent_run_id,
                 ACTIVE,
-                join_location(location, run_id, "artifacts"),  # as stored
+                join_location(location, new.run_id, "artifacts"),  # as stored
             )
             self._insert_run(cursor, info)
-            self._write_tags(cursor, run_id, tag_rows)
-            if param_rows:
+            self._write_tags(cursor, new.run_id, new.tag_rows)
+            if new.param_rows:
                 cursor.executemany(
-                    self._hot.insert_param,
-                    [{"run_id": run_id, "key": k, "value": v} for k, v in param_rows],
+                    hot.insert_param,
+                    [{"run_id": new.run_id, "key": k, "value": v} for k, v in new.param_rows],
                 )
-        info = dataclasses.replace(info, artifact_uri=to_absolute(info.artifact_uri, self._store_root))
-        self._remember_artifact_uri(run_id, info.artifact_uri)
-        return Run(info, RunData(params=dict(param_rows), metrics={}, tags=dict(tag_rows)))
+            if metric_rows:
+                cursor.executemany(hot.insert_metrics, metric_rows)
+                cursor.executemany(hot.upsert_latest, latest_per_key(metric_rows))
+        return info
 
     def _location_for_new_run(self, cursor, number: int, parent_run_id: str | None) -> str:
         """The artifact location of an active experiment (checks the parent run exists)."""

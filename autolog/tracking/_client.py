@@ -171,11 +171,13 @@ class Client(ModelRegistryCalls):
         parent_run_id: str | None = None,
         user_id: str | None = None,
         source: str | None = None,
+        run_id: str | None = None,
     ) -> Run:
         """Create a RUNNING run (tags and params in the same transaction) and keep it alive.
 
         This process refreshes the run's heartbeat until it is terminated, so that readers can
-        tell a live run from one whose process died.
+        tell a live run from one whose process died. ``run_id`` (32 lowercase hex digits)
+        creates the run under an id chosen beforehand; by default it gets a new one.
 
         Returns
         -------
@@ -190,9 +192,48 @@ class Client(ModelRegistryCalls):
             parent_run_id=parent_run_id,
             user_id=_default_user() if user_id is None else user_id,
             source=_default_source() if source is None else source,
+            run_id=run_id,
         )
         KEEPER.add(self.store, run.info.run_id)
         return run
+
+    def create_finished_run(
+        self,
+        experiment_id: str,
+        *,
+        status: str = RunStatus.FINISHED,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        metrics: Iterable[Metric] = (),
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Write a run that already ended (tags, params, metrics, ``status``, ``end_time``) in ONE
+        store transaction, all or nothing; returns its id.
+
+        For a run known only once it is over, e.g. a tuning trial: one write instead of
+        :meth:`create_run`, :meth:`log_batch` and :meth:`set_terminated`. ``end_time`` defaults to
+        now, ``run_id`` to a new id.
+        """
+        return self.store.create_finished_run(
+            str(experiment_id),
+            status=status,
+            end_time=now_ms() if end_time is None else int(end_time),
+            run_name=run_name,
+            start_time=now_ms() if start_time is None else int(start_time),
+            tags=_stringify(tags),
+            params=_stringify(params),
+            metrics=list(metrics),
+            parent_run_id=parent_run_id,
+            user_id=_default_user() if user_id is None else user_id,
+            source=_default_source() if source is None else source,
+            run_id=run_id,
+        )
 
     def get_run(self, run_id: str) -> Run:
         """Return the run with its params, latest metrics and tags.

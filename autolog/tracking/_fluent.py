@@ -278,6 +278,8 @@ def start_run(
     if run_id is not None:
         run = _resume_run(client, run_id, run_name=run_name, tags=tags)
     else:
+        if stack and parent_run_id is None:
+            _ensure_stored(stack[-1])
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         run = client.create_run(
             resolve_experiment_id(client, experiment_id),
@@ -293,6 +295,14 @@ def start_run(
     if system_metrics_wanted(log_system_metrics):
         start_system_metrics(client, run.info.run_id)
     return active
+
+
+def _ensure_stored(active: ActiveRun) -> None:
+    """Have a run that an integration activated before writing it (a tuning trial, see
+    ``run_activated``) written now, before a child run names it as its parent."""
+    ensure = getattr(type(active._client), "ensure_run_stored", None)
+    if ensure is not None:
+        ensure(active._client)
 
 
 def _context_tags() -> dict[str, str]:
@@ -323,7 +333,9 @@ def run_activated(run: Run, client: Client) -> Iterator[ActiveRun]:
 
     For integrations that own a run's lifecycle (an Optuna trial, a Ray Tune trial) and let the
     user's code inside log into it: ``log_metric`` and autologged fits in the block see it as
-    the active run. The caller ends the run.
+    the active run. The caller ends the run. ``client`` may be a stand-in that writes a run not
+    yet in the store on first use; ``start_run(nested=True)`` calls its ``ensure_run_stored()``
+    before creating a child.
     """
     active = ActiveRun(run, client)
     stack = _state.thread.stack

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -73,6 +74,8 @@ class StudyRecorder:
         self.trials: dict[int, TrialRun] = {}
         self.finished: dict[int, Any] = {}  # trial number -> FrozenTrial
         self.lock = threading.Lock()
+        self.value_names: list[str] = []  # read once: an RDB storage answers it with a query
+        self.trial_tags: dict[str, str] = {}
 
     # -- the call ----------------------------------------------------------------------------
 
@@ -81,6 +84,12 @@ class StudyRecorder:
         spec = self._parent_spec(arguments)
         arguments["func"] = _TrialObjective(arguments["func"], self)
         arguments["callbacks"] = [self.on_trial_done, *(arguments["callbacks"] or [])]
+        self.value_names = self._value_names()
+        self.trial_tags = {
+            ROLE_TAG: "trial",
+            FRAMEWORK_TAG: "optuna",
+            "optuna.study_name": self.study.study_name,
+        }
         self.parent = open_run(spec)
         self.call_arguments = arguments
 
@@ -104,12 +113,7 @@ class StudyRecorder:
 
     def start_trial(self, trial: Any) -> TrialRun:
         parent = self.parent
-        tags = {
-            ROLE_TAG: "trial",
-            FRAMEWORK_TAG: "optuna",
-            TRIAL_TAG: str(trial.number),
-            "optuna.study_name": self.study.study_name,
-        }
+        tags = {**self.trial_tags, TRIAL_TAG: str(trial.number)}
         trial_run = TrialRun(
             parent.client, parent.experiment_id, parent.run_id, f"trial-{trial.number}", tags
         )
@@ -127,7 +131,7 @@ class StudyRecorder:
             self.finished[frozen.number] = frozen
         if trial_run is None:
             return
-        metrics = dict(zip(self._value_names(), frozen.values or ()))
+        metrics = dict(zip(self.value_names, frozen.values or ()))
         if frozen.duration is not None:
             metrics["duration_seconds"] = frozen.duration.total_seconds()
         trial_run.finish(
@@ -180,22 +184,25 @@ class StudyRecorder:
             "trials_pruned": states.count("PRUNED"),
             "trials_failed": states.count("FAIL"),
         }
-        params = {}
+        params, tags = {}, {}
         if len(self.study.directions) == 1 and any(s == "COMPLETE" for s in states):
             best = self.study.best_trial  # study-wide: trials of every process sharing the storage
             metrics["best_value"] = best.value
             params = {f"best_{key}": value for key, value in best.params.items()}
-            self.parent.set_tags({"optuna.best_trial_number": str(best.number)})
-        self.parent.log_params_and_tags(params, {})
+            tags = {"optuna.best_trial_number": str(best.number)}
+        if params or tags:
+            self.parent.log_params_and_tags(params, tags)
+        self.parent.deferring = True  # the metrics are written with the end of the run
         self.parent.log_metrics(finite_metrics(metrics))
         document = history_document(
             "optuna",
-            objective=self._value_names()[0],
+            objective=self.value_names[0],
             direction=self.study.directions[0].name.lower(),
             trials=[self._history_row(trial) for trial in frozen_trials],
             importances=_importances(self.study, states),
         )
-        self.parent.client.log_dict(self.parent.run_id, document, HISTORY_ARTIFACT)
+        # Compact JSON: the C encoder (log_dict indents, with the pure-Python one).
+        self.parent.client.log_text(self.parent.run_id, json.dumps(document), HISTORY_ARTIFACT)
 
     def _history_row(self, frozen: Any) -> dict:
         trial_run = self.trials.get(frozen.number)

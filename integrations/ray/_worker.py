@@ -128,6 +128,7 @@ def _start_trial(context: TrialContext, config: dict) -> WorkerTrial | None:
     from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted
 
     if system_metrics_wanted():  # each trial samples its own node, labelled with the node id
+        run.ensure_created()  # the samples go into it from now on
         start_system_metrics(run.client, run.run_id)
     return WorkerTrial(run)
 
@@ -152,7 +153,7 @@ class WorkerTrial:
     def on_report(self, session: Any, metrics: Mapping[str, Any], checkpoint: Any) -> None:
         from autolog.integrations._framework import metric_key
 
-        from autolog.tracking import Metric, RunTag
+        from autolog.tracking import Metric
 
         self.iteration += 1
         timestamp = time.time_ns() // 1_000_000
@@ -161,11 +162,11 @@ class WorkerTrial:
             for key, value in metrics.items()
             if _is_number(value)
         ]
-        tags = []
+        tags = {}
         if checkpoint is not None:
             self.checkpoint = str(session.storage.checkpoint_fs_path)
-            tags.append(RunTag(CHECKPOINT_TAG, self.checkpoint))
-        self.run.client.log_batch(self.run.run_id, metrics=batch, tags=tags)
+            tags[CHECKPOINT_TAG] = self.checkpoint
+        self.run.log_batch(batch, tags)  # written with the run's end unless it is in the store
 
     def end(self, error: BaseException | None) -> None:
         if error is None:

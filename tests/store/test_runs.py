@@ -397,3 +397,62 @@ def test_artifacts_of_a_run_created_by_another_store_object(sql_store):
         assert fresh.artifacts(run_id).local_path("") == sql_store.get_run(run_id).info.artifact_uri
     finally:
         fresh.close()
+
+
+def test_create_finished_run_writes_the_whole_run(store):
+    parent = store.create_run("0").info.run_id
+    run_id = store.create_finished_run(
+        "0",
+        status=RunStatus.FAILED,
+        end_time=2000,
+        run_name="trial-3",
+        start_time=1000,
+        tags={"t": "x"},
+        params=[Param("lr", "0.1"), ("depth", 3)],
+        metrics=[
+            Metric("loss", 0.5, 1500, 0),
+            Metric("loss", 0.25, 1600, 1),
+            Metric("value", float("nan"), 1900, 0),
+        ],
+        parent_run_id=parent,
+        user_id="ann",
+        source="tune.py",
+    )
+    run = store.get_run(run_id)
+    info = run.info
+    assert (info.run_name, info.status, info.start_time, info.end_time) == ("trial-3", "FAILED", 1000, 2000)
+    assert (info.user_id, info.source, info.parent_run_id) == ("ann", "tune.py", parent)
+    assert info.artifact_uri == f"{store.get_experiment('0').artifact_location}/{run_id}/artifacts"
+    assert run.data.params == {"lr": "0.1", "depth": "3"} and run.data.tags == {"t": "x"}
+    assert run.data.metrics["loss"] == 0.25 and math.isnan(run.data.metrics["value"])
+    assert [(m.step, m.value) for m in store.get_metric_history(run_id, "loss")] == [(0, 0.5), (1, 0.25)]
+    assert [r.info.run_id for r in store.search_runs(["0"], "tags.t = 'x'")] == [run_id]
+
+
+def test_create_finished_run_keeps_a_given_id_and_defaults_end_time(store):
+    chosen = "ab" * 16
+    before = int(time.time() * 1000)
+    assert store.create_finished_run("0", run_id=chosen) == chosen
+    info = store.get_run(chosen).info
+    assert info.status == RunStatus.FINISHED and before <= info.end_time <= int(time.time() * 1000) + 1
+    with pytest.raises(ConflictError):
+        store.create_finished_run("0", run_id=chosen)
+
+
+def test_create_finished_run_writes_nothing_on_bad_input(store):
+    def count() -> int:
+        return len(store.search_runs(["0"], view_type="all"))
+
+    with pytest.raises(InvalidInputError, match="RUNNING"):
+        store.create_finished_run("0", status=RunStatus.RUNNING)
+    with pytest.raises(InvalidInputError):
+        store.create_finished_run("0", metrics=[Metric("ok", 1.0, 1, 0), Metric("bad", "x", 1, 0)])
+    with pytest.raises(InvalidInputError, match="'bad key!'"):
+        store.create_finished_run("0", params={"bad key!": "v"})
+    with pytest.raises(InvalidInputError):
+        store.create_finished_run("0", end_time="soon")
+    with pytest.raises(NotFoundError):
+        store.create_finished_run("0", parent_run_id="cd" * 16)
+    with pytest.raises(NotFoundError):
+        store.create_finished_run("12345")
+    assert count() == 0

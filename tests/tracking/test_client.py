@@ -80,6 +80,35 @@ def test_set_terminated_defaults_and_rejects_bad_status(client):
     assert client.get_run(run.info.run_id).info.status == RunStatus.FINISHED
 
 
+def test_create_run_under_a_chosen_id(client):
+    chosen = "0f" * 16
+    assert client.create_run("0", run_id=chosen).info.run_id == chosen
+    with pytest.raises(ConflictError):
+        client.create_run("0", run_id=chosen)
+
+
+def test_create_finished_run_writes_an_ended_run_with_the_process_defaults(client):
+    parent = client.create_run("0").info.run_id
+    run_id = client.create_finished_run(
+        "0",
+        status=RunStatus.KILLED,
+        run_name="trial-0",
+        tags={"t": 1},
+        params={"x": 0.5},
+        metrics=[Metric("value", 2.0, 10, 0)],
+        parent_run_id=parent,
+    )
+    run = client.get_run(run_id)
+    assert (run.info.status, run.info.parent_run_id, run.info.run_name) == (
+        RunStatus.KILLED,
+        parent,
+        "trial-0",
+    )
+    assert run.info.start_time <= run.info.end_time and run.info.user_id
+    assert run.data.params == {"x": "0.5"} and _user_tags(run) == {"t": "1"}
+    assert run.data.metrics == {"value": 2.0}
+
+
 def test_update_run_name(client):
     run = client.create_run("0")
     client.update_run(run.info.run_id, run_name="better")

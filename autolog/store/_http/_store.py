@@ -233,6 +233,64 @@ class HttpStore(Store):
             self._own_runs[run.info.run_id] = run.info.experiment_id
         return run
 
+    def create_finished_run(
+        self,
+        experiment_id: str,
+        *,
+        status: str = RunStatus.FINISHED,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Any = None,
+        params: Any = None,
+        metrics: Any = (),
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        if status not in RunStatus.TERMINAL:
+            raise InvalidInputError(
+                f"invalid end status {status!r} for a finished run: one of {RunStatus.TERMINAL}"
+            )
+        body = {
+            "experiment_id": _text_id(experiment_id),
+            "status": status,
+            "end_time": end_time,
+            "run_name": run_name,
+            "start_time": start_time,
+            "tags": _validation.tag_values(_pairs(tags)),
+            "params": _validation.param_values(_pairs(params)),
+            "metrics": _metric_rows(metrics),
+            "parent_run_id": parent_run_id,
+            "user_id": user_id,
+            "source": source,
+            # The id is chosen here, so that a request whose answer was lost is never retried
+            # into a second run (only a refused connection is retried).
+            "run_id": uuid.uuid4().hex if run_id is None else _validation.run_id(run_id),
+        }
+        if str(experiment_id) not in self._spool_experiments:
+            try:
+                return self._call("POST", "/runs/finished", body, idempotent=False, budget_s=OFFLINE_BUDGET_S)
+            except ServerUnreachableError as exc:
+                self._warn_offline(exc)
+        return self._spool_finished_run(experiment_id, body)
+
+    def _spool_finished_run(self, experiment_id: Any, body: dict) -> str:
+        """``create_finished_run`` into the offline spool (uploaded by ``autolog sync``)."""
+        spool = self._spool_store()
+        if str(experiment_id) in self._spool_experiments:
+            local_experiment = str(experiment_id)
+        else:
+            local_experiment = _spool.spool_experiment(spool, server_id=str(experiment_id))
+        body = dict(body, tags=list(body["tags"]), metrics=[Metric(*row) for row in body["metrics"]])
+        parent = body.pop("parent_run_id")
+        if parent is not None and parent not in self._spooled:
+            body["tags"].append((_spool.PARENT_RUN_ID, parent))  # a server run: linked at sync time
+            parent = None
+        del body["experiment_id"]
+        return spool.create_finished_run(local_experiment, parent_run_id=parent, **body)
+
     @_routed
     def get_run(self, run_id: str):
         return self._call("GET", f"/runs/{_segment(run_id)}")

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -117,6 +118,59 @@ def test_a_fit_inside_the_objective_is_a_child_of_the_trial_run(store):
         assert fit.info.run_name == "LogisticRegression" and "training_accuracy_score" in fit.data.metrics
         assert trial.data.metrics["from_user"] == 1.0 and "C" in trial.data.params
     assert len(runs) == 5  # no stray run
+
+
+def test_a_short_trial_is_written_when_it_ends_and_a_nested_start_run_writes_it_first(store):
+    in_store_during_trial = {}
+    nested = {}
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0.0, 1.0)
+        run_id = autolog.active_run().info.run_id
+        if trial.number == 1:
+            with autolog.start_run(nested=True, run_name="manual") as child:
+                nested[run_id] = child.info.run_id
+        in_store_during_trial[trial.number] = run_id in {r.info.run_id for r in _runs(store)}
+        trial.report(x, 0)
+        return x
+
+    optuna.create_study().optimize(objective, n_trials=2)
+    assert in_store_during_trial == {0: False, 1: True}
+    (parent,) = [r for r in _runs(store) if r.info.parent_run_id is None]
+    first, second = _children(store, parent.info.run_id)
+    for trial in (first, second):
+        assert trial.info.status == "FINISHED" and trial.info.end_time >= trial.info.start_time
+        assert set(trial.data.params) == {"x"} and trial.data.tags["optuna.trial.state"] == "COMPLETE"
+        assert trial.data.metrics["value"] == trial.data.metrics["intermediate_value"]
+    (child,) = _children(store, second.info.run_id)
+    assert nested == {second.info.run_id: child.info.run_id} and child.info.run_name == "manual"
+
+
+def test_a_long_trial_shows_running_while_it_runs(store, monkeypatch):
+    from autolog.integrations import _trials
+
+    monkeypatch.setattr(_trials, "WRITE_RUNNING_AFTER_SECONDS", 0.2)
+    monkeypatch.setattr(_trials._LongTrials, "TICK_SECONDS", 0.05)
+    seen = []
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0.0, 1.0)
+        run_id = autolog.active_run().info.run_id
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            seen.extend(r.info.status for r in _runs(store) if r.info.run_id == run_id)
+            time.sleep(0.05)
+        trial.report(x, 1)
+        return x
+
+    optuna.create_study().optimize(objective, n_trials=1)
+    assert seen == ["RUNNING"]
+    (parent,) = [r for r in _runs(store) if r.info.parent_run_id is None]
+    (trial,) = _children(store, parent.info.run_id)
+    assert trial.info.status == "FINISHED" and set(trial.data.params) == {"x"}
+    assert [(m.step, m.value) for m in store.get_metric_history(trial.info.run_id, "intermediate_value")] == [
+        (1, trial.data.metrics["value"])
+    ]
 
 
 def test_an_uncaught_error_propagates_unchanged_and_ends_the_runs_failed(store):
