@@ -684,7 +684,7 @@ def _metric_rows(items: Any) -> list:
             key, value = item.key, item.value
         except AttributeError:
             raise InvalidInputError(f"expected a Metric(key, value, timestamp, step), got {item!r}") from None
-        if key not in checked_keys:
+        if type(key) is not str or key not in checked_keys:
             _validation.validate_key(key, "metric")
             checked_keys.add(key)
         if type(value) is not float or value != value:  # not a plain float, or NaN
