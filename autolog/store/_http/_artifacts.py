@@ -2,11 +2,16 @@
 
 Same public methods as the local ``ArtifactRepository``; :meth:`local_path` returns ``None``
 (there is no local copy), which tells callers such as ``log_model`` to stage files and upload.
+``log_artifacts(..., wait=False)`` (autologging's ``log_model``) copies the files to a private
+staging directory and uploads them from the process's background upload thread
+(``autolog.store._uploads``); every read of the run's artifacts here waits for them first, and
+the interpreter waits for them at exit.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from typing import Any
@@ -29,10 +34,18 @@ def _join(*parts: str | None) -> str:
 class HttpArtifactRepository:
     """The artifacts of one run on a tracking server."""
 
-    def __init__(self, transport, run_id: str):
+    def __init__(self, transport, run_id: str, *, written: set | None = None):
         self._transport = transport
         self.run_id = run_id
         self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
+        # Paths this process uploaded (or queued) to a run it created; None for other runs.
+        self._written = written
+
+    def wait_for_uploads(self) -> None:
+        """Wait for this process's background uploads to this run (see ``log_artifacts``)."""
+        from autolog.store._uploads import wait_for_uploads
+
+        wait_for_uploads(self.root)
 
     def __repr__(self) -> str:
         return f"HttpArtifactRepository({self.root!r})"
@@ -43,12 +56,26 @@ class HttpArtifactRepository:
         return None
 
     def write_bytes(self, artifact_path: str, data: bytes) -> str:
-        """Upload ``data`` as the file ``artifact_path``; returns the path as stored."""
+        """Upload ``data`` as the file ``artifact_path``; returns the path as stored.
+
+        To a run this process created, the upload goes to the background upload thread (reads
+        wait for it); to other runs, it is done before returning.
+        """
         relative = _check_relative(artifact_path)
         if not relative:
             raise InvalidInputError(f"invalid artifact path {artifact_path!r}: names no file")
+        if self._written is None:
+            return self._put(relative, bytes(data))
+        from autolog.store._uploads import background_uploads
+
+        payload = bytes(data)
+        self._written.add(relative)
+        background_uploads().submit(self.root, lambda: self._put(relative, payload))
+        return relative
+
+    def _put(self, relative: str, data: bytes) -> str:
         answer = self._transport.call(
-            "PUT", f"/runs/{self.run_id}/artifacts/file", query={"path": relative}, raw_body=bytes(data)
+            "PUT", f"/runs/{self.run_id}/artifacts/file", query={"path": relative}, raw_body=data
         )
         return answer["path"]
 
@@ -62,21 +89,57 @@ class HttpArtifactRepository:
     def log_artifacts(
         self, local_dir: str, artifact_path: str | None = None, *, wait: bool = True
     ) -> list[str]:
-        """Upload the files of a local directory tree under ``artifact_path`` (always before
-        returning: ``wait`` is accepted for the repository interface)."""
+        """Upload the files of a local directory tree under ``artifact_path``.
+
+        With ``wait=False`` the files are copied to a private staging directory and uploaded in
+        the background; the returned paths are those they will have.
+        """
         if not os.path.isdir(local_dir):
             raise NotFoundError(f"no such directory to log as artifacts: {local_dir!r}")
-        logged = []
-        for directory, _subdirs, files in os.walk(local_dir):
+        files = []
+        for directory, _subdirs, names in os.walk(local_dir):
             relative = os.path.relpath(directory, local_dir).replace(os.sep, "/")
-            for name in sorted(files):
-                subdir = _join(artifact_path, "" if relative == "." else relative)
-                logged.append(self.log_artifact(os.path.join(directory, name), subdir or None))
-        return logged
+            subdir = _join(artifact_path, "" if relative == "." else relative)
+            files += [(os.path.join(directory, name), subdir or None) for name in sorted(names)]
+        paths = [_check_relative(_join(subdir, os.path.basename(path))) for path, subdir in files]
+        if self._written is not None:
+            self._written.update(paths)
+        if wait:
+            return [self._put_file(local_file, path) for (local_file, _), path in zip(files, paths)]
+        return self._upload_later(local_dir, [local_file for local_file, _ in files], paths)
+
+    def _put_file(self, local_file: str, relative: str) -> str:
+        with open(local_file, "rb") as handle:
+            return self._put(relative, handle.read())
+
+    def _upload_later(self, local_dir: str, local_files: list, paths: list) -> list[str]:
+        from autolog.store._uploads import background_uploads
+
+        staging = tempfile.mkdtemp(prefix="autolog-upload-")
+        staged = shutil.copytree(local_dir, os.path.join(staging, "files"))
+        copies = [os.path.join(staged, os.path.relpath(path, local_dir)) for path in local_files]
+
+        def upload() -> None:
+            for copy, path in zip(copies, paths):
+                self._put_file(copy, path)
+
+        background_uploads().submit(self.root, upload, cleanup=staging)
+        return paths
+
+    def after_uploads(self, job) -> bool:
+        """Queue ``job`` behind this run's pending background uploads; False if none are pending."""
+        from autolog.store._uploads import background_uploads
+
+        uploads = background_uploads()
+        if not uploads.pending(self.root):
+            return False
+        uploads.submit(self.root, job)
+        return True
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         """The direct children of ``path``, sorted by name; ``[]`` if none."""
         relative = _check_relative(path)
+        self.wait_for_uploads()
         return self._transport.call("GET", f"/runs/{self.run_id}/artifacts", query={"path": relative or None})
 
     def list_files(self, path: str = "") -> list[FileInfo]:
@@ -88,8 +151,19 @@ class HttpArtifactRepository:
         ]
 
     def recorded_files(self, path: str = "") -> list[FileInfo]:
-        """What is stored under ``path``: the server keeps the records, so this lists the files."""
-        return self.list_files(path)
+        """What is stored under ``path``.
+
+        For a run this process created, the paths it uploaded or queued (no round trip, and no
+        wait for background uploads); for other runs, the server's listing.
+        """
+        relative = _check_relative(path)
+        if self._written is None:
+            return self.list_files(relative)
+        return [
+            FileInfo(written, False, None)
+            for written in sorted(self._written)
+            if not relative or written == relative or written.startswith(relative + "/")
+        ]
 
     def verify(self, path: str, files: Sequence[str]) -> None:
         """Nothing to compare here: the server verifies what it serves against its records."""
@@ -101,6 +175,7 @@ class HttpArtifactRepository:
     def download_artifacts(self, path: str = "", dst_path: str | None = None, *, progress: Any = None) -> str:
         """Download a file or directory of the run to ``dst_path`` (a new temp dir if ``None``)."""
         relative = _check_relative(path)
+        self.wait_for_uploads()
         destination_dir = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp()
         make_dirs(destination_dir)
         name = relative.rsplit("/", 1)[-1] if relative else ""

@@ -127,8 +127,12 @@ if hasattr(os, "register_at_fork"):
 
 @atexit.register
 def _flush_all_at_exit() -> None:
+    # Registered when the HTTP store is imported, so it runs after the upload queue's exit hook.
     for batcher in list(_LIVE):
         try:
             batcher.flush()
         except Exception as exc:
             warnings.warn(f"autolog: could not send the last metrics to the server: {exc}", stacklevel=1)
+    from autolog.store._http._transport import close_connections
+
+    close_connections()

@@ -40,17 +40,59 @@ _KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
 
 
 def dumps(value: Any) -> bytes:
-    """Serialize a store result (or request body) to JSON bytes."""
-    return json.dumps(encode(value), separators=(",", ":")).encode("utf-8")
+    """Serialize a store result (or request body) to JSON bytes.
+
+    The C encoder walks lists, dicts and plain values itself (a batch holds thousands of rows);
+    only entities reach :func:`_entity`. A page (a list subclass, which the encoder would write
+    as a bare list) is wrapped first. Anything the fast path cannot write goes through
+    :func:`encode`.
+    """
+    if isinstance(value, PagedList):
+        value = {"$": "page", "items": list(value), "token": value.token}
+    try:
+        text = _FAST.encode(value)
+    except (TypeError, ValueError):
+        text = _SLOW.encode(encode(value))
+    return text.encode("utf-8")
+
+
+def _entity(value: Any) -> Any:
+    """The ``default`` hook of the fast encoder: one entity, its fields left to the encoder."""
+    if isinstance(value, Run):
+        return {"$": "run", "info": value.info.__dict__, "data": value.data.__dict__}
+    kind = _KIND_OF.get(type(value))
+    if kind is None or isinstance(value, PagedList):
+        raise TypeError(f"not JSON serializable: {type(value).__name__}")
+    return {"$": kind, **{f.name: getattr(value, f.name) for f in dataclasses.fields(value)}}
+
+
+_FAST = json.JSONEncoder(separators=(",", ":"), default=_entity)
+_SLOW = json.JSONEncoder(separators=(",", ":"))
 
 
 def loads(data: bytes) -> Any:
     """Parse JSON bytes (``NaN``/``Infinity`` allowed) and rebuild entities."""
-    return decode(json.loads(data)) if data else None
+    return json.loads(data, object_hook=_object) if data else None
+
+
+def _object(value: dict) -> Any:
+    """The parser's hook for each JSON object (innermost first): rebuild tagged entities."""
+    kind = value.get("$")
+    if kind is None:
+        return value
+    if kind == "run":
+        return Run(RunInfo(**value["info"]), RunData(**value["data"]))
+    if kind == "page":
+        return PagedList(value["items"], value["token"])
+    fields = {key: item for key, item in value.items() if key != "$"}
+    if kind == "model_version":
+        fields["aliases"] = tuple(fields.get("aliases") or ())
+    return _KINDS[kind](**fields)
 
 
 def encode(value: Any) -> Any:
-    """A JSON-ready form of ``value``: entities are tagged with ``"$"`` so they come back."""
+    """A JSON-ready form of ``value``: entities are tagged with ``"$"`` so they come back (see
+    :func:`_object`); the slow path of :func:`dumps`."""
     if isinstance(value, Run):
         return {"$": "run", "info": dataclasses.asdict(value.info), "data": dataclasses.asdict(value.data)}
     if isinstance(value, PagedList):
@@ -64,25 +106,6 @@ def encode(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): encode(item) for key, item in value.items()}
     return value
-
-
-def decode(value: Any) -> Any:
-    """The inverse of :func:`encode`."""
-    if isinstance(value, list):
-        return [decode(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    kind = value.get("$")
-    if kind is None:
-        return {key: decode(item) for key, item in value.items()}
-    if kind == "run":
-        return Run(RunInfo(**value["info"]), RunData(**value["data"]))
-    if kind == "page":
-        return PagedList([decode(item) for item in value["items"]], value["token"])
-    fields = {key: decode(item) for key, item in value.items() if key != "$"}
-    if kind == "model_version":
-        fields["aliases"] = tuple(fields.get("aliases") or ())
-    return _KINDS[kind](**fields)
 
 
 def metric_to_wire(metric: Any) -> list:

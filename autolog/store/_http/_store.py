@@ -83,6 +83,7 @@ class HttpStore(Store):
         self.base_url = self.transport.base_url
         self._artifact_root: str | None = None
         self._own_runs: dict[str, str] = {}  # run id -> experiment id, of runs this store made
+        self._written: dict[str, set] = {}  # run id -> artifact paths this store uploaded to its own run
         self._spooled: dict[str, str] = {}  # run id given out -> spool run id (the same)
         self._spool_experiments: set[str] = set()
         self._valid_keys: set[str] = set()  # metric keys that passed validation once
@@ -344,6 +345,7 @@ class HttpStore(Store):
 
     @_routed
     def delete_run(self, run_id: str, *, force: bool = False) -> None:
+        self._wait_for_uploads(run_id)
         self._call("DELETE", f"/runs/{_segment(run_id)}", query={"force": "true" if force else None})
         with self._own_lock:
             self._own_runs.pop(run_id, None)
@@ -526,7 +528,14 @@ class HttpStore(Store):
         """The artifacts of a run, uploaded to and downloaded from the server."""
         if run_id not in self._own_runs:
             self.get_run(run_id)  # NotFoundError for an unknown run, as SqlStore
-        return HttpArtifactRepository(self.transport, run_id)
+            return HttpArtifactRepository(self.transport, run_id)
+        with self._own_lock:
+            written = self._written.setdefault(run_id, set())
+        return HttpArtifactRepository(self.transport, run_id, written=written)
+
+    def _wait_for_uploads(self, run_id: Any) -> None:
+        if isinstance(run_id, str):
+            HttpArtifactRepository(self.transport, run_id).wait_for_uploads()
 
     # --- reads for charts, wide tables and live pages ---------------------------------------
 
@@ -581,11 +590,16 @@ class HttpStore(Store):
 
     @_routed
     def record_logged_model(self, run_id: str, artifact_path: str, record: Any) -> None:
+        """Record a logged model; behind the model's files when they are still uploading."""
         body = {"artifact_path": artifact_path, "record": dataclasses.asdict(record)}
-        self._call("POST", f"/runs/{_segment(run_id)}/model-records", body)
+        path = f"/runs/{_segment(run_id)}/model-records"
+        repository = HttpArtifactRepository(self.transport, run_id)
+        if not repository.after_uploads(lambda: self.transport.call("POST", path, body)):
+            self._call("POST", path, body)
 
     @_routed
     def get_model_record(self, run_id: str, artifact_path: str):
+        self._wait_for_uploads(run_id)
         return self._call(
             "GET", f"/runs/{_segment(run_id)}/model-records", query={"artifact_path": artifact_path}
         )
@@ -711,35 +725,42 @@ def _json_safe(value: Any) -> Any:
 
 
 def _metric_rows(items: Any) -> list:
-    """Validated ``[key, value, timestamp, step]`` rows (same checks and errors as SqlStore)."""
+    """Validated ``[key, value, timestamp, step]`` rows (same checks and errors as SqlStore).
+
+    Batches hold thousands of rows of a few keys: each key is checked once, and plain floats and
+    ints skip the general checks (which they would pass).
+    """
     if not items:
         return []
     if isinstance(items, dict):
         items = [_codec.WireMetric(key, value, None, None) for key, value in items.items()]
     rows = []
+    checked_keys: set = set()
+    now = None
     for item in items:
         try:
             key, value = item.key, item.value
         except AttributeError:
             raise InvalidInputError(f"expected a Metric(key, value, timestamp, step), got {item!r}") from None
-        _validation.validate_key(key, "metric")
-        number, is_nan = _validation.metric_value(key, value)
+        if type(key) is not str or key not in checked_keys:
+            _validation.validate_key(key, "metric")
+            checked_keys.add(key)
+        if type(value) is not float or value != value:  # not a plain float, or NaN
+            number, is_nan = _validation.metric_value(key, value)
+            value = float("nan") if is_nan else number
         timestamp = getattr(item, "timestamp", None)
         step = getattr(item, "step", None)
-        if timestamp is not None:
+        if timestamp is None:
+            now = now or int(time.time() * 1000)
+            timestamp = now
+        elif type(timestamp) is not int or not -_INT64_MAX <= timestamp <= _INT64_MAX:
             timestamp = _validation.integer(timestamp, f"timestamp of {key!r}")
-        if step is not None:
-            step = _validation.integer(step, f"step of {key!r}")
-        rows.append([key, float("nan") if is_nan else number, _now_if_none(timestamp), step or 0])
+        if step is None:
+            step = 0
+        elif type(step) is not int or not -_INT64_MAX <= step <= _INT64_MAX:
+            step = _validation.integer(step, f"step of {key!r}") or 0
+        rows.append([key, value, timestamp, step])
     return rows
-
-
-def _now_if_none(timestamp: int | None) -> int:
-    if timestamp is not None:
-        return timestamp
-    import time
-
-    return int(time.time() * 1000)
 
 
 def _segment(value: Any) -> str:

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import urllib.parse
+import weakref
 from typing import Any
 
 from autolog._core._exceptions import (
@@ -88,6 +89,7 @@ class Transport:
             else:
                 connection = http.client.HTTPConnection(self._host, self._port, timeout=TIMEOUT_S)
             self._local.connection = connection
+            _OPEN_CONNECTIONS.add(connection)
         return connection
 
     def _drop_connection(self) -> None:
@@ -152,6 +154,15 @@ class Transport:
                     raise
                 connection = self._connection()
         raise AssertionError("unreachable")
+
+
+_OPEN_CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_connections() -> None:
+    """Close every kept-alive connection (at exit, after the last batch and upload were sent)."""
+    for connection in list(_OPEN_CONNECTIONS):
+        connection.close()
 
 
 def _sleep_backoff(attempt: int, deadline: float) -> None:
