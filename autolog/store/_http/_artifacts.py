@@ -42,8 +42,9 @@ class HttpArtifactRepository:
         _check_relative(path)
         return None
 
-    def write_bytes(self, artifact_path: str, data: bytes) -> str:
-        """Upload ``data`` as the file ``artifact_path``; returns the path as stored."""
+    def write_bytes(self, artifact_path: str, data: bytes, *, wait: bool = True) -> str:
+        """Upload ``data`` as the file ``artifact_path``; returns the path as stored (always
+        before returning: ``wait`` is accepted for the repository interface)."""
         relative = _check_relative(artifact_path)
         if not relative:
             raise InvalidInputError(f"invalid artifact path {artifact_path!r}: names no file")
