@@ -128,8 +128,9 @@ class RunHandle:
         )
 
     def log_text(self, text: str, artifact_file: str) -> None:
-        """Write ``text`` as the artifact ``artifact_file`` of this run."""
-        self.client.log_text(self.run_id, text, artifact_file)
+        """Write ``text`` as the artifact ``artifact_file`` of this run (an object-storage root
+        uploads it in the background: the user's call does not wait on the network)."""
+        self.client.log_text(self.run_id, text, artifact_file, wait=False)
 
     def create_child_runs(self, children: Iterable[tuple[RunSpec, Mapping[str, float]]]) -> list[str]:
         """Create finished child runs of this run, each with its params, tags and metrics.

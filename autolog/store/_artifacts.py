@@ -174,10 +174,20 @@ class ArtifactRepository(abc.ABC):
 
     # --- operations ------------------------------------------------------------------------------
 
-    def write_bytes(self, artifact_path: str, data: bytes) -> str:
-        """Atomically write ``data`` to the file ``artifact_path``; returns the path as stored."""
+    def write_bytes(self, artifact_path: str, data: bytes, *, wait: bool = True) -> str:
+        """Atomically write ``data`` to the file ``artifact_path``; returns the path as stored.
+
+        With ``wait=False`` a remote backend uploads in the background thread, as
+        :meth:`log_artifacts` does; local repositories always write at once.
+        """
         relative = _file_path(artifact_path)
-        self._record([self.put_bytes(bytes(data), relative)])
+        data = bytes(data)
+        if not wait and self.uses_read_cache:
+            from autolog.store._uploads import background_uploads
+
+            background_uploads().submit(self.root, lambda: self._record([self.put_bytes(data, relative)]))
+        else:
+            self._record([self.put_bytes(data, relative)])
         return relative
 
     def log_artifact(self, local_path: str, artifact_path: str | None = None) -> str:

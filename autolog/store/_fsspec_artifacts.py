@@ -5,9 +5,11 @@ with ``pip install 'autolog[s3]'`` (or the backend's own package). Credentials a
 found the backend's usual way (``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, instance roles, ...).
 
 Uploads stream in parts of ``AUTOLOG_ARTIFACT_PART_SIZE`` bytes (default 8 MiB), so memory stays
-bounded whatever the file size. On S3 a file goes straight to its final key: a multipart upload
-becomes visible only when it is completed, and an abandoned one is aborted (or, after a crash,
-never completed). Other backends write to a ``.tmp-`` key and move it into place. Transient
+bounded whatever the file size. On S3 (``_s3_transfers``) a file goes straight to its final key
+in one ``PutObject``, or a multipart upload with parts sent concurrently that becomes visible only
+when it is completed (an abandoned one is aborted or, after a crash, never completed); downloads
+are concurrent ranged reads; no request checks the bucket or lists anything on the way. Other
+backends write to a ``.tmp-`` key and move it into place. Transient
 errors are retried with backoff, by the backend (botocore's standard retry mode on S3) and by a
 whole-file retry here.
 """
@@ -113,6 +115,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         self.fs, self._base = _filesystem(self.root)
         self.part_size = part_size()
         self._multipart_atomic = urlparse(self.root).scheme.lower() in _MULTIPART_ATOMIC
+        self._s3 = _s3_transfers(self.fs, self.part_size) if self._multipart_atomic else None
 
     def _key(self, relative: str) -> str:
         return f"{self._base}/{relative}" if relative else self._base
@@ -127,7 +130,11 @@ class FsspecArtifactRepository(ArtifactRepository):
 
     def put_bytes(self, data: bytes, artifact_path: str) -> ArtifactRecord:
         def upload() -> None:
-            self._upload(artifact_path, lambda out: out.write(data))
+            if self._s3 is not None:
+                self._s3.put_bytes(self._key(artifact_path), data)
+                self.fs.invalidate_cache(self._key(artifact_path))
+            else:
+                self._upload(artifact_path, lambda out: out.write(data))
 
         with_retries(upload, f"uploading {artifact_path!r} to {self.root}")
         return ArtifactRecord(artifact_path, len(data), hashlib.sha256(data).hexdigest())
@@ -135,6 +142,10 @@ class FsspecArtifactRepository(ArtifactRepository):
     def put_file(self, local_file: str, artifact_path: str) -> ArtifactRecord:
         def upload() -> ArtifactRecord:
             with open(local_file, "rb") as source:
+                if self._s3 is not None:
+                    size, digest = self._s3.put_stream(self._key(artifact_path), source)
+                    self.fs.invalidate_cache(self._key(artifact_path))
+                    return ArtifactRecord(artifact_path, size, digest)
                 # Small reads: the backend's buffer assembles each part (one part in memory).
                 size, digest = self._upload(artifact_path, lambda out: _copy(source, out, _READ_CHUNK))
             return ArtifactRecord(artifact_path, size, digest)
@@ -143,8 +154,6 @@ class FsspecArtifactRepository(ArtifactRepository):
 
     def _upload(self, artifact_path: str, write: Callable) -> tuple[int, str]:
         final = self._key(artifact_path)
-        if self._multipart_atomic:
-            return self._write_then_commit(final, write)
         head, _, name = final.rpartition("/")
         temp = f"{head}/{TEMP_PREFIX}{name}.{secrets.token_hex(6)}"
         try:
@@ -186,6 +195,10 @@ class FsspecArtifactRepository(ArtifactRepository):
 
             self.fs.invalidate_cache(key)  # another process may have replaced it
             try:
+                if self._s3 is not None:
+                    with _atomic_file(local_file) as handle:
+                        size, digest = self._s3.get_stream(key, handle, counted)
+                    return ArtifactRecord(artifact_path, size, digest)
                 with (
                     self.fs.open(key, "rb", block_size=self.part_size, cache_type="none") as source,
                     _atomic_file(local_file) as handle,
@@ -243,6 +256,12 @@ class FsspecArtifactRepository(ArtifactRepository):
         except FileNotFoundError:
             pass
         self.fs.invalidate_cache(self._base)
+
+
+def _s3_transfers(fs, part_size: int):
+    from autolog.store._s3_transfers import S3Transfers, transfer_concurrency
+
+    return S3Transfers(fs, part_size, transfer_concurrency())
 
 
 def _copy(reader, writer, chunk_size: int, progress: Progress | None = None) -> tuple[int, str]:

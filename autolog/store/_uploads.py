@@ -4,7 +4,7 @@
 stages the files in a private local directory and queues their upload here; one daemon thread
 uploads them in order and records their sizes and sha256s once they are stored. Every read of
 the same artifact root in this process (listing, download, model load) first waits for the
-uploads queued under it, and the interpreter waits for all of them at exit. A failed upload is
+uploads queued under it, and the interpreter waits for all of them when the main thread ends. A failed upload is
 reported as one warning (and raised by the next read of that root in this process).
 """
 
@@ -86,8 +86,25 @@ def background_uploads() -> BackgroundUploads:
     with _lock:
         if _uploads is None:
             _uploads = BackgroundUploads()
-            atexit.register(_uploads.wait)
+            _wait_at_exit(_uploads.wait)
         return _uploads
+
+
+def _wait_at_exit(wait: Callable[[], None]) -> None:
+    """Run ``wait`` when the main thread ends, before thread pools stop taking work.
+
+    ``atexit`` is too late: by then ``concurrent.futures`` refuses new work, and the S3 client
+    resolves names and credentials in asyncio's default executor. ``threading`` runs its exit
+    hooks in reverse order of registration, so registering after ``concurrent.futures.thread``
+    is imported puts this one first.
+    """
+    import concurrent.futures.thread  # noqa: F401  (its exit hook must be registered before ours)
+
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:
+        atexit.register(wait)
+    else:
+        register(wait)
 
 
 def wait_for_uploads(root: str | None = None) -> None:

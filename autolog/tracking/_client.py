@@ -428,13 +428,18 @@ class Client(ModelRegistryCalls):
         """Copy a local directory's content into the run's artifacts."""
         self.store.artifacts(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
 
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        """Write ``text`` (UTF-8) as the artifact ``artifact_file``."""
+    def log_text(self, run_id: str, text: str, artifact_file: str, *, wait: bool = True) -> None:
+        """Write ``text`` (UTF-8) as the artifact ``artifact_file``.
+
+        With ``wait=False`` an artifact root in object storage is written by a background thread
+        (reads of the run's artifacts in this process, and its exit, wait for it); a local root
+        is written at once either way.
+        """
         if not isinstance(text, str):
             raise InvalidInputError(
                 f"log_text expects a str for {artifact_file!r}, got {type(text).__name__}"
             )
-        self.store.artifacts(run_id).write_bytes(artifact_file, text.encode("utf-8"))
+        self.store.artifacts(run_id).write_bytes(artifact_file, text.encode("utf-8"), wait=wait)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """Write ``dictionary`` as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml."""

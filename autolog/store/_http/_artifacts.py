@@ -55,21 +55,23 @@ class HttpArtifactRepository:
         _check_relative(path)
         return None
 
-    def write_bytes(self, artifact_path: str, data: bytes) -> str:
+    def write_bytes(self, artifact_path: str, data: bytes, *, wait: bool = True) -> str:
         """Upload ``data`` as the file ``artifact_path``; returns the path as stored.
 
-        To a run this process created, the upload goes to the background upload thread (reads
-        wait for it); to other runs, it is done before returning.
+        To a run this process created, or with ``wait=False``, the upload goes to the background
+        upload thread (reads of this process's own runs wait for it); otherwise it is done before
+        returning.
         """
         relative = _check_relative(artifact_path)
         if not relative:
             raise InvalidInputError(f"invalid artifact path {artifact_path!r}: names no file")
-        if self._written is None:
+        if self._written is None and wait:
             return self._put(relative, bytes(data))
         from autolog.store._uploads import background_uploads
 
         payload = bytes(data)
-        self._written.add(relative)
+        if self._written is not None:
+            self._written.add(relative)
         background_uploads().submit(self.root, lambda: self._put(relative, payload))
         return relative
 
