@@ -189,3 +189,12 @@ def artifact_backend(request, tmp_path, monkeypatch) -> str:
         monkeypatch.setenv("AUTOLOG_ARTIFACT_ROOT", server.new_root())
         monkeypatch.setenv("AUTOLOG_ARTIFACT_CACHE_DIR", str(tmp_path / "artifact-cache"))
     return request.param
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (see tests/_browser.py)."""
+    from tests._browser import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium

@@ -5,9 +5,12 @@ Composed into :class:`~autolog.store._sql_store.SqlStore` as :class:`HistoryMixi
 - :meth:`HistoryMixin.sample_metric_histories`: one metric of many runs in one call, each series
   down-sampled to at most ``max_points`` (min/max per step bucket, so spikes survive) over an
   optional step range; runs without the metric are simply absent.
-- Series much longer than a chart is wide (``LARGE_SPAN`` steps) keep an in-memory envelope per
-  (run, key): min/max over power-of-two step buckets, built by one grouped SQL scan and then
-  extended incrementally from a cursor, so a 1,000,000-step chart is served from memory.
+- Series much longer than a chart is wide (``LARGE_SPAN`` steps) keep an envelope per (run, key):
+  min/max over power-of-two step buckets, built by one SQL scan, stored in ``metric_envelopes``
+  (when the run ends, or when first charted) so that every later process reads ~8,000 rows instead
+  of scanning the series, and extended incrementally from a cursor, so a 1,000,000-step chart is
+  served from memory. The stored envelope is a cache: points logged after its cursor are read on
+  top of it, and it is rebuilt from ``metrics`` when missing.
 - :meth:`HistoryMixin.metric_histories_since`: the points logged after a cursor ``(step, id)``
   per series, for live charts (an index range read, never a whole history).
 - :meth:`HistoryMixin.experiment_keys`: every param and metric key of some experiments, with
@@ -26,7 +29,8 @@ import sqlalchemy as sa
 from autolog._core import _validation
 from autolog._core._entities import ExperimentKeys, SeriesSample
 from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog.store._schema import latest_metrics, metrics, params, runs
+from autolog.store import _engine
+from autolog.store._schema import latest_metrics, metric_envelopes, metrics, params, runs
 from autolog.store._sql_common import (
     RUN_COLUMNS,
     SqlStoreParts,
@@ -40,6 +44,7 @@ DEFAULT_MAX_POINTS = 2000
 LARGE_SPAN = 100_000  # series spanning more steps than this are served from the envelope cache
 FINE_BUCKETS = 8192  # envelope resolution (buckets over the whole series)
 ENVELOPE_CACHE_SIZE = 64
+RESTORE_AFTER = 50_000  # points read on top of a stored envelope before it is stored again
 SINCE_LIMIT = 20000  # points per series per live poll
 MAX_BATCH_RUNS = 1000
 _IN_CHUNK = 500
@@ -224,7 +229,50 @@ class HistoryMixin(SqlStoreParts):
         cache = self.__dict__.get("_envelopes")
         if cache is None:
             cache = self.__dict__.setdefault("_envelopes", _EnvelopeCache())
-        return cache.get(connection, run_id, key)
+        return cache.get(connection, run_id, key, self._store_envelope)
+
+    def _store_long_envelopes(self, run_id: str) -> None:
+        """Build and store the envelopes of a run's long series (called when the run ends)."""
+        with self._reader().connect() as connection:
+            candidates = [
+                row[0]
+                for row in connection.execute(
+                    sa.select(latest_metrics.c.key).where(
+                        latest_metrics.c.run_id == run_id, latest_metrics.c.step > LARGE_SPAN
+                    )
+                )
+            ]
+            if not candidates:
+                return
+            for key in candidates:
+                extent = _extents(connection, [run_id], key).get(run_id)
+                if extent and extent[1] - extent[0] > LARGE_SPAN:
+                    self._envelope(connection, run_id, key)
+
+    def _store_envelope(self, envelope: _Envelope) -> None:
+        rows = [
+            {
+                "run_id": envelope.run_id,
+                "key": envelope.key,
+                "bucket": number,
+                "width": envelope.width,
+                "first_step": first,
+                "last_step": last,
+                "min_value": low,
+                "max_value": high,
+                "count": count,
+                "max_id": max_id,
+            }
+            for number, (first, last, low, high, count, max_id) in envelope.buckets.items()
+        ]
+        mine = (metric_envelopes.c.run_id == envelope.run_id) & (metric_envelopes.c.key == envelope.key)
+        try:
+            with _engine.write_transaction(self._writer()) as connection:
+                connection.execute(sa.delete(metric_envelopes).where(mine))
+                if rows:
+                    connection.execute(sa.insert(metric_envelopes), rows)
+        except (sa.exc.OperationalError, sa.exc.IntegrityError):
+            pass  # a busy store, or the run was purged meanwhile: the envelope stays in memory
 
 
 def _chunks(items: list, size: int = _IN_CHUNK):
@@ -422,14 +470,15 @@ class _EnvelopeCache:
         self.entries: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, connection, run_id: str, key: str) -> _Envelope:
+    def get(self, connection, run_id: str, key: str, store) -> _Envelope:
         with self.lock:
             envelope = self.entries.pop((run_id, key), None) or _Envelope(run_id, key)
             self.entries[(run_id, key)] = envelope
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
         with envelope.lock:
-            envelope.refresh(connection)
+            if envelope.refresh(connection):
+                store(envelope)
         return envelope
 
 
@@ -442,14 +491,44 @@ class _Envelope:
         self.width = 0
         self.buckets: dict = {}  # bucket number -> [first_step, last_step, min, max, count, max_id]
         self.cursor: tuple | None = None  # (step, max row id) of the newest row seen
+        self.unstored = 0  # rows added since the envelope was last stored
 
-    def refresh(self, connection) -> None:
-        if self.cursor is None:
+    def refresh(self, connection) -> bool:
+        """Bring the envelope up to date; True when it should be stored (built or grown a lot)."""
+        if self.cursor is None and not self._load(connection):
             self._build(connection)
-            return
+            self.unstored = 0
+            return True
         rows = _rows_after(connection, self.run_id, self.key, self.cursor, 10**9)
         if rows:
             self._add_rows(rows)
+            self.unstored += len(rows)
+        if self.unstored > RESTORE_AFTER:
+            self.unstored = 0
+            return True
+        return False
+
+    def _load(self, connection) -> bool:
+        """Read the stored envelope, if any (its points after the cursor are read next)."""
+        query = sa.select(
+            metric_envelopes.c.bucket,
+            metric_envelopes.c.width,
+            metric_envelopes.c.first_step,
+            metric_envelopes.c.last_step,
+            metric_envelopes.c.min_value,
+            metric_envelopes.c.max_value,
+            metric_envelopes.c.count,
+            metric_envelopes.c.max_id,
+        ).where(metric_envelopes.c.run_id == self.run_id, metric_envelopes.c.key == self.key)
+        buckets = {}
+        for number, width, *row in connection.execute(query):
+            buckets[number] = row
+            self.width = width
+        if not buckets:
+            return False
+        self.buckets = buckets
+        self.cursor = max((b[1], b[5]) for b in buckets.values())
+        return True
 
     def _build(self, connection) -> None:
         low, high = _extents(connection, [self.run_id], self.key).get(self.run_id, (0, 0))

@@ -14,7 +14,7 @@ from autolog.store._artifact_locations import to_absolute
 from autolog.store._artifacts import is_local_uri, local_path_from_uri
 from autolog.store._model_registry import registered_versions_of
 from autolog.store._repositories import artifact_repository
-from autolog.store._schema import latest_metrics, metrics, params, runs, tags
+from autolog.store._schema import latest_metrics, metric_envelopes, metrics, params, runs, tags
 from autolog.store._sql_common import DELETED, SqlStoreParts, chunks, known_run_id
 
 
@@ -35,7 +35,7 @@ class PurgeMixin(SqlStoreParts):
                 targets = self._without_registered(connection, targets, explicit=run_ids is not None)
             ids = [run_id for run_id, _uri in targets]
             for chunk in chunks(ids):
-                for table in (metrics, latest_metrics, params, tags, runs):
+                for table in (metric_envelopes, metrics, latest_metrics, params, tags, runs):
                     connection.execute(sa.delete(table).where(table.c.run_id.in_(chunk)))
         self._forget_artifact_uris(ids)
         failed = []

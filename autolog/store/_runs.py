@@ -265,6 +265,8 @@ class RunsMixin(SqlStoreParts):
             cursor.execute(statement, values)
             if cursor.rowcount != 1:
                 raise NotFoundError(f"no run with id {run_id!r}")
+        if status in RunStatus.TERMINAL:
+            self._store_long_envelopes(run_id)
 
     def finish_run(
         self,
@@ -300,6 +302,7 @@ class RunsMixin(SqlStoreParts):
                 hot.update_run(("status", "end_time")),
                 {"status": status, "end_time": end, "where_run_id": run_id},
             )
+        self._store_long_envelopes(run_id)
 
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
         """Record that the owners of these runs are alive (unknown ids are ignored)."""

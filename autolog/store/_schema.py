@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 #: The newest Alembic revision id; bump it together with every new file in migrations/versions.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 from autolog._core._constants import MAX_KEY_LENGTH  # noqa: E402
 
@@ -132,6 +132,25 @@ latest_metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
     Index("ix_latest_metrics_key_value", "key", "value"),
+    sqlite_with_rowid=False,
+)
+
+# Stored down-sampling envelopes of long metric series (revision 0006): min/max/count per fixed
+# step bucket of one (run, key), so that a chart of a 1,000,000-step series is drawn from ~8,000
+# rows instead of a scan. A cache: rebuilt from ``metrics`` whenever it is missing.
+metric_envelopes = Table(
+    "metric_envelopes",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), _run_fk(), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),
+    Column("width", BigInteger, nullable=False),
+    Column("first_step", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("min_value", Double),
+    Column("max_value", Double),
+    Column("count", BigInteger, nullable=False),
+    Column("max_id", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
 

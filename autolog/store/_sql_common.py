@@ -78,6 +78,9 @@ class SqlStoreParts:
     def _forget_artifact_uris(self, run_ids: list[str]) -> None:
         raise NotImplementedError
 
+    def _store_long_envelopes(self, run_id: str) -> None:
+        raise NotImplementedError
+
     def _refuse_if_registered(self, connection: Any, run_ids: list[str], action: str) -> None:
         raise NotImplementedError
 

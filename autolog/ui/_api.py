@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.diff import diff_runs
-from autolog.ui import _edit_api, _live_api, _model_registry, _queries
+from autolog.ui import _edit_api, _evaluation_api, _live_api, _model_registry, _queries
 from autolog.ui._artifacts import find_models, list_dir, resolve_local_file
 from autolog.ui._json import SafeJSONResponse, json_body
 from autolog.ui._runs_table import RunsQuery
@@ -48,6 +48,7 @@ ENDPOINTS = [
     ("POST", "/api/runs/{run_id}/delete", "Mark a run deleted (JSON + CSRF token)."),
     ("POST", "/api/runs/{run_id}/restore", "Restore a deleted run (JSON + CSRF token)."),
     *_live_api.ENDPOINTS,
+    *_evaluation_api.ENDPOINTS,
     *_edit_api.ENDPOINTS,
     *_model_registry.ENDPOINTS,
 ]
@@ -69,6 +70,7 @@ def routes() -> list:
         Route("/api/runs/{run_id}/delete", delete_run, methods=["POST"]),
         Route("/api/runs/{run_id}/restore", restore_run, methods=["POST"]),
         *_live_api.routes(),
+        *_evaluation_api.routes(),
         *_edit_api.routes(),
     ]
 

@@ -162,29 +162,6 @@ def test_cross_origin_text_plain_post_changes_nothing(site, action):
 # --- the real browser --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.conftest import IN_CI
-
-    chromium = os.environ.get("AUTOLOG_CHROMIUM", "/usr/bin/chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("playwright is not installed; CI must run the browser tests")
-        pytest.skip("playwright is not installed")
-    if not os.path.exists(chromium):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {chromium}")
-        pytest.skip(f"Chromium not found at {chromium}")
-    from tests.ui.test_browser import CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def _pages(site) -> list[str]:
     a, b = site.run_ids
     return [

@@ -3,42 +3,11 @@ Playwright against a real server: uvicorn in a thread, over SQLite, tokens on)."
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.conftest import IN_CI
 from tests.server.conftest import AuthServer
 
 pytestmark = pytest.mark.slow
-CHROMIUM = os.environ.get("AUTOLOG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("playwright is not installed; CI must run the browser tests")
-        pytest.skip("playwright is not installed")
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -85,3 +85,44 @@ def test_keys_prefixes_and_batched_runs(store, runs):
     assert store.metric_step_ranges(runs[0]) == {"loss": (0, 999)}
     with pytest.raises(InvalidInputError):
         store.sample_metric_histories(runs, "loss", max_points=1)
+
+
+def _stored_envelope_rows(store, run_id):
+    import sqlalchemy as sa
+
+    from autolog.store._schema import metric_envelopes
+
+    with store._reader().connect() as connection:
+        query = sa.select(sa.func.count()).where(metric_envelopes.c.run_id == run_id)
+        return connection.execute(query).scalar_one()
+
+
+def test_envelopes_are_stored_when_a_run_ends_and_reused_by_a_fresh_reader(sql_store, monkeypatch):
+    monkeypatch.setattr(_history, "LARGE_SPAN", 500)
+    monkeypatch.setattr(_history, "FINE_BUCKETS", 64)
+    short, long = (sql_store.create_run("0").info.run_id for _ in range(2))
+    _log(sql_store, short, "loss", [1.0, 2.0])
+    _log(sql_store, long, "loss", [float(s % 97) for s in range(3000)])
+    sql_store.update_run(short, status="FINISHED")
+    sql_store.finish_run(long)
+    assert _stored_envelope_rows(sql_store, short) == 0 and _stored_envelope_rows(sql_store, long) > 0
+    sql_store.__dict__.pop("_envelopes", None)  # as a new process: nothing in memory
+    _log(sql_store, long, "loss", [-5.0] * 10, start=3000)  # logged after the envelope was stored
+    (sample,) = sql_store.sample_metric_histories([long], "loss", max_points=200)
+    assert sample.sampled and min(sample.values) == -5.0 and max(sample.values) == 96.0
+    assert sample.total == 3010 and sample.cursor[0] == 3009
+    (zoomed,) = sql_store.sample_metric_histories([long], "loss", max_points=200, min_step=10, max_step=20)
+    assert zoomed.values == [float(s % 97) for s in range(10, 21)]
+    sql_store.delete_run(long)
+    sql_store.purge_deleted_runs([long])
+    assert _stored_envelope_rows(sql_store, long) == 0
+
+
+def test_an_envelope_first_charted_is_stored(sql_store, monkeypatch):
+    monkeypatch.setattr(_history, "LARGE_SPAN", 500)
+    monkeypatch.setattr(_history, "FINE_BUCKETS", 64)
+    run_id = sql_store.create_run("0").info.run_id
+    _log(sql_store, run_id, "loss", [float(s) for s in range(2000)])
+    assert _stored_envelope_rows(sql_store, run_id) == 0
+    (sample,) = sql_store.sample_metric_histories([run_id], "loss", max_points=100)
+    assert _stored_envelope_rows(sql_store, run_id) > 0 and sample.values[-1] == 1999.0

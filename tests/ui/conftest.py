@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
@@ -116,8 +115,3 @@ def http(app):
 
     with TestClient(app, base_url="http://127.0.0.1:5000") as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    return os.environ.get("AUTOLOG_CHROMIUM", "/usr/bin/chromium")

@@ -13,18 +13,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import IN_CI
 from tests.ui._server import UiProcess
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 FIT_SCRIPT = textwrap.dedent("""
     import autolog
@@ -48,29 +37,6 @@ FIT_SCRIPT = textwrap.dedent("""
     client.log_text(run.info.run_id, "a,b\\n1,2\\n", "table.csv")
     client.set_terminated(run.info.run_id)
 """)
-
-
-def _playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("playwright is not installed; CI must run the browser tests")
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    sync_playwright = _playwright()
-    if not os.path.exists(chromium_path):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {chromium_path}; CI must run the browser tests")
-        pytest.skip(f"Chromium not found at {chromium_path} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

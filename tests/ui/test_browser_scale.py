@@ -16,7 +16,6 @@ import pytest
 
 from tests.ui._bigdata import compare_runs, long_run, wide_experiment
 from tests.ui._server import UiProcess
-from tests.ui.test_browser import browser  # noqa: F401  (the module-scoped Chromium fixture)
 
 STEPS = 1_000_000
 pytestmark = pytest.mark.slow  # ~80 s: a 1,000,000-point store and a real server + Chromium
@@ -42,7 +41,7 @@ def big(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser):  # noqa: F811
+def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.errors = []

@@ -10,7 +10,6 @@ import textwrap
 import pytest
 
 from tests.ui._server import UiProcess
-from tests.ui.test_browser import browser  # noqa: F401 - the module's Chromium fixture
 
 FIT_SCRIPT = textwrap.dedent("""
     import autolog
@@ -38,7 +37,7 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser, served):  # noqa: F811
+def page(browser, served):
     context = browser.new_context(viewport={"width": 1300, "height": 900})
     page = context.new_page()
     page.errors = []

@@ -10,7 +10,6 @@ import textwrap
 import pytest
 
 from tests.ui._server import UiProcess
-from tests.ui.test_browser import browser  # noqa: F401  (the module's Chromium fixture)
 
 FIT_SCRIPT = textwrap.dedent("""
     import autolog
@@ -65,7 +64,7 @@ def served_runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("kind", list(EXPECTED))
-def test_the_run_page_draws_every_plot(browser, served_runs, kind, tmp_path):  # noqa: F811
+def test_the_run_page_draws_every_plot(browser, served_runs, kind, tmp_path):
     server, run_ids = served_runs
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     errors = []
@@ -81,5 +80,37 @@ def test_the_run_page_draws_every_plot(browser, served_runs, kind, tmp_path):  #
     if kind == "search":
         assert dict(plots)["parallel_coordinates"] == 6  # one line per candidate
     page.locator("#evaluation").screenshot(path=str(tmp_path / f"{kind}.png"))
+    assert errors == []
+    page.close()
+
+
+def test_compare_overlays_the_roc_and_precision_recall_curves_of_the_runs(browser, served_runs, tmp_path):
+    server, run_ids = served_runs
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    chosen = [run_ids["classifier"], run_ids["regressor"], run_ids["search"]]
+    page.goto(f"{server.url}/compare?" + "&".join(f"run={r}" for r in chosen))
+    page.wait_for_selector("#evaluation-curves[data-loaded]", timeout=30000)
+    assert page.get_attribute("#evaluation-curves", "data-loaded") == "2"  # the regressor has none
+    assert page.locator("#curves-section").is_visible()
+    drawn = page.eval_on_selector_all(
+        "#evaluation-curves [data-plot]",
+        "cards => cards.map(c => [c.dataset.plot, c.querySelector('[data-drawn]').dataset.drawn])",
+    )
+    assert drawn == [["roc_curve", "2"], ["precision_recall_curve", "2"]]
+    legend = page.locator("[data-plot=roc_curve] .curve-legend li")
+    assert sorted(legend.evaluate_all("items => items.map(i => i.dataset.run)")) == sorted(chosen[::2])
+    assert "AUC 0." in legend.first.inner_text() or "AUC 1.000" in legend.first.inner_text()
+    # iris (the search) has three classes: one class at a time, chosen from the union of labels
+    assert page.locator("#curve-class option").all_inner_texts() == ["1", "0", "2"]
+    page.select_option("#curve-class", "2")
+    assert page.locator("[data-plot=roc_curve] h3").inner_text().startswith("ROC curve · class 2")
+    page.locator("#curves-section").screenshot(path=str(tmp_path / "compare-curves.png"))
+    response = page.request.get(f"{server.url}/api/evaluation/curves?run={run_ids['regressor']}&name=../x")
+    assert response.status == 400
+    page.goto(f"{server.url}/compare?run={run_ids['regressor']}")
+    page.wait_for_selector("#evaluation-curves[data-loaded='0']", state="attached", timeout=30000)
+    assert not page.locator("#curves-section").is_visible() and not page.locator("#curves-link").is_visible()
     assert errors == []
     page.close()

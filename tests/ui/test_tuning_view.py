@@ -65,30 +65,21 @@ def test_the_run_page_lists_the_trials_with_links_to_their_runs(study_store):
 
 
 @pytest.mark.slow
-def test_chromium_draws_the_history_and_parallel_coordinates(study_store, chromium_path):
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    if not os.path.exists(chromium_path):
-        pytest.skip(f"Chromium not found at {chromium_path}")
+def test_chromium_draws_the_history_and_parallel_coordinates(study_store, browser):
     store, _, parent = study_store
     server = UiProcess(store)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium_path, args=["--no-sandbox", "--headless"]
-            )
-            page = browser.new_page()
-            problems = []
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            page.goto(f"{server.url}/runs/{parent.info.run_id}")
-            page.wait_for_selector("#tuning-history[data-drawn]")
-            assert page.get_attribute("#tuning-history", "data-drawn") == "5"  # the 5 complete trials
-            assert page.get_attribute("#tuning-parallel", "data-drawn") == "5"
-            assert page.locator("#tuning-parallel polyline").count() == 5
-            assert problems == []
-            browser.close()
+        page = browser.new_page()
+        problems = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.goto(f"{server.url}/runs/{parent.info.run_id}")
+        page.wait_for_selector("#tuning-history[data-drawn]")
+        assert page.get_attribute("#tuning-history", "data-drawn") == "5"  # the 5 complete trials
+        assert page.get_attribute("#tuning-parallel", "data-drawn") == "5"
+        assert page.locator("#tuning-parallel polyline").count() == 5
+        assert problems == []
+        page.close()
     finally:
         code, _, err = server.stop()
     assert code == 0, err

@@ -281,7 +281,13 @@
       });
       pairs.sort(function (p, q) { return p[0] - q[0]; });
       var options = { xLog: log };
-      if (log) options.xValues = function (_, ticks) { return ticks.map(function (t) { return fmt(t); }); };
+      if (log) {  // label the powers of ten only (uPlot also places the ticks between them)
+        options.xValues = function (_, ticks) {
+          return ticks.map(function (t) {
+            return typeof t === "number" && t > 0 && Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9 ? fmt(t) : "";
+          });
+        };
+      }
       if (a.categories) {
         options.xRange = [-0.5, a.categories.length - 0.5];
         options.xValues = function (_, ticks) {
