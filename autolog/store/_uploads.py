@@ -24,13 +24,13 @@ class BackgroundUploads:
     """A queue of upload jobs, keyed by artifact root, run by one daemon thread."""
 
     def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[str, Callable[[], None], str | None]] = queue.Queue()
+        self._jobs: queue.Queue[tuple[str, Callable[[], object], str | None]] = queue.Queue()
         self._pending: dict[str, int] = {}
         self._errors: dict[str, BaseException] = {}
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def submit(self, root: str, job: Callable[[], None], *, cleanup: str | None = None) -> None:
+    def submit(self, root: str, job: Callable[[], object], *, cleanup: str | None = None) -> None:
         """Queue ``job`` (uploads under ``root``); ``cleanup`` is a staging directory removed after."""
         with self._condition:
             self._pending[root] = self._pending.get(root, 0) + 1
