@@ -14,6 +14,7 @@ from sqlalchemy import bindparam
 
 from autolog.store import _engine
 from autolog.store._artifact_files import ArtifactRecord
+from autolog.store._hot_path import bound
 from autolog.store._schema import artifact_records
 from autolog.store._sql_common import SqlStoreParts
 
@@ -30,6 +31,11 @@ _UNDER = _BY_RUN.where(
         ),
     )
 )
+
+
+def _upsert_records(dialect):
+    columns = ("run_id", "path", "size", "sha256", "written_time")
+    return _engine.upsert(dialect, artifact_records, ["run_id", "path"]).values(bound(*columns))
 
 
 class RunArtifactLedger:
@@ -58,8 +64,10 @@ class ArtifactRecordsMixin(SqlStoreParts):
             {"run_id": run_id, "path": r.path, "size": r.size, "sha256": r.sha256, "written_time": now}
             for r in records
         ]
-        with _engine.write_transaction(self._writer()) as connection:
-            connection.execute(_engine.upsert(connection.dialect, artifact_records, ["run_id", "path"]), rows)
+        self._writer()
+        statement = self._hot.statement("upsert_artifact_records", _upsert_records)
+        with self._hot_connections.write_cursor() as cursor:  # two or three per autologged fit
+            cursor.executemany(statement, rows)
 
     def _artifact_records(self, run_id: str, path: str = "") -> dict[str, ArtifactRecord]:
         """The records of the file ``path`` or of every file under it (all files for ``""``)."""

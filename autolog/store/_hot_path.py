@@ -9,6 +9,7 @@ that they leave the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,7 +51,8 @@ def newer_metric(table, excluded):
     )
 
 
-def _bound(*names: str) -> dict:
+def bound(*names: str) -> dict:
+    """``{name: bindparam(name)}`` for ``.values()``: each column bound by its own name."""
     return {name: bindparam(name) for name in names}
 
 
@@ -61,22 +63,22 @@ def sqlalchemy_statements(dialect) -> dict:
     """
     return {
         "run_stage": sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id")),
-        "insert_metric": sa.insert(metrics).values(_bound(*METRIC_COLUMNS)),
-        "insert_metrics": sa.insert(metrics).values(_bound(*METRIC_COLUMNS)),
+        "insert_metric": sa.insert(metrics).values(bound(*METRIC_COLUMNS)),
+        "insert_metrics": sa.insert(metrics).values(bound(*METRIC_COLUMNS)),
         "upsert_latest": _engine.upsert(
             dialect, latest_metrics, ["run_id", "key"], where=newer_metric
-        ).values(_bound(*METRIC_COLUMNS)),
+        ).values(bound(*METRIC_COLUMNS)),
         "insert_param": _engine.insert_for(dialect, params)
-        .values(_bound("run_id", "key", "value"))
+        .values(bound("run_id", "key", "value"))
         .on_conflict_do_nothing(),
         "run_params": sa.select(params.c.key, params.c.value).where(params.c.run_id == bindparam("run_id")),
         "upsert_tag": _engine.upsert(dialect, tags, ["run_id", "key"]).values(
-            _bound("run_id", "key", "value")
+            bound("run_id", "key", "value")
         ),
         "experiment_stage": sa.select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
             experiments.c.experiment_id == bindparam("experiment_id")
         ),
-        "insert_run": sa.insert(runs).values(_bound(*RUN_INSERT_COLUMNS)),
+        "insert_run": sa.insert(runs).values(bound(*RUN_INSERT_COLUMNS)),
         "artifact_uri": sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id")),
     }
 
@@ -86,7 +88,7 @@ def update_run_statement(columns: tuple[str, ...]):
 
     The run is bound as ``where_run_id``: SQLAlchemy reserves the column names for the SET part.
     """
-    return sa.update(runs).where(runs.c.run_id == bindparam("where_run_id")).values(_bound(*columns))
+    return sa.update(runs).where(runs.c.run_id == bindparam("where_run_id")).values(bound(*columns))
 
 
 class HotStatements:
@@ -118,9 +120,21 @@ class HotStatements:
             f"VALUES ({', '.join([placeholder] * len(METRIC_COLUMNS))})"
         )
         self._updates: dict[tuple[str, ...], str] = {}
+        self._lazy: dict[str, str] = {}
 
     def _compiled(self, statement) -> str:
         return str(statement.compile(dialect=self._dialect))
+
+    def statement(self, name: str, build: Callable[[Any], Any]) -> str:
+        """The SQL text of ``build(dialect)`` (a SQLAlchemy statement), compiled on first use.
+
+        For the writes of every fit that live outside this module (artifact and model records).
+        """
+        text = self._lazy.get(name)
+        if text is None:
+            text = self._compiled(build(self._dialect))
+            self._lazy[name] = text
+        return text
 
     def update_run(self, columns: tuple[str, ...]) -> str:
         """``UPDATE runs SET <columns> WHERE run_id = :where_run_id``, compiled once per column set."""

@@ -19,8 +19,9 @@ from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Int
 from autolog._core import _validation
 from autolog._core._entities import MODEL_RECORD_FIELDS, ModelRecord
 from autolog._core._entities import MODEL_RECORD_NAME_LENGTH as _NAME_LENGTH
-from autolog._core._exceptions import ConflictError, InvalidInputError
+from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
+from autolog.store._hot_path import bound
 from autolog.store._schema import MAX_MODEL_NAME_LENGTH, RUN_ID_LENGTH, metadata
 from autolog.store._sql_common import SqlStoreParts
 
@@ -62,6 +63,17 @@ model_version_records = Table(
 )
 
 
+def _find_logged_record(_dialect):
+    return sa.select(model_records.c.run_id).where(
+        model_records.c.run_id == sa.bindparam("run_id"),
+        model_records.c.artifact_path == sa.bindparam("artifact_path"),
+    )
+
+
+def _insert_logged_record(_dialect):
+    return sa.insert(model_records).values(bound("run_id", "artifact_path", *MODEL_RECORD_FIELDS))
+
+
 def _record(row: Any) -> ModelRecord | None:
     return None if row is None else ModelRecord(*row)
 
@@ -83,15 +95,18 @@ class ModelRecordsMixin(SqlStoreParts):
         """
         _validation.run_id(run_id)
         artifact_path = _checked_path(artifact_path)
-        values = record.checked().values()
-        with _engine.write_transaction(self._writer()) as connection:
-            self._run_stage(connection, run_id)  # NotFoundError for an unknown run
-            key = (model_records.c.run_id == run_id, model_records.c.artifact_path == artifact_path)
-            if connection.execute(sa.select(model_records.c.run_id).where(*key)).first():
+        row = {"run_id": run_id, "artifact_path": artifact_path, **record.checked().values()}
+        self._writer()
+        find = self._hot.statement("find_model_record", _find_logged_record)
+        insert = self._hot.statement("insert_model_record", _insert_logged_record)
+        with self._hot_connections.write_cursor() as cursor:  # once per autologged fit
+            cursor.execute(self._hot.run_stage, {"run_id": run_id})
+            if cursor.fetchone() is None:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            cursor.execute(find, row)
+            if cursor.fetchone() is not None:
                 raise ConflictError(f"run {run_id} already has a model recorded at {artifact_path!r}")
-            connection.execute(
-                sa.insert(model_records).values(run_id=run_id, artifact_path=artifact_path, **values)
-            )
+            cursor.execute(insert, row)
 
     def get_model_record(self, run_id: str, artifact_path: str) -> ModelRecord | None:
         """The record of the model at ``runs:/<run_id>/<artifact_path>``; None when there is none."""
