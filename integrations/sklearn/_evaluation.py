@@ -77,6 +77,11 @@ def _classifier_plots(collected: dict) -> dict:
         return plots
     classes, true_columns = collected["classes"], collected["true_columns"]
     weights = collected.get("weights")
+    if weights is not None:
+        # Zero-weight samples are no points of the curves (scikit-learn drops them too): kept,
+        # a leading group of them gives precision 0/0.
+        weighted = weights != 0
+        true_columns, proba, weights = true_columns[weighted], proba[weighted], weights[weighted]
     columns = [1] if len(classes) == 2 else list(range(min(len(classes), MAX_CURVE_CLASSES)))
     roc, pr = [], []
     for column in columns:
@@ -112,7 +117,10 @@ def _curves(
         return None
     tpr = np.r_[0.0, true_positives / true_positives[-1]]
     fpr = np.r_[0.0, false_positives / false_positives[-1]]
-    precision = true_positives / (true_positives + false_positives)
+    with np.errstate(divide="ignore", invalid="ignore"):  # negative weights can cancel out
+        precision = true_positives / (true_positives + false_positives)
+    if not np.all(np.isfinite(precision)):
+        return None
     recall = true_positives / true_positives[-1]
     average_precision = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
     roc = {"x": _downsample(fpr), "y": _downsample(tpr), "auc": float(_trapezoid(tpr, fpr))}

@@ -164,3 +164,21 @@ def test_runs_plot_writes_an_image_per_plot(store, tmp_path, capsys):
     (child,) = [run for run in runs_of(store) if run.info.parent_run_id][:1]
     assert main(["--store", store.tracking_uri, "runs", "plot", child.info.run_id, "-o", str(out)]) == 1
     assert "no evaluation plot data" in capsys.readouterr().err
+
+
+def test_zero_weight_samples_are_no_curve_points(store):
+    # scikit-learn's check_sample_weight_equivalence: a zero-weight sample scores highest.
+    X, y = load_iris(return_X_y=True)
+    X, y = np.vstack([X, X[y == 2].max(axis=0) * 3]), np.r_[y, 2]
+    w = np.r_[np.full(len(y) - 1, 2.0), 0.0]
+    model = LogisticRegression(max_iter=500).fit(X, y, sample_weight=w)  # strict mode: must not raise
+    data = plots_of(model, X, y, w)
+    proba = model.predict_proba(X)
+    for column, (roc, pr) in enumerate(zip(data["roc_curve"], data["precision_recall_curve"])):
+        assert roc["auc"] == pytest.approx(skm.roc_auc_score(y == column, proba[:, column], sample_weight=w))
+        assert pr["average_precision"] == pytest.approx(
+            skm.average_precision_score(y == column, proba[:, column], sample_weight=w)
+        )
+    (run,) = runs_of(store)
+    with open(store.download_artifacts(run.info.run_id, "evaluation/training.json")) as handle:
+        assert json.load(handle)["precision_recall_curve"] == data["precision_recall_curve"]
