@@ -45,6 +45,8 @@ LARGE_SPAN = 100_000  # series spanning more steps than this are served from the
 FINE_BUCKETS = 8192  # envelope resolution (buckets over the whole series)
 ENVELOPE_CACHE_SIZE = 64
 RESTORE_AFTER = 50_000  # points read on top of a stored envelope before it is stored again
+SUMMARY_SPAN = 400  # shorter series of an ended run get a coarse stored envelope above this span
+SUMMARY_BUCKETS = 64  # ... of about this many buckets (compare charts of many runs read those)
 SINCE_LIMIT = 20000  # points per series per live poll
 MAX_BATCH_RUNS = 1000
 _IN_CHUNK = 500
@@ -130,9 +132,11 @@ class HistoryMixin(SqlStoreParts):
             extents = _extents(connection, ids, key)
             large = [r for r in ids if r in extents and extents[r][1] - extents[r][0] > LARGE_SPAN]
             small = [r for r in ids if r in extents and r not in large]
-            found = {
-                s.run_id: s for s in _sample_small(connection, small, key, extents, max_points, low, high)
-            }
+            found = _from_summaries(connection, small, key, extents, max_points, low, high)
+            rest = [r for r in small if r not in found]
+            found.update(
+                (s.run_id, s) for s in _sample_small(connection, rest, key, extents, max_points, low, high)
+            )
             for run_id in large:
                 envelope = self._envelope(connection, run_id, key)
                 found[run_id] = envelope.sample(connection, max_points, low, high)
@@ -231,23 +235,21 @@ class HistoryMixin(SqlStoreParts):
             cache = self.__dict__.setdefault("_envelopes", _EnvelopeCache())
         return cache.get(connection, run_id, key, self._store_envelope)
 
-    def _store_long_envelopes(self, run_id: str) -> None:
-        """Build and store the envelopes of a run's long series (called when the run ends)."""
+    def _store_long_envelopes(self, run_id: str, keys: list) -> None:
+        """Build and store the envelopes of a run's series when it ends: a fine one (cached too)
+        for series longer than ``LARGE_SPAN``, a coarse one for those longer than ``SUMMARY_SPAN``.
+        ``keys``: those whose last step passed ``SUMMARY_SPAN``."""
         with self._reader().connect() as connection:
-            candidates = [
-                row[0]
-                for row in connection.execute(
-                    sa.select(latest_metrics.c.key).where(
-                        latest_metrics.c.run_id == run_id, latest_metrics.c.step > LARGE_SPAN
-                    )
-                )
-            ]
-            if not candidates:
-                return
-            for key in candidates:
+            for key in keys:
                 extent = _extents(connection, [run_id], key).get(run_id)
-                if extent and extent[1] - extent[0] > LARGE_SPAN:
+                if not extent or extent[1] - extent[0] <= SUMMARY_SPAN:
+                    continue
+                if extent[1] - extent[0] > LARGE_SPAN:
                     self._envelope(connection, run_id, key)
+                else:
+                    coarse = _Envelope(run_id, key, fine=SUMMARY_BUCKETS)
+                    coarse.refresh(connection)
+                    self._store_envelope(coarse)
 
     def _store_envelope(self, envelope: _Envelope) -> None:
         rows = [
@@ -324,6 +326,42 @@ def _in_range(query, low, high):
     if high is not None:
         query = query.where(metrics.c.step <= high)
     return query
+
+
+def _from_summaries(connection, run_ids: list, key: str, extents: dict, max_points: int, low, high) -> dict:
+    """Whole series of ended runs from their stored coarse envelopes, where those are fine enough
+    (stored buckets no wider than the chart's) and nothing was logged after them."""
+    if not run_ids or low is not None or high is not None:
+        return {}
+    first = min(extents[r][0] for r in run_ids)
+    width = max(1, math.ceil((max(extents[r][1] for r in run_ids) - first + 1) / max(1, max_points // 2)))
+    if width < 2:
+        return {}
+    table = metric_envelopes.c
+    bucket = ((table.first_step - first) // width).label("bucket")
+    query = (
+        sa.select(
+            table.run_id,
+            bucket,
+            sa.func.min(table.first_step),
+            sa.func.max(table.last_step),
+            sa.func.min(table.min_value),
+            sa.func.max(table.max_value),
+            sa.cast(sa.func.sum(table.count), sa.BigInteger),  # PostgreSQL sums to numeric
+            sa.func.max(table.max_id),
+        )
+        .where(table.key == key, table.width <= width)
+        .group_by(table.run_id, bucket)
+    )
+    stored: dict = {}
+    for chunk in _chunks(run_ids):  # the stored buckets merged into the chart's, in SQL
+        for run_id, _, *row in connection.execute(query.where(table.run_id.in_(chunk))):
+            stored.setdefault(run_id, []).append(row)
+    return {
+        run_id: _envelope_sample(run_id, key, rows)
+        for run_id, rows in stored.items()
+        if max(row[1] for row in rows) == extents[run_id][1]  # else points came later: read rows
+    }
 
 
 def _sample_small(connection, run_ids: list, key: str, extents: dict, max_points: int, low, high) -> list:
@@ -485,8 +523,9 @@ class _EnvelopeCache:
 class _Envelope:
     """Min/max of one long series over power-of-two step buckets, extended from a cursor."""
 
-    def __init__(self, run_id: str, key: str):
+    def __init__(self, run_id: str, key: str, fine: int | None = None):
         self.run_id, self.key = run_id, key
+        self.fine = fine  # buckets over the whole series; FINE_BUCKETS when None
         self.lock = threading.Lock()
         self.width = 0
         self.buckets: dict = {}  # bucket number -> [first_step, last_step, min, max, count, max_id]
@@ -532,7 +571,7 @@ class _Envelope:
 
     def _build(self, connection) -> None:
         low, high = _extents(connection, [self.run_id], self.key).get(self.run_id, (0, 0))
-        self.width = _power_of_two_at_least(max(1, (high - low + 1) // FINE_BUCKETS))
+        self.width = _power_of_two_at_least(max(1, (high - low + 1) // (self.fine or FINE_BUCKETS)))
         if connection.dialect.name == "sqlite":
             self._build_by_ranges(connection, low, high)
         else:
@@ -580,7 +619,7 @@ class _Envelope:
 
     def _refit(self) -> None:
         """Double the bucket width while the series holds more than ``2 * FINE_BUCKETS`` buckets."""
-        while len(self.buckets) > 2 * FINE_BUCKETS:
+        while len(self.buckets) > 2 * (self.fine or FINE_BUCKETS):
             merged: dict = {}
             for number, entry in self.buckets.items():
                 _merge_into(merged, number // 2, entry)

@@ -80,6 +80,10 @@ def sqlalchemy_statements(dialect) -> dict:
         ),
         "insert_run": sa.insert(runs).values(bound(*RUN_INSERT_COLUMNS)),
         "artifact_uri": sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id")),
+        # at a run's end: the keys whose last step passed "span" (they may get a stored envelope)
+        "long_series": sa.select(latest_metrics.c.key).where(
+            latest_metrics.c.run_id == bindparam("run_id"), latest_metrics.c.step > bindparam("span")
+        ),
     }
 
 
@@ -106,6 +110,7 @@ class HotStatements:
     experiment_stage: str
     insert_run: str
     artifact_uri: str
+    long_series: str
 
     def __init__(self, dialect) -> None:
         self._dialect = dialect

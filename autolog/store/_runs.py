@@ -261,12 +261,15 @@ class RunsMixin(SqlStoreParts):
         self._writer()
         statement = self._hot.update_run(tuple(values))
         values["where_run_id"] = run_id
+        long_keys = []
         with self._hot_connections.write_cursor() as cursor:
             cursor.execute(statement, values)
             if cursor.rowcount != 1:
                 raise NotFoundError(f"no run with id {run_id!r}")
-        if status in RunStatus.TERMINAL:
-            self._store_long_envelopes(run_id)
+            if status in RunStatus.TERMINAL:
+                long_keys = _long_series(cursor, self._hot, run_id)
+        if long_keys:
+            self._store_long_envelopes(run_id, long_keys)
 
     def finish_run(
         self,
@@ -302,7 +305,9 @@ class RunsMixin(SqlStoreParts):
                 hot.update_run(("status", "end_time")),
                 {"status": status, "end_time": end, "where_run_id": run_id},
             )
-        self._store_long_envelopes(run_id)
+            long_keys = _long_series(cursor, hot, run_id)
+        if long_keys:
+            self._store_long_envelopes(run_id, long_keys)
 
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
         """Record that the owners of these runs are alive (unknown ids are ignored)."""
@@ -465,3 +470,11 @@ class RunsMixin(SqlStoreParts):
         with self._artifact_uris_lock:
             for run_id in run_ids:
                 self._artifact_uris.pop(run_id, None)
+
+
+def _long_series(cursor, hot, run_id: str) -> list:
+    """Keys of the run whose history may deserve a stored envelope (see ``HistoryMixin``)."""
+    from autolog.store._history import SUMMARY_SPAN
+
+    cursor.execute(hot.long_series, {"run_id": run_id, "span": SUMMARY_SPAN})
+    return [row[0] for row in cursor.fetchall()]

@@ -78,7 +78,7 @@ class SqlStoreParts:
     def _forget_artifact_uris(self, run_ids: list[str]) -> None:
         raise NotImplementedError
 
-    def _store_long_envelopes(self, run_id: str) -> None:
+    def _store_long_envelopes(self, run_id: str, keys: list) -> None:
         raise NotImplementedError
 
     def _refuse_if_registered(self, connection: Any, run_ids: list[str], action: str) -> None:

@@ -126,3 +126,23 @@ def test_an_envelope_first_charted_is_stored(sql_store, monkeypatch):
     assert _stored_envelope_rows(sql_store, run_id) == 0
     (sample,) = sql_store.sample_metric_histories([run_id], "loss", max_points=100)
     assert _stored_envelope_rows(sql_store, run_id) > 0 and sample.values[-1] == 1999.0
+
+
+def test_compare_charts_of_ended_runs_read_their_coarse_stored_envelopes(sql_store):
+    ids = [sql_store.create_run("0").info.run_id for _ in range(3)]
+    for i, run_id in enumerate(ids):
+        _log(sql_store, run_id, "loss", [math.sin(s / 7) + i + (9.0 if s == 333 else 0.0) for s in range(1000)])
+        sql_store.finish_run(run_id)
+    assert _stored_envelope_rows(sql_store, ids[0]) > 0  # a coarse one: 1,000 steps is not "long"
+    _log(sql_store, ids[2], "loss", [-4.0], start=1000)  # after its envelope: rows are read instead
+    samples = sql_store.sample_metric_histories(ids, "loss", max_points=80)
+    for i, sample in enumerate(samples):
+        assert sample.sampled and len(sample.steps) <= 80 and sample.steps == sorted(sample.steps)
+        assert max(sample.values) == pytest.approx(9.0 + math.sin(333 / 7) + i)  # the spike survives
+    assert samples[0].total == 1000 and min(samples[0].values) == pytest.approx(-1.0, abs=1e-3)
+    assert samples[2].total == 1001 and min(samples[2].values) == -4.0 and samples[2].cursor[0] == 1000
+    # a zoom and a fine request read the metric rows (full resolution)
+    (zoomed,) = sql_store.sample_metric_histories(ids[:1], "loss", max_points=80, min_step=330, max_step=336)
+    assert zoomed.steps == list(range(330, 337)) and not zoomed.sampled
+    (fine,) = sql_store.sample_metric_histories(ids[:1], "loss", max_points=5000)
+    assert len(fine.steps) == 1000 and not fine.sampled
