@@ -5,14 +5,18 @@ Each side logs the same LogisticRegression on iris in its own store, then serves
 (`autolog models serve` from .venv; `mlflow models serve --env-manager local` from
 bench/.venv-mlflow). Measured from one client process in .venv, sides alternating:
 - start: seconds from launching the command to the first 200 from /invocations;
-- latency: p50 / p99 of a one-row dataframe_split request, one keep-alive client, 1 worker;
+- latency: p50 / p99 of a one-row dataframe_split request, one keep-alive http.client connection
+  (the body encoded once), 1 worker;
+- server CPU per request: CPU seconds (user + system) of the server's processes over the latency
+  requests / their number; less sensitive to a busy machine than wall-clock latency;
 - throughput: requests/s with 8 concurrent clients and 2 workers.
-Writes bench/results/serving.{md,json}.
+Writes bench/results/serving.{md,json} (with --sides autolog alone: serving-autolog.json only).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import signal
@@ -153,17 +157,46 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def latencies_ms(url: str, n: int) -> list:
-    out = []
-    with httpx.Client() as client:
-        for _ in range(20):
-            client.post(url, json=ROW)
+def group_cpu_s(group: int) -> float:
+    """User + system CPU seconds of the live processes in process group ``group`` (Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:  # fields[0] is the state; pgrp is the 5th field of stat
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def latencies_ms(url: str, n: int, group: int) -> tuple[list, float]:
+    """Wall-clock ms of ``n`` one-row requests on one keep-alive connection; server CPU ms each."""
+    port = int(url.split(":")[2].split("/")[0])
+    body = json.dumps(ROW).encode()
+    headers = {"Content-Type": "application/json"}
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+
+    def post() -> bytes:
+        connection.request("POST", "/invocations", body, headers)
+        response = connection.getresponse()
+        answer = response.read()
+        assert response.status == 200, answer
+        return answer
+
+    try:
+        for _ in range(50):
+            post()
+        out = []
+        cpu_before = group_cpu_s(group)
         for _ in range(n):
             t0 = time.perf_counter()
-            response = client.post(url, json=ROW)
+            post()
             out.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200, response.text
-    return out
+        cpu_ms = (group_cpu_s(group) - cpu_before) * 1000 / n
+    finally:
+        connection.close()
+    return out, cpu_ms
 
 
 def throughput(url: str, clients: int, per_client: int) -> float:
@@ -187,7 +220,7 @@ def throughput(url: str, clients: int, per_client: int) -> float:
 def measure(side: Side, quick: bool) -> dict:
     process, url, start_s = start(side, workers=1)
     try:
-        lat = latencies_ms(url, 200 if quick else 1000)
+        lat, cpu_ms = latencies_ms(url, 500 if quick else 2000, process.pid)
     finally:
         stop(process)
     process, url, _ = start(side, workers=2)
@@ -200,6 +233,7 @@ def measure(side: Side, quick: bool) -> dict:
         "start_s": start_s,
         "p50_ms": statistics.median(lat),
         "p99_ms": lat[int(len(lat) * 0.99) - 1],
+        "server_cpu_ms_per_request": cpu_ms,
         "rps_8_clients_2_workers": rps,
     }
 
@@ -208,9 +242,19 @@ def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--quick", action="store_true")
     args.add_argument("--rounds", type=int, default=0)
+    args.add_argument(
+        "--sides",
+        default="autolog,mlflow",
+        help="comma-separated: autolog, mlflow (one side alone writes serving-<side>.json only)",
+    )
     options = args.parse_args()
     rounds = options.rounds or (1 if options.quick else 3)
-    pythons = {"autolog": _envs.AUTOLOG_PY, "mlflow": _envs.ensure_mlflow_venv(_envs.DEFAULT_MLFLOW)}
+    sides_wanted = options.sides.split(",")
+    pythons = {}
+    if "autolog" in sides_wanted:
+        pythons["autolog"] = _envs.AUTOLOG_PY
+    if "mlflow" in sides_wanted:
+        pythons["mlflow"] = _envs.ensure_mlflow_venv(_envs.DEFAULT_MLFLOW)
     results = {name: [] for name in pythons}
     with tempfile.TemporaryDirectory(prefix="autolog-bench-serving-") as scratch:
         sides = {name: Side(name, python, Path(scratch)) for name, python in pythons.items()}
@@ -218,7 +262,14 @@ def main() -> None:
             for name, side in sides.items():  # alternate: autolog, mlflow, autolog, ...
                 results[name].append(measure(side, options.quick))
                 print(f"[bench] serving {name}: {results[name][-1]}", flush=True)
-    write(results, _machine.load())
+    if len(results) == 2:
+        write(results, _machine.load())
+        return
+    (side,) = results
+    summary = {key: statistics.median(r[key] for r in results[side]) for key in results[side][0]}
+    document = {"results": results, "median": summary, "load": _machine.load()}
+    (_envs.BENCH / "results" / f"serving-{side}.json").write_text(json.dumps(document, indent=2))
+    print(json.dumps(document["median"] | {"load": document["load"]}, indent=2))
 
 
 def write(results: dict, load: dict) -> None:
@@ -229,6 +280,7 @@ def write(results: dict, load: dict) -> None:
         ("time to first answer", "start_s", "s", "<="),
         ("one-row latency p50", "p50_ms", "ms", "<="),
         ("one-row latency p99", "p99_ms", "ms", "<="),
+        ("server CPU per one-row request", "server_cpu_ms_per_request", "ms", "<="),
         ("throughput, 8 clients, 2 workers", "rps_8_clients_2_workers", "req/s", ">="),
     ]
     lines = [
