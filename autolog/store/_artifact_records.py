@@ -6,8 +6,10 @@ store's ``_writer()``/``_reader()`` engines and ``artifact_root``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam
@@ -30,6 +32,12 @@ _UNDER = _BY_RUN.where(
         ),
     )
 )
+
+
+@functools.cache
+def _upsert_records(dialect) -> Any:
+    """The records' upsert, built once per dialect (building it costs more than running it)."""
+    return _engine.upsert(dialect, artifact_records, ["run_id", "path"])
 
 
 class RunArtifactLedger:
@@ -59,7 +67,7 @@ class ArtifactRecordsMixin(SqlStoreParts):
             for r in records
         ]
         with _engine.write_transaction(self._writer()) as connection:
-            connection.execute(_engine.upsert(connection.dialect, artifact_records, ["run_id", "path"]), rows)
+            connection.execute(_upsert_records(connection.dialect), rows)
 
     def _artifact_records(self, run_id: str, path: str = "") -> dict[str, ArtifactRecord]:
         """The records of the file ``path`` or of every file under it (all files for ``""``)."""

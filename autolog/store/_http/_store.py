@@ -274,7 +274,9 @@ class HttpStore(Store):
             "metrics": _metric_rows(metrics),
             "tags": _validation.tag_values(_pairs(tags)),
             "status": status,
-            "end_time": end_time if end_time is not None else int(time.time() * 1000),
+            "end_time": int(time.time() * 1000)
+            if end_time is None
+            else _validation.integer(end_time, "end_time"),
         }
         if self._batcher is not None and run_id in self._own_runs:
             # Sent by the background sender after the run's queued values (reads flush first).
