@@ -130,6 +130,7 @@ def run_side(side: str, args) -> dict:
     shutil.copytree(fixture, working)  # measurements write runs: never into the cached fixture
     port = free_port()
     server = start_server(side, working, scratch, port)
+    os.environ["BENCH_SERVER_PID"] = str(server.pid)  # the client reads the server's CPU time
     try:
         result = child(
             side,
@@ -153,7 +154,7 @@ def table(results: dict, args) -> str:
         "|---|---:|---:|---:|---|",
     ]
     for key, label, target in ROWS:
-        a, m = results["autolog"].get(key), results["mlflow"].get(key)
+        a, m = results.get("autolog", {}).get(key), results.get("mlflow", {}).get(key)
         if a is None or m is None:
             lines.append(
                 f"| {label} | {a if a is not None else 'failed'} | {m if m is not None else 'failed'} | - | {target} |"

@@ -147,15 +147,21 @@ class AuthMiddleware:
 
     def auth_enabled(self) -> bool:
         # Once on, always on; otherwise re-read now and then (a token may have been created).
-        if not self._auth_on and time.monotonic() - self._checked_at > _AUTH_CHECK_TTL_S:
-            self._auth_on = auth.has_users(self.store)
-            self._checked_at = time.monotonic()
+        if self._auth_known():
+            return self._auth_on
+        self._auth_on = auth.has_users(self.store)
+        self._checked_at = time.monotonic()
         return self._auth_on
+
+    def _auth_known(self) -> bool:
+        return self._auth_on or time.monotonic() - self._checked_at <= _AUTH_CHECK_TTL_S
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if not await run_in_threadpool(self.auth_enabled):
+        # The database is read (in a worker thread) only when the cached answer is stale.
+        auth_on = self._auth_on if self._auth_known() else await run_in_threadpool(self.auth_enabled)
+        if not auth_on:
             # Without tokens the API trusts its caller: like the UI, it answers only requests
             # naming this server in Host, so a web page cannot reach it by DNS rebinding.
             host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")

@@ -84,12 +84,15 @@ class Policy:
     def experiment_of_run(self, run_id: Any) -> str:
         experiment_id = self._run_experiments.get(run_id) if isinstance(run_id, str) else None
         if experiment_id is None:
-            experiment_id = self.store.get_run(run_id).info.experiment_id
-            with self._lock:
-                if len(self._run_experiments) > 100_000:
-                    self._run_experiments.clear()
-                self._run_experiments[run_id] = experiment_id
+            experiment_id = auth.experiment_of_run(self.store, run_id)
+            self.remember_run(run_id, experiment_id)
         return experiment_id
+
+    def remember_run(self, run_id: str, experiment_id: str) -> None:
+        with self._lock:
+            if len(self._run_experiments) > 100_000:
+                self._run_experiments.clear()
+            self._run_experiments[run_id] = experiment_id
 
     def grant_creator(self, kind: str, resource_id: str) -> None:
         caller = self.caller()
@@ -278,6 +281,7 @@ class GuardedStore:
             return self._store.get_run(earlier)
         run = self._store.create_run(experiment_id, **kwargs)
         auth.remember_request(self.policy.store, request_id, run.info.run_id)
+        self.policy.remember_run(run.info.run_id, run.info.experiment_id)  # its writes follow
         return run
 
     def create_registered_model(self, name: str, tags: Any = None, description: Any = None):

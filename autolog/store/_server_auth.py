@@ -198,6 +198,18 @@ def run_for_request(store, request_id: str) -> str | None:
         return connection.execute(query).scalar()
 
 
+def experiment_of_run(store, run_id: Any) -> str:
+    """The experiment id of a run (one indexed lookup, not the whole run); ``NotFoundError``."""
+    if type(run_id) is not str or _validation.has_unstorable(run_id):
+        raise NotFoundError(f"no run with id {run_id!r}")
+    query = sa.select(runs.c.experiment_id).where(runs.c.run_id == run_id)
+    with store._writer().connect() as connection:
+        experiment_id = connection.execute(query).scalar()
+    if experiment_id is None:
+        raise NotFoundError(f"no run with id {run_id!r}")
+    return str(experiment_id)
+
+
 def remember_request(store, request_id: str, run_id: str) -> None:
     """Record that ``create_run`` with this request id made ``run_id`` (a retry returns it)."""
     with _engine.write_transaction(store._writer()) as connection:

@@ -44,7 +44,8 @@ def test_background_batches_deliver_every_value_before_a_read(served):
     history = store.get_metric_history(run_id, "loss")  # flushes first
     assert [m.step for m in history] == list(range(25_000))
     assert store.get_run(run_id).data.tags == {"phase": "done"}
-    store.finish_run(run_id)
+    store.finish_run(run_id)  # queued behind the run's values; a read sends it first
+    assert store.get_run(run_id).info.status == "FINISHED"
     assert store._batcher.pending() == 0
 
 

@@ -33,9 +33,10 @@ class Batcher:
         Called with ``(exception, run_id, rows)`` when a batch could not be delivered.
     """
 
-    def __init__(self, send: Callable, on_failure: Callable):
+    def __init__(self, send: Callable, on_failure: Callable, *, finish: Callable | None = None):
         self._send = send
         self._on_failure = on_failure
+        self._finish = finish
         self._rows: deque = deque()
         self._lock = threading.Condition()
         self._in_flight = 0
@@ -43,17 +44,20 @@ class Batcher:
         self._closed = False
         _LIVE.add(self)
 
-    def put(self, run_id: str, kind: str, item) -> None:
-        """Queue one metric (``kind="m"``) or tag (``"t"``); waits while the queue is full.
+    def put(self, run_id: str, kind: str, item, *, wake: bool = False) -> None:
+        """Queue one metric (``kind="m"``), tag (``"t"``) or the run's end (``"f"``, sent after
+        the run's queued rows); waits while the queue is full. ``wake`` sends without waiting
+        for more rows.
 
         Lock-free on the common path (``deque.append`` is atomic): the sender polls the queue.
         """
         if len(self._rows) >= MAX_QUEUE:
             self._wait_for_room()
         self._rows.append((run_id, kind, item))
-        if self._thread is None:
+        if self._thread is None or wake:
             with self._lock:
                 self._ensure_thread()
+                self._lock.notify_all()
 
     def _wait_for_room(self) -> None:
         with self._lock:
@@ -102,15 +106,21 @@ class Batcher:
                     self._lock.notify_all()
 
     def _deliver(self, rows: list) -> None:
-        by_run: dict[str, tuple[list, list]] = {}
+        by_run: dict[str, tuple[list, list, list]] = {}
         for run_id, kind, item in rows:
-            metrics, tags = by_run.setdefault(run_id, ([], []))
-            (metrics if kind == "m" else tags).append(item)
-        for run_id, (metrics, tags) in by_run.items():
-            try:
-                self._send(run_id, uuid.uuid4().hex, metrics, tags)
-            except Exception as exc:
-                self._on_failure(exc, run_id, metrics, tags)
+            metrics, tags, ends = by_run.setdefault(run_id, ([], [], []))
+            (metrics if kind == "m" else tags if kind == "t" else ends).append(item)
+        for run_id, (metrics, tags, ends) in by_run.items():
+            if metrics or tags:
+                try:
+                    self._send(run_id, uuid.uuid4().hex, metrics, tags)
+                except Exception as exc:
+                    self._on_failure(exc, run_id, metrics, tags)
+            for end in ends:
+                try:
+                    self._finish(run_id, end)  # type: ignore[misc]  # "f" rows need a finish
+                except Exception as exc:
+                    warnings.warn(f"autolog: the end of run {run_id} was not recorded: {exc}", stacklevel=1)
 
 
 _LIVE: weakref.WeakSet[Batcher] = weakref.WeakSet()

@@ -90,7 +90,11 @@ class HttpStore(Store):
         self._spool = None
         self._warned_offline = False
         self._own_lock = threading.Lock()
-        self._batcher = Batcher(self._send_batch, self._batch_failed) if background_logging else None
+        self._batcher = (
+            Batcher(self._send_batch, self._batch_failed, finish=self._send_finish)
+            if background_logging
+            else None
+        )
 
     def __repr__(self) -> str:
         return f"HttpStore({self.base_url!r})"
@@ -227,7 +231,9 @@ class HttpStore(Store):
         if str(experiment_id) in self._spool_experiments:
             return self._spool_run(None, experiment_id, body)
         try:
-            run = self._call("POST", "/runs", body, budget_s=OFFLINE_BUDGET_S)
+            run = self.transport.call(
+                "POST", "/runs", body, budget_s=OFFLINE_BUDGET_S
+            )  # no flush: a create reads nothing
         except ServerUnreachableError as exc:
             return self._spool_run(exc, experiment_id, body)
         with self._own_lock:
@@ -326,9 +332,30 @@ class HttpStore(Store):
             "metrics": _metric_rows(metrics),
             "tags": _validation.tag_values(_pairs(tags)),
             "status": status,
-            "end_time": end_time,
+            "end_time": int(time.time() * 1000)
+            if end_time is None
+            else _validation.integer(end_time, "end_time"),
         }
+        if self._batcher is not None and run_id in self._own_runs:
+            # Sent by the background sender after the run's queued values (reads flush first).
+            self._batcher.put(run_id, "f", body, wake=True)
+            return
         self._call("POST", f"/runs/{_segment(run_id)}/finish", body, idempotent=False)
+
+    def _send_finish(self, run_id: str, body: dict) -> None:
+        """The end of one of this store's runs, from the background sender."""
+        try:
+            self.transport.call("POST", f"/runs/{_segment(run_id)}/finish", body, idempotent=False)
+        except ServerUnreachableError as exc:
+            self._warn_offline(exc)
+            rows = [Metric(key, value, timestamp, step) for key, value, timestamp, step in body["metrics"]]
+            self._spool_store().finish_run(
+                self._mirror_of(run_id),
+                metrics=rows,
+                tags=body["tags"],
+                status=body["status"],
+                end_time=body["end_time"],
+            )
 
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
