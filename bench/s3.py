@@ -312,8 +312,23 @@ def main(argv=None) -> int:
         moto.terminate()
         subprocess.run(["rm", "-rf", str(work)])
     results["load_average_end"] = os.getloadavg()
+    _carry_over_sides_not_run(results, Path(options.results) / "s3.json")
     write(results, Path(options.results))
     return 0
+
+
+def _carry_over_sides_not_run(results: dict, previous_file: Path) -> None:
+    """Keep the rows of a side this run left out (``--sides``) from the previous results, marked
+    with the load they were measured at."""
+    if not previous_file.exists():
+        return
+    previous = json.loads(previous_file.read_text())
+    for side, rows in previous.get("rows", {}).items():
+        if side not in results["rows"] and previous.get("size_mib") == results["size_mib"]:
+            results["rows"][side] = rows
+            results.setdefault("carried_over", {})[side] = previous.get("carried_over", {}).get(
+                side, previous["load_average"]
+            )
 
 
 def write(results: dict, directory: Path) -> None:
@@ -350,6 +365,11 @@ def write(results: dict, directory: Path) -> None:
         counted = ", ".join(f"{count:g} {name}" for name, count in sorted(requests.items()))
         lines += ["", f"S3 requests per autologged fit (autolog, all in the background upload): {counted}."]
     lines += ["", f"Load average at the end: {', '.join(f'{x:.1f}' for x in results['load_average_end'])}."]
+    for side, load in results.get("carried_over", {}).items():
+        lines.append(
+            f"The {side} column is from an earlier run (not rerun), at load average "
+            f"{', '.join(f'{x:.1f}' for x in load)}."
+        )
     (directory / "s3.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
