@@ -171,6 +171,7 @@ def test_background_writes_send_one_put_per_file_and_reads_wait_for_them(s3_serv
     puts = [name for name in calls if name.endswith(".PutObject")]
     assert len(puts) == 2 and all(name.endswith((".PutObject", ".ListObjectsV2")) for name in calls)
     assert set(store._artifact_records(run_id)) == {"evaluation/training.json", "model/model.pkl", "warm.txt"}
+    assert store.artifacts(run_id).fs is repository.fs  # one client (and connection pool) per process
 
 
 _UPLOADER = textwrap.dedent("""
