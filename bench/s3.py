@@ -8,7 +8,9 @@ runs every measurement in a fresh subprocess, alternating autolog (.venv) and ML
 - fit overhead: median autologged LogisticRegression fit (model logged to S3) minus the median
   plain fit, in the same process. autolog uploads the model in a background thread: the fit call
   returns before it, and the bench waits for it between fits, untimed (reported separately as
-  ``background_upload_ms``), so that one fit's upload does not steal the next fit's CPU;
+  ``background_upload_ms``), so that one fit's upload does not steal the next fit's CPU. The
+  same difference in CPU time of the fitting thread (``overhead_cpu_ms``, steadier than wall time
+  on a loaded machine), and autolog's S3 requests per fit (counted on its S3 client);
 - upload / download of one SIZE MiB file: MB/s and the peak RSS growth over the process's
   baseline (ru_maxrss after the transfer minus RSS before it);
 - load_model from S3: cold (a new process, empty cache) and cached (the second load in it).
@@ -49,6 +51,15 @@ _PRELUDE = textwrap.dedent("""
     def emit(**values):
         print("RESULT " + json.dumps(values), flush=True)
     args = json.loads(sys.argv[1])
+    def cpu_timed(n, between=None):
+        # CPU time of the thread that fits (a background upload's is not the fit's): the
+        # median of n fits, less skewed than wall time on a loaded machine
+        out = []
+        for _ in range(n):
+            t = time.thread_time(); fit(); out.append((time.thread_time() - t) * 1000)
+            if between is not None:
+                between()
+        return statistics.median(out)
 """)
 
 FIT = {
@@ -66,17 +77,24 @@ def timed(n):
         t = time.perf_counter(); fit(); out.append((time.perf_counter() - t) * 1000)
     return statistics.median(out)
 from autolog.store._uploads import wait_for_uploads
+from autolog.store._repositories import artifact_repository
 def timed_autologged(n):
     out = []
     for _ in range(n):
         t = time.perf_counter(); fit(); out.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter(); wait_for_uploads(); uploads.append((time.perf_counter() - t) * 1000)
     return statistics.median(out)
-uploads = []
-fit(); plain = timed(args["fits"])
+def count_requests(event_name, **kwargs):
+    name = event_name.split(".")[-1]
+    requests[name] = requests.get(name, 0) + 1
+uploads, requests = [], {}
+fit(); plain = timed(args["fits"]); plain_cpu = cpu_timed(args["fits"])
 autolog.autolog(); fit(); fit(); wait_for_uploads()
+artifact_repository(args["root"]).fs.s3.meta.events.register("before-call.s3", count_requests)
 logged = timed_autologged(args["fits"])
-emit(plain_ms=plain, autologged_ms=logged, overhead_ms=logged - plain, background_upload_ms=statistics.median(uploads))
+logged_cpu = cpu_timed(args["fits"], wait_for_uploads)
+emit(plain_ms=plain, autologged_ms=logged, overhead_ms=logged - plain, background_upload_ms=statistics.median(uploads),
+     overhead_cpu_ms=logged_cpu - plain_cpu, s3_requests_per_fit={k: v / (2 * args["fits"]) for k, v in requests.items()})
 """,
     "mlflow": """
 import mlflow
@@ -93,9 +111,10 @@ def timed(n):
         t = time.perf_counter(); fit(); out.append((time.perf_counter() - t) * 1000)
     return statistics.median(out)
 fit(); plain = timed(args["fits"])
+plain_cpu = cpu_timed(args["fits"])
 mlflow.sklearn.autolog(silent=True); fit(); fit()
 logged = timed(args["fits"])
-emit(plain_ms=plain, autologged_ms=logged, overhead_ms=logged - plain)
+emit(plain_ms=plain, autologged_ms=logged, overhead_ms=logged - plain, overhead_cpu_ms=cpu_timed(args["fits"]) - plain_cpu)
 """,
 }
 
@@ -292,8 +311,24 @@ def main(argv=None) -> int:
     finally:
         moto.terminate()
         subprocess.run(["rm", "-rf", str(work)])
+    results["load_average_end"] = os.getloadavg()
+    _carry_over_sides_not_run(results, Path(options.results) / "s3.json")
     write(results, Path(options.results))
     return 0
+
+
+def _carry_over_sides_not_run(results: dict, previous_file: Path) -> None:
+    """Keep the rows of a side this run left out (``--sides``) from the previous results, marked
+    with the load they were measured at."""
+    if not previous_file.exists():
+        return
+    previous = json.loads(previous_file.read_text())
+    for side, rows in previous.get("rows", {}).items():
+        if side not in results["rows"] and previous.get("size_mib") == results["size_mib"]:
+            results["rows"][side] = rows
+            results.setdefault("carried_over", {})[side] = previous.get("carried_over", {}).get(
+                side, previous["load_average"]
+            )
 
 
 def write(results: dict, directory: Path) -> None:
@@ -313,6 +348,7 @@ def write(results: dict, directory: Path) -> None:
     ]
     measures = [
         ("fit", "overhead_ms", "autologged fit overhead (ms)"),
+        ("fit", "overhead_cpu_ms", "autologged fit overhead, CPU of the fitting thread (ms)"),
         ("fit", "plain_ms", "plain fit (ms)"),
         ("upload", "mb_s", "upload throughput (MB/s)"),
         ("upload", "rss_growth_mib", "upload peak RSS growth (MiB)"),
@@ -322,10 +358,24 @@ def write(results: dict, directory: Path) -> None:
         ("load_model", "cached_ms", "load_model cached, median of 20 (ms)"),
     ]
     for row, key, label in measures:
-        cells = [f"{best[side][row][key]:.1f}" if side in best else "-" for side in ("autolog", "mlflow")]
+        cells = [_cell(best.get(side, {}).get(row, {}).get(key)) for side in ("autolog", "mlflow")]
         lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    requests = best.get("autolog", {}).get("fit", {}).get("s3_requests_per_fit")
+    if requests:
+        counted = ", ".join(f"{count:g} {name}" for name, count in sorted(requests.items()))
+        lines += ["", f"S3 requests per autologged fit (autolog, all in the background upload): {counted}."]
+    lines += ["", f"Load average at the end: {', '.join(f'{x:.1f}' for x in results['load_average_end'])}."]
+    for side, load in results.get("carried_over", {}).items():
+        lines.append(
+            f"The {side} column is from an earlier run (not rerun), at load average "
+            f"{', '.join(f'{x:.1f}' for x in load)}."
+        )
     (directory / "s3.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _best(values: list[dict]) -> dict:

@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import errno
 import hashlib
+import io
 import os
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -108,7 +109,12 @@ class S3Transfers:
             while chunk := (read.pop() if read else _hashed(source.read(self.part_size), digest)):
                 number = len(parts) + len(in_flight) + 1
                 request = self.fs._call_s3(
-                    "upload_part", Bucket=bucket, Key=path, UploadId=upload_id, PartNumber=number, Body=chunk
+                    "upload_part",
+                    Bucket=bucket,
+                    Key=path,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=io.BytesIO(chunk),
                 )
                 in_flight.append((number, len(chunk), self._start(request)))
                 del chunk  # from now on held by its request only, until sent

@@ -6,6 +6,7 @@ S3 cases run against moto's server (a real S3 API on 127.0.0.1, see tests/_moto.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -119,6 +120,58 @@ def test_multipart_upload_and_download_stream_and_verify(s3_server, tmp_path, mo
     assert store._artifact_records(run_id)["data/big.bin"] == ArtifactRecord(
         "data/big.bin", len(data), _sha256(data)
     )
+
+
+@pytest.mark.s3
+def test_parts_in_flight_are_bounded_and_a_failed_upload_is_aborted(s3_server, monkeypatch):
+    monkeypatch.setenv("AUTOLOG_ARTIFACT_PART_SIZE", str(5 * MiB))
+    monkeypatch.setenv("AUTOLOG_ARTIFACT_CONCURRENCY", "2")
+    repository = FsspecArtifactRepository(s3_server.new_root())
+    data = os.urandom(16 * MiB + 7)  # four parts, two in flight at a time
+    assert repository.put_bytes(data, "whole.bin").size == len(data)  # one PutObject
+    seen: list[int] = []
+    transfers = repository._s3
+    assert transfers is not None and transfers.concurrency == 2
+    assert transfers.put_stream(repository._key("parts.bin"), io.BytesIO(data)) == (len(data), _sha256(data))
+    out = io.BytesIO()
+    assert transfers.get_stream(repository._key("parts.bin"), out, seen.append) == (len(data), _sha256(data))
+    assert out.getvalue() == data and len(seen) == 4
+
+    class FailingReader(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() >= 10 * MiB:
+                raise OSError("disk gone")
+            return super().read(size)
+
+    with pytest.raises(OSError, match="disk gone"):
+        transfers.put_stream(repository._key("broken.bin"), FailingReader(data))
+    assert s3_server.keys(repository.root) == ["parts.bin", "whole.bin"]
+    uploads = s3_server.client().list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    assert not [upload for upload in uploads if upload["Key"].endswith("/broken.bin")]  # aborted
+
+
+@pytest.mark.s3
+def test_background_writes_send_one_put_per_file_and_reads_wait_for_them(s3_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOLOG_ARTIFACT_CACHE_DIR", str(tmp_path / "cache"))
+    store = open_store(str(tmp_path / "store"), artifact_root=s3_server.new_root())
+    run_id = store.create_run("0").info.run_id
+    repository = store.artifacts(run_id)
+    repository.write_bytes("warm.txt", b"connects the client")
+    calls: list[str] = []
+    repository.fs.s3.meta.events.register("before-call.s3", lambda event_name, **_: calls.append(event_name))
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.pkl").write_bytes(b"pickled")
+    repository.write_bytes("evaluation/training.json", b"{}", wait=False)
+    repository.log_artifacts(str(tmp_path / "model"), "model", wait=False)
+    assert [info.path for info in repository.list_files("")] == [
+        "evaluation/training.json",
+        "model/model.pkl",
+        "warm.txt",
+    ]  # the listing waited for the background uploads
+    puts = [name for name in calls if name.endswith(".PutObject")]
+    assert len(puts) == 2 and all(name.endswith((".PutObject", ".ListObjectsV2")) for name in calls)
+    assert set(store._artifact_records(run_id)) == {"evaluation/training.json", "model/model.pkl", "warm.txt"}
+    assert store.artifacts(run_id).fs is repository.fs  # one client (and connection pool) per process
 
 
 _UPLOADER = textwrap.dedent("""
