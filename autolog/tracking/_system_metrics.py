@@ -326,11 +326,13 @@ def _nvml_readings(pynvml: Any, handles: list) -> list[GpuReading]:
             utilization = float(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu)
         except pynvml.NVMLError:
             utilization = None
+        used: int | None = None
+        total: int | None = None
         try:
             memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
             used, total = int(memory.used), int(memory.total)
         except pynvml.NVMLError:
-            used = total = None
+            pass
         readings.append(GpuReading(index, utilization, used, total))
     return readings
 
