@@ -133,23 +133,32 @@ class RunHandle:
         self.client.log_text(self.run_id, text, artifact_file, wait=False)
 
     def create_child_runs(self, children: Iterable[tuple[RunSpec, Mapping[str, float]]]) -> list[str]:
-        """Create finished child runs of this run, each with its params, tags and metrics.
+        """Create finished child runs of this run, each with its params, tags and metrics (one
+        store transaction each; non-numeric metric values are dropped).
 
         Returns the new run ids.
         """
+        from autolog.tracking import Metric
+
         run_ids = []
         for spec, metrics in children:
-            run = self.client.create_run(
-                self.experiment_id,
-                run_name=spec.name,
-                tags=_with_engine_tags(spec.tags),
-                params=spec.params,
-                parent_run_id=self.run_id,
+            timestamp = _now_ms()
+            run_ids.append(
+                self.client.create_finished_run(
+                    self.experiment_id,
+                    run_name=spec.name,
+                    start_time=timestamp,
+                    end_time=timestamp,
+                    tags=_with_engine_tags(spec.tags),
+                    params=spec.params,
+                    metrics=[
+                        Metric(key, float(value), timestamp, 0)
+                        for key, value in metrics.items()
+                        if _is_real_number(value)
+                    ],
+                    parent_run_id=self.run_id,
+                )
             )
-            child = RunHandle(run.info.run_id, True, self.client, self.experiment_id, deferring=True)
-            child.log_metrics(metrics)
-            child.end(_STATUS_FINISHED)
-            run_ids.append(child.run_id)
         return run_ids
 
     def end(self, status: str) -> None:

@@ -30,6 +30,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from autolog._core._process import PROCESS, StatePart
@@ -290,7 +291,9 @@ def _since(now: tuple | None, start: tuple | None, keys: tuple[str, str]) -> dic
 def _gpu_reader() -> Callable[[], dict[str, float]]:
     """Per-device utilisation and memory through NVML; a reader returning {} without a GPU.
 
-    Untested where no NVIDIA GPU is available: it only reads what NVML reports, never invents.
+    Only :func:`_nvml_readings` talks to NVML (run where an NVIDIA GPU is present; see
+    docs/distributed.md for what is verified where); :func:`gpu_metrics` turns its readings into
+    the metric keys and values, never inventing one.
     """
     try:
         import pynvml
@@ -301,16 +304,51 @@ def _gpu_reader() -> Callable[[], dict[str, float]]:
         return dict
     if not handles:
         return dict
+    return lambda: gpu_metrics(_nvml_readings(pynvml, handles))
 
-    def read() -> dict[str, float]:
-        values = {}
-        for index, handle in enumerate(handles):
+
+@dataclass(frozen=True)
+class GpuReading:
+    """What NVML reports for one device at one moment (``None``: the device did not answer)."""
+
+    index: int
+    utilization_percent: float | None
+    memory_used_bytes: int | None
+    memory_total_bytes: int | None
+
+
+def _nvml_readings(pynvml: Any, handles: list) -> list[GpuReading]:
+    """One reading per device; a device whose query fails (reset, fell off the bus) reports
+    ``None`` for what it did not answer instead of failing the whole sample."""
+    readings = []
+    for index, handle in enumerate(handles):
+        try:
+            utilization = float(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu)
+        except pynvml.NVMLError:
+            utilization = None
+        used: int | None = None
+        total: int | None = None
+        try:
             memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            values[f"gpu_{index}/utilization_percent"] = pynvml.nvmlDeviceGetUtilizationRates(handle).gpu
-            values[f"gpu_{index}/memory_used_mb"] = memory.used / _MB
-            values[f"gpu_{index}/memory_percent"] = (
-                100.0 * memory.used / memory.total if memory.total else 0.0
-            )
-        return values
+            used, total = int(memory.used), int(memory.total)
+        except pynvml.NVMLError:
+            pass
+        readings.append(GpuReading(index, utilization, used, total))
+    return readings
 
-    return read
+
+def gpu_metrics(readings: list[GpuReading]) -> dict[str, float]:
+    """``gpu_<i>/utilization_percent``, ``gpu_<i>/memory_used_mb`` and ``gpu_<i>/memory_percent``
+    of each device, from what it reported (a value it did not report has no key)."""
+    values: dict[str, float] = {}
+    for reading in readings:
+        prefix = f"gpu_{reading.index}/"
+        if reading.utilization_percent is not None:
+            values[prefix + "utilization_percent"] = reading.utilization_percent
+        if reading.memory_used_bytes is not None:
+            values[prefix + "memory_used_mb"] = reading.memory_used_bytes / _MB
+            if reading.memory_total_bytes:
+                values[prefix + "memory_percent"] = (
+                    100.0 * reading.memory_used_bytes / reading.memory_total_bytes
+                )
+    return values

@@ -152,3 +152,35 @@ def test_gpu_metrics_per_device_only_where_nvml_reports_a_device():
     }
     assert set(values) == expected  # no device: no gpu keys at all, never invented values
     assert all(0 <= values[key] <= 100 for key in expected if key.endswith("percent"))
+
+
+def test_gpu_readings_become_per_device_keys_and_a_missing_value_gets_no_key():
+    from autolog.tracking._system_metrics import GpuReading, gpu_metrics
+
+    gib = 1024**3
+    values = gpu_metrics(
+        [
+            GpuReading(0, 87.0, 20 * gib, 80 * gib),
+            GpuReading(1, None, 1 * gib, 0),  # utilisation not answered, no total reported
+            GpuReading(2, None, None, None),
+        ]
+    )
+    assert values == {
+        "gpu_0/utilization_percent": 87.0,
+        "gpu_0/memory_used_mb": 20 * 1024.0,
+        "gpu_0/memory_percent": 25.0,
+        "gpu_1/memory_used_mb": 1024.0,
+    }
+
+
+def test_a_device_nvml_cannot_query_reports_nothing_instead_of_failing_the_sample():
+    # Real NVML bindings on a machine where the library or device is missing: every query
+    # raises NVMLError, which must cost that device's keys and nothing else.
+    pynvml = pytest.importorskip("pynvml")
+    from autolog.tracking._system_metrics import _nvml_readings, gpu_metrics
+
+    if _nvidia_devices():
+        pytest.skip("a real NVIDIA device answers here; the test above covers it")
+    readings = _nvml_readings(pynvml, [None, None])
+    assert [r.index for r in readings] == [0, 1]
+    assert gpu_metrics(readings) == {}
