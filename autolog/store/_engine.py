@@ -261,9 +261,9 @@ def create_head_schema(connection: Connection) -> None:
     """Create every table of :data:`_schema.metadata` and record ``HEAD_REVISION`` as Alembic would.
 
     Runs inside the caller's transaction, on a database without tables; the result is the schema
-    the migrations build (``tests/store/test_migrations.py`` compares the two). The modules that
-    define tables of their own (``_model_records``, ``_server_schema``) are imported by
-    ``_sql_store`` before any store opens.
+    the migrations build (``tests/store/test_migrations.py`` compares the two). The model-record
+    and server tables join the metadata when their modules are imported, which
+    ``autolog.store._sql_store`` (the only caller) does.
     """
     _schema.metadata.create_all(connection, checkfirst=False)
     # Alembic's own version table, spelled as alembic.runtime.migration creates it.
