@@ -131,7 +131,9 @@ def test_an_envelope_first_charted_is_stored(sql_store, monkeypatch):
 def test_compare_charts_of_ended_runs_read_their_coarse_stored_envelopes(sql_store):
     ids = [sql_store.create_run("0").info.run_id for _ in range(3)]
     for i, run_id in enumerate(ids):
-        _log(sql_store, run_id, "loss", [math.sin(s / 7) + i + (9.0 if s == 333 else 0.0) for s in range(1000)])
+        _log(
+            sql_store, run_id, "loss", [math.sin(s / 7) + i + (9.0 if s == 333 else 0.0) for s in range(1000)]
+        )
         sql_store.finish_run(run_id)
     assert _stored_envelope_rows(sql_store, ids[0]) > 0  # a coarse one: 1,000 steps is not "long"
     _log(sql_store, ids[2], "loss", [-4.0], start=1000)  # after its envelope: rows are read instead
