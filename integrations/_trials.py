@@ -229,7 +229,7 @@ class _LongTrials:
             if self._pid != os.getpid():  # a forked child: the parent's trials are not its own
                 self._pending, self._thread, self._pid = {}, None, os.getpid()
             self._pending[trial.run_id] = trial
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._watch, name="autolog-long-trials", daemon=True)
                 self._thread.start()
 

@@ -64,6 +64,7 @@ OPERATIONS = [
     ("get_model_version_by_alias", READ, lambda s, w: s.get_model_version_by_alias(w.model, "prod")),
     ("set_experiment_tag", EDIT, lambda s, w: s.set_experiment_tag(w.experiment_id, "k", "v")),
     ("create_run", EDIT, lambda s, w: s.create_run(w.experiment_id)),
+    ("create_finished_run", EDIT, lambda s, w: s.create_finished_run(w.experiment_id, metrics={"m": 1.0})),
     ("update_run", EDIT, lambda s, w: s.update_run(w.run_id, run_name="renamed")),
     ("finish_run", EDIT, lambda s, w: s.finish_run(w.run_id)),
     ("log_metric", EDIT, lambda s, w: s.log_metric(w.run_id, "m", 1.0)),

@@ -42,3 +42,16 @@ def test_a_finished_run_written_while_the_server_is_down_goes_whole_to_the_spool
     assert run.data.tags == {"t": "x", PARENT_RUN_ID: server_parent}
     assert [m.value for m in spool.get_metric_history(run_id, "loss")] == [0.5, 0.25]
     assert [r.info.run_id for r in pending_runs(spool)] == [run_id]
+
+
+def test_a_finished_child_of_a_spooled_run_is_spooled_under_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOLOG_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("AUTOLOG_HTTP_RETRY_SECONDS", "0.5")
+    store = HttpStore(f"http://127.0.0.1:{_closed_port()}")
+    with pytest.warns(UserWarning, match="spool"):
+        parent = store.create_run("3", run_name="study").info.run_id
+    child = store.create_finished_run("3", run_name="trial-0", parent_run_id=parent)
+    spool = open_spool(str(tmp_path / "spool"))
+    run = spool.get_run(child)
+    assert run.info.parent_run_id == parent and PARENT_RUN_ID not in run.data.tags
+    assert run.info.status == RunStatus.FINISHED

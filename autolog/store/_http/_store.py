@@ -276,7 +276,7 @@ class HttpStore(Store):
             # into a second run (only a refused connection is retried).
             "run_id": uuid.uuid4().hex if run_id is None else _validation.run_id(run_id),
         }
-        if str(experiment_id) not in self._spool_experiments:
+        if str(experiment_id) not in self._spool_experiments and parent_run_id not in self._spooled:
             try:
                 return self._call("POST", "/runs/finished", body, idempotent=False, budget_s=OFFLINE_BUDGET_S)
             except ServerUnreachableError as exc:
