@@ -70,7 +70,11 @@ class HttpArtifactRepository:
 
         payload = bytes(data)
         self._written.add(relative)
-        background_uploads().submit(self.root, lambda: self._put(relative, payload))
+
+        def upload() -> None:
+            self._put(relative, payload)
+
+        background_uploads().submit(self.root, upload)
         return relative
 
     def _put(self, relative: str, data: bytes) -> str:
