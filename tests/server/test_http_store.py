@@ -77,3 +77,34 @@ def test_a_retried_run_creation_returns_the_same_run(served):
     again = store._create_run("0", "r" * 32, run_name="once")
     assert again.info.run_id == first.info.run_id
     assert store.count_runs("0") == 1
+
+
+def test_own_run_artifacts_upload_in_the_background_and_reads_wait_for_them(served, tmp_path):
+    from autolog._core._entities import ModelRecord, RunStatus
+
+    store = HttpStore(served.url)
+    run_id = store.create_run("0").info.run_id
+    staging = tmp_path / "staging"
+    (staging / "sub").mkdir(parents=True)
+    (staging / "model.pkl").write_bytes(b"p" * 3000)
+    (staging / "sub" / "notes.txt").write_text("n")
+    repository = store.artifacts(run_id)
+    paths = repository.log_artifacts(str(staging), "model", wait=False)
+    assert sorted(paths) == ["model/model.pkl", "model/sub/notes.txt"]
+    # what this process wrote to its own run answers without a request (log_model's conflict check)
+    assert [info.path for info in repository.recorded_files("model")] == sorted(paths)
+    for path in (staging / "sub" / "notes.txt", staging / "model.pkl"):
+        path.unlink()  # the caller's staging files may go as soon as the call returned
+    record = ModelRecord("sklearn", "pickle", "model.pkl", "0" * 64, 3000)
+    store.record_logged_model(run_id, "model", record)  # queued behind the files
+    repository.write_bytes("evaluation/training.json", b"{}")
+    store.finish_run(run_id)
+    other = HttpStore(served.url)  # another client sees it all once this one's reads have waited
+    assert [info.path for info in store.artifacts(run_id).list_files()] == [
+        "evaluation/training.json",
+        "model/model.pkl",
+        "model/sub/notes.txt",
+    ]
+    assert store.get_model_record(run_id, "model") == record
+    assert other.get_run(run_id).info.status == RunStatus.FINISHED
+    assert other.artifacts(run_id).recorded_files("model") == other.artifacts(run_id).list_files("model")
