@@ -72,7 +72,7 @@ def models_predict(ctx: Invocation) -> None:
     from autolog.serving import load_served_model, predict_file
 
     _use_store(ctx)
-    served = load_served_model(ctx.args.model_uri)
+    served = load_served_model(ctx.args.model_uri, owns_process=True)
     progress = sys.stderr if sys.stderr.isatty() else None
     if ctx.args.output is None:
         predict_file(

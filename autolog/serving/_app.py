@@ -12,7 +12,6 @@ import time
 from typing import Any, Optional
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,25 +19,16 @@ from starlette.types import ASGIApp, Scope
 
 from autolog import __version__
 from autolog._core._exceptions import InvalidInputError
-from autolog.serving._inputs import Limits, PayloadTooLargeError, check_rows, parse_csv, parse_json
-from autolog.serving._model import ServedModel, jsonable, load_served_model
+from autolog.serving._inputs import Limits
+from autolog.serving._invocations import Invocations, error_document
+from autolog.serving._model import ServedModel, load_served_model
 
 ACCESS_LOGGER = "autolog.serving.access"
-_JSON_TYPES = ("application/json", "")
-_CSV_TYPES = ("text/csv", "application/csv")
 
 
 def build_app(served: ServedModel, *, limits: Optional[Limits] = None, token: str | None = None) -> ASGIApp:
     """The application serving ``served``; with ``token``, every route but /ping needs it."""
     limits = limits or Limits()
-
-    async def invocations(request: Request) -> Response:
-        body = await _read_body(request, limits)
-        data, method = _parse(body, request.headers.get("content-type", ""))
-        request.state.rows = check_rows(data, limits)
-        method = request.query_params.get("method", method)
-        predictions = await run_in_threadpool(served.predict, data, method)
-        return _json({"predictions": jsonable(predictions)})
 
     async def ping(request: Request) -> Response:
         return Response("\n", media_type="text/plain")
@@ -56,18 +46,17 @@ def build_app(served: ServedModel, *, limits: Optional[Limits] = None, token: st
         )
 
     routes = [
-        Route("/invocations", invocations, methods=["POST"]),
         Route("/ping", ping, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/version", version, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers=_EXCEPTION_HANDLERS)
+    app = Invocations(served, limits, Starlette(routes=routes, exception_handlers=_EXCEPTION_HANDLERS))
     return _AccessLog(_Authenticated(app, token) if token else app)
 
 
 def app_from_environment() -> Any:
     """The application of one worker process, configured by ``autolog models serve`` (env vars)."""
-    served = load_served_model(os.environ["AUTOLOG_SERVE_MODEL_URI"])
+    served = load_served_model(os.environ["AUTOLOG_SERVE_MODEL_URI"], owns_process=True)
     limits = Limits(
         int(os.environ["AUTOLOG_SERVE_MAX_BODY_BYTES"]), int(os.environ["AUTOLOG_SERVE_MAX_ROWS"])
     )
@@ -80,7 +69,7 @@ def configure_access_log() -> None:
     """Access log lines go to stderr as they are (one JSON object per line)."""
     logger = logging.getLogger(ACCESS_LOGGER)
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _LineHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -112,34 +101,6 @@ def _health(served: ServedModel) -> dict:
     }
 
 
-async def _read_body(request: Request, limits: Limits) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
-        raise PayloadTooLargeError(f"the body is {declared} bytes; the limit is {limits.max_body_bytes}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.max_body_bytes:
-            raise PayloadTooLargeError(f"the body is over the limit of {limits.max_body_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _parse(body: bytes, content_type: str) -> tuple[Any, str | None]:
-    media_type = content_type.split(";")[0].strip().lower()
-    if media_type in _JSON_TYPES:
-        return parse_json(body)
-    if media_type in _CSV_TYPES:
-        return parse_csv(body), None
-    raise _UnsupportedMediaType(
-        f"content type {media_type!r} is not accepted; send application/json or text/csv"
-    )
-
-
-class _UnsupportedMediaType(InvalidInputError):
-    pass
-
-
 def _json(document: Any, status_code: int = 200) -> Response:
     return Response(
         json.dumps(document, allow_nan=False), status_code=status_code, media_type="application/json"
@@ -150,20 +111,12 @@ def _error(status_code: int, error_code: str, message: str) -> Response:
     return _json({"error_code": error_code, "message": message}, status_code)
 
 
-async def _bad_request(request: Request, error: Exception) -> Response:
-    if isinstance(error, PayloadTooLargeError):
-        return _error(413, "PAYLOAD_TOO_LARGE", str(error))
-    if isinstance(error, _UnsupportedMediaType):
-        return _error(415, "UNSUPPORTED_MEDIA_TYPE", str(error))
-    return _error(400, "BAD_REQUEST", str(error))
+async def _error_response(request: Request, error: Exception) -> Response:
+    status, document = error_document(error)
+    return _json(document, status)
 
 
-async def _internal_error(request: Request, error: Exception) -> Response:
-    logging.getLogger("autolog.serving").error("prediction failed: %s: %s", type(error).__name__, error)
-    return _error(500, "INTERNAL_ERROR", "the model failed on this request; the server log has the details")
-
-
-_EXCEPTION_HANDLERS = {InvalidInputError: _bad_request, Exception: _internal_error}
+_EXCEPTION_HANDLERS = {InvalidInputError: _error_response, Exception: _error_response}
 
 
 class _Authenticated:
@@ -207,17 +160,36 @@ class _AccessLog:
             self._log(scope, status.get("code", 500), started)
 
     def _log(self, scope: Scope, status: int, started: float) -> None:
-        if not self.logger.isEnabledFor(logging.INFO):
+        logger = self.logger
+        if not logger.isEnabledFor(logging.INFO):
             return
-        rows = scope.get("state", {}).get("rows")  # set by /invocations through request.state
-        self.logger.info(
-            json.dumps(
-                {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "rows": rows,
-                    "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-                }
-            )
+        line = json.dumps(
+            {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "rows": scope.get("state", {}).get("rows"),  # set by /invocations
+                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+            }
         )
+        handlers = logger.handlers
+        if len(handlers) == 1 and isinstance(handlers[0], _LineHandler) and handlers[0].plain(logger):
+            handlers[0].write_line(line)  # as the server configured it: no LogRecord per request
+        else:
+            logger.info(line)
+
+
+class _LineHandler(logging.StreamHandler):
+    """The access log's handler as the server sets it up: it can take a line as it is."""
+
+    def plain(self, logger: logging.Logger) -> bool:
+        """No filter or level on the way that a LogRecord would be needed for."""
+        return not (logger.filters or self.filters) and self.level <= logging.INFO
+
+    def write_line(self, line: str) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": line}))

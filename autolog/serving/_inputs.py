@@ -80,7 +80,7 @@ def _data_of(key: str, value: Any) -> Any:
         columns = value.get("columns")
         if columns is not None and not isinstance(columns, list):
             raise InvalidInputError("'dataframe_split.columns' must be a list of column names")
-        return _frame(lambda: pandas.DataFrame(value["data"], columns=columns), key)
+        return RowTable(columns, value["data"])
     if key == "dataframe_records":
         if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
             raise InvalidInputError("'dataframe_records' must be a list of objects, one per row")
@@ -92,6 +92,27 @@ def _data_of(key: str, value: Any) -> Any:
     if value and all(isinstance(row, dict) for row in value):
         return _frame(lambda: pandas.DataFrame.from_records(value), key)
     return _array(value, key)
+
+
+class RowTable:
+    """``dataframe_split`` as it came: column names and rows, made a DataFrame only when needed.
+
+    A model that takes arrays gets the rows as one (see ``_plan``) without a DataFrame between.
+    """
+
+    __slots__ = ("columns", "rows")
+
+    def __init__(self, columns: list | None, rows: list) -> None:
+        self.columns, self.rows = columns, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def frame(self) -> Any:
+        """The rows as a DataFrame; InvalidInputError when they do not form a table."""
+        import pandas
+
+        return _frame(lambda: pandas.DataFrame(self.rows, columns=self.columns), "dataframe_split")
 
 
 def _frame(build, key: str) -> Any:

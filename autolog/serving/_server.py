@@ -44,7 +44,7 @@ def serve(
         raise InvalidInputError(f"--workers must be at least 1, got {workers}")
     token = read_token(token_file) if token_file else None
     check_bind(host, authenticated=token is not None)
-    served = load_served_model(model_uri)  # integrity checks before a single port opens
+    served = load_served_model(model_uri, owns_process=True)  # integrity checks before a port opens
     configure_access_log()
     import uvicorn
 
