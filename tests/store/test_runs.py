@@ -251,8 +251,9 @@ def test_log_batch_of_many_metrics(store, run_id):
 
 
 def test_heartbeat_staleness(store, run_id, monkeypatch):
-    # Over HTTP a call can take longer than 50 ms on a busy machine: a wider window there.
-    window = 0.05 if hasattr(store, "db_uri") else 1.0
+    # The window must outlast the calls between a heartbeat and the reads after it, also on a
+    # busy machine (50 ms did not always); over HTTP a call takes longer still.
+    window = 0.4 if hasattr(store, "db_uri") else 1.0
     monkeypatch.setenv("AUTOLOG_HEARTBEAT_TIMEOUT", str(window))
     finished = store.create_run("0").info.run_id
     store.update_run(finished, status="FINISHED")
