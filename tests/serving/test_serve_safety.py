@@ -113,10 +113,12 @@ def test_a_short_token_is_refused(serving_store, tmp_path):
 @pytest.mark.slow
 def test_sigterm_finishes_the_requests_in_flight(tmp_path):
     store = tmp_path / "store"
+    started = tmp_path / "started"
+    started.mkdir()
     autolog.set_tracking_uri(str(store))
     try:
         with autolog.start_run() as run:
-            log_model(SlowModel(1.5), "model", signature=False)
+            log_model(SlowModel(1.5, started_dir=str(started)), "model", signature=False)
     finally:
         autolog.set_tracking_uri(None)
     server = wait_ready(start_server(store, f"runs:/{run.info.run_id}/model", tmp_path / "server.log"))
@@ -127,10 +129,13 @@ def test_sigterm_finishes_the_requests_in_flight(tmp_path):
             httpx.post(server.url + "/invocations", json={"instances": [[1.0], [2.0]]}, timeout=60)
         )
 
+    before = len(os.listdir(started))  # loading may have called predict already
     threads = [threading.Thread(target=client) for _ in range(3)]
     for thread in threads:
         thread.start()
-    time.sleep(0.7)  # the requests are inside predict now
+    deadline = time.monotonic() + 60
+    while len(os.listdir(started)) < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.02)  # until all three requests are inside predict
     server.process.send_signal(signal.SIGTERM)
     for thread in threads:
         thread.join()
