@@ -403,8 +403,8 @@ def _regressor_metrics(estimator, X, y_true, weights, collected) -> dict[str, fl
         y_true = y_true.reshape(-1, 1)
     if y_pred.ndim == 1:
         y_pred = y_pred.reshape(-1, 1)
-    if y_true.shape != y_pred.shape:
-        return {}
+    if y_true.shape != y_pred.shape or y_true.ndim > 2:
+        return {}  # scikit-learn's regression metrics take 1-d or 2-d targets only
     residuals = y_true - y_pred
     collected.update(kind="regressor", y_true=y_true, y_pred=y_pred)
     mse = np.average(residuals**2, axis=0, weights=weights)

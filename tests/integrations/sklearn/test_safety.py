@@ -218,3 +218,19 @@ def test_check_estimator_passes_with_autolog_on(store, estimator):
 
         check_estimator(estimator, expected_failed_checks=_get_expected_failed_checks(estimator))
     assert all(run.info.status in ("FINISHED", "FAILED") for run in runs_of(store))
+
+
+def test_a_3d_regression_target_costs_only_the_metrics(store):
+    # scikit-learn's test_transform_target_regressor_3d_target: y of shape (n, 3, 2).
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(20, 4), rng.randn(20, 3, 2)
+    flatten = FunctionTransformer(
+        func=lambda t: t.reshape(t.shape[0], -1), inverse_func=lambda t: t.reshape(t.shape[0], 3, 2)
+    )
+    model = TransformedTargetRegressor(regressor=LinearRegression(), transformer=flatten)
+    assert model.fit(X, y).predict(X).shape == (20, 3, 2)  # strict mode: must not raise
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED" and "training_r2_score" not in run.data.metrics

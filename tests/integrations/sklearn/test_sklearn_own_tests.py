@@ -2,8 +2,9 @@
 
 A representative selection that fits CI's time: each group below once failed under autolog
 (searches with ``refit=False``, metadata routing, steps given as classes, unfitted pipelines,
-multi-output and mixed-type targets, scorer callables, voting and stacking ensembles). The
-selection runs twice in subprocesses, without and with autolog, and the outcome of every test
+multi-output and mixed-type targets, scorer callables, voting and stacking ensembles, zero
+sample weights in ``test_common``'s weight checks), plus cross-validation functions and a spread
+of ``test_common``'s estimator checks. The selection runs twice in subprocesses, without and with autolog, and the outcome of every test
 must be the same. The full module runs are recorded in docs/sklearn.md.
 """
 
@@ -15,19 +16,48 @@ import sys
 import pytest
 
 PLUGIN = "tests.integrations.sklearn.strict_autolog_plugin"
-MODULES = [
-    "sklearn.tests.test_pipeline",
-    "sklearn.model_selection.tests.test_search",
-    "sklearn.ensemble.tests.test_voting",
-    "sklearn.ensemble.tests.test_stacking",
-]
-# One -k over all modules: the pipeline and search tests of those groups, the ensembles whole.
-KEYWORDS = (
+# The pipeline and search tests of those groups.
+PIPELINE_AND_SEARCH = (
     "class_not_instance or metadata_routing_for_pipeline or transform_input or transform_tuple "
     "or test_pipeline_methods or score_samples or fit_predict or missing_values_leniency "
-    "or refit or multimetric or scorer or multioutput or multilabel or test_voting or test_stacking"
+    "or refit or multimetric or scorer or multioutput or multilabel"
 )
-SELECTION = ["-k", KEYWORDS, *MODULES]
+# test_common: scikit-learn's estimator checks on a spread of estimators (the ids of
+# meta-estimators name their inner estimator too: searches, pipelines, one-vs-rest, ...).
+COMMON_ESTIMATORS = (
+    "LogisticRegression or RandomForestClassifier or HistGradientBoostingRegressor or MultinomialNB "
+    "or MLPClassifier or KMeans or SVC or DecisionTreeRegressor or IsolationForest or StackingClassifier"
+)
+COMMON_CHECKS = (
+    "check_sample_weight_equivalence or check_regressors_train or check_clustering "
+    "or check_fit2d_1sample or check_supervised_y_2d or check_classifier_multioutput "
+    "or check_regressor_multioutput or check_outliers_train"
+)
+VALIDATION = (
+    "routing or cross_val_predict_with_method or permutation_test or fit_params or failing "
+    "or learning_curve_incremental or multimetric or score_func"
+)
+# module -> -k expression over its tests (None: the whole module)
+SELECTIONS = {
+    "sklearn.tests.test_pipeline": PIPELINE_AND_SEARCH,
+    "sklearn.model_selection.tests.test_search": PIPELINE_AND_SEARCH,
+    "sklearn.ensemble.tests.test_voting": None,
+    "sklearn.ensemble.tests.test_stacking": None,
+    "sklearn.model_selection.tests.test_validation": VALIDATION,
+    "sklearn.tests.test_common": f"test_estimators and ({COMMON_ESTIMATORS}) and ({COMMON_CHECKS})",
+}
+
+
+def keyword_expression(selections: dict) -> str:
+    """One ``-k`` over all modules: each module's own expression, scoped by its file name."""
+    parts = []
+    for module, keywords in selections.items():
+        file = module.rsplit(".", 1)[1] + ".py"
+        parts.append(file if keywords is None else f"({file} and ({keywords}))")
+    return " or ".join(parts)
+
+
+SELECTION = ["-k", keyword_expression(SELECTIONS), *SELECTIONS]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
@@ -52,6 +82,8 @@ def outcomes(tmp_path, enable: bool) -> dict:
         PLUGIN,
         "-W",
         "ignore",
+        "-o",
+        "addopts=",  # scikit-learn's markers are not ours: no --strict-markers
         "--pyargs",
         *SELECTION,
     ]
