@@ -142,8 +142,9 @@ def _median(samples: list[dict], key: str) -> float:
 def _report(totals: list[dict], phased: list[dict]) -> None:
     print(f"first autologged fit (LogisticRegression/iris), median of {len(totals)} fresh processes")
     print(f"{'cpu ms':>9} {'wall ms':>9}  phase")
-    for name in phased[0]:
-        samples = [p[name] for p in phased]
+    # Phases come in the same order in every sample; a name may differ (a count of modules).
+    for index, name in enumerate(phased[0]):
+        samples = [list(p.values())[index] for p in phased]
         print(f"{_median(samples, 'cpu_ms'):9.1f} {_median(samples, 'wall_ms'):9.1f}  {name}")
     sums = [sum(p[name]["wall_ms"] for name in p) for p in phased]
     cpu_sums = [sum(p[name]["cpu_ms"] for name in p) for p in phased]
