@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from autolog._core._constants import MAX_KEY_LENGTH
+from autolog._core._entities import RunStatus
 from autolog._core._exceptions import InvalidInputError
 
 MAX_PARAM_VALUE_LENGTH = 6000
@@ -147,6 +148,13 @@ def param_values(pairs: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
 def tag_values(pairs: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
     """Validated, stringified, truncated tags (for runs and experiments)."""
     return text_values(pairs, kind="tag", limit=MAX_TAG_VALUE_LENGTH)
+
+
+def end_status(status: Any, subject: str) -> str:
+    """``status`` when it ends a run (FINISHED, FAILED, KILLED); otherwise the error names ``subject``."""
+    if status not in RunStatus.TERMINAL:
+        raise InvalidInputError(f"invalid end status {status!r} for {subject}: one of {RunStatus.TERMINAL}")
+    return status
 
 
 def run_id(value: Any) -> str:

@@ -126,10 +126,7 @@ class RunsMixin(SqlStoreParts):
         run_id: str | None = None,
     ) -> str:
         """Write a whole ended run (tags, params, metrics, status, end time) in ONE transaction."""
-        if status not in RunStatus.TERMINAL:
-            raise InvalidInputError(
-                f"invalid end status {status!r} for a finished run: one of {RunStatus.TERMINAL}"
-            )
+        _validation.end_status(status, "a finished run")
         new = _NewRun.validated(
             experiment_id, run_name, start_time, tags, params, parent_run_id, user_id, source, run_id
         )

@@ -256,10 +256,7 @@ class HttpStore(Store):
         source: str | None = None,
         run_id: str | None = None,
     ) -> str:
-        if status not in RunStatus.TERMINAL:
-            raise InvalidInputError(
-                f"invalid end status {status!r} for a finished run: one of {RunStatus.TERMINAL}"
-            )
+        _validation.end_status(status, "a finished run")
         body = {
             "experiment_id": _text_id(experiment_id),
             "status": status,
@@ -324,10 +321,7 @@ class HttpStore(Store):
         status: str = RunStatus.FINISHED,
         end_time: int | None = None,
     ) -> None:
-        if status not in RunStatus.TERMINAL:
-            raise InvalidInputError(
-                f"invalid end status {status!r} for run {run_id!r}: one of {RunStatus.TERMINAL}"
-            )
+        _validation.end_status(status, f"run {run_id!r}")
         body = {
             "metrics": _metric_rows(metrics),
             "tags": _validation.tag_values(_pairs(tags)),
