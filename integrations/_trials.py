@@ -26,8 +26,7 @@ from typing import Any
 
 from autolog.integrations._framework import metric_key
 
-from autolog.engine import attempt, nest_fits_under
-from autolog.engine._runs import _with_engine_tags
+from autolog.engine import attempt, nest_fits_under, with_engine_tags
 from autolog.entities import Metric, Param, Run, RunData, RunInfo, RunTag
 
 ROLE_TAG = "autolog.tuning.role"  # "study" / "tune" on parents, "trial" on children
@@ -72,7 +71,7 @@ class TrialRun:
         self.name = name
         self.run_id = uuid.uuid4().hex
         self.start_time = _now_ms()
-        self.tags = _with_engine_tags(tags)
+        self.tags = with_engine_tags(tags)
         self.params = dict(params or {})
         self.created = False  # the run is in the store (RUNNING until ended)
         self.ended = False

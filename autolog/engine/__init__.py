@@ -81,6 +81,9 @@ For integrations
 ``open_run(spec) -> RunHandle | None``
     Managed run, the user's active run (a child of it if an autologged fit already used it),
     or None with ``exclusive=True``. ``status_for_exception(exc)``, ``finite_metrics(dict)``.
+``with_engine_tags(tags)``
+    ``tags`` plus the tags every autologged run carries (autolog's version, ``extra_tags``), for
+    runs an integration writes itself (trial runs).
 ``nest_fits_under(run_id, nest=True)``
     Autologged fits inside that (active) run become its child runs (trial runs of Optuna/Ray).
 ``autologging_active()``
@@ -138,6 +141,7 @@ from autolog.engine._runs import (
     nest_fits_under,
     open_run,
     status_for_exception,
+    with_engine_tags,
 )
 from autolog.engine._state import get_options, integration_setting, is_enabled, set_integration_setting
 from autolog.engine._training import TrainingRecorder, autologging_active, run_training_call
@@ -190,4 +194,5 @@ __all__ = [
     "training_call",
     "warn_once",
     "with_argument",
+    "with_engine_tags",
 ]

@@ -149,7 +149,7 @@ class RunHandle:
                     run_name=spec.name,
                     start_time=timestamp,
                     end_time=timestamp,
-                    tags=_with_engine_tags(spec.tags),
+                    tags=with_engine_tags(spec.tags),
                     params=spec.params,
                     metrics=[
                         Metric(key, float(value), timestamp, 0)
@@ -202,7 +202,8 @@ def _is_real_number(value: Any) -> bool:
     return True
 
 
-def _with_engine_tags(tags: Mapping[str, str]) -> dict[str, str]:
+def with_engine_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """``tags`` plus what every autologged run carries: autolog's version and ``extra_tags``."""
     merged = {TAG_AUTOLOG_VERSION: AUTOLOG_VERSION, **tags}
     merged.update(STATE.options.extra_tags)
     return merged
@@ -250,7 +251,7 @@ def _open_in_user_run(user_run: Any, spec: RunSpec) -> RunHandle:
         return _create_managed_run(client, experiment_id, spec, parent_run_id=run_id)
     STATE.runs_with_autologged_fit.add(run_id)
     handle = RunHandle(run_id, False, client, experiment_id)
-    handle.log_params_and_tags(spec.params, _with_engine_tags(spec.tags))
+    handle.log_params_and_tags(spec.params, with_engine_tags(spec.tags))
     return handle
 
 
@@ -260,7 +261,7 @@ def _create_managed_run(
     run = client.create_run(
         experiment_id,
         run_name=spec.name,
-        tags=_with_engine_tags(spec.tags),
+        tags=with_engine_tags(spec.tags),
         params=spec.params,
         parent_run_id=parent_run_id,
     )
