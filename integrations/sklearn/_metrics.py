@@ -41,7 +41,9 @@ def training_metrics(
     if y is None:
         return {}  # MLflow: training metrics need the training labels
     collected = {} if collected is None else collected
-    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    weights = _sample_weights(sample_weight, y)
+    if weights is _UNUSABLE:
+        return {}  # weights fit accepted but no metric can use (scikit-learn's own checks decide)
     # A Pipeline transforms X once here, not once per predict / predict_proba / score call.
     try:
         model, Xt, via_pipeline = _final_model(estimator, X)
@@ -56,7 +58,12 @@ def training_metrics(
             metrics.update(_regressor_metrics(model, Xt, np.asarray(y), weights, collected))
     except EstimatorCallFailed:
         collected.clear()  # the estimator cannot predict on its training data: no such metrics
-    if "score" not in metrics and _has(estimator, "score") and _may_score(sample_weight):
+    if (
+        "score" not in metrics
+        and _has(estimator, "score")
+        and _may_score(sample_weight)
+        and not _scores_with_user_callable(estimator)
+    ):
         try:
             if via_pipeline and _has(model, "score"):
                 score = _pipeline_final_score(model, Xt, y, sample_weight)
@@ -80,6 +87,37 @@ def _estimator_call(method: Any, *args: Any, **kwargs: Any) -> Any:
         return method(*args, **kwargs)
     except Exception as error:
         raise EstimatorCallFailed(f"{type(error).__name__}: {error}") from error
+
+
+def _sample_weights(sample_weight: Any, y: Any) -> Any:
+    """``sample_weight`` as one float per sample, None, or ``_UNUSABLE``.
+
+    A scalar weights every sample alike, as ``fit`` takes it (scikit-learn's
+    ``_check_sample_weight``); weights of another shape than the samples cannot weight a metric.
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(sample_weight, dtype=float)
+        n_samples = len(y)
+    except (TypeError, ValueError):
+        return _UNUSABLE
+    if weights.ndim == 0:
+        return np.full(n_samples, float(weights))
+    return weights if weights.shape == (n_samples,) else _UNUSABLE
+
+
+def _scores_with_user_callable(estimator: Any) -> bool:
+    """Whether ``estimator.score`` would call a scorer the user wrote (its ``scoring`` param):
+    the user's own object sees every call (a counting mock, a logging scorer), so autolog does
+    not add one. scikit-learn's scorers (``make_scorer``, ``get_scorer``) are called as usual."""
+    try:
+        scoring = estimator.get_params(deep=False).get("scoring")
+    except Exception:
+        return False
+    if scoring is None or isinstance(scoring, (str, list, tuple, set, dict)):
+        return False
+    return callable(scoring) and not type(scoring).__module__.startswith("sklearn.")
 
 
 def _may_score(sample_weight: Any) -> bool:

@@ -12,7 +12,7 @@ from autolog.integrations.sklearn import _run_recorder
 from autolog.integrations.sklearn._patching import TRAINING_METHODS, defining_class
 from sklearn.base import clone
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -234,3 +234,55 @@ def test_a_3d_regression_target_costs_only_the_metrics(store):
     assert model.fit(X, y).predict(X).shape == (20, 3, 2)  # strict mode: must not raise
     (run,) = runs_of(store)
     assert run.info.status == "FINISHED" and "training_r2_score" not in run.data.metrics
+
+
+@pytest.mark.parametrize("weight", [1.0, 123.0])
+def test_a_scalar_sample_weight_weights_every_sample_alike(store, weight):
+    # scikit-learn's linear_model sample-weight tests pass sample_weight=1.0 (a scalar).
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    from sklearn import metrics
+
+    X, y = load_diabetes(return_X_y=True)
+    model = Ridge().fit(X, y, sample_weight=weight)  # strict mode: must not raise
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED"
+    y_pred = model.predict(X)  # every sample weighted alike: the unweighted metrics
+    assert run.data.metrics["training_r2_score"] == pytest.approx(metrics.r2_score(y, y_pred), rel=1e-9)
+    expected_mse = metrics.mean_squared_error(y, y_pred)
+    assert run.data.metrics["training_mean_squared_error"] == pytest.approx(expected_mse, rel=1e-9)
+
+
+def test_weights_of_another_shape_cost_only_the_metrics():
+    from autolog.integrations.sklearn._metrics import training_metrics
+
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10.0)
+    model = LinearRegression().fit(X, y)
+    assert training_metrics(model, X, y, np.ones((10, 2))) == {}
+    assert training_metrics(model, X, y, np.ones(3)) == {}
+    assert "training_r2_score" in training_metrics(model, X, y, np.ones(10))
+
+
+def test_a_users_scorer_is_not_called_for_the_training_score(store):
+    # scikit-learn's test_logistic_cv_mock_scorer counts the calls of its scorer.
+    from sklearn.linear_model import LogisticRegressionCV
+
+    class CountingScorer:
+        def __init__(self):
+            self.calls = 0
+
+        def __call__(self, estimator, X, y):
+            self.calls += 1
+            return 0.5
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    counts = []
+    for enabled in (False, True):
+        enable_autolog(disable=not enabled, log_models=False)
+        scorer = CountingScorer()
+        LogisticRegressionCV(Cs=[1, 2], cv=2, scoring=scorer).fit(X, y)
+        counts.append(scorer.calls)
+    assert counts[0] == counts[1] == 4
+    (run,) = runs_of(store)
+    assert "training_score" not in run.data.metrics and "training_accuracy_score" in run.data.metrics
