@@ -239,10 +239,9 @@ def test_a_3d_regression_target_costs_only_the_metrics(store):
 @pytest.mark.parametrize("weight", [1.0, 123.0])
 def test_a_scalar_sample_weight_weights_every_sample_alike(store, weight):
     # scikit-learn's linear_model sample-weight tests pass sample_weight=1.0 (a scalar).
+    from sklearn import metrics
     from sklearn.datasets import load_diabetes
     from sklearn.linear_model import Ridge
-
-    from sklearn import metrics
 
     X, y = load_diabetes(return_X_y=True)
     model = Ridge().fit(X, y, sample_weight=weight)  # strict mode: must not raise
