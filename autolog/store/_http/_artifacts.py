@@ -34,12 +34,15 @@ def _join(*parts: str | None) -> str:
 class HttpArtifactRepository:
     """The artifacts of one run on a tracking server."""
 
-    def __init__(self, transport, run_id: str, *, written: set | None = None):
+    def __init__(self, transport, run_id: str, *, written: set | None = None, route: Any = None):
         self._transport = transport
         self.run_id = run_id
         self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
         # Paths this process uploaded (or queued) to a run it created; None for other runs.
         self._written = written
+        # For runs this process created: route(relative, data, send) uploads after the run's
+        # creation, or writes to the offline spool (see HttpStore._upload).
+        self._route = route
 
     def wait_for_uploads(self) -> None:
         """Wait for this process's background uploads to this run (see ``log_artifacts``)."""
@@ -76,6 +79,11 @@ class HttpArtifactRepository:
         return relative
 
     def _put(self, relative: str, data: bytes) -> str:
+        if self._route is not None:
+            return self._route(relative, data, self._send)
+        return self._send(relative, data)
+
+    def _send(self, relative: str, data: bytes) -> str:
         answer = self._transport.call(
             "PUT", f"/runs/{self.run_id}/artifacts/file", query={"path": relative}, raw_body=data
         )
