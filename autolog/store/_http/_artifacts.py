@@ -34,15 +34,19 @@ def _join(*parts: str | None) -> str:
 class HttpArtifactRepository:
     """The artifacts of one run on a tracking server."""
 
-    def __init__(self, transport, run_id: str, *, written: set | None = None, route: Any = None):
+    def __init__(
+        self, transport, run_id: str, *, written: set | None = None, route: Any = None, outbox: Any = None
+    ):
         self._transport = transport
         self.run_id = run_id
         self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
         # Paths this process uploaded (or queued) to a run it created; None for other runs.
         self._written = written
         # For runs this process created: route(relative, data, send) uploads after the run's
-        # creation, or writes to the offline spool (see HttpStore._upload).
+        # creation, or writes to the offline spool (see HttpStore._upload); background uploads
+        # go to outbox(root, [(path, bytes or staged file)], staging dir): a few per request.
         self._route = route
+        self._outbox = outbox
 
     def wait_for_uploads(self) -> None:
         """Wait for this process's background uploads to this run (see ``log_artifacts``)."""
@@ -75,6 +79,9 @@ class HttpArtifactRepository:
         payload = bytes(data)
         if self._written is not None:
             self._written.add(relative)
+        if self._outbox is not None:
+            self._outbox(self.root, [(relative, payload)], None)
+            return relative
         background_uploads().submit(self.root, lambda: self._put(relative, payload))
         return relative
 
@@ -128,6 +135,9 @@ class HttpArtifactRepository:
         staging = tempfile.mkdtemp(prefix="autolog-upload-")
         staged = shutil.copytree(local_dir, os.path.join(staging, "files"))
         copies = [os.path.join(staged, os.path.relpath(path, local_dir)) for path in local_files]
+        if self._outbox is not None:
+            self._outbox(self.root, list(zip(paths, copies)), staging)
+            return paths
 
         def upload() -> None:
             for copy, path in zip(copies, paths):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -42,6 +43,25 @@ def retry_budget_s() -> float:
 
 # Run-scoped writes that go to the spool when the server cannot be reached.
 _SPOOLABLE = frozenset({"update_run", "finish_run", "log_metric", "log_param", "set_tag", "log_batch"})
+MAX_BUNDLE_BYTES = 8 * 1024 * 1024  # files of one background upload request, at most
+
+
+@dataclasses.dataclass
+class _Bundle:
+    """Files (``(path, bytes or staged file)``) and model records queued for one upload."""
+
+    files: list = dataclasses.field(default_factory=list)
+    records: list = dataclasses.field(default_factory=list)
+    staging: list = dataclasses.field(default_factory=list)
+
+
+def _read(payload: bytes | str) -> bytes:
+    if isinstance(payload, str):
+        with open(payload, "rb") as handle:
+            return handle.read()
+    return payload
+
+
 _DROPPED_WHEN_REFUSED = _SPOOLABLE | {"record_logged_model"}
 OFFLINE_BUDGET_S = 3.0  # how long run start and experiment lookups wait for an unreachable server
 
@@ -98,6 +118,7 @@ class HttpStore(Store):
         self._refused: set[str] = set()  # queued creations the server refused (warned once)
         # experiment id -> (prefix, suffix) of its runs' artifact URIs around the run id
         self._artifact_uris: dict[str, tuple[str, str]] = {}
+        self._outbox: dict[str, _Bundle] = {}  # run id -> files queued for its next upload
         self._batcher = Batcher(self._deliver_run) if background_logging else None
 
     def __repr__(self) -> str:
@@ -721,7 +742,69 @@ class HttpStore(Store):
         with self._own_lock:
             written = self._written.setdefault(run_id, set())
         route = functools.partial(self._upload, run_id)
-        return HttpArtifactRepository(self.transport, run_id, written=written, route=route)
+        outbox = functools.partial(self._queue_upload, run_id)
+        return HttpArtifactRepository(self.transport, run_id, written=written, route=route, outbox=outbox)
+
+    def _queue_upload(self, run_id: str, root: str, files: list, staging: str | None) -> None:
+        """Queue files for a background upload to one of this store's runs: files (and model
+        records) queued while the upload waits its turn go out in the same request."""
+        from autolog.store._uploads import background_uploads
+
+        with self._own_lock:
+            bundle = self._outbox.get(run_id)
+            fresh = bundle is None
+            if bundle is None:
+                bundle = self._outbox[run_id] = _Bundle()
+            bundle.files.extend(files)
+            if staging is not None:
+                bundle.staging.append(staging)
+        if fresh:
+            background_uploads().submit(root, functools.partial(self._send_outbox, run_id))
+
+    def _send_outbox(self, run_id: str) -> None:
+        """The upload thread's job: what is queued for the run, once the run is created."""
+        self._await_creation(run_id)
+        with self._own_lock:
+            bundle = self._outbox.pop(run_id)
+        try:
+            if run_id in self._refused:
+                return
+            spooled = self._spooled.get(run_id)
+            if spooled is None:
+                try:
+                    self._post_bundle(run_id, bundle)
+                    return
+                except ServerUnreachableError as exc:
+                    self._warn_offline(exc)
+                    spooled = self._mirror_of(run_id)
+            self._spool_bundle(spooled, bundle)
+        finally:
+            for directory in bundle.staging:
+                shutil.rmtree(directory, ignore_errors=True)
+
+    def _post_bundle(self, run_id: str, bundle: _Bundle) -> None:
+        """``POST .../artifacts/bundle`` requests of up to ``MAX_BUNDLE_BYTES`` (a larger file
+        goes alone); the model records go with the last one, after the files."""
+        path = f"/runs/{_segment(run_id)}/artifacts/bundle"
+        records = [[artifact_path, dataclasses.asdict(record)] for artifact_path, record in bundle.records]
+        chunk: list = []
+        size = 0
+        for relative, payload in bundle.files:
+            data = _read(payload)
+            if chunk and size + len(data) > MAX_BUNDLE_BYTES:
+                self.transport.call("POST", path, raw_body=_codec.dumps_bundle(chunk, []))
+                chunk, size = [], 0
+            chunk.append((relative, data))
+            size += len(data)
+        self.transport.call("POST", path, raw_body=_codec.dumps_bundle(chunk, records))
+
+    def _spool_bundle(self, spool_run: str, bundle: _Bundle) -> None:
+        spool = self._spool_store()
+        local = spool.artifacts(spool_run)
+        for relative, payload in bundle.files:
+            local.write_bytes(relative, _read(payload))
+        for artifact_path, record in bundle.records:
+            spool.record_logged_model(spool_run, artifact_path, record)
 
     def _upload(self, run_id: str, relative: str, data: bytes, send) -> str:
         """An upload to one of this store's runs (``send`` puts it on the server): after the
@@ -800,6 +883,11 @@ class HttpStore(Store):
         """Record a logged model; behind the model's files when they are still uploading."""
         body = {"artifact_path": artifact_path, "record": dataclasses.asdict(record)}
         path = f"/runs/{_segment(run_id)}/model-records"
+        with self._own_lock:
+            bundle = self._outbox.get(run_id)
+            if bundle is not None:  # the model's files are still queued: in the same request
+                bundle.records.append((artifact_path, record))
+                return
         repository = HttpArtifactRepository(self.transport, run_id)
         if not repository.after_uploads(lambda: self._send_model_record(run_id, artifact_path, record)):
             self._call("POST", path, body)
