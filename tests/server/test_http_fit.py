@@ -221,3 +221,32 @@ def test_a_bundle_whose_sizes_do_not_add_up_is_refused(served):
     with pytest.raises(InvalidInputError, match="invalid artifact bundle"):
         store.transport.call("POST", f"/runs/{run_id}/artifacts/bundle", raw_body=b"[1]\n")
     assert store.artifacts(run_id).list_artifacts() == []
+
+
+def test_large_uploads_are_staged_and_split_into_several_requests(served, requests, tmp_path, monkeypatch):
+    import tempfile
+
+    from autolog.store._http import _artifacts, _store
+
+    monkeypatch.setattr(_artifacts, "MAX_IN_MEMORY_BYTES", 0)  # staged on disk, read when sent
+    monkeypatch.setattr(_store, "MAX_BUNDLE_BYTES", 2500)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    (tmp_path / "temp").mkdir()
+    store = HttpStore(served.url)
+    run_id = store.create_run("0").info.run_id
+    source = tmp_path / "model"
+    source.mkdir()
+    for name in ("a.bin", "b.bin", "c.bin"):
+        (source / name).write_bytes(name.encode() * 500)  # 2,500 bytes each
+    record = ModelRecord("sklearn", "pickle", "a.bin", "0" * 64, 2500)
+    requests.calls.clear()
+    store.artifacts(run_id).log_artifacts(str(source), "model", wait=False)
+    store.record_logged_model(run_id, "model", record)
+    for path in source.iterdir():
+        path.unlink()
+    _drain(store)
+    assert [path for _method, path in requests.calls].count(f"/runs/{run_id}/artifacts/bundle") == 3
+    assert list((tmp_path / "temp").iterdir()) == []  # the staging copy is gone
+    repository = store.artifacts(run_id)
+    assert [f.path for f in repository.list_files()] == ["model/a.bin", "model/b.bin", "model/c.bin"]
+    assert store.get_model_record(run_id, "model") == record

@@ -27,6 +27,14 @@ def _check_relative(path: str | None) -> str:
     return check_relative_path(path or "")
 
 
+MAX_IN_MEMORY_BYTES = 4 * 1024 * 1024  # files queued for upload in memory rather than staged
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def _join(*parts: str | None) -> str:
     return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
 
@@ -132,6 +140,10 @@ class HttpArtifactRepository:
     def _upload_later(self, local_dir: str, local_files: list, paths: list) -> list[str]:
         from autolog.store._uploads import background_uploads
 
+        if self._outbox is not None and sum(map(os.path.getsize, local_files)) <= MAX_IN_MEMORY_BYTES:
+            # Small files (an autologged model) are read now: no staging copy on disk.
+            self._outbox(self.root, [(p, _read_file(f)) for f, p in zip(local_files, paths)], None)
+            return paths
         staging = tempfile.mkdtemp(prefix="autolog-upload-")
         staged = shutil.copytree(local_dir, os.path.join(staging, "files"))
         copies = [os.path.join(staged, os.path.relpath(path, local_dir)) for path in local_files]
