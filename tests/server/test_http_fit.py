@@ -166,7 +166,9 @@ def test_a_refused_creation_is_one_warning_and_nothing_else(auth_server):
     assert auth_server.store_for("admin").count_runs([experiment]) == 1
 
 
-def test_a_queued_run_of_an_unreachable_server_is_spooled_and_synced_once(tmp_path, monkeypatch):
+@pytest.mark.parametrize("hold_s", [0.0, 5.0], ids=["created-alone", "created-with-its-end"])
+def test_a_queued_run_of_an_unreachable_server_is_spooled_and_synced_once(tmp_path, monkeypatch, hold_s):
+    monkeypatch.setattr(_batcher, "HOLD_S", hold_s)
     monkeypatch.setenv("AUTOLOG_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("AUTOLOG_HTTP_RETRY_SECONDS", "0.5")
     first = ThreadServer(str(tmp_path / "store"), str(tmp_path / "artifacts"))
@@ -176,6 +178,8 @@ def test_a_queued_run_of_an_unreachable_server_is_spooled_and_synced_once(tmp_pa
     with pytest.warns(UserWarning, match="spool"):
         run_id = store.create_run_nowait("0", run_name="offline", params={"C": 1}).info.run_id
         store.log_metric(run_id, "loss", 0.25)
+        if not hold_s:
+            store._batcher.flush()  # the creation goes alone, the rest follows it to the spool
         store.artifacts(run_id).write_bytes("model/model.pkl", b"pickle")
         store.finish_run(run_id)
         _drain(store)
