@@ -254,3 +254,23 @@ def test_large_uploads_are_staged_and_split_into_several_requests(served, reques
     repository = store.artifacts(run_id)
     assert [f.path for f in repository.list_files()] == ["model/a.bin", "model/b.bin", "model/c.bin"]
     assert store.get_model_record(run_id, "model") == record
+
+
+def test_a_held_creation_goes_alone_once_its_hold_is_over(monkeypatch):
+    from autolog.store._http._batcher import Batcher
+
+    monkeypatch.setattr(_batcher, "HOLD_S", 1.0)
+    delivered: list = []
+    batcher = Batcher(lambda run_id, rows: delivered.append((run_id, rows.create, rows.metrics, rows.ends)))
+    batcher.put("r1", "c", ({"n": 1}, time.monotonic()), wake=True)
+    batcher.put("r1", "m", ["loss", 0.5, 1, 0])
+    time.sleep(0.3)
+    assert delivered == []  # held for the run's end
+    deadline = time.monotonic() + 5
+    while not delivered and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert delivered == [("r1", {"n": 1}, [["loss", 0.5, 1, 0]], [])]
+    batcher.put("r2", "c", ({"n": 2}, time.monotonic()), wake=True)
+    batcher.put("r2", "f", {"status": "FINISHED"}, wake=True)
+    batcher.flush()
+    assert delivered[1] == ("r2", {"n": 2}, [], [{"status": "FINISHED"}])

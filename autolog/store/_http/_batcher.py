@@ -139,8 +139,9 @@ class Batcher:
 
     def _hold_young_creations(self, taken: list) -> list:
         """Put back (first in the queue) the rows of runs created less than ``HOLD_S`` ago whose
-        end is not queued yet: their creation may still go out together with the end."""
-        if self._flushing:
+        end is not queued yet: their creation may still go out together with the end. Not while
+        flushing, nor from a full batch (a run logging that much is no short run)."""
+        if self._flushing or len(taken) >= MAX_BATCH:
             return taken
         now = time.monotonic()
         young = {run_id for run_id, kind, item in taken if kind == "c" and now - item[1] < HOLD_S}
