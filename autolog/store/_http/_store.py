@@ -4,6 +4,9 @@ Same method names, signatures and errors as :class:`SqlStore` (HTTP 400/404/409 
 InvalidInputError/NotFoundError/ConflictError; 401/403 as AccessDeniedError). Metrics and tags of
 the runs this store created are validated here and sent in the background in batches (see
 ``_batcher.py``); every other call first flushes that queue, so reads see earlier writes.
+Autologging's runs are created through the same queue (``create_run_nowait``), their end with them
+in one request when the run is short, and their files and model records go from the upload thread
+a few per request (``POST .../artifacts/bundle``) once the run exists.
 """
 
 from __future__ import annotations
