@@ -264,6 +264,7 @@ def _create_managed_run(
         tags=with_engine_tags(spec.tags),
         params=spec.params,
         parent_run_id=parent_run_id,
+        wait=False,  # against a tracking server, the fit does not wait for the round trip
     )
     if parent_run_id is None:
         from autolog.tracking._system_metrics import start_system_metrics, system_metrics_wanted

@@ -101,6 +101,7 @@ def routes() -> list[Route]:
         Route(PREFIX + "/runs/{run_id}/artifacts", list_artifacts, methods=["GET"]),
         Route(PREFIX + "/runs/{run_id}/artifacts/file", download_artifact, methods=["GET"]),
         Route(PREFIX + "/runs/{run_id}/artifacts/file", upload_artifact, methods=["PUT"]),
+        Route(PREFIX + "/runs/{run_id}/artifacts/bundle", upload_bundle, methods=["POST"]),
     ]
     return table
 
@@ -191,3 +192,25 @@ async def upload_artifact(request: Request) -> Response:
         return store.artifacts(run_id).write_bytes(path, data)
 
     return JSONResponse({"path": await run_in_threadpool(write)})
+
+
+async def upload_bundle(request: Request) -> Response:
+    """Several files and then the model records naming them, in one request (see
+    ``_codec.dumps_bundle``): the background uploads of an autologged fit. Same checks as one
+    upload (EDIT on the run's experiment) and as ``record_logged_model``."""
+    from autolog.store._server_auth import EDIT
+
+    store = request.app.state.guarded_store
+    run_id = request.path_params["run_id"]
+    files, records = _codec.loads_bundle(await request.body())
+
+    def write() -> list:
+        policy = store.policy
+        policy.require("experiment", policy.experiment_of_run(run_id), EDIT)
+        repository = store.artifacts(run_id)
+        paths = [repository.write_bytes(path, data) for path, data in files]
+        for artifact_path, record in records:
+            store.record_logged_model(run_id, artifact_path, _codec.model_record_from_wire(record))
+        return paths
+
+    return JSONResponse({"paths": await run_in_threadpool(write)})

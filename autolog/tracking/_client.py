@@ -172,18 +172,25 @@ class Client(ModelRegistryCalls):
         user_id: str | None = None,
         source: str | None = None,
         run_id: str | None = None,
+        wait: bool = True,
     ) -> Run:
         """Create a RUNNING run (tags and params in the same transaction) and keep it alive.
 
         This process refreshes the run's heartbeat until it is terminated, so that readers can
         tell a live run from one whose process died. ``run_id`` (32 lowercase hex digits)
         creates the run under an id chosen beforehand; by default it gets a new one.
+        ``wait=False`` lets a store that sends in the background (a tracking server) queue the
+        creation instead of waiting for it (autologging's runs; the store reports a refusal as
+        a warning); other stores create the run before returning either way.
 
         Returns
         -------
         Run
         """
-        run = self.store.create_run(
+        create = (
+            self.store.create_run if wait else getattr(self.store, "create_run_nowait", self.store.create_run)
+        )
+        run = create(
             str(experiment_id),
             run_name=run_name,
             start_time=now_ms() if start_time is None else int(start_time),

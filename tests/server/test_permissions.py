@@ -49,6 +49,22 @@ class World:
             )
 
 
+def _bundle(store, world: World, files: list, records: list):
+    """``POST .../artifacts/bundle``: files and model records of a background upload."""
+    from autolog.store._http import _codec
+
+    body = _codec.dumps_bundle(files, records)
+    return store.transport.call("POST", f"/runs/{world.run_id}/artifacts/bundle", raw_body=body)
+
+
+def _record() -> dict:
+    import dataclasses
+
+    from autolog._core._entities import ModelRecord
+
+    return dataclasses.asdict(ModelRecord("sklearn", "pickle", "model.pkl", "0" * 64, 1))
+
+
 # (name, needed level, call(store, world))
 OPERATIONS = [
     ("get_experiment", READ, lambda s, w: s.get_experiment(w.experiment_id)),
@@ -75,6 +91,8 @@ OPERATIONS = [
     ("delete_run", EDIT, lambda s, w: s.delete_run(w.run_id, force=True)),
     ("heartbeat", EDIT, lambda s, w: s.heartbeat([w.run_id])),
     ("upload_artifact", EDIT, lambda s, w: s.artifacts(w.run_id).write_bytes("new.txt", b"x")),
+    ("upload_bundle", EDIT, lambda s, w: _bundle(s, w, [("a/b.txt", b"x")], [])),
+    ("record_model_in_bundle", EDIT, lambda s, w: _bundle(s, w, [], [["model", _record()]])),
     ("update_registered_model", EDIT, lambda s, w: s.update_registered_model(w.model, "d")),
     ("set_registered_model_tag", EDIT, lambda s, w: s.set_registered_model_tag(w.model, "k", "v")),
     ("set_registered_model_alias", EDIT, lambda s, w: s.set_registered_model_alias(w.model, "a", 1)),

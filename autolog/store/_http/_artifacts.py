@@ -27,6 +27,14 @@ def _check_relative(path: str | None) -> str:
     return check_relative_path(path or "")
 
 
+MAX_IN_MEMORY_BYTES = 4 * 1024 * 1024  # files queued for upload in memory rather than staged
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def _join(*parts: str | None) -> str:
     return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
 
@@ -34,12 +42,19 @@ def _join(*parts: str | None) -> str:
 class HttpArtifactRepository:
     """The artifacts of one run on a tracking server."""
 
-    def __init__(self, transport, run_id: str, *, written: set | None = None):
+    def __init__(
+        self, transport, run_id: str, *, written: set | None = None, route: Any = None, outbox: Any = None
+    ):
         self._transport = transport
         self.run_id = run_id
         self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
         # Paths this process uploaded (or queued) to a run it created; None for other runs.
         self._written = written
+        # For runs this process created: route(relative, data, send) uploads after the run's
+        # creation, or writes to the offline spool (see HttpStore._upload); background uploads
+        # go to outbox(root, [(path, bytes or staged file)], staging dir): a few per request.
+        self._route = route
+        self._outbox = outbox
 
     def wait_for_uploads(self) -> None:
         """Wait for this process's background uploads to this run (see ``log_artifacts``)."""
@@ -72,10 +87,18 @@ class HttpArtifactRepository:
         payload = bytes(data)
         if self._written is not None:
             self._written.add(relative)
+        if self._outbox is not None:
+            self._outbox(self.root, [(relative, payload)], None)
+            return relative
         background_uploads().submit(self.root, lambda: self._put(relative, payload))
         return relative
 
     def _put(self, relative: str, data: bytes) -> str:
+        if self._route is not None:
+            return self._route(relative, data, self._send)
+        return self._send(relative, data)
+
+    def _send(self, relative: str, data: bytes) -> str:
         answer = self._transport.call(
             "PUT", f"/runs/{self.run_id}/artifacts/file", query={"path": relative}, raw_body=data
         )
@@ -117,9 +140,16 @@ class HttpArtifactRepository:
     def _upload_later(self, local_dir: str, local_files: list, paths: list) -> list[str]:
         from autolog.store._uploads import background_uploads
 
+        if self._outbox is not None and sum(map(os.path.getsize, local_files)) <= MAX_IN_MEMORY_BYTES:
+            # Small files (an autologged model) are read now: no staging copy on disk.
+            self._outbox(self.root, [(p, _read_file(f)) for f, p in zip(local_files, paths)], None)
+            return paths
         staging = tempfile.mkdtemp(prefix="autolog-upload-")
         staged = shutil.copytree(local_dir, os.path.join(staging, "files"))
         copies = [os.path.join(staged, os.path.relpath(path, local_dir)) for path in local_files]
+        if self._outbox is not None:
+            self._outbox(self.root, list(zip(paths, copies)), staging)
+            return paths
 
         def upload() -> None:
             for copy, path in zip(copies, paths):

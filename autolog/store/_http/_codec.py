@@ -142,3 +142,30 @@ def model_record_from_wire(fields: dict) -> ModelRecord:
 def loads_request(data: bytes) -> Any:
     """A request body: plain JSON (requests carry no entities)."""
     return json.loads(data) if data else None
+
+
+def dumps_bundle(files: list, model_records: list) -> bytes:
+    """The body of ``POST /runs/{id}/artifacts/bundle``: a JSON line naming the files (path and
+    size) and the model records to write after them, then the files' bytes one after another."""
+    header = {"files": [[path, len(data)] for path, data in files], "model_records": model_records}
+    return dumps(header) + b"\n" + b"".join(bytes(data) for _path, data in files)
+
+
+def loads_bundle(body: bytes) -> tuple[list, list]:
+    """``(files, model_records)`` of a bundle body: ``[(path, bytes)]``, ``[[path, record]]``."""
+    from autolog._core._exceptions import InvalidInputError
+
+    line, _newline, data = body.partition(b"\n")
+    try:
+        header = loads_request(line)
+        sizes = [(str(path), int(size)) for path, size in header["files"]]
+        records = [[str(path), dict(record)] for path, record in header["model_records"]]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidInputError(f"invalid artifact bundle: {exc}") from None
+    if any(size < 0 for _path, size in sizes) or sum(size for _path, size in sizes) != len(data):
+        raise InvalidInputError("invalid artifact bundle: the file sizes do not add up to the body")
+    files, offset = [], 0
+    for path, size in sizes:
+        files.append((path, data[offset : offset + size]))
+        offset += size
+    return files, records

@@ -4,6 +4,9 @@ Same method names, signatures and errors as :class:`SqlStore` (HTTP 400/404/409 
 InvalidInputError/NotFoundError/ConflictError; 401/403 as AccessDeniedError). Metrics and tags of
 the runs this store created are validated here and sent in the background in batches (see
 ``_batcher.py``); every other call first flushes that queue, so reads see earlier writes.
+Autologging's runs are created through the same queue (``create_run_nowait``), their end with them
+in one request when the run is short, and their files and model records go from the upload thread
+a few per request (``POST .../artifacts/bundle``) once the run exists.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -19,12 +23,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from autolog._core import _validation
-from autolog._core._entities import Metric, RunStatus, ViewType
-from autolog._core._exceptions import InvalidInputError
+from autolog._core._entities import LifecycleStage, Metric, Run, RunData, RunInfo, RunStatus, ViewType
+from autolog._core._exceptions import ConflictError, InvalidInputError
 from autolog.store._contract import Store
 from autolog.store._http import _codec, _spool
 from autolog.store._http._artifacts import HttpArtifactRepository
-from autolog.store._http._batcher import Batcher
+from autolog.store._http._batcher import Batcher, RunRows
 from autolog.store._http._transport import ServerUnreachableError, Transport
 
 _INT64_MAX = 2**63 - 1
@@ -42,6 +46,26 @@ def retry_budget_s() -> float:
 
 # Run-scoped writes that go to the spool when the server cannot be reached.
 _SPOOLABLE = frozenset({"update_run", "finish_run", "log_metric", "log_param", "set_tag", "log_batch"})
+MAX_BUNDLE_BYTES = 8 * 1024 * 1024  # files of one background upload request, at most
+
+
+@dataclasses.dataclass
+class _Bundle:
+    """Files (``(path, bytes or staged file)``) and model records queued for one upload."""
+
+    files: list = dataclasses.field(default_factory=list)
+    records: list = dataclasses.field(default_factory=list)
+    staging: list = dataclasses.field(default_factory=list)
+
+
+def _read(payload: bytes | str) -> bytes:
+    if isinstance(payload, str):
+        with open(payload, "rb") as handle:
+            return handle.read()
+    return payload
+
+
+_DROPPED_WHEN_REFUSED = _SPOOLABLE | {"record_logged_model"}
 OFFLINE_BUDGET_S = 3.0  # how long run start and experiment lookups wait for an unreachable server
 
 
@@ -51,6 +75,8 @@ def _routed(method):
 
     @functools.wraps(method)
     def routed(self, run_id, *args, **kwargs):
+        if name in _DROPPED_WHEN_REFUSED and isinstance(run_id, str) and run_id in self._refused:
+            return None  # its creation was refused: warned once, the rest is not recorded
         spool_run = self._spooled.get(run_id) if isinstance(run_id, str) else None
         if spool_run is not None:
             return getattr(self._spool_store(), name)(spool_run, *args, **kwargs)
@@ -90,11 +116,13 @@ class HttpStore(Store):
         self._spool = None
         self._warned_offline = False
         self._own_lock = threading.Lock()
-        self._batcher = (
-            Batcher(self._send_batch, self._batch_failed, finish=self._send_finish)
-            if background_logging
-            else None
-        )
+        # Queued creations (create_run_nowait) not answered yet: uploads to the run wait for them.
+        self._unanswered: dict[str, threading.Event] = {}
+        self._refused: set[str] = set()  # queued creations the server refused (warned once)
+        # experiment id -> (prefix, suffix) of its runs' artifact URIs around the run id
+        self._artifact_uris: dict[str, tuple[str, str]] = {}
+        self._outbox: dict[str, _Bundle] = {}  # run id -> files queued for its next upload
+        self._batcher = Batcher(self._deliver_run) if background_logging else None
 
     def __repr__(self) -> str:
         return f"HttpStore({self.base_url!r})"
@@ -191,7 +219,7 @@ class HttpStore(Store):
         return self._create_run(
             experiment_id,
             uuid.uuid4().hex,
-            run_id=run_id,
+            run_id=None if run_id is None else _validation.run_id(run_id),
             run_name=run_name,
             start_time=start_time,
             tags=tags,
@@ -201,33 +229,9 @@ class HttpStore(Store):
             source=source,
         )
 
-    def _create_run(
-        self,
-        experiment_id: Any,
-        request_id: str,
-        *,
-        run_id=None,
-        run_name=None,
-        start_time=None,
-        tags=None,
-        params=None,
-        parent_run_id=None,
-        user_id=None,
-        source=None,
-    ):
+    def _create_run(self, experiment_id: Any, request_id: str, **fields):
         """``create_run`` with the client's request id: the server creates one run per id."""
-        body = {
-            "experiment_id": _text_id(experiment_id),
-            "run_name": run_name,
-            "start_time": start_time,
-            "tags": _validation.tag_values(_pairs(tags)),
-            "params": _validation.param_values(_pairs(params)),
-            "parent_run_id": parent_run_id,
-            "user_id": user_id,
-            "source": source,
-            **({"run_id": _validation.run_id(run_id)} if run_id is not None else {}),
-            "request_id": request_id,  # makes the create idempotent: it can be retried
-        }
+        body = _create_body(experiment_id, request_id, **fields)
         if str(experiment_id) in self._spool_experiments:
             return self._spool_run(None, experiment_id, body)
         try:
@@ -238,7 +242,93 @@ class HttpStore(Store):
             return self._spool_run(exc, experiment_id, body)
         with self._own_lock:
             self._own_runs[run.info.run_id] = run.info.experiment_id
+        self._learn_artifact_uri(run.info)
         return run
+
+    def _learn_artifact_uri(self, info) -> None:
+        """Remember how the server names the artifact URIs of an experiment's runs."""
+        parts = info.artifact_uri.split(info.run_id)
+        if len(parts) == 2:
+            self._artifact_uris[info.experiment_id] = (parts[0], parts[1])
+
+    def create_run_nowait(
+        self,
+        experiment_id: str,
+        *,
+        run_id: str | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Any = None,
+        params: Any = None,
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        source: str | None = None,
+    ):
+        """``create_run`` that does not wait for the server: the creation is queued on the
+        background sender (held briefly, so that a short run goes out as ONE ``/runs/finished``
+        with its end), and the run is returned as the server will create it.
+
+        The first run of an experiment (the server's artifact URIs are not known yet), a run
+        under a chosen id, and runs of spooled experiments or parents are created at once (see
+        :meth:`create_run`). Every read of this store sends queued creations first; uploads to
+        the run wait for its creation; a creation the server refuses is reported as one warning
+        and the run's later writes are dropped.
+        """
+        uris = self._artifact_uris.get(str(experiment_id))
+        if (
+            self._batcher is None
+            or uris is None
+            or run_id is not None
+            or str(experiment_id) in self._spool_experiments
+            or parent_run_id in self._spooled
+        ):
+            return self.create_run(
+                experiment_id,
+                run_name=run_name,
+                start_time=start_time,
+                tags=tags,
+                params=params,
+                parent_run_id=parent_run_id,
+                user_id=user_id,
+                source=source,
+                run_id=run_id,
+            )
+        body = _create_body(
+            experiment_id,
+            uuid.uuid4().hex,
+            run_id=uuid.uuid4().hex,
+            run_name=_validation.optional_text(run_name, "run name"),
+            start_time=int(time.time() * 1000)
+            if start_time is None
+            else _validation.integer(start_time, "start_time"),
+            tags=tags,
+            params=params,
+            parent_run_id=None if parent_run_id is None else _validation.run_id(parent_run_id),
+            user_id=_validation.optional_text(user_id, "user_id"),
+            source=_validation.optional_text(source, "source"),
+        )
+        return self._queue_creation(str(experiment_id), body, uris)
+
+    def _queue_creation(self, experiment_id: str, body: dict, uris: tuple[str, str]):
+        run_id = body["run_id"]
+        info = RunInfo(
+            run_id,
+            experiment_id,
+            body["run_name"],
+            RunStatus.RUNNING,
+            body["start_time"],
+            None,
+            body["user_id"],
+            body["source"],
+            body["parent_run_id"],
+            LifecycleStage.ACTIVE,
+            uris[0] + run_id + uris[1],
+        )
+        with self._own_lock:
+            self._own_runs[run_id] = experiment_id
+            self._unanswered[run_id] = threading.Event()
+        self._batcher.put(run_id, "c", (body, time.monotonic()))  # type: ignore[union-attr]
+        return Run(info, RunData(params=dict(body["params"]), metrics={}, tags=dict(body["tags"])))
 
     def create_finished_run(
         self,
@@ -336,16 +426,118 @@ class HttpStore(Store):
             return
         self._call("POST", f"/runs/{_segment(run_id)}/finish", body, idempotent=False)
 
+    def _deliver_run(self, run_id: str, rows: RunRows) -> None:
+        """One run's queued writes, from the background sender: its creation (with its end in
+        one request when both are queued), metrics and tags, then its end."""
+        create = rows.create
+        if create is not None:
+            try:
+                if rows.ends:
+                    self._send_created_finished(run_id, rows)
+                    rows = RunRows(ends=rows.ends[1:])
+                else:
+                    self._send_creation(run_id, create)
+            finally:
+                event = self._unanswered.pop(run_id, None)
+                if event is not None:
+                    event.set()
+        if run_id in self._refused:
+            return
+        if run_id in self._spooled:
+            self._spool_rows(self._spooled[run_id], rows)
+            return
+        if rows.metrics or rows.tags:
+            try:
+                self._send_batch(run_id, uuid.uuid4().hex, rows.metrics, rows.tags)
+            except Exception as exc:
+                self._batch_failed(exc, run_id, rows.metrics, rows.tags)
+        for end in rows.ends:
+            try:
+                self._send_finish(run_id, end)
+            except Exception as exc:
+                warnings.warn(f"autolog: the end of run {run_id} was not recorded: {exc}", stacklevel=1)
+
+    def _send_creation(self, run_id: str, body: dict) -> None:
+        """A queued ``create_run``: spooled when the server is unreachable."""
+        try:
+            self.transport.call("POST", "/runs", body, budget_s=OFFLINE_BUDGET_S)
+        except ServerUnreachableError as exc:
+            self._spool_run(exc, body["experiment_id"], body)
+        except Exception as exc:
+            self._refuse(run_id, exc)
+
+    def _send_created_finished(self, run_id: str, rows: RunRows) -> None:
+        """A queued creation and the run's end (with the metrics and tags between) as ONE
+        ``POST /runs/finished``; spooled when the server is unreachable."""
+        create, end = rows.create or {}, rows.ends[0]
+        tags = dict(create["tags"])
+        tags.update(dict(rows.tags))
+        tags.update(dict(end["tags"]))
+        body = {
+            **{key: value for key, value in create.items() if key != "request_id"},
+            "status": end["status"],
+            "end_time": end["end_time"],
+            "tags": list(tags.items()),
+            "metrics": rows.metrics + end["metrics"],
+        }
+        try:
+            # Retried like any idempotent call: the run id is this client's, so a 409 answers
+            # a retry whose first attempt was written (one transaction: all of it).
+            self.transport.call("POST", "/runs/finished", body, budget_s=OFFLINE_BUDGET_S)
+        except ConflictError as exc:
+            if not self._exists(run_id):  # e.g. the experiment was deleted meanwhile
+                self._refuse(run_id, exc)
+        except ServerUnreachableError as exc:
+            self._warn_offline(exc)
+            self._spool_finished_run(create["experiment_id"], body)
+            self._spooled[run_id] = run_id
+        except Exception as exc:
+            self._refuse(run_id, exc)
+
+    def _exists(self, run_id: str) -> bool:
+        try:
+            self.transport.call("GET", f"/runs/{_segment(run_id)}")
+        except Exception:
+            return False
+        return True
+
+    def _refuse(self, run_id: str, exc: Exception) -> None:
+        self._refused.add(run_id)
+        warnings.warn(
+            f"autolog: run {run_id} could not be created on {self.base_url}: {exc}; "
+            "its metrics, artifacts and end are not recorded",
+            stacklevel=2,
+        )
+
+    def _spool_rows(self, spool_run: str, rows: RunRows) -> None:
+        """Queued writes to a run whose creation went to the spool."""
+        spool = self._spool_store()
+        if rows.metrics or rows.tags:
+            spool.log_batch(spool_run, metrics=_metrics_of(rows.metrics), tags=rows.tags)
+        for end in rows.ends:
+            spool.finish_run(
+                spool_run,
+                metrics=_metrics_of(end["metrics"]),
+                tags=end["tags"],
+                status=end["status"],
+                end_time=end["end_time"],
+            )
+
+    def _await_creation(self, run_id: str) -> None:
+        """Return once a queued creation of ``run_id`` has been answered (or spooled)."""
+        event = self._unanswered.get(run_id)
+        while event is not None and not event.wait(1.0):
+            self._batcher.wake()  # type: ignore[union-attr]  # only queued with a batcher
+
     def _send_finish(self, run_id: str, body: dict) -> None:
         """The end of one of this store's runs, from the background sender."""
         try:
             self.transport.call("POST", f"/runs/{_segment(run_id)}/finish", body, idempotent=False)
         except ServerUnreachableError as exc:
             self._warn_offline(exc)
-            rows = [Metric(key, value, timestamp, step) for key, value, timestamp, step in body["metrics"]]
             self._spool_store().finish_run(
                 self._mirror_of(run_id),
-                metrics=rows,
+                metrics=_metrics_of(body["metrics"]),
                 tags=body["tags"],
                 status=body["status"],
                 end_time=body["end_time"],
@@ -436,8 +628,7 @@ class HttpStore(Store):
     def _batch_failed(self, exc: Exception, run_id: str, metrics: list, tags: list) -> None:
         if isinstance(exc, ServerUnreachableError) and run_id in self._own_runs:
             self._warn_offline(exc)
-            rows = [Metric(key, value, timestamp, step) for key, value, timestamp, step in metrics]
-            self._spool_store().log_batch(self._mirror_of(run_id), metrics=rows, tags=tags)
+            self._spool_store().log_batch(self._mirror_of(run_id), metrics=_metrics_of(metrics), tags=tags)
             return
         warnings.warn(
             f"autolog: {len(metrics)} metric values and {len(tags)} tags of run {run_id} could not "
@@ -490,6 +681,7 @@ class HttpStore(Store):
             parent_run_id=parent,
             user_id=body["user_id"],
             source=body["source"],
+            run_id=body.get("run_id"),
         )
         self._spooled[run.info.run_id] = run.info.run_id
         return run
@@ -552,7 +744,87 @@ class HttpStore(Store):
             return HttpArtifactRepository(self.transport, run_id)
         with self._own_lock:
             written = self._written.setdefault(run_id, set())
-        return HttpArtifactRepository(self.transport, run_id, written=written)
+        route = functools.partial(self._upload, run_id)
+        outbox = functools.partial(self._queue_upload, run_id)
+        return HttpArtifactRepository(self.transport, run_id, written=written, route=route, outbox=outbox)
+
+    def _queue_upload(self, run_id: str, root: str, files: list, staging: str | None) -> None:
+        """Queue files for a background upload to one of this store's runs: files (and model
+        records) queued while the upload waits its turn go out in the same request."""
+        from autolog.store._uploads import background_uploads
+
+        with self._own_lock:
+            bundle = self._outbox.get(run_id)
+            fresh = bundle is None
+            if bundle is None:
+                bundle = self._outbox[run_id] = _Bundle()
+            bundle.files.extend(files)
+            if staging is not None:
+                bundle.staging.append(staging)
+        if fresh:
+            background_uploads().submit(root, functools.partial(self._send_outbox, run_id))
+
+    def _send_outbox(self, run_id: str) -> None:
+        """The upload thread's job: what is queued for the run, once the run is created."""
+        self._await_creation(run_id)
+        with self._own_lock:
+            bundle = self._outbox.pop(run_id)
+        try:
+            if run_id in self._refused:
+                return
+            spooled = self._spooled.get(run_id)
+            if spooled is None:
+                try:
+                    self._post_bundle(run_id, bundle)
+                    return
+                except ServerUnreachableError as exc:
+                    self._warn_offline(exc)
+                    spooled = self._mirror_of(run_id)
+            self._spool_bundle(spooled, bundle)
+        finally:
+            for directory in bundle.staging:
+                shutil.rmtree(directory, ignore_errors=True)
+
+    def _post_bundle(self, run_id: str, bundle: _Bundle) -> None:
+        """``POST .../artifacts/bundle`` requests of up to ``MAX_BUNDLE_BYTES`` (a larger file
+        goes alone); the model records go with the last one, after the files."""
+        path = f"/runs/{_segment(run_id)}/artifacts/bundle"
+        records = [[artifact_path, dataclasses.asdict(record)] for artifact_path, record in bundle.records]
+        chunk: list = []
+        size = 0
+        for relative, payload in bundle.files:
+            data = _read(payload)
+            if chunk and size + len(data) > MAX_BUNDLE_BYTES:
+                self.transport.call("POST", path, raw_body=_codec.dumps_bundle(chunk, []))
+                chunk, size = [], 0
+            chunk.append((relative, data))
+            size += len(data)
+        self.transport.call("POST", path, raw_body=_codec.dumps_bundle(chunk, records))
+
+    def _spool_bundle(self, spool_run: str, bundle: _Bundle) -> None:
+        spool = self._spool_store()
+        local = spool.artifacts(spool_run)
+        for relative, payload in bundle.files:
+            local.write_bytes(relative, _read(payload))
+        for artifact_path, record in bundle.records:
+            spool.record_logged_model(spool_run, artifact_path, record)
+
+    def _upload(self, run_id: str, relative: str, data: bytes, send) -> str:
+        """An upload to one of this store's runs (``send`` puts it on the server): after the
+        run's queued creation; to the spool when the run was spooled or the server is
+        unreachable; nowhere when its creation was refused (warned once)."""
+        self._await_creation(run_id)
+        if run_id in self._refused:
+            return relative
+        spooled = self._spooled.get(run_id)
+        if spooled is None:
+            try:
+                return send(relative, data)
+            except ServerUnreachableError as exc:
+                self._warn_offline(exc)
+                spooled = self._mirror_of(run_id)
+        self._spool_store().artifacts(spooled).write_bytes(relative, data)
+        return relative
 
     def _wait_for_uploads(self, run_id: Any) -> None:
         if isinstance(run_id, str):
@@ -614,9 +886,26 @@ class HttpStore(Store):
         """Record a logged model; behind the model's files when they are still uploading."""
         body = {"artifact_path": artifact_path, "record": dataclasses.asdict(record)}
         path = f"/runs/{_segment(run_id)}/model-records"
+        with self._own_lock:
+            bundle = self._outbox.get(run_id)
+            if bundle is not None:  # the model's files are still queued: in the same request
+                bundle.records.append((artifact_path, record))
+                return
         repository = HttpArtifactRepository(self.transport, run_id)
-        if not repository.after_uploads(lambda: self.transport.call("POST", path, body)):
+        if not repository.after_uploads(lambda: self._send_model_record(run_id, artifact_path, record)):
             self._call("POST", path, body)
+
+    def _send_model_record(self, run_id: str, artifact_path: str, record: Any) -> None:
+        """A model record from the upload thread, behind the model's files (and so behind the
+        run's creation); to the spool where the run went there."""
+        if run_id in self._refused:
+            return
+        spooled = self._spooled.get(run_id)
+        if spooled is not None:
+            self._spool_store().record_logged_model(spooled, artifact_path, record)
+            return
+        body = {"artifact_path": artifact_path, "record": dataclasses.asdict(record)}
+        self.transport.call("POST", f"/runs/{_segment(run_id)}/model-records", body)
 
     @_routed
     def get_model_record(self, run_id: str, artifact_path: str):
@@ -720,6 +1009,22 @@ class HttpStore(Store):
         return self._call("POST", "/registered-models/alias", {"name": name, "alias": alias})
 
 
+def _create_body(experiment_id: Any, request_id: str, *, run_id: str | None = None, **fields) -> dict:
+    """The body of ``POST /runs`` (tags and params validated here)."""
+    return {
+        "experiment_id": _text_id(experiment_id),
+        "run_name": fields.get("run_name"),
+        "start_time": fields.get("start_time"),
+        "tags": _validation.tag_values(_pairs(fields.get("tags"))),
+        "params": _validation.param_values(_pairs(fields.get("params"))),
+        "parent_run_id": fields.get("parent_run_id"),
+        "user_id": fields.get("user_id"),
+        "source": fields.get("source"),
+        **({"run_id": run_id} if run_id is not None else {}),
+        "request_id": request_id,  # makes the create idempotent: it can be retried
+    }
+
+
 def _pairs(items: Any) -> list:
     """``(key, value)`` pairs as :class:`SqlStore` reads them, values made JSON-safe."""
     if not items:
@@ -737,6 +1042,11 @@ def _pairs(items: Any) -> list:
             raise InvalidInputError(f"expected a (key, value) pair, got {item!r}") from None
         pairs.append([key, _json_safe(value)])
     return pairs
+
+
+def _metrics_of(rows: list) -> list:
+    """``Metric`` entities of ``[key, value, timestamp, step]`` rows."""
+    return [Metric(key, value, timestamp, step) for key, value, timestamp, step in rows]
 
 
 def _json_safe(value: Any) -> Any:
