@@ -19,14 +19,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from autolog._core._exceptions import StoreError
-from autolog.store import _schema
-from autolog.store._sqlite import (
-    BUSY_TIMEOUT_S,
-    configure_connection,
-    file_lock,
-    schema_lock_path,
-    sqlite_path,
-)
+from autolog.store import _schema, _sqlite
+from autolog.store._sqlite import configure_connection, file_lock, schema_lock_path, sqlite_path
 
 _WRITE_OPTION = "autolog_write"
 # An arbitrary constant naming the schema-creation lock among PostgreSQL advisory locks.
@@ -53,7 +47,7 @@ def create_engine(db_uri: str) -> Engine:
 def _create_sqlite_engine(url) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     options: dict = {
-        "connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        "connect_args": {"timeout": _sqlite.BUSY_TIMEOUT_S, "check_same_thread": False},
         # Named parameters let the hot paths hand the same dicts to sqlite3 and psycopg.
         "paramstyle": "named",
     }

@@ -10,6 +10,7 @@ checked-in module differs.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pprint
 
@@ -43,7 +44,16 @@ def create_schema_statements() -> list[str]:
     mock = sa.create_mock_engine("sqlite://", lambda ddl, *_a, **_k: statements.append(_text(ddl)))
     _schema.metadata.create_all(mock, checkfirst=False)
     statements.append(_text(sa.schema.CreateTable(_engine.alembic_version_table())))
-    return statements
+    return _indexes_sorted(statements)
+
+
+def _indexes_sorted(statements: list[str]) -> list[str]:
+    """Each table's ``CREATE INDEX`` statements by name: ``Table.indexes`` is a set, so
+    ``create_all`` emits them in an order that changes from one process to the next."""
+    result: list[str] = []
+    for is_index, group in itertools.groupby(statements, lambda s: s.startswith("CREATE INDEX")):
+        result.extend(sorted(group) if is_index else group)
+    return result
 
 
 def insert_revision() -> str:
@@ -83,7 +93,7 @@ def hot_statements() -> dict[str, str]:
 
 
 def _text(element) -> str:
-    return str(element.compile(dialect=dialect())).strip()
+    return str(element.compile(dialect=dialect()))  # verbatim: SQLite keeps DDL text as given
 
 
 def rendered() -> str:

@@ -10,7 +10,8 @@ the head Alembic revision and the statements of ``_hot_path``; do not edit. Rege
 HEAD_REVISION = '0006'
 
 # Every table and index of the head schema, then Alembic's version table.
-CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
+CREATE_SCHEMA = ('\n'
+ 'CREATE TABLE experiments (\n'
  '\texperiment_id INTEGER NOT NULL, \n'
  '\tname TEXT NOT NULL, \n'
  '\tartifact_location TEXT NOT NULL, \n'
@@ -19,7 +20,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tlast_update_time BIGINT NOT NULL, \n'
  '\tPRIMARY KEY (experiment_id), \n'
  '\tUNIQUE (name)\n'
- ')',
+ ')\n'
+ '\n',
+ '\n'
  'CREATE TABLE registered_models (\n'
  '\tname VARCHAR(256) NOT NULL, \n'
  '\tdescription TEXT, \n'
@@ -28,14 +31,18 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  "\tlast_version INTEGER DEFAULT '0' NOT NULL, \n"
  '\tPRIMARY KEY (name)\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE server_users (\n'
  '\tname VARCHAR(256) NOT NULL, \n'
  '\tis_admin BOOLEAN NOT NULL, \n'
  '\tcreation_time BIGINT NOT NULL, \n'
  '\tPRIMARY KEY (name)\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE server_tokens (\n'
  '\ttoken_hash VARCHAR(64) NOT NULL, \n'
  '\tuser_name VARCHAR(256) NOT NULL, \n'
@@ -44,7 +51,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\texpiry_time BIGINT, \n'
  '\tPRIMARY KEY (token_hash)\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE server_permissions (\n'
  '\tresource_kind VARCHAR(32) NOT NULL, \n'
  '\tresource_id VARCHAR(256) NOT NULL, \n'
@@ -52,15 +61,19 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tlevel INTEGER NOT NULL, \n'
  '\tPRIMARY KEY (resource_kind, resource_id, user_name)\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE server_batches (\n'
  '\tbatch_id VARCHAR(64) NOT NULL, \n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\tcreation_time BIGINT NOT NULL, \n'
  '\tPRIMARY KEY (batch_id)\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
  'CREATE INDEX ix_server_batches_run_id ON server_batches (run_id)',
+ '\n'
  'CREATE TABLE experiment_tags (\n'
  '\texperiment_id INTEGER NOT NULL, \n'
  '\t"key" VARCHAR(250) NOT NULL, \n'
@@ -68,7 +81,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (experiment_id, "key"), \n'
  '\tFOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE runs (\n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\texperiment_id INTEGER NOT NULL, \n'
@@ -87,9 +102,11 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (run_id), \n'
  '\tFOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
- 'CREATE INDEX ix_runs_parent_run_id ON runs (parent_run_id)',
+ ' WITHOUT ROWID\n'
+ '\n',
  'CREATE INDEX ix_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time)',
+ 'CREATE INDEX ix_runs_parent_run_id ON runs (parent_run_id)',
+ '\n'
  'CREATE TABLE registered_model_tags (\n'
  '\tname VARCHAR(256) NOT NULL, \n'
  '\t"key" VARCHAR(250) NOT NULL, \n'
@@ -97,7 +114,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (name, "key"), \n'
  '\tFOREIGN KEY(name) REFERENCES registered_models (name) ON DELETE CASCADE ON UPDATE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE model_versions (\n'
  '\tname VARCHAR(256) NOT NULL, \n'
  '\tversion INTEGER NOT NULL, \n'
@@ -111,8 +130,10 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (name, version), \n'
  '\tFOREIGN KEY(name) REFERENCES registered_models (name) ON DELETE CASCADE ON UPDATE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
  'CREATE INDEX ix_model_versions_run_id ON model_versions (run_id)',
+ '\n'
  'CREATE TABLE params (\n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\t"key" VARCHAR(250) NOT NULL, \n'
@@ -120,8 +141,10 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (run_id, "key"), \n'
  '\tFOREIGN KEY(run_id) REFERENCES runs (run_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
  'CREATE INDEX ix_params_key_value ON params ("key", value)',
+ '\n'
  'CREATE TABLE tags (\n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\t"key" VARCHAR(250) NOT NULL, \n'
@@ -129,8 +152,10 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (run_id, "key"), \n'
  '\tFOREIGN KEY(run_id) REFERENCES runs (run_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
  'CREATE INDEX ix_tags_key_value ON tags ("key", value)',
+ '\n'
  'CREATE TABLE metrics (\n'
  '\tid INTEGER NOT NULL, \n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
@@ -141,8 +166,10 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tstep BIGINT NOT NULL, \n'
  '\tPRIMARY KEY (id), \n'
  '\tFOREIGN KEY(run_id) REFERENCES runs (run_id) ON DELETE CASCADE\n'
- ')',
+ ')\n'
+ '\n',
  'CREATE INDEX ix_metrics_run_key_step ON metrics (run_id, "key", step)',
+ '\n'
  'CREATE TABLE latest_metrics (\n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\t"key" VARCHAR(250) NOT NULL, \n'
@@ -153,8 +180,10 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (run_id, "key"), \n'
  '\tFOREIGN KEY(run_id) REFERENCES runs (run_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
  'CREATE INDEX ix_latest_metrics_key_value ON latest_metrics ("key", value)',
+ '\n'
  'CREATE TABLE metric_envelopes (\n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\t"key" VARCHAR(250) NOT NULL, \n'
@@ -169,7 +198,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (run_id, "key", bucket), \n'
  '\tFOREIGN KEY(run_id) REFERENCES runs (run_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE model_version_tags (\n'
  '\tname VARCHAR(256) NOT NULL, \n'
  '\tversion INTEGER NOT NULL, \n'
@@ -179,7 +210,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tFOREIGN KEY(name, version) REFERENCES model_versions (name, version) ON DELETE CASCADE ON '
  'UPDATE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE registered_model_aliases (\n'
  '\tname VARCHAR(256) NOT NULL, \n'
  '\talias VARCHAR(255) NOT NULL, \n'
@@ -188,7 +221,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tFOREIGN KEY(name, version) REFERENCES model_versions (name, version) ON DELETE CASCADE ON '
  'UPDATE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE artifact_records (\n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\tpath VARCHAR(1024) NOT NULL, \n'
@@ -198,7 +233,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (run_id, path), \n'
  '\tFOREIGN KEY(run_id) REFERENCES runs (run_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE model_records (\n'
  '\trun_id VARCHAR(32) NOT NULL, \n'
  '\tartifact_path VARCHAR(1000) NOT NULL, \n'
@@ -210,7 +247,9 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tPRIMARY KEY (run_id, artifact_path), \n'
  '\tFOREIGN KEY(run_id) REFERENCES runs (run_id) ON DELETE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE model_version_records (\n'
  '\tname VARCHAR(256) NOT NULL, \n'
  '\tversion INTEGER NOT NULL, \n'
@@ -223,11 +262,14 @@ CREATE_SCHEMA = ('CREATE TABLE experiments (\n'
  '\tFOREIGN KEY(name, version) REFERENCES model_versions (name, version) ON DELETE CASCADE ON '
  'UPDATE CASCADE\n'
  ')\n'
- ' WITHOUT ROWID',
+ ' WITHOUT ROWID\n'
+ '\n',
+ '\n'
  'CREATE TABLE alembic_version (\n'
  '\tversion_num VARCHAR(32) NOT NULL, \n'
  '\tCONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n'
- ')')
+ ')\n'
+ '\n')
 
 INSERT_REVISION = 'INSERT INTO alembic_version (version_num) VALUES (:version_num)'
 
