@@ -317,8 +317,14 @@ class RunsMixin(SqlStoreParts):
         """Record that the owners of these runs are alive (unknown ids are ignored)."""
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
         ids = [run_id for run_id in ids if type(run_id) is str and not _validation.has_unstorable(run_id)]
-        if ids:
-            self._update_runs(ids, {"heartbeat_time": now_ms()}, must_exist=False)
+        if ids:  # on the hot path: a long fit's heartbeats need no SQLAlchemy either
+            self._hot_writer()
+            statement = self._hot.update_run(("heartbeat_time",))
+            now = now_ms()
+            with self._hot_connections.write_cursor() as cursor:
+                cursor.executemany(
+                    statement, [{"heartbeat_time": now, "where_run_id": run_id} for run_id in ids]
+                )
 
     def delete_run(self, run_id: str, *, force: bool = False) -> None:
         """Mark a run deleted (hidden from searches; purge with :meth:`purge_deleted_runs`).

@@ -52,7 +52,8 @@ def _indexes_sorted(statements: list[str]) -> list[str]:
     ``create_all`` emits them in an order that changes from one process to the next."""
     result: list[str] = []
     for is_index, group in itertools.groupby(statements, lambda s: s.startswith("CREATE INDEX")):
-        result.extend(sorted(group) if is_index else group)
+        statements_of_group = list(group)
+        result.extend(sorted(statements_of_group) if is_index else statements_of_group)
     return result
 
 
