@@ -2,7 +2,7 @@
 
 Importing SQLAlchemy alone costs more than that fit's overhead budget (issue #13), so the fit
 creates or opens the store and writes the whole run (params, metrics, tags, artifact and model
-records) through stdlib ``sqlite3``; each case runs in a fresh interpreter.
+records, heartbeats) through stdlib ``sqlite3``; each case runs in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ _FIT = textwrap.dedent("""
     autolog.autolog()
     X, y = load_iris(return_X_y=True)
     LogisticRegression(max_iter=300).fit(X, y)
-    for thread in threading.enumerate():  # autolog's background work (context, store) included
-        if thread is not threading.current_thread():
+    from autolog.tracking import get_store
+    get_store().heartbeat(["0" * 32])  # what the heartbeat thread does during a longer fit
+    for thread in threading.enumerate():  # autolog's background work included
+        if thread is not threading.current_thread() and thread.name != "autolog-heartbeat":
             thread.join(30)
     loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("sqlalchemy", "alembic"))
     print(json.dumps({"loaded": loaded}))
