@@ -147,7 +147,7 @@ class HotStatements:
         self, texts: Mapping[str, str], dialect: Callable[[], Any], run_columns: tuple[str, ...] = ()
     ) -> None:
         self._texts = dict(texts)
-        for name in HotStatements.__annotations__:
+        for name in HotStatements.__annotations__:  # the statement attributes declared above
             setattr(self, name, self._texts[name])
         self._dialect = dialect
         self._run_columns = run_columns

@@ -3,8 +3,8 @@
 Importing SQLAlchemy 2.1 takes longer (~0.2 s) than the whole budget of a process's first
 autologged fit, and that fit writes to a SQLite store through pre-rendered SQL text on stdlib
 ``sqlite3`` (:mod:`autolog.store._sqlite`). So no module on that path may import SQLAlchemy when
-it is imported: the modules of the SQL store name it, and the tables of :mod:`._schema`, through
-the two stand-ins below, written as::
+it is imported: the modules of the SQL store name it, the tables of :mod:`._schema` and the
+engines of :mod:`._engine` through the three stand-ins below, written as::
 
     if TYPE_CHECKING:
         import sqlalchemy as sa
@@ -14,7 +14,9 @@ the two stand-ins below, written as::
 
 Type checkers see the real modules; at run time ``sa.select`` or ``schema.runs`` imports the
 module on its first attribute access. The statements those modules used to build when imported
-are built by cached functions instead.
+are built by cached functions instead (``functools.cache``; two threads may both build one the
+first time, which is harmless). ``tests/integrations/sklearn/test_first_fit_light.py`` checks that
+a first fit leaves SQLAlchemy unimported.
 
 Why a stand-in object rather than :class:`importlib.util.LazyLoader` or a lazily composed class:
 the store is used from background threads, and ``LazyLoader`` only became thread-safe in Python
