@@ -6,36 +6,52 @@ store's ``_writer()``/``_reader()`` engines and ``artifact_root``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy import bindparam
-
-from autolog.store import _engine
 from autolog.store._artifact_files import ArtifactRecord
 from autolog.store._hot_path import bound
-from autolog.store._schema import artifact_records
 from autolog.store._sql_common import SqlStoreParts
 
-_BY_RUN = sa.select(artifact_records.c.path, artifact_records.c.size, artifact_records.c.sha256).where(
-    artifact_records.c.run_id == bindparam("run_id")
-)
-# A file, or every file under a directory: "dir" <= path < "dir0" ('0' follows '/'), then filtered.
-_UNDER = _BY_RUN.where(
-    sa.or_(
-        artifact_records.c.path == bindparam("path"),
-        sa.and_(
-            artifact_records.c.path > bindparam("prefix"),
-            artifact_records.c.path < bindparam("prefix_end"),
-        ),
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from autolog.store import _engine
+    from autolog.store import _schema as schema
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa, schema
+
+
+@functools.cache
+def _by_run():
+    """The records of one run (``run_id`` bound)."""
+    table = schema.artifact_records
+    return sa.select(table.c.path, table.c.size, table.c.sha256).where(
+        table.c.run_id == sa.bindparam("run_id")
     )
-)
 
 
-def _upsert_records(dialect):
+@functools.cache
+def _under():
+    """The record of a file, or of every file under a directory, of one run.
+
+    ``"dir" <= path < "dir0"`` (``'0'`` follows ``'/'``), then filtered.
+    """
+    table = schema.artifact_records
+    return _by_run().where(
+        sa.or_(
+            table.c.path == sa.bindparam("path"),
+            sa.and_(table.c.path > sa.bindparam("prefix"), table.c.path < sa.bindparam("prefix_end")),
+        )
+    )
+
+
+def upsert_records(dialect):
     columns = ("run_id", "path", "size", "sha256", "written_time")
-    return _engine.upsert(dialect, artifact_records, ["run_id", "path"]).values(bound(*columns))
+    return _engine.upsert(dialect, schema.artifact_records, ["run_id", "path"]).values(bound(*columns))
 
 
 class RunArtifactLedger:
@@ -64,8 +80,8 @@ class ArtifactRecordsMixin(SqlStoreParts):
             {"run_id": run_id, "path": r.path, "size": r.size, "sha256": r.sha256, "written_time": now}
             for r in records
         ]
-        self._writer()
-        statement = self._hot.statement("upsert_artifact_records", _upsert_records)
+        self._hot_writer()
+        statement = self._hot.statement("upsert_artifact_records", upsert_records)
         with self._hot_connections.write_cursor() as cursor:  # two or three per autologged fit
             cursor.executemany(statement, rows)
 
@@ -73,11 +89,11 @@ class ArtifactRecordsMixin(SqlStoreParts):
         """The records of the file ``path`` or of every file under it (all files for ``""``)."""
         if path:
             query, values = (
-                _UNDER,
+                _under(),
                 {"run_id": run_id, "path": path, "prefix": path + "/", "prefix_end": path + "0"},
             )
         else:
-            query, values = _BY_RUN, {"run_id": run_id}
+            query, values = _by_run(), {"run_id": run_id}
         with self._reader().connect() as connection:
             rows = connection.execute(query, values).all()
         return {row[0]: ArtifactRecord(row[0], row[1], row[2]) for row in rows}

@@ -1,17 +1,15 @@
-"""Engines, write transactions, the cross-dialect upsert, and schema creation/migration.
+"""SQLAlchemy engines, write transactions, the cross-dialect upsert, and schema creation/migration.
 
-SQLite runs in WAL mode with a 30 s busy timeout, ``synchronous=NORMAL`` and foreign keys on. The
-driver's own transaction handling is switched off so that writes start with ``BEGIN IMMEDIATE``:
-a writer takes the write lock up front and concurrent processes queue on the busy timeout instead
-of failing with a lock-upgrade deadlock. PostgreSQL goes through psycopg 3.
+SQLite connections are configured as :mod:`autolog.store._sqlite` describes (WAL, busy timeout,
+``BEGIN IMMEDIATE`` for writes); PostgreSQL goes through psycopg 3. A SQLite store that is new or
+at the head revision is opened without this module (``_sqlite.open_at_head``); this one serves
+everything else, and the store's methods beyond the hot path.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import threading
 import weakref
 from collections.abc import Iterator
 
@@ -20,38 +18,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from autolog._core._exceptions import InvalidInputError, StoreError
-from autolog._core._redact import redact_uri
-from autolog.store import _schema
+from autolog._core._exceptions import StoreError
+from autolog.store import _schema, _sqlite
+from autolog.store._sqlite import configure_connection, file_lock, schema_lock_path, sqlite_path
 
-MMAP_SIZE_BYTES = 256 * 1024 * 1024
-BUSY_TIMEOUT_S = 30
 _WRITE_OPTION = "autolog_write"
 # An arbitrary constant naming the schema-creation lock among PostgreSQL advisory locks.
 _PG_ADVISORY_LOCK_KEY = 0x6175746F6C6F67  # "autolog"
 _MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
 _live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def normalize_db_uri(db_uri: str) -> str:
-    """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver; check the scheme."""
-    for prefix in ("postgresql://", "postgres://"):
-        if db_uri.startswith(prefix):
-            return "postgresql+psycopg://" + db_uri[len(prefix) :]
-    if db_uri.startswith(("sqlite:", "postgresql+psycopg:")):
-        return db_uri
-    raise InvalidInputError(
-        f"unsupported database URI {redact_uri(db_uri)!r}: expected sqlite:///PATH or postgresql://..."
-    )
-
-
-def sqlite_path(db_uri: str) -> str | None:
-    """The database file of a SQLite URI, ``None`` for in-memory or non-SQLite databases."""
-    url = make_url(db_uri)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return os.path.abspath(url.database)
 
 
 def create_engine(db_uri: str) -> Engine:
@@ -71,7 +47,7 @@ def create_engine(db_uri: str) -> Engine:
 def _create_sqlite_engine(url) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     options: dict = {
-        "connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        "connect_args": {"timeout": _sqlite.BUSY_TIMEOUT_S, "check_same_thread": False},
         # Named parameters let the hot paths hand the same dicts to sqlite3 and psycopg.
         "paramstyle": "named",
     }
@@ -84,16 +60,7 @@ def _create_sqlite_engine(url) -> Engine:
 
 
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    # Reads through the OS page cache instead of SQLite's 2 MB one: a filtered count or search
-    # over 100,000 runs took 160-180 ms without, about 100 ms with. WAL mode already requires a
-    # local filesystem, which is where memory-mapped I/O is safe.
-    cursor.execute(f"PRAGMA mmap_size = {MMAP_SIZE_BYTES}")
-    cursor.close()
+    configure_connection(dbapi_connection)
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
@@ -110,63 +77,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-class HotConnections:
-    """One DB-API connection per thread (and process) for the hot write paths.
-
-    ``log_metric`` is called thousands of times per run; a dedicated connection per thread, taken
-    from the engine once and detached from its pool, skips the pool checkout/reset on every call.
-    The statements themselves are compiled once by SQLAlchemy (see ``_HotStatements``).
-    """
-
-    def __init__(self, engine: Engine):
-        self._engine = engine
-        self._local = threading.local()
-        self._begin = "BEGIN IMMEDIATE" if engine.dialect.name == "sqlite" else None
-
-    def _connection(self):
-        held = getattr(self._local, "held", None)
-        if held is not None and held[0] == os.getpid():
-            return held[1], held[2]
-        if held is not None:
-            _inherited.append(held[1])  # never close a parent's connection in a forked child
-        proxied = self._engine.raw_connection()
-        driver_connection = proxied.driver_connection
-        proxied.detach()
-        self._local.held = (os.getpid(), proxied, driver_connection)
-        return proxied, driver_connection
-
-    @contextlib.contextmanager
-    def write_cursor(self) -> Iterator:
-        """A DB-API cursor inside one write transaction; commits, or rolls back on error."""
-        proxied, connection = self._connection()
-        try:
-            cursor = connection.cursor()
-            if self._begin:
-                cursor.execute(self._begin)
-            yield cursor
-            connection.commit()
-        except BaseException:
-            self._rollback_or_discard(proxied, connection)
-            raise
-
-    def close_current_thread(self) -> None:
-        """Close this thread's connection (other threads' close when those threads end)."""
-        held = getattr(self._local, "held", None)
-        self._local.held = None
-        if held is not None and held[0] == os.getpid():
-            with contextlib.suppress(Exception):
-                held[1].close()
-
-    def _rollback_or_discard(self, proxied, connection) -> None:
-        try:
-            connection.rollback()
-        except Exception:
-            self._local.held = None
-            with contextlib.suppress(Exception):
-                proxied.close()
-
-
-_inherited: list = []
+def detached_connection(engine: Engine) -> tuple:
+    """A DB-API connection taken from the engine's pool and detached from it, for
+    ``_hot_path.HotConnections``: ``(closeable, driver connection)``."""
+    proxied = engine.raw_connection()
+    driver_connection = proxied.driver_connection
+    proxied.detach()
+    return proxied, driver_connection
 
 
 def insert_for(engine_or_dialect, table: sa.Table):
@@ -261,20 +178,23 @@ def create_head_schema(connection: Connection) -> None:
     """Create every table of :data:`_schema.metadata` and record ``HEAD_REVISION`` as Alembic would.
 
     Runs inside the caller's transaction, on a database without tables; the result is the schema
-    the migrations build (``tests/store/test_migrations.py`` compares the two). The model-record
-    and server tables join the metadata when their modules are imported, which
-    ``autolog.store._sql_store`` (the only caller) does.
+    the migrations build (``tests/store/test_migrations.py`` compares the two), and the one
+    ``_sqlite.open_at_head`` creates from the same statements rendered to text.
     """
     _schema.metadata.create_all(connection, checkfirst=False)
-    # Alembic's own version table, spelled as alembic.runtime.migration creates it.
-    version_table = sa.Table(
+    version_table = alembic_version_table()
+    version_table.create(connection)
+    connection.execute(version_table.insert().values(version_num=_schema.HEAD_REVISION))
+
+
+def alembic_version_table() -> sa.Table:
+    """Alembic's own version table, spelled as ``alembic.runtime.migration`` creates it."""
+    return sa.Table(
         "alembic_version",
         sa.MetaData(),
         sa.Column("version_num", sa.String(32), nullable=False),
         sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
     )
-    version_table.create(connection)
-    connection.execute(version_table.insert().values(version_num=_schema.HEAD_REVISION))
 
 
 def _run_alembic_upgrade(connection: Connection, revision: str | None) -> None:
@@ -297,17 +217,21 @@ def _run_alembic_upgrade(connection: Connection, revision: str | None) -> None:
 def _insert_default_experiment(connection: Connection, artifact_location: str) -> None:
     import time
 
-    table = _schema.experiments
     now = int(time.time() * 1000)
-    statement = insert_for(connection.dialect, table).values(
-        experiment_id=0,
-        name="Default",
-        artifact_location=artifact_location,
-        lifecycle_stage="active",
-        creation_time=now,
-        last_update_time=now,
-    )
-    connection.execute(statement.on_conflict_do_nothing())
+    values = {
+        "experiment_id": 0,
+        "name": "Default",
+        "artifact_location": artifact_location,
+        "lifecycle_stage": "active",
+        "creation_time": now,
+        "last_update_time": now,
+    }
+    connection.execute(default_experiment_insert(connection.dialect, values))
+
+
+def default_experiment_insert(dialect, values: dict):
+    """``INSERT INTO experiments .. ON CONFLICT DO NOTHING`` of the default experiment's row."""
+    return insert_for(dialect, _schema.experiments).values(values).on_conflict_do_nothing()
 
 
 @contextlib.contextmanager
@@ -317,20 +241,10 @@ def _schema_lock(engine: Engine) -> Iterator[None]:
         with _postgres_advisory_lock(engine):
             yield
     elif path is not None:
-        with _file_lock(path + ".lock"):
+        with file_lock(schema_lock_path(path)):
             yield
     else:
         yield
-
-
-@contextlib.contextmanager
-def _file_lock(path: str) -> Iterator[None]:
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # closing releases the lock
 
 
 @contextlib.contextmanager

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from autolog._core import _validation
 from autolog._core._entities import Experiment, ViewType
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.store import _engine
 from autolog.store._artifact_locations import to_absolute, to_stored
 from autolog.store._artifacts import normalize_artifact_root
-from autolog.store._schema import experiment_tags, experiments, runs
 from autolog.store._sql_common import (
     ACTIVE,
     DELETED,
@@ -22,6 +18,15 @@ from autolog.store._sql_common import (
     lifecycle_condition,
     now_ms,
 )
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from autolog.store import _engine
+    from autolog.store import _schema as schema
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa, schema
 
 
 class ExperimentsMixin(SqlStoreParts):
@@ -46,7 +51,7 @@ class ExperimentsMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             self._check_name_free(connection, name)
             result = connection.execute(
-                sa.insert(experiments).values(
+                sa.insert(schema.experiments).values(
                     name=name,
                     artifact_location=location or "",
                     lifecycle_stage=ACTIVE,
@@ -58,21 +63,21 @@ class ExperimentsMixin(SqlStoreParts):
             experiment_id = result.inserted_primary_key[0]
             if location is None:
                 connection.execute(
-                    sa.update(experiments)
-                    .where(experiments.c.experiment_id == experiment_id)
+                    sa.update(schema.experiments)
+                    .where(schema.experiments.c.experiment_id == experiment_id)
                     .values(artifact_location=self._default_location(experiment_id))
                 )
             if tag_rows:
                 connection.execute(
-                    sa.insert(experiment_tags),
+                    sa.insert(schema.experiment_tags),
                     [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in tag_rows],
                 )
         return str(experiment_id)
 
     def _check_name_free(self, connection, name: str) -> None:
         taken = connection.execute(
-            sa.select(experiments.c.experiment_id, experiments.c.lifecycle_stage).where(
-                experiments.c.name == name
+            sa.select(schema.experiments.c.experiment_id, schema.experiments.c.lifecycle_stage).where(
+                schema.experiments.c.name == name
             )
         ).first()
         if taken is not None:
@@ -82,7 +87,7 @@ class ExperimentsMixin(SqlStoreParts):
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id; ``NotFoundError`` if there is none."""
         number = _validation.experiment_id(experiment_id)
-        found = self._select_experiments(experiments.c.experiment_id == number)
+        found = self._select_experiments(schema.experiments.c.experiment_id == number)
         if not found:
             raise NotFoundError(f"no experiment with id {str(experiment_id)!r}")
         return found[0]
@@ -91,7 +96,7 @@ class ExperimentsMixin(SqlStoreParts):
         """The experiment with this name (even if deleted), or ``None``."""
         if type(name) is not str or _validation.has_unstorable(name):
             return None  # no stored experiment can have this name
-        found = self._select_experiments(experiments.c.name == name)
+        found = self._select_experiments(schema.experiments.c.name == name)
         return found[0] if found else None
 
     def search_experiments(
@@ -101,21 +106,21 @@ class ExperimentsMixin(SqlStoreParts):
         max_results: int | None = None,
     ) -> list[Experiment]:
         """Experiments in id order, filtered by lifecycle and a case-insensitive LIKE pattern."""
-        conditions = [lifecycle_condition(experiments.c.lifecycle_stage, view_type)]
+        conditions = [lifecycle_condition(schema.experiments.c.lifecycle_stage, view_type)]
         if name_like is not None:
             _validation.lookup_text(name_like, "name_like pattern")
-            conditions.append(experiments.c.name.ilike(name_like, escape="\\"))
+            conditions.append(schema.experiments.c.name.ilike(name_like, escape="\\"))
         limit = None if max_results is None else check_max_results(max_results)
         return self._select_experiments(*conditions, limit=limit)
 
     def _select_experiments(self, *conditions, limit: int | None = None) -> list[Experiment]:
-        query = sa.select(experiments).where(*conditions).order_by(experiments.c.experiment_id)
+        query = sa.select(schema.experiments).where(*conditions).order_by(schema.experiments.c.experiment_id)
         with self._reader().connect() as connection:
             rows = connection.execute(query.limit(limit)).all()
             ids = [row.experiment_id for row in rows]
             tag_rows = (
                 connection.execute(
-                    sa.select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
+                    sa.select(schema.experiment_tags).where(schema.experiment_tags.c.experiment_id.in_(ids))
                 ).all()
                 if ids
                 else []
@@ -132,14 +137,14 @@ class ExperimentsMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             self._experiment_stage(connection, number)
             current = connection.execute(
-                sa.select(experiments.c.name).where(experiments.c.experiment_id == number)
+                sa.select(schema.experiments.c.name).where(schema.experiments.c.experiment_id == number)
             ).scalar()
             if current == new_name:
                 return
             self._check_name_free(connection, new_name)
             connection.execute(
-                sa.update(experiments)
-                .where(experiments.c.experiment_id == number)
+                sa.update(schema.experiments)
+                .where(schema.experiments.c.experiment_id == number)
                 .values(name=new_name, last_update_time=now_ms())
             )
 
@@ -158,12 +163,14 @@ class ExperimentsMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             self._experiment_stage(connection, number)
             connection.execute(
-                sa.update(experiments)
-                .where(experiments.c.experiment_id == number)
+                sa.update(schema.experiments)
+                .where(schema.experiments.c.experiment_id == number)
                 .values(lifecycle_stage=stage, last_update_time=now_ms())
             )
             connection.execute(
-                sa.update(runs).where(runs.c.experiment_id == number).values(lifecycle_stage=stage)
+                sa.update(schema.runs)
+                .where(schema.runs.c.experiment_id == number)
+                .values(lifecycle_stage=stage)
             )
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
@@ -173,14 +180,14 @@ class ExperimentsMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             self._experiment_stage(connection, number)
             connection.execute(
-                _engine.upsert(connection.dialect, experiment_tags, ["experiment_id", "key"]),
+                _engine.upsert(connection.dialect, schema.experiment_tags, ["experiment_id", "key"]),
                 {"experiment_id": number, "key": key, "value": text},
             )
 
     def _experiment_stage(self, connection, number: int) -> tuple[str, str]:
         row = connection.execute(
-            sa.select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
-                experiments.c.experiment_id == number
+            sa.select(schema.experiments.c.lifecycle_stage, schema.experiments.c.artifact_location).where(
+                schema.experiments.c.experiment_id == number
             )
         ).first()
         if row is None:

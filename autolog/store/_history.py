@@ -23,21 +23,27 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from autolog._core import _validation
 from autolog._core._entities import ExperimentKeys, SeriesSample
 from autolog._core._exceptions import InvalidInputError, NotFoundError
-from autolog.store import _engine
-from autolog.store._schema import latest_metrics, metric_envelopes, metrics, params, runs
 from autolog.store._sql_common import (
-    RUN_COLUMNS,
     SqlStoreParts,
     known_run_id,
+    run_columns,
     runs_with_data,
     stale_before_ms,
 )
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from autolog.store import _engine
+    from autolog.store import _schema as schema
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa, schema
 
 MAX_POINTS_LIMIT = 20000
 DEFAULT_MAX_POINTS = 2000
@@ -69,7 +75,7 @@ class HistoryMixin(SqlStoreParts):
         rows = {}
         with self._reader().connect() as connection:
             for chunk in _chunks(ids):
-                query = sa.select(*RUN_COLUMNS).where(runs.c.run_id.in_(chunk))
+                query = sa.select(*run_columns()).where(schema.runs.c.run_id.in_(chunk))
                 for row in connection.execute(query, {"stale_before": stale_before_ms()}):
                     rows[row[0]] = row
             missing = [r for r in ids if r not in rows]
@@ -84,9 +90,9 @@ class HistoryMixin(SqlStoreParts):
             return []
         upper = prefix + "g"  # every id with the prefix sorts between prefix and prefix + "g"
         query = (
-            sa.select(runs.c.run_id)
-            .where(runs.c.run_id >= prefix, runs.c.run_id < upper)
-            .order_by(runs.c.run_id)
+            sa.select(schema.runs.c.run_id)
+            .where(schema.runs.c.run_id >= prefix, schema.runs.c.run_id < upper)
+            .order_by(schema.runs.c.run_id)
             .limit(limit)
         )
         with self._reader().connect() as connection:
@@ -144,8 +150,8 @@ class HistoryMixin(SqlStoreParts):
 
     def metric_step_ranges(self, run_id: str) -> dict:
         """``{key: (first_step, last_step)}`` of every metric of a run (index seeks, no scan)."""
-        query = sa.select(latest_metrics.c.key, _first_step(), latest_metrics.c.step).where(
-            latest_metrics.c.run_id == run_id
+        query = sa.select(schema.latest_metrics.c.key, _first_step(), schema.latest_metrics.c.step).where(
+            schema.latest_metrics.c.run_id == run_id
         )
         with self._reader().connect() as connection:
             return {
@@ -186,12 +192,18 @@ class HistoryMixin(SqlStoreParts):
         since_ms = _validation.integer(since_ms, "since")
         out: dict = {}
         query = sa.select(
-            latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
+            schema.latest_metrics.c.run_id,
+            schema.latest_metrics.c.key,
+            schema.latest_metrics.c.value,
+            schema.latest_metrics.c.is_nan,
         )
         with self._reader().connect() as connection:
             for chunk in _chunks(ids):
                 rows = connection.execute(
-                    query.where(latest_metrics.c.run_id.in_(chunk), latest_metrics.c.timestamp > since_ms)
+                    query.where(
+                        schema.latest_metrics.c.run_id.in_(chunk),
+                        schema.latest_metrics.c.timestamp > since_ms,
+                    )
                 )
                 for run_id, key, value, is_nan in rows:
                     out.setdefault(run_id, {})[key] = _float(value, is_nan)
@@ -202,23 +214,25 @@ class HistoryMixin(SqlStoreParts):
     def experiment_keys(self, experiment_ids, *, contains: str = "") -> ExperimentKeys:
         """Every metric and param key of the experiments' active runs (see :class:`ExperimentKeys`)."""
         numbers = [_validation.experiment_id(e) for e in _as_list(experiment_ids)]
-        active = sa.select(runs.c.run_id).where(
-            runs.c.experiment_id.in_(numbers), runs.c.lifecycle_stage == "active"
+        active = sa.select(schema.runs.c.run_id).where(
+            schema.runs.c.experiment_id.in_(numbers), schema.runs.c.lifecycle_stage == "active"
         )
         metric_query = (
-            sa.select(latest_metrics.c.key, sa.func.max(latest_metrics.c.timestamp), sa.func.count())
-            .where(latest_metrics.c.run_id.in_(active))
-            .group_by(latest_metrics.c.key)
+            sa.select(
+                schema.latest_metrics.c.key, sa.func.max(schema.latest_metrics.c.timestamp), sa.func.count()
+            )
+            .where(schema.latest_metrics.c.run_id.in_(active))
+            .group_by(schema.latest_metrics.c.key)
         )
         param_query = (
-            sa.select(params.c.key, sa.func.count(sa.distinct(params.c.value)), sa.func.count())
-            .where(params.c.run_id.in_(active))
-            .group_by(params.c.key)
+            sa.select(schema.params.c.key, sa.func.count(sa.distinct(schema.params.c.value)), sa.func.count())
+            .where(schema.params.c.run_id.in_(active))
+            .group_by(schema.params.c.key)
         )
         if contains:
             pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            metric_query = metric_query.where(latest_metrics.c.key.ilike(pattern, escape="\\"))
-            param_query = param_query.where(params.c.key.ilike(pattern, escape="\\"))
+            metric_query = metric_query.where(schema.latest_metrics.c.key.ilike(pattern, escape="\\"))
+            param_query = param_query.where(schema.params.c.key.ilike(pattern, escape="\\"))
         count_query = sa.select(sa.func.count()).select_from(active.subquery())
         with self._reader().connect() as connection:
             metric_rows = [tuple(r) for r in connection.execute(metric_query)]
@@ -267,12 +281,14 @@ class HistoryMixin(SqlStoreParts):
             }
             for number, (first, last, low, high, count, max_id) in envelope.buckets.items()
         ]
-        mine = (metric_envelopes.c.run_id == envelope.run_id) & (metric_envelopes.c.key == envelope.key)
+        mine = (schema.metric_envelopes.c.run_id == envelope.run_id) & (
+            schema.metric_envelopes.c.key == envelope.key
+        )
         try:
             with _engine.write_transaction(self._writer()) as connection:
-                connection.execute(sa.delete(metric_envelopes).where(mine))
+                connection.execute(sa.delete(schema.metric_envelopes).where(mine))
                 if rows:
-                    connection.execute(sa.insert(metric_envelopes), rows)
+                    connection.execute(sa.insert(schema.metric_envelopes), rows)
         except (sa.exc.OperationalError, sa.exc.IntegrityError):
             pass  # a busy store, or the run was purged meanwhile: the envelope stays in memory
 
@@ -299,10 +315,10 @@ def _float(value, is_nan) -> float:
 
 def _first_step():
     """The first step of the (run, key) of the enclosing ``latest_metrics`` row (an index seek)."""
-    inner = metrics.alias("m")
+    inner = schema.metrics.alias("m")
     return (
         sa.select(sa.func.min(inner.c.step))
-        .where(inner.c.run_id == latest_metrics.c.run_id, inner.c.key == latest_metrics.c.key)
+        .where(inner.c.run_id == schema.latest_metrics.c.run_id, inner.c.key == schema.latest_metrics.c.key)
         .scalar_subquery()
     )
 
@@ -312,8 +328,8 @@ def _extents(connection, run_ids: list, key: str) -> dict:
     first = _first_step()
     out = {}
     for chunk in _chunks(run_ids):
-        query = sa.select(latest_metrics.c.run_id, first, latest_metrics.c.step).where(
-            latest_metrics.c.run_id.in_(chunk), latest_metrics.c.key == key
+        query = sa.select(schema.latest_metrics.c.run_id, first, schema.latest_metrics.c.step).where(
+            schema.latest_metrics.c.run_id.in_(chunk), schema.latest_metrics.c.key == key
         )
         for run_id, low, high in connection.execute(query):
             out[run_id] = (low if low is not None else high, high)
@@ -322,9 +338,9 @@ def _extents(connection, run_ids: list, key: str) -> dict:
 
 def _in_range(query, low, high):
     if low is not None:
-        query = query.where(metrics.c.step >= low)
+        query = query.where(schema.metrics.c.step >= low)
     if high is not None:
-        query = query.where(metrics.c.step <= high)
+        query = query.where(schema.metrics.c.step <= high)
     return query
 
 
@@ -337,7 +353,7 @@ def _from_summaries(connection, run_ids: list, key: str, extents: dict, max_poin
     width = max(1, math.ceil((max(extents[r][1] for r in run_ids) - first + 1) / max(1, max_points // 2)))
     if width < 2:
         return {}
-    table = metric_envelopes.c
+    table = schema.metric_envelopes.c
     bucket = ((table.first_step - first) // width).label("bucket")
     query = (
         sa.select(
@@ -404,10 +420,18 @@ def _ranged_sample(connection, run_id: str, key: str, width: int, origin: int, e
 
 
 def _raw_series(connection, run_ids: list, key: str, low, high) -> list:
-    query = sa.select(metrics.c.run_id, metrics.c.step, metrics.c.value, metrics.c.is_nan, metrics.c.id)
+    query = sa.select(
+        schema.metrics.c.run_id,
+        schema.metrics.c.step,
+        schema.metrics.c.value,
+        schema.metrics.c.is_nan,
+        schema.metrics.c.id,
+    )
     series: dict = {}
     for chunk in _chunks(run_ids):
-        chunk_query = _in_range(query.where(metrics.c.run_id.in_(chunk), metrics.c.key == key), low, high)
+        chunk_query = _in_range(
+            query.where(schema.metrics.c.run_id.in_(chunk), schema.metrics.c.key == key), low, high
+        )
         for run_id, step, value, is_nan, row_id in connection.execute(chunk_query):
             series.setdefault(run_id, []).append((step, _float(value, is_nan), row_id))
     return [
@@ -430,14 +454,14 @@ def _raw_sample(run_id: str, key: str, rows: list) -> SeriesSample:
 
 
 def _bucket_columns(width: int, origin: int):
-    bucket = ((metrics.c.step - origin) // width).label("bucket")
+    bucket = ((schema.metrics.c.step - origin) // width).label("bucket")
     return bucket, (
-        sa.func.min(metrics.c.step),
-        sa.func.max(metrics.c.step),
-        sa.func.min(metrics.c.value),
-        sa.func.max(metrics.c.value),
+        sa.func.min(schema.metrics.c.step),
+        sa.func.max(schema.metrics.c.step),
+        sa.func.min(schema.metrics.c.value),
+        sa.func.max(schema.metrics.c.value),
         sa.func.count(),
-        sa.func.max(metrics.c.id),
+        sa.func.max(schema.metrics.c.id),
     )
 
 
@@ -446,7 +470,7 @@ def _bucketed_series(connection, run_ids: list, key: str, width: int, origin: in
     bucket, aggregates = _bucket_columns(width, origin)
     query = _in_range(
         sa.select(bucket, *aggregates)
-        .where(metrics.c.run_id == sa.bindparam("run_id"), metrics.c.key == key)
+        .where(schema.metrics.c.run_id == sa.bindparam("run_id"), schema.metrics.c.key == key)
         .group_by(bucket),
         low,
         high,
@@ -480,13 +504,13 @@ def _envelope_sample(run_id: str, key: str, buckets: list) -> SeriesSample:
 
 
 def _rows_after(connection, run_id: str, key: str, cursor, limit: int) -> list:
-    query = sa.select(metrics.c.step, metrics.c.value, metrics.c.is_nan, metrics.c.id).where(
-        metrics.c.run_id == run_id, metrics.c.key == key
-    )
+    query = sa.select(
+        schema.metrics.c.step, schema.metrics.c.value, schema.metrics.c.is_nan, schema.metrics.c.id
+    ).where(schema.metrics.c.run_id == run_id, schema.metrics.c.key == key)
     last_step, last_id = (None, None) if cursor is None else (int(c) for c in cursor)
     if last_step is not None:
-        query = query.where(metrics.c.step >= last_step)  # an index range; the seen ties drop below
-    query = query.order_by(metrics.c.step, metrics.c.id).limit(limit)
+        query = query.where(schema.metrics.c.step >= last_step)  # an index range; the seen ties drop below
+    query = query.order_by(schema.metrics.c.step, schema.metrics.c.id).limit(limit)
     return [
         (step, _float(value, is_nan), row_id)
         for step, value, is_nan, row_id in connection.execute(query)
@@ -550,15 +574,15 @@ class _Envelope:
     def _load(self, connection) -> bool:
         """Read the stored envelope, if any (its points after the cursor are read next)."""
         query = sa.select(
-            metric_envelopes.c.bucket,
-            metric_envelopes.c.width,
-            metric_envelopes.c.first_step,
-            metric_envelopes.c.last_step,
-            metric_envelopes.c.min_value,
-            metric_envelopes.c.max_value,
-            metric_envelopes.c.count,
-            metric_envelopes.c.max_id,
-        ).where(metric_envelopes.c.run_id == self.run_id, metric_envelopes.c.key == self.key)
+            schema.metric_envelopes.c.bucket,
+            schema.metric_envelopes.c.width,
+            schema.metric_envelopes.c.first_step,
+            schema.metric_envelopes.c.last_step,
+            schema.metric_envelopes.c.min_value,
+            schema.metric_envelopes.c.max_value,
+            schema.metric_envelopes.c.count,
+            schema.metric_envelopes.c.max_id,
+        ).where(schema.metric_envelopes.c.run_id == self.run_id, schema.metric_envelopes.c.key == self.key)
         buckets = {}
         for number, width, *row in connection.execute(query):
             buckets[number] = row
@@ -578,7 +602,7 @@ class _Envelope:
             bucket, aggregates = _bucket_columns(self.width, 0)
             query = (
                 sa.select(bucket, *aggregates)
-                .where(metrics.c.run_id == self.run_id, metrics.c.key == self.key)
+                .where(schema.metrics.c.run_id == self.run_id, schema.metrics.c.key == self.key)
                 .group_by(bucket)
             )
             for number, *row in connection.execute(query):
@@ -653,9 +677,9 @@ class _Envelope:
 
 def _rows_in_range(connection, run_id: str, key: str, low, high) -> list:
     query = (
-        sa.select(metrics.c.step, metrics.c.value, metrics.c.is_nan, metrics.c.id)
-        .where(metrics.c.run_id == run_id, metrics.c.key == key)
-        .order_by(metrics.c.step, metrics.c.id)
+        sa.select(schema.metrics.c.step, schema.metrics.c.value, schema.metrics.c.is_nan, schema.metrics.c.id)
+        .where(schema.metrics.c.run_id == run_id, schema.metrics.c.key == key)
+        .order_by(schema.metrics.c.step, schema.metrics.c.id)
     )
     return [(s, _float(v, n), i) for s, v, n, i in connection.execute(_in_range(query, low, high))]
 

@@ -11,67 +11,33 @@ skops model into a pickle).
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Integer, String, Table
+from typing import TYPE_CHECKING, Any
 
 from autolog._core import _validation
 from autolog._core._entities import MODEL_RECORD_FIELDS, ModelRecord
-from autolog._core._entities import MODEL_RECORD_NAME_LENGTH as _NAME_LENGTH
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.store import _engine
 from autolog.store._hot_path import bound
-from autolog.store._schema import MAX_MODEL_NAME_LENGTH, RUN_ID_LENGTH, metadata
 from autolog.store._sql_common import SqlStoreParts
 
-model_records = Table(
-    "model_records",
-    metadata,
-    Column(
-        "run_id",
-        String(RUN_ID_LENGTH),
-        ForeignKey("runs.run_id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("artifact_path", String(1000), primary_key=True),
-    Column("flavor", String(_NAME_LENGTH), nullable=False),
-    Column("serialization_format", String(_NAME_LENGTH), nullable=False),
-    Column("model_file", String(_NAME_LENGTH), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("size_bytes", BigInteger, nullable=False),
-    sqlite_with_rowid=False,
-)
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
-model_version_records = Table(
-    "model_version_records",
-    metadata,
-    Column("name", String(MAX_MODEL_NAME_LENGTH), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("flavor", String(_NAME_LENGTH), nullable=False),
-    Column("serialization_format", String(_NAME_LENGTH), nullable=False),
-    Column("model_file", String(_NAME_LENGTH), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("size_bytes", BigInteger, nullable=False),
-    ForeignKeyConstraint(
-        ["name", "version"],
-        ["model_versions.name", "model_versions.version"],
-        ondelete="CASCADE",
-        onupdate="CASCADE",
-    ),
-    sqlite_with_rowid=False,
-)
+    from autolog.store import _engine
+    from autolog.store import _schema as schema
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa, schema
 
 
-def _find_logged_record(_dialect):
-    return sa.select(model_records.c.run_id).where(
-        model_records.c.run_id == sa.bindparam("run_id"),
-        model_records.c.artifact_path == sa.bindparam("artifact_path"),
+def find_logged_record(_dialect):
+    return sa.select(schema.model_records.c.run_id).where(
+        schema.model_records.c.run_id == sa.bindparam("run_id"),
+        schema.model_records.c.artifact_path == sa.bindparam("artifact_path"),
     )
 
 
-def _insert_logged_record(_dialect):
-    return sa.insert(model_records).values(bound("run_id", "artifact_path", *MODEL_RECORD_FIELDS))
+def insert_logged_record(_dialect):
+    return sa.insert(schema.model_records).values(bound("run_id", "artifact_path", *MODEL_RECORD_FIELDS))
 
 
 def _record(row: Any) -> ModelRecord | None:
@@ -96,9 +62,9 @@ class ModelRecordsMixin(SqlStoreParts):
         _validation.run_id(run_id)
         artifact_path = _checked_path(artifact_path)
         row = {"run_id": run_id, "artifact_path": artifact_path, **record.checked().values()}
-        self._writer()
-        find = self._hot.statement("find_model_record", _find_logged_record)
-        insert = self._hot.statement("insert_model_record", _insert_logged_record)
+        self._hot_writer()
+        find = self._hot.statement("find_model_record", find_logged_record)
+        insert = self._hot.statement("insert_model_record", insert_logged_record)
         with self._hot_connections.write_cursor() as cursor:  # once per autologged fit
             cursor.execute(self._hot.run_stage, {"run_id": run_id})
             if cursor.fetchone() is None:
@@ -112,9 +78,9 @@ class ModelRecordsMixin(SqlStoreParts):
         """The record of the model at ``runs:/<run_id>/<artifact_path>``; None when there is none."""
         _validation.run_id(run_id)
         artifact_path = _checked_path(artifact_path)
-        columns = [model_records.c[name] for name in MODEL_RECORD_FIELDS]
+        columns = [schema.model_records.c[name] for name in MODEL_RECORD_FIELDS]
         query = sa.select(*columns).where(
-            model_records.c.run_id == run_id, model_records.c.artifact_path == artifact_path
+            schema.model_records.c.run_id == run_id, schema.model_records.c.artifact_path == artifact_path
         )
         with self._reader().connect() as connection:
             return _record(connection.execute(query).first())
@@ -125,19 +91,21 @@ class ModelRecordsMixin(SqlStoreParts):
         number = _validation.model_version(version)
         values = record.checked().values()
         self.get_model_version(name, number)  # NotFoundError naming the model and version
-        key = (model_version_records.c.name == name, model_version_records.c.version == number)
+        key = (schema.model_version_records.c.name == name, schema.model_version_records.c.version == number)
         with _engine.write_transaction(self._writer()) as connection:
-            if connection.execute(sa.select(model_version_records.c.name).where(*key)).first():
+            if connection.execute(sa.select(schema.model_version_records.c.name).where(*key)).first():
                 raise ConflictError(f"version {number} of {name!r} already has a model record")
-            connection.execute(sa.insert(model_version_records).values(name=name, version=number, **values))
+            connection.execute(
+                sa.insert(schema.model_version_records).values(name=name, version=number, **values)
+            )
 
     def get_model_version_record(self, name: str, version: Any) -> ModelRecord | None:
         """The record of a registered version's model files; None when there is none."""
         name = _validation.model_name(name)
         number = _validation.model_version(version)
-        columns = [model_version_records.c[column] for column in MODEL_RECORD_FIELDS]
+        columns = [schema.model_version_records.c[column] for column in MODEL_RECORD_FIELDS]
         query = sa.select(*columns).where(
-            model_version_records.c.name == name, model_version_records.c.version == number
+            schema.model_version_records.c.name == name, schema.model_version_records.c.version == number
         )
         with self._reader().connect() as connection:
             return _record(connection.execute(query).first())

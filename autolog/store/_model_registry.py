@@ -13,22 +13,21 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from autolog._core import _validation
 from autolog._core._entities import LifecycleStage, ModelVersion, ModelVersionStatus, RegisteredModel
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.store import _engine
-from autolog.store._schema import (
-    model_version_tags,
-    model_versions,
-    registered_model_aliases,
-    registered_model_tags,
-    registered_models,
-)
 from autolog.store._sql_common import SqlStoreParts
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from autolog.store import _engine
+    from autolog.store import _schema as schema
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa, schema
 
 DEFAULT_MAX_RESULTS = 1000
 MAX_RESULTS_LIMIT = 50000
@@ -68,7 +67,7 @@ class ModelRegistryMixin(SqlStoreParts):
             if _model_exists(connection, name):
                 raise ConflictError(f"registered model {name!r} already exists")
             connection.execute(
-                sa.insert(registered_models).values(
+                sa.insert(schema.registered_models).values(
                     name=name, description=description, creation_time=now, last_update_time=now
                 )
             )
@@ -79,7 +78,7 @@ class ModelRegistryMixin(SqlStoreParts):
         """The model with its tags, aliases and latest version; ``NotFoundError`` if unknown."""
         name = _validation.model_name(name)
         with self._reader().connect() as connection:
-            found = _load_models(connection, registered_models.c.name == name)
+            found = _load_models(connection, schema.registered_models.c.name == name)
         if not found:
             raise NotFoundError(f"no registered model named {name!r}")
         return found[0]
@@ -105,7 +104,7 @@ class ModelRegistryMixin(SqlStoreParts):
         """
         conditions = parse_model_filter(filter_string)
         if name_like is not None:
-            conditions.append(registered_models.c.name.ilike(str(name_like), escape="\\"))
+            conditions.append(schema.registered_models.c.name.ilike(str(name_like), escape="\\"))
         limit = _check_max_results(max_results)
         with self._reader().connect() as connection:
             return _load_models(connection, *conditions, limit=limit)
@@ -120,8 +119,8 @@ class ModelRegistryMixin(SqlStoreParts):
                 if _model_exists(connection, new_name):
                     raise ConflictError(f"registered model {new_name!r} already exists")
                 connection.execute(
-                    sa.update(registered_models)
-                    .where(registered_models.c.name == name)
+                    sa.update(schema.registered_models)
+                    .where(schema.registered_models.c.name == name)
                     .values(name=new_name, last_update_time=_now_ms())
                 )
         return self.get_registered_model(new_name)
@@ -142,11 +141,11 @@ class ModelRegistryMixin(SqlStoreParts):
             _require_model(connection, name)
             # Children explicitly too: SQLite enforces cascades only with foreign_keys=ON.
             for table in (
-                registered_model_aliases,
-                model_version_tags,
-                model_versions,
-                registered_model_tags,
-                registered_models,
+                schema.registered_model_aliases,
+                schema.model_version_tags,
+                schema.model_versions,
+                schema.registered_model_tags,
+                schema.registered_models,
             ):
                 connection.execute(sa.delete(table).where(table.c.name == name))
 
@@ -163,7 +162,7 @@ class ModelRegistryMixin(SqlStoreParts):
         name = _validation.model_name(name)
         with _engine.write_transaction(self._writer()) as connection:
             _require_model(connection, name)
-            table = registered_model_tags
+            table = schema.registered_model_tags
             result = connection.execute(sa.delete(table).where(table.c.name == name, table.c.key == key))
             if result.rowcount == 0:
                 raise NotFoundError(f"registered model {name!r} has no tag {key!r}")
@@ -203,7 +202,7 @@ class ModelRegistryMixin(SqlStoreParts):
             _create_model_if_missing(connection, name, now)
             version = _take_next_version(connection, name)
             connection.execute(
-                sa.insert(model_versions).values(
+                sa.insert(schema.model_versions).values(
                     name=name,
                     version=version,
                     run_id=run_id,
@@ -225,7 +224,7 @@ class ModelRegistryMixin(SqlStoreParts):
         number = _validation.model_version(version)
         with self._reader().connect() as connection:
             found = _load_versions(
-                connection, model_versions.c.name == name, model_versions.c.version == number
+                connection, schema.model_versions.c.name == name, schema.model_versions.c.version == number
             )
             if not found:
                 _require_model(connection, name)
@@ -238,12 +237,14 @@ class ModelRegistryMixin(SqlStoreParts):
         with self._reader().connect() as connection:
             _require_model(connection, name)
             number = connection.execute(
-                sa.select(sa.func.max(model_versions.c.version)).where(model_versions.c.name == name)
+                sa.select(sa.func.max(schema.model_versions.c.version)).where(
+                    schema.model_versions.c.name == name
+                )
             ).scalar()
             if number is None:
                 raise NotFoundError(f"registered model {name!r} has no versions yet")
             return _load_versions(
-                connection, model_versions.c.name == name, model_versions.c.version == number
+                connection, schema.model_versions.c.name == name, schema.model_versions.c.version == number
             )[0]
 
     def search_model_versions(
@@ -259,10 +260,10 @@ class ModelRegistryMixin(SqlStoreParts):
         """
         conditions = []
         if name is not None:
-            conditions.append(model_versions.c.name == _validation.model_name(name))
+            conditions.append(schema.model_versions.c.name == _validation.model_name(name))
         if run_ids is not None:
             ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
-            conditions.append(model_versions.c.run_id.in_(ids))
+            conditions.append(schema.model_versions.c.run_id.in_(ids))
         limit = _check_max_results(max_results)
         with self._reader().connect() as connection:
             return _load_versions(connection, *conditions, limit=limit)
@@ -275,8 +276,8 @@ class ModelRegistryMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             _require_version(connection, name, number)
             connection.execute(
-                sa.update(model_versions)
-                .where(model_versions.c.name == name, model_versions.c.version == number)
+                sa.update(schema.model_versions)
+                .where(schema.model_versions.c.name == name, schema.model_versions.c.version == number)
                 .values(description=description, last_update_time=_now_ms())
             )
         return self.get_model_version(name, number)
@@ -287,7 +288,7 @@ class ModelRegistryMixin(SqlStoreParts):
         number = _validation.model_version(version)
         with _engine.write_transaction(self._writer()) as connection:
             _require_version(connection, name, number)
-            for table in (registered_model_aliases, model_version_tags, model_versions):
+            for table in (schema.registered_model_aliases, schema.model_version_tags, schema.model_versions):
                 connection.execute(sa.delete(table).where(table.c.name == name, table.c.version == number))
             _touch_model(connection, name)
 
@@ -304,7 +305,7 @@ class ModelRegistryMixin(SqlStoreParts):
         """Remove one tag of a model version; ``NotFoundError`` if it has no such tag."""
         name = _validation.model_name(name)
         number = _validation.model_version(version)
-        table = model_version_tags
+        table = schema.model_version_tags
         with _engine.write_transaction(self._writer()) as connection:
             _require_version(connection, name, number)
             result = connection.execute(
@@ -323,7 +324,7 @@ class ModelRegistryMixin(SqlStoreParts):
         with _engine.write_transaction(self._writer()) as connection:
             _require_version(connection, name, number)
             connection.execute(
-                _engine.upsert(connection.dialect, registered_model_aliases, ["name", "alias"]),
+                _engine.upsert(connection.dialect, schema.registered_model_aliases, ["name", "alias"]),
                 {"name": name, "alias": alias, "version": number},
             )
             _touch_model(connection, name)
@@ -332,7 +333,7 @@ class ModelRegistryMixin(SqlStoreParts):
         """Remove an alias; ``NotFoundError`` if the model has no such alias."""
         name = _validation.model_name(name)
         alias = _validation.alias_name(alias)
-        table = registered_model_aliases
+        table = schema.registered_model_aliases
         with _engine.write_transaction(self._writer()) as connection:
             _require_model(connection, name)
             result = connection.execute(sa.delete(table).where(table.c.name == name, table.c.alias == alias))
@@ -344,7 +345,7 @@ class ModelRegistryMixin(SqlStoreParts):
         """The version ``alias`` points at; ``NotFoundError`` if there is no such alias."""
         name = _validation.model_name(name)
         alias = _validation.alias_name(alias)
-        table = registered_model_aliases
+        table = schema.registered_model_aliases
         with self._reader().connect() as connection:
             number = connection.execute(
                 sa.select(table.c.version).where(table.c.name == name, table.c.alias == alias)
@@ -353,7 +354,7 @@ class ModelRegistryMixin(SqlStoreParts):
                 _require_model(connection, name)
                 raise NotFoundError(f"registered model {name!r} has no alias {alias!r}")
             return _load_versions(
-                connection, model_versions.c.name == name, model_versions.c.version == number
+                connection, schema.model_versions.c.name == name, schema.model_versions.c.version == number
             )[0]
 
     # --- protection of runs that versions point to ---------------------------------------------
@@ -380,9 +381,11 @@ def registered_versions_of(connection, run_ids: list[str]) -> list[tuple[str, in
     for start in range(0, len(run_ids), 500):
         chunk = run_ids[start : start + 500]
         found += connection.execute(
-            sa.select(model_versions.c.name, model_versions.c.version, model_versions.c.run_id)
-            .where(model_versions.c.run_id.in_(chunk))
-            .order_by(model_versions.c.name, model_versions.c.version)
+            sa.select(
+                schema.model_versions.c.name, schema.model_versions.c.version, schema.model_versions.c.run_id
+            )
+            .where(schema.model_versions.c.run_id.in_(chunk))
+            .order_by(schema.model_versions.c.name, schema.model_versions.c.version)
         ).all()
     return [tuple(row) for row in found]
 
@@ -393,7 +396,7 @@ def registered_versions_of(connection, run_ids: list[str]) -> list[tuple[str, in
 def _model_exists(connection, name: str) -> bool:
     return (
         connection.execute(
-            sa.select(registered_models.c.name).where(registered_models.c.name == name)
+            sa.select(schema.registered_models.c.name).where(schema.registered_models.c.name == name)
         ).first()
         is not None
     )
@@ -406,8 +409,8 @@ def _require_model(connection, name: str) -> None:
 
 def _require_version(connection, name: str, number: int) -> None:
     found = connection.execute(
-        sa.select(model_versions.c.version).where(
-            model_versions.c.name == name, model_versions.c.version == number
+        sa.select(schema.model_versions.c.version).where(
+            schema.model_versions.c.name == name, schema.model_versions.c.version == number
         )
     ).first()
     if found is None:
@@ -416,7 +419,7 @@ def _require_version(connection, name: str, number: int) -> None:
 
 
 def _create_model_if_missing(connection, name: str, now: int) -> None:
-    statement = _engine.insert_for(connection.dialect, registered_models).values(
+    statement = _engine.insert_for(connection.dialect, schema.registered_models).values(
         name=name, description=None, creation_time=now, last_update_time=now, last_version=0
     )
     connection.execute(statement.on_conflict_do_nothing())
@@ -428,7 +431,7 @@ def _take_next_version(connection, name: str) -> int:
     On PostgreSQL the UPDATE locks the model's row until the transaction ends, so concurrent
     registrations of one name queue here; on SQLite ``BEGIN IMMEDIATE`` already serialized them.
     """
-    table = registered_models
+    table = schema.registered_models
     connection.execute(
         sa.update(table).where(table.c.name == name).values(last_version=table.c.last_version + 1)
     )
@@ -437,8 +440,8 @@ def _take_next_version(connection, name: str) -> int:
 
 def _touch_model(connection, name: str, *, now: int | None = None, **values: Any) -> None:
     connection.execute(
-        sa.update(registered_models)
-        .where(registered_models.c.name == name)
+        sa.update(schema.registered_models)
+        .where(schema.registered_models.c.name == name)
         .values(last_update_time=now or _now_ms(), **values)
     )
 
@@ -446,7 +449,7 @@ def _touch_model(connection, name: str, *, now: int | None = None, **values: Any
 def _upsert_model_tags(connection, name: str, tag_rows: list[tuple[str, str]]) -> None:
     if tag_rows:
         connection.execute(
-            _engine.upsert(connection.dialect, registered_model_tags, ["name", "key"]),
+            _engine.upsert(connection.dialect, schema.registered_model_tags, ["name", "key"]),
             [{"name": name, "key": k, "value": v} for k, v in tag_rows],
         )
 
@@ -454,7 +457,7 @@ def _upsert_model_tags(connection, name: str, tag_rows: list[tuple[str, str]]) -
 def _upsert_version_tags(connection, name: str, number: int, tag_rows: list[tuple[str, str]]) -> None:
     if tag_rows:
         connection.execute(
-            _engine.upsert(connection.dialect, model_version_tags, ["name", "version", "key"]),
+            _engine.upsert(connection.dialect, schema.model_version_tags, ["name", "version", "key"]),
             [{"name": name, "version": number, "key": k, "value": v} for k, v in tag_rows],
         )
 
@@ -487,7 +490,7 @@ def _check_max_results(value: Any) -> int:
 
 
 def _load_models(connection, *conditions, limit: int | None = None) -> list[RegisteredModel]:
-    query = sa.select(registered_models).where(*conditions).order_by(registered_models.c.name)
+    query = sa.select(schema.registered_models).where(*conditions).order_by(schema.registered_models.c.name)
     rows = connection.execute(query.limit(limit)).all()
     names = [row.name for row in rows]
     tags, aliases, latest = _model_details(connection, names)
@@ -511,19 +514,19 @@ def _model_details(connection, names: list[str]) -> tuple[dict, dict, dict]:
     latest: dict = {}
     for start in range(0, len(names), 500):
         chunk = names[start : start + 500]
-        table = registered_model_tags
+        table = schema.registered_model_tags
         for name, key, value in connection.execute(
             sa.select(table.c.name, table.c.key, table.c.value).where(table.c.name.in_(chunk))
         ):
             tags.setdefault(name, {})[key] = value
-        table = registered_model_aliases
+        table = schema.registered_model_aliases
         for name, alias, version in connection.execute(
             sa.select(table.c.name, table.c.alias, table.c.version)
             .where(table.c.name.in_(chunk))
             .order_by(table.c.alias)
         ):
             aliases.setdefault(name, {})[alias] = version
-        table = model_versions
+        table = schema.model_versions
         latest.update(
             connection.execute(
                 sa.select(table.c.name, sa.func.max(table.c.version))
@@ -536,9 +539,9 @@ def _model_details(connection, names: list[str]) -> tuple[dict, dict, dict]:
 
 def _load_versions(connection, *conditions, limit: int | None = None) -> list[ModelVersion]:
     query = (
-        sa.select(model_versions)
+        sa.select(schema.model_versions)
         .where(*conditions)
-        .order_by(model_versions.c.name, model_versions.c.version.desc())
+        .order_by(schema.model_versions.c.name, schema.model_versions.c.version.desc())
     )
     rows = connection.execute(query.limit(limit)).all()
     tags, aliases = _version_details(connection, {row.name for row in rows})
@@ -566,14 +569,14 @@ def _version_details(connection, names: set) -> tuple[dict, dict]:
     names_list = sorted(names)
     for start in range(0, len(names_list), 500):
         chunk = names_list[start : start + 500]
-        table = model_version_tags
+        table = schema.model_version_tags
         for name, version, key, value in connection.execute(
             sa.select(table.c.name, table.c.version, table.c.key, table.c.value).where(
                 table.c.name.in_(chunk)
             )
         ):
             tags.setdefault((name, version), {})[key] = value
-        table = registered_model_aliases
+        table = schema.registered_model_aliases
         for name, version, alias in connection.execute(
             sa.select(table.c.name, table.c.version, table.c.alias)
             .where(table.c.name.in_(chunk))
@@ -626,10 +629,10 @@ def _condition(match: re.Match):
     quote = match.group("value")[0]
     value = match.group("value")[1:-1].replace(quote * 2, quote)
     if field.lower() == "name":
-        return _compare(registered_models.c.name, op, value)
+        return _compare(schema.registered_models.c.name, op, value)
     key = field[len("tags.") :].strip("`")
-    table = registered_model_tags
-    return registered_models.c.name.in_(
+    table = schema.registered_model_tags
+    return schema.registered_models.c.name.in_(
         sa.select(table.c.name).where(table.c.key == key, _compare(table.c.value, op, value))
     )
 

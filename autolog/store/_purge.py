@@ -5,17 +5,23 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from autolog._core._exceptions import ConflictError, NotFoundError, StoreError
-from autolog.store import _engine
 from autolog.store._artifact_locations import to_absolute
 from autolog.store._artifacts import is_local_uri, local_path_from_uri
 from autolog.store._model_registry import registered_versions_of
 from autolog.store._repositories import artifact_repository
-from autolog.store._schema import latest_metrics, metric_envelopes, metrics, params, runs, tags
 from autolog.store._sql_common import DELETED, SqlStoreParts, chunks, known_run_id
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from autolog.store import _engine
+    from autolog.store import _schema as schema
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa, schema
 
 
 class PurgeMixin(SqlStoreParts):
@@ -35,7 +41,14 @@ class PurgeMixin(SqlStoreParts):
                 targets = self._without_registered(connection, targets, explicit=run_ids is not None)
             ids = [run_id for run_id, _uri in targets]
             for chunk in chunks(ids):
-                for table in (metric_envelopes, metrics, latest_metrics, params, tags, runs):
+                for table in (
+                    schema.metric_envelopes,
+                    schema.metrics,
+                    schema.latest_metrics,
+                    schema.params,
+                    schema.tags,
+                    schema.runs,
+                ):
                     connection.execute(sa.delete(table).where(table.c.run_id.in_(chunk)))
         self._forget_artifact_uris(ids)
         failed = []
@@ -59,16 +72,16 @@ class PurgeMixin(SqlStoreParts):
         return [target for target in targets if target[0] not in kept]
 
     def _purge_targets(self, connection, run_ids) -> list[tuple[str, str]]:
-        query = sa.select(runs.c.run_id, runs.c.artifact_uri, runs.c.lifecycle_stage)
+        query = sa.select(schema.runs.c.run_id, schema.runs.c.artifact_uri, schema.runs.c.lifecycle_stage)
         if run_ids is None:
-            rows = connection.execute(query.where(runs.c.lifecycle_stage == DELETED)).all()
+            rows = connection.execute(query.where(schema.runs.c.lifecycle_stage == DELETED)).all()
             return [(row[0], row[1]) for row in rows]
         wanted = [run_ids] if isinstance(run_ids, str) else list(dict.fromkeys(run_ids))
         for run_id in wanted:
             known_run_id(run_id)
         found = {}
         for chunk in chunks(wanted):
-            for row in connection.execute(query.where(runs.c.run_id.in_(chunk))):
+            for row in connection.execute(query.where(schema.runs.c.run_id.in_(chunk))):
                 found[row[0]] = row
         for run_id in wanted:
             if run_id not in found:

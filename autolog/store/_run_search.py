@@ -7,32 +7,48 @@ import base64
 import binascii
 import functools
 import json
+from typing import TYPE_CHECKING
 
 from autolog._core import _validation
 from autolog._core._entities import PagedList, ViewType
 from autolog._core._exceptions import InvalidInputError
-from autolog.store import _search
-from autolog.store._schema import latest_metrics, params, runs, tags
 from autolog.store._sql_common import (
-    EFFECTIVE_STATUS,
-    RUN_COLUMNS,
     SqlStoreParts,
     check_max_results,
+    effective_status,
     lifecycle_condition,
+    run_columns,
     runs_with_data,
     stale_before_ms,
 )
 
-_ATTRIBUTE_COLUMNS = {
-    "status": EFFECTIVE_STATUS.element,
-    "run_name": runs.c.name,
-    "run_id": runs.c.run_id,
-    "user_id": runs.c.user_id,
-    "parent_run_id": runs.c.parent_run_id,
-    "start_time": runs.c.start_time,
-    "end_time": runs.c.end_time,
-}
-_KEY_VALUE_TABLES = {_search.METRIC: latest_metrics, _search.PARAM: params, _search.TAG: tags}
+if TYPE_CHECKING:
+    from autolog.store import _schema as schema
+    from autolog.store import _search
+else:
+    from autolog.store._lazy import LazyModule, schema
+
+    _search = LazyModule("autolog.store._search")  # builds on SQLAlchemy
+
+
+@functools.cache
+def _attribute_columns() -> dict:
+    """The column of each run attribute a filter or an order may name."""
+    runs = schema.runs
+    return {
+        "status": effective_status().element,
+        "run_name": runs.c.name,
+        "run_id": runs.c.run_id,
+        "user_id": runs.c.user_id,
+        "parent_run_id": runs.c.parent_run_id,
+        "start_time": runs.c.start_time,
+        "end_time": runs.c.end_time,
+    }
+
+
+@functools.cache
+def _key_value_tables() -> dict:
+    return {_search.METRIC: schema.latest_metrics, _search.PARAM: schema.params, _search.TAG: schema.tags}
 
 
 class RunSearchMixin(SqlStoreParts):
@@ -93,7 +109,7 @@ class RunSearchMixin(SqlStoreParts):
             order_by = [order_by]
         if filter_string is not None and not isinstance(filter_string, str):
             raise InvalidInputError(f"filter must be a string, got {type(filter_string).__name__}")
-        lifecycle_condition(runs.c.lifecycle_stage, view_type)  # validates view_type
+        lifecycle_condition(schema.runs.c.lifecycle_stage, view_type)  # validates view_type
         return _cached_search_queries(
             filter_string or "",
             tuple(order_by or ()),
@@ -109,14 +125,14 @@ def _cached_search_queries(filter_string, order_by, view_type, experiment_number
     return _search.build_search_queries(
         _search.parse_filter(filter_string),
         _search.parse_order_by(list(order_by)),
-        columns=RUN_COLUMNS,
+        columns=run_columns(),
         base_conditions=[
-            runs.c.experiment_id.in_(experiment_numbers),
-            lifecycle_condition(runs.c.lifecycle_stage, view_type),
+            schema.runs.c.experiment_id.in_(experiment_numbers),
+            lifecycle_condition(schema.runs.c.lifecycle_stage, view_type),
         ],
-        runs=runs,
-        key_value_tables=_KEY_VALUE_TABLES,
-        attribute_column=_ATTRIBUTE_COLUMNS.__getitem__,
+        runs=schema.runs,
+        key_value_tables=_key_value_tables(),
+        attribute_column=_attribute_columns().__getitem__,
         nullable_attributes=("end_time", "run_name", "user_id"),
         dialect_name=dialect_name,
     )

@@ -11,33 +11,38 @@ import dataclasses
 import os
 import uuid
 from collections.abc import Iterable
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from autolog._core import _validation
 from autolog._core._entities import Metric, Run, RunData, RunInfo, RunStatus
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
-from autolog.store import _engine
 from autolog.store._artifact_locations import join_location, to_absolute
 from autolog.store._artifacts import ArtifactRepository, is_local_uri, local_path_from_uri, run_anchor
 from autolog.store._hot_path import latest_per_key, to_metric_rows
 from autolog.store._repositories import artifact_repository
-from autolog.store._schema import metrics, runs, tags
 from autolog.store._sql_common import (
     ACTIVE,
-    ARTIFACT_URI_QUERY,
     DELETED,
-    RUN_BY_ID,
     SqlStoreParts,
+    artifact_uri_query,
     chunks,
     key_value_pairs,
     known_run_id,
     metric_float,
     now_ms,
+    run_by_id,
     runs_with_data,
     stale_before_ms,
 )
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from autolog.store import _engine
+    from autolog.store import _schema as schema
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa, schema
 
 _ARTIFACT_URI_CACHE_SIZE = 256
 
@@ -136,7 +141,7 @@ class RunsMixin(SqlStoreParts):
 
     def _write_new_run(self, new: _NewRun, status: str, end_time: int | None, metric_rows: list) -> RunInfo:
         """Insert the run with its tags, params and metrics in one write transaction."""
-        self._writer()
+        self._hot_writer()
         hot = self._hot
         with self._hot_connections.write_cursor() as cursor:
             location = self._location_for_new_run(cursor, new.experiment_number, new.parent_run_id)
@@ -213,7 +218,9 @@ class RunsMixin(SqlStoreParts):
 
     def _run_stage(self, connection, run_id: str) -> str:
         known_run_id(run_id)
-        stage = connection.execute(sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).scalar()
+        stage = connection.execute(
+            sa.select(schema.runs.c.lifecycle_stage).where(schema.runs.c.run_id == run_id)
+        ).scalar()
         if stage is None:
             raise NotFoundError(f"no run with id {run_id!r}")
         return stage
@@ -223,7 +230,7 @@ class RunsMixin(SqlStoreParts):
         known_run_id(run_id)
         with self._reader().connect() as connection:
             bound = {"run_id": run_id, "stale_before": stale_before_ms()}
-            rows = connection.execute(RUN_BY_ID, bound).all()
+            rows = connection.execute(run_by_id(), bound).all()
             if not rows:
                 raise NotFoundError(f"no run with id {run_id!r}")
             return runs_with_data(connection, rows, self._store_root)[0]
@@ -255,7 +262,7 @@ class RunsMixin(SqlStoreParts):
             self.get_run(run_id)
             return
         known_run_id(run_id)
-        self._writer()
+        self._hot_writer()
         statement = self._hot.update_run(tuple(values))
         values["where_run_id"] = run_id
         long_keys = []
@@ -290,7 +297,7 @@ class RunsMixin(SqlStoreParts):
         metric_rows = to_metric_rows(run_id, metrics)
         tag_rows = _validation.tag_values(key_value_pairs(tags))
         end = now_ms() if end_time is None else _validation.integer(end_time, "end_time")
-        self._writer()
+        self._hot_writer()
         hot = self._hot
         with self._hot_connections.write_cursor() as cursor:
             self._check_run_writable(cursor, run_id)
@@ -310,8 +317,14 @@ class RunsMixin(SqlStoreParts):
         """Record that the owners of these runs are alive (unknown ids are ignored)."""
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
         ids = [run_id for run_id in ids if type(run_id) is str and not _validation.has_unstorable(run_id)]
-        if ids:
-            self._update_runs(ids, {"heartbeat_time": now_ms()}, must_exist=False)
+        if ids:  # on the hot path: a long fit's heartbeats need no SQLAlchemy either
+            self._hot_writer()
+            statement = self._hot.update_run(("heartbeat_time",))
+            now = now_ms()
+            with self._hot_connections.write_cursor() as cursor:
+                cursor.executemany(
+                    statement, [{"heartbeat_time": now, "where_run_id": run_id} for run_id in ids]
+                )
 
     def delete_run(self, run_id: str, *, force: bool = False) -> None:
         """Mark a run deleted (hidden from searches; purge with :meth:`purge_deleted_runs`).
@@ -333,7 +346,9 @@ class RunsMixin(SqlStoreParts):
             if guard is not None:
                 guard(connection, run_ids)
             for chunk in chunks(run_ids):
-                result = connection.execute(sa.update(runs).where(runs.c.run_id.in_(chunk)).values(**values))
+                result = connection.execute(
+                    sa.update(schema.runs).where(schema.runs.c.run_id.in_(chunk)).values(**values)
+                )
                 if must_exist and result.rowcount != len(chunk):
                     raise NotFoundError(f"no run with id {chunk[0]!r}")
 
@@ -359,7 +374,7 @@ class RunsMixin(SqlStoreParts):
             "timestamp": now_ms() if timestamp is None else _validation.integer(timestamp, "timestamp"),
             "step": 0 if step is None else _validation.integer(step, "step"),
         }
-        self._writer()
+        self._hot_writer()
         hot = self._hot
         with self._hot_connections.write_cursor() as cursor:
             self._check_run_writable(cursor, run_id)
@@ -384,7 +399,7 @@ class RunsMixin(SqlStoreParts):
         metric_rows = to_metric_rows(run_id, metrics)
         param_rows = _validation.param_values(key_value_pairs(params))
         tag_rows = _validation.tag_values(key_value_pairs(tags))
-        self._writer()
+        self._hot_writer()
         hot = self._hot
         with self._hot_connections.write_cursor() as cursor:
             self._check_run_writable(cursor, run_id)
@@ -423,7 +438,9 @@ class RunsMixin(SqlStoreParts):
         _validation.lookup_text(key, "tag key")
         with _engine.write_transaction(self._writer()) as connection:
             self._run_stage(connection, run_id)
-            result = connection.execute(sa.delete(tags).where(tags.c.run_id == run_id, tags.c.key == key))
+            result = connection.execute(
+                sa.delete(schema.tags).where(schema.tags.c.run_id == run_id, schema.tags.c.key == key)
+            )
             if result.rowcount == 0:
                 raise NotFoundError(f"run {run_id} has no tag {key!r}")
 
@@ -431,9 +448,14 @@ class RunsMixin(SqlStoreParts):
         """Every value logged for ``key`` on the run, ordered by step then timestamp."""
         _validation.lookup_text(key, "metric key")
         query = (
-            sa.select(metrics.c.value, metrics.c.is_nan, metrics.c.timestamp, metrics.c.step)
-            .where(metrics.c.run_id == run_id, metrics.c.key == key)
-            .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+            sa.select(
+                schema.metrics.c.value,
+                schema.metrics.c.is_nan,
+                schema.metrics.c.timestamp,
+                schema.metrics.c.step,
+            )
+            .where(schema.metrics.c.run_id == run_id, schema.metrics.c.key == key)
+            .order_by(schema.metrics.c.step, schema.metrics.c.timestamp, schema.metrics.c.id)
         )
         with self._reader().connect() as connection:
             self._run_stage(connection, run_id)
@@ -449,7 +471,7 @@ class RunsMixin(SqlStoreParts):
         if uri is None:
             known_run_id(run_id)
             with self._reader().connect() as connection:
-                uri = connection.execute(ARTIFACT_URI_QUERY, {"run_id": run_id}).scalar()
+                uri = connection.execute(artifact_uri_query(), {"run_id": run_id}).scalar()
             if uri is None:
                 raise NotFoundError(f"no run with id {run_id!r}")
             uri = to_absolute(uri, self._store_root)

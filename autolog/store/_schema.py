@@ -25,6 +25,7 @@ from sqlalchemy import (
 HEAD_REVISION = "0006"
 
 from autolog._core._constants import MAX_KEY_LENGTH  # noqa: E402
+from autolog._core._entities import MODEL_RECORD_NAME_LENGTH as _NAME_LENGTH  # noqa: E402
 
 RUN_ID_LENGTH = 32
 
@@ -251,3 +252,93 @@ artifact_records = Table(
     Column("written_time", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+
+
+# --- model records (revision 0003; see ``_model_records``) --------------------------------------
+
+model_records = Table(
+    "model_records",
+    metadata,
+    Column(
+        "run_id",
+        String(RUN_ID_LENGTH),
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("artifact_path", String(1000), primary_key=True),
+    Column("flavor", String(_NAME_LENGTH), nullable=False),
+    Column("serialization_format", String(_NAME_LENGTH), nullable=False),
+    Column("model_file", String(_NAME_LENGTH), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+model_version_records = Table(
+    "model_version_records",
+    metadata,
+    Column("name", String(MAX_MODEL_NAME_LENGTH), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("flavor", String(_NAME_LENGTH), nullable=False),
+    Column("serialization_format", String(_NAME_LENGTH), nullable=False),
+    Column("model_file", String(_NAME_LENGTH), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
+    sqlite_with_rowid=False,
+)
+
+
+# --- tables of the tracking server (revision 0005) ------------------------------------------------
+# users, token hashes, permissions, applied batch ids; only ``autolog server`` reads or writes them.
+
+USER_NAME = String(256)
+
+server_users = Table(
+    "server_users",
+    metadata,
+    Column("name", USER_NAME, primary_key=True),
+    Column("is_admin", Boolean, nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Only a SHA-256 of each token is kept. kind: "api" (from `token create`) or "session" (login).
+server_tokens = Table(
+    "server_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", USER_NAME, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("expiry_time", BigInteger),
+    sqlite_with_rowid=False,
+)
+
+# resource_kind: "experiment" (resource_id = experiment id) or "registered_model" (its name).
+server_permissions = Table(
+    "server_permissions",
+    metadata,
+    Column("resource_kind", String(32), primary_key=True),
+    Column("resource_id", String(256), primary_key=True),
+    Column("user_name", USER_NAME, primary_key=True),
+    Column("level", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# A batch id is inserted in the same transaction as the batch's rows: a retried batch finds
+# its id and writes nothing.
+server_batches = Table(
+    "server_batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("run_id", String(32), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_server_batches_run_id", server_batches.c.run_id)

@@ -19,8 +19,9 @@ from autolog._core import _validation
 from autolog._core._exceptions import ConflictError, InvalidInputError, NotFoundError
 from autolog.store import _engine
 from autolog.store._hot_path import latest_per_key, to_metric_rows
-from autolog.store._schema import params, runs
-from autolog.store._server_schema import (
+from autolog.store._schema import (
+    params,
+    runs,
     server_batches,
     server_permissions,
     server_tokens,

@@ -2,52 +2,73 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy import and_, bindparam, case
-
 from autolog._core import _validation
 from autolog._core._entities import LifecycleStage, Run, RunData, RunInfo, RunStatus, ViewType
 from autolog._core._exceptions import InvalidInputError, NotFoundError
 from autolog.store._artifact_locations import to_absolute
-from autolog.store._schema import latest_metrics, params, runs, tags
 
 if TYPE_CHECKING:
-    from autolog.store._engine import HotConnections
-    from autolog.store._hot_path import HotStatements
+    import sqlalchemy as sa
+
+    from autolog.store import _schema as schema
+    from autolog.store._hot_path import HotConnections, HotStatements
+else:
+    from autolog.store._lazy import sa, schema
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 120.0
 MAX_RESULTS_LIMIT = 50000
 _IN_CHUNK = 500  # ids per IN (...) list, well below every database's parameter limit
 ACTIVE, DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED
 
-_STALE_BEFORE = bindparam("stale_before", type_=sa.BigInteger)
-# What readers report as the status: RUNNING with a stale heartbeat is KILLED.
-EFFECTIVE_STATUS = case(
-    (
-        and_(runs.c.status == RunStatus.RUNNING, runs.c.heartbeat_time < _STALE_BEFORE),
-        RunStatus.KILLED,
-    ),
-    else_=runs.c.status,
-).label("effective_status")
+# The statements below are built on first use (SQLAlchemy is imported lazily, see ``_lazy``).
 
-RUN_COLUMNS = (
-    runs.c.run_id,
-    runs.c.experiment_id,
-    runs.c.name,
-    EFFECTIVE_STATUS,
-    runs.c.start_time,
-    runs.c.end_time,
-    runs.c.user_id,
-    runs.c.source,
-    runs.c.parent_run_id,
-    runs.c.lifecycle_stage,
-    runs.c.artifact_uri,
-)
+
+@functools.cache
+def effective_status():
+    """What readers report as a run's status: RUNNING with a stale heartbeat is KILLED."""
+    runs = schema.runs
+    stale_before = sa.bindparam("stale_before", type_=sa.BigInteger)
+    return sa.case(
+        (sa.and_(runs.c.status == RunStatus.RUNNING, runs.c.heartbeat_time < stale_before), RunStatus.KILLED),
+        else_=runs.c.status,
+    ).label("effective_status")
+
+
+@functools.cache
+def run_columns() -> tuple:
+    """The columns of a run as :func:`runs_with_data` reads them (``stale_before`` bound)."""
+    runs = schema.runs
+    return (
+        runs.c.run_id,
+        runs.c.experiment_id,
+        runs.c.name,
+        effective_status(),
+        runs.c.start_time,
+        runs.c.end_time,
+        runs.c.user_id,
+        runs.c.source,
+        runs.c.parent_run_id,
+        runs.c.lifecycle_stage,
+        runs.c.artifact_uri,
+    )
+
+
+@functools.cache
+def run_by_id():
+    """One run's :func:`run_columns` (``run_id`` and ``stale_before`` bound)."""
+    return sa.select(*run_columns()).where(schema.runs.c.run_id == sa.bindparam("run_id"))
+
+
+@functools.cache
+def artifact_uri_query():
+    """The stored artifact location of one run (``run_id`` bound)."""
+    return sa.select(schema.runs.c.artifact_uri).where(schema.runs.c.run_id == sa.bindparam("run_id"))
 
 
 class SqlStoreParts:
@@ -55,7 +76,7 @@ class SqlStoreParts:
     ``SqlStore.__init__``) and the helpers another part defines. The stubs come last in the
     MRO of ``SqlStore``, so the real implementations always win."""
 
-    _hot: HotStatements  # these two are set by the first ``_writer()``
+    _hot: HotStatements  # these two are set by the first ``_hot_writer()`` or ``_writer()``
     _hot_connections: HotConnections
     _host: str
     _artifact_uris: dict[str, str]
@@ -64,6 +85,9 @@ class SqlStoreParts:
     artifact_root: str
 
     def _writer(self) -> sa.Engine:
+        raise NotImplementedError
+
+    def _hot_writer(self) -> None:
         raise NotImplementedError
 
     def _reader(self) -> sa.Engine:
@@ -146,9 +170,10 @@ def metric_float(value: float | None, is_nan: bool) -> float:
     return float("nan") if is_nan or value is None else value
 
 
+@functools.cache
 def _page_data_query():
     """Params, latest metrics and tags of a page of runs in one statement (one round trip)."""
-    run_ids = bindparam("run_ids", expanding=True)
+    run_ids = sa.bindparam("run_ids", expanding=True)
     no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Double)
     no_flag = sa.cast(sa.null(), sa.Boolean)
 
@@ -163,15 +188,12 @@ def _page_data_query():
         ).where(table.c.run_id.in_(run_ids))
 
     return sa.union_all(
-        part(0, params, params.c.value, no_number, no_flag),
-        part(1, latest_metrics, no_text, latest_metrics.c.value, latest_metrics.c.is_nan),
-        part(2, tags, tags.c.value, no_number, no_flag),
+        part(0, schema.params, schema.params.c.value, no_number, no_flag),
+        part(
+            1, schema.latest_metrics, no_text, schema.latest_metrics.c.value, schema.latest_metrics.c.is_nan
+        ),
+        part(2, schema.tags, schema.tags.c.value, no_number, no_flag),
     )
-
-
-_PAGE_DATA = _page_data_query()
-RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
-ARTIFACT_URI_QUERY = sa.select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
 
 
 def runs_with_data(connection, rows, store_root: str | None) -> list[Run]:
@@ -180,7 +202,7 @@ def runs_with_data(connection, rows, store_root: str | None) -> list[Run]:
     data: dict[str, tuple[dict, dict, dict]] = {run_id: ({}, {}, {}) for run_id in ids}
     for chunk in chunks(ids):
         for kind, run_id, key, text, number, is_nan in connection.execute(
-            _PAGE_DATA, {"run_ids": chunk}
+            _page_data_query(), {"run_ids": chunk}
         ).all():
             data[run_id][kind][key] = metric_float(number, is_nan) if kind == 1 else text
     result = []

@@ -4,34 +4,44 @@ One module per concern: ``_experiments``, ``_runs`` (runs and logging), ``_run_s
 ``_purge`` and ``_model_registry`` hold the methods as mixins; ``_hot_path`` the statements of
 the logging hot path; ``_sql_common`` what they share. This module composes them and owns the
 engines. Adding a concern is one more mixin in the bases of :class:`SqlStore`.
+
+None of these modules imports SQLAlchemy when imported (see ``_lazy``): a SQLite store opens for
+the hot path (creating a run, logging, artifact and model records: all a fit writes) through
+stdlib ``sqlite3`` and pre-rendered SQL (``_sqlite``), and builds its SQLAlchemy engine the first
+time another method needs it.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import threading
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from autolog._core._exceptions import StoreError
 from autolog._core._redact import redact_text, redact_uri
-from autolog.store import (
-    _engine,
-    _server_schema,  # noqa: F401 - registers the server's tables on the shared metadata
-)
+from autolog.store import _sqlite
 from autolog.store._artifact_locations import join_location, store_root_of, to_stored
 from autolog.store._artifact_records import ArtifactRecordsMixin
 from autolog.store._artifacts import make_dirs, normalize_artifact_root
 from autolog.store._contract import Store
 from autolog.store._experiments import ExperimentsMixin
 from autolog.store._history import HistoryMixin
-from autolog.store._hot_path import HotStatements
+from autolog.store._hot_path import HotConnections, HotStatements
 from autolog.store._model_records import ModelRecordsMixin
 from autolog.store._model_registry import ModelRegistryMixin
 from autolog.store._purge import PurgeMixin
 from autolog.store._run_search import RunSearchMixin
 from autolog.store._runs import RunsMixin
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from autolog.store import _engine
+else:
+    from autolog.store._lazy import engine_module as _engine
+    from autolog.store._lazy import sa
 
 
 class SqlStore(
@@ -69,14 +79,15 @@ class SqlStore(
     """
 
     def __init__(self, db_uri: str, artifact_root: str):
-        self.db_uri = _engine.normalize_db_uri(db_uri)
+        self.db_uri = _sqlite.normalize_db_uri(db_uri)
         self.artifact_root = normalize_artifact_root(artifact_root)
-        self._db_path = _engine.sqlite_path(self.db_uri)
+        self._db_path = _sqlite.sqlite_path(self.db_uri)
         self._store_root = store_root_of(self._db_path)
         self._engine: sa.Engine | None = None
         self._placeholder_engine: sa.Engine | None = None
-        # self._hot and self._hot_connections are set by _initialize() (see SqlStoreParts)
-        self._ready = False
+        # self._hot and self._hot_connections are set by _hot_path_ready() or _initialize()
+        self._hot_ready = False  # the schema is at head, _hot and _hot_connections are set
+        self._ready = False  # and the engine too
         self._init_lock = threading.Lock()
         self._host = socket.gethostname()
         self._artifact_uris: dict[str, str] = {}  # run_id -> artifact URI, oldest first
@@ -110,6 +121,36 @@ class SqlStore(
             return self._placeholder()
         return self._initialize()
 
+    def _hot_writer(self) -> None:
+        """Make ``_hot`` and ``_hot_connections`` ready: the schema is created or at head.
+
+        A SQLite database file that is new or at the head revision needs no SQLAlchemy for
+        this (``_sqlite.open_at_head``); anything else goes through :meth:`_initialize`.
+        """
+        if self._hot_ready:
+            return
+        if self._db_path is not None and self._open_sqlite_at_head(self._db_path):
+            return
+        self._initialize()
+
+    def _open_sqlite_at_head(self, path: str) -> bool:
+        with self._init_lock:
+            if self._hot_ready:
+                return True
+            make_dirs(os.path.dirname(path))
+            try:
+                at_head = _sqlite.open_at_head(path, default_artifact_location=self._default_location(0))
+            except sqlite3.Error as exc:
+                raise StoreError(redact_text(f"cannot open the store at {self._safe_uri()}: {exc}")) from exc
+            if not at_head:
+                return False  # an older revision: Alembic migrates it
+            self._hot = HotStatements.for_sqlite()
+            self._hot_connections = HotConnections(
+                lambda: _same_twice(_sqlite.connect(path)), "BEGIN IMMEDIATE"
+            )
+            self._hot_ready = True
+            return True
+
     def _initialize(self) -> sa.Engine:
         with self._init_lock:
             if self._ready:
@@ -124,8 +165,9 @@ class SqlStore(
                     _engine.upgrade_to_head(self._engine, default_artifact_location=self._default_location(0))
             except sa.exc.SQLAlchemyError as exc:
                 raise StoreError(redact_text(f"cannot open the store at {self._safe_uri()}: {exc}")) from exc
-            self._hot = HotStatements(self._engine.dialect)
-            self._hot_connections = _engine.HotConnections(self._engine)
+            if not self._hot_ready:
+                self._hot, self._hot_connections = _hot_parts(self._engine)
+                self._hot_ready = True
             self._ready = True
             return self._engine
 
@@ -145,3 +187,17 @@ class SqlStore(
 
     def _default_location(self, experiment_id: int) -> str:
         return to_stored(join_location(self.artifact_root, str(experiment_id)), self._store_root)
+
+
+def _same_twice(connection: sqlite3.Connection) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+    return connection, connection
+
+
+def _hot_parts(engine: sa.Engine) -> tuple[HotStatements, HotConnections]:
+    """The hot path's statements and connections on an engine."""
+    if engine.dialect.name == "sqlite":
+        hot = HotStatements.for_sqlite()
+        begin: str | None = "BEGIN IMMEDIATE"
+    else:
+        hot, begin = HotStatements.compiled(engine.dialect), None
+    return hot, HotConnections(lambda: _engine.detached_connection(engine), begin)

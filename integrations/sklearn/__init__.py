@@ -25,12 +25,12 @@ class SklearnIntegration(Integration):
     def patch(self, patcher: Patcher) -> None:
         """Patch scikit-learn's training methods (and the companion modules) via ``patcher``."""
         from autolog.integrations.sklearn._patching import install
-        from autolog.integrations.sklearn._warmup import prefetch_store
 
         from autolog.context import prefetch
 
-        prefetch()  # git state in a background thread, ready for the first fit
-        prefetch_store()  # SQLAlchemy and the store object too
+        # git state in a background thread, ready for the first fit. The store needs no such
+        # head start: its first write goes through stdlib sqlite3, without SQLAlchemy.
+        prefetch()
         install(patcher)
 
     def evaluates(self, model: object) -> bool:

@@ -37,7 +37,7 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from autolog.engine import in_training_call
-from autolog.store import _engine
+from autolog.store import _sqlite
 from autolog.tracking._heartbeat import KEEPER
 from tests.reliability.conftest import (
     assert_same_fit,
@@ -199,7 +199,7 @@ _LOCKER = textwrap.dedent("""
 
 def test_database_locked_longer_than_the_busy_timeout(tmp_path, lenient, monkeypatch):
     """Promise: another process holding the write lock past the busy timeout never breaks the fit."""
-    monkeypatch.setattr(_engine, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(_sqlite, "BUSY_TIMEOUT_S", 0.2)
     store_dir = tmp_path / "store"
     lockers = []
 
@@ -222,7 +222,7 @@ def test_database_locked_longer_than_the_busy_timeout(tmp_path, lenient, monkeyp
 
 def test_database_locked_before_the_run_starts(tmp_path, lenient, monkeypatch):
     """Promise: a store locked past the busy timeout when the run would be created costs the run, not the fit."""
-    monkeypatch.setattr(_engine, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(_sqlite, "BUSY_TIMEOUT_S", 0.2)
     store_dir = tmp_path / "store"
     with autologging(store_dir):
         LogisticRegression(max_iter=300).fit(X, y)  # the store exists

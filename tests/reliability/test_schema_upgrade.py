@@ -8,7 +8,7 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from autolog.store import SqlStore, _engine, _schema
+from autolog.store import SqlStore, _engine, _schema, _sqlite
 
 RUN_A, RUN_B = "a" * 32, "b" * 32
 
@@ -30,7 +30,7 @@ def _old_store(db_uri: str, revision: str, artifact_root: str) -> None:
     path = _engine.sqlite_path(db_uri)
     if path:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-    engine = _engine.create_engine(_engine.normalize_db_uri(db_uri))
+    engine = _engine.create_engine(_sqlite.normalize_db_uri(db_uri))
     with _engine.write_transaction(engine) as connection:
         config = Config()
         config.set_main_option("script_location", _engine._MIGRATIONS_DIR)

@@ -23,7 +23,7 @@ import autolog
 from autolog.entities import ModelRecord
 from autolog.exceptions import ConflictError, ModelIntegrityError
 from autolog.models import PICKLE_FORMATS, DisallowedFormatError, load_model, log_model
-from autolog.store import SqlStore, _engine, _schema
+from autolog.store import SqlStore, _engine, _schema, _sqlite
 
 X, y = load_iris(return_X_y=True)
 
@@ -149,7 +149,7 @@ def _migrate(db_uri, direction, revision):
     from alembic import command
     from alembic.config import Config
 
-    engine = _engine.create_engine(_engine.normalize_db_uri(db_uri))
+    engine = _engine.create_engine(_sqlite.normalize_db_uri(db_uri))
     with _engine.write_transaction(engine) as connection:
         config = Config()
         config.set_main_option("script_location", _engine._MIGRATIONS_DIR)

@@ -17,12 +17,12 @@ def _upgrade_to(db_uri: str, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from autolog.store import _engine
+    from autolog.store import _engine, _sqlite
 
     path = _engine.sqlite_path(db_uri)
     if path:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-    engine = _engine.create_engine(_engine.normalize_db_uri(db_uri))
+    engine = _engine.create_engine(_sqlite.normalize_db_uri(db_uri))
     with _engine.write_transaction(engine) as connection:
         config = Config()
         config.set_main_option("script_location", _engine._MIGRATIONS_DIR)

@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-02
 
-See ``autolog/store/_server_schema.py``. Tokens are stored as SHA-256 hashes only.
+See the server tables in ``autolog/store/_schema.py``. Tokens are stored as SHA-256 hashes only.
 """
 
 import sqlalchemy as sa
