@@ -350,6 +350,10 @@ def _probability_metrics(estimator, X, y_true, weights, proba, collected) -> dic
     proba = np.asarray(_estimator_call(estimator.predict_proba, X) if proba is None else proba, dtype=float)
     if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes) or len(classes) < 2:
         return {}
+    if not np.all(np.isfinite(proba)):
+        # e.g. KNeighborsClassifier with weights=1/distance on its own training points (0/0):
+        # scikit-learn's log_loss and roc_auc_score refuse NaN, so no metric and no curve.
+        return {}
     true_columns = _column_of_each_label(classes, y_true)
     if true_columns is None:
         return {}  # a training label the estimator does not know: metrics undefined

@@ -1,6 +1,7 @@
 """The safety contract on real scikit-learn: results unchanged, patches reversible, estimators intact."""
 
 import inspect
+import json
 import os
 import pickle
 import threading
@@ -285,3 +286,23 @@ def test_a_users_scorer_is_not_called_for_the_training_score(store):
     assert counts[0] == counts[1] == 4
     (run,) = runs_of(store)
     assert "training_score" not in run.data.metrics and "training_accuracy_score" in run.data.metrics
+
+
+def test_nan_probabilities_cost_only_the_probability_metrics_and_curves(store):
+    # scikit-learn's test_kneighbors_classifier[_weight_func]: weights 1/distance on the training
+    # points themselves (distance 0) give NaN probabilities; the plot JSON refused them.
+    from sklearn.neighbors import KNeighborsClassifier
+
+    def inverse_distance(distances):
+        with np.errstate(divide="ignore"):
+            return 1.0 / distances
+
+    X2, y2 = make_classification(n_samples=40, n_features=5, random_state=0)
+    model = KNeighborsClassifier(n_neighbors=5, weights=inverse_distance).fit(X2, y2)  # strict: no raise
+    assert np.isnan(model.predict_proba(X2)).any()
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED" and "training_accuracy_score" in run.data.metrics
+    assert "training_log_loss" not in run.data.metrics and "training_roc_auc" not in run.data.metrics
+    with open(store.download_artifacts(run.info.run_id, "evaluation/training.json")) as handle:
+        plots = json.load(handle)
+    assert "confusion_matrix" in plots and "roc_curve" not in plots and "calibration_curve" not in plots
