@@ -306,3 +306,23 @@ def test_nan_probabilities_cost_only_the_probability_metrics_and_curves(store):
     with open(store.download_artifacts(run.info.run_id, "evaluation/training.json")) as handle:
         plots = json.load(handle)
     assert "confusion_matrix" in plots and "roc_curve" not in plots and "calibration_curve" not in plots
+
+
+def test_a_mock_param_is_logged_by_its_type_and_never_called(store):
+    # scikit-learn's test_raw_predict_is_called_with_custom_scorer: scoring=Mock(...). A Mock
+    # answers get_params too (with another Mock), which broke the params' stable text.
+    from unittest.mock import Mock
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.metrics import get_scorer
+
+    from autolog.engine import stable_repr
+
+    scorer = Mock(side_effect=get_scorer("neg_median_absolute_error"))
+    assert stable_repr(scorer) == "unittest.mock.Mock()"
+    rng = np.random.RandomState(0)
+    X2, y2 = rng.randn(100, 4), rng.randn(100)
+    HistGradientBoostingRegressor(max_iter=2, early_stopping=True, random_state=0, scoring=scorer).fit(X2, y2)
+    assert scorer.call_count == 6  # scikit-learn's own calls only (train and validation, 3 times)
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED" and run.data.params["scoring"] == "unittest.mock.Mock()"
