@@ -7,6 +7,7 @@ from typing import Any
 
 from autolog.integrations.sklearn import _search
 from autolog.integrations.sklearn._coverage import is_covered
+from autolog.integrations.sklearn._metrics import user_code_sees_calls
 
 from autolog._core._constants import FAILURE_TAG
 from autolog.engine import (
@@ -133,6 +134,8 @@ class SklearnFitRecorder(FitRecorder):
             # With metadata routing, predict/score may need metadata we cannot pass: MLflow's calls
             # would differ from the user's, and estimators that record their calls would see ours.
             return
+        if user_code_sees_calls(self.estimator):
+            return  # the user's own predict/score (a counter, a Mock) would count autolog's calls
         if _search.is_search(self.estimator) and not hasattr(self.estimator, "best_estimator_"):
             return  # refit=False: the search cannot predict or score
         collected: dict = {}

@@ -326,3 +326,51 @@ def test_a_mock_param_is_logged_by_its_type_and_never_called(store):
     assert scorer.call_count == 6  # scikit-learn's own calls only (train and validation, 3 times)
     (run,) = runs_of(store)
     assert run.info.status == "FINISHED" and run.data.params["scoring"] == "unittest.mock.Mock()"
+
+
+def test_a_subclass_counting_its_predict_calls_sees_none_of_autologs(store):
+    # scikit-learn's test_multimetric_scorer_calls_method_once_*: a subclass counts its calls.
+    from sklearn.tree import DecisionTreeRegressor
+
+    calls = []
+
+    class CountingTree(DecisionTreeRegressor):
+        def predict(self, X, check_input=True):
+            calls.append(len(X))
+            return super().predict(X, check_input)
+
+    X2, y2 = np.arange(10.0).reshape(5, 2), np.array([0.0, 1, 1, 1, 0])
+    CountingTree().fit(X2, y2)
+    assert calls == []
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED" and run.data.params["criterion"] == "squared_error"
+    assert not any(key.startswith("training_") for key in run.data.metrics)
+
+
+def test_a_method_mocked_on_the_instance_sees_none_of_autologs_calls(store):
+    # scikit-learn's test_early_stopping_with_sample_weights: est._raw_predict = Mock(...).
+    from unittest.mock import Mock
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.RandomState(0)
+    X2, y2 = rng.randn(100, 4), rng.randn(100)
+    model = HistGradientBoostingRegressor(max_iter=2, random_state=0)
+    model._raw_predict = Mock(side_effect=model._raw_predict)
+    model.fit(X2, y2)
+    assert model._raw_predict.call_count == 0
+    (run,) = runs_of(store)
+    assert not any(key.startswith("training_") for key in run.data.metrics)
+    HistGradientBoostingRegressor(max_iter=2, random_state=0).fit(X2, y2)  # no Mock: metrics
+    assert sorted("training_r2_score" in run.data.metrics for run in runs_of(store)) == [False, True]
+
+
+def test_a_scikit_learn_estimator_unchanged_still_gets_training_metrics():
+    from autolog.integrations.sklearn._metrics import user_code_sees_calls
+    from sklearn.svm import SVC
+
+    assert not user_code_sees_calls(make_pipeline(StandardScaler(), LogisticRegression()))
+    from sklearn.linear_model import SGDClassifier
+
+    assert not user_code_sees_calls(SGDClassifier(loss="log_loss").fit(X, y))  # available_if
+    assert not user_code_sees_calls(GridSearchCV(SVC(), {"C": [1]}, cv=2).fit(X, y))
