@@ -374,3 +374,22 @@ def test_a_scikit_learn_estimator_unchanged_still_gets_training_metrics():
 
     assert not user_code_sees_calls(SGDClassifier(loss="log_loss").fit(X, y))  # available_if
     assert not user_code_sees_calls(GridSearchCV(SVC(), {"C": [1]}, cv=2).fit(X, y))
+
+
+def test_metadata_requested_for_predict_means_no_training_metrics(store):
+    # scikit-learn's test_setting_request_on_sub_estimator_removes_error[BaggingRegressor]: a
+    # sub-estimator requests sample_weight in predict and records every predict call.
+    import sklearn
+    from sklearn.ensemble import BaggingRegressor
+    from sklearn.tests.metadata_routing_common import ConsumingRegressor, _Registry
+
+    rng = np.random.RandomState(0)
+    X2, y2 = rng.randn(30, 3), rng.randn(30)
+    registry = _Registry()
+    with sklearn.config_context(enable_metadata_routing=True):
+        inner = ConsumingRegressor(registry=registry).set_predict_request(sample_weight=True)
+        BaggingRegressor(inner, n_estimators=2, random_state=0).fit(X2, y2)
+        assert registry and all("predict" not in getattr(e, "_records", {}) for e in registry)
+        BaggingRegressor(LinearRegression(), n_estimators=2, random_state=0).fit(X2, y2)  # requests none
+    runs = runs_of(store)
+    assert sorted("training_r2_score" in run.data.metrics for run in runs) == [False, True]
