@@ -345,7 +345,11 @@ def _token(value: Any) -> bytes:
         return b"f" + float.__repr__(value).encode()
     if isinstance(value, bytes):
         return b"y" + value
-    return b"p" + pickle.dumps(value, protocol=4)
+    try:
+        return b"p" + pickle.dumps(value, protocol=4)
+    except Exception:  # a local class, a lock: its type is all we can name stably
+        kind = type(value)
+        return b"t" + f"{kind.__module__}.{kind.__qualname__}".encode("utf-8", "surrogatepass")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from autolog.engine._contract import warn_once
 _MAX_DEPTH = 6
 _MAX_LISTED_ARRAY_ITEMS = 16
 _NO_DEFAULT = object()
+_MOCK_ID = re.compile(r"\bid='\d+'")  # unittest.mock's repr: <Mock id='140...'>
 
 
 class _DefaultParamsCache(StatePart):
@@ -144,7 +145,8 @@ def _numpy_repr(value: Any, depth: int) -> str:
 
 
 def _is_estimator(value: Any) -> bool:
-    return hasattr(value, "get_params") and not isinstance(value, type)
+    # Looked up on the class: a ``unittest.mock.Mock`` answers every attribute, get_params too.
+    return callable(getattr(type(value), "get_params", None)) and not isinstance(value, type)
 
 
 def _estimator_repr(estimator: Any, depth: int) -> str:
@@ -182,6 +184,6 @@ def _default_params(cls: type[object]) -> dict:
 
 def _object_repr(value: Any) -> str:
     text = repr(value)
-    if " at 0x" in text or " object at " in text:
+    if " at 0x" in text or " object at " in text or _MOCK_ID.search(text):
         return qualified_name(type(value)) + "()"
     return text

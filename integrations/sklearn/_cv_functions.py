@@ -79,7 +79,9 @@ def _cv_wrapper(function_name: str, original: Callable[..., Any]) -> Callable[..
             original,
             args,
             kwargs,
-            lambda: CrossValidationRecorder(function_name, signature, args, kwargs),
+            lambda: CrossValidationRecorder(
+                function_name, signature, args, kwargs, getattr(original, "_skl_parameter_constraints", None)
+            ),
         )
 
     return cv_wrapper
@@ -99,15 +101,25 @@ class CrossValidationRecorder(TrainingRecorder):
         The function's signature, to read the user's arguments by name.
     args, kwargs :
         The user's arguments (only read).
+    constraints : dict or None
+        scikit-learn's ``validate_params`` constraints of the function, checked before a run starts.
     """
 
     kind = "sklearn: cross-validation"
 
-    def __init__(self, function_name: str, signature: inspect.Signature, args: tuple, kwargs: dict):
+    def __init__(
+        self,
+        function_name: str,
+        signature: inspect.Signature,
+        args: tuple,
+        kwargs: dict,
+        constraints: dict | None = None,
+    ):
         self.function_name = function_name
         self.signature = signature
         self.args = args
         self.kwargs = kwargs
+        self.constraints = constraints
 
     def _arguments(self) -> dict[str, Any] | None:
         try:
@@ -115,6 +127,12 @@ class CrossValidationRecorder(TrainingRecorder):
         except TypeError:
             return None  # the user's call is invalid: scikit-learn raises its own error
         bound.apply_defaults()
+        variadic = {
+            p.name for p in self.signature.parameters.values() if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        checked = {name: value for name, value in bound.arguments.items() if name not in variadic}
+        if not _valid_parameters(self.constraints, checked, self.function_name):
+            return None
         return bound.arguments
 
     def run_spec(self) -> RunSpec | None:
@@ -149,6 +167,29 @@ class CrossValidationRecorder(TrainingRecorder):
         metrics = list(METRIC_BUILDERS[self.function_name](result, self.arguments))
         if metrics:
             _log_batch(run, metrics)
+
+
+def _valid_parameters(constraints: dict | None, arguments: dict, function_name: str) -> bool:
+    """scikit-learn's own ``validate_params`` check of the call, as its wrapper makes it.
+
+    False (no run) where scikit-learn will raise ``InvalidParameterError``: the user gets that
+    error unchanged, before autolog reads an argument of a type the function refuses.
+    """
+    if constraints is None:
+        return True
+    try:
+        import sklearn
+        from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
+    except ImportError:  # another scikit-learn layout: the call itself validates
+        return True
+    if sklearn.get_config().get("skip_parameter_validation", False):
+        return True
+    params = {name: value for name, value in arguments.items() if name not in ("self", "cls")}
+    try:
+        validate_parameter_constraints(constraints, params, caller_name=function_name)
+    except InvalidParameterError:
+        return False
+    return True
 
 
 def fit_run_spec(estimator: Any, function_name: str, X: Any, y: Any) -> RunSpec:

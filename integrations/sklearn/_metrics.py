@@ -120,6 +120,44 @@ def _scores_with_user_callable(estimator: Any) -> bool:
     return callable(scoring) and not type(scoring).__module__.startswith("sklearn.")
 
 
+# What training metrics call on the fitted estimator itself.
+_CALLED_METHODS = ("predict", "predict_proba", "score")
+
+
+def user_code_sees_calls(estimator: Any) -> bool:
+    """Whether the user's own code would see the training metrics' calls on ``estimator``.
+
+    True when a method is replaced on the instance (a ``Mock``, a spy: scikit-learn's
+    ``predict`` calls ``self._raw_predict``), or when a subclass outside scikit-learn's library
+    (user code, scikit-learn's own tests included) overrides
+    ``predict``/``predict_proba``/``score`` (a counter, a log line): the user counts on their
+    own calls only, so autolog logs no training metrics for such a fit.
+    """
+    cls = type(estimator)
+    try:
+        own = vars(estimator)
+    except TypeError:  # __slots__
+        own = {}
+    for name, value in own.items():
+        if callable(value) and _is_method(inspect.getattr_static(cls, name, None)):
+            return True
+    for name in _CALLED_METHODS:
+        owner = next((klass for klass in cls.__mro__ if name in vars(klass)), None)
+        if owner is not None and not _library_module(owner.__module__):
+            return True
+    return False
+
+
+def _library_module(name: str) -> bool:
+    """scikit-learn's library code; its test modules are user code (they count calls too)."""
+    return name.startswith("sklearn.") and ".tests." not in name and not name.endswith(".tests")
+
+
+def _is_method(attribute: Any) -> bool:
+    """A function defined on the class, also under ``available_if`` (its ``fn``)."""
+    return inspect.isfunction(attribute) or inspect.isfunction(getattr(attribute, "fn", None))
+
+
 def _may_score(sample_weight: Any) -> bool:
     """With metadata routing on, ``score(..., sample_weight=)`` raises unless the user requested
     it; MLflow's weighted ``training_score`` is then left out rather than computed unweighted."""
@@ -349,6 +387,10 @@ def _probability_metrics(estimator, X, y_true, weights, proba, collected) -> dic
     classes = np.asarray(getattr(estimator, "classes_", []))
     proba = np.asarray(_estimator_call(estimator.predict_proba, X) if proba is None else proba, dtype=float)
     if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes) or len(classes) < 2:
+        return {}
+    if not np.all(np.isfinite(proba)):
+        # e.g. KNeighborsClassifier with weights=1/distance on its own training points (0/0):
+        # scikit-learn's log_loss and roc_auc_score refuse NaN, so no metric and no curve.
         return {}
     true_columns = _column_of_each_label(classes, y_true)
     if true_columns is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from autolog.integrations.sklearn import _search
 from autolog.integrations.sklearn._coverage import is_covered
+from autolog.integrations.sklearn._metrics import user_code_sees_calls
 
 from autolog._core._constants import FAILURE_TAG
 from autolog.engine import (
@@ -129,10 +130,12 @@ class SklearnFitRecorder(FitRecorder):
 
         if self.X is None or self.y is None:
             return
-        if self.routed_metadata:
+        if self.routed_metadata or _requests_prediction_metadata(self.estimator):
             # With metadata routing, predict/score may need metadata we cannot pass: MLflow's calls
             # would differ from the user's, and estimators that record their calls would see ours.
             return
+        if user_code_sees_calls(self.estimator):
+            return  # the user's own predict/score (a counter, a Mock) would count autolog's calls
         if _search.is_search(self.estimator) and not hasattr(self.estimator, "best_estimator_"):
             return  # refit=False: the search cannot predict or score
         collected: dict = {}
@@ -150,6 +153,28 @@ class SklearnFitRecorder(FitRecorder):
             run.log_text(_search.cv_results_csv(search.cv_results_), _search.CV_RESULTS_ARTIFACT)
         _search.log_child_runs(run, search, self.options.max_tuning_runs, self.context_tags)
         attempt("sklearn: search plots", _log_search_plot, run, search)
+
+
+_PREDICTION_METHODS = ("predict", "predict_proba", "score")
+
+
+def _requests_prediction_metadata(estimator: Any) -> bool:
+    """With metadata routing on: whether the estimator, or anything it routes to (a step, a
+    scorer), requests metadata in ``predict``/``predict_proba``/``score``; autolog's calls could
+    not pass it, and a consumer recording its calls would see one without it."""
+    if not _routing_enabled():
+        return False
+    try:
+        from sklearn.utils.metadata_routing import get_routing_for_object
+
+        routing = get_routing_for_object(estimator)
+        for method in _PREDICTION_METHODS:
+            names = routing._get_param_names(method=method, return_alias=True, ignore_self_request=False)
+            if names and routing.consumes(method=method, params=names):
+                return True
+    except Exception:  # an estimator without (valid) routing: scikit-learn's calls decide
+        return False
+    return False
 
 
 def _sklearn_version() -> str:

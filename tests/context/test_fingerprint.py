@@ -79,6 +79,18 @@ def test_object_arrays_distinguish_types_and_boundaries():
     assert digest(mixed) == digest(mixed.copy())
 
 
+def test_unpicklable_objects_hash_by_type():
+    # scikit-learn's test_function_param_validation passes a test-local BadType instance as X.
+    import threading
+
+    class Local:
+        pass
+
+    assert digest(np.array([Local()], dtype=object)) == digest(np.array([Local()], dtype=object))
+    assert digest(np.array([Local()], dtype=object)) != digest(np.array([threading.Lock()], dtype=object))
+    assert digest(np.array([Local(), 1], dtype=object)) != digest(np.array([Local(), 2], dtype=object))
+
+
 def test_lists_and_ragged_lists():
     assert digest([[1, 2], [3, 4]]) == digest(np.array([[1, 2], [3, 4]]))
     ragged = [[1, 2], [3]]

@@ -254,3 +254,33 @@ def test_patched_functions_pickle_and_unpatch_restores_them(tracking_dir):
         enable_autolog(disable=True)
     for (module_name, name), original in originals.items():
         assert vars(__import__(module_name, fromlist=["_"]))[name] is original
+
+
+class _BadType:
+    """Like scikit-learn's test_public_functions.BadType: a local-ish class plain pickle refuses."""
+
+    def __reduce__(self):
+        raise pickle.PicklingError("not picklable")
+
+
+@pytest.mark.parametrize("function_name", CV_FUNCTIONS)
+@pytest.mark.parametrize("param", ["X", "cv", "param_range"])
+def test_an_invalid_parameter_raises_scikit_learns_own_error_and_makes_no_run(
+    client, data, function_name, param
+):
+    # scikit-learn's test_function_param_validation: each param of a wrong type in turn.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = data
+    kwargs = {"estimator": LogisticRegression(), "X": X, "y": y, param: _BadType()}
+    if function_name == "validation_curve":
+        kwargs.setdefault("param_name", "C")
+        kwargs.setdefault("param_range", [1.0, 2.0])
+    elif param == "param_range":
+        return
+    with pytest.raises(InvalidParameterError) as with_autolog:
+        getattr(sklearn.model_selection, function_name)(**kwargs)
+    with pytest.raises(InvalidParameterError) as without:
+        unpatched(function_name, **kwargs)
+    assert str(with_autolog.value) == str(without.value)
+    assert list(client.search_runs(["0"])) == []

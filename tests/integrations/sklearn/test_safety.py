@@ -1,6 +1,7 @@
 """The safety contract on real scikit-learn: results unchanged, patches reversible, estimators intact."""
 
 import inspect
+import json
 import os
 import pickle
 import threading
@@ -285,3 +286,110 @@ def test_a_users_scorer_is_not_called_for_the_training_score(store):
     assert counts[0] == counts[1] == 4
     (run,) = runs_of(store)
     assert "training_score" not in run.data.metrics and "training_accuracy_score" in run.data.metrics
+
+
+def test_nan_probabilities_cost_only_the_probability_metrics_and_curves(store):
+    # scikit-learn's test_kneighbors_classifier[_weight_func]: weights 1/distance on the training
+    # points themselves (distance 0) give NaN probabilities; the plot JSON refused them.
+    from sklearn.neighbors import KNeighborsClassifier
+
+    def inverse_distance(distances):
+        with np.errstate(divide="ignore"):
+            return 1.0 / distances
+
+    X2, y2 = make_classification(n_samples=40, n_features=5, random_state=0)
+    model = KNeighborsClassifier(n_neighbors=5, weights=inverse_distance).fit(X2, y2)  # strict: no raise
+    assert np.isnan(model.predict_proba(X2)).any()
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED" and "training_accuracy_score" in run.data.metrics
+    assert "training_log_loss" not in run.data.metrics and "training_roc_auc" not in run.data.metrics
+    with open(store.download_artifacts(run.info.run_id, "evaluation/training.json")) as handle:
+        plots = json.load(handle)
+    assert "confusion_matrix" in plots and "roc_curve" not in plots and "calibration_curve" not in plots
+
+
+def test_a_mock_param_is_logged_by_its_type_and_never_called(store):
+    # scikit-learn's test_raw_predict_is_called_with_custom_scorer: scoring=Mock(...). A Mock
+    # answers get_params too (with another Mock), which broke the params' stable text.
+    from unittest.mock import Mock
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.metrics import get_scorer
+
+    from autolog.engine import stable_repr
+
+    scorer = Mock(side_effect=get_scorer("neg_median_absolute_error"))
+    assert stable_repr(scorer) == "unittest.mock.Mock()"
+    rng = np.random.RandomState(0)
+    X2, y2 = rng.randn(100, 4), rng.randn(100)
+    HistGradientBoostingRegressor(max_iter=2, early_stopping=True, random_state=0, scoring=scorer).fit(X2, y2)
+    assert scorer.call_count == 6  # scikit-learn's own calls only (train and validation, 3 times)
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED" and run.data.params["scoring"] == "unittest.mock.Mock()"
+
+
+def test_a_subclass_counting_its_predict_calls_sees_none_of_autologs(store):
+    # scikit-learn's test_multimetric_scorer_calls_method_once_*: a subclass counts its calls.
+    from sklearn.tree import DecisionTreeRegressor
+
+    calls = []
+
+    class CountingTree(DecisionTreeRegressor):
+        def predict(self, X, check_input=True):
+            calls.append(len(X))
+            return super().predict(X, check_input)
+
+    X2, y2 = np.arange(10.0).reshape(5, 2), np.array([0.0, 1, 1, 1, 0])
+    CountingTree().fit(X2, y2)
+    assert calls == []
+    (run,) = runs_of(store)
+    assert run.info.status == "FINISHED" and run.data.params["criterion"] == "squared_error"
+    assert not any(key.startswith("training_") for key in run.data.metrics)
+
+
+def test_a_method_mocked_on_the_instance_sees_none_of_autologs_calls(store):
+    # scikit-learn's test_early_stopping_with_sample_weights: est._raw_predict = Mock(...).
+    from unittest.mock import Mock
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.RandomState(0)
+    X2, y2 = rng.randn(100, 4), rng.randn(100)
+    model = HistGradientBoostingRegressor(max_iter=2, random_state=0)
+    model._raw_predict = Mock(side_effect=model._raw_predict)
+    model.fit(X2, y2)
+    assert model._raw_predict.call_count == 0
+    (run,) = runs_of(store)
+    assert not any(key.startswith("training_") for key in run.data.metrics)
+    HistGradientBoostingRegressor(max_iter=2, random_state=0).fit(X2, y2)  # no Mock: metrics
+    assert sorted("training_r2_score" in run.data.metrics for run in runs_of(store)) == [False, True]
+
+
+def test_a_scikit_learn_estimator_unchanged_still_gets_training_metrics():
+    from autolog.integrations.sklearn._metrics import user_code_sees_calls
+    from sklearn.svm import SVC
+
+    assert not user_code_sees_calls(make_pipeline(StandardScaler(), LogisticRegression()))
+    from sklearn.linear_model import SGDClassifier
+
+    assert not user_code_sees_calls(SGDClassifier(loss="log_loss").fit(X, y))  # available_if
+    assert not user_code_sees_calls(GridSearchCV(SVC(), {"C": [1]}, cv=2).fit(X, y))
+
+
+def test_metadata_requested_for_predict_means_no_training_metrics(store):
+    # scikit-learn's test_setting_request_on_sub_estimator_removes_error[BaggingRegressor]: a
+    # sub-estimator requests sample_weight in predict and records every predict call.
+    import sklearn
+    from sklearn.ensemble import BaggingRegressor
+    from sklearn.tests.metadata_routing_common import ConsumingRegressor, _Registry
+
+    rng = np.random.RandomState(0)
+    X2, y2 = rng.randn(30, 3), rng.randn(30)
+    registry = _Registry()
+    with sklearn.config_context(enable_metadata_routing=True):
+        inner = ConsumingRegressor(registry=registry).set_predict_request(sample_weight=True)
+        BaggingRegressor(inner, n_estimators=2, random_state=0).fit(X2, y2)
+        assert registry and all("predict" not in getattr(e, "_records", {}) for e in registry)
+        BaggingRegressor(LinearRegression(), n_estimators=2, random_state=0).fit(X2, y2)  # requests none
+    runs = runs_of(store)
+    assert sorted("training_r2_score" in run.data.metrics for run in runs) == [False, True]
