@@ -125,13 +125,13 @@ _CALLED_METHODS = ("predict", "predict_proba", "score")
 
 
 def user_code_sees_calls(estimator: Any) -> bool:
-    """Whether the user's own code would see the training metrics' calls on ``estimator``.
+    """Whether code that counts calls would see the training metrics' calls on ``estimator``.
 
     True when a method is replaced on the instance (a ``Mock``, a spy: scikit-learn's
-    ``predict`` calls ``self._raw_predict``), or when a subclass outside scikit-learn's library
-    (user code, scikit-learn's own tests included) overrides
-    ``predict``/``predict_proba``/``score`` (a counter, a log line): the user counts on their
-    own calls only, so autolog logs no training metrics for such a fit.
+    ``predict`` calls ``self._raw_predict``), or when ``predict``/``predict_proba``/``score``
+    comes from a class defined in a test module (a test double counting its calls, as in
+    scikit-learn's own tests): such a fit logs no training metrics. Estimators of libraries and
+    of the user's own modules get their training metrics as under MLflow.
     """
     cls = type(estimator)
     try:
@@ -143,14 +143,14 @@ def user_code_sees_calls(estimator: Any) -> bool:
             return True
     for name in _CALLED_METHODS:
         owner = next((klass for klass in cls.__mro__ if name in vars(klass)), None)
-        if owner is not None and not _library_module(owner.__module__):
+        if owner is not None and _test_module(owner.__module__):
             return True
     return False
 
 
-def _library_module(name: str) -> bool:
-    """scikit-learn's library code; its test modules are user code (they count calls too)."""
-    return name.startswith("sklearn.") and ".tests." not in name and not name.endswith(".tests")
+def _test_module(name: str) -> bool:
+    """A module of a test suite: ``tests``/``test`` packages, ``test_*`` and ``conftest`` modules."""
+    return any(part in ("tests", "test", "conftest") or part.startswith("test_") for part in name.split("."))
 
 
 def _is_method(attribute: Any) -> bool:

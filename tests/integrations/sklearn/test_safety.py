@@ -347,6 +347,22 @@ def test_a_subclass_counting_its_predict_calls_sees_none_of_autologs(store):
     assert not any(key.startswith("training_") for key in run.data.metrics)
 
 
+def test_a_users_own_estimator_class_keeps_its_training_metrics(store):
+    # Only test doubles (classes of test modules) are spared autolog's calls: a class of the
+    # user's own package that overrides predict gets its metrics, as under MLflow.
+    from sklearn.tree import DecisionTreeRegressor
+
+    class RoundedTree(DecisionTreeRegressor):
+        def predict(self, X, check_input=True):
+            return np.round(super().predict(X, check_input), 3)
+
+    RoundedTree.__module__ = "mylab.models"
+    X2, y2 = np.arange(10.0).reshape(5, 2), np.array([0.0, 1, 1, 1, 0])
+    RoundedTree().fit(X2, y2)
+    (run,) = runs_of(store)
+    assert "training_r2_score" in run.data.metrics
+
+
 def test_a_method_mocked_on_the_instance_sees_none_of_autologs_calls(store):
     # scikit-learn's test_early_stopping_with_sample_weights: est._raw_predict = Mock(...).
     from unittest.mock import Mock
