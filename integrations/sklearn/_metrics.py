@@ -110,14 +110,16 @@ def _sample_weights(sample_weight: Any, y: Any) -> Any:
 def _scores_with_user_callable(estimator: Any) -> bool:
     """Whether ``estimator.score`` would call a scorer the user wrote (its ``scoring`` param):
     the user's own object sees every call (a counting mock, a logging scorer), so autolog does
-    not add one. scikit-learn's scorers (``make_scorer``, ``get_scorer``) are called as usual."""
+    not add one. scikit-learn's scorers (``make_scorer``, ``get_scorer``) are called as usual;
+    a scorer class of a test module (scikit-learn's own tests included) is the user's."""
     try:
         scoring = estimator.get_params(deep=False).get("scoring")
     except Exception:
         return False
     if scoring is None or isinstance(scoring, (str, list, tuple, set, dict)):
         return False
-    return callable(scoring) and not type(scoring).__module__.startswith("sklearn.")
+    module = type(scoring).__module__
+    return callable(scoring) and (not module.startswith("sklearn.") or _test_module(module))
 
 
 # What training metrics call on the fitted estimator itself.
