@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Profile one autolog operation with cProfile (run with the project's .venv python).
 
-    .venv/bin/python bench/prof.py fit|fit-nomodels|rf|grid|log_metric|log_batch|create_run|
+    .venv/bin/python bench/prof.py fit|fit-nomodels|rf|pipeline|grid|log_metric|log_batch|create_run|
                                       search|digest|import [--n N] [--top 30]
 
 Prints the slowest functions by cumulative time (project frames first, then everything), so a
@@ -109,6 +109,7 @@ def main() -> None:
         "fit": lambda: setup_fit({}),
         "fit-nomodels": lambda: setup_fit({"log_models": False}),
         "rf": lambda: setup_fit({}, "rf"),
+        "pipeline": lambda: setup_fit({}, "pipeline"),
         "grid": setup_grid,
         "search": lambda: setup_search(500, args.fixture),
         "digest": setup_digest,

@@ -105,7 +105,8 @@ def _curves(
     is_positive: np.ndarray, score: np.ndarray, weights: np.ndarray | None
 ) -> tuple[dict, dict] | None:
     """ROC and precision-recall points (scikit-learn's ``roc_curve``/``precision_recall_curve``
-    thresholds: one point per distinct score), down-sampled, with their AUC / average precision."""
+    thresholds: one point per distinct score) where the curves bend, down-sampled, with their
+    AUC / average precision from every point."""
     order = np.argsort(-score, kind="mergesort")
     sorted_score = score[order]
     positive = is_positive[order]
@@ -124,18 +125,49 @@ def _curves(
     recall = true_positives / true_positives[-1]
     recall_from_0 = _after(0.0, recall)
     average_precision = float(np.sum(np.diff(recall_from_0) * precision))
-    roc = {"x": _downsample(fpr), "y": _downsample(tpr), "auc": float(_trapezoid(tpr, fpr))}
+    # The AUC and average precision above use every point; the drawn curves need only the
+    # points where they bend (fewer numbers to round and write, the same picture).
+    on_roc = _after(0, 1 + _roc_corners(true_positives, false_positives))
+    on_pr = _after(0, 1 + _pr_corners(true_positives))
+    roc = {"x": _downsample(fpr[on_roc]), "y": _downsample(tpr[on_roc]), "auc": float(_trapezoid(tpr, fpr))}
     pr = {
-        "x": _downsample(recall_from_0),
-        "y": _downsample(_after(1.0, precision)),
+        "x": _downsample(recall_from_0[on_pr]),
+        "y": _downsample(_after(1.0, precision)[on_pr]),
         "average_precision": average_precision,
     }
     return roc, pr
 
 
-def _after(first: float, values: np.ndarray) -> np.ndarray:
+def _roc_corners(true_positives: np.ndarray, false_positives: np.ndarray) -> np.ndarray:
+    """The thresholds scikit-learn's ``roc_curve(drop_intermediate=True)`` keeps: a point in the
+    middle of equal steps lies on the segment between its neighbours."""
+    if len(true_positives) <= 2:
+        return np.arange(len(true_positives))
+    bends = np.diff(true_positives, 2) != 0
+    bends |= np.diff(false_positives, 2) != 0
+    return np.flatnonzero(_after(True, _before(bends, True)))
+
+
+def _pr_corners(true_positives: np.ndarray) -> np.ndarray:
+    """The thresholds where the precision-recall curve can bend: a point between two others of
+    the same recall lies on the vertical segment joining them."""
+    if len(true_positives) <= 2:
+        return np.arange(len(true_positives))
+    flat = true_positives[1:] == true_positives[:-1]
+    return np.flatnonzero(_after(True, _before(~(flat[:-1] & flat[1:]), True)))
+
+
+def _before(values: np.ndarray, last: Any) -> np.ndarray:
+    """``[*values, last]``."""
+    out = np.empty(len(values) + 1, dtype=values.dtype)
+    out[:-1] = values
+    out[-1] = last
+    return out
+
+
+def _after(first: Any, values: np.ndarray) -> np.ndarray:
     """``[first, *values]`` (``np.r_`` costs ten times more on these short arrays)."""
-    out = np.empty(len(values) + 1)
+    out = np.empty(len(values) + 1, dtype=values.dtype)
     out[0] = first
     out[1:] = values
     return out

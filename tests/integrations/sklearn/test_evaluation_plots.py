@@ -40,16 +40,37 @@ def test_binary_curves_equal_sklearn(weighted):
     # every drawn point lies on sklearn's curve
     on_curve = {(round(a, 6), round(b, 6)) for a, b in zip(fpr, tpr)}
     assert all((a, b) in on_curve for a, b in zip(roc["x"], roc["y"]))
+    if not weighted:  # only the bends are drawn: scikit-learn's default (drop_intermediate) curve
+        fpr, tpr, _ = skm.roc_curve(y, score)
+        assert len(fpr) < len(on_curve) and np.allclose(roc["x"], fpr, atol=1e-6)
+        assert np.allclose(roc["y"], tpr, atol=1e-6)
     (pr,) = data["precision_recall_curve"]
     assert pr["average_precision"] == pytest.approx(
         skm.average_precision_score(y, score, sample_weight=w), rel=1e-9
     )
+    precision, recall, _ = skm.precision_recall_curve(y, score, sample_weight=w, drop_intermediate=False)
+    on_pr_curve = {(round(a, 6), round(b, 6)) for a, b in zip(recall, precision)}
+    drawn = list(zip(pr["x"], pr["y"]))
+    assert all(point in on_pr_curve for point in drawn[1:]) and drawn[0] == (0.0, 1.0)
     expected_cm = skm.confusion_matrix(y, model.predict(X), sample_weight=w)
     assert np.allclose(data["confusion_matrix"]["counts"], expected_cm)
     if not weighted:
         true, predicted = calibration_curve(y, score, n_bins=10)
         assert np.allclose(data["calibration_curve"]["y"], true, atol=1e-6)
         assert np.allclose(data["calibration_curve"]["x"], predicted, atol=1e-6)
+
+
+def test_precision_recall_points_left_out_lie_on_a_drawn_vertical_segment():
+    X, y = make_classification(n_samples=150, n_features=4, flip_y=0.2, random_state=3)
+    model = LogisticRegression().fit(X, y)
+    (pr,) = plots_of(model, X, y)["precision_recall_curve"]
+    precision, recall, _ = skm.precision_recall_curve(y, model.predict_proba(X)[:, 1], drop_intermediate=False)
+    every = {(round(a, 6), round(b, 6)) for a, b in zip(recall, precision)}
+    drawn = set(zip(pr["x"], pr["y"]))
+    left_out = every - drawn
+    assert drawn <= every and len(left_out) > 10
+    for a, b in left_out:  # same recall: between the lowest and highest drawn precision there
+        assert min(p for r, p in drawn if r == a) <= b <= max(p for r, p in drawn if r == a)
 
 
 def test_multiclass_one_curve_per_class_and_importances_by_feature_name():
