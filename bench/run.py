@@ -125,7 +125,7 @@ class Runner:
         for r in range(v.repeats):
             params = v.per_repeat(v.params, r) if v.per_repeat else v.params
             for side in v.sides:  # A B A B ...
-                self.attempt(v, side, params, keep=True)
+                self.attempt(v, side, params | v.side_params.get(side, {}), keep=True)
         self.seconds[v.name] = round(time.time() - t0, 1)
         print(f"[bench] {v.name}: {self.seconds[v.name]} s", flush=True)
 

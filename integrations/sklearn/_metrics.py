@@ -441,20 +441,29 @@ def _roc_auc(proba, true_columns, classes, weights) -> float | None:
     return _ovo_weighted_auc(proba, true_columns, len(classes))
 
 
-def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: int) -> float | None:
-    """scikit-learn's ``_average_multiclass_ovo_score`` with ``average="weighted"``."""
+def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: int) -> float:
+    """scikit-learn's ``_average_multiclass_ovo_score`` with ``average="weighted"``.
+
+    Each pair's AUC, as the Mann-Whitney statistic: the share of (a, b) sample pairs that
+    column ``a`` ranks a-first, ties counting half. Each class's columns are sorted once.
+    """
+    members = [np.flatnonzero(true_columns == label) for label in range(n_classes)]
+    sorted_scores = [np.sort(proba[rows], axis=0) for rows in members]
     scores, prevalence = [], []
     for a in range(n_classes):
         for b in range(a + 1, n_classes):
-            a_mask, b_mask = true_columns == a, true_columns == b
-            pair = a_mask | b_mask
-            a_auc = _binary_auc(a_mask[pair], proba[pair, a], None)
-            b_auc = _binary_auc(b_mask[pair], proba[pair, b], None)
-            if a_auc is None or b_auc is None:
-                return None
+            a_auc = _ranked_first(proba[members[a], a], sorted_scores[b][:, a])
+            b_auc = _ranked_first(proba[members[b], b], sorted_scores[a][:, b])
             scores.append((a_auc + b_auc) / 2)
-            prevalence.append(np.mean(pair))
+            prevalence.append(len(members[a]) + len(members[b]))
     return float(np.average(scores, weights=prevalence))
+
+
+def _ranked_first(positive: np.ndarray, sorted_negative: np.ndarray) -> float:
+    """P(a positive's score exceeds a negative's), ties counting half (both non-empty)."""
+    below = np.searchsorted(sorted_negative, positive, side="left")
+    up_to = np.searchsorted(sorted_negative, positive, side="right")
+    return float((below.sum() + up_to.sum()) / (2 * len(positive) * len(sorted_negative)))
 
 
 def _binary_auc(is_positive: np.ndarray, score: np.ndarray, weights) -> float | None:

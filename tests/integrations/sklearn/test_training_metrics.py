@@ -376,3 +376,18 @@ def test_labels_of_mixed_types_are_counted_not_sorted():
     assert got["training_accuracy_score"] == pytest.approx(np.mean(y_pred == y))
     assert got["training_score"] == pytest.approx(np.mean(y_pred == y))
     assert "training_f1_score" in got
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_vs_one_auc_equals_sklearn_with_ties(seed):
+    from autolog.integrations.sklearn._metrics import _ovo_weighted_auc
+
+    rng = np.random.default_rng(seed)
+    classes = 3 + seed % 3
+    y = np.r_[np.arange(classes), rng.integers(0, classes, 120)]
+    proba = rng.random((len(y), classes)) + 0.05
+    if seed % 2:
+        proba = np.round(proba, 1)  # many tied scores
+    proba /= proba.sum(axis=1, keepdims=True)
+    expected = skm.roc_auc_score(y, proba, multi_class="ovo", average="weighted")
+    assert _ovo_weighted_auc(proba, y, classes) == pytest.approx(expected, abs=1e-12)
