@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +67,15 @@ class RunHandle:
     deferring: bool = field(default=False, repr=False)
     _pending_metrics: list = field(default_factory=list, init=False, repr=False)
     _pending_tags: dict = field(default_factory=dict, init=False, repr=False)
+
+    def deferred_artifact_records(self) -> AbstractContextManager[None]:
+        """A block within which the records of the files this run writes wait for its end
+        (one store transaction with it), where the store supports that; best effort: a store
+        that refuses it leaves the records to be written at once."""
+        try:
+            return self.client.deferred_artifact_records(self.run_id)
+        except Exception:
+            return contextlib.nullcontext()
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         """Log ``metrics`` in one batch (one transaction); non-numeric values are dropped."""

@@ -114,12 +114,13 @@ def _finish(started: tuple[TrainingRecorder | None, RunHandle | None], result: A
     if recorder is None or run is None:
         return
     run.deferring = True  # metrics and tags of log_results go out with the end of the run
-    try:
-        attempt(f"{recorder.kind}: logging results", recorder.log_results, run, result)
-    except BaseException as interrupt:  # Ctrl-C while we log: attempt() lets it through
-        attempt(f"{recorder.kind}: ending the run", _end, run, status_for_exception(interrupt))
-        raise
-    attempt(f"{recorder.kind}: ending the run", _end, run, _FINISHED)
+    with run.deferred_artifact_records():  # and so do the records of the files it writes
+        try:
+            attempt(f"{recorder.kind}: logging results", recorder.log_results, run, result)
+        except BaseException as interrupt:  # Ctrl-C while we log: attempt() lets it through
+            attempt(f"{recorder.kind}: ending the run", _end, run, status_for_exception(interrupt))
+            raise
+        attempt(f"{recorder.kind}: ending the run", _end, run, _FINISHED)
     attempt(f"{recorder.kind}: remembering the run", remember_last_run, run)
     attempt(f"{recorder.kind}: after the run", recorder.after_run, run, result)
 

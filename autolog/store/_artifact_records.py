@@ -6,9 +6,12 @@ store's ``_writer()``/``_reader()`` engines and ``artifact_root``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import time
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from autolog.store._artifact_files import ArtifactRecord
@@ -54,6 +57,20 @@ def upsert_records(dialect):
     return _engine.upsert(dialect, schema.artifact_records, ["run_id", "path"]).values(bound(*columns))
 
 
+_waiting = threading.local()
+
+
+def _pending_rows(store: object) -> dict[str, list[dict]]:
+    """This thread's waiting record rows of ``store``, by run id."""
+    by_store = getattr(_waiting, "by_store", None)
+    if by_store is None:
+        by_store = _waiting.by_store = weakref.WeakKeyDictionary()
+    rows = by_store.get(store)
+    if rows is None:
+        rows = by_store[store] = {}
+    return rows
+
+
 class RunArtifactLedger:
     """An :class:`~autolog.store._artifacts.ArtifactLedger` bound to one run of a store."""
 
@@ -71,6 +88,27 @@ class RunArtifactLedger:
 class ArtifactRecordsMixin(SqlStoreParts):
     """Record and look up the size and sha256 of each artifact file of a run."""
 
+    @contextlib.contextmanager
+    def deferred_artifact_records(self, run_id: str) -> Iterator[None]:
+        """Within this block (in this thread), the records of the run's new files wait and are
+        written by :meth:`finish_run`'s transaction, or in one transaction at the end of the
+        block: an autologged fit's files cost no transaction of their own.
+
+        The files themselves are written at once; lookups of the run's records see the waiting
+        ones. Nested blocks for the same run share the outer one's rows.
+        """
+        pending = _pending_rows(self)
+        if run_id in pending:
+            yield
+            return
+        pending[run_id] = []
+        try:
+            yield
+        finally:
+            rows = pending.pop(run_id)
+            if rows:
+                self._write_artifact_records(rows)
+
     def _record_artifacts(self, run_id: str, records: Sequence[ArtifactRecord]) -> None:
         """Insert or replace the records of files the run's repository just wrote."""
         if not records:
@@ -80,13 +118,46 @@ class ArtifactRecordsMixin(SqlStoreParts):
             {"run_id": run_id, "path": r.path, "size": r.size, "sha256": r.sha256, "written_time": now}
             for r in records
         ]
+        waiting = _pending_rows(self).get(run_id)
+        if waiting is not None:
+            waiting.extend(rows)
+        else:
+            self._write_artifact_records(rows)
+
+    def _write_artifact_records(self, rows: list[dict]) -> None:
         self._hot_writer()
-        statement = self._hot.statement("upsert_artifact_records", upsert_records)
-        with self._hot_connections.write_cursor() as cursor:  # two or three per autologged fit
-            cursor.executemany(statement, rows)
+        with self._hot_connections.write_cursor() as cursor:
+            self._upsert_artifact_records(cursor, rows)
+
+    def _upsert_artifact_records(self, cursor, rows: list[dict]) -> None:
+        cursor.executemany(self._hot.statement("upsert_artifact_records", upsert_records), rows)
+
+    def _take_waiting_records(self, run_id: str) -> list[dict]:
+        """The records waiting for the run's end (see :meth:`deferred_artifact_records`), taken:
+        the caller writes them or puts them back with :meth:`_put_back_waiting_records`."""
+        waiting = _pending_rows(self).get(run_id)
+        if not waiting:
+            return []
+        rows = list(waiting)
+        waiting.clear()
+        return rows
+
+    def _put_back_waiting_records(self, run_id: str, rows: list[dict]) -> None:
+        waiting = _pending_rows(self).get(run_id)
+        if waiting is not None:
+            waiting[:0] = rows
+        elif rows:
+            self._write_artifact_records(rows)
 
     def _artifact_records(self, run_id: str, path: str = "") -> dict[str, ArtifactRecord]:
         """The records of the file ``path`` or of every file under it (all files for ``""``)."""
+        found = self._stored_artifact_records(run_id, path)
+        for row in _pending_rows(self).get(run_id, ()):
+            if not path or row["path"] == path or row["path"].startswith(path + "/"):
+                found[row["path"]] = ArtifactRecord(row["path"], row["size"], row["sha256"])
+        return found
+
+    def _stored_artifact_records(self, run_id: str, path: str) -> dict[str, ArtifactRecord]:
         if path:
             query, values = (
                 _under(),

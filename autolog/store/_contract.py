@@ -31,6 +31,7 @@ Shared rules of every method:
 from __future__ import annotations
 
 import abc
+from contextlib import AbstractContextManager
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
@@ -289,6 +290,13 @@ class Store(abc.ABC):
         ConflictError
             The run is deleted.
         """
+
+    @abc.abstractmethod
+    def deferred_artifact_records(self, run_id: str) -> AbstractContextManager[None]:
+        """A block (in this thread) within which the records of the run's new artifact files may
+        wait for :meth:`finish_run` and be written in its transaction; they are written at the
+        latest when the block ends. Files are written at once either way; lookups of the run's
+        records see the waiting ones."""
 
     @abc.abstractmethod
     def heartbeat(self, run_ids: str | Iterable[str]) -> None:

@@ -299,17 +299,24 @@ class RunsMixin(SqlStoreParts):
         end = now_ms() if end_time is None else _validation.integer(end_time, "end_time")
         self._hot_writer()
         hot = self._hot
-        with self._hot_connections.write_cursor() as cursor:
-            self._check_run_writable(cursor, run_id)
-            if metric_rows:
-                cursor.executemany(hot.insert_metrics, metric_rows)
-                cursor.executemany(hot.upsert_latest, latest_per_key(metric_rows))
-            self._write_tags(cursor, run_id, tag_rows)
-            cursor.execute(
-                hot.update_run(("status", "end_time")),
-                {"status": status, "end_time": end, "where_run_id": run_id},
-            )
-            long_keys = _long_series(cursor, hot, run_id)
+        record_rows = self._take_waiting_records(run_id)  # files written during the fit
+        try:
+            with self._hot_connections.write_cursor() as cursor:
+                self._check_run_writable(cursor, run_id)
+                if metric_rows:
+                    cursor.executemany(hot.insert_metrics, metric_rows)
+                    cursor.executemany(hot.upsert_latest, latest_per_key(metric_rows))
+                self._write_tags(cursor, run_id, tag_rows)
+                if record_rows:
+                    self._upsert_artifact_records(cursor, record_rows)
+                cursor.execute(
+                    hot.update_run(("status", "end_time")),
+                    {"status": status, "end_time": end, "where_run_id": run_id},
+                )
+                long_keys = _long_series(cursor, hot, run_id)
+        except BaseException:
+            self._put_back_waiting_records(run_id, record_rows)
+            raise
         if long_keys:
             self._store_long_envelopes(run_id, long_keys)
 

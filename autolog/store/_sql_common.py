@@ -111,6 +111,15 @@ class SqlStoreParts:
     def _artifact_ledger(self, run_id: str) -> Any:
         raise NotImplementedError
 
+    def _take_waiting_records(self, run_id: str) -> list[dict]:
+        raise NotImplementedError
+
+    def _put_back_waiting_records(self, run_id: str, rows: list[dict]) -> None:
+        raise NotImplementedError
+
+    def _upsert_artifact_records(self, cursor: Any, rows: list[dict]) -> None:
+        raise NotImplementedError
+
     def get_model_version(self, name: str, version: Any) -> Any:
         raise NotImplementedError
 

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from autolog._core._entities import (
@@ -434,6 +435,13 @@ class Client(ModelRegistryCalls):
     def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
         """Copy a local directory's content into the run's artifacts."""
         self.store.artifacts(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
+
+    def deferred_artifact_records(self, run_id: str) -> AbstractContextManager[None]:
+        """A block within which the records of the run's new artifact files wait for
+        :meth:`finish_run`'s transaction (on stores that batch them; see
+        :meth:`autolog.store.Store.deferred_artifact_records`). Autologging writes a fit's
+        files inside one."""
+        return self.store.deferred_artifact_records(run_id)
 
     def log_text(self, run_id: str, text: str, artifact_file: str, *, wait: bool = True) -> None:
         """Write ``text`` (UTF-8) as the artifact ``artifact_file``.

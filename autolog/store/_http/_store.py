@@ -11,6 +11,7 @@ a few per request (``POST .../artifacts/bundle``) once the run exists.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -425,6 +426,11 @@ class HttpStore(Store):
             self._batcher.put(run_id, "f", body, wake=True)
             return
         self._call("POST", f"/runs/{_segment(run_id)}/finish", body, idempotent=False)
+
+    def deferred_artifact_records(self, run_id: str) -> contextlib.AbstractContextManager[None]:
+        """Nothing to defer here: the server records each upload, and a run's background uploads
+        already travel with its model records in one bundle request."""
+        return contextlib.nullcontext()
 
     def _deliver_run(self, run_id: str, rows: RunRows) -> None:
         """One run's queued writes, from the background sender: its creation (with its end in
