@@ -313,9 +313,32 @@ def _predict_is_argmax_of_proba(estimator: Any) -> bool:
     return False
 
 
+# Classes whose ``predict(X)`` is ``classes_`` indexed by the argmax of ``decision_function(X)``
+# (scikit-learn's ``LinearClassifierMixin.predict``; ``scores > 0`` for two classes) and whose
+# ``predict_proba`` is, row by row, a non-decreasing function of those scores (softmax, or the
+# logistic function normalized over the classes): where a row's greatest probability is strictly
+# greatest, its score is too, so the argmax of the probabilities is ``predict``. Rows with a
+# shared (or non-finite) greatest probability are left to ``predict``. Compared as above.
+_ARGMAX_OF_SCORES = (("sklearn.linear_model._logistic", "LogisticRegression"),)
+
+
+def _predict_is_argmax_of_scores(estimator: Any) -> bool:
+    cls = type(estimator)
+    for module_name, class_name in _ARGMAX_OF_SCORES:
+        module = sys.modules.get(module_name)
+        base = getattr(module, class_name, None) if module is not None else None
+        if base is not None and issubclass(cls, base):
+            return all(
+                _unwrapped(getattr(cls, method, None)) is _unwrapped(getattr(base, method, None))
+                for method in ("predict", "predict_proba", "decision_function")
+            )
+    return False
+
+
 def _predict(estimator: Any, X: Any) -> tuple[Any, np.ndarray | None]:
     """``(estimator.predict(X), predict_proba(X) or None)``: ONE pass when predict is its argmax."""
-    if _predict_is_argmax_of_proba(estimator) and _has(estimator, "predict_proba"):
+    exact = _predict_is_argmax_of_proba(estimator)
+    if (exact or _predict_is_argmax_of_scores(estimator)) and _has(estimator, "predict_proba"):
         proba = _estimator_call(estimator.predict_proba, X)
         classes = getattr(estimator, "classes_", None)
         if (
@@ -325,8 +348,22 @@ def _predict(estimator: Any, X: Any) -> tuple[Any, np.ndarray | None]:
             and classes.ndim == 1
             and proba.shape[1] == len(classes)
         ):
-            return classes.take(np.argmax(proba, axis=1), axis=0), proba
+            top = np.argmax(proba, axis=1)
+            predicted = classes.take(top, axis=0)
+            if not exact:
+                _predict_shared_maxima(estimator, X, proba, top, predicted)
+            return predicted, proba
     return _estimator_call(estimator.predict, X), None
+
+
+def _predict_shared_maxima(estimator: Any, X: Any, proba: np.ndarray, top: np.ndarray, predicted: Any) -> None:
+    """``predict`` for the rows whose greatest probability is not strictly greatest (in place)."""
+    best = proba[np.arange(len(proba)), top]
+    unsure = np.flatnonzero((proba >= best[:, None]).sum(axis=1) != 1)
+    if len(unsure):
+        from sklearn.utils import _safe_indexing
+
+        predicted[unsure] = _estimator_call(estimator.predict, _safe_indexing(X, unsure))
 
 
 def _confusion_matrix(true_idx, pred_idx, n_labels: int, weights) -> np.ndarray:

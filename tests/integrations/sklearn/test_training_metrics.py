@@ -391,3 +391,37 @@ def test_one_vs_one_auc_equals_sklearn_with_ties(seed):
     proba /= proba.sum(axis=1, keepdims=True)
     expected = skm.roc_auc_score(y, proba, multi_class="ovo", average="weighted")
     assert _ovo_weighted_auc(proba, y, classes) == pytest.approx(expected, abs=1e-12)
+
+
+def test_logistic_regression_predictions_come_from_its_probabilities_exactly(monkeypatch):
+    """predict is the argmax of predict_proba wherever a row's greatest probability is strictly
+    greatest; only the rows with a shared one are left to predict itself."""
+    import functools
+
+    from autolog.integrations.sklearn._metrics import _predict
+
+    calls = []
+    original = LogisticRegression.predict
+
+    @functools.wraps(original)
+    def counted(self, X):
+        calls.append(len(X))
+        return original(self, X)
+
+    monkeypatch.setattr(LogisticRegression, "predict", counted)
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    Xb, yb = make_classification(n_samples=120, n_features=5, random_state=0)
+    for data, labels in ((X, y), (X, names), (Xb, yb)):
+        model = LogisticRegression(max_iter=500).fit(data, labels)
+        predicted, proba = _predict(model, data)
+        assert proba is not None and calls == []
+        expected = original(model, data)
+        assert predicted.dtype == expected.dtype and (predicted == expected).all()
+    model = LogisticRegression().fit(Xb, yb)
+    model.coef_[:] = 0.0
+    model.intercept_[:] = 0.0
+    model.coef_[0, 0] = 1e-300  # equal probabilities, unequal scores on the rows with X[:, 0] != 0
+    Xb[:3, 0] = 0.0  # three rows with equal scores too
+    predicted, _ = _predict(model, Xb)
+    assert calls == [len(Xb)] and (predicted == original(model, Xb)).all()
