@@ -40,7 +40,7 @@ def _ratio(a: dict | None, m: dict | None) -> float | None:
 def build_rows(rows, samples: dict, errors: dict) -> list[dict]:
     """samples[(variant, side)] -> {key: [values]}; errors[(variant, side)] -> message."""
     out = []
-    plain_lm = summarize(samples.get(("imports-plain", "autolog"), {}).get("sklearn_lm_plain_ms", []))
+    plain_lm = summarize(samples.get(("imports", "autolog"), {}).get("sklearn_lm_plain_ms", []))
     for row in rows:
         a = (
             summarize(samples.get((row.variant, "autolog"), {}).get(row.autolog_key, []))
