@@ -22,7 +22,9 @@ def store_root_of(db_path: str | None) -> str | None:
 
 def is_relative_location(value: str) -> bool:
     """Whether a stored location is relative to the store root (not absolute, no URL scheme)."""
-    return bool(value) and not os.path.isabs(value) and len(urlparse(value).scheme) <= 1
+    if not value or os.path.isabs(value):
+        return False
+    return ":" not in value or len(urlparse(value).scheme) <= 1  # no colon: no scheme, no parse
 
 
 def to_stored(location: str, store_root: str | None) -> str:

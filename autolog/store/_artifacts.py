@@ -46,7 +46,8 @@ def is_local_uri(uri: str) -> bool:
     """Whether ``uri`` is a plain path or a ``file:`` URI naming this host."""
     if uri.startswith("file:"):
         return urlparse(uri).netloc in ("", "localhost")
-    return len(urlparse(uri).scheme) <= 1  # one letter is a Windows drive
+    # No colon, no scheme (urlparse's rule): the common local path skips the parse.
+    return ":" not in uri or len(urlparse(uri).scheme) <= 1  # one letter is a Windows drive
 
 
 def local_path_from_uri(uri: str) -> str:

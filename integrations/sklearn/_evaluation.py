@@ -110,21 +110,24 @@ def _curves(
     order = np.argsort(-score, kind="mergesort")
     sorted_score = score[order]
     positive = is_positive[order]
-    w = np.ones(len(score)) if weights is None else weights[order]
-    last_of_each_score = np.append(np.flatnonzero(np.diff(sorted_score)), len(sorted_score) - 1)
-    true_positives = np.cumsum(np.where(positive, w, 0.0))[last_of_each_score]
-    false_positives = np.cumsum(np.where(positive, 0.0, w))[last_of_each_score]
+    last_of_each_score = _before(np.flatnonzero(np.diff(sorted_score)), len(sorted_score) - 1)
+    if weights is None:  # counts: the samples up to each threshold, less its positives
+        true_positives = np.cumsum(positive, dtype=float)[last_of_each_score]
+        false_positives = (last_of_each_score + 1) - true_positives
+    else:
+        w = weights[order]
+        true_positives = np.cumsum(np.where(positive, w, 0.0))[last_of_each_score]
+        false_positives = np.cumsum(np.where(positive, 0.0, w))[last_of_each_score]
     if true_positives[-1] <= 0 or false_positives[-1] <= 0:
         return None
-    tpr = _after(0.0, true_positives / true_positives[-1])
+    tpr = _after(0.0, true_positives / true_positives[-1])  # the recall, from 0
     fpr = _after(0.0, false_positives / false_positives[-1])
     with np.errstate(divide="ignore", invalid="ignore"):  # negative weights can cancel out
         precision = true_positives / (true_positives + false_positives)
     if not np.all(np.isfinite(precision)):
         return None
-    recall = true_positives / true_positives[-1]
-    recall_from_0 = _after(0.0, recall)
-    average_precision = float(np.sum(np.diff(recall_from_0) * precision))
+    recall_from_0 = tpr
+    average_precision = float(np.dot(np.diff(recall_from_0), precision))
     # The AUC and average precision above use every point; the drawn curves need only the
     # points where they bend (fewer numbers to round and write, the same picture).
     on_roc = _after(0, 1 + _roc_corners(true_positives, false_positives))
@@ -179,7 +182,7 @@ _trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 2 renamed it
 def _downsample(values: np.ndarray, points: int = MAX_CURVE_POINTS) -> list[float]:
     if len(values) > points:
         values = values[np.unique(np.linspace(0, len(values) - 1, points).round().astype(np.intp))]
-    return np.round(values, 6).tolist()
+    return values.round(6).tolist()
 
 
 def _calibration(is_positive: np.ndarray, probability: np.ndarray, weights: np.ndarray | None) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-from autolog.integrations.sklearn import _search
+from autolog.integrations.sklearn import _evaluation, _search
 from autolog.integrations.sklearn._coverage import is_covered
-from autolog.integrations.sklearn._metrics import user_code_sees_calls
+from autolog.integrations.sklearn._metrics import training_metrics, user_code_sees_calls
 
 from autolog._core._constants import FAILURE_TAG
 from autolog.engine import (
@@ -126,8 +126,6 @@ class SklearnFitRecorder(FitRecorder):
         return None
 
     def _log_training_metrics(self, run: RunHandle) -> None:
-        from autolog.integrations.sklearn._metrics import training_metrics
-
         if self.X is None or self.y is None:
             return
         if self.routed_metadata or _requests_prediction_metadata(self.estimator):
@@ -184,16 +182,12 @@ def _sklearn_version() -> str:
 
 
 def _log_evaluation(run: RunHandle, estimator: Any, X: Any, collected: dict, name: str = "training") -> None:
-    from autolog.integrations.sklearn import _evaluation
-
     data = _evaluation.evaluation_data(estimator, X, collected)
     if data is not None:
         run.log_text(_evaluation.to_json(data), _evaluation.artifact_file(name))
 
 
 def _log_search_plot(run: RunHandle, search: Any) -> None:
-    from autolog.integrations.sklearn import _evaluation
-
     data = _evaluation.search_data(search)
     if data is not None:
         run.log_text(_evaluation.to_json(data), _evaluation.SEARCH_ARTIFACT)
