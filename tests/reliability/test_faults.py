@@ -388,14 +388,14 @@ def test_keyboard_interrupt_propagates_and_the_run_is_killed(tmp_path, lenient):
 
 def test_keyboard_interrupt_while_autolog_logs_after_the_fit(tmp_path, lenient, monkeypatch):
     """Promise: Ctrl-C while autolog writes the fit's results propagates and the run is KILLED, not left RUNNING."""
-    from autolog.integrations.sklearn import _metrics
+    from autolog.integrations.sklearn import _run_recorder
 
     interrupt = KeyboardInterrupt()
 
     def interrupted(*args, **kwargs):
         raise interrupt
 
-    monkeypatch.setattr(_metrics, "training_metrics", interrupted)
+    monkeypatch.setattr(_run_recorder, "training_metrics", interrupted)
     with autologging(tmp_path / "store"):
         _, added, error = fit_logged(lambda: LogisticRegression(max_iter=300), X, y)
     assert error is interrupt and added == []

@@ -56,9 +56,9 @@ def test_injected_internal_failure_leaves_the_result_unchanged_and_warns_once(st
 
 
 def test_failure_after_the_fit_still_ends_the_run_finished(store, lenient, monkeypatch):
-    from autolog.integrations.sklearn import _metrics
+    from autolog.integrations.sklearn import _run_recorder
 
-    monkeypatch.setattr(_metrics, "training_metrics", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(_run_recorder, "training_metrics", lambda *a, **k: 1 / 0)
     with pytest.warns(AutologWarning, match="ZeroDivisionError"):
         model = LinearRegression().fit(X, y)
     assert model.coef_.shape == (4,)
