@@ -50,7 +50,9 @@ def fit_variants(quick: bool) -> list[Variant]:
             warm = None if quick else {"plain_n": 1, "auto_n": 0}
             more = {"autolog": {"auto_n": 20 if quick else 30}} if small else {}
             out.append(
-                Variant(f"fit-{model}-{mode}", "fit", params, 1 if quick else 3, warmup=warm, side_params=more)
+                Variant(
+                    f"fit-{model}-{mode}", "fit", params, 1 if quick else 3, warmup=warm, side_params=more
+                )
             )
     return out
 

@@ -31,8 +31,8 @@ Shared rules of every method:
 from __future__ import annotations
 
 import abc
-from contextlib import AbstractContextManager
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Union
 
 from autolog._core._entities import (

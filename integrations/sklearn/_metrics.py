@@ -356,7 +356,9 @@ def _predict(estimator: Any, X: Any) -> tuple[Any, np.ndarray | None]:
     return _estimator_call(estimator.predict, X), None
 
 
-def _predict_shared_maxima(estimator: Any, X: Any, proba: np.ndarray, top: np.ndarray, predicted: Any) -> None:
+def _predict_shared_maxima(
+    estimator: Any, X: Any, proba: np.ndarray, top: np.ndarray, predicted: Any
+) -> None:
     """``predict`` for the rows whose greatest probability is not strictly greatest (in place)."""
     best = proba[np.arange(len(proba)), top]
     unsure = np.flatnonzero((proba >= best[:, None]).sum(axis=1) != 1)

@@ -43,7 +43,10 @@ def test_records_wait_for_finish_run_and_go_out_in_its_transaction(sql_store, mo
         sql_store.finish_run(run_id, metrics=[Metric("m", 1.0, 0, 0)])
         assert len(transactions) == 1
     assert len(transactions) == 1  # nothing left for the end of the block
-    assert set(sql_store._stored_artifact_records(run_id, "")) == {"evaluation/training.json", "model/model.pkl"}
+    assert set(sql_store._stored_artifact_records(run_id, "")) == {
+        "evaluation/training.json",
+        "model/model.pkl",
+    }
     assert sql_store.get_run(run_id).info.status == "FINISHED"
 
 

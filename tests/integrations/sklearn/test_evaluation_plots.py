@@ -64,7 +64,9 @@ def test_precision_recall_points_left_out_lie_on_a_drawn_vertical_segment():
     X, y = make_classification(n_samples=150, n_features=4, flip_y=0.2, random_state=3)
     model = LogisticRegression().fit(X, y)
     (pr,) = plots_of(model, X, y)["precision_recall_curve"]
-    precision, recall, _ = skm.precision_recall_curve(y, model.predict_proba(X)[:, 1], drop_intermediate=False)
+    precision, recall, _ = skm.precision_recall_curve(
+        y, model.predict_proba(X)[:, 1], drop_intermediate=False
+    )
     every = {(round(a, 6), round(b, 6)) for a, b in zip(recall, precision)}
     drawn = set(zip(pr["x"], pr["y"]))
     left_out = every - drawn
