@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from autolog.engine._contract import attempt, guarded_call
@@ -114,7 +114,7 @@ def _finish(started: tuple[TrainingRecorder | None, RunHandle | None], result: A
     if recorder is None or run is None:
         return
     run.deferring = True  # metrics and tags of log_results go out with the end of the run
-    with run.deferred_artifact_records():  # and so do the records of the files it writes
+    with _file_records_at_the_end(run, recorder.kind):  # and so do the records of its files
         try:
             attempt(f"{recorder.kind}: logging results", recorder.log_results, run, result)
         except BaseException as interrupt:  # Ctrl-C while we log: attempt() lets it through
@@ -123,6 +123,18 @@ def _finish(started: tuple[TrainingRecorder | None, RunHandle | None], result: A
         attempt(f"{recorder.kind}: ending the run", _end, run, _FINISHED)
     attempt(f"{recorder.kind}: remembering the run", remember_last_run, run)
     attempt(f"{recorder.kind}: after the run", recorder.after_run, run, result)
+
+
+@contextlib.contextmanager
+def _file_records_at_the_end(run: RunHandle, kind: str) -> Iterator[None]:
+    """The run's file records wait for its end; writing those left over is attempted (reported,
+    never raised into the user's call) so that the steps after the run's end still happen."""
+    deferral = run.deferred_artifact_records()
+    deferral.__enter__()
+    try:
+        yield
+    finally:
+        attempt(f"{kind}: recording the run's files", deferral.__exit__, None, None, None)
 
 
 def _fail(started: tuple[TrainingRecorder | None, RunHandle | None], error: BaseException) -> None:

@@ -9,6 +9,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 import autolog
+from autolog.engine import AutologWarning
 from autolog.exceptions import ConflictError
 from autolog.tracking import Metric, get_store
 
@@ -101,3 +102,31 @@ def test_an_autologged_fit_writes_three_transactions(tmp_path, monkeypatch):
     run = autolog.search_runs(output_format="list", order_by=["attributes.start_time DESC"])[0]
     records = get_store()._stored_artifact_records(run.info.run_id, "")
     assert "evaluation/training.json" in records and "model/model.pkl" in records
+
+
+def test_records_that_cannot_be_written_at_the_end_cost_only_a_warning(tmp_path, monkeypatch):
+    """The fit returns and the steps after the run's end (the last run) still happen."""
+    monkeypatch.delenv("AUTOLOG_STRICT", raising=False)
+    monkeypatch.setenv("AUTOLOG_TRACKING_URI", str(tmp_path / "store"))
+    X, y = load_iris(return_X_y=True)
+    autolog.autolog()
+    try:
+        LogisticRegression(max_iter=300).fit(X, y)
+        store = get_store()
+
+        attempts = []
+
+        def refused(rows):
+            attempts.append(rows)
+            raise OSError("disk full")
+
+        monkeypatch.setattr(store, "_write_artifact_records", refused)
+        monkeypatch.setattr(store, "finish_run", lambda *a, **k: (_ for _ in ()).throw(OSError("locked")))
+        with pytest.warns(AutologWarning, match="ending the run failed"):  # one warning per call
+            model = LogisticRegression(max_iter=300).fit(X, y)
+    finally:
+        autolog.autolog(disable=True)
+    assert model.coef_.shape == (3, 4)
+    assert len(attempts) == 1 and {row["path"] for row in attempts[0]} >= {"evaluation/training.json"}
+    last = autolog.last_active_run()  # remembered after the end: the steps after it ran
+    assert last is not None and last.info.run_id == attempts[0][0]["run_id"]
