@@ -178,15 +178,13 @@ def _final_model(estimator: Any, X: Any) -> tuple[Any, Any, bool]:
     method. Anything else (routing enabled, a subclass overriding those methods, a passthrough
     final step) is returned unchanged: ``(estimator, X, False)``.
     """
-    pipeline_module = sys.modules.get("sklearn.pipeline")
-    if pipeline_module is None or not isinstance(estimator, pipeline_module.Pipeline):
+    pipeline_class = _loaded_class("sklearn.pipeline", "Pipeline")
+    if pipeline_class is None or not isinstance(estimator, pipeline_class):
         return estimator, X, False
-    pipeline_class = pipeline_module.Pipeline
-    for method in ("predict", "predict_proba", "score", "_iter"):
-        if _unwrapped(getattr(type(estimator), method, None)) is not _unwrapped(
-            getattr(pipeline_class, method)
-        ):
-            return estimator, X, False
+    if not _inherits_unchanged(
+        type(estimator), pipeline_class, ("predict", "predict_proba", "score", "_iter")
+    ):
+        return estimator, X, False
     import sklearn
 
     if sklearn.get_config().get("enable_metadata_routing", False):
@@ -296,21 +294,30 @@ _ARGMAX_OF_PROBA = (
 
 
 def _predict_is_argmax_of_proba(estimator: Any) -> bool:
-    cls = type(estimator)
     for module_name, class_name, condition in _ARGMAX_OF_PROBA:
-        module = sys.modules.get(module_name)
-        base = getattr(module, class_name, None) if module is not None else None
-        if base is None or not issubclass(cls, base):
+        base = _loaded_class(module_name, class_name)
+        if base is None or not issubclass(type(estimator), base):
             continue
-        same = all(
-            _unwrapped(getattr(cls, method, None)) is _unwrapped(getattr(base, method, None))
-            for method in ("predict", "predict_proba")
-        )
         try:
-            return same and bool(condition(estimator))
+            return _inherits_unchanged(type(estimator), base, ("predict", "predict_proba")) and bool(
+                condition(estimator)
+            )
         except Exception:
             return False
     return False
+
+
+def _loaded_class(module_name: str, class_name: str) -> type | None:
+    """``module_name.class_name`` if that module is imported (never imports it)."""
+    module = sys.modules.get(module_name)
+    return getattr(module, class_name, None) if module is not None else None
+
+
+def _inherits_unchanged(cls: type, base: type, methods: tuple[str, ...]) -> bool:
+    """Whether ``cls`` overrides none of ``methods`` of ``base`` (under any ``__wrapped__`` patch)."""
+    return all(
+        _unwrapped(getattr(cls, name, None)) is _unwrapped(getattr(base, name, None)) for name in methods
+    )
 
 
 # Classes whose ``predict(X)`` is ``classes_`` indexed by the argmax of ``decision_function(X)``
@@ -323,14 +330,11 @@ _ARGMAX_OF_SCORES = (("sklearn.linear_model._logistic", "LogisticRegression"),)
 
 
 def _predict_is_argmax_of_scores(estimator: Any) -> bool:
-    cls = type(estimator)
     for module_name, class_name in _ARGMAX_OF_SCORES:
-        module = sys.modules.get(module_name)
-        base = getattr(module, class_name, None) if module is not None else None
-        if base is not None and issubclass(cls, base):
-            return all(
-                _unwrapped(getattr(cls, method, None)) is _unwrapped(getattr(base, method, None))
-                for method in ("predict", "predict_proba", "decision_function")
+        base = _loaded_class(module_name, class_name)
+        if base is not None and issubclass(type(estimator), base):
+            return _inherits_unchanged(
+                type(estimator), base, ("predict", "predict_proba", "decision_function")
             )
     return False
 
