@@ -7,6 +7,7 @@ under the test's temporary directory (printed with ``pytest -s``) for a human lo
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -70,8 +71,10 @@ def shots(tmp_path_factory):
 
 
 def _open_experiment(page, served):
+    """Open the runs page and wait for its load event: the scripts that set up the selection ran."""
     page.goto(served.url + "/")
     page.click("text=iris-browser")
+    page.wait_for_url(re.compile(r"/experiments/\d+"), wait_until="load")
     page.wait_for_selector("table#runs")
 
 
@@ -145,13 +148,15 @@ def test_run_page_params_chart_and_artifact_preview(page, served, shots):
 
 
 def test_select_compare_diff_and_csv(page, served, shots):
+    from playwright.sync_api import expect  # retries until the page's script has set the state
+
     _open_experiment(page, served)
-    assert page.locator("#compare-button").is_disabled()
+    expect(page.locator("#compare-button")).to_be_disabled()
     boxes = page.locator("table#runs tbody input[name=run]")
     boxes.nth(0).check()
     boxes.nth(1).check()
-    assert page.locator("#selection-count").inner_text() == "2 selected"
-    assert page.locator("#diff-button").is_enabled()
+    expect(page.locator("#selection-count")).to_have_text("2 selected")
+    expect(page.locator("#diff-button")).to_be_enabled()
     page.click("#compare-button")
     page.wait_for_selector("#compare-table")
     page.wait_for_selector("[data-chart][data-drawn]")
