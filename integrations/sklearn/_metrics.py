@@ -479,9 +479,16 @@ def _roc_auc(proba, true_columns, classes, weights) -> float | None:
         return _binary_auc(true_columns == 1, proba[:, 1], weights)
     if weights is not None or len(np.unique(true_columns)) != len(classes):
         return None
-    if not np.allclose(1, proba.sum(axis=1)):
+    if not _rows_sum_to_one(proba):
         return None
     return _ovo_weighted_auc(proba, true_columns, len(classes))
+
+
+def _rows_sum_to_one(proba: np.ndarray) -> bool:
+    """``np.allclose(1, proba.sum(axis=1))`` (scikit-learn's check), without its generic set-up."""
+    sums = proba.sum(axis=1)
+    close = np.abs(sums - 1) <= 1e-8 + 1e-5 * np.abs(sums)
+    return bool(np.all(close & np.isfinite(sums)))
 
 
 def _ovo_weighted_auc(proba: np.ndarray, true_columns: np.ndarray, n_classes: int) -> float:
