@@ -425,3 +425,15 @@ def test_logistic_regression_predictions_come_from_its_probabilities_exactly(mon
     Xb[:3, 0] = 0.0  # three rows with equal scores too
     predicted, _ = _predict(model, Xb)
     assert calls == [len(Xb)] and (predicted == original(model, Xb)).all()
+
+
+def test_rows_sum_to_one_answers_as_numpys_allclose():
+    from autolog.integrations.sklearn._metrics import _rows_sum_to_one
+
+    rng = np.random.default_rng(0)
+    base = rng.random((6, 3))
+    base /= base.sum(axis=1, keepdims=True)
+    for delta in (0.0, 1e-9, 1e-6, 9e-6, 1.1e-5, 1e-4, np.nan, np.inf, -np.inf):
+        proba = base.copy()
+        proba[2, 0] += delta
+        assert _rows_sum_to_one(proba) == np.allclose(1, proba.sum(axis=1)), delta
