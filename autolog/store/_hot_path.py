@@ -239,12 +239,21 @@ class HotConnections:
     begin : str or None
         The statement that opens a write transaction (``BEGIN IMMEDIATE`` on SQLite), or
         ``None`` where the driver opens one itself (psycopg).
+    after_commit : Callable[[], None], optional
+        Called after each commit (a SQLite store reports it to its WAL checkpoints).
     """
 
-    def __init__(self, connect: Callable[[], tuple[Any, Any]], begin: str | None):
+    def __init__(
+        self,
+        connect: Callable[[], tuple[Any, Any]],
+        begin: str | None,
+        *,
+        after_commit: Callable[[], None] | None = None,
+    ):
         self._connect = connect
         self._local = threading.local()
         self._begin = begin
+        self._after_commit = after_commit
 
     def _connection(self):
         held = getattr(self._local, "held", None)
@@ -269,6 +278,8 @@ class HotConnections:
         except BaseException:
             self._rollback_or_discard(closeable, connection)
             raise
+        if self._after_commit is not None:
+            self._after_commit()
 
     def close_current_thread(self) -> None:
         """Close this thread's connection (other threads' close when those threads end)."""

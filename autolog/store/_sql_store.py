@@ -13,6 +13,7 @@ time another method needs it.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sqlite3
@@ -25,6 +26,7 @@ from autolog.store import _sqlite
 from autolog.store._artifact_locations import join_location, store_root_of, to_stored
 from autolog.store._artifact_records import ArtifactRecordsMixin
 from autolog.store._artifacts import make_dirs, normalize_artifact_root
+from autolog.store._checkpoints import CHECKPOINTS, defer_checkpoints
 from autolog.store._contract import Store
 from autolog.store._experiments import ExperimentsMixin
 from autolog.store._history import HistoryMixin
@@ -146,7 +148,9 @@ class SqlStore(
                 return False  # an older revision: Alembic migrates it
             self._hot = HotStatements.for_sqlite()
             self._hot_connections = HotConnections(
-                lambda: _same_twice(_sqlite.connect(path)), "BEGIN IMMEDIATE"
+                lambda: _same_twice(defer_checkpoints(_sqlite.connect(path))),
+                "BEGIN IMMEDIATE",
+                after_commit=functools.partial(CHECKPOINTS.written, path),
             )
             self._hot_ready = True
             return True
@@ -166,7 +170,7 @@ class SqlStore(
             except sa.exc.SQLAlchemyError as exc:
                 raise StoreError(redact_text(f"cannot open the store at {self._safe_uri()}: {exc}")) from exc
             if not self._hot_ready:
-                self._hot, self._hot_connections = _hot_parts(self._engine)
+                self._hot, self._hot_connections = _hot_parts(self._engine, self._db_path)
                 self._hot_ready = True
             self._ready = True
             return self._engine
@@ -193,11 +197,21 @@ def _same_twice(connection: sqlite3.Connection) -> tuple[sqlite3.Connection, sql
     return connection, connection
 
 
-def _hot_parts(engine: sa.Engine) -> tuple[HotStatements, HotConnections]:
-    """The hot path's statements and connections on an engine."""
-    if engine.dialect.name == "sqlite":
-        hot = HotStatements.for_sqlite()
-        begin: str | None = "BEGIN IMMEDIATE"
-    else:
-        hot, begin = HotStatements.compiled(engine.dialect), None
-    return hot, HotConnections(lambda: _engine.detached_connection(engine), begin)
+def _hot_parts(engine: sa.Engine, db_path: str | None) -> tuple[HotStatements, HotConnections]:
+    """The hot path's statements and connections on an engine (``db_path``: its SQLite file)."""
+    if engine.dialect.name != "sqlite":
+        connections = HotConnections(lambda: _engine.detached_connection(engine), None)
+        return HotStatements.compiled(engine.dialect), connections
+    if db_path is None:  # in memory: no WAL
+        return HotStatements.for_sqlite(), HotConnections(
+            lambda: _engine.detached_connection(engine), "BEGIN IMMEDIATE"
+        )
+
+    def connect() -> tuple:
+        closeable, connection = _engine.detached_connection(engine)
+        return closeable, defer_checkpoints(connection)
+
+    connections = HotConnections(
+        connect, "BEGIN IMMEDIATE", after_commit=functools.partial(CHECKPOINTS.written, db_path)
+    )
+    return HotStatements.for_sqlite(), connections
