@@ -56,7 +56,9 @@ def test_the_writer_leaves_the_checkpoint_to_the_thread(sqlite_store, tmp_path):
 
 def test_past_1000_pages_the_writers_commit_still_does_not_checkpoint(sqlite_store, tmp_path, monkeypatch):
     threads: list[str] = []
-    monkeypatch.setattr(_checkpoints, "checkpoint", lambda path: threads.append(threading.current_thread().name))
+    monkeypatch.setattr(
+        _checkpoints, "checkpoint", lambda path: threads.append(threading.current_thread().name)
+    )
     _write_runs(sqlite_store, 100, 120)
     path = _db_path(sqlite_store)
     assert os.path.getsize(path + "-wal") > 1000 * 4096  # SQLite's own limit would have fired
