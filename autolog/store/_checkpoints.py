@@ -49,7 +49,7 @@ class WalCheckpoints(StatePart):
             return  # already due (an unlocked look: only the thread takes paths out)
         with self._lock:
             self._written.add(path)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._start_thread()
         self._wake.set()
 
@@ -70,7 +70,8 @@ class WalCheckpoints(StatePart):
         while True:
             self._wake.wait()
             time.sleep(INTERVAL_S)  # one checkpoint for a burst of commits
-            self.checkpoint_now()
+            with contextlib.suppress(Exception):  # the thread outlives any one failure
+                self.checkpoint_now()
 
     def _start_thread(self) -> None:
         if not self._fork_hook_registered and hasattr(os, "register_at_fork"):
