@@ -77,8 +77,12 @@ class WalCheckpoints(StatePart):
         if not self._fork_hook_registered and hasattr(os, "register_at_fork"):
             self._fork_hook_registered = True
             os.register_at_fork(after_in_child=self._after_fork_in_child)
-        self._thread = threading.Thread(target=self._loop, name="autolog-wal-checkpoints", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._loop, name="autolog-wal-checkpoints", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to be had: SQLite's own checkpoint at the safety net does it
+            return
+        self._thread = thread
 
     def _after_fork_in_child(self) -> None:
         # The parent's thread is not in the child (and may have held the lock at the fork).
