@@ -126,15 +126,14 @@ def _curves(
         precision = true_positives / (true_positives + false_positives)
     if not np.all(np.isfinite(precision)):
         return None
-    recall_from_0 = tpr
-    average_precision = float(np.dot(np.diff(recall_from_0), precision))
+    average_precision = float(np.dot(np.diff(tpr), precision))
     # The AUC and average precision above use every point; the drawn curves need only the
     # points where they bend (fewer numbers to round and write, the same picture).
     on_roc = _after(0, 1 + _roc_corners(true_positives, false_positives))
     on_pr = _after(0, 1 + _pr_corners(true_positives))
     roc = {"x": _downsample(fpr[on_roc]), "y": _downsample(tpr[on_roc]), "auc": float(_trapezoid(tpr, fpr))}
     pr = {
-        "x": _downsample(recall_from_0[on_pr]),
+        "x": _downsample(tpr[on_pr]),
         "y": _downsample(_after(1.0, precision)[on_pr]),
         "average_precision": average_precision,
     }
